@@ -1,0 +1,13 @@
+// Jest runs the TypeScript sources through ts-jest in transpile-only mode
+// (tsconfig's isolatedModules); `npm run typecheck` does the type checking.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', {}] },
+  testMatch: ['<rootDir>/**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+  // Real servers, real processes, a busy 2-core CI box: give each test room.
+  testTimeout: 60_000,
+  // Suites that spawn `npm run …` processes are heavy; two at a time fits 2 cores.
+  maxWorkers: 2,
+};

@@ -1,0 +1,107 @@
+/**
+ * The command-line contract every entry file follows.
+ *
+ * Introduced by stage 1. Servers and clients take `--host` and `--port` (or the
+ * `HOST` and `PORT` environment variables), defaulting to `127.0.0.1:5050`;
+ * `--port 0` asks the operating system for a free port. Entry files only parse
+ * the command line and call `startServer` or a client: they hold no logic, so
+ * tests can call the same functions directly.
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ChatError, isChatError } from './errors';
+
+/** Where a server listens or a client connects. */
+export interface Endpoint {
+  /** Host name or IP address. */
+  host: string;
+  /** TCP port; 0 means "any free port" for a server. */
+  port: number;
+}
+
+/** The default endpoint: loopback only, so a learner's server is not exposed to the network. */
+export const DEFAULT_ENDPOINT: Readonly<Endpoint> = { host: '127.0.0.1', port: 5050 };
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** The options every server and client accepts. */
+export const ENDPOINT_OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionsConfig;
+
+/**
+ * Parses `argv` with the endpoint options plus a program's own, and resolves
+ * the endpoint from flags, then environment, then defaults.
+ *
+ * @param argv - the arguments after the script name (`process.argv.slice(2)`)
+ * @param env - the environment (`process.env`); `HOST` and `PORT` are read from it
+ * @param extra - the program's own options, in `node:util` `parseArgs` form
+ * @returns the endpoint, and the parsed values of all options
+ * @throws ChatError `BAD_ARGUMENT` for an unknown option or an invalid port
+ */
+export function parseCommandLine<O extends OptionsConfig>(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  extra: O = {} as O,
+) {
+  const parse = () =>
+    parseArgs({
+      args: [...argv],
+      options: { ...ENDPOINT_OPTIONS, ...extra },
+      strict: true,
+      allowPositionals: false,
+    });
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse().values;
+  } catch (err) {
+    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
+  }
+  const flags = values as { host?: string; port?: string };
+  const host = flags.host ?? env.HOST ?? DEFAULT_ENDPOINT.host;
+  const portText = flags.port ?? env.PORT;
+  const port = portText === undefined ? DEFAULT_ENDPOINT.port : parsePort(portText);
+  return { endpoint: { host, port } satisfies Endpoint, values };
+}
+
+/**
+ * Parses a TCP port number.
+ *
+ * @param text - the port as typed by the user
+ * @throws ChatError `BAD_ARGUMENT` unless `text` is an integer from 0 to 65535
+ */
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new ChatError('BAD_ARGUMENT', `invalid port "${text}" (expected 0-65535)`);
+  }
+  return port;
+}
+
+/**
+ * Runs an entry file's `main`, turning failures into one clear line on stderr
+ * and an exit code, instead of a stack trace: 2 for a usage error, 1 for any
+ * other failure. A stack trace is printed only for errors that are not
+ * {@link ChatError}s, since those are bugs worth reporting.
+ *
+ * @param main - the program; it may return an exit code
+ */
+export function runMain(main: () => Promise<number | void>): void {
+  main().then(
+    (code) => {
+      if (typeof code === 'number') process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (isChatError(err)) {
+        console.error(`error: ${err.message} [${err.code}]`);
+        process.exitCode = err.code === 'BAD_ARGUMENT' ? 2 : 1;
+      } else {
+        console.error(err);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

@@ -1,0 +1,147 @@
+/**
+ * Newline framing: turning a TCP byte stream into lines and back.
+ *
+ * Introduced by stage 2 and used by every stage after it. TCP delivers bytes,
+ * not messages: one `data` event may hold half a line, three lines, or a line
+ * that ends in the middle of a multi-byte UTF-8 character. The decoder keeps
+ * the leftover bytes between reads and only decodes complete lines, so none of
+ * those cases can corrupt a message.
+ *
+ * Rules (the wire format of stages 2–4, and the outer layer of stages 5–6):
+ * - a frame is UTF-8 text ending in `\n`; a `\r` just before it is dropped, so
+ *   telnet (which sends `\r\n`) works;
+ * - a frame longer than `maxFrameBytes` (not counting the line ending) is
+ *   rejected with `FRAME_TOO_LARGE`, never truncated: a truncated message can
+ *   mean something its sender never said;
+ * - bytes that are not valid UTF-8 give `BAD_UTF8` instead of replacement
+ *   characters.
+ *
+ * @module
+ */
+import { ChatError } from './errors';
+
+/** The default maximum frame length in bytes, excluding the line ending. */
+export const DEFAULT_MAX_FRAME_BYTES = 4096;
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** What the decoder produced for one frame: its text, or why it was rejected. */
+export type DecodedFrame = { ok: true; text: string } | { ok: false; error: ChatError };
+
+/** Options for {@link LineDecoder}. */
+export interface LineDecoderOptions {
+  /** Longest accepted frame in bytes, excluding `\r\n`. Default {@link DEFAULT_MAX_FRAME_BYTES}. */
+  maxFrameBytes?: number;
+}
+
+/**
+ * Splits a byte stream into newline-terminated UTF-8 frames.
+ *
+ * Feed it every chunk a socket delivers, in order; it returns the frames that
+ * chunk completed. It never throws on input: a bad frame comes back as an
+ * `{ ok: false }` entry and the decoder carries on at the next line, so the
+ * caller decides whether to answer with an error or to disconnect.
+ *
+ * @example
+ * ```ts
+ * const decoder = new LineDecoder();
+ * decoder.push(Buffer.from('hel'));        //=> []
+ * decoder.push(Buffer.from('lo\r\nbye\n')); //=> [{ ok: true, text: 'hello' }, { ok: true, text: 'bye' }]
+ * ```
+ */
+export class LineDecoder {
+  /** The longest accepted frame, in bytes. */
+  readonly maxFrameBytes: number;
+  // Bytes of the current, unfinished line. Kept as a list of slices so a long
+  // line arriving in many small reads is copied once, not once per read.
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  // True after an oversized line was reported, until its newline arrives: the
+  // rest of that line is dropped so the next line decodes normally.
+  private discarding = false;
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  /** @param options - the frame length limit */
+  constructor(options: LineDecoderOptions = {}) {
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /**
+   * Consumes one chunk of bytes and returns the frames it completed.
+   *
+   * @param chunk - bytes exactly as the socket delivered them
+   * @returns zero or more decoded frames, in order
+   */
+  push(chunk: Uint8Array): DecodedFrame[] {
+    const frames: DecodedFrame[] = [];
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(LF, start);
+      const end = newline === -1 ? chunk.length : newline;
+      if (!this.discarding) {
+        // +1 leaves room for a '\r' that the newline has not yet shown to be a line ending.
+        if (this.pendingBytes + (end - start) > this.maxFrameBytes + 1) {
+          frames.push({ ok: false, error: this.tooLarge() });
+          this.pending = [];
+          this.pendingBytes = 0;
+          this.discarding = true;
+        } else if (end > start) {
+          // Copy the slice: the caller (or Node) may reuse the chunk's memory.
+          this.pending.push(Buffer.from(chunk.subarray(start, end)));
+          this.pendingBytes += end - start;
+          // A line trickling in a byte at a time would otherwise keep one tiny
+          // Buffer per byte; merge them now and then.
+          if (this.pending.length > 32) this.pending = [Buffer.concat(this.pending)];
+        }
+      }
+      if (newline === -1) break;
+      if (this.discarding) {
+        this.discarding = false;
+      } else {
+        frames.push(this.finishLine());
+      }
+      start = newline + 1;
+    }
+    return frames;
+  }
+
+  /** Bytes received for a line that has not ended yet (0 after a complete line). */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  private finishLine(): DecodedFrame {
+    let line = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+    if (line.length > this.maxFrameBytes) return { ok: false, error: this.tooLarge() };
+    try {
+      return { ok: true, text: this.utf8.decode(line) };
+    } catch {
+      return { ok: false, error: new ChatError('BAD_UTF8', 'frame is not valid UTF-8') };
+    }
+  }
+
+  private tooLarge(): ChatError {
+    return new ChatError(
+      'FRAME_TOO_LARGE',
+      `line longer than ${this.maxFrameBytes} bytes (lines are rejected, never truncated)`,
+    );
+  }
+}
+
+/**
+ * Encodes one frame: the text as UTF-8 followed by `\n`.
+ *
+ * @param text - the frame's text; it must not contain a newline
+ * @returns the bytes to write to the socket
+ * @throws ChatError `BAD_FRAME` if `text` contains `\n` or `\r` (it would become two frames)
+ */
+export function encodeFrame(text: string): Buffer {
+  if (text.includes('\n') || text.includes('\r')) {
+    throw new ChatError('BAD_FRAME', 'a frame cannot contain a line break');
+  }
+  return Buffer.from(text + '\n', 'utf8');
+}
