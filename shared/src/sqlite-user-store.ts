@@ -1,0 +1,150 @@
+/**
+ * The embedded user store: one SQLite file, through better-sqlite3.
+ *
+ * Introduced by stage 6, as the default when `CHAT_DB_URL` is unset, so
+ * `npm run stage6` works on a machine with no database server. Why
+ * better-sqlite3, and why version 12: it is the most used and best kept SQLite
+ * binding for Node; version 13 needs Node 22 and this course supports Node 20.
+ *
+ * better-sqlite3 is *synchronous*: a query blocks the event loop while it
+ * runs. That sounds like the stage 3 mistake, but a primary-key look-up or a
+ * one-row insert in a local file takes microseconds, far less than the
+ * bookkeeping an async driver would add. Slow work (bcrypt) runs in worker
+ * threads instead; the store's methods still return promises, so the server
+ * cannot tell this store from the MySQL one.
+ *
+ * The table is created here when missing (an embedded file has no separate
+ * admin step). The file is created with mode 0600 in a 0700 folder: it holds
+ * password hashes.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ChatError } from './errors';
+import { validatePasswordHash, validateUsername, type StoredUser } from './user-record';
+import type { UserStore } from './user-store';
+
+/** The default SQLite file: `.data/chat.sqlite` in the repository (git-ignored). */
+export const DEFAULT_SQLITE_PATH = path.resolve(__dirname, '..', '..', '.data', 'chat.sqlite');
+
+// No COLLATE clause: SQLite compares TEXT byte by byte (BINARY) by default, so
+// usernames are case-sensitive, as in the MySQL schema.
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT    NOT NULL,
+    password_hash TEXT    NOT NULL,
+    created_at    TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT users_username_unique UNIQUE (username)
+  )`;
+
+/**
+ * Opens (creating if needed) a SQLite user store.
+ *
+ * @param file - the database file, or `':memory:'` for a private in-memory database
+ * @returns the open store
+ * @throws ChatError `SERVICE_UNAVAILABLE` if the file cannot be created or opened
+ */
+export async function openSqliteUserStore(file: string): Promise<UserStore> {
+  return new SqliteUserStore(file);
+}
+
+/** A {@link UserStore} backed by one SQLite file. */
+class SqliteUserStore implements UserStore {
+  readonly description: string;
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement<[string, string]>;
+  private readonly select: Database.Statement<
+    [string],
+    { username: string; password_hash: string }
+  >;
+  private closed = false;
+
+  constructor(file: string) {
+    const memory = file === ':memory:';
+    this.description = memory ? 'SQLite in memory' : `SQLite file ${displayPath(file)}`;
+    try {
+      if (!memory) createPrivateFile(file);
+      // `timeout`: when another connection holds the write lock, wait this
+      // long (ms) before failing with SQLITE_BUSY.
+      this.db = new Database(file, { timeout: 2000 });
+      // WAL: readers do not block the writer and the writer does not block
+      // readers, and a commit is one append instead of two writes.
+      this.db.pragma('journal_mode = WAL');
+      this.db.exec(SCHEMA);
+    } catch (err) {
+      throw new ChatError('SERVICE_UNAVAILABLE', `cannot open ${this.description}: ${reason(err)}`);
+    }
+    // Prepared once, run many times; `?` placeholders, never string building.
+    this.insert = this.db.prepare('INSERT INTO users (username, password_hash) VALUES (?, ?)');
+    this.select = this.db.prepare('SELECT username, password_hash FROM users WHERE username = ?');
+  }
+
+  async createUser(username: string, passwordHash: string): Promise<void> {
+    const name = validateUsername(username);
+    const hash = validatePasswordHash(passwordHash);
+    this.assertOpen();
+    try {
+      this.insert.run(name, hash);
+    } catch (err) {
+      // The UNIQUE constraint, not a prior look-up, decides who gets the name.
+      if (sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new ChatError('NAME_TAKEN', `the username "${name}" is already registered`);
+      }
+      throw new ChatError('SERVICE_UNAVAILABLE', `user database failed: ${reason(err)}`);
+    }
+  }
+
+  async findUser(username: string): Promise<StoredUser | undefined> {
+    const name = validateUsername(username);
+    this.assertOpen();
+    let row: { username: string; password_hash: string } | undefined;
+    try {
+      row = this.select.get(name);
+    } catch (err) {
+      throw new ChatError('SERVICE_UNAVAILABLE', `user database failed: ${reason(err)}`);
+    }
+    return row === undefined
+      ? undefined
+      : { username: row.username, passwordHash: row.password_hash };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ChatError('SERVICE_UNAVAILABLE', 'the user store is closed');
+  }
+}
+
+/**
+ * Creates the folder (0700) and an empty file (0600) before SQLite opens it:
+ * SQLite would create the file with the default mode (often world-readable),
+ * and it gives its `-wal` and `-shm` files the main file's mode.
+ */
+function createPrivateFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDWR, 0o600));
+}
+
+/** The path relative to the working directory when it is inside it, else absolute. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)
+    ? relative
+    : file;
+}
+
+function sqliteCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function reason(err: unknown): string {
+  return sqliteCode(err) ?? (err instanceof Error ? err.message : String(err));
+}

@@ -1,0 +1,103 @@
+/**
+ * What a user record holds, and the checks every value passes before it
+ * reaches a database.
+ *
+ * Introduced by stage 6. Placeholders stop a value from being read as SQL, but
+ * they do not stop a value of the wrong *type*: mysql2 once expanded an object
+ * bound to `?` into `` `column` = 1 ``, which turned `WHERE username = ?` into
+ * a condition true for every row (a login bypass), and a number bound to `?`
+ * still makes MySQL compare `'alice' = 0` numerically, which is true. So every
+ * value is checked here, in one place, before any store sends it anywhere.
+ *
+ * The username rule: 1 to 32 characters from `A-Z a-z 0-9 _ . -`. Usernames
+ * are case-sensitive (`alice` and `Alice` are two accounts) in every store:
+ * the MySQL column uses a binary collation and SQLite compares bytes by
+ * default, so both stores give the same answers.
+ *
+ * @module
+ */
+import { ChatError } from './errors';
+
+/** One registered user, as a store returns it. */
+export interface StoredUser {
+  /** The username, exactly as registered (usernames are case-sensitive). */
+  username: string;
+  /** The bcrypt hash of the password (never the password itself). */
+  passwordHash: string;
+}
+
+/** The longest accepted username, in characters (= bytes: the allowed set is ASCII). */
+export const MAX_USERNAME_LENGTH = 32;
+
+/**
+ * The whole username rule as one regular expression. In JavaScript `$` without
+ * the `m` flag matches only at the very end, so a trailing newline is rejected.
+ */
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/** The longest accepted password hash; a bcrypt hash is 60 characters. */
+export const MAX_PASSWORD_HASH_LENGTH = 255;
+
+/**
+ * Checks that `value` is a valid username and returns it typed as a string.
+ * Call it on anything that came from outside (a decoded frame, argv) before it
+ * is used; the stores call it again on every call, as a second line of defence.
+ *
+ * @param value - anything: a string, or whatever a client put in a JSON field
+ * @returns the same string
+ * @throws ChatError `BAD_USERNAME` for a non-string, an empty or too long
+ *   string, or one with a character outside `A-Z a-z 0-9 _ . -`
+ *
+ * @example
+ * ```ts
+ * validateUsername('alice'); //=> 'alice'
+ * validateUsername({ username: 1 }); // throws ChatError BAD_USERNAME
+ * validateUsername("admin'--"); // throws ChatError BAD_USERNAME
+ * ```
+ */
+export function validateUsername(value: unknown): string {
+  if (typeof value !== 'string') {
+    // Say what arrived, not its content: the value may be large or hostile.
+    throw new ChatError('BAD_USERNAME', `username must be a string, got ${describeType(value)}`);
+  }
+  if (!USERNAME_PATTERN.test(value)) {
+    throw new ChatError(
+      'BAD_USERNAME',
+      `username must be 1-${MAX_USERNAME_LENGTH} characters from A-Z a-z 0-9 _ . -`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks that `value` looks like a stored password hash: a non-empty string of
+ * printable ASCII, at most {@link MAX_PASSWORD_HASH_LENGTH} characters.
+ *
+ * The hash is produced by our own code, never read from the network, so a bad
+ * one is a bug in the caller: it fails loudly with a `TypeError`, not with an
+ * error code meant for clients.
+ *
+ * @param value - the hash to store
+ * @returns the same string
+ * @throws TypeError if `value` is not such a string
+ */
+export function validatePasswordHash(value: unknown): string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_PASSWORD_HASH_LENGTH ||
+    !/^[\x21-\x7e]+$/.test(value)
+  ) {
+    throw new TypeError(
+      `password hash must be a printable ASCII string, got ${describeType(value)}`,
+    );
+  }
+  return value;
+}
+
+/** `null`, `array`, or the `typeof` name: enough to explain a rejection. */
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}

@@ -1,0 +1,49 @@
+/**
+ * `npm run db:setup`: prepares MySQL for stage 6 and prints the `CHAT_DB_URL`.
+ * Reads only the environment (see dbSetupOptionsFromEnv); `--help` explains it.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runMain } from '../../shared/src/cli';
+import { ChatError } from '../../shared/src/errors';
+import { setupDatabase } from '../src/db-setup';
+import { dbSetupOptionsFromEnv } from '../src/db-setup-options';
+
+const HELP = `usage: npm run db:setup
+Creates the chat database, its users table and an app account with SELECT and
+INSERT on that table only, then prints the CHAT_DB_URL for the app.
+Environment:
+  CHAT_DB_ADMIN_URL  admin account (default mysql://root@127.0.0.1:3306)
+  CHAT_DB_NAME       database (default chat_course)
+  CHAT_DB_APP_USER   app account (default chat_app)
+  CHAT_DB_APP_HOST   host part of the app account (default: this machine, as MySQL sees it)
+  CHAT_DB_URL_FILE   where to save the URL (default .data/mysql-url, mode 0600)`;
+
+runMain(async () => {
+  let help: boolean | undefined;
+  try {
+    help = parseArgs({
+      args: process.argv.slice(2),
+      options: { help: { type: 'boolean', short: 'h' } },
+    }).values.help;
+  } catch (err) {
+    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
+  }
+  if (help === true) {
+    console.log(HELP);
+    return;
+  }
+  const options = dbSetupOptionsFromEnv(process.env);
+  const result = await setupDatabase(options);
+  console.log(`database ${options.database}: table users ready`);
+  console.log(
+    `app account ${result.account}: SELECT, INSERT on ${options.database}.users, nothing else` +
+      (result.passwordKept ? ' (saved password still valid, kept)' : ' (new random password)'),
+  );
+  console.log(
+    `saved to ${path.relative(process.cwd(), options.urlFile) || options.urlFile} (mode 0600)`,
+  );
+  // Printing the app's URL, password included, is this command's job: it is
+  // what you give the server (CHAT_DB_URL). The admin password is never printed.
+  console.log(`CHAT_DB_URL=${result.url}`);
+});
