@@ -39,6 +39,10 @@ export const ERROR_CODES = {
   SERVICE_UNAVAILABLE:
     'The user database or the hashing workers are unavailable or overloaded; try again shortly.',
   SHUTTING_DOWN: 'The server is shutting down.',
+  LISTEN_FAILED:
+    'The server could not listen on the requested address (the port is in use, or the address is not on this machine).',
+  CONNECT_FAILED:
+    'The client could not connect (nothing is listening there, or the host is unreachable).',
 } as const;
 
 /** One of the stable error codes listed in {@link ERROR_CODES}. */
