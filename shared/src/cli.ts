@@ -23,14 +23,41 @@ export interface Endpoint {
 /** The default endpoint: loopback only, so a learner's server is not exposed to the network. */
 export const DEFAULT_ENDPOINT: Readonly<Endpoint> = { host: '127.0.0.1', port: 5050 };
 
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+/** The option definitions `node:util` `parseArgs` accepts. */
+export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
-/** The options every server and client accepts. */
-export const ENDPOINT_OPTIONS = {
+// The options every server and client accepts.
+const ENDPOINT_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionsConfig;
+
+/**
+ * Parsed option values, by option name: a string for `type: 'string'`
+ * options, a boolean for `type: 'boolean'` ones, absent when not given.
+ */
+export type OptionValues<O extends OptionsConfig> = {
+  [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string;
+};
+
+/** The values of the options every program accepts. */
+export interface EndpointValues {
+  /** `--host`, when given. */
+  host?: string;
+  /** `--port`, when given (validated into {@link Endpoint.port}). */
+  port?: string;
+  /** `--help` / `-h`: the program should print its usage and exit. */
+  help?: boolean;
+}
+
+/** What {@link parseCommandLine} returns. */
+export interface CommandLine<O extends OptionsConfig> {
+  /** Where to listen or connect, from flags, then environment, then defaults. */
+  endpoint: Endpoint;
+  /** Every option's value, the program's own and `host`, `port` and `help`. */
+  values: OptionValues<O> & EndpointValues;
+}
 
 /**
  * Parses `argv` with the endpoint options plus a program's own, and resolves
@@ -46,7 +73,7 @@ export function parseCommandLine<O extends OptionsConfig>(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   extra: O = {} as O,
-) {
+): CommandLine<O> {
   const parse = () =>
     parseArgs({
       args: [...argv],
@@ -64,7 +91,7 @@ export function parseCommandLine<O extends OptionsConfig>(
   const host = flags.host ?? env.HOST ?? DEFAULT_ENDPOINT.host;
   const portText = flags.port ?? env.PORT;
   const port = portText === undefined ? DEFAULT_ENDPOINT.port : parsePort(portText);
-  return { endpoint: { host, port } satisfies Endpoint, values };
+  return { endpoint: { host, port }, values: values as OptionValues<O> & EndpointValues };
 }
 
 /**

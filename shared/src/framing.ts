@@ -26,8 +26,24 @@ export const DEFAULT_MAX_FRAME_BYTES = 4096;
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** A frame that decoded: its text, without the line ending. */
+export interface TextFrame {
+  /** Always `true`: the frame is usable. */
+  ok: true;
+  /** The frame's text, decoded from UTF-8, without `\r\n` or `\n`. */
+  text: string;
+}
+
+/** A frame that was rejected; the decoder has already skipped past it. */
+export interface RejectedFrame {
+  /** Always `false`: the frame is not usable. */
+  ok: false;
+  /** Why: `FRAME_TOO_LARGE` or `BAD_UTF8`. */
+  error: ChatError;
+}
+
 /** What the decoder produced for one frame: its text, or why it was rejected. */
-export type DecodedFrame = { ok: true; text: string } | { ok: false; error: ChatError };
+export type DecodedFrame = TextFrame | RejectedFrame;
 
 /** Options for {@link LineDecoder}. */
 export interface LineDecoderOptions {

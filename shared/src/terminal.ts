@@ -1,0 +1,217 @@
+/**
+ * The client's terminal: safe printing of untrusted text, and a console that
+ * reads the keyboard while messages keep arriving.
+ *
+ * Introduced by stage 4; reused by the clients of stages 5 and 6.
+ *
+ * Two problems, one module:
+ *
+ * - **Untrusted text is not just text.** A chat message is chosen by another
+ *   person. If it reaches the terminal raw, `ESC [ 2 J` clears the screen,
+ *   `ESC ] 0 ; … BEL` retitles the window, `\r` overwrites the line so a
+ *   message can impersonate another sender, and bidi overrides make text read
+ *   differently from how it is stored ("Trojan Source"). {@link sanitizeForTerminal}
+ *   makes all of these visible instead of letting the terminal obey them.
+ * - **Typing while receiving.** A message printed in the middle of the line
+ *   being typed garbles it. On a terminal, {@link ChatConsole} clears the
+ *   prompt line, prints the message, and redraws the prompt with what was
+ *   typed so far. When stdin is a pipe there is no prompt at all: one line in,
+ *   one line out, so scripts and tests can drive the client.
+ *
+ * @module
+ */
+import readline from 'node:readline';
+
+// Characters a terminal may act on instead of displaying:
+// C0 controls except tab (U+0000–U+0008, U+000A–U+001F; ESC is U+001B, so
+// every escape sequence loses its introducer), DEL and the C1 controls
+// (U+007F–U+009F; U+009B is a one-character CSI), and the bidirectional
+// formatting characters used by "Trojan Source" (U+061C, U+200E, U+200F,
+// U+202A–U+202E, U+2066–U+2069).
+const UNSAFE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Makes untrusted text safe to print on a terminal by replacing every control
+ * character with a visible escape: `\xHH` for code points up to U+00FF and
+ * `\uHHHH` above. Tabs and all printable text (any script, emoji) pass
+ * through unchanged. A visible escape beats deleting the character (the
+ * reader sees that something was there) and beats U+FFFD (it says what).
+ * Backslashes are left alone: a literal `\x1b` typed by a user is harmless
+ * text, and the function stays idempotent.
+ *
+ * @param text - text received from the network
+ * @returns the same text with control characters escaped
+ *
+ * @example
+ * ```ts
+ * sanitizeForTerminal('hi \x1b[2Jthere'); //=> 'hi \\x1b[2Jthere'
+ * sanitizeForTerminal('caf\u00e9 \u202e'); //=> 'café \\u202e'
+ * ```
+ */
+export function sanitizeForTerminal(text: string): string {
+  return text.replace(UNSAFE, (ch) => {
+    const code = ch.charCodeAt(0);
+    const hex = code.toString(16).padStart(code <= 0xff ? 2 : 4, '0');
+    return code <= 0xff ? `\\x${hex}` : `\\u${hex}`;
+  });
+}
+
+/** Why the user's input ended: end of input (Ctrl-D, or a pipe's end) or Ctrl-C. */
+export type EndReason = 'eof' | 'interrupt';
+
+/** How a printed line is styled on a colour terminal; pipes always get plain text. */
+export type Tone = 'plain' | 'notice' | 'error';
+
+/** Options for a {@link ChatConsole}. Streams default to the process's own. */
+export interface ChatConsoleOptions {
+  /** Where typed lines come from. Default `process.stdin`. */
+  input?: NodeJS.ReadableStream;
+  /** Where messages and the prompt go. Default `process.stdout`. */
+  output?: NodeJS.WritableStream;
+  /** Where {@link ChatConsole.warn} writes. Default `process.stderr`. */
+  errorOutput?: NodeJS.WritableStream;
+  /** Prompt mode. Default: both `input` and `output` are TTYs. */
+  terminal?: boolean;
+  /** Colour notices and errors in prompt mode. Default: `terminal` and no `NO_COLOR` variable. */
+  color?: boolean;
+  /** The prompt shown in prompt mode. Default `'> '`. */
+  prompt?: string;
+  /** Called with each line the user types (without its line ending). */
+  onLine: (text: string) => void;
+  /** Called once when input ends (Ctrl-D, Ctrl-C, or end of the pipe); not after {@link ChatConsole.close}. */
+  onEnd: (reason: EndReason) => void;
+}
+
+const COLOURS: Record<Tone, [string, string]> = {
+  plain: ['', ''],
+  notice: ['\x1b[2m', '\x1b[22m'], // dim
+  error: ['\x1b[31m', '\x1b[39m'], // red
+};
+
+/**
+ * The keyboard and the screen of a chat client, usable with any streams.
+ *
+ * @example
+ * ```ts
+ * const ui = new ChatConsole({
+ *   onLine: (text) => socket.write(encodeFrame(text)),
+ *   onEnd: () => socket.end(),
+ * });
+ * socket.on('data', ...) // for each received line: ui.print(line)
+ * ```
+ */
+export class ChatConsole {
+  /** True in prompt mode (a terminal), false when reading a pipe or file. */
+  readonly interactive: boolean;
+  private readonly output: NodeJS.WritableStream;
+  private readonly errorOutput: NodeJS.WritableStream;
+  private readonly color: boolean;
+  private readonly rl: readline.Interface;
+  private ended = false;
+
+  /** @param options - streams, mode and callbacks */
+  constructor(options: ChatConsoleOptions) {
+    const input = options.input ?? process.stdin;
+    this.output = options.output ?? process.stdout;
+    this.errorOutput = options.errorOutput ?? process.stderr;
+    this.interactive = options.terminal ?? (isTTY(input) && isTTY(this.output));
+    this.color = this.interactive && (options.color ?? process.env.NO_COLOR === undefined);
+    this.rl = readline.createInterface({
+      input,
+      // In pipe mode readline must not echo or draw anything on stdout.
+      output: this.interactive ? this.output : undefined,
+      terminal: this.interactive,
+      prompt: options.prompt ?? '> ',
+      crlfDelay: Infinity, // "\r\n" is one line ending, however the chunks fall
+    });
+    const end = (reason: EndReason) => {
+      if (this.ended) return;
+      this.ended = true;
+      this.rl.close();
+      options.onEnd(reason);
+    };
+    this.rl.on('line', (text) => {
+      if (this.ended) return;
+      options.onLine(text);
+      // onLine may have closed the console (e.g. a /quit command).
+      if (this.interactive && !this.ended) this.rl.prompt();
+    });
+    // Ctrl-C in prompt mode arrives as a key press, not a signal: readline
+    // reports it here, and we treat it as "leave the chat".
+    this.rl.on('SIGINT', () => end('interrupt'));
+    // Ctrl-D on an empty line, or the end of a pipe.
+    this.rl.on('close', () => end('eof'));
+    if (this.interactive) this.rl.prompt();
+  }
+
+  /**
+   * Prints one line on the output, without garbling what the user is typing.
+   * The text is passed through {@link sanitizeForTerminal} first, so even a
+   * caller that forgets to sanitize cannot hand the terminal a control code.
+   *
+   * @param text - the line, without a line ending
+   * @param tone - styling on a colour terminal
+   */
+  print(text: string, tone: Tone = 'plain'): void {
+    this.show(this.output, text, tone);
+  }
+
+  /**
+   * Prints one line on the error output (status, notices and errors), also
+   * sanitized and without garbling the prompt line. Keeping these off the
+   * output lets a script read only chat messages from stdout.
+   *
+   * @param text - the line, without a line ending
+   * @param tone - styling on a colour terminal
+   */
+  warn(text: string, tone: Tone = 'error'): void {
+    this.show(this.errorOutput, text, tone);
+  }
+
+  /** Stops reading input for a while (e.g. until the socket drains). */
+  pause(): void {
+    if (!this.ended) this.rl.pause();
+  }
+
+  /** Resumes reading input after {@link ChatConsole.pause}. */
+  resume(): void {
+    // Never after close(): resuming stdin would keep the process alive.
+    if (!this.ended) this.rl.resume();
+  }
+
+  /**
+   * Stops reading input and restores the terminal, without calling `onEnd`
+   * (the program, not the user, decided to stop). Safe to call twice.
+   */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.interactive) clearPromptLine(this.output);
+    this.rl.close();
+  }
+
+  private show(stream: NodeJS.WritableStream, text: string, tone: Tone): void {
+    const [start, stop] = this.color ? COLOURS[tone] : COLOURS.plain;
+    const line = `${start}${sanitizeForTerminal(text)}${stop}\n`;
+    if (!this.interactive || this.ended) {
+      stream.write(line);
+      return;
+    }
+    // Erase the prompt line, print above it, then redraw the prompt together
+    // with the half-typed text (prompt(true) keeps the cursor where it was).
+    clearPromptLine(this.output);
+    stream.write(line);
+    this.rl.prompt(true);
+  }
+}
+
+function clearPromptLine(output: NodeJS.WritableStream): void {
+  readline.cursorTo(output, 0);
+  readline.clearLine(output, 0);
+}
+
+function isTTY(stream: NodeJS.ReadableStream | NodeJS.WritableStream): boolean {
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}

@@ -1,0 +1,171 @@
+import fc from 'fast-check';
+import { PassThrough } from 'node:stream';
+import { ChatConsole, sanitizeForTerminal, type EndReason } from '../src/terminal';
+
+describe('sanitizeForTerminal', () => {
+  test('printable text of any script passes through unchanged, tabs too', () => {
+    const text = 'héllo wörld\tnǐ hǎo 你好 مرحبا 👋🏽 \\x1b literal';
+    expect(sanitizeForTerminal(text)).toBe(text);
+  });
+
+  test('ESC loses its power: CSI, OSC and cursor sequences become visible', () => {
+    expect(sanitizeForTerminal('a\x1b[2Jb')).toBe('a\\x1b[2Jb');
+    expect(sanitizeForTerminal('\x1b]0;pwned\x07')).toBe('\\x1b]0;pwned\\x07');
+    expect(sanitizeForTerminal('\x1b[1A\x1b[2K')).toBe('\\x1b[1A\\x1b[2K');
+  });
+
+  test('carriage return, backspace, newline, NUL, DEL are escaped', () => {
+    expect(sanitizeForTerminal('real\rfake: hi')).toBe('real\\x0dfake: hi');
+    expect(sanitizeForTerminal('ab\b\bXY')).toBe('ab\\x08\\x08XY');
+    expect(sanitizeForTerminal('a\nb\0c\x7f')).toBe('a\\x0ab\\x00c\\x7f');
+  });
+
+  test('C1 controls, including the one-character CSI U+009B, are escaped', () => {
+    expect(sanitizeForTerminal('\u009b2J')).toBe('\\x9b2J');
+    expect(sanitizeForTerminal('\u0085\u009d\u0080')).toBe('\\x85\\x9d\\x80');
+  });
+
+  test('bidi overrides and isolates ("Trojan Source") are escaped', () => {
+    expect(sanitizeForTerminal('abc\u202edcb')).toBe('abc\\u202edcb');
+    expect(sanitizeForTerminal('\u2066\u2067\u2068\u2069\u200e\u200f\u061c')).toBe(
+      '\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c',
+    );
+  });
+
+  test('property: the output never holds a control character, and sanitizing is idempotent', () => {
+    const unsafe = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/; // eslint-disable-line no-control-regex
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const safe = sanitizeForTerminal(text);
+        expect(unsafe.test(safe)).toBe(false);
+        expect(sanitizeForTerminal(safe)).toBe(safe);
+      }),
+    );
+  });
+});
+
+/** A console on in-memory streams, recording what it printed and what it reported. */
+function harness(terminal: boolean) {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const errorOutput = new PassThrough();
+  let out = '';
+  let err = '';
+  output.on('data', (c: Buffer) => (out += c.toString()));
+  errorOutput.on('data', (c: Buffer) => (err += c.toString()));
+  /** Resolves once the output contains `text` (readline echoes keys in prompt mode). */
+  const outputShows = (text: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!out.includes(text)) return;
+        output.off('data', check);
+        resolve();
+      };
+      output.on('data', check);
+      check();
+    });
+  const typed: string[] = [];
+  let gotLine: () => void = () => {};
+  const nextLine = () => new Promise<void>((resolve) => (gotLine = resolve));
+  let reportEnd: (reason: EndReason) => void = () => {};
+  const ended = new Promise<EndReason>((resolve) => (reportEnd = resolve));
+  const ui = new ChatConsole({
+    input,
+    output,
+    errorOutput,
+    terminal,
+    color: false,
+    onLine: (text) => {
+      typed.push(text);
+      gotLine();
+    },
+    onEnd: (reason) => reportEnd(reason),
+  });
+  return { ui, input, ended, typed, nextLine, outputShows, out: () => out, err: () => err };
+}
+
+describe('ChatConsole in pipe mode (stdin is not a terminal)', () => {
+  test('one callback per input line, CRLF or LF; end of input is onEnd("eof")', async () => {
+    const h = harness(false);
+    expect(h.ui.interactive).toBe(false);
+    h.input.end('one\r\ntwo\n\nthree');
+    expect(await h.ended).toBe('eof');
+    expect(h.typed).toEqual(['one', 'two', '', 'three']);
+  });
+
+  test('print() writes one sanitized line, with no prompt and no escape codes', () => {
+    const h = harness(false);
+    h.ui.print('1.2.3.4:5: \x1b[31mred');
+    h.ui.warn('* notice');
+    expect(h.out()).toBe('1.2.3.4:5: \\x1b[31mred\n');
+    expect(h.err()).toBe('* notice\n');
+    h.ui.close();
+  });
+
+  test('close() stops reading without reporting an end', async () => {
+    const h = harness(false);
+    let ended = false;
+    void h.ended.then(() => (ended = true));
+    h.ui.close();
+    h.ui.close(); // twice is fine
+    h.input.end('late line\n');
+    await new Promise((resolve) => h.input.once('finish', resolve));
+    expect(h.typed).toEqual([]);
+    expect(ended).toBe(false);
+  });
+});
+
+describe('ChatConsole in prompt mode (a terminal)', () => {
+  test('a message arriving while typing is printed above the prompt, which is redrawn with the typed text', async () => {
+    const h = harness(true);
+    expect(h.out()).toContain('> ');
+    h.input.write('hel');
+    await h.outputShows('hel'); // echoed: readline has taken the keys
+    h.ui.print('1.2.3.4:5: hi');
+    const after = h.out().slice(h.out().indexOf('1.2.3.4:5: hi'));
+    expect(after).toMatch(/^1\.2\.3\.4:5: hi\n.*> hel/s);
+    const line = h.nextLine();
+    h.input.write('lo\r');
+    await line;
+    expect(h.typed).toEqual(['hello']);
+  });
+
+  test('Ctrl-C ends with "interrupt"', async () => {
+    const h = harness(true);
+    h.input.write('half typed\x03');
+    expect(await h.ended).toBe('interrupt');
+    expect(h.typed).toEqual([]);
+  });
+
+  test('Ctrl-D on an empty line ends with "eof"', async () => {
+    const h = harness(true);
+    h.input.write('\x04');
+    expect(await h.ended).toBe('eof');
+  });
+});
+
+describe('ChatConsole closed from inside onLine (a /quit command)', () => {
+  test('no prompt is drawn on a closed console and nothing throws', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let closedAfter = '';
+    const ui: ChatConsole = new ChatConsole({
+      input,
+      output,
+      terminal: true,
+      color: false,
+      onLine: () => {
+        ui.close();
+        closedAfter = 'yes';
+      },
+      onEnd: () => {},
+    });
+    const done = new Promise<void>((resolve) => output.once('data', () => resolve()));
+    await done; // the first prompt
+    input.write('/quit\r');
+    await new Promise<void>((resolve) => input.once('finish', resolve).end());
+    expect(closedAfter).toBe('yes');
+    ui.resume(); // harmless after close
+    expect(input.isPaused()).toBe(true);
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * Ending a connection politely: last words, then a FIN, then a deadline.
+ *
+ * `socket.destroy()` closes at once, and if unread input is still waiting in
+ * our receive buffer the kernel answers with a TCP reset instead of a normal
+ * close; a reset can make the peer discard data it has not read yet,
+ * including the error line that explains why it was disconnected.
+ * `socket.end(lastFrame)` instead sends the line, then a FIN ("nothing
+ * more from me"), and waits for the peer's FIN. A well-behaved client (our
+ * client, `nc`, telnet) answers at once; a hostile or stuck one might never
+ * answer, so a timer destroys the socket after {@link LINGER_MS}. Web servers
+ * call this a "lingering close".
+ *
+ * @module
+ */
+import type net from 'node:net';
+
+/**
+ * How long, in milliseconds, a connection we have ended may take to close
+ * its side before we destroy it.
+ */
+export const LINGER_MS = 2000;
+
+/**
+ * Ends a connection after an optional last frame, and destroys it if the
+ * peer has not closed its side within {@link LINGER_MS}. Safe to call on a
+ * socket that is already ending or gone.
+ *
+ * @param socket - the connection to end
+ * @param lastFrame - an encoded frame to send before the FIN (e.g. a goodbye notice)
+ */
+export function endPolitely(socket: net.Socket, lastFrame?: Buffer): void {
+  if (socket.destroyed) return;
+  if (!socket.writableEnded) {
+    if (lastFrame) socket.end(lastFrame);
+    else socket.end();
+  }
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  socket.once('close', () => clearTimeout(timer));
+}
