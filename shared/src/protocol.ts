@@ -1,0 +1,405 @@
+/**
+ * JSON frames: strict validation helpers, associated data, and the stage 5 vocabulary.
+ *
+ * Introduced by stage 5, reused by stage 6. From stage 5 on, every frame is one
+ * JSON object on one line (framed by the framing module), with a string `type`.
+ * Server and client import this one module, so neither formats or parses a
+ * frame by hand, and both agree on what a valid frame is.
+ *
+ * Every inbound frame is untrusted. A decoder built with {@link createDecoder}
+ * checks size, JSON syntax, the `type`, and that the object has *exactly* the
+ * schema's fields with the right types (no missing, no extra, no `null` where
+ * a string belongs, no loose base64). It never throws: it returns
+ * `{ ok: false, error }` with a `ChatError` the caller sends back as an error
+ * frame. Stage 6 defines its own frames with the same helpers.
+ *
+ * @example
+ * ```ts
+ * const PING = frameSchema('ping', { seq: integerField({ min: 0, max: 9 }) });
+ * const decode = createDecoder([PING]);
+ * decode('{"type":"ping","seq":1}'); //=> { ok: true, frame: { type: 'ping', seq: 1 } }
+ * decode('{"type":"ping"}').ok;      //=> false (BAD_FRAME: missing field "seq")
+ * ```
+ *
+ * @module
+ */
+import { BOX_OVERHEAD } from './crypto';
+import { ChatError, ERROR_CODES, type ChatErrorCode } from './errors';
+import { encodeFrame } from './framing';
+
+/** The protocol version, bound into every box's associated data. */
+export const PROTOCOL_VERSION = 1;
+/** Longest frame in bytes for stages 5 and 6 (JSON plus base64 costs room). */
+export const MAX_FRAME_BYTES = 16 * 1024;
+
+/** A decoder's answer: the typed frame, or the error to report. Never a throw. */
+export type Decoded<F> = DecodedOk<F> | DecodedError;
+
+/** A frame that passed validation. */
+export interface DecodedOk<F> {
+  /** Always `true`. */
+  ok: true;
+  /** The validated frame, typed. */
+  frame: F;
+}
+
+/** A frame that failed validation, and why. */
+export interface DecodedError {
+  /** Always `false`. */
+  ok: false;
+  /** `BAD_FRAME` or `FRAME_TOO_LARGE`, with a message naming the problem. */
+  error: ChatError;
+}
+
+/**
+ * A validator for one field: a type guard plus words for the error message
+ * (`field "box" must be ${expected}`).
+ */
+export interface Field<T> {
+  /** What a valid value looks like, e.g. `"a string of 1-64 characters"`. */
+  readonly expected: string;
+  /** True if `value` is valid; narrows it to `T`. */
+  readonly accepts: (value: unknown) => value is T;
+}
+
+// A lone UTF-16 surrogate cannot be encoded as UTF-8; with the `u` flag a valid
+// pair is one code point, so this only matches the lone halves JSON can smuggle in.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * A string field of well-formed Unicode text.
+ *
+ * @param options - inclusive length bounds in UTF-16 code units (`minLength` defaults to 0)
+ */
+export function stringField(options: { minLength?: number; maxLength: number }): Field<string> {
+  const min = options.minLength ?? 0;
+  return {
+    expected: `a string of ${min}-${options.maxLength} characters`,
+    accepts: (v): v is string =>
+      typeof v === 'string' &&
+      v.length >= min &&
+      v.length <= options.maxLength &&
+      !LONE_SURROGATE.test(v),
+  };
+}
+
+/** A string field that must be one of `values`, e.g. the closed list of error codes. */
+export function oneOfField<const T extends string>(values: readonly T[]): Field<T> {
+  const allowed = new Set<string>(values);
+  return {
+    expected: `one of ${values.length} known values`,
+    accepts: (v): v is T => typeof v === 'string' && allowed.has(v),
+  };
+}
+
+/** A field holding one of the stable {@link ChatErrorCode}s. */
+export const errorCodeField: Field<ChatErrorCode> = oneOfField(
+  Object.keys(ERROR_CODES) as ChatErrorCode[],
+);
+
+/**
+ * An integer field (a JSON number with no fraction, inside the bounds).
+ *
+ * @param options - inclusive bounds
+ */
+export function integerField(options: { min: number; max: number }): Field<number> {
+  return {
+    expected: `an integer from ${options.min} to ${options.max}`,
+    accepts: (v): v is number =>
+      Number.isSafeInteger(v) && (v as number) >= options.min && (v as number) <= options.max,
+  };
+}
+
+/**
+ * An array field whose every item passes `item`.
+ *
+ * @param item - the validator for each element
+ * @param options - the maximum number of items
+ */
+export function arrayField<T>(item: Field<T>, options: { maxItems: number }): Field<T[]> {
+  return {
+    expected: `an array of at most ${options.maxItems} items, each ${item.expected}`,
+    accepts: (v): v is T[] =>
+      Array.isArray(v) && v.length <= options.maxItems && v.every((x) => item.accepts(x)),
+  };
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Whether `text` is canonical standard base64 with padding. Node's
+ * `Buffer.from(text, 'base64')` skips characters it does not know, so a
+ * decoder that skipped this check would accept garbage as bytes.
+ *
+ * @param text - candidate base64
+ */
+export function isBase64(text: string): boolean {
+  // The round trip rejects the non-zero "padding bits" that make two strings decode alike.
+  return BASE64.test(text) && Buffer.from(text, 'base64').toString('base64') === text;
+}
+
+/** How many bytes a valid base64 string decodes to, without decoding it. */
+export function base64ByteLength(text: string): number {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return (text.length / 4) * 3 - padding;
+}
+
+/**
+ * A field holding canonical base64 (e.g. a sealed box) whose decoded size is
+ * inside the bounds. The value stays a string; decode it with `Buffer.from(v, 'base64')`.
+ *
+ * @param options - inclusive bounds on the decoded length in bytes
+ */
+export function base64Field(options: { minBytes: number; maxBytes: number }): Field<string> {
+  return {
+    expected: `base64 of ${options.minBytes}-${options.maxBytes} bytes`,
+    accepts: (v): v is string => {
+      if (typeof v !== 'string' || v.length > Math.ceil(options.maxBytes / 3) * 4) return false;
+      const bytes = base64ByteLength(v);
+      return isBase64(v) && bytes >= options.minBytes && bytes <= options.maxBytes;
+    },
+  };
+}
+
+/** Validators for a frame's fields, by field name (`type` is implied). */
+export type FieldSpec = Record<string, Field<unknown>>;
+
+/** One frame type: its `type` string and the exact set of its other fields. */
+export interface FrameSchema<T extends string = string, S extends FieldSpec = FieldSpec> {
+  /** The value of the frame's `type` field. */
+  readonly type: T;
+  /** Every other field the frame must have, and nothing more. */
+  readonly fields: S;
+}
+
+/**
+ * The TypeScript type of the frames a schema accepts, e.g.
+ * `{ type: 'chat'; box: string }`.
+ */
+export type FrameOf<Schema> =
+  Schema extends FrameSchema<infer T, infer S>
+    ? Tagged<T> & { [K in keyof S]: S[K] extends Field<infer V> ? V : never }
+    : never;
+
+/** The part every frame shares: its `type` tag. */
+export interface Tagged<T extends string> {
+  /** The frame's type, e.g. `"chat"`; decoders dispatch on it. */
+  type: T;
+}
+
+/**
+ * Declares a frame type.
+ *
+ * @param type - the `type` string
+ * @param fields - the other fields; the frame must have exactly these
+ */
+export function frameSchema<const T extends string, const S extends FieldSpec>(
+  type: T,
+  fields: S,
+): FrameSchema<T, S> {
+  if ('type' in fields) throw new Error('"type" is implied; do not list it as a field');
+  return { type, fields };
+}
+
+/** Options for {@link createDecoder}. */
+export interface DecoderOptions {
+  /** Longest accepted frame in UTF-8 bytes. Default {@link MAX_FRAME_BYTES}. */
+  maxBytes?: number;
+}
+
+/**
+ * Builds a strict decoder for a set of frame types (one direction of a protocol).
+ * The decoder never throws: every bad input is an `{ ok: false }` result with
+ * code `FRAME_TOO_LARGE` or `BAD_FRAME`.
+ *
+ * @param schemas - the frame types this side accepts; `type`s must differ
+ * @param options - the size limit
+ * @returns `decode(text)`
+ */
+export function createDecoder<const Schemas extends readonly FrameSchema[]>(
+  schemas: Schemas,
+  options: DecoderOptions = {},
+): (text: string) => Decoded<FrameOf<Schemas[number]>> {
+  const byType = new Map<string, FrameSchema>(schemas.map((s) => [s.type, s]));
+  if (byType.size !== schemas.length) throw new Error('two schemas share a type');
+  const maxBytes = options.maxBytes ?? MAX_FRAME_BYTES;
+  return (text) => {
+    const fail = (message: string) => ({ ok: false as const, error: badFrame(message) });
+    if (typeof text !== 'string') return fail('frame is not text');
+    if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+      const error = new ChatError('FRAME_TOO_LARGE', `frame longer than ${maxBytes} bytes`);
+      return { ok: false, error };
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return fail('frame is not valid JSON');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return fail('frame is not a JSON object');
+    }
+    const object = value as Record<string, unknown>;
+    if (typeof object.type !== 'string') return fail('frame has no string "type"');
+    const schema = byType.get(object.type);
+    if (schema === undefined) return fail(`unknown frame type ${quote(object.type)}`);
+    for (const name of Object.keys(object)) {
+      if (name !== 'type' && !Object.hasOwn(schema.fields, name)) {
+        return fail(`${schema.type} frame has unexpected field ${quote(name)}`);
+      }
+    }
+    for (const [name, field] of Object.entries(schema.fields)) {
+      if (!Object.hasOwn(object, name)) return fail(`${schema.type} frame is missing "${name}"`);
+      if (!field.accepts(object[name])) {
+        return fail(`${schema.type} frame field "${name}" must be ${field.expected}`);
+      }
+    }
+    return { ok: true, frame: object as FrameOf<Schemas[number]> };
+  };
+}
+
+/**
+ * Encodes a frame object as one line: JSON plus `\n`. `JSON.stringify` escapes
+ * every line break inside strings, so the frame can never split in two.
+ *
+ * @param frame - an object with a string `type`
+ * @returns the bytes to write
+ */
+export function encodeJsonFrame(frame: { readonly type: string }): Buffer {
+  return encodeFrame(JSON.stringify(frame));
+}
+
+/** What a box's associated data binds: checked by the receiver, never sent. */
+export interface AssociatedDataParts {
+  /** The protocol version ({@link PROTOCOL_VERSION}). */
+  v: number;
+  /** The frame type the box travels in, e.g. `'chat'`. */
+  type: string;
+  /** The authenticated sender (stage 6); stage 5 has none it could trust. */
+  sender?: string;
+}
+
+/**
+ * Builds the associated data for a box: the one place that decides its bytes,
+ * so sender and receiver cannot disagree. The encoding is a JSON array in a
+ * fixed order, which is unambiguous (`"a,b"` and `"a","b"` differ).
+ *
+ * @param parts - version, frame type, and the sender when there is one
+ * @returns the bytes to pass to `seal`/`open`
+ *
+ * @example
+ * ```ts
+ * associatedData({ v: 1, type: 'chat' }).toString(); //=> '["socket-chat",1,"chat",null]'
+ * ```
+ */
+export function associatedData(parts: AssociatedDataParts): Buffer {
+  return Buffer.from(
+    JSON.stringify(['socket-chat', parts.v, parts.type, parts.sender ?? null]),
+    'utf8',
+  );
+}
+
+function badFrame(message: string): ChatError {
+  return new ChatError('BAD_FRAME', message);
+}
+
+// Untrusted names go back to their sender inside an error message: keep them
+// short and JSON-escaped so they cannot carry line breaks or terminal escapes.
+function quote(text: string): string {
+  return JSON.stringify(text.length > 32 ? text.slice(0, 32) + '…' : text);
+}
+
+// ---------------------------------------------------------------------------
+// The stage 5 vocabulary. The server adds `from` and relays `box` unchanged.
+
+/** Longest chat message a client seals, in UTF-8 bytes (the server checks the box size). */
+export const MAX_TEXT_BYTES = 4096;
+
+/** A sealed box of a chat message, as a field: base64 of nonce + ciphertext + tag. */
+export const boxField = base64Field({
+  minBytes: BOX_OVERHEAD,
+  maxBytes: MAX_TEXT_BYTES + BOX_OVERHEAD,
+});
+
+// "IP:PORT" as the server formats it; the longest IPv6 form plus a port fits in 64.
+const peerField = stringField({ minLength: 1, maxLength: 64 });
+const countField = integerField({ min: 0, max: 1_000_000 });
+
+/** Client → server: `{"type":"chat","box":"<base64>"}`, a message sealed by the client. */
+export const CHAT_REQUEST = frameSchema('chat', {
+  /** The sealed message: base64 of nonce | ciphertext | tag. */
+  box: boxField,
+});
+/** Server → client: a relayed chat message and the `ip:port` the server saw it come from. */
+export const CHAT_RELAY = frameSchema('chat', {
+  /** The sender's `ip:port`, added by the server (not authenticated at this stage). */
+  from: peerField,
+  /** The sealed message exactly as the sender sent it. */
+  box: boxField,
+});
+/** Server → newcomer: who you are and how many are online. */
+export const WELCOME = frameSchema('welcome', {
+  /** The newcomer's own `ip:port`, as the server sees it. */
+  you: peerField,
+  /** How many clients are connected, the newcomer included. */
+  online: countField,
+});
+/** Server → everyone else: someone joined. */
+export const JOINED = frameSchema('joined', {
+  /** The newcomer's `ip:port`. */
+  who: peerField,
+  /** How many clients are connected now. */
+  online: countField,
+});
+/** Server → everyone left: someone left. */
+export const LEFT = frameSchema('left', {
+  /** The `ip:port` of the client that left. */
+  who: peerField,
+  /** How many clients are still connected. */
+  online: countField,
+});
+/** Server → one client: its last frame was refused, and why (a stable code). */
+export const ERROR_FRAME = frameSchema('error', {
+  /** The stable error code (see `ERROR_CODES`). */
+  code: errorCodeField,
+  /** A human-readable explanation; never contains secrets or plaintext. */
+  message: stringField({ maxLength: 500 }),
+});
+
+/** Every frame a stage 5 client may send. */
+export type ClientFrame = FrameOf<typeof CHAT_REQUEST>;
+/** Every frame a stage 5 server may send. */
+export type ServerFrame =
+  | FrameOf<typeof CHAT_RELAY>
+  | FrameOf<typeof WELCOME>
+  | FrameOf<typeof JOINED>
+  | FrameOf<typeof LEFT>
+  | FrameOf<typeof ERROR_FRAME>;
+
+/** The server's decoder for what clients send. Never throws. */
+export const decodeClientFrame: (text: string) => Decoded<ClientFrame> = createDecoder([
+  CHAT_REQUEST,
+]);
+/** The client's decoder for what the server sends. Never throws. */
+export const decodeServerFrame: (text: string) => Decoded<ServerFrame> = createDecoder([
+  CHAT_RELAY,
+  WELCOME,
+  JOINED,
+  LEFT,
+  ERROR_FRAME,
+]);
+
+/** Encodes a client frame as one line of bytes. */
+export function encodeClientFrame(frame: ClientFrame): Buffer {
+  return encodeJsonFrame(frame);
+}
+
+/** Encodes a server frame as one line of bytes. */
+export function encodeServerFrame(frame: ServerFrame): Buffer {
+  return encodeJsonFrame(frame);
+}
+
+/** The associated data of every stage 5 chat box: version 1, type `chat`, no sender. */
+export function chatAssociatedData(): Buffer {
+  return associatedData({ v: PROTOCOL_VERSION, type: 'chat' });
+}

@@ -1,0 +1,237 @@
+import fc from 'fast-check';
+import { BOX_OVERHEAD, generateKey, openText, sealText } from '../src/crypto';
+import { LineDecoder } from '../src/framing';
+import {
+  arrayField,
+  associatedData,
+  base64ByteLength,
+  base64Field,
+  chatAssociatedData,
+  createDecoder,
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeServerFrame,
+  frameSchema,
+  integerField,
+  isBase64,
+  MAX_FRAME_BYTES,
+  MAX_TEXT_BYTES,
+  type ServerFrame,
+  stringField,
+} from '../src/protocol';
+
+const box = Buffer.alloc(40, 7).toString('base64');
+
+function errorCode(result: { ok: boolean; error?: { code: string } }): string | undefined {
+  return result.ok ? undefined : result.error!.code;
+}
+
+describe('stage 5 frames', () => {
+  test('valid frames decode to typed objects', () => {
+    expect(decodeClientFrame(JSON.stringify({ type: 'chat', box }))).toEqual({
+      ok: true,
+      frame: { type: 'chat', box },
+    });
+    const frames: ServerFrame[] = [
+      { type: 'chat', from: '127.0.0.1:5555', box },
+      { type: 'welcome', you: '127.0.0.1:5555', online: 2 },
+      { type: 'joined', who: '[::1]:4000', online: 3 },
+      { type: 'left', who: '127.0.0.1:1', online: 0 },
+      { type: 'error', code: 'BAD_FRAME', message: 'frame is not valid JSON' },
+    ];
+    for (const frame of frames) {
+      const bytes = encodeServerFrame(frame);
+      expect(bytes.at(-1)).toBe(0x0a);
+      expect(decodeServerFrame(bytes.subarray(0, -1).toString())).toEqual({ ok: true, frame });
+    }
+  });
+
+  test.each([
+    ['not JSON', '{"type":"chat",'],
+    ['a JSON string', '"chat"'],
+    ['an array', '[{"type":"chat"}]'],
+    ['null', 'null'],
+    ['no type', `{"box":"${box}"}`],
+    ['a numeric type', `{"type":5,"box":"${box}"}`],
+    ['an unknown type', `{"type":"shout","box":"${box}"}`],
+    ['a missing field', '{"type":"chat"}'],
+    ['an extra field', `{"type":"chat","box":"${box}","from":"me"}`],
+    ['a __proto__ field', `{"type":"chat","box":"${box}","__proto__":{}}`],
+    ['a null box', '{"type":"chat","box":null}'],
+    ['a numeric box', '{"type":"chat","box":12}'],
+    ['base64 with junk', `{"type":"chat","box":"${box.slice(0, -4)}*AAA"}`],
+    [
+      'base64 without padding',
+      `{"type":"chat","box":"${Buffer.alloc(41).toString('base64').replace(/=+$/, '')}"}`,
+    ],
+    ['base64 with whitespace', `{"type":"chat","box":"${box.slice(0, 8)} ${box.slice(8)}"}`],
+    ['non-canonical base64 padding bits', `{"type":"chat","box":"${'A'.repeat(40)}AB=="}`],
+    ['URL-safe base64', `{"type":"chat","box":"${'-_'.repeat(20)}"}`],
+    [
+      'a box shorter than nonce + tag',
+      `{"type":"chat","box":"${Buffer.alloc(BOX_OVERHEAD - 1).toString('base64')}"}`,
+    ],
+    [
+      'a box over the text limit',
+      `{"type":"chat","box":"${Buffer.alloc(MAX_TEXT_BYTES + BOX_OVERHEAD + 1).toString('base64')}"}`,
+    ],
+  ])('a client frame with %s is BAD_FRAME', (_name, text) => {
+    expect(errorCode(decodeClientFrame(text))).toBe('BAD_FRAME');
+  });
+
+  test('an oversized frame is FRAME_TOO_LARGE, checked before parsing', () => {
+    const text = JSON.stringify({ type: 'chat', box: 'A'.repeat(MAX_FRAME_BYTES) });
+    expect(errorCode(decodeClientFrame(text))).toBe('FRAME_TOO_LARGE');
+  });
+
+  test('server frames: wrong types, negative counts, lone surrogates, unknown codes are BAD_FRAME', () => {
+    for (const bad of [
+      { type: 'welcome', you: 'x', online: -1 },
+      { type: 'welcome', you: 'x', online: 1.5 },
+      { type: 'welcome', you: 'x', online: '2' },
+      { type: 'joined', who: '', online: 1 },
+      { type: 'joined', who: 'a\ud800b', online: 1 },
+      { type: 'left', who: 'x'.repeat(65), online: 1 },
+      { type: 'error', code: 'NOT_A_CODE', message: 'm' },
+      { type: 'error', code: 'toString', message: 'm' },
+      { type: 'chat', box },
+    ]) {
+      expect(errorCode(decodeServerFrame(JSON.stringify(bad)))).toBe('BAD_FRAME');
+    }
+  });
+
+  test('error messages quote untrusted names JSON-escaped and truncated', () => {
+    const result = decodeClientFrame(JSON.stringify({ type: `\x1b[2J${'x'.repeat(100)}` }));
+    expect(result.ok).toBe(false);
+    const message = result.ok ? '' : result.error.message;
+    expect(message).not.toContain('\x1b');
+    expect(message.length).toBeLessThan(100);
+  });
+
+  test('a chat box sealed by a client opens with the stage 5 associated data, and only with it', () => {
+    const key = generateKey();
+    const sealed = sealText(key, 'hi', chatAssociatedData());
+    const line = encodeClientFrame({ type: 'chat', box: sealed }).toString().trimEnd();
+    const decoded = decodeClientFrame(line);
+    expect(decoded.ok && openText(key, decoded.frame.box, chatAssociatedData())).toBe('hi');
+    const loginAd = associatedData({ v: 1, type: 'login' });
+    expect(() => openText(key, sealed, loginAd)).toThrow(/authentication failed/);
+  });
+});
+
+describe('associated data', () => {
+  test('has fixed, documented bytes and differs by version, type and sender', () => {
+    expect(associatedData({ v: 1, type: 'chat' }).toString()).toBe('["socket-chat",1,"chat",null]');
+    const variants = [
+      associatedData({ v: 1, type: 'chat' }),
+      associatedData({ v: 2, type: 'chat' }),
+      associatedData({ v: 1, type: 'login' }),
+      associatedData({ v: 1, type: 'chat', sender: 'alice' }),
+      associatedData({ v: 1, type: 'chat', sender: 'bob' }),
+      associatedData({ v: 1, type: 'chat","alice' }), // no ambiguity by concatenation
+    ].map((b) => b.toString('hex'));
+    expect(new Set(variants).size).toBe(variants.length);
+  });
+});
+
+describe('validation helpers', () => {
+  test('base64: canonical encodings of any bytes pass and report their length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const text = Buffer.from(bytes).toString('base64');
+        expect(isBase64(text)).toBe(true);
+        expect(base64ByteLength(text)).toBe(bytes.length);
+      }),
+    );
+  });
+
+  test('base64: any string isBase64 accepts decodes and re-encodes to itself', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary-ascii', maxLength: 40 }), (text) => {
+        if (isBase64(text)) expect(Buffer.from(text, 'base64').toString('base64')).toBe(text);
+      }),
+    );
+  });
+
+  test('a custom schema (as stage 6 builds its own) decodes exactly its fields', () => {
+    const HELLO = frameSchema('hello', {
+      names: arrayField(stringField({ minLength: 1, maxLength: 8 }), { maxItems: 3 }),
+      n: integerField({ min: 0, max: 10 }),
+      blob: base64Field({ minBytes: 1, maxBytes: 4 }),
+    });
+    const decode = createDecoder([HELLO], { maxBytes: 200 });
+    const good = { type: 'hello', names: ['a', 'b'], n: 3, blob: 'AQI=' };
+    expect(decode(JSON.stringify(good))).toEqual({ ok: true, frame: good });
+    for (const bad of [
+      { ...good, names: ['a', 'b', 'c', 'd'] },
+      { ...good, names: [''] },
+      { ...good, names: 'a' },
+      { ...good, n: 11 },
+      { ...good, blob: 'AQIDBAU=' },
+      { ...good, blob: '' },
+    ]) {
+      expect(errorCode(decode(JSON.stringify(bad)))).toBe('BAD_FRAME');
+    }
+    expect(errorCode(decode(JSON.stringify({ ...good, pad: 'x'.repeat(200) })))).toBe(
+      'FRAME_TOO_LARGE',
+    );
+    expect(() => createDecoder([HELLO, HELLO])).toThrow();
+    expect(() => frameSchema('x', { type: stringField({ maxLength: 1 }) })).toThrow();
+  });
+});
+
+describe('decoders never throw (property tests)', () => {
+  const decoders = { client: decodeClientFrame, server: decodeServerFrame };
+  const check = (text: string) => {
+    for (const decode of Object.values(decoders)) {
+      const result = decode(text);
+      expect(typeof result.ok).toBe('boolean');
+      if (!result.ok) expect(['BAD_FRAME', 'FRAME_TOO_LARGE']).toContain(result.error.code);
+    }
+  };
+
+  test('random JSON values', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => check(JSON.stringify(value))),
+      {
+        numRuns: 500,
+      },
+    );
+  });
+
+  test('random objects that look like frames (known types, plausible fields)', () => {
+    const types = fc.constantFrom('chat', 'welcome', 'joined', 'left', 'error', 'x', '');
+    const values = fc.oneof(
+      fc.jsonValue(),
+      fc.constant(box),
+      fc.base64String(),
+      fc.constantFrom('BAD_FRAME', 'hasOwnProperty', '__proto__'),
+    );
+    const keys = fc.constantFrom('box', 'from', 'who', 'you', 'online', 'code', 'message', 'x');
+    fc.assert(
+      fc.property(types, fc.dictionary(keys, values), (type, fields) =>
+        check(JSON.stringify({ ...fields, type })),
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('random strings, including lone surrogates and control characters', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), check), {
+      numRuns: 500,
+    });
+  });
+
+  test('random bytes through the line decoder and then the frame decoders', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+        const lines = new LineDecoder({ maxFrameBytes: MAX_FRAME_BYTES }).push(
+          Buffer.concat([bytes, Buffer.of(0x0a)]),
+        );
+        for (const line of lines) if (line.ok) check(line.text);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

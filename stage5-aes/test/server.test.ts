@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BOX_OVERHEAD } from '../../shared/src/crypto';
+import { MAX_FRAME_BYTES, MAX_TEXT_BYTES } from '../../shared/src/protocol';
+import { startServer, type ChatServer } from '../src/server';
+import { rawPeer } from './harness';
+
+let server: ChatServer;
+const logs: string[] = [];
+beforeEach(async () => {
+  logs.length = 0;
+  server = await startServer({ port: 0, log: (line) => logs.push(line) });
+});
+afterEach(() => server.close());
+
+const someBox = (fill: number) => Buffer.alloc(40, fill).toString('base64');
+
+describe('stage 5 server', () => {
+  test('welcome, joined and left are JSON frames with the server-assigned labels', async () => {
+    const a = await rawPeer(server.port);
+    expect(a.label).toMatch(/^127\.0\.0\.1:\d+$/);
+    const b = await rawPeer(server.port);
+    expect(await a.frame((f) => f.type === 'joined')).toEqual({
+      type: 'joined',
+      who: b.label,
+      online: 2,
+    });
+    b.socket.end();
+    expect(await a.frame((f) => f.type === 'left')).toEqual({
+      type: 'left',
+      who: b.label,
+      online: 1,
+    });
+    a.socket.end();
+  });
+
+  test('a chat box is relayed byte for byte to the others, with from = the sender, not echoed', async () => {
+    const a = await rawPeer(server.port);
+    const b = await rawPeer(server.port);
+    const c = await rawPeer(server.port);
+    const box = someBox(1);
+    a.send(JSON.stringify({ type: 'chat', box }) + '\n');
+    for (const peer of [b, c]) {
+      const line = await peer.lines.waitFor((l) => l.includes('"chat"'));
+      expect(line).toBe(JSON.stringify({ type: 'chat', from: a.label, box }));
+    }
+    // a's next chat frame, if any, would be an echo; send from b and check a sees only b's.
+    b.send(JSON.stringify({ type: 'chat', box: someBox(2) }) + '\n');
+    const first = await a.frame((f) => f.type === 'chat');
+    expect(first).toMatchObject({ from: b.label, box: someBox(2) });
+    for (const p of [a, b, c]) p.socket.end();
+  });
+
+  test('a client cannot choose its own "from": an extra field is refused, not relayed', async () => {
+    const a = await rawPeer(server.port);
+    const b = await rawPeer(server.port);
+    a.send(JSON.stringify({ type: 'chat', from: b.label, box: someBox(3) }) + '\n');
+    expect(await a.frame((f) => f.type === 'error')).toMatchObject({ code: 'BAD_FRAME' });
+    a.send(JSON.stringify({ type: 'chat', box: someBox(4) }) + '\n');
+    // The first chat b receives is the valid one: the forged frame never reached it.
+    expect(await b.frame((f) => f.type === 'chat')).toMatchObject({
+      from: a.label,
+      box: someBox(4),
+    });
+    a.socket.end();
+    b.socket.end();
+  });
+
+  test('malformed frames get BAD_FRAME (or BAD_UTF8) and the connection keeps working', async () => {
+    const a = await rawPeer(server.port);
+    const b = await rawPeer(server.port);
+    const bad: (string | Buffer)[] = [
+      'hello, I am not JSON\n',
+      '{"type":"chat"\n',
+      '[1,2,3]\n',
+      '{"type":"shout","box":"AAAA"}\n',
+      '{"type":"chat","box":"not base64!"}\n',
+      '{"type":"chat","box":12}\n',
+      `{"type":"chat","box":"${Buffer.alloc(BOX_OVERHEAD - 1).toString('base64')}"}\n`,
+      `{"type":"chat","box":"${Buffer.alloc(MAX_TEXT_BYTES + BOX_OVERHEAD + 1).toString('base64')}"}\n`,
+      Buffer.from([0xff, 0xfe, 0x0a]),
+    ];
+    for (const frame of bad) {
+      a.send(frame);
+      const error = await a.frame((f) => f.type === 'error');
+      expect(['BAD_FRAME', 'BAD_UTF8']).toContain(error.type === 'error' && error.code);
+    }
+    a.send(JSON.stringify({ type: 'chat', box: someBox(5) }) + '\n');
+    expect(await b.frame((f) => f.type === 'chat')).toMatchObject({ box: someBox(5) });
+    expect(server.online).toBe(2);
+    a.socket.end();
+    b.socket.end();
+  });
+
+  test('an oversized frame gets FRAME_TOO_LARGE and that client, only, is disconnected', async () => {
+    const a = await rawPeer(server.port);
+    const b = await rawPeer(server.port);
+    a.send('{"type":"chat","box":"' + 'A'.repeat(MAX_FRAME_BYTES) + '"}\n');
+    expect(await a.frame((f) => f.type === 'error')).toMatchObject({ code: 'FRAME_TOO_LARGE' });
+    await a.lines.ended;
+    expect(await b.frame((f) => f.type === 'left')).toMatchObject({ who: a.label, online: 1 });
+    const c = await rawPeer(server.port);
+    c.send(JSON.stringify({ type: 'chat', box: someBox(6) }) + '\n');
+    expect(await b.frame((f) => f.type === 'chat')).toMatchObject({ from: c.label });
+    b.socket.end();
+    c.socket.end();
+  });
+
+  test('close() tells clients SHUTTING_DOWN and resolves once they are gone', async () => {
+    const a = await rawPeer(server.port);
+    const closed = server.close();
+    expect(await a.frame((f) => f.type === 'error')).toMatchObject({ code: 'SHUTTING_DOWN' });
+    await a.lines.ended;
+    await closed;
+  });
+
+  test('the log records connections and errors, never a box', async () => {
+    const a = await rawPeer(server.port);
+    const b = await rawPeer(server.port);
+    a.send(JSON.stringify({ type: 'chat', box: someBox(7) }) + '\n');
+    await b.frame((f) => f.type === 'chat');
+    a.send('junk\n');
+    await a.frame((f) => f.type === 'error');
+    expect(logs.some((l) => l.includes('BAD_FRAME'))).toBe(true);
+    expect(logs.join('\n')).not.toContain(someBox(7));
+    a.socket.end();
+    b.socket.end();
+  });
+
+  test('the server has no key: its code imports neither the crypto nor the key-file module', () => {
+    const source = fs.readFileSync(path.join(__dirname, '..', 'src', 'server.ts'), 'utf8');
+    const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    expect(imports.length).toBeGreaterThan(0);
+    for (const name of imports) expect(name).not.toMatch(/crypto|key-file/);
+  });
+});
