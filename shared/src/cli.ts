@@ -132,3 +132,38 @@ export function runMain(main: () => Promise<number | void>): void {
     },
   );
 }
+
+/**
+ * Parses an optional positive integer option such as `--max-queue-bytes`.
+ *
+ * @param flag - the option's name, for the error message
+ * @param text - the value as typed, or `undefined` when the option was not given
+ * @returns the number, or `undefined` when not given (the caller's default applies)
+ * @throws ChatError `BAD_ARGUMENT` unless `text` is an integer greater than 0
+ */
+export function parsePositiveInt(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new ChatError('BAD_ARGUMENT', `invalid ${flag} "${text}" (expected an integer > 0)`);
+  }
+  return Number(text);
+}
+
+/**
+ * Resolves with the first SIGINT (Ctrl-C) or SIGTERM (a service manager's
+ * stop) the process receives, so a server can say goodbye and exit 0.
+ *
+ * Call it *before* printing `listening on …`: whoever reads that line may
+ * signal at once, and a signal with no listener kills the process mid-way.
+ * The listeners stay installed (`on`, not `once`): under `npm run` the same
+ * signal can arrive twice (once from the terminal's process group, once
+ * relayed by tsx), and a second one must not interrupt the goodbye.
+ *
+ * @returns a promise of the signal's name
+ */
+export function onShutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.on('SIGINT', resolve);
+    process.on('SIGTERM', resolve);
+  });
+}

@@ -2,8 +2,12 @@
  * `npm run stage4 [-- --host H --port P --max-queue-bytes N]`: the stage 4 chat server.
  * Only parses the command line and calls startServer.
  */
-import { parseCommandLine, runMain } from '../../shared/src/cli';
-import { ChatError } from '../../shared/src/errors';
+import {
+  onShutdownSignal,
+  parseCommandLine,
+  parsePositiveInt,
+  runMain,
+} from '../../shared/src/cli';
 import { startServer } from '../src/server';
 
 runMain(async () => {
@@ -14,35 +18,19 @@ runMain(async () => {
     console.log('usage: npm run stage4 -- [--host HOST] [--port PORT] [--max-queue-bytes N]');
     return 0;
   }
-  const maxQueueBytes = parseSize(values['max-queue-bytes']);
+  const maxQueueBytes = parsePositiveInt('--max-queue-bytes', values['max-queue-bytes']);
   const server = await startServer({
     ...endpoint,
     maxQueueBytes,
     log: (line) => console.log(line),
   });
+  // Ctrl-C or a service manager's stop: say goodbye to every client, wait for
+  // their connections to close, then exit 0. The listener goes in before
+  // "listening on" is printed (see onShutdownSignal).
+  const signal = onShutdownSignal();
   console.log(`listening on ${server.host}:${server.port}`);
-
-  // Ctrl-C or a service manager's stop: say goodbye to every client, wait
-  // for their connections to close (at most LINGER_MS), then exit 0.
-  // `on`, not `once`: the same signal may arrive twice (a process-group kill
-  // reaches us and tsx, which relays it), and a repeat must not kill us
-  // mid-shutdown; close() is idempotent.
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      console.log(`${signal}: shutting down`);
-      void server.close().then(resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  console.log(`${await signal}: shutting down`);
+  await server.close();
   console.log('closed');
   return 0;
 });
-
-function parseSize(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1) {
-    throw new ChatError('BAD_ARGUMENT', `invalid --max-queue-bytes "${text}" (expected bytes > 0)`);
-  }
-  return Number(text);
-}
