@@ -24,6 +24,10 @@ import { ChatError } from './errors';
 export const DEFAULT_MAX_FRAME_BYTES = 4096;
 
 const LF = 0x0a;
+// One decoder for every connection: without `{ stream: true }` a TextDecoder
+// keeps no state between calls (we only ever decode complete lines), and a
+// decoder per connection would cost about 0.7 KiB of memory each.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const CR = 0x0d;
 
 /** A frame that decoded: its text, without the line ending. */
@@ -76,7 +80,6 @@ export class LineDecoder {
   // True after an oversized line was reported, until its newline arrives: the
   // rest of that line is dropped so the next line decodes normally.
   private discarding = false;
-  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
   /** @param options - the frame length limit */
   constructor(options: LineDecoderOptions = {}) {
@@ -134,7 +137,7 @@ export class LineDecoder {
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     if (line.length > this.maxFrameBytes) return { ok: false, error: this.tooLarge() };
     try {
-      return { ok: true, text: this.utf8.decode(line) };
+      return { ok: true, text: UTF8.decode(line) };
     } catch {
       return { ok: false, error: new ChatError('BAD_UTF8', 'frame is not valid UTF-8') };
     }

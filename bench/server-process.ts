@@ -1,0 +1,141 @@
+/**
+ * A server under test, running as its own child process: started from its
+ * entry file with `--port 0`, found through its `listening on HOST:PORT` line,
+ * and observed from outside through /proc.
+ *
+ * It runs as `node --expose-gc --require tsx/cjs --require bench/server-probe.ts
+ * ENTRY`. `tsx/cjs` compiles TypeScript inside the main thread; the usual
+ * `--import tsx` also starts a module-loader thread with its own V8 heap,
+ * which adds about 28 MiB of RSS and returns memory to the OS on its own
+ * schedule, blurring a per-connection measurement that is only a few MiB in all.
+ *
+ * Reading /proc/PID/status (VmRSS) and /proc/PID/stat (CPU time) needs no
+ * help from the server, so the raw baseline and every stage are measured the
+ * same way. The heap numbers come from server-probe.ts, preloaded into both.
+ *
+ * @module
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT } from './load-control';
+import { MEMORY_REQUEST, type MemoryReport } from './memory-report';
+import type { LoadEndpoint, Target } from './targets';
+
+/** Clock ticks per second, the unit of CPU times in /proc/PID/stat. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** A running server under test. */
+export interface ServerProcess {
+  /** The server's process id. */
+  readonly pid: number;
+  /** Where it listens. */
+  readonly endpoint: LoadEndpoint;
+  /** Resident memory (VmRSS) in KiB, read from /proc. */
+  rssKiB(): number;
+  /** CPU time (user + system) used so far, in seconds, read from /proc. */
+  cpuSeconds(): number;
+  /** Runs a full GC in the server and returns its memory usage (null if it did not answer). */
+  memory(): Promise<MemoryReport | null>;
+  /** Sends SIGTERM and waits for the exit (SIGKILL after 10 s). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a target's server on a free loopback port.
+ *
+ * @param target - what to start
+ * @returns the running server, once it printed its `listening on` line
+ * @throws Error with the server's stderr if it exits or stays silent for 30 s
+ */
+export async function launchServer(target: Target): Promise<ServerProcess> {
+  const args = [
+    '--expose-gc', // lets server-probe.ts collect garbage before a memory reading
+    '--require',
+    'tsx/cjs',
+    '--require',
+    path.join(__dirname, 'server-probe.ts'),
+    target.entryFile,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    ...(target.serverArgs ?? []),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  // Keep reading both pipes for the server's whole life: a server that logs
+  // every connection would otherwise block once a pipe buffer fills up.
+  let stderrTail = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-2000);
+  });
+  const endpoint = await new Promise<LoadEndpoint>((resolve, reject) => {
+    const fail = (why: string) => {
+      child.kill('SIGKILL');
+      reject(new Error(`${target.name} server ${why}\n${stderrTail}`));
+    };
+    const timer = setTimeout(() => fail('printed no "listening on" line within 30 s'), 30_000);
+    child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before listening`));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /listening on (\S+):(\d+)\s*$/.exec(line);
+      if (!match) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve({ host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) });
+    });
+  });
+  return observe(child, endpoint);
+}
+
+function observe(child: ChildProcess, endpoint: LoadEndpoint): ServerProcess {
+  const pid = child.pid!;
+  const exited = once(child, 'exit');
+  return {
+    pid,
+    endpoint,
+    rssKiB: () => {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]);
+    },
+    cpuSeconds: () => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the ")" that closes the command name: state is the first,
+      // utime (field 14 of the man page) the 12th and stime the 13th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    },
+    memory: () =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => done(null), 5_000);
+        const onMessage = (message: MemoryReport) => {
+          if (message?.type === MEMORY_REQUEST) done(message);
+        };
+        const done = (report: MemoryReport | null) => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(report);
+        };
+        child.on('message', onMessage);
+        if (child.connected) child.send({ type: MEMORY_REQUEST });
+      }),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}

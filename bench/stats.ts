@@ -1,0 +1,84 @@
+/**
+ * Small statistics for the benchmark: percentiles of latency samples, and the
+ * median / min / max summary that each reported number goes through.
+ *
+ * Why a median of rounds: on a shared 2-core machine one round can be slowed
+ * by something unrelated (another process, a GC at the wrong moment). The
+ * median ignores one bad round; min and max show how much the rounds spread.
+ *
+ * @module
+ */
+
+/**
+ * Keeps a uniform random sample of at most `capacity` numbers from a stream
+ * of any length (reservoir sampling, "algorithm R"), so a long, fast run
+ * cannot grow the load generator's memory without bound.
+ */
+export class Reservoir {
+  private readonly samples: Float64Array;
+  private seen = 0;
+
+  /** @param capacity - the most samples kept */
+  constructor(capacity = 1 << 20) {
+    this.samples = new Float64Array(capacity);
+  }
+
+  /** Offers one value; it is kept with probability capacity / values seen. */
+  add(value: number): void {
+    const capacity = this.samples.length;
+    if (this.seen < capacity) {
+      this.samples[this.seen] = value;
+    } else {
+      const slot = Math.floor(Math.random() * (this.seen + 1));
+      if (slot < capacity) this.samples[slot] = value;
+    }
+    this.seen++;
+  }
+
+  /** How many values were offered in total. */
+  get count(): number {
+    return this.seen;
+  }
+
+  /** The kept samples, sorted ascending (a copy). */
+  sorted(): Float64Array {
+    return this.samples.slice(0, Math.min(this.seen, this.samples.length)).sort();
+  }
+}
+
+/**
+ * The value below which `p` percent of the sorted samples fall (nearest rank).
+ *
+ * @param sorted - samples sorted ascending
+ * @param p - the percentile, 0 to 100
+ * @returns the percentile, or NaN when there are no samples
+ */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+/** The median and spread of one number measured over several rounds. */
+export interface Summary {
+  /** The middle value (mean of the two middle ones for an even count). */
+  median: number;
+  /** The smallest value. */
+  min: number;
+  /** The largest value. */
+  max: number;
+}
+
+/**
+ * Summarises one number measured in each round.
+ *
+ * @param values - one value per round
+ * @returns median, min and max (all NaN when `values` is empty)
+ */
+export function summarize(values: readonly number[]): Summary {
+  if (values.length === 0) return { median: NaN, min: NaN, max: NaN };
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
