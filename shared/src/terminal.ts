@@ -2,7 +2,9 @@
  * The client's terminal: safe printing of untrusted text, and a console that
  * reads the keyboard while messages keep arriving.
  *
- * Introduced by stage 4; reused by the clients of stages 5 and 6.
+ * Introduced by stage 4 (its chat client); stage 2 already borrows
+ * `sanitizeForTerminal` to print what the other side sent, and the clients of
+ * stages 5 and 6 reuse all of it.
  *
  * Two problems, one module:
  *
