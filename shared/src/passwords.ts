@@ -1,0 +1,220 @@
+/**
+ * Passwords: the policy a new password must meet, and bcrypt hashing in
+ * worker threads.
+ *
+ * Introduced by stage 6. Three lessons:
+ *
+ * 1. **Store a slow, salted hash, never the password.** bcrypt mixes a random
+ *    salt into an expensive key schedule (2^cost rounds), so a stolen users
+ *    table does not reveal passwords, two equal passwords get different
+ *    hashes, and each guess costs an attacker the same quarter second it costs
+ *    us. The cost is a knob: {@link DEFAULT_BCRYPT_COST} (12) today; raise it
+ *    as hardware gets faster.
+ * 2. **bcrypt reads only the first 72 bytes.** A longer password would be
+ *    silently truncated, so "72 bytes of a passphrase + anything" would all
+ *    log in. We reject such passwords with `BAD_PASSWORD` instead (bytes of
+ *    UTF-8, not characters: `é` is 2 bytes, an emoji 4).
+ * 3. **Hashing is CPU work: keep it off the event loop.** One hash at cost 12
+ *    takes about a quarter of a second of pure computation. On the main
+ *    thread that is a quarter second in which no chat message moves, so the
+ *    {@link PasswordHasher} runs every hash and comparison in a
+ *    {@link WorkerPool} (stage 3's lesson), whose bounded queue turns a login
+ *    flood into quick `SERVICE_UNAVAILABLE` answers rather than a growing wait.
+ *
+ * And one subtlety: **unknown user and wrong password must look the same**,
+ * including in time. If an unknown username answered at once while a real one
+ * took 250 ms, timing alone would reveal who has an account. So for an unknown
+ * user the hasher still runs a full comparison, against a dummy hash of the
+ * same cost made once at start-up, and then says no.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import type { BcryptResult, BcryptTask } from './bcrypt-worker';
+import { ChatError } from './errors';
+import { WorkerPool } from './worker-pool';
+
+/** The bcrypt cost used unless configured otherwise (OWASP asks for at least 10). */
+export const DEFAULT_BCRYPT_COST = 12;
+/** Lowest and highest cost accepted; 4 is bcrypt's floor and is only for tests. */
+export const BCRYPT_COST_RANGE: {
+  /** bcrypt's floor: 16 rounds, only for tests. */
+  readonly min: number;
+  /** 2^20 rounds, about five minutes per login in bcryptjs: far past any sane setting. */
+  readonly max: number;
+} = { min: 4, max: 20 };
+/** Shortest new password, in characters (Unicode code points). */
+export const MIN_PASSWORD_LENGTH = 8;
+/** Longest password, in UTF-8 bytes: all bcrypt reads. Longer is rejected, not truncated. */
+export const MAX_PASSWORD_BYTES = 72;
+
+function badPassword(message: string): ChatError {
+  return new ChatError('BAD_PASSWORD', message);
+}
+
+/**
+ * Checks a password offered at login: a string bcrypt can read in full.
+ * (The length minimum is only for new passwords, so raising it later does not
+ * lock out existing users.)
+ *
+ * @param value - whatever the client sent (untrusted: may be any JSON value)
+ * @returns the password, typed as a string
+ * @throws ChatError `BAD_PASSWORD` if it is not a non-empty string of at most
+ *   72 UTF-8 bytes without NUL characters
+ */
+export function validateLoginPassword(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw badPassword('password must be a non-empty string');
+  }
+  // C implementations of bcrypt stop at the first NUL byte; refuse it rather
+  // than make hashes that mean something else elsewhere.
+  if (value.includes('\0')) throw badPassword('password must not contain NUL characters');
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_PASSWORD_BYTES) {
+    throw badPassword(
+      `password is ${bytes} bytes of UTF-8; bcrypt reads only ${MAX_PASSWORD_BYTES}, so longer passwords are refused rather than truncated`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks a password chosen at registration: {@link validateLoginPassword} plus
+ * the minimum length.
+ *
+ * @param value - whatever the client sent
+ * @returns the password
+ * @throws ChatError `BAD_PASSWORD` with the rule it breaks
+ *
+ * @example
+ * ```ts
+ * validateNewPassword('correct horse');  //=> 'correct horse'
+ * validateNewPassword('short');          // throws BAD_PASSWORD (fewer than 8 characters)
+ * validateNewPassword('é'.repeat(37));   // throws BAD_PASSWORD (74 bytes)
+ * ```
+ */
+export function validateNewPassword(value: unknown): string {
+  const password = validateLoginPassword(value);
+  const length = [...password].length; // code points, so an emoji counts once
+  if (length < MIN_PASSWORD_LENGTH) {
+    throw badPassword(`password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  return password;
+}
+
+/**
+ * Parses a bcrypt cost from a flag or environment variable.
+ *
+ * @param text - e.g. `"12"`
+ * @throws ChatError `BAD_ARGUMENT` outside {@link BCRYPT_COST_RANGE}
+ */
+export function parseBcryptCost(text: string): number {
+  const cost = Number(text);
+  const { min, max } = BCRYPT_COST_RANGE;
+  if (!/^\d+$/.test(text) || cost < min || cost > max) {
+    throw new ChatError('BAD_ARGUMENT', `invalid bcrypt cost "${text}" (expected ${min}-${max})`);
+  }
+  return cost;
+}
+
+/** Options for {@link PasswordHasher.start}. */
+export interface PasswordHasherOptions {
+  /** bcrypt cost for new hashes and the dummy hash. Default {@link DEFAULT_BCRYPT_COST}. */
+  cost?: number;
+  /** Worker threads. Default: one per CPU core minus one for the event loop (at least 1). */
+  workers?: number;
+  /** Hash requests that may wait for a worker before new ones get `SERVICE_UNAVAILABLE`. Default 32. */
+  maxQueue?: number;
+}
+
+/**
+ * Hashes and verifies passwords in a pool of worker threads.
+ *
+ * @example
+ * ```ts
+ * const hasher = await PasswordHasher.start({ cost: 12 });
+ * const hash = await hasher.hash('correct horse');
+ * await hasher.verify('correct horse', hash);      //=> true
+ * await hasher.verify('correct horse', undefined); //=> false, after as long as a real check
+ * await hasher.close();
+ * ```
+ */
+export class PasswordHasher {
+  private constructor(
+    /** The bcrypt cost of new hashes. */
+    readonly cost: number,
+    private readonly pool: WorkerPool<BcryptTask, BcryptResult>,
+    private readonly dummyHash: string,
+  ) {}
+
+  /**
+   * Starts the workers and computes the dummy hash (one hash at full cost,
+   * so start-up takes about as long as one login).
+   *
+   * @param options - cost, worker count and queue bound
+   * @throws ChatError `BAD_ARGUMENT` for a cost outside {@link BCRYPT_COST_RANGE}
+   */
+  static async start(options: PasswordHasherOptions = {}): Promise<PasswordHasher> {
+    const cost = options.cost ?? DEFAULT_BCRYPT_COST;
+    parseBcryptCost(String(cost));
+    const pool = new WorkerPool<BcryptTask, BcryptResult>({
+      script: path.join(__dirname, 'bcrypt-worker.ts'),
+      size: options.workers ?? Math.max(1, os.availableParallelism() - 1),
+      maxQueue: options.maxQueue ?? 32,
+    });
+    try {
+      // A random password nobody knows: the dummy can never match anything.
+      const dummy = await pool.run({
+        op: 'hash',
+        password: randomBytes(18).toString('base64'),
+        cost,
+      });
+      return new PasswordHasher(cost, pool, expectString(dummy));
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+  }
+
+  /** Number of worker threads. */
+  get workers(): number {
+    return this.pool.size;
+  }
+
+  /**
+   * Hashes a new password at {@link cost}, with a fresh random salt.
+   *
+   * @param password - an already validated password
+   * @returns the bcrypt hash (`$2b$12$...`, 60 characters; cost and salt included)
+   * @throws ChatError `SERVICE_UNAVAILABLE` when the queue is full or a worker died
+   */
+  async hash(password: string): Promise<string> {
+    return expectString(await this.pool.run({ op: 'hash', password, cost: this.cost }));
+  }
+
+  /**
+   * Checks a password against a stored hash, or against the dummy hash when
+   * there is no such user, so both cases take the same time and both say no.
+   *
+   * @param password - the password offered
+   * @param hash - the stored hash, or `undefined` for an unknown user
+   * @returns true only if `hash` is defined and matches
+   * @throws ChatError `SERVICE_UNAVAILABLE` when the queue is full or a worker died
+   */
+  async verify(password: string, hash: string | undefined): Promise<boolean> {
+    const result = await this.pool.run({ op: 'compare', password, hash: hash ?? this.dummyHash });
+    return hash !== undefined && result === true;
+  }
+
+  /** Stops the workers; pending requests fail with `SHUTTING_DOWN`. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+function expectString(result: BcryptResult): string {
+  if (typeof result !== 'string') throw new Error('bcrypt worker returned no hash');
+  return result;
+}

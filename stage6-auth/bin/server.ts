@@ -1,0 +1,91 @@
+/**
+ * `npm run stage6 [-- options]`: the stage 6 authenticated chat server.
+ * Only reads the command line and the environment, opens the key and the
+ * user store, and calls startServer.
+ */
+import {
+  onShutdownSignal,
+  parseCommandLine,
+  parsePositiveInt,
+  runMain,
+} from '../../shared/src/cli';
+import { loadKeyFile, resolveKeyFile } from '../../shared/src/key-file';
+import { createLogger } from '../../shared/src/logger';
+import { parseBcryptCost } from '../../shared/src/passwords';
+import { openUserStore } from '../../shared/src/user-store';
+import { DEFAULT_LOGIN_TIMEOUT_MS, startServer } from '../src/server';
+
+const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file PATH]
+       [--db-file PATH] [--bcrypt-cost N] [--hash-workers N] [--hash-queue N]
+       [--login-timeout-ms MS] [--log-level LEVEL]
+
+  --key-file PATH        room key (default .data/chat.key, or CHAT_KEY_FILE);
+                         create it with \`npm run keygen\`
+  CHAT_DB_URL            mysql://USER:PASS@HOST:PORT/DB selects MySQL (see \`npm run db:setup\`);
+                         unset: an embedded SQLite file
+  --db-file PATH         the SQLite file (default .data/chat.sqlite, or CHAT_DB_FILE)
+  --bcrypt-cost N        bcrypt cost for new passwords, 4-20 (default 12, or CHAT_BCRYPT_COST)
+  --hash-workers N       hashing threads (default: CPU cores - 1, or CHAT_HASH_WORKERS)
+  --hash-queue N         logins that may wait for a hashing thread before the next
+                         gets SERVICE_UNAVAILABLE (default 32)
+  --login-timeout-ms MS  time a connection has to log in (default ${DEFAULT_LOGIN_TIMEOUT_MS})
+  --log-level LEVEL      debug, info, warn, error or silent (default info, or LOG_LEVEL);
+                         JSON logs go to stderr`;
+
+runMain(async () => {
+  const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
+    'key-file': { type: 'string' },
+    'db-file': { type: 'string' },
+    'bcrypt-cost': { type: 'string' },
+    'hash-workers': { type: 'string' },
+    'hash-queue': { type: 'string' },
+    'login-timeout-ms': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const env = process.env;
+  const costText = values['bcrypt-cost'] ?? env.CHAT_BCRYPT_COST;
+  const workersText = values['hash-workers'] ?? env.CHAT_HASH_WORKERS;
+  const timeoutText = values['login-timeout-ms'];
+  const bcryptCost = costText === undefined ? undefined : parseBcryptCost(costText);
+  const hashWorkers = parsePositiveInt('--hash-workers', workersText);
+  const hashQueue = parsePositiveInt('--hash-queue', values['hash-queue']);
+  const loginTimeoutMs = parsePositiveInt('--login-timeout-ms', timeoutText);
+  const logger = createLogger({ level: values['log-level'] ?? env.LOG_LEVEL ?? 'info' });
+
+  // The key first: without it nothing works, and KEY_MISSING says what to run.
+  const key = loadKeyFile(resolveKeyFile(values['key-file'], env));
+  // A URL holds a password, so it comes from the environment only, never argv
+  // (every local user can read a process's arguments with `ps`).
+  const store = await openUserStore({
+    url: env.CHAT_DB_URL,
+    sqlitePath: values['db-file'] ?? (env.CHAT_DB_FILE || undefined),
+  });
+  console.log(`user store: ${store.description}`);
+  const server = await startServer({
+    ...endpoint,
+    key,
+    store,
+    bcryptCost,
+    hashWorkers,
+    hashQueue,
+    loginTimeoutMs,
+    logger,
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  // Ctrl-C or a service manager's stop: tell every client (a "bye" frame),
+  // wait for their connections to close, stop the workers and the store, exit 0.
+  // The listener goes in before "listening on" is printed (see onShutdownSignal).
+  const signal = onShutdownSignal();
+  console.log(`listening on ${server.host}:${server.port}`);
+  console.log(`${await signal}: shutting down`);
+  await server.close();
+  await store.close();
+  console.log('closed');
+  return 0;
+});

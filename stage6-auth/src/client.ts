@@ -1,0 +1,182 @@
+/**
+ * Stage 6's chat client: stage 5's client behind a login.
+ *
+ * Before it can chat it needs a password: from a hidden prompt on a terminal,
+ * or, with `--password-stdin`, from the first line of standard input (the
+ * rest of stdin is then chat, so `printf 'pw\nhello\n' | client` works).
+ * Lines typed while the login is still being checked are kept and sent, in
+ * order, once the server says welcome.
+ *
+ * A refused login (`AUTH_FAILED`, `NAME_TAKEN`, `RATE_LIMITED`...) rejects
+ * with the server's code, which the entry file prints as one line on stderr
+ * with a non-zero exit code. After login, `/who` lists who is online and
+ * `/quit` leaves; chat messages go to stdout as `alice: hello`, notices and
+ * warnings to stderr, as in stage 5.
+ *
+ * @module
+ */
+import { ChatError } from '../../shared/src/errors';
+import { ChatConsole } from '../../shared/src/terminal';
+import { connectAndLogIn, type LoggedIn } from './client-login';
+import { encodeClientFrame } from './messages';
+import { promptHidden, type RawModeInput } from './password-prompt';
+import { renderServerFrame, sealMessage } from './sealed-messages';
+
+/**
+ * How long, in milliseconds, the client waits for the server to close the
+ * connection after the user quit, before it closes it by force.
+ */
+export const LEAVE_TIMEOUT_MS = 3000;
+
+/** Options for {@link runClient}. Streams default to the process's own. */
+export interface ClientOptions {
+  /** Server address. */
+  host: string;
+  /** Server port. */
+  port: number;
+  /** The room key (32 bytes), loaded by the caller from the key file. */
+  key: Uint8Array;
+  /** The account to log in as (or to create, with `register`). */
+  username: string;
+  /** Create the account, then log in. */
+  register?: boolean;
+  /** Read the password from the first line of `input` instead of a hidden prompt. */
+  passwordStdin?: boolean;
+  /** Where typed lines come from. Default `process.stdin`. */
+  input?: NodeJS.ReadableStream;
+  /** Where chat messages go. Default `process.stdout`. */
+  output?: NodeJS.WritableStream;
+  /** Where prompts, notices, warnings and status go. Default `process.stderr`. */
+  errorOutput?: NodeJS.WritableStream;
+  /** Prompt mode; default: stdin and stdout are both terminals. */
+  terminal?: boolean;
+}
+
+/**
+ * Logs in, then chats until the user or the server ends it.
+ *
+ * @param options - where to connect, who to be, the key, and the streams
+ * @returns 0 once the session is over (the user quit or the server left)
+ * @throws ChatError the server's code if it refused the login, `CONNECT_FAILED`
+ *   if it cannot be reached, `BAD_ARGUMENT` if no password could be read
+ */
+export async function runClient(options: ClientOptions): Promise<number> {
+  const { key } = options;
+  const input = options.input ?? process.stdin;
+  const errorOutput = options.errorOutput ?? process.stderr;
+  let password: string | undefined;
+  if (!options.passwordStdin) {
+    if (!isTerminal(input)) {
+      throw new ChatError(
+        'BAD_ARGUMENT',
+        'stdin is not a terminal: pass --password-stdin and send the password as the first line',
+      );
+    }
+    password = await promptHidden(`password for ${options.username}: `, input, errorOutput);
+  }
+
+  // Until the login is done, typed lines wait here (the first one is the
+  // password with --password-stdin); after it, they go straight out.
+  let session: LoggedIn | undefined;
+  let onLine: (text: string) => void;
+  let onEnd: () => void;
+  const typedAhead: string[] = [];
+  let inputEnded = false;
+  const passwordLine = new Promise<string>((resolve, reject) => {
+    onLine = (text) => {
+      if (password === undefined) resolve((password = text));
+      else typedAhead.push(text);
+    };
+    onEnd = () => {
+      inputEnded = true;
+      reject(new ChatError('BAD_ARGUMENT', 'stdin ended before a password line'));
+    };
+  });
+  passwordLine.catch(() => {}); // awaited below only when it is needed
+  const ui = new ChatConsole({
+    input,
+    output: options.output,
+    errorOutput,
+    terminal: options.terminal,
+    onLine: (text) => onLine(text),
+    onEnd: () => onEnd(),
+  });
+
+  try {
+    session = await connectAndLogIn({
+      host: options.host,
+      port: options.port,
+      key,
+      username: options.username,
+      password: password ?? (await passwordLine),
+      register: options.register,
+    });
+  } catch (err) {
+    ui.close();
+    throw err;
+  }
+  const { socket, username } = session;
+  const welcome = { type: 'welcome', user: username, online: session.online } as const;
+  ui.warn(renderServerFrame(key, welcome).text, 'notice');
+
+  return new Promise<number>((resolve) => {
+    let leaving = false;
+    let saidBye = false; // the server said goodbye: its close needs no second notice
+    let lostWith: string | undefined;
+    const leave = () => {
+      if (leaving) return;
+      leaving = true;
+      socket.end(); // half-close: deliver what we sent, then FIN
+      setTimeout(() => socket.destroy(), LEAVE_TIMEOUT_MS).unref();
+    };
+
+    // #region focus
+    const send = (text: string) => {
+      if (text === '' || leaving) return;
+      if (text === '/quit') return leave();
+      let frame: Buffer;
+      try {
+        frame =
+          text === '/who' ? encodeClientFrame({ type: 'who' }) : sealMessage(key, username, text); // bound to my name, sealed here
+      } catch (err) {
+        ui.warn(`! not sent: ${(err as Error).message}`);
+        return;
+      }
+      if (!socket.write(frame)) {
+        ui.pause();
+        socket.once('drain', () => ui.resume());
+      }
+    };
+
+    session.frames.listen((decoded) => {
+      if (!decoded.ok) {
+        ui.warn(`! ignored a frame from the server (${decoded.error.code})`);
+        return;
+      }
+      if (decoded.frame.type === 'bye') saidBye = true;
+      const shown = renderServerFrame(key, decoded.frame); // opened, verified, sanitized
+      if (shown.kind === 'chat') ui.print(shown.text);
+      else ui.warn(shown.text, shown.kind === 'warning' ? 'error' : 'notice');
+    });
+    // #endregion focus
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      lostWith = err.code ?? err.message;
+    });
+    socket.on('close', () => {
+      if (!leaving && !saidBye) {
+        ui.warn(lostWith ? `connection lost (${lostWith})` : 'server closed the connection');
+      }
+      ui.close();
+      resolve(0);
+    });
+
+    onLine = send;
+    onEnd = leave;
+    for (const text of typedAhead.splice(0)) send(text);
+    if (inputEnded) leave();
+  });
+}
+
+function isTerminal(stream: NodeJS.ReadableStream): stream is RawModeInput {
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}

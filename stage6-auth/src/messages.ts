@@ -1,0 +1,242 @@
+/**
+ * Stage 6's vocabulary: the stage 5 frames plus register, login, who and bye,
+ * and the associated data that binds a chat box to its sender's username.
+ *
+ * Built with the shared protocol module's strict validators, so every frame
+ * either matches its schema exactly or is refused with `BAD_FRAME`.
+ *
+ * ```text
+ * server → client   {"type":"hello","challenge":"<16 random bytes, base64>"}   on connect
+ * client → server   {"type":"register","box":"…"} | {"type":"login","box":"…"}
+ *                   box = seal(key, '{"username":…,"password":…,"challenge":…}', AD(type))
+ * server → client   {"type":"welcome","user":"alice","online":["alice","bob"]}
+ *                 | {"type":"error","code":"AUTH_FAILED","message":"…"}  then close
+ * client → server   {"type":"chat","box":"…"}     AD = (v1, "chat", sender = own username)
+ *                   {"type":"who"}
+ * server → client   {"type":"chat","from":"alice","box":"…"}   box relayed unchanged
+ *                   {"type":"joined"|"left","who":"bob","online":2}
+ *                   {"type":"who","online":[…]}   {"type":"bye","reason":"…"}
+ * ```
+ *
+ * Why the `hello` challenge: the login box is sealed with the room key, so a
+ * network observer cannot read it, but without a challenge they could *replay*
+ * it on a new connection and log in as its owner. The server checks that the
+ * sealed credentials carry the challenge it sent on this connection.
+ *
+ * @module
+ */
+import { BOX_OVERHEAD } from '../../shared/src/crypto';
+import { ChatError } from '../../shared/src/errors';
+import {
+  arrayField,
+  associatedData,
+  base64Field,
+  boxField,
+  CHAT_REQUEST,
+  createDecoder,
+  encodeJsonFrame,
+  ERROR_FRAME,
+  frameSchema,
+  integerField,
+  PROTOCOL_VERSION,
+  stringField,
+  type Decoded,
+  type FrameOf,
+} from '../../shared/src/protocol';
+
+/** Bytes of randomness in a `hello` challenge. */
+export const CHALLENGE_BYTES = 16;
+// Credentials are small; 1 KiB of plaintext leaves room for hostile values
+// (that the server answers with BAD_USERNAME or BAD_PASSWORD, not BAD_FRAME).
+const MAX_CREDENTIALS_BYTES = 1024;
+
+const challengeField = base64Field({ minBytes: CHALLENGE_BYTES, maxBytes: CHALLENGE_BYTES });
+const credentialsBox = base64Field({
+  minBytes: BOX_OVERHEAD,
+  maxBytes: MAX_CREDENTIALS_BYTES + BOX_OVERHEAD,
+});
+// The server only ever sends validated usernames; clients check the shape
+// anyway (and sanitize before printing): the server is not trusted either.
+const userField = stringField({ minLength: 1, maxLength: 32 });
+const onlineField = arrayField(userField, { maxItems: 100_000 });
+const countField = integerField({ min: 0, max: 1_000_000 });
+
+/** Server → new connection: a fresh random challenge to seal into the credentials. */
+export const HELLO = frameSchema('hello', {
+  /** Random bytes (base64) the client must seal into its credentials, so a recorded login cannot be replayed. */
+  challenge: challengeField,
+});
+/** Client → server: create an account and log in with it. */
+export const REGISTER = frameSchema('register', {
+  /** Sealed JSON credentials: username, password and the server's challenge. */
+  box: credentialsBox,
+});
+/** Client → server: log in to an existing account. */
+export const LOGIN = frameSchema('login', {
+  /** Sealed JSON credentials: username, password and the server's challenge. */
+  box: credentialsBox,
+});
+/** Client → server: who is online? (no fields) */
+export const WHO_REQUEST = frameSchema('who', {});
+/** Server → client: logged in; your canonical username and who is online. */
+export const WELCOME = frameSchema('welcome', {
+  /** The username as stored (the login's canonical name). */
+  user: userField,
+  /** Usernames online now, the newcomer included. */
+  online: onlineField,
+});
+/** Server → client: the answer to a `who` request. */
+export const WHO = frameSchema('who', {
+  /** Usernames online now. */
+  online: onlineField,
+});
+/** Server → client: a chat box relayed unchanged, labelled with its sender's username. */
+export const CHAT_RELAY = frameSchema('chat', {
+  /** The sender's authenticated username; receivers check it against the box's associated data. */
+  from: userField,
+  /** The sealed message exactly as the sender sent it. */
+  box: boxField,
+});
+/** Server → everyone else: a user logged in. */
+export const JOINED = frameSchema('joined', {
+  /** Who logged in. */
+  who: userField,
+  /** How many users are online now. */
+  online: countField,
+});
+/** Server → everyone left: a user left. */
+export const LEFT = frameSchema('left', {
+  /** Who left. */
+  who: userField,
+  /** How many users are still online. */
+  online: countField,
+});
+/** Server → everyone: the server is going away (sent on SIGINT/SIGTERM). */
+export const BYE = frameSchema('bye', {
+  /** Why the server is closing the connection. */
+  reason: stringField({ maxLength: 200 }),
+});
+
+/** The stage 5 chat request, unchanged: `{"type":"chat","box":…}`. */
+export { CHAT_REQUEST, ERROR_FRAME };
+
+/** Every frame a stage 6 client may send. */
+export type ClientFrame =
+  | FrameOf<typeof REGISTER>
+  | FrameOf<typeof LOGIN>
+  | FrameOf<typeof CHAT_REQUEST>
+  | FrameOf<typeof WHO_REQUEST>;
+
+/** Every frame a stage 6 server may send. */
+export type ServerFrame =
+  | FrameOf<typeof HELLO>
+  | FrameOf<typeof WELCOME>
+  | FrameOf<typeof WHO>
+  | FrameOf<typeof CHAT_RELAY>
+  | FrameOf<typeof JOINED>
+  | FrameOf<typeof LEFT>
+  | FrameOf<typeof BYE>
+  | FrameOf<typeof ERROR_FRAME>;
+
+/** A login or register frame. */
+export type AuthFrame = FrameOf<typeof REGISTER> | FrameOf<typeof LOGIN>;
+
+/** The server's decoder for what clients send. Never throws. */
+export const decodeClientFrame: (text: string) => Decoded<ClientFrame> = createDecoder([
+  REGISTER,
+  LOGIN,
+  CHAT_REQUEST,
+  WHO_REQUEST,
+]);
+
+/** The client's decoder for what the server sends. Never throws. */
+export const decodeServerFrame: (text: string) => Decoded<ServerFrame> = createDecoder([
+  HELLO,
+  WELCOME,
+  WHO,
+  CHAT_RELAY,
+  JOINED,
+  LEFT,
+  BYE,
+  ERROR_FRAME,
+]);
+
+/** Encodes a client frame as one line of bytes. */
+export function encodeClientFrame(frame: ClientFrame): Buffer {
+  return encodeJsonFrame(frame);
+}
+
+/** Encodes a server frame as one line of bytes. */
+export function encodeServerFrame(frame: ServerFrame): Buffer {
+  return encodeJsonFrame(frame);
+}
+
+/**
+ * The associated data of a chat box in stage 6: version, type `chat`, and the
+ * sender's username. The sender seals with its own name; each receiver opens
+ * with the `from` the server attached. A client that seals under another
+ * name is relabelled by the server with its real one, and every receiver's
+ * `open` fails: nobody can speak as someone else.
+ *
+ * @param sender - the authenticated username of the sender
+ */
+export function chatAssociatedData(sender: string): Buffer {
+  return associatedData({ v: PROTOCOL_VERSION, type: 'chat', sender });
+}
+
+/**
+ * The associated data of a credentials box: version and frame type, so a
+ * `register` box cannot be replayed as a `login` or as a chat message.
+ *
+ * @param type - `'register'` or `'login'`
+ */
+export function credentialsAssociatedData(type: AuthFrame['type']): Buffer {
+  return associatedData({ v: PROTOCOL_VERSION, type });
+}
+
+/** What a credentials box holds, before validation (values are untrusted). */
+export interface Credentials {
+  /** Whatever the client put there: validate with `validateUsername`. */
+  username: unknown;
+  /** Whatever the client put there: validate with the password policy. */
+  password: unknown;
+  /** The challenge from this connection's `hello`. */
+  challenge: unknown;
+}
+
+/**
+ * Formats the plaintext of a credentials box.
+ *
+ * @param username - the username
+ * @param password - the password
+ * @param challenge - the `challenge` from the server's `hello`
+ */
+export function formatCredentials(username: string, password: string, challenge: string): string {
+  return JSON.stringify({ username, password, challenge });
+}
+
+/**
+ * Parses the plaintext of a credentials box: a JSON object with exactly the
+ * fields `username`, `password` and `challenge`. Their *values* are left for
+ * the caller to validate, so a non-string username gets `BAD_USERNAME`.
+ *
+ * @param plaintext - the opened box
+ * @throws ChatError `BAD_FRAME` if it is not such an object
+ */
+export function parseCredentials(plaintext: string): Credentials {
+  let value: unknown;
+  try {
+    value = JSON.parse(plaintext);
+  } catch {
+    throw new ChatError('BAD_FRAME', 'credentials are not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ChatError('BAD_FRAME', 'credentials are not a JSON object');
+  }
+  const keys = Object.keys(value).sort().join(',');
+  if (keys !== 'challenge,password,username') {
+    throw new ChatError('BAD_FRAME', 'credentials need exactly username, password and challenge');
+  }
+  const { username, password, challenge } = value as Record<string, unknown>;
+  return { username, password, challenge };
+}

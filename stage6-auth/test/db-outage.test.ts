@@ -1,0 +1,124 @@
+// The database goes away mid-run: logins fail with SERVICE_UNAVAILABLE (and
+// the connection is closed), chat between logged-in users goes on, and when
+// the database comes back logins work again, without restarting anything.
+// Against the real MySQL through a TCP proxy the test controls; and, so the
+// server's side is tested on any machine, against a store wrapper.
+import { formatMysqlUrl, parseMysqlUrl } from '../../shared/src/mysql-url';
+import { ChatError } from '../../shared/src/errors';
+import { openUserStore, type UserStore } from '../../shared/src/user-store';
+import { describeWithMysql, mysqlTestUrl } from '../../shared/test/mysql-env';
+import { startTcpProxy, type TcpProxy } from '../../shared/test/tcp-proxy';
+import { uniqueName } from '../../shared/test/user-store-contract';
+import { sealMessage } from '../src/sealed-messages';
+import { logIn, rawAuth, rawConnect, startTestServer, type TestServer } from './harness';
+
+/** Runs the outage scenario; `down()` and `up()` break and repair the database. */
+async function outageScenario(t: TestServer, down: () => void, up: () => void): Promise<void> {
+  const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(uniqueName) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  const a = await logIn(t, alice, 'alice-password', true);
+  const b = await logIn(t, bob, 'bob-password', true);
+  const d = await logIn(t, dave, 'dave-password', true);
+  await t.leave(d.socket, dave);
+  const bobChats: string[] = [];
+  let onChat: () => void = () => {};
+  b.frames.listen((f) => {
+    if (f.ok && f.frame.type === 'chat') {
+      bobChats.push(f.frame.from);
+      onChat();
+    }
+  });
+  const nextChat = () => new Promise<void>((resolve) => (onChat = resolve));
+
+  down();
+  for (const [type, name] of [
+    ['login', dave],
+    ['register', carol],
+  ] as const) {
+    const conn = await rawConnect(t.port);
+    expect(await rawAuth(conn, t.key, type, name, `${type}-password`)).toMatchObject({
+      type: 'error',
+      code: 'SERVICE_UNAVAILABLE',
+    });
+    await conn.closed;
+  }
+  // Chat does not touch the database: it goes on.
+  const delivered = nextChat();
+  a.socket.write(sealMessage(t.key, alice, 'the database is down, but we are not'));
+  await delivered;
+  expect(bobChats).toEqual([alice]);
+
+  up();
+  const again = await logIn(t, dave, 'dave-password');
+  expect(again.username).toBe(dave);
+  const c = await logIn(t, carol, 'carol-password', true);
+  expect(c.online.sort()).toEqual([alice, bob, carol, dave].sort());
+  await Promise.all([
+    t.leave(again.socket, dave),
+    t.leave(c.socket, carol),
+    t.leave(a.socket, alice),
+    t.leave(b.socket, bob),
+  ]);
+}
+
+describeWithMysql('stage 6 server, MySQL stopped and restarted mid-run', mysqlTestUrl(), (url) => {
+  let proxy: TcpProxy;
+  let store: UserStore;
+  let t: TestServer;
+  beforeAll(async () => {
+    const target = parseMysqlUrl(url);
+    proxy = await startTcpProxy(target);
+    store = await openUserStore({
+      url: formatMysqlUrl({ ...target, host: '127.0.0.1', port: proxy.port }),
+      // Short deadlines so the outage is noticed quickly; generous for a busy box.
+      mysql: { connectTimeoutMs: 2000, queryTimeoutMs: 2000 },
+    });
+    t = await startTestServer({ store });
+  });
+  afterAll(async () => {
+    await t.close();
+    await store.close();
+    await proxy.close();
+  });
+
+  test('logins fail with SERVICE_UNAVAILABLE while chat goes on; they work again after', async () => {
+    expect(store.description).toMatch(/^MySQL /);
+    await outageScenario(
+      t,
+      () => proxy.stop(),
+      () => proxy.resume(),
+    );
+  });
+});
+
+describe('stage 6 server, a store that goes away (wrapper; runs without MySQL)', () => {
+  test('logins fail with SERVICE_UNAVAILABLE while chat goes on; they work again after', async () => {
+    const inner = await openUserStore({ sqlitePath: ':memory:' });
+    let available = true;
+    const check = () => {
+      if (!available)
+        throw new ChatError('SERVICE_UNAVAILABLE', 'the user database is unreachable');
+    };
+    const flaky: UserStore = {
+      description: `flaky ${inner.description}`,
+      createUser: async (u, h) => (check(), inner.createUser(u, h)),
+      findUser: async (u) => (check(), inner.findUser(u)),
+      close: () => inner.close(),
+    };
+    const t = await startTestServer({ store: flaky });
+    try {
+      await outageScenario(
+        t,
+        () => (available = false),
+        () => (available = true),
+      );
+    } finally {
+      await t.close();
+      await inner.close();
+    }
+  });
+});

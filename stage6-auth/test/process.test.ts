@@ -1,0 +1,156 @@
+// End to end, as a user runs it: `npm run stage6` and `npm run stage6:client`
+// as separate processes, with a temporary key file and SQLite file.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateKey } from '../../shared/src/crypto';
+import { saveKeyFile } from '../../shared/src/key-file';
+import {
+  LineReader,
+  listeningPort,
+  REPO_ROOT,
+  runScript,
+  type ScriptProcess,
+} from '../../shared/test/helpers';
+
+let dir: string;
+let keyFile: string;
+const started: ScriptProcess[] = [];
+// CHAT_DB_URL is cleared so a developer's MySQL setting cannot leak in: the
+// default, embedded store is what a new user gets.
+const ENV = { CHAT_DB_URL: '', CHAT_KEY_FILE: '', LOG_LEVEL: 'info' };
+const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
+  const proc = runScript(script, args, { ...ENV, ...env });
+  started.push(proc);
+  return proc;
+};
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage6-'));
+  keyFile = path.join(dir, 'room.key');
+  saveKeyFile(keyFile, generateKey());
+});
+afterAll(() => {
+  for (const proc of started) proc.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('npm run stage6 + stage6:client: register, chat, a refused login, and a clean shutdown', async () => {
+  const dbFile = path.join(dir, 'chat.sqlite');
+  const server = run('stage6', ['--port', '0', '--key-file', keyFile, '--bcrypt-cost', '4'], {
+    CHAT_DB_FILE: dbFile,
+  });
+  const port = String(await listeningPort(server));
+  expect(server.stdout.lines).toContain(`user store: SQLite file ${dbFile}`);
+  const client = (user: string, ...extra: string[]) =>
+    run('stage6:client', [
+      '--port',
+      port,
+      '--key-file',
+      keyFile,
+      '--user',
+      user,
+      '--password-stdin',
+      ...extra,
+    ]);
+
+  const alice = client('alice', '--register');
+  alice.write('correct horse battery');
+  await alice.stderr.waitFor('* logged in as alice');
+  const bob = client('bob', '--register');
+  bob.write('bob-password-123');
+  await bob.stderr.waitFor('* logged in as bob');
+  await alice.stderr.waitFor('* bob joined (2 online)');
+
+  alice.write('hello bob');
+  expect(await bob.stdout.next()).toBe('alice: hello bob');
+  bob.write('/who');
+  await bob.stderr.waitFor(/^\* online \(2\): (alice, bob|bob, alice)$/);
+
+  // A wrong password: one line on stderr, a non-zero exit, nothing on stdout.
+  const eve = client('alice');
+  eve.write('not the password');
+  expect(await eve.exit).toBe(1);
+  await eve.stderr.ended;
+  expect(eve.stderr.lines).toEqual(['error: wrong username or password [AUTH_FAILED]']);
+  expect(eve.stdout.lines).toEqual([]);
+
+  // Alice quits; bob sees her leave.
+  alice.write('/quit');
+  expect(await alice.exit).toBe(0);
+  await bob.stderr.waitFor('* alice left (1 online)');
+
+  // SIGTERM: bob is told and exits 0 by himself; the server closes cleanly.
+  server.kill('SIGTERM');
+  await bob.stderr.waitFor('* server says goodbye: server shutting down');
+  expect(await bob.exit).toBe(0);
+  await server.stdout.waitFor(/^closed$/);
+
+  // The JSON logs (stderr) have the events, with connection ids, and no secrets.
+  await server.stderr.ended;
+  const logs = server.stderr.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = logs.map((r) => r.event);
+  for (const e of [
+    'listening',
+    'connect',
+    'register_ok',
+    'login_failed',
+    'disconnect',
+    'shutdown',
+  ]) {
+    expect(events).toContain(e);
+  }
+  expect(logs.filter((r) => r.event === 'connect').every((r) => typeof r.conn === 'number')).toBe(
+    true,
+  );
+  const raw = server.stderr.lines.join('\n');
+  for (const secret of [
+    'correct horse battery',
+    'bob-password-123',
+    'not the password',
+    'hello bob',
+  ]) {
+    expect(raw).not.toContain(secret);
+  }
+  expect(raw).not.toContain(fs.readFileSync(keyFile, 'utf8').trim());
+});
+
+test('without a key file the server refuses to start and says to run npm run keygen', async () => {
+  const server = run('stage6', ['--port', '0', '--key-file', path.join(dir, 'missing.key')]);
+  expect(await server.exit).toBe(1);
+  await server.stderr.waitFor(/no key file at .*npm run keygen.*\[KEY_MISSING\]/);
+});
+
+test('SIGINT to the server process itself: exit code 0', async () => {
+  // One process (node with tsx's loader), so the exit code is the server's own.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'stage6-auth/bin/server.ts', '--port', '0', '--key-file', keyFile],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...ENV,
+        CHAT_DB_FILE: path.join(dir, 'sigint.sqlite'),
+        CHAT_BCRYPT_COST: '4',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const exit = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  const stdout = new LineReader(child.stdout);
+  const stderr = new LineReader(child.stderr);
+  await stdout.waitFor('listening on');
+  child.kill('SIGINT');
+  const code = await exit;
+  await stderr.ended;
+  // On failure, show what the server said (its logs are on stderr).
+  expect({ code, stdout: stdout.lines }).toEqual({
+    code: 0,
+    stdout: expect.arrayContaining(['SIGINT: shutting down', 'closed']),
+  });
+  expect(stderr.lines.filter((l) => !l.startsWith('{'))).toEqual([]);
+});

@@ -1,0 +1,118 @@
+// Sessions: one login per user at a time (the first undisturbed), many users
+// logging in at once, the pre-login deadline (with fake timers), and the
+// goodbye every connection gets when the server shuts down.
+import { sealMessage } from '../src/sealed-messages';
+import { logIn, rawAuth, rawConnect, startTestServer, type TestServer } from './harness';
+
+const USERS = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus', 'hal'];
+
+describe('sessions', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ hashWorkers: 2 });
+    for (const name of USERS) {
+      const s = await logIn(t, name, `${name}-password`, true);
+      await t.leave(s.socket, name);
+    }
+  });
+  afterAll(() => t.close());
+
+  test('a second login of an online user gets ALREADY_LOGGED_IN; the first session carries on', async () => {
+    const first = await logIn(t, 'ann', 'ann-password');
+    const firstFrames: string[] = [];
+    first.frames.listen((d) => firstFrames.push(d.ok ? d.frame.type : d.error.code));
+
+    const second = await rawConnect(t.port);
+    expect(await rawAuth(second, t.key, 'login', 'ann', 'ann-password')).toMatchObject({
+      type: 'error',
+      code: 'ALREADY_LOGGED_IN',
+    });
+    await second.closed;
+
+    // The first session still works: ben hears ann.
+    const ben = await rawConnect(t.port);
+    await rawAuth(ben, t.key, 'login', 'ben', 'ben-password');
+    first.socket.write(sealMessage(t.key, 'ann', 'still here'));
+    expect(await ben.frame((f) => f.type === 'chat')).toMatchObject({ from: 'ann' });
+    expect(firstFrames).toEqual(['joined']); // ben joined; nothing about the refused attempt
+    expect(t.server.online.sort()).toEqual(['ann', 'ben']);
+
+    // Once ann leaves, she can log in again.
+    await t.leave(first.socket, 'ann');
+    const again = await logIn(t, 'ann', 'ann-password');
+    await t.leave(again.socket, 'ann');
+    await t.leave(ben.socket, 'ben');
+  });
+
+  test('a wrong password for an online user is AUTH_FAILED, not a hint that they are online', async () => {
+    const cat = await logIn(t, 'cat', 'cat-password');
+    const guess = await rawConnect(t.port);
+    expect(await rawAuth(guess, t.key, 'login', 'cat', 'wrong-guess')).toMatchObject({
+      code: 'AUTH_FAILED',
+    });
+    await t.leave(cat.socket, 'cat');
+  });
+
+  test('different users log in concurrently; two racing logins of one user: exactly one wins', async () => {
+    const names = ['dan', 'eve', 'fay', 'gus', 'hal'];
+    const sessions = await Promise.all(names.map((n) => logIn(t, n, `${n}-password`)));
+    expect(sessions.map((s) => s.username)).toEqual(names);
+    expect(t.server.online.sort()).toEqual(names);
+    await Promise.all(sessions.map((s) => t.leave(s.socket, s.username)));
+
+    const racers = await Promise.all([rawConnect(t.port), rawConnect(t.port), rawConnect(t.port)]);
+    const answers = await Promise.all(
+      racers.map((r) => rawAuth(r, t.key, 'login', 'dan', 'dan-password')),
+    );
+    const types = answers.map((a) => (a.type === 'error' ? a.code : a.type)).sort();
+    expect(types).toEqual(['ALREADY_LOGGED_IN', 'ALREADY_LOGGED_IN', 'welcome']);
+    for (const r of racers) r.socket.end();
+  });
+});
+
+describe('pre-login deadline (fake timers)', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ loginTimeoutMs: 30_000 });
+    const s = await logIn(t, 'ann', 'ann-password', true);
+    await t.leave(s.socket, 'ann');
+  });
+  afterAll(() => t.close());
+  afterEach(() => jest.useRealTimers());
+
+  test('a connection that does not log in within the deadline gets LOGIN_TIMEOUT and is closed', async () => {
+    // Fake only the clocks: sockets and worker threads still need the real
+    // nextTick, setImmediate and microtasks.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const idle = await rawConnect(t.port); // hello received: its deadline timer is set
+    const late = await rawConnect(t.port);
+    jest.advanceTimersByTime(29_999);
+    // Just in time: late logs in, which cancels its deadline.
+    expect(await rawAuth(late, t.key, 'login', 'ann', 'ann-password')).toMatchObject({
+      type: 'welcome',
+    });
+    jest.advanceTimersByTime(1);
+    expect(await idle.frame()).toMatchObject({ type: 'error', code: 'LOGIN_TIMEOUT' });
+    await idle.closed;
+    jest.advanceTimersByTime(60_000);
+    // The logged-in connection is not affected by any deadline.
+    late.sendJson({ type: 'who' });
+    expect(await late.frame((f) => f.type === 'who')).toEqual({ type: 'who', online: ['ann'] });
+    jest.useRealTimers();
+    await t.leave(late.socket, 'ann');
+  });
+});
+
+test('shutdown: every connection, logged in or not, gets {"type":"bye"} and is closed', async () => {
+  const t = await startTestServer();
+  const ann = await logIn(t, 'ann', 'ann-password', true);
+  const frames: string[] = [];
+  ann.frames.listen((d) => frames.push(d.ok ? JSON.stringify(d.frame) : d.error.code));
+  const stranger = await rawConnect(t.port);
+  const annClosed = new Promise((resolve) => ann.socket.once('close', resolve));
+  await t.close();
+  expect(await stranger.frame()).toEqual({ type: 'bye', reason: 'server shutting down' });
+  await stranger.closed;
+  await annClosed;
+  expect(frames).toEqual(['{"type":"bye","reason":"server shutting down"}']);
+});
