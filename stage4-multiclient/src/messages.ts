@@ -18,28 +18,6 @@
 import type { ChatError } from '../../shared/src/errors';
 
 /**
- * The label that names a client: its address and port as the server sees
- * them, e.g. `127.0.0.1:50312`. An IPv4 client reaching a dual-stack socket
- * appears as `::ffff:127.0.0.1`; the prefix is noise to a reader, so it is
- * dropped. Other IPv6 addresses get brackets (`[::1]:50312`) so the port
- * cannot be mistaken for part of the address.
- *
- * @param address - `socket.remoteAddress` (undefined once a socket is gone)
- * @param port - `socket.remotePort`
- *
- * @example
- * ```ts
- * peerLabel('::ffff:10.0.0.7', 40000); //=> '10.0.0.7:40000'
- * peerLabel('::1', 40000);             //=> '[::1]:40000'
- * ```
- */
-export function peerLabel(address: string | undefined, port: number | undefined): string {
-  if (address === undefined || port === undefined) return 'unknown';
-  const ip = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
-/**
  * A chat message as the other clients see it.
  *
  * @param sender - the sender's label, assigned by the server (never by the client)

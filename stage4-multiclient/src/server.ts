@@ -13,17 +13,17 @@
 import net from 'node:net';
 import { ChatError } from '../../shared/src/errors';
 import { encodeFrame, LineDecoder } from '../../shared/src/framing';
+import { peerLabel } from '../../shared/src/peer-label';
+import { endPolitely } from '../../shared/src/polite-close';
 import { Room } from '../../shared/src/room';
 import {
   chatLine,
   errorLine,
   joinedNotice,
   leftNotice,
-  peerLabel,
   SHUTDOWN_NOTICE,
   welcomeNotice,
 } from './messages';
-import { endPolitely } from './polite-close';
 
 const CR_INSIDE_LINE = new ChatError('BAD_FRAME', 'a line cannot contain a carriage return');
 

@@ -19,13 +19,9 @@ import net from 'node:net';
 import { ChatError } from '../../shared/src/errors';
 import { LineDecoder } from '../../shared/src/framing';
 import { decodeClientFrame, encodeServerFrame, MAX_FRAME_BYTES } from '../../shared/src/protocol';
+import { peerLabel } from '../../shared/src/peer-label';
+import { endPolitely } from '../../shared/src/polite-close';
 import { Room } from '../../shared/src/room';
-
-/**
- * How long, in milliseconds, a connection we have ended may take to close
- * its side before we destroy it (so the client can read our last frame).
- */
-export const LINGER_MS = 2000;
 
 /** Options for {@link startServer}; every one is optional. */
 export interface ServerOptions {
@@ -216,26 +212,4 @@ export async function startServer(options: ServerOptions = {}): Promise<ChatServ
       return closing;
     },
   };
-}
-
-/**
- * The label that names a client: `IP:PORT` as the server sees it, with the
- * `::ffff:` prefix of IPv4-mapped addresses dropped and IPv6 in brackets.
- * (The same rule as stage 4; stages never import each other.)
- */
-function peerLabel(address: string | undefined, port: number | undefined): string {
-  if (address === undefined || port === undefined) return 'unknown';
-  const ip = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
-/** Ends a connection after an optional last frame; destroys it after {@link LINGER_MS}. */
-function endPolitely(socket: net.Socket, lastFrame?: Buffer): void {
-  if (socket.destroyed) return;
-  if (!socket.writableEnded) {
-    if (lastFrame) socket.end(lastFrame);
-    else socket.end();
-  }
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  socket.once('close', () => clearTimeout(timer));
 }

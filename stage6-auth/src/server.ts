@@ -13,6 +13,7 @@ import net from 'node:net';
 import { ChatError } from '../../shared/src/errors';
 import { silentLogger, type Logger } from '../../shared/src/logger';
 import { PasswordHasher } from '../../shared/src/passwords';
+import { endPolitely } from '../../shared/src/polite-close';
 import { LoginRateLimiter, type LoginRateLimitOptions } from '../../shared/src/rate-limit';
 import { Room } from '../../shared/src/room';
 import type { UserStore } from '../../shared/src/user-store';
@@ -21,12 +22,6 @@ import { encodeServerFrame } from './messages';
 
 /** How long a connection may take to log in, by default: 30 seconds. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
-
-/**
- * How long, in milliseconds, a connection we have ended may take to close its
- * side before we destroy it (so the client can read our last frame).
- */
-export const LINGER_MS = 2000;
 
 /** Options for {@link startServer}. `key` and `store` are required. */
 export interface ServerOptions {
@@ -172,20 +167,4 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       return closing;
     },
   };
-}
-
-/**
- * Ends a connection after an optional last frame, and destroys it if the peer
- * has not closed its side within {@link LINGER_MS}.
- */
-function endPolitely(socket: net.Socket, lastFrame?: Buffer): void {
-  if (socket.destroyed) return;
-  if (!socket.writableEnded) {
-    if (lastFrame) socket.end(lastFrame);
-    else socket.end();
-  }
-  // A paused socket never reads the peer's FIN, so 'close' would wait for the timer.
-  socket.resume();
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  socket.once('close', () => clearTimeout(timer));
 }

@@ -1,6 +1,9 @@
 /**
  * Ending a connection politely: last words, then a FIN, then a deadline.
  *
+ * Introduced by stage 4; its servers and those of stages 5 and 6 end every
+ * connection this way.
+ *
  * `socket.destroy()` closes at once, and if unread input is still waiting in
  * our receive buffer the kernel answers with a TCP reset instead of a normal
  * close; a reset can make the peer discard data it has not read yet,
@@ -35,6 +38,8 @@ export function endPolitely(socket: net.Socket, lastFrame?: Buffer): void {
     if (lastFrame) socket.end(lastFrame);
     else socket.end();
   }
+  // A paused socket never reads the peer's FIN, so 'close' would wait for the timer.
+  socket.resume();
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   socket.once('close', () => clearTimeout(timer));
 }
