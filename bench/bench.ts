@@ -1,10 +1,11 @@
 /**
  * The harness: for each round and each target, start a fresh server process,
- * drive a fresh load process against it, measure, and stop both.
+ * drive a fresh load process against it, measure, and stop both; then, when
+ * stage 6 is among the targets, its two login scenarios.
  *
  * Every server starts fresh for each measurement, so one measurement's
  * leftovers (a grown heap, a fragmented allocator) never count in the next
- * one. Targets alternate order from round to round, so neither one always
+ * one. Targets alternate order from round to round, so no target always
  * runs first on a cold machine or last on a warm one.
  *
  * @module
@@ -15,9 +16,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatError } from '../shared/src/errors';
 import type { FanoutResult } from './fanout';
 import { loadFanout, loadIdle, REPO_ROOT } from './load-control';
+import {
+  measureBurst,
+  measureLogins,
+  type BurstMeasurement,
+  type LoginMeasurement,
+} from './login-bench';
 import { checkOpenFiles, machineInfo, type MachineInfo } from './machine';
 import type { BenchOptions } from './options';
-import { launchServer, type ServerProcess } from './server-process';
+import { createRunFiles, removeRunFiles, type RunFiles } from './run-files';
+import { cpuMeter, launchServer, type ServerProcess } from './server-process';
 import { TARGETS, type Target } from './targets';
 
 /** A fan-out result plus what the parent saw of the server meanwhile. */
@@ -46,9 +54,9 @@ export interface RoundMeasurement {
   target: string;
   /** 1-based round number. */
   round: number;
-  /** The fan-out measurement. */
-  fanout: FanoutMeasurement;
-  /** The idle measurement, or null when `--idle 0`. */
+  /** The fan-out measurement, or null when the fan-out scenario was not asked for. */
+  fanout: FanoutMeasurement | null;
+  /** The idle measurement, or null when `--idle 0` or the idle scenario was not asked for. */
   idle: IdleMeasurement | null;
 }
 
@@ -62,8 +70,12 @@ export interface BenchResult {
   targets: Target[];
   /** Targets left out, and why (for example, a stage not written yet). */
   skipped: { target: string; reason: string }[];
-  /** One entry per target per round. */
+  /** One entry per target per round (fan-out and idle). */
   rounds: RoundMeasurement[];
+  /** One entry per round of the stage 6 logins-per-second scenario. */
+  logins: LoginMeasurement[];
+  /** One entry per round of the stage 6 login-burst scenario. */
+  bursts: BurstMeasurement[];
 }
 
 /**
@@ -78,82 +90,116 @@ export async function runBench(
   log: (line: string) => void = () => {},
 ): Promise<BenchResult> {
   const machine = machineInfo();
-  checkOpenFiles(machine, Math.max(options.clients, options.idle));
+  const has = (scenario: BenchOptions['scenarios'][number]) => options.scenarios.includes(scenario);
+  const idleCount = has('idle') ? options.idle : 0;
+  checkOpenFiles(machine, Math.max(has('fanout') ? options.clients : 0, idleCount, options.burst));
   const skipped: BenchResult['skipped'] = [];
   const targets = TARGETS.filter((target) => {
-    if (options.only !== null && target.name !== options.only) return false;
+    if (options.only !== null && !options.only.includes(target.name)) return false;
     if (existsSync(path.join(REPO_ROOT, target.entryFile))) return true;
     const reason = `${target.entryFile} does not exist yet`;
     if (options.only !== null) throw new ChatError('BAD_ARGUMENT', `${target.name}: ${reason}`);
     skipped.push({ target: target.name, reason });
     return false;
   });
+  const stage6 = targets.some((t) => t.name === 'stage6');
 
   const started = performance.now();
   const progress = (line: string) =>
     log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-  const rounds: RoundMeasurement[] = [];
-  for (let round = 1; round <= options.rounds; round++) {
-    const order = round % 2 === 1 ? targets : [...targets].reverse();
-    for (const target of order) {
-      const fanout = await measureFanout(target, options);
-      progress(
-        `round ${round} ${target.name} fan-out: ${Math.round(fanout.deliveredPerSecond)} msg/s, ` +
-          `p50 ${fanout.p50Ms.toFixed(2)} ms, p99 ${fanout.p99Ms.toFixed(2)} ms, ` +
-          `server CPU ${fanout.serverCpuPercent.toFixed(0)}%, load CPU ${fanout.loadCpuPercent.toFixed(0)}%`,
-      );
-      const idle = options.idle > 0 ? await measureIdle(target, options.idle) : null;
-      if (idle) {
-        progress(
-          `round ${round} ${target.name} idle: ${idle.connections} connections, ` +
-            `${idle.rssPerConnectionKiB.toFixed(2)} KiB RSS each`,
-        );
+  const result: BenchResult = {
+    machine,
+    options,
+    targets,
+    skipped,
+    rounds: [],
+    logins: [],
+    bursts: [],
+  };
+  const files = createRunFiles();
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      const order = round % 2 === 1 ? targets : [...targets].reverse();
+      for (const target of order) {
+        if (!has('fanout') && idleCount === 0) break;
+        const fanout = has('fanout') ? await measureFanout(target, options, files) : null;
+        if (fanout) {
+          progress(
+            `round ${round} ${target.name} fan-out: ${Math.round(fanout.deliveredPerSecond)} msg/s, ` +
+              `p50 ${fanout.p50Ms.toFixed(2)} ms, p99 ${fanout.p99Ms.toFixed(2)} ms, ` +
+              `server CPU ${fanout.serverCpuPercent.toFixed(0)}%, load CPU ${fanout.loadCpuPercent.toFixed(0)}%`,
+          );
+        }
+        const idle =
+          idleCount > 0 && target.idle !== false
+            ? await measureIdle(target, idleCount, files)
+            : null;
+        if (idle) {
+          progress(
+            `round ${round} ${target.name} idle: ${idle.connections} connections, ` +
+              `${idle.rssPerConnectionKiB.toFixed(2)} KiB RSS each`,
+          );
+        }
+        result.rounds.push({ target: target.name, round, fanout, idle });
       }
-      rounds.push({ target: target.name, round, fanout, idle });
+      if (stage6 && has('logins')) {
+        const m = await measureLogins(options, files, round);
+        progress(
+          `round ${round} stage6 logins: ${m.loginsPerSecond.toFixed(2)}/s of at most ` +
+            `${m.maxLoginsPerSecond.toFixed(2)}/s (t_hash ${m.hashMs.toFixed(0)} ms), ` +
+            `${m.failed} failed`,
+        );
+        result.logins.push(m);
+      }
+      if (stage6 && has('burst')) {
+        const m = await measureBurst(options, files, round);
+        progress(
+          `round ${round} stage6 burst: chat p99 ${m.quiet.p99Ms.toFixed(2)} ms quiet, ` +
+            `${m.burst.p99Ms.toFixed(2)} ms during ${m.loginsOk} logins in ` +
+            `${m.burstSeconds.toFixed(1)} s (${m.loginsFailed} failed)`,
+        );
+        result.bursts.push(m);
+      }
     }
+  } finally {
+    removeRunFiles(files);
   }
-  return { machine, options, targets, skipped, rounds };
+  return result;
 }
 
-async function measureFanout(target: Target, options: BenchOptions): Promise<FanoutMeasurement> {
-  const server = await launchServer(target);
+async function measureFanout(
+  target: Target,
+  options: BenchOptions,
+  files: RunFiles,
+): Promise<FanoutMeasurement> {
+  const server = await launchServer(target, target.serverArgs?.(files));
   try {
-    let cpuAtStart = 0;
-    let startedAt = 0;
-    let serverCpuPercent = NaN;
-    const result = await loadFanout(
-      target.name,
-      server.endpoint,
-      {
-        clients: options.clients,
-        senders: options.senders,
-        window: options.window,
-        seconds: options.seconds,
-        warmupSeconds: options.warmupSeconds,
-        payloadBytes: options.payloadBytes,
-      },
-      (phase) => {
-        if (phase === 'start') {
-          cpuAtStart = server.cpuSeconds();
-          startedAt = performance.now();
-        } else {
-          const elapsed = (performance.now() - startedAt) / 1000;
-          serverCpuPercent = ((server.cpuSeconds() - cpuAtStart) / elapsed) * 100;
-        }
-      },
-    );
-    return { ...result, serverCpuPercent };
+    const cpu = cpuMeter(server);
+    const job = {
+      clients: options.clients,
+      senders: options.senders,
+      window: options.window,
+      seconds: options.seconds,
+      warmupSeconds: options.warmupSeconds,
+      payloadBytes: options.payloadBytes,
+    };
+    const result = await loadFanout(target.name, server.endpoint, files, job, cpu.mark);
+    return { ...result, serverCpuPercent: cpu.percent };
   } finally {
     await server.stop();
   }
 }
 
-async function measureIdle(target: Target, count: number): Promise<IdleMeasurement> {
-  const server = await launchServer(target);
+async function measureIdle(
+  target: Target,
+  count: number,
+  files: RunFiles,
+): Promise<IdleMeasurement> {
+  const server = await launchServer(target, target.serverArgs?.(files));
   try {
     const before = await settle(server);
     let after: Settled = { rssKiB: NaN, heapUsed: null };
-    const result = await loadIdle(target.name, server.endpoint, count, async () => {
+    const result = await loadIdle(target.name, server.endpoint, files, count, async () => {
       after = await settle(server);
     });
     const perConnection = (early: number, later: number) => (later - early) / result.opened;

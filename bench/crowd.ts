@@ -12,6 +12,7 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunFiles } from './run-files';
 import type { LoadClient, LoadEndpoint, Target } from './targets';
 
 const SYNC_PREFIX = 's ';
@@ -36,6 +37,7 @@ export class Crowd {
    * @param endpoint - where it listens
    * @param count - how many clients
    * @param onPayload - called for every chat payload any client receives
+   * @param files - the run's files (the room key), passed on to the target
    * @param batch - connection attempts in flight at once
    * @throws the first connection error, after closing every client opened so far
    */
@@ -44,6 +46,7 @@ export class Crowd {
     endpoint: LoadEndpoint,
     count: number,
     onPayload: PayloadHandler,
+    files: RunFiles,
     batch = 50,
   ): Promise<Crowd> {
     const crowd = new Crowd(onPayload);
@@ -53,9 +56,11 @@ export class Crowd {
         const indexes = Array.from({ length: Math.min(batch, count - first) }, (_, i) => first + i);
         const opened = await Promise.allSettled(
           indexes.map((index) =>
-            target.openClient(endpoint, {
-              onPayload: (payload, receivedAtUs) => crowd.receive(index, payload, receivedAtUs),
-            }),
+            target.openClient(
+              endpoint,
+              { onPayload: (payload, receivedAtUs) => crowd.receive(index, payload, receivedAtUs) },
+              { files, index },
+            ),
           ),
         );
         for (const result of opened) {

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Crowd } from './crowd';
 import { encodePayload, parsePayload, type Payload } from './payload';
 import { SendWindow } from './send-window';
+import type { RunFiles } from './run-files';
 import { percentile, Reservoir } from './stats';
 import type { LoadEndpoint, Target } from './targets';
 
@@ -59,6 +60,7 @@ export interface FanoutResult {
  * @param target - the server's protocol
  * @param endpoint - where it listens
  * @param job - the load's shape
+ * @param files - the run's files (the room key)
  * @param mark - called at the start and end of the measured period (the
  *   parent process samples the server's CPU time then)
  * @returns the measurement
@@ -67,6 +69,7 @@ export async function runFanout(
   target: Target,
   endpoint: LoadEndpoint,
   job: FanoutJob,
+  files: RunFiles,
   mark: (phase: 'start' | 'end') => void,
 ): Promise<FanoutResult> {
   const windows = Array.from(
@@ -99,7 +102,7 @@ export async function runFanout(
     if (window.receive(parsed.seq)) pump(parsed.sender);
   };
 
-  const crowd = await Crowd.open(target, endpoint, job.clients, onPayload);
+  const crowd = await Crowd.open(target, endpoint, job.clients, onPayload, files);
   try {
     await crowd.sync();
     sending = true;

@@ -10,6 +10,7 @@
  * @module
  */
 import { Crowd } from './crowd';
+import type { RunFiles } from './run-files';
 import type { LoadEndpoint, Target } from './targets';
 
 /** What the idle scenario reports once its clients are closed again. */
@@ -27,6 +28,7 @@ export interface IdleResult {
  * @param target - the server's protocol
  * @param endpoint - where it listens
  * @param count - how many clients
+ * @param files - the run's files (the room key)
  * @param hold - runs while every client is connected and idle (the parent measures then)
  * @returns how many clients were opened, and how many the server dropped
  */
@@ -34,9 +36,10 @@ export async function runIdle(
   target: Target,
   endpoint: LoadEndpoint,
   count: number,
+  files: RunFiles,
   hold: () => Promise<void>,
 ): Promise<IdleResult> {
-  const crowd = await Crowd.open(target, endpoint, count, () => {});
+  const crowd = await Crowd.open(target, endpoint, count, () => {}, files);
   try {
     await crowd.sync();
     await hold();

@@ -7,7 +7,9 @@
  */
 import { runFanout } from './fanout';
 import { runIdle } from './idle';
-import type { LoadEvent, LoadRequest } from './load-control';
+import type { LoadEvent, LoadRequest, LoadResult } from './load-control';
+import { runBurst } from './login-burst';
+import { runLogins } from './logins';
 import { targetNamed } from './targets';
 
 function send(event: LoadEvent): Promise<void> {
@@ -26,16 +28,27 @@ async function handle(request: LoadRequest): Promise<void> {
     release();
     return;
   }
-  const target = targetNamed(request.target);
-  const result =
-    request.type === 'fanout'
-      ? await runFanout(target, request.endpoint, request.job, (phase) => {
-          void send({ type: 'mark', phase });
-        })
-      : await runIdle(target, request.endpoint, request.count, async () => {
-          await send({ type: 'ready' });
-          await released;
-        });
+  const mark = (phase: 'start' | 'end') => void send({ type: 'mark', phase });
+  const { endpoint, files } = request;
+  let result: LoadResult;
+  if (request.type === 'fanout') {
+    result = await runFanout(targetNamed(request.target), endpoint, request.job, files, mark);
+  } else if (request.type === 'idle') {
+    result = await runIdle(
+      targetNamed(request.target),
+      endpoint,
+      request.count,
+      files,
+      async () => {
+        await send({ type: 'ready' });
+        await released;
+      },
+    );
+  } else if (request.type === 'logins') {
+    result = await runLogins(endpoint, request.job, files, mark);
+  } else {
+    result = await runBurst(endpoint, request.job, files, mark);
+  }
   await send({ type: 'result', result });
   process.disconnect();
 }

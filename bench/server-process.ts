@@ -53,10 +53,14 @@ export interface ServerProcess {
  * Starts a target's server on a free loopback port.
  *
  * @param target - what to start
+ * @param serverArgs - arguments after `--port 0` (usually `target.serverArgs(files)`)
  * @returns the running server, once it printed its `listening on` line
  * @throws Error with the server's stderr if it exits or stays silent for 30 s
  */
-export async function launchServer(target: Target): Promise<ServerProcess> {
+export async function launchServer(
+  target: Target,
+  serverArgs: readonly string[] = [],
+): Promise<ServerProcess> {
   const args = [
     '--expose-gc', // lets server-probe.ts collect garbage before a memory reading
     '--require',
@@ -68,7 +72,7 @@ export async function launchServer(target: Target): Promise<ServerProcess> {
     '127.0.0.1',
     '--port',
     '0',
-    ...(target.serverArgs ?? []),
+    ...serverArgs,
   ];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
@@ -138,4 +142,36 @@ function observe(child: ChildProcess, endpoint: LoadEndpoint): ServerProcess {
       clearTimeout(killer);
     },
   };
+}
+
+/** Measures a server's CPU use between two marks; see {@link cpuMeter}. */
+export interface CpuMeter {
+  /** The CPU used between the marks, in percent of one core (NaN until `end`). */
+  percent: number;
+  /** Call with `start` when the measured period begins and `end` when it ends. */
+  mark(phase: 'start' | 'end'): void;
+}
+
+/**
+ * A meter of the server's CPU time (all its threads, from /proc) over a
+ * period the load process marks.
+ *
+ * @param server - the server to watch
+ */
+export function cpuMeter(server: ServerProcess): CpuMeter {
+  let cpuAtStart = 0;
+  let startedAt = 0;
+  const meter: CpuMeter = {
+    percent: NaN,
+    mark: (phase) => {
+      if (phase === 'start') {
+        cpuAtStart = server.cpuSeconds();
+        startedAt = performance.now();
+      } else {
+        const elapsed = (performance.now() - startedAt) / 1000;
+        meter.percent = ((server.cpuSeconds() - cpuAtStart) / elapsed) * 100;
+      }
+    },
+  };
+  return meter;
 }

@@ -5,14 +5,17 @@
  *
  * The benchmark itself knows nothing about protocols. It starts a target's
  * server, asks the target for load clients, and passes opaque payloads through
- * them. A later stage joins the benchmark by adding one entry here: stage 5's
- * load client would seal each payload with AES-GCM and open each received one;
- * stage 6's would log in first and resolve `openClient` only once logged in.
+ * them. A stage joins the benchmark by adding one entry here: stage 5's load
+ * client seals each payload with AES-GCM and opens each received one; stage
+ * 6's registers a user first and resolves `openClient` only once logged in.
  *
  * @module
  */
 import { ChatError } from '../shared/src/errors';
+import { openLoginClient } from './login-client';
 import { openLineClient } from './plaintext-client';
+import { runFile, runKey, type RunFiles } from './run-files';
+import { openSealedClient } from './sealed-client';
 
 /** Where a load client connects (always loopback in this benchmark). */
 export interface LoadEndpoint {
@@ -46,8 +49,16 @@ export interface LoadClient {
 export interface Goals {
   /** Delivered messages per second must be at least this fraction of the baseline's. */
   minThroughputRatio: number;
-  /** Memory per idle connection must be at most this multiple of the baseline's. */
-  maxMemoryRatio: number;
+  /** Memory per idle connection must be at most this multiple of the baseline's (if set). */
+  maxMemoryRatio?: number;
+}
+
+/** What a load client is given besides the server's address. */
+export interface ClientContext {
+  /** The run's temporary files: the room key lives there. */
+  files: RunFiles;
+  /** The client's index in its crowd, unique within one load process (e.g. for a username). */
+  index: number;
 }
 
 /** A server under test. */
@@ -56,20 +67,42 @@ export interface Target {
   readonly name: string;
   /** One line describing what is being run. */
   readonly description: string;
-  /** Entry file, relative to the repository root; run as `node --import tsx FILE --port 0`. */
+  /** Entry file, relative to the repository root; run as `node --require tsx/cjs FILE --port 0`. */
   readonly entryFile: string;
-  /** Extra server arguments after `--port 0`, if any. */
-  readonly serverArgs?: readonly string[];
-  /** What this server should achieve relative to the baseline; checked and printed. */
+  /**
+   * Extra server arguments after `--port 0`, if any. Called once per server
+   * start, so a target can give every server fresh files (stage 6: its own database).
+   *
+   * @param files - the run's temporary files
+   */
+  serverArgs?(files: RunFiles): string[];
+  /**
+   * The target this one is judged against: the raw broadcaster driven by
+   * load clients that do the same work per message as this target's. Default
+   * `raw` (plain-text clients); `raw-sealed` for the stages whose clients
+   * encrypt. See bench/README.md, "The fair baseline".
+   */
+  readonly baseline?: string;
+  /** What this server should achieve relative to its baseline; checked and printed. */
   readonly goals?: Goals;
+  /**
+   * False for a target whose idle memory would only repeat another's (same
+   * server program): the idle scenario skips it.
+   */
+  readonly idle?: boolean;
   /**
    * Connects one load client. Resolves once the server has admitted it (for
    * example after a welcome line or a login), so the scenario may start.
    *
    * @param endpoint - where the server listens
    * @param events - where received chat payloads go
+   * @param context - the run's files and the client's index
    */
-  openClient(endpoint: LoadEndpoint, events: LoadClientEvents): Promise<LoadClient>;
+  openClient(
+    endpoint: LoadEndpoint,
+    events: LoadClientEvents,
+    context: ClientContext,
+  ): Promise<LoadClient>;
 }
 
 /** The raw baseline: lines come back exactly as sent, with nothing else on the wire. */
@@ -79,6 +112,23 @@ const raw: Target = {
   entryFile: 'bench/raw-broadcaster.ts',
   openClient: (endpoint, events) =>
     openLineClient(endpoint, events, { payloadOf: (line) => line, welcome: null }),
+};
+
+/**
+ * The raw broadcaster again, driven by load clients that do exactly the
+ * stage 5 clients' work per message: seal every payload into a
+ * `{"type":"chat","box":…}` frame and, for every frame received, split,
+ * validate and open it. The raw server relays those frames unchanged. This is
+ * what stage 5 and stage 6 are compared against: the same server as `raw`,
+ * the same client cost as theirs.
+ */
+const rawSealed: Target = {
+  name: 'raw-sealed',
+  description: 'the raw broadcaster, with load clients that seal and open like stage 5',
+  entryFile: 'bench/raw-broadcaster.ts',
+  idle: false,
+  openClient: (endpoint, events, { files }) =>
+    openSealedClient(endpoint, events, runKey(files), 'raw'),
 };
 
 /**
@@ -102,10 +152,60 @@ const stage4: Target = {
 };
 
 /**
+ * Stage 5: every payload is sealed (AES-256-GCM) before it is sent and every
+ * received box is validated and opened, in the load process, as real clients
+ * do. The server relays boxes and needs no key.
+ */
+const stage5: Target = {
+  name: 'stage5',
+  description: 'stage 5 encrypted relay (stage5-aes/bin/server.ts), clients seal and open',
+  entryFile: 'stage5-aes/bin/server.ts',
+  baseline: 'raw-sealed',
+  goals: { minThroughputRatio: 0.7 },
+  openClient: (endpoint, events, { files }) =>
+    openSealedClient(endpoint, events, runKey(files), 'stage5'),
+};
+
+/**
+ * The bcrypt cost of the stage 6 servers in the fan-out and idle scenarios.
+ * Those scenarios measure chat, not hashing; at bcrypt's floor, 1,000
+ * registrations take a few seconds instead of minutes. The login scenarios
+ * use the real cost (`--bcrypt-cost`, default 12).
+ */
+export const CHAT_SCENARIO_BCRYPT_COST = 4;
+
+/**
+ * Stage 6: every load client registers its own user (`b0`, `b1`, …) through
+ * the real handshake before it counts as in the room, then chats like stage 5
+ * with its username bound into every box. Each server gets the run's key and
+ * an empty SQLite file of its own.
+ */
+const stage6: Target = {
+  name: 'stage6',
+  description: 'stage 6 authenticated server (stage6-auth/bin/server.ts), logged-in clients',
+  entryFile: 'stage6-auth/bin/server.ts',
+  baseline: 'raw-sealed',
+  goals: { minThroughputRatio: 0.6 },
+  serverArgs: (files) => [
+    ...['--key-file', files.keyFile, '--db-file', runFile(files, 'stage6', '.sqlite')],
+    ...['--bcrypt-cost', String(CHAT_SCENARIO_BCRYPT_COST)],
+    // 50 clients register at once (1,000 for the idle scenario, 50 at a
+    // time): the default queue of 32 would refuse some with SERVICE_UNAVAILABLE.
+    ...['--hash-queue', '10000', '--login-timeout-ms', '120000'],
+    // No line is logged per chat message at any level; `warn` only keeps
+    // 1,000 "connected" and "login ok" lines out of the pipe.
+    ...['--log-level', 'warn'],
+  ],
+  // Short names: the welcome frame lists everyone online and must fit in 16 KiB.
+  openClient: (endpoint, events, { files, index }) =>
+    openLoginClient(endpoint, events, runKey(files), `b${index}`),
+};
+
+/**
  * Every target, in the order the table lists them. The first one is the
  * baseline the others are compared against.
  */
-export const TARGETS: readonly Target[] = [raw, stage4];
+export const TARGETS: readonly Target[] = [raw, stage4, rawSealed, stage5, stage6];
 
 /** The target every ratio is computed against. */
 export const BASELINE = raw;

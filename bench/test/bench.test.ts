@@ -1,18 +1,21 @@
 /**
  * Smoke tests for the benchmark harness. They prove that a tiny run starts
- * every server, delivers messages, measures memory and produces finite
- * numbers and a report. They never assert on speed: timings on a busy shared
- * machine mean nothing, which is why the benchmark is not a test.
+ * every server, delivers messages (encrypted ones too), logs stage 6 clients
+ * in, measures memory, logins and latency, and produces finite numbers and a
+ * report. They never assert on speed: timings on a busy shared machine mean
+ * nothing, which is why the benchmark is not a test.
  */
 import { runScript } from '../../shared/test/helpers';
-import { runBench } from '../bench';
-import { DEFAULT_OPTIONS, parseBenchArgs, type BenchOptions } from '../options';
+import { runBench, type BenchResult } from '../bench';
+import { DEFAULT_OPTIONS, parseBenchArgs, SCENARIOS, type BenchOptions } from '../options';
 import { encodePayload, parsePayload, type Payload } from '../payload';
 import { compare, formatReport } from '../report';
 import { SendWindow } from '../send-window';
 import { percentile, Reservoir, summarize } from '../stats';
 
-// A tiny round: 3 clients, 1 sender, 1 second, 20 idle connections.
+// A tiny run of everything: 3 clients, 1 sender, 1 second, 20 idle
+// connections; 4 logins two at a time and a burst of 10 at a low bcrypt cost
+// (8: slow enough that a few chat messages fall inside the burst).
 const TINY: BenchOptions = {
   ...DEFAULT_OPTIONS,
   clients: 3,
@@ -22,37 +25,104 @@ const TINY: BenchOptions = {
   warmupSeconds: 0.2,
   rounds: 1,
   idle: 20,
+  bcryptCost: 8,
+  hashWorkers: 1,
+  logins: 4,
+  loginClients: 2,
+  burst: 10,
+  chatters: 2,
 };
 
 describe('runBench', () => {
-  it('measures the raw baseline and stage 4 in one run, with finite numbers', async () => {
-    const result = await runBench(TINY);
+  let result: BenchResult;
+  beforeAll(async () => {
+    result = await runBench(TINY);
+  }, 180_000);
 
-    expect(result.targets.map((t) => t.name)).toEqual(['raw', 'stage4']);
-    expect(result.rounds).toHaveLength(2);
+  it('measures every target in one run, with deliveries and finite numbers', () => {
+    const names = ['raw', 'stage4', 'raw-sealed', 'stage5', 'stage6'];
+    expect(result.targets.map((t) => t.name)).toEqual(names);
+    expect(result.rounds.map((m) => m.target)).toEqual(names);
     for (const m of result.rounds) {
-      expect(m.fanout.deliveredPerSecond).toBeGreaterThan(0);
-      expect(m.fanout.sentPerSecond).toBeGreaterThan(0);
-      expect(Number.isFinite(m.fanout.p50Ms)).toBe(true);
-      expect(Number.isFinite(m.fanout.p99Ms)).toBe(true);
-      expect(m.fanout.p99Ms).toBeGreaterThanOrEqual(m.fanout.p50Ms);
-      expect(Number.isFinite(m.fanout.serverCpuPercent)).toBe(true);
-      expect(m.fanout.lost).toBe(0);
-      expect(m.fanout.disconnected).toBe(0);
-      expect(m.idle?.connections).toBe(20);
-      expect(m.idle?.disconnected).toBe(0);
-      expect(Number.isFinite(m.idle?.rssPerConnectionKiB)).toBe(true);
+      const fanout = m.fanout!;
+      expect(fanout.deliveredPerSecond).toBeGreaterThan(0);
+      expect(fanout.sentPerSecond).toBeGreaterThan(0);
+      expect(Number.isFinite(fanout.p50Ms)).toBe(true);
+      expect(Number.isFinite(fanout.p99Ms)).toBe(true);
+      expect(fanout.p99Ms).toBeGreaterThanOrEqual(fanout.p50Ms);
+      expect(Number.isFinite(fanout.serverCpuPercent)).toBe(true);
+      expect(fanout.lost).toBe(0);
+      expect(fanout.disconnected).toBe(0);
+      if (m.target === 'raw-sealed') {
+        expect(m.idle).toBeNull(); // the same server as raw: its memory is not measured twice
+      } else {
+        expect(m.idle?.connections).toBe(20);
+        expect(m.idle?.disconnected).toBe(0);
+        expect(Number.isFinite(m.idle?.rssPerConnectionKiB)).toBe(true);
+      }
     }
-    const [stage4] = compare(result);
-    expect(stage4?.target).toBe('stage4');
-    expect(Number.isFinite(stage4?.throughputRatio)).toBe(true);
-    expect(Number.isFinite(stage4?.memoryRatio)).toBe(true);
-    expect(typeof stage4?.throughputMet).toBe('boolean');
+  });
 
+  it('judges stage 4 against raw and stages 5 and 6 against raw-sealed', () => {
+    const judged = compare(result).filter((c) => c.judged);
+    expect(judged.map((c) => `${c.target}/${c.baseline}`)).toEqual([
+      'stage4/raw',
+      'raw-sealed/raw',
+      'stage5/raw-sealed',
+      'stage6/raw-sealed',
+    ]);
+    for (const c of judged) {
+      expect(Number.isFinite(c.throughputRatio)).toBe(true);
+      expect(Number.isFinite(c.cpuPerMessageRatio)).toBe(true);
+    }
+    const byName = new Map(judged.map((c) => [c.target, c]));
+    expect(Number.isFinite(byName.get('stage4')?.memoryRatio)).toBe(true);
+    expect(typeof byName.get('stage4')?.throughputMet).toBe('boolean');
+    expect(typeof byName.get('stage5')?.throughputMet).toBe('boolean');
+    expect(typeof byName.get('stage6')?.throughputMet).toBe('boolean');
+  });
+
+  it('logs stage 6 clients in and compares logins per second with workers / t_hash', () => {
+    expect(result.logins).toHaveLength(1);
+    const m = result.logins[0]!;
+    expect(m.completed).toBe(4);
+    expect(m.failed).toBe(0);
+    for (const value of [m.loginsPerSecond, m.hashMs, m.maxLoginsPerSecond, m.ratio, m.p50Ms]) {
+      expect(Number.isFinite(value)).toBe(true);
+      expect(value).toBeGreaterThan(0);
+    }
+  });
+
+  it('measures chat latency with no logins and during a burst of logins', () => {
+    expect(result.bursts).toHaveLength(1);
+    const m = result.bursts[0]!;
+    expect(m.loginsOk).toBe(10);
+    expect(m.loginsFailed).toBe(0);
+    expect(m.lost).toBe(0);
+    expect(m.quiet.samples).toBeGreaterThan(0);
+    expect(m.burst.samples).toBeGreaterThan(0);
+    expect(Number.isFinite(m.quiet.p99Ms)).toBe(true);
+    expect(Number.isFinite(m.burst.p99Ms)).toBe(true);
+    expect(Number.isFinite(m.p99Ratio)).toBe(true);
+  });
+
+  it('prints tables and a verdict for every goal', () => {
     const report = formatReport(result);
     expect(report).toMatch(/\| raw +\|/);
+    expect(report).toMatch(/\| stage6 +\|/);
     expect(report).toMatch(/stage4 \/ raw: throughput [\d.]+x \(goal >= 0\.9x: (met|NOT met)\)/);
-  }, 180_000);
+    expect(report).toMatch(
+      /stage5 \/ raw-sealed: throughput [\d.]+x \(goal >= 0\.7x: (met|NOT met)\)/,
+    );
+    expect(report).toMatch(
+      /stage6 \/ raw-sealed: throughput [\d.]+x \(goal >= 0\.6x: (met|NOT met)\)/,
+    );
+    expect(report).toMatch(/stage6 logins: [\d.]+x the theoretical maximum/);
+    expect(report).toMatch(
+      /chat p99 during logins \/ without: [\d.]+x \(goal <= 2x: (met|NOT met)\)/,
+    );
+    expect(report).not.toMatch(/warning:/);
+  });
 
   it('runs as `npm run bench` and prints the table', async () => {
     const args = ['--only', 'raw', '--clients', '3', '--senders', '1', '--seconds', '0.5'];
@@ -72,20 +142,37 @@ describe('runBench', () => {
 describe('parseBenchArgs', () => {
   it('uses the documented defaults', () => {
     expect(parseBenchArgs([])).toEqual(DEFAULT_OPTIONS);
+    expect(DEFAULT_OPTIONS.scenarios).toEqual([...SCENARIOS]);
   });
 
   it('reads every flag', () => {
     const argv = ['--clients', '8', '--senders', '2', '--window', '4', '--seconds', '1.5'];
     const more = ['--rounds', '2', '--idle', '0', '--only', 'stage4', '--warmup', '0'];
-    expect(parseBenchArgs([...argv, ...more])).toMatchObject({
+    const stage6 = ['--bcrypt-cost', '10', '--hash-workers', '2', '--logins', '30'];
+    const burst = ['--login-clients', '4', '--burst', '20', '--chatters', '3'];
+    expect(parseBenchArgs([...argv, ...more, ...stage6, ...burst])).toMatchObject({
       clients: 8,
       senders: 2,
       window: 4,
       seconds: 1.5,
       rounds: 2,
       idle: 0,
-      only: 'stage4',
+      only: ['stage4'],
       warmupSeconds: 0,
+      bcryptCost: 10,
+      hashWorkers: 2,
+      logins: 30,
+      loginClients: 4,
+      burst: 20,
+      chatters: 3,
+    });
+  });
+
+  it('reads lists of targets and scenarios', () => {
+    const options = parseBenchArgs(['--only', 'raw-sealed,stage5', '--scenario', 'fanout,burst']);
+    expect(options).toMatchObject({
+      only: ['raw-sealed', 'stage5'],
+      scenarios: ['fanout', 'burst'],
     });
   });
 
@@ -96,6 +183,11 @@ describe('parseBenchArgs', () => {
     [['--rounds', '2.5']],
     [['--idle', 'many']],
     [['--only', 'nosuch']],
+    [['--only', ',']],
+    [['--scenario', 'fanout,nosuch']],
+    [['--bcrypt-cost', '3']],
+    [['--bcrypt-cost', '17']],
+    [['--burst', '0']],
     [['--bogus']],
   ])('rejects %j with BAD_ARGUMENT', (argv) => {
     expect(() => parseBenchArgs(argv)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));

@@ -1,0 +1,92 @@
+/**
+ * A load client for stage 6: it registers a user of its own through the real
+ * handshake (`connectAndLogIn`: wait for `hello`, seal the credentials with
+ * the server's challenge, wait for `welcome`), and only then counts as being
+ * in the room. After that it behaves like the stage 5 load client: every
+ * payload is sealed with the sender's username bound into the associated
+ * data, every received box is validated by the stage 6 decoder and opened with
+ * the `from` the server attached.
+ *
+ * The handshake and the frame decoding are the stage's own code
+ * (stage6-auth/src/client-login.ts), not a copy: a benchmark that spoke its own
+ * dialect would measure a server nobody runs.
+ *
+ * @module
+ */
+import { openText } from '../shared/src/crypto';
+import { connectAndLogIn } from '../stage6-auth/src/client-login';
+import { chatAssociatedData } from '../stage6-auth/src/messages';
+import { sealMessage } from '../stage6-auth/src/sealed-messages';
+import { nowUs } from './payload';
+import type { LoadClient, LoadClientEvents, LoadEndpoint } from './targets';
+
+/**
+ * The password of every benchmark user. It meets the password policy; it is
+ * not a secret (each stage 6 server in the benchmark has a throw-away database).
+ */
+export const BENCH_PASSWORD = 'bench-password';
+
+/**
+ * Registers (or logs in as) `username` and returns a load client logged in as
+ * that user.
+ *
+ * @param endpoint - the server's address
+ * @param events - receives each opened payload
+ * @param key - the room key
+ * @param username - the user, with password {@link BENCH_PASSWORD}
+ * @param register - true: create the user first (the name must be free);
+ *   false: log in to an existing user
+ * @returns the client, once the server welcomed it
+ * @throws ChatError with the server's code if it refused the login
+ */
+export async function openLoginClient(
+  endpoint: LoadEndpoint,
+  events: LoadClientEvents,
+  key: Buffer,
+  username: string,
+  register = true,
+): Promise<LoadClient> {
+  const session = await connectAndLogIn({
+    host: endpoint.host,
+    port: endpoint.port,
+    key,
+    username,
+    password: BENCH_PASSWORD,
+    register,
+  });
+  const { socket, frames } = session;
+  const me = session.username;
+  // Receivers open every box with the AD of its claimed sender; cache them,
+  // since 49 clients receive from the same 10 senders over and over.
+  const adBySender = new Map<string, Buffer>();
+  const client: LoadClient & { closed: boolean } = {
+    closed: socket.destroyed,
+    send: (payload) => {
+      if (!client.closed) socket.write(sealMessage(key, me, payload));
+    },
+    close: () => socket.destroy(),
+  };
+  socket.once('close', () => (client.closed = true));
+  frames.listen((decoded) => {
+    if (!decoded.ok) {
+      socket.destroy(); // broken protocol: the report shows a disconnected client
+      return;
+    }
+    const frame = decoded.frame;
+    if (frame.type !== 'chat') return; // joined, left, who: not chat messages
+    let ad = adBySender.get(frame.from);
+    if (ad === undefined) {
+      ad = chatAssociatedData(frame.from);
+      adBySender.set(frame.from, ad);
+    }
+    let text: string;
+    try {
+      text = openText(key, frame.box, ad);
+    } catch {
+      socket.destroy(); // an unauthentic box is never counted as delivered
+      return;
+    }
+    events.onPayload(text, nowUs());
+  });
+  return client;
+}

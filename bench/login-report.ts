@@ -1,0 +1,104 @@
+/**
+ * The report's stage 6 login section: logins per second against the hashing
+ * workers' theoretical maximum, and chat latency during a burst of logins
+ * against the same chat with no logins.
+ *
+ * Both results are ratios measured inside one server in one round, so, like
+ * the fan-out ratios, they carry over to other machines better than the
+ * absolute numbers do.
+ *
+ * @module
+ */
+import type { BenchResult } from './bench';
+import { CHAT_INTERVAL_MS, MAX_BURST_P99_RATIO, QUIET_SECONDS } from './login-bench';
+import { cell, format, table } from './report-format';
+import { summarize } from './stats';
+
+/**
+ * Formats the login scenarios' rounds as lines (none if they did not run).
+ *
+ * @param result - a finished run
+ */
+export function formatLoginReport(result: BenchResult): string[] {
+  const o = result.options;
+  const out: string[] = [];
+  const col = <M>(rounds: M[], value: (m: M) => number, digits: number) =>
+    cell(summarize(rounds.map(value)), digits, { rounds: rounds.length });
+
+  const logins = result.logins;
+  if (logins.length > 0) {
+    out.push(
+      `stage6 logins: bcrypt cost ${o.bcryptCost}, ${o.hashWorkers} hashing worker(s), ` +
+        `${o.loginClients} clients logging in at once, ${o.logins} logins per round`,
+      '',
+      table([
+        ['logins/s', 't_hash ms', 'max logins/s', 'ratio', 'login p50 ms', 'server CPU %'],
+        [
+          col(logins, (m) => m.loginsPerSecond, 2),
+          col(logins, (m) => m.hashMs, 0),
+          col(logins, (m) => m.maxLoginsPerSecond, 2),
+          col(logins, (m) => m.ratio, 2),
+          col(logins, (m) => m.p50Ms, 0),
+          col(logins, (m) => m.serverCpuPercent, 0),
+        ],
+      ]),
+      '',
+    );
+    const ratio = summarize(logins.map((m) => m.ratio)).median;
+    out.push(
+      `stage6 logins: ${format(ratio, 2)}x the theoretical maximum ` +
+        `(workers / t_hash = ${o.hashWorkers} / t_hash, t_hash timed in this run)`,
+    );
+  }
+
+  const bursts = result.bursts;
+  if (bursts.length > 0) {
+    if (out.length > 0) out.push('');
+    out.push(
+      `stage6 chat during a login burst: ${o.chatters} clients chatting (one message each ` +
+        `every ${CHAT_INTERVAL_MS} ms), then ${o.burst} logins at once at cost ${o.bcryptCost}`,
+      '',
+      table([
+        ['period', 'chat p50 ms', 'chat p99 ms', 'chat max ms', 'samples', 'lasted s'],
+        [
+          'no logins',
+          col(bursts, (m) => m.quiet.p50Ms, 2),
+          col(bursts, (m) => m.quiet.p99Ms, 2),
+          col(bursts, (m) => m.quiet.maxMs, 1),
+          col(bursts, (m) => m.quiet.samples, 0),
+          String(QUIET_SECONDS),
+        ],
+        [
+          `${o.burst} logins`,
+          col(bursts, (m) => m.burst.p50Ms, 2),
+          col(bursts, (m) => m.burst.p99Ms, 2),
+          col(bursts, (m) => m.burst.maxMs, 1),
+          col(bursts, (m) => m.burst.samples, 0),
+          col(bursts, (m) => m.burstSeconds, 1),
+        ],
+      ]),
+      '',
+    );
+    const ratio = summarize(bursts.map((m) => m.p99Ratio)).median;
+    const met = ratio <= MAX_BURST_P99_RATIO;
+    out.push(
+      `stage6 chat p99 during logins / without: ${format(ratio, 2)}x ` +
+        `(goal <= ${MAX_BURST_P99_RATIO}x: ${met ? 'met' : 'NOT met'})`,
+    );
+  }
+
+  for (const m of logins) {
+    if (m.failed > 0) {
+      out.push(`warning: logins round ${m.round}: ${m.failed} failed (${m.firstError})`);
+    }
+  }
+  for (const m of bursts) {
+    if (m.loginsFailed > 0 || m.lost > 0) {
+      out.push(
+        `warning: burst round ${m.round}: ${m.loginsFailed} logins failed` +
+          `${m.firstError ? ` (${m.firstError})` : ''}, ${m.lost} chat deliveries lost`,
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+/**
+ * Text helpers shared by the report's sections: numbers with thousands
+ * separators, "median (min–max)" cells, and Markdown tables that also read
+ * well in a terminal.
+ *
+ * @module
+ */
+import type { Summary } from './stats';
+
+/**
+ * Formats a number for the report, `-` when it is not finite.
+ *
+ * @param value - the number
+ * @param digits - digits after the decimal point
+ */
+export function format(value: number, digits: number): string {
+  if (!Number.isFinite(value)) return '-';
+  return value.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+/**
+ * One table cell: the median, and the min–max range over rounds when there
+ * were several.
+ *
+ * @param s - the summary of one number over the rounds
+ * @param digits - digits after the decimal point
+ * @param options - how many rounds the run had
+ */
+export function cell(s: Summary, digits: number, options: { rounds: number }): string {
+  const median = format(s.median, digits);
+  if (options.rounds < 2 || !Number.isFinite(s.median)) return median;
+  return `${median} (${format(s.min, digits)}–${format(s.max, digits)})`;
+}
+
+/**
+ * A Markdown table with padded columns.
+ *
+ * @param rows - the header row first; every row has the same number of cells
+ */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
+}

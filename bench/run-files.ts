@@ -1,0 +1,78 @@
+/**
+ * The files one benchmark run shares between its processes: a private
+ * temporary directory holding a fresh room key (and, for stage 6, the SQLite
+ * files of its servers).
+ *
+ * Why the benchmark makes its own key: stage 5 and 6 load clients really
+ * encrypt and decrypt, so they need the room key, and the stage 6 server needs
+ * it to open credentials. Using the developer's `.data/chat.key` would make a
+ * benchmark depend on (and possibly read) a real secret; a key generated for
+ * the run, written with mode 0600 by the same `saveKeyFile` as `npm run
+ * keygen`, and deleted with the directory at the end, touches nothing real.
+ *
+ * @module
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateKey } from '../shared/src/crypto';
+import { loadKeyFile, saveKeyFile } from '../shared/src/key-file';
+
+/** Where a run keeps its temporary files. Plain data: it travels over IPC to load processes. */
+export interface RunFiles {
+  /** A fresh directory (mode 0700), removed when the run ends. */
+  dir: string;
+  /** The run's room key file (mode 0600) inside `dir`. */
+  keyFile: string;
+}
+
+/**
+ * Creates the run's directory and key.
+ *
+ * @returns the paths; call {@link removeRunFiles} when the run is over
+ */
+export function createRunFiles(): RunFiles {
+  // mkdtemp creates the directory with mode 0700: other local users cannot list it.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-bench-'));
+  const keyFile = path.join(dir, 'room.key');
+  saveKeyFile(keyFile, generateKey());
+  return { dir, keyFile };
+}
+
+/** Deletes the run's directory and everything in it; never throws. */
+export function removeRunFiles(files: RunFiles): void {
+  rmSync(files.dir, { recursive: true, force: true });
+}
+
+let serial = 0;
+
+/**
+ * A new file name inside the run's directory, different on every call (each
+ * stage 6 server gets an empty database of its own).
+ *
+ * @param files - the run's files
+ * @param prefix - the start of the name, e.g. `stage6`
+ * @param extension - e.g. `.sqlite`
+ */
+export function runFile(files: RunFiles, prefix: string, extension: string): string {
+  serial++;
+  return path.join(files.dir, `${prefix}-${process.pid}-${serial}${extension}`);
+}
+
+const keys = new Map<string, Buffer>();
+
+/**
+ * The run's room key, read from its file once per process (a load process
+ * opens hundreds of clients; each must not read the file again).
+ *
+ * @param files - the run's files
+ * @throws ChatError `KEY_MISSING` or `BAD_KEY` if the file is gone or damaged
+ */
+export function runKey(files: RunFiles): Buffer {
+  let key = keys.get(files.keyFile);
+  if (key === undefined) {
+    key = loadKeyFile(files.keyFile);
+    keys.set(files.keyFile, key);
+  }
+  return key;
+}
