@@ -130,15 +130,38 @@ export function serveConnection(socket: net.Socket, state: ServerState): void {
     pump();
   });
 
+  // Chat relays completed by one read, sent as ONE broadcast (one write per
+  // recipient, not one per frame), as in stage 5.
+  const outgoing: Buffer[] = [];
+  const flush = () => {
+    if (outgoing.length === 0) return;
+    room.broadcast(outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing), self);
+    outgoing.length = 0;
+  };
+
   // Handles queued frames in order, stopping while a login is being checked.
   const pump = () => {
     while (pending.length > 0 && (phase === 'handshake' || phase === 'chatting')) {
       handle(pending.shift()!);
     }
+    flush();
   };
 
   const handle = (raw: DecodedFrame) => {
     const decoded = raw.ok ? decodeClientFrame(raw.text) : raw;
+    // #region focus
+    if (decoded.ok && phase === 'chatting' && decoded.frame.type === 'chat') {
+      // The box is relayed unchanged, labelled with the name we authenticated.
+      // The sender sealed it with that name in the AD; if it lied, every
+      // receiver's open() fails, so the label cannot be forged.
+      const { box } = decoded.frame;
+      outgoing.push(encodeServerFrame({ type: 'chat', from: self.username, box }));
+      return;
+    }
+    // #endregion focus
+    // Anything else is answered or acted on at once: let the chat that came
+    // before it go out first, so everyone sees this client's frames in order.
+    flush();
     if (!decoded.ok) {
       log.info({ event: 'bad_frame', code: decoded.error.code }, 'bad frame');
       // Before login every mistake ends the connection; after it only an
@@ -153,19 +176,11 @@ export function serveConnection(socket: net.Socket, state: ServerState): void {
       else refuse(new ChatError('NOT_LOGGED_IN', `log in before sending "${frame.type}"`));
       return;
     }
-    // #region focus
-    if (frame.type === 'chat') {
-      // The box is relayed unchanged, labelled with the name we authenticated.
-      // The sender sealed it with that name in the AD; if it lied, every
-      // receiver's open() fails, so the label cannot be forged.
-      const relay = encodeServerFrame({ type: 'chat', from: self.username, box: frame.box });
-      room.broadcast(relay, self);
-    } else if (frame.type === 'who') {
+    if (frame.type === 'who') {
       send({ type: 'who', online: [...online.keys()] });
     } else {
       send({ type: 'error', code: 'BAD_FRAME', message: 'already logged in on this connection' });
     }
-    // #endregion focus
   };
 
   const logIn = async (frame: AuthFrame) => {

@@ -80,9 +80,10 @@ describeWithMysql('stage 6 server, MySQL stopped and restarted mid-run', mysqlTe
     t = await startTestServer({ store });
   });
   afterAll(async () => {
-    await t.close();
-    await store.close();
-    await proxy.close();
+    // Optional chaining: if beforeAll failed half-way, still close what it opened.
+    await t?.close();
+    await store?.close();
+    await proxy?.close();
   });
 
   test('logins fail with SERVICE_UNAVAILABLE while chat goes on; they work again after', async () => {
