@@ -27,7 +27,9 @@ const LF = 0x0a;
 // One decoder for every connection: without `{ stream: true }` a TextDecoder
 // keeps no state between calls (we only ever decode complete lines), and a
 // decoder per connection would cost about 0.7 KiB of memory each.
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// `ignoreBOM`: by default a TextDecoder silently drops a leading U+FEFF, which
+// would change a frame's text (the fuzz campaign found it): keep every character.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CR = 0x0d;
 
 /** A frame that decoded: its text, without the line ending. */
@@ -75,7 +77,9 @@ export class LineDecoder {
   readonly maxFrameBytes: number;
   // Bytes of the current, unfinished line. Kept as a list of slices so a long
   // line arriving in many small reads is copied once, not once per read.
-  private pending: Buffer[] = [];
+  // Undefined between lines, which is where an idle connection sits: a server
+  // holding thousands of them keeps no empty list for each.
+  private pending: Buffer[] | undefined;
   private pendingBytes = 0;
   // True after an oversized line was reported, until its newline arrives: the
   // rest of that line is dropped so the next line decodes normally.
@@ -102,16 +106,17 @@ export class LineDecoder {
         // +1 leaves room for a '\r' that the newline has not yet shown to be a line ending.
         if (this.pendingBytes + (end - start) > this.maxFrameBytes + 1) {
           frames.push({ ok: false, error: this.tooLarge() });
-          this.pending = [];
+          this.pending = undefined;
           this.pendingBytes = 0;
           this.discarding = true;
         } else if (end > start) {
           // Copy the slice: the caller (or Node) may reuse the chunk's memory.
-          this.pending.push(Buffer.from(chunk.subarray(start, end)));
+          const pending = (this.pending ??= []);
+          pending.push(Buffer.from(chunk.subarray(start, end)));
           this.pendingBytes += end - start;
           // A line trickling in a byte at a time would otherwise keep one tiny
           // Buffer per byte; merge them now and then.
-          if (this.pending.length > 32) this.pending = [Buffer.concat(this.pending)];
+          if (pending.length > 32) this.pending = [Buffer.concat(pending)];
         }
       }
       if (newline === -1) break;
@@ -131,8 +136,9 @@ export class LineDecoder {
   }
 
   private finishLine(): DecodedFrame {
-    let line = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-    this.pending = [];
+    const parts = this.pending ?? [];
+    let line = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    this.pending = undefined;
     this.pendingBytes = 0;
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     if (line.length > this.maxFrameBytes) return { ok: false, error: this.tooLarge() };

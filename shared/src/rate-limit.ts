@@ -213,8 +213,9 @@ export class LoginRateLimiter {
    */
   recordSuccess(ip: string, username: string): void {
     this.perUserIp.reset(pair(username, ip));
-    const known = (this.knownIps.get(username) ?? []).filter((k) => k !== ip);
-    known.push(ip);
+    // concat, not push: it makes an array of exactly the right length, and one
+    // is kept per user who logged in (push would reserve room for 16 more).
+    const known = (this.knownIps.get(username) ?? []).filter((k) => k !== ip).concat(ip);
     if (known.length > this.knownIpsPerUser) known.shift();
     this.knownIps.delete(username);
     this.knownIps.set(username, known);

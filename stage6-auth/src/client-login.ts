@@ -103,7 +103,9 @@ export interface LoggedIn {
   frames: FrameStream;
   /** My username, as the server knows it. */
   username: string;
-  /** Who was online when I arrived, me included. */
+  /** How many users were online when I arrived, me included. */
+  count: number;
+  /** Some of them (at most the protocol's `MAX_LISTED_USERS`), longest online first. */
   online: string[];
 }
 
@@ -146,7 +148,7 @@ export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> 
     const answer = await expectFrame(frames);
     if (answer.type === 'error') throw new ChatError(answer.code, answer.message);
     if (answer.type !== 'welcome') throw unexpected(answer);
-    return { socket, frames, username: answer.user, online: answer.online };
+    return { socket, frames, username: answer.user, count: answer.count, online: answer.online };
   } catch (err) {
     socket.destroy();
     throw isChatError(err) ? err : new ChatError('BAD_FRAME', (err as Error).message);

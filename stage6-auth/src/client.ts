@@ -9,7 +9,7 @@
  *
  * A refused login (`AUTH_FAILED`, `NAME_TAKEN`, `RATE_LIMITED`...) rejects
  * with the server's code, which the entry file prints as one line on stderr
- * with a non-zero exit code. After login, `/who` lists who is online and
+ * with a non-zero exit code. After login, `/who` says how many are online (and names up to 50) and
  * `/quit` leaves; chat messages go to stdout as `alice: hello`, notices and
  * warnings to stderr, as in stage 5.
  *
@@ -115,8 +115,8 @@ export async function runClient(options: ClientOptions): Promise<number> {
     ui.close();
     throw err;
   }
-  const { socket, username } = session;
-  const welcome = { type: 'welcome', user: username, online: session.online } as const;
+  const { socket, username, count, online } = session;
+  const welcome = { type: 'welcome', user: username, count, online } as const;
   ui.warn(renderServerFrame(key, welcome).text, 'notice');
 
   return new Promise<number>((resolve) => {

@@ -19,6 +19,19 @@
  * - **chatting**: stage 5's relay, except the server labels each box with the
  *   authenticated username, which the sender also bound into the box's AD.
  *
+ * A server with 10,000 users online holds 10,000 of these, and most of them
+ * sit idle most of the time, so what one keeps after login is worth counting.
+ * It is one object (a class: its methods exist once, where closures would be
+ * made again for every connection), its socket, and three small listeners.
+ * What only the login needed (the challenge, the deadline timer, the queue of
+ * frames that waited behind the login, the child logger) is dropped once the
+ * client is in; the logger is made again if the connection has something to
+ * say. The benchmark's idle scenario measured the difference: an earlier
+ * version, eleven closures and a child logger per connection, kept 5.3 KiB of
+ * heap per idle user; this one keeps 1.8 KiB, where the raw broadcaster keeps
+ * 1.3 KiB. (Under tsx a closure stored in a `const` costs more than it looks:
+ * tsx keeps function names by redefining `name` on each one, about 250 bytes.)
+ *
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -33,6 +46,7 @@ import {
   CHALLENGE_BYTES,
   decodeClientFrame,
   encodeServerFrame,
+  listOnline,
   type AuthFrame,
   type ServerFrame,
 } from './messages';
@@ -49,6 +63,8 @@ export interface Member {
 export interface ServerState {
   /** Logged-in members (a connection joins only after login). */
   room: Room<Member>;
+  /** Every open socket, logged in or not: the server says goodbye to each at shutdown. */
+  sockets: Set<net.Socket>;
   /** Username → its one logged-in member: the duplicate-login check. */
   online: Map<string, Member>;
   /** Key, store, hasher and rate limiter. */
@@ -73,151 +89,220 @@ type Phase = 'handshake' | 'authenticating' | 'chatting' | 'closed';
  * @param state - what all connections share
  */
 export function serveConnection(socket: net.Socket, state: ServerState): void {
-  const { room, online } = state;
-  const ip = normalizeIp(socket.remoteAddress);
-  const log = connectionLogger(
-    state.logger,
-    state.nextConnectionId(),
-    `${ip}:${socket.remotePort}`,
-  );
-  const challenge = randomBytes(CHALLENGE_BYTES).toString('base64');
-  const self: Member = { socket, username: '' };
-  const decoder = new LineDecoder({ maxFrameBytes: MAX_FRAME_BYTES });
-  const pending: DecodedFrame[] = [];
-  let phase: Phase = 'handshake';
+  // The socket's listeners keep the connection alive; nothing else needs it.
+  new Connection(socket, state).start();
+}
 
-  // A function, so TypeScript does not narrow `phase` across an await.
-  const isClosed = () => phase === 'closed';
-  const send = (frame: ServerFrame) => room.send(self, encodeServerFrame(frame));
+/** One connection: the room's member, and the state machine drawn above. */
+class Connection implements Member {
+  username = '';
+  private phase: Phase = 'handshake';
+  private readonly id: number;
+  // Made when there is something to log, dropped at login (see `log`).
+  private logger: Logger | undefined;
+  // Only the handshake needs these; login sets them to undefined.
+  private challenge: string | undefined = randomBytes(CHALLENGE_BYTES).toString('base64');
+  private deadline: NodeJS.Timeout | undefined;
+  private readonly decoder = new LineDecoder({ maxFrameBytes: MAX_FRAME_BYTES });
+  // Frames that arrived while the password was being checked, in order.
+  private backlog: DecodedFrame[] | undefined;
+  // Chat relays completed by one read, sent as ONE broadcast (one write per
+  // recipient, not one per frame), as in stage 5.
+  private outgoing: Buffer[] | undefined;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly state: ServerState,
+  ) {
+    this.id = state.nextConnectionId();
+  }
+
+  start(): void {
+    const { socket, state } = this;
+    state.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.log.debug({ event: 'socket_error', code: err.code }, 'socket error');
+    });
+    socket.on('close', () => this.onClose());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.log.info({ event: 'connect' }, 'connected');
+    // #region join
+    this.send({ type: 'hello', challenge: this.challenge! });
+    // A timer, not a timestamp check: a silent client sends nothing to check against.
+    this.deadline = setTimeout(
+      () =>
+        this.refuse(new ChatError('LOGIN_TIMEOUT', `no login within ${state.loginTimeoutMs} ms`)),
+      state.loginTimeoutMs,
+    );
+    // #endregion join
+  }
+
+  // A child logger costs a few hundred bytes; a logged-in connection that sits
+  // idle logs nothing until it leaves, so it does not keep one meanwhile. The
+  // first call (the "connect" line) reads the peer's address while the socket
+  // is open; Node keeps it, so later calls find it even after the close.
+  private get log(): Logger {
+    if (this.logger === undefined) {
+      const { socket } = this;
+      const remote = `${normalizeIp(socket.remoteAddress)}:${socket.remotePort}`;
+      this.logger = connectionLogger(this.state.logger, this.id, remote);
+    }
+    return this.logger;
+  }
+
+  private send(frame: ServerFrame): void {
+    this.state.room.send(this, encodeServerFrame(frame));
+  }
 
   // An error frame with a stable code, then goodbye: the rule for every
   // failure before login (and for oversized frames after it).
-  const refuse = (error: ChatError) => {
-    if (phase === 'closed') return;
-    phase = 'closed';
-    log.info({ event: 'refused', code: error.code }, `closing: ${error.code}`);
-    state.endPolitely(
-      socket,
+  private refuse(error: ChatError): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.log.info({ event: 'refused', code: error.code }, `closing: ${error.code}`);
+    this.state.endPolitely(
+      this.socket,
       encodeServerFrame({ type: 'error', code: error.code, message: error.message }),
     );
-  };
+  }
 
-  socket.setNoDelay(true);
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    log.debug({ event: 'socket_error', code: err.code }, 'socket error');
-  });
-  log.info({ event: 'connect' }, 'connected');
-  send({ type: 'hello', challenge });
-  // A timer, not a timestamp check: a silent client sends nothing to check against.
-  const deadline = setTimeout(
-    () => refuse(new ChatError('LOGIN_TIMEOUT', `no login within ${state.loginTimeoutMs} ms`)),
-    state.loginTimeoutMs,
-  );
-
-  socket.on('close', () => {
-    clearTimeout(deadline);
-    phase = 'closed';
-    if (self.username !== '' && online.get(self.username) === self) online.delete(self.username);
-    if (room.leave(self)) {
-      room.broadcast(encodeServerFrame({ type: 'left', who: self.username, online: room.size }));
+  private onClose(): void {
+    const { room, online, sockets } = this.state;
+    sockets.delete(this.socket);
+    clearTimeout(this.deadline);
+    this.phase = 'closed';
+    if (this.username !== '' && online.get(this.username) === this) online.delete(this.username);
+    if (room.leave(this)) {
+      room.broadcast(encodeServerFrame({ type: 'left', who: this.username, online: room.size }));
     }
-    log.info({ event: 'disconnect', user: self.username || undefined }, 'disconnected');
-  });
+    this.log.info({ event: 'disconnect', user: this.username || undefined }, 'disconnected');
+  }
 
-  socket.on('data', (chunk: Buffer) => {
-    if (isClosed()) return; // refused: read (so the close stays polite) but ignore
-    pending.push(...decoder.push(chunk));
-    pump();
-  });
+  private onData(chunk: Buffer): void {
+    if (this.phase === 'closed') return; // refused: read (so the close stays polite) but ignore
+    this.process(this.decoder.push(chunk));
+  }
 
-  // Chat relays completed by one read, sent as ONE broadcast (one write per
-  // recipient, not one per frame), as in stage 5.
-  const outgoing: Buffer[] = [];
-  const flush = () => {
-    if (outgoing.length === 0) return;
-    room.broadcast(outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing), self);
-    outgoing.length = 0;
-  };
-
-  // Handles queued frames in order, stopping while a login is being checked.
-  const pump = () => {
-    while (pending.length > 0 && (phase === 'handshake' || phase === 'chatting')) {
-      handle(pending.shift()!);
+  // Handles frames in order. Once a login starts, the rest wait in the backlog
+  // (the socket is paused, but this read may already hold more frames).
+  private process(frames: DecodedFrame[]): void {
+    for (let i = 0; i < frames.length; i++) {
+      if (this.phase === 'closed') break;
+      if (this.phase === 'authenticating') {
+        (this.backlog ??= []).push(...frames.slice(i));
+        break;
+      }
+      this.handle(frames[i]!);
     }
-    flush();
-  };
+    this.flush();
+  }
 
-  const handle = (raw: DecodedFrame) => {
+  private flush(): void {
+    const { outgoing } = this;
+    if (outgoing === undefined) return;
+    this.outgoing = undefined;
+    const bytes = outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing);
+    this.state.room.broadcast(bytes, this);
+  }
+
+  private handle(raw: DecodedFrame): void {
     const decoded = raw.ok ? decodeClientFrame(raw.text) : raw;
     // #region focus
-    if (decoded.ok && phase === 'chatting' && decoded.frame.type === 'chat') {
+    if (decoded.ok && this.phase === 'chatting' && decoded.frame.type === 'chat') {
       // The box is relayed unchanged, labelled with the name we authenticated.
       // The sender sealed it with that name in the AD; if it lied, every
       // receiver's open() fails, so the label cannot be forged.
+      // #region relay
       const { box } = decoded.frame;
-      outgoing.push(encodeServerFrame({ type: 'chat', from: self.username, box }));
+      (this.outgoing ??= []).push(encodeServerFrame({ type: 'chat', from: this.username, box }));
+      // #endregion relay
       return;
     }
     // #endregion focus
     // Anything else is answered or acted on at once: let the chat that came
     // before it go out first, so everyone sees this client's frames in order.
-    flush();
+    this.flush();
     if (!decoded.ok) {
-      log.info({ event: 'bad_frame', code: decoded.error.code }, 'bad frame');
+      this.log.info({ event: 'bad_frame', code: decoded.error.code }, 'bad frame');
       // Before login every mistake ends the connection; after it only an
       // oversized frame does (the client ignored the protocol's limit).
-      if (phase === 'handshake' || decoded.error.code === 'FRAME_TOO_LARGE') refuse(decoded.error);
-      else send({ type: 'error', code: decoded.error.code, message: decoded.error.message });
+      if (this.phase === 'handshake' || decoded.error.code === 'FRAME_TOO_LARGE') {
+        this.refuse(decoded.error);
+      } else {
+        this.send({ type: 'error', code: decoded.error.code, message: decoded.error.message });
+      }
       return;
     }
     const frame = decoded.frame;
-    if (phase === 'handshake') {
-      if (frame.type === 'login' || frame.type === 'register') void logIn(frame);
-      else refuse(new ChatError('NOT_LOGGED_IN', `log in before sending "${frame.type}"`));
+    if (this.phase === 'handshake') {
+      if (frame.type === 'login' || frame.type === 'register') void this.logIn(frame);
+      else this.refuse(new ChatError('NOT_LOGGED_IN', `log in before sending "${frame.type}"`));
       return;
     }
     if (frame.type === 'who') {
-      send({ type: 'who', online: [...online.keys()] });
+      // A count and a bounded list: a frame naming all 10,000 users would not fit.
+      this.send({ type: 'who', ...listOnline(this.state.online) });
     } else {
-      send({ type: 'error', code: 'BAD_FRAME', message: 'already logged in on this connection' });
+      this.send({
+        type: 'error',
+        code: 'BAD_FRAME',
+        message: 'already logged in on this connection',
+      });
     }
-  };
+  }
 
-  const logIn = async (frame: AuthFrame) => {
-    phase = 'authenticating';
-    socket.pause(); // read nothing more until we know who this is
-    log.debug({ event: 'auth_started', action: frame.type }, 'checking credentials');
+  private async logIn(frame: AuthFrame): Promise<void> {
+    const { room, online } = this.state;
+    this.phase = 'authenticating';
+    this.socket.pause(); // read nothing more until we know who this is
+    this.log.debug({ event: 'auth_started', action: frame.type }, 'checking credentials');
     let username: string;
     try {
-      username = await authenticate(state.services, {
+      username = await authenticate(this.state.services, {
         frame,
-        challenge,
-        ip,
-        log,
+        challenge: this.challenge!,
+        ip: normalizeIp(this.socket.remoteAddress),
+        log: this.log,
         claim: (name) => {
           if (online.has(name)) return false;
-          self.username = name;
-          online.set(name, self);
+          this.username = name;
+          online.set(name, this);
           return true;
         },
       });
     } catch (err) {
-      refuse(err instanceof ChatError ? err : new ChatError('SERVICE_UNAVAILABLE', 'login failed'));
+      this.refuse(
+        err instanceof ChatError ? err : new ChatError('SERVICE_UNAVAILABLE', 'login failed'),
+      );
       return;
     }
-    if (isClosed()) {
+    if (this.isClosed()) {
       // The client left (or hit the deadline) while we hashed: release the name.
-      if (online.get(username) === self) online.delete(username);
+      if (online.get(username) === this) online.delete(username);
       return;
     }
-    clearTimeout(deadline);
-    phase = 'chatting';
-    room.join(self);
-    send({ type: 'welcome', user: username, online: [...online.keys()] });
-    room.broadcast(encodeServerFrame({ type: 'joined', who: username, online: room.size }), self);
-    socket.resume();
-    pump();
-  };
+    // In: what only the handshake needed can go.
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
+    this.challenge = undefined;
+    this.logger = undefined;
+    this.phase = 'chatting';
+    // #region join
+    room.join(this);
+    this.send({ type: 'welcome', user: username, ...listOnline(online) });
+    // #endregion join
+    room.broadcast(encodeServerFrame({ type: 'joined', who: username, online: room.size }), this);
+    const backlog = this.backlog;
+    this.backlog = undefined;
+    this.socket.resume();
+    if (backlog !== undefined) this.process(backlog);
+  }
+
+  // A method, so TypeScript does not narrow `phase` across an await.
+  private isClosed(): boolean {
+    return this.phase === 'closed';
+  }
 }
 
 /** `::ffff:127.0.0.1` (IPv4 seen through an IPv6 socket) → `127.0.0.1`. */

@@ -9,14 +9,21 @@
  * server → client   {"type":"hello","challenge":"<16 random bytes, base64>"}   on connect
  * client → server   {"type":"register","box":"…"} | {"type":"login","box":"…"}
  *                   box = seal(key, '{"username":…,"password":…,"challenge":…}', AD(type))
- * server → client   {"type":"welcome","user":"alice","online":["alice","bob"]}
+ * server → client   {"type":"welcome","user":"alice","count":2,"online":["bob","alice"]}
  *                 | {"type":"error","code":"AUTH_FAILED","message":"…"}  then close
  * client → server   {"type":"chat","box":"…"}     AD = (v1, "chat", sender = own username)
  *                   {"type":"who"}
  * server → client   {"type":"chat","from":"alice","box":"…"}   box relayed unchanged
  *                   {"type":"joined"|"left","who":"bob","online":2}
- *                   {"type":"who","online":[…]}   {"type":"bye","reason":"…"}
+ *                   {"type":"who","count":2,"online":["bob","alice"]}
+ *                   {"type":"bye","reason":"…"}
  * ```
+ *
+ * `count` is how many users are online; `online` names at most
+ * {@link MAX_LISTED_USERS} of them. A list of everyone would not fit in one
+ * frame once a few thousand users are online (10,000 names of up to 32
+ * characters is over 300 KiB; frames stop at 16 KiB), and the newcomers who
+ * could no longer be welcomed would be exactly the ones who cannot log in.
  *
  * Why the `hello` challenge: the login box is sealed with the room key, so a
  * network observer cannot read it, but without a challenge they could *replay*
@@ -58,7 +65,15 @@ const credentialsBox = base64Field({
 // The server only ever sends validated usernames; clients check the shape
 // anyway (and sanitize before printing): the server is not trusted either.
 const userField = stringField({ minLength: 1, maxLength: 32 });
-const onlineField = arrayField(userField, { maxItems: 100_000 });
+
+/**
+ * Most usernames one `welcome` or `who` frame names. Fifty usernames of at
+ * most 32 ASCII characters are under 2 KiB of JSON, far below the 16 KiB
+ * frame limit however many users are online; the frame's `count` says how
+ * many there are in all.
+ */
+export const MAX_LISTED_USERS = 50;
+const onlineField = arrayField(userField, { maxItems: MAX_LISTED_USERS });
 const countField = integerField({ min: 0, max: 1_000_000 });
 
 /** Server → new connection: a fresh random challenge to seal into the credentials. */
@@ -82,12 +97,16 @@ export const WHO_REQUEST = frameSchema('who', {});
 export const WELCOME = frameSchema('welcome', {
   /** The username as stored (the login's canonical name). */
   user: userField,
-  /** Usernames online now, the newcomer included. */
+  /** How many users are online now, the newcomer included. */
+  count: countField,
+  /** Up to {@link MAX_LISTED_USERS} of them, longest online first (the newcomer comes last, if listed). */
   online: onlineField,
 });
 /** Server → client: the answer to a `who` request. */
 export const WHO = frameSchema('who', {
-  /** Usernames online now. */
+  /** How many users are online now. */
+  count: countField,
+  /** Up to {@link MAX_LISTED_USERS} of them, longest online first. */
   online: onlineField,
 });
 /** Server → client: a chat box relayed unchanged, labelled with its sender's username. */
@@ -160,6 +179,36 @@ export const decodeServerFrame: (text: string) => Decoded<ServerFrame> = createD
   BYE,
   ERROR_FRAME,
 ]);
+
+/** The `count` and `online` fields of a `welcome` or `who` frame. */
+export interface OnlineListing {
+  /** How many users are online. */
+  count: number;
+  /** The first {@link MAX_LISTED_USERS} of them. */
+  online: string[];
+}
+
+/**
+ * Who is online, as a `welcome` or `who` frame says it: the total, and the
+ * first {@link MAX_LISTED_USERS} usernames. It reads only the names it lists,
+ * so answering costs the same with 10 or 10,000 users online.
+ *
+ * @param online - the online table; a `Map` iterates in insertion order,
+ *   so the names come longest online first
+ * @returns the frame fields, e.g. `{ count: 2, online: ['bob', 'alice'] }`
+ *
+ * @example
+ * ```ts
+ * send({ type: 'welcome', user: 'alice', ...listOnline(online) });
+ * ```
+ */
+export function listOnline(online: ReadonlyMap<string, unknown>): OnlineListing {
+  const names: string[] = [];
+  for (const name of online.keys()) {
+    if (names.push(name) === MAX_LISTED_USERS) break;
+  }
+  return { count: online.size, online: names };
+}
 
 /** Encodes a client frame as one line of bytes. */
 export function encodeClientFrame(frame: ClientFrame): Buffer {

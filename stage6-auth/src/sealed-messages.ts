@@ -30,6 +30,7 @@ import { chatAssociatedData, encodeClientFrame, type ServerFrame } from './messa
  * @returns the bytes to write: `{"type":"chat","box":"…"}\n`
  * @throws ChatError `BAD_FRAME` if `text` is over {@link MAX_TEXT_BYTES} in UTF-8
  */
+// #region ad
 export function sealMessage(key: Uint8Array, sender: string, text: string): Buffer {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_TEXT_BYTES) {
@@ -40,6 +41,7 @@ export function sealMessage(key: Uint8Array, sender: string, text: string): Buff
   // #endregion focus
   return encodeClientFrame({ type: 'chat', box });
 }
+// #endregion ad
 
 /**
  * One line for the user: a chat message (stdout), or a notice or warning
@@ -63,6 +65,8 @@ export interface Rendered {
  * ```ts
  * renderServerFrame(key, { type: 'joined', who: 'bob', online: 2 });
  * //=> { kind: 'notice', text: '* bob joined (2 online)' }
+ * renderServerFrame(key, { type: 'who', count: 2345, online: ['alice', 'bob'] });
+ * //=> { kind: 'notice', text: '* 2,345 online: alice, bob, … and 2,343 more' }
  * ```
  */
 export function renderServerFrame(key: Uint8Array, frame: ServerFrame): Rendered {
@@ -70,9 +74,11 @@ export function renderServerFrame(key: Uint8Array, frame: ServerFrame): Rendered
   switch (frame.type) {
     case 'chat':
       try {
+        // #region ad
         // #region focus
         const text = openText(key, frame.box, chatAssociatedData(frame.from));
         // #endregion focus
+        // #endregion ad
         return { kind: 'chat', text: `${safe(frame.from)}: ${safe(text)}` };
       } catch (err) {
         if (!isChatError(err, 'DECRYPT_FAILED')) throw err;
@@ -84,10 +90,10 @@ export function renderServerFrame(key: Uint8Array, frame: ServerFrame): Rendered
     case 'welcome':
       return {
         kind: 'notice',
-        text: `* logged in as ${safe(frame.user)}; ${onlineList(frame.online)}`,
+        text: `* logged in as ${safe(frame.user)}; ${onlineList(frame.count, frame.online)}`,
       };
     case 'who':
-      return { kind: 'notice', text: `* ${onlineList(frame.online)}` };
+      return { kind: 'notice', text: `* ${onlineList(frame.count, frame.online)}` };
     case 'joined':
       return { kind: 'notice', text: `* ${safe(frame.who)} joined (${frame.online} online)` };
     case 'left':
@@ -101,6 +107,13 @@ export function renderServerFrame(key: Uint8Array, frame: ServerFrame): Rendered
   }
 }
 
-function onlineList(users: readonly string[]): string {
-  return `online (${users.length}): ${users.map(sanitizeForTerminal).join(', ')}`;
+// "3 online: alice, bob, carol", or with more online than a frame lists,
+// "2,345 online: alice, bob, … and 2,343 more".
+function onlineList(count: number, listed: readonly string[]): string {
+  const parts = listed.map(sanitizeForTerminal);
+  // A server that lists more than it counts is wrong; show what it listed.
+  const more = count - listed.length;
+  if (more > 0) parts.push(`… and ${more.toLocaleString('en-US')} more`);
+  const total = count.toLocaleString('en-US');
+  return parts.length === 0 ? `${total} online` : `${total} online: ${parts.join(', ')}`;
 }

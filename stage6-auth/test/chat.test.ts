@@ -54,7 +54,8 @@ test('a message is relayed to others labelled with the username, sealed, never e
   const aliceFrames = nextFrames(alice);
   const bobFrames = nextFrames(bob);
   await aliceFrames.waitFor((f) => f.type === 'joined' && f.who === 'bob');
-  expect(bob.online.sort()).toEqual(['alice', 'bob']);
+  expect(bob.count).toBe(2);
+  expect(bob.online).toEqual(['alice', 'bob']); // longest online first
 
   alice.socket.write(sealMessage(t.key, 'alice', 'hello bob'));
   bob.socket.write(sealMessage(t.key, 'bob', 'hi alice'));
@@ -70,6 +71,7 @@ test('a message is relayed to others labelled with the username, sealed, never e
   alice.socket.write('{"type":"who"}\n');
   expect(await aliceFrames.waitFor((f) => f.type === 'who')).toEqual({
     type: 'who',
+    count: 2,
     online: ['alice', 'bob'],
   });
 
@@ -147,7 +149,7 @@ test('the real client: lines typed during login are sent after it; /who; /quit; 
   alice.say('hello \x1b[2J bob');
   expect(await bob.stdout.waitFor('hello')).toBe('alice: hello \\x1b[2J bob');
   bob.say('/who');
-  expect(await bob.stderr.waitFor('online (2)')).toMatch(/alice, bob|bob, alice/);
+  expect(await bob.stderr.waitFor('2 online')).toMatch(/^\* 2 online: (alice, bob|bob, alice)$/);
   bob.say('/quit');
   expect(await bob.done).toBe(0);
   expect(await alice.stderr.waitFor('left')).toContain('bob left');

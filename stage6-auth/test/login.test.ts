@@ -38,7 +38,7 @@ async function expectRefused(
 
 test('register then login: welcome with the username and who is online', async () => {
   const { conn, answer } = await attempt('login', 'alice', 'alice-password');
-  expect(answer).toEqual({ type: 'welcome', user: 'alice', online: ['alice'] });
+  expect(answer).toEqual({ type: 'welcome', user: 'alice', count: 1, online: ['alice'] });
   conn.socket.end();
   await conn.closed;
 });

@@ -1,8 +1,18 @@
 // Sessions: one login per user at a time (the first undisturbed), many users
-// logging in at once, the pre-login deadline (with fake timers), and the
-// goodbye every connection gets when the server shuts down.
+// logging in at once, the pre-login deadline (with fake timers), a room with
+// more users than a welcome lists, and the goodbye every connection gets when
+// the server shuts down.
+import { MAX_LISTED_USERS } from '../src/messages';
 import { sealMessage } from '../src/sealed-messages';
-import { logIn, rawAuth, rawConnect, startTestServer, type TestServer } from './harness';
+import {
+  logIn,
+  rawAuth,
+  rawConnect,
+  startClient,
+  startTestServer,
+  type RawConn,
+  type TestServer,
+} from './harness';
 
 const USERS = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus', 'hal'];
 
@@ -97,10 +107,47 @@ describe('pre-login deadline (fake timers)', () => {
     jest.advanceTimersByTime(60_000);
     // The logged-in connection is not affected by any deadline.
     late.sendJson({ type: 'who' });
-    expect(await late.frame((f) => f.type === 'who')).toEqual({ type: 'who', online: ['ann'] });
+    expect(await late.frame((f) => f.type === 'who')).toEqual({
+      type: 'who',
+      count: 1,
+      online: ['ann'],
+    });
     jest.useRealTimers();
     await t.leave(late.socket, 'ann');
   });
+});
+
+test('with more users online than a frame lists: welcome and who carry the count and the first 50', async () => {
+  const t = await startTestServer();
+  try {
+    // One after another, so the login order (and so the listed names) is known.
+    const names = Array.from({ length: MAX_LISTED_USERS + 5 }, (_, i) => `u${i}`);
+    const conns: RawConn[] = [];
+    for (const name of names) {
+      const conn = await rawConnect(t.port);
+      expect(await rawAuth(conn, t.key, 'register', name, `${name}-password`)).toMatchObject({
+        type: 'welcome',
+        count: conns.length + 1,
+      });
+      conns.push(conn);
+    }
+    const first50 = names.slice(0, MAX_LISTED_USERS);
+    conns[0]!.sendJson({ type: 'who' });
+    expect(await conns[0]!.frame((f) => f.type === 'who')).toEqual({
+      type: 'who',
+      count: names.length,
+      online: first50,
+    });
+    // The real client says how many it was not shown.
+    const zoe = startClient(t, 'zoe', 'zoe-password', true);
+    const line = await zoe.stderr.waitFor('logged in as zoe');
+    expect(line).toBe(
+      `* logged in as zoe; ${names.length + 1} online: ${first50.join(', ')}, … and 6 more`,
+    );
+    await zoe.quit();
+  } finally {
+    await t.close();
+  }
 });
 
 test('shutdown: every connection, logged in or not, gets {"type":"bye"} and is closed', async () => {
