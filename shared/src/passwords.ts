@@ -127,6 +127,12 @@ export interface PasswordHasherOptions {
   workers?: number;
   /** Hash requests that may wait for a worker before new ones get `SERVICE_UNAVAILABLE`. Default 32. */
   maxQueue?: number;
+  /**
+   * The worker script: default `bcrypt-worker.ts`. Fault tests pass a script
+   * that answers the same tasks but can die on request, to check what a
+   * login sees when a worker dies mid-hash.
+   */
+  workerScript?: string;
 }
 
 /**
@@ -160,7 +166,7 @@ export class PasswordHasher {
     const cost = options.cost ?? DEFAULT_BCRYPT_COST;
     parseBcryptCost(String(cost));
     const pool = new WorkerPool<BcryptTask, BcryptResult>({
-      script: path.join(__dirname, 'bcrypt-worker.ts'),
+      script: options.workerScript ?? path.join(__dirname, 'bcrypt-worker.ts'),
       size: options.workers ?? Math.max(1, os.availableParallelism() - 1),
       maxQueue: options.maxQueue ?? 32,
     });

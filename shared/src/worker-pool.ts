@@ -182,10 +182,12 @@ export class WorkerPool<Task, Result> {
   }
 
   private spawn(): void {
+    // #region bootstrap
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: { tsxHook: TSX_HOOK, script: this.script },
     });
+    // #endregion bootstrap
     const slot: Slot<Task, Result> = { worker, ready: false };
     this.slots.add(slot);
     worker.on('message', (message: FromWorker<Result>) => this.onMessage(slot, message));

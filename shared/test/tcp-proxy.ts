@@ -9,7 +9,13 @@
  * - `pause()`: connections stay open but no byte moves in either direction,
  *   and new connections are held unanswered (a network partition or a frozen
  *   server: only timeouts notice);
- * - `resume()`: forwarding works again; held connections are connected on.
+ * - `resume()`: forwarding works again; held connections are connected on;
+ * - `setDelay(ms)`: every chunk, in both directions, is forwarded `ms` after
+ *   it reached the proxy, in order (a slow or distant server). The new delay
+ *   applies to chunks already waiting too, so `setDelay(0)` releases them.
+ *
+ * `nextClientData()` resolves when a client's next bytes reach the proxy (a
+ * query leaving the app), so a test can act while that query is in flight.
  *
  * The listening port never changes, so clients reconnect to the same address.
  */
@@ -33,6 +39,10 @@ export interface TcpProxy {
   pause(): void;
   /** Forwards again. */
   resume(): void;
+  /** Delays every chunk by `ms` from its arrival (0: none, the default); see the module comment. */
+  setDelay(ms: number): void;
+  /** Resolves when the next chunk from any client reaches the proxy, before any delay. */
+  nextClientData(): Promise<void>;
   /** Closes the listener and destroys every connection. */
   close(): Promise<void>;
 }
@@ -40,6 +50,20 @@ export interface TcpProxy {
 interface Pair {
   client: net.Socket;
   upstream: net.Socket | undefined;
+  lanes: Lane[];
+}
+
+/**
+ * One direction of one connection: chunks wait here until they are due.
+ * A queue with one timer for its head keeps the order however the delay
+ * changes (a timer per chunk could fire out of order after `setDelay`).
+ */
+interface Lane {
+  from: net.Socket;
+  to: net.Socket;
+  queue: { chunk: Buffer; arrived: number }[];
+  timer: NodeJS.Timeout | undefined;
+  ended: boolean;
 }
 
 /**
@@ -49,24 +73,56 @@ interface Pair {
  */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let mode: ProxyMode = 'forward';
+  let delayMs = 0;
   const pairs = new Set<Pair>();
+  let clientDataWaiters: (() => void)[] = [];
 
   const drop = (pair: Pair): void => {
     pairs.delete(pair);
+    for (const lane of pair.lanes) clearTimeout(lane.timer);
     pair.client.destroy();
     pair.upstream?.destroy();
   };
 
-  // Copies a → b by hand (not pipe) so pausing is ours to decide: pipe()
-  // would resume the source on the next 'drain'.
+  // Sends every chunk that is due, oldest first, then sets a timer for the
+  // next one. Nothing moves unless the proxy is forwarding.
+  const pump = (lane: Lane): void => {
+    clearTimeout(lane.timer);
+    lane.timer = undefined;
+    if (mode !== 'forward') return;
+    const now = Date.now();
+    while (lane.queue.length > 0) {
+      const due = lane.queue[0]!.arrived + delayMs;
+      if (due > now) {
+        lane.timer = setTimeout(() => pump(lane), due - now);
+        return;
+      }
+      if (!lane.to.write(lane.queue.shift()!.chunk)) lane.from.pause();
+    }
+    if (lane.ended) lane.to.end();
+  };
+
+  // Copies a → b by hand (not pipe) so pausing and delaying are ours to
+  // decide: pipe() would resume the source on the next 'drain'.
   const forward = (pair: Pair, a: net.Socket, b: net.Socket): void => {
+    const lane: Lane = { from: a, to: b, queue: [], timer: undefined, ended: false };
+    pair.lanes.push(lane);
     a.on('data', (chunk: Buffer) => {
-      if (!b.write(chunk)) a.pause();
+      if (a === pair.client) {
+        const waiters = clientDataWaiters;
+        clientDataWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+      lane.queue.push({ chunk, arrived: Date.now() });
+      if (lane.queue.length === 1) pump(lane);
     });
     b.on('drain', () => {
       if (mode === 'forward') a.resume();
     });
-    a.on('end', () => b.end());
+    a.on('end', () => {
+      lane.ended = true;
+      if (lane.queue.length === 0 && mode === 'forward') b.end();
+    });
     a.on('close', () => drop(pair));
   };
 
@@ -88,7 +144,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.resetAndDestroy();
       return;
     }
-    const pair: Pair = { client, upstream: undefined };
+    const pair: Pair = { client, upstream: undefined, lanes: [] };
     pairs.add(pair);
     client.on('close', () => drop(pair));
     if (mode === 'forward') connectUpstream(pair);
@@ -109,6 +165,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     stop() {
       mode = 'stopped';
       for (const pair of [...pairs]) {
+        for (const lane of pair.lanes) clearTimeout(lane.timer);
         pair.client.resetAndDestroy();
         pair.upstream?.destroy();
         pairs.delete(pair);
@@ -127,7 +184,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         if (pair.upstream === undefined) connectUpstream(pair);
         pair.client.resume();
         pair.upstream?.resume();
+        for (const lane of pair.lanes) pump(lane);
       }
+    },
+    setDelay(ms) {
+      delayMs = ms;
+      for (const pair of pairs) for (const lane of pair.lanes) pump(lane);
+    },
+    nextClientData() {
+      return new Promise((resolve) => clientDataWaiters.push(resolve));
     },
     async close() {
       mode = 'stopped';

@@ -39,6 +39,12 @@ export interface ServerOptions {
   hashWorkers?: number;
   /** Logins that may wait for a worker before `SERVICE_UNAVAILABLE`. Default 32. */
   hashQueue?: number;
+  /**
+   * An already started hasher to use instead of starting one (`bcryptCost`,
+   * `hashWorkers` and `hashQueue` are then ignored). Its owner closes it, as
+   * with the store. Fault tests pass one whose workers can be made to die.
+   */
+  hasher?: PasswordHasher;
   /** Milliseconds a connection has to log in. Default {@link DEFAULT_LOGIN_TIMEOUT_MS}. */
   loginTimeoutMs?: number;
   /** Failed-login limits. Default: the rate-limit module's defaults. */
@@ -86,11 +92,14 @@ export interface ChatServer {
 export async function startServer(options: ServerOptions): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger();
-  const hasher = await PasswordHasher.start({
-    cost: options.bcryptCost,
-    workers: options.hashWorkers,
-    maxQueue: options.hashQueue,
-  });
+  const ownHasher = options.hasher === undefined;
+  const hasher =
+    options.hasher ??
+    (await PasswordHasher.start({
+      cost: options.bcryptCost,
+      workers: options.hashWorkers,
+      maxQueue: options.hashQueue,
+    }));
   const room = new Room<Member>({
     maxQueueBytes: options.maxQueueBytes,
     onSlowConsumer: (member, error) =>
@@ -102,6 +111,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   let connections = 0;
   const state: ServerState = {
     room,
+    sockets: new Set(),
     online: new Map(),
     services: {
       key: options.key,
@@ -114,13 +124,10 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     nextConnectionId: () => ++connections,
     endPolitely,
   };
-  // Every open socket, logged in or not: close() says goodbye to all of them.
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, state);
-  });
+  const server = net.createServer((socket) => serveConnection(socket, state));
+  // Every open socket, logged in or not (the connections keep this set up to
+  // date): close() says goodbye to all of them.
+  const { sockets } = state;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
@@ -135,7 +142,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       });
     });
   } catch (err) {
-    await hasher.close();
+    if (ownHasher) await hasher.close();
     throw err;
   }
   // After start-up an accept error (EMFILE...) must not crash the server.
@@ -162,7 +169,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });
         for (const socket of sockets) endPolitely(socket, bye);
         await closed; // every connection has closed
-        await hasher.close();
+        if (ownHasher) await hasher.close();
       })();
       return closing;
     },
