@@ -1,7 +1,8 @@
 /**
  * The harness: for each round and each target, start a fresh server process,
  * drive a fresh load process against it, measure, and stop both; then, when
- * stage 6 is among the targets, its two login scenarios.
+ * stage 6 is among the targets, its two login scenarios; then the scale
+ * scenario (10,000 idle users) for the raw baseline and stage 6.
  *
  * Every server starts fresh for each measurement, so one measurement's
  * leftovers (a grown heap, a fragmented allocator) never count in the next
@@ -12,7 +13,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatError } from '../shared/src/errors';
 import type { FanoutResult } from './fanout';
 import { loadFanout, loadIdle, REPO_ROOT } from './load-control';
@@ -22,10 +22,11 @@ import {
   type BurstMeasurement,
   type LoginMeasurement,
 } from './login-bench';
-import { checkOpenFiles, machineInfo, type MachineInfo } from './machine';
+import { checkOpenFiles, checkPortRange, machineInfo, type MachineInfo } from './machine';
 import type { BenchOptions } from './options';
 import { createRunFiles, removeRunFiles, type RunFiles } from './run-files';
-import { cpuMeter, launchServer, type ServerProcess } from './server-process';
+import { idleProcesses, measureScale, type ScaleMeasurement } from './scale-bench';
+import { cpuMeter, launchServer, settledMemory, type SettledMemory } from './server-process';
 import { TARGETS, type Target } from './targets';
 
 /** A fan-out result plus what the parent saw of the server meanwhile. */
@@ -76,6 +77,12 @@ export interface BenchResult {
   logins: LoginMeasurement[];
   /** One entry per round of the stage 6 login-burst scenario. */
   bursts: BurstMeasurement[];
+  /** One entry per target per round of the scale scenario. */
+  scale: ScaleMeasurement[];
+  /** The command that produced this run, e.g. `npm run bench -- --quick`. */
+  command: string;
+  /** Seconds the whole run took. */
+  seconds: number;
 }
 
 /**
@@ -88,11 +95,19 @@ export interface BenchResult {
 export async function runBench(
   options: BenchOptions,
   log: (line: string) => void = () => {},
+  command = 'npm run bench',
 ): Promise<BenchResult> {
   const machine = machineInfo();
   const has = (scenario: BenchOptions['scenarios'][number]) => options.scenarios.includes(scenario);
   const idleCount = has('idle') ? options.idle : 0;
-  checkOpenFiles(machine, Math.max(has('fanout') ? options.clients : 0, idleCount, options.burst));
+  const scaleCount = has('scale') ? options.scale : 0;
+  const scaleServer = scaleCount > 0 ? scaleCount + options.active : 0;
+  checkOpenFiles(
+    machine,
+    Math.max(has('fanout') ? options.clients : 0, idleCount, options.burst, scaleServer),
+  );
+  checkPortRange(machine, Math.max(idleCount, scaleServer));
+  if (scaleCount > 0) checkOpenFiles(machine, Math.ceil(scaleCount / idleProcesses(scaleCount)));
   const skipped: BenchResult['skipped'] = [];
   const targets = TARGETS.filter((target) => {
     if (options.only !== null && !options.only.includes(target.name)) return false;
@@ -115,7 +130,11 @@ export async function runBench(
     rounds: [],
     logins: [],
     bursts: [],
+    scale: [],
+    command,
+    seconds: NaN,
   };
+  const scaleTargets = scaleCount > 0 ? targets.filter((t) => t.scale === true) : [];
   const files = createRunFiles();
   try {
     for (let round = 1; round <= options.rounds; round++) {
@@ -161,9 +180,24 @@ export async function runBench(
         result.bursts.push(m);
       }
     }
+    // The scale scenario's rounds come last, and there are fewer of them: one
+    // stage 6 round logs 10,000 users in, which takes minutes (see scale-bench.ts).
+    for (let round = 1; round <= options.scaleRounds && scaleTargets.length > 0; round++) {
+      const order = round % 2 === 1 ? scaleTargets : [...scaleTargets].reverse();
+      for (const target of order) {
+        const m = await measureScale(target, options, files, round, progress);
+        progress(
+          `scale round ${round} ${target.name}: ${m.opened} idle, ` +
+            `${m.rssPerConnectionKiB.toFixed(2)} KiB RSS each; chat p99 ` +
+            `${m.quiet.p99Ms.toFixed(2)} ms quiet, ${m.crowded.p99Ms.toFixed(2)} ms crowded`,
+        );
+        result.scale.push(m);
+      }
+    }
   } finally {
     removeRunFiles(files);
   }
+  result.seconds = (performance.now() - started) / 1000;
   return result;
 }
 
@@ -197,10 +231,10 @@ async function measureIdle(
 ): Promise<IdleMeasurement> {
   const server = await launchServer(target, target.serverArgs?.(files));
   try {
-    const before = await settle(server);
-    let after: Settled = { rssKiB: NaN, heapUsed: null };
+    const before = await settledMemory(server);
+    let after: SettledMemory = { rssKiB: NaN, heapUsed: null };
     const result = await loadIdle(target.name, server.endpoint, files, count, async () => {
-      after = await settle(server);
+      after = await settledMemory(server);
     });
     const perConnection = (early: number, later: number) => (later - early) / result.opened;
     return {
@@ -216,29 +250,4 @@ async function measureIdle(
   } finally {
     await server.stop();
   }
-}
-
-interface Settled {
-  rssKiB: number;
-  heapUsed: number | null;
-}
-
-/**
- * Collects garbage in the server and reads its RSS until two readings half a
- * second apart agree within 64 KiB (at most 8 tries). A single reading right
- * after a burst of work (start-up, 1,000 logins or joins) still counts
- * garbage that V8 has freed but not yet returned to the OS; the per-connection
- * signal is only a few MiB, so that noise would swamp it.
- */
-async function settle(server: ServerProcess): Promise<Settled> {
-  let previous = NaN;
-  let report = null;
-  for (let attempt = 0; attempt < 8; attempt++) {
-    await sleep(500);
-    report = await server.memory();
-    const rss = server.rssKiB();
-    if (Math.abs(rss - previous) <= 64) return { rssKiB: rss, heapUsed: report?.heapUsed ?? null };
-    previous = rss;
-  }
-  return { rssKiB: previous, heapUsed: report?.heapUsed ?? null };
 }

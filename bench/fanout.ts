@@ -44,6 +44,8 @@ export interface FanoutResult {
   sentPerSecond: number;
   /** Median end-to-end latency in milliseconds. */
   p50Ms: number;
+  /** 90th percentile end-to-end latency in milliseconds. */
+  p90Ms: number;
   /** 99th percentile end-to-end latency in milliseconds. */
   p99Ms: number;
   /** Deliveries still missing when the drain deadline passed (should be 0). */
@@ -126,6 +128,7 @@ export async function runFanout(
       deliveredPerSecond: delivered / (elapsedMs / 1000),
       sentPerSecond: sent / (elapsedMs / 1000),
       p50Ms: percentile(sorted, 50),
+      p90Ms: percentile(sorted, 90),
       p99Ms: percentile(sorted, 99),
       lost,
       disconnected: crowd.closedCount(),

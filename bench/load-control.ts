@@ -10,13 +10,16 @@
  *
  * @module
  */
-import { fork } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { FanoutJob, FanoutResult } from './fanout';
 import type { IdleResult } from './idle';
 import type { BurstJob, BurstResult } from './login-burst';
 import type { LoginsJob, LoginsResult } from './logins';
+import { withOpenFileLimit } from './open-files';
 import type { RunFiles } from './run-files';
+import type { ActiveJob, ActiveResult, ScaleIdleJob, ScaleIdleResult } from './scale';
+import type { LatencySummary } from './stats';
 import type { LoadEndpoint } from './targets';
 
 /** The repository root: every process the benchmark starts runs from here. */
@@ -28,17 +31,51 @@ export type LoadRequest =
   | { type: 'idle'; target: string; endpoint: LoadEndpoint; files: RunFiles; count: number }
   | { type: 'logins'; endpoint: LoadEndpoint; files: RunFiles; job: LoginsJob }
   | { type: 'burst'; endpoint: LoadEndpoint; files: RunFiles; job: BurstJob }
-  | { type: 'release' };
+  | {
+      type: 'scale-idle';
+      target: string;
+      endpoint: LoadEndpoint;
+      files: RunFiles;
+      job: ScaleIdleJob;
+    }
+  | {
+      type: 'scale-active';
+      target: string;
+      endpoint: LoadEndpoint;
+      files: RunFiles;
+      job: ActiveJob;
+    }
+  | LoadCommand;
+
+/** What the parent tells a scenario that is already running (see {@link LoadSession}). */
+export type LoadCommand = { type: 'release' } | { type: 'measure' };
 
 /** Any scenario's result. */
-export type LoadResult = FanoutResult | IdleResult | LoginsResult | BurstResult;
+export type LoadResult =
+  FanoutResult | IdleResult | LoginsResult | BurstResult | ScaleIdleResult | ActiveResult;
 
 /** What the load process tells the parent. */
 export type LoadEvent =
   | { type: 'mark'; phase: 'start' | 'end' }
   | { type: 'ready' }
+  | { type: 'period'; latency: LatencySummary; lost: number }
   | { type: 'result'; result: LoadResult }
   | { type: 'error'; message: string };
+
+/** The load process's entry file, and how Node runs it. */
+const LOAD_PROCESS = ['--import', 'tsx', path.join(__dirname, 'load-process.ts')];
+
+/**
+ * Starts a load process with its open-file limit raised (see open-files.ts):
+ * one of them may hold thousands of sockets.
+ */
+function startLoadProcess() {
+  const { command, args } = withOpenFileLimit(process.execPath, LOAD_PROCESS);
+  return spawn(command, args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
 
 /**
  * Runs one request in a fresh load process and resolves with its result.
@@ -52,11 +89,7 @@ function runInLoadProcess(
   onEvent: (event: LoadEvent, reply: (r: LoadRequest) => void) => void,
   timeoutMs: number,
 ): Promise<LoadResult> {
-  const child = fork(path.join(__dirname, 'load-process.ts'), [], {
-    cwd: REPO_ROOT,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = startLoadProcess();
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (error: Error | null, result?: LoadResult) => {
@@ -80,10 +113,7 @@ function runInLoadProcess(
     child.on('message', (event: LoadEvent) => {
       if (event.type === 'result') finish(null, event.result);
       else if (event.type === 'error') {
-        const what =
-          request.type === 'fanout' || request.type === 'idle'
-            ? `${request.type} ${request.target}`
-            : request.type;
+        const what = 'target' in request ? `${request.type} ${request.target}` : request.type;
         finish(new Error(`load process (${what}): ${event.message}`));
       } else onEvent(event, reply);
     });
@@ -206,4 +236,106 @@ export async function loadIdle(
   );
   if (holdError) throw holdError;
   return result as IdleResult;
+}
+
+/**
+ * A load process that runs one scenario in steps the parent drives: it says
+ * `ready` once its clients are connected, then answers each `measure` with a
+ * `period` event, and ends with its result when it gets `release`. The scale
+ * scenario uses it: its idle crowds stay connected while the parent reads the
+ * server's memory, and its chatters measure their latency twice, before and
+ * after the idle crowds arrive.
+ */
+export class LoadSession {
+  private readonly child = startLoadProcess();
+  private readonly events: LoadEvent[] = [];
+  private waiter: (() => void) | null = null;
+  private failure: Error | null = null;
+  /** The scenario's result, once released (rejects if the process fails). */
+  readonly result: Promise<LoadResult>;
+
+  /**
+   * Starts the process and sends it its scenario.
+   *
+   * @param request - the scenario (`scale-idle` or `scale-active`)
+   * @param timeoutMs - the process is killed, and every wait rejected, after this long
+   */
+  constructor(request: LoadRequest, timeoutMs: number) {
+    const what = 'target' in request ? `${request.type} ${request.target}` : request.type;
+    this.result = new Promise((resolve, reject) => {
+      let done = false;
+      const fail = (error: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.failure ??= error;
+        this.child.kill('SIGKILL');
+        reject(this.failure);
+        this.wake();
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`load process (${what}) did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.child.on('message', (event: LoadEvent) => {
+        if (event.type === 'result') {
+          done = true;
+          clearTimeout(timer);
+          resolve(event.result);
+        } else if (event.type === 'error') {
+          fail(new Error(`load process (${what}): ${event.message}`));
+        } else {
+          this.events.push(event);
+          this.wake();
+        }
+      });
+      this.child.once('error', fail);
+      this.child.once('exit', (code, signal) =>
+        fail(new Error(`load process (${what}) exited (${code ?? signal}) without a result`)),
+      );
+    });
+    // A failure is reported by the next wait (or by `result`); never as an unhandled rejection.
+    this.result.catch(() => {});
+    this.child.send(request);
+  }
+
+  /**
+   * Waits for the next event of the given type (earlier events of other types are dropped).
+   *
+   * @param type - `ready` or `period`
+   * @throws the process's failure, if it fails first
+   */
+  async next<T extends LoadEvent['type']>(type: T): Promise<Extract<LoadEvent, { type: T }>> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const event = this.events.shift();
+      if (event?.type === type) return event as Extract<LoadEvent, { type: T }>;
+      if (event === undefined) await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  /**
+   * Sends a command to the running scenario.
+   *
+   * @param command - `measure` or `release`
+   */
+  send(command: LoadCommand): void {
+    if (this.child.connected) this.child.send(command);
+  }
+
+  /** The load process's id (undefined if it could not start). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Kills the process if it is still running (for clean-up after a failure). */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
 }

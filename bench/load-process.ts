@@ -1,15 +1,17 @@
 /**
  * Entry point of the load process (started by load-control.ts with an IPC
  * channel, never by hand): it waits for one request, runs that scenario with
- * the target's load clients, sends the result back and exits.
+ * the target's load clients, sends the result back and exits. While a
+ * scenario runs, the parent's commands (`release`, `measure`) go to it in order.
  *
  * @module
  */
 import { runFanout } from './fanout';
 import { runIdle } from './idle';
-import type { LoadEvent, LoadRequest, LoadResult } from './load-control';
+import type { LoadCommand, LoadEvent, LoadRequest, LoadResult } from './load-control';
 import { runBurst } from './login-burst';
 import { runLogins } from './logins';
+import { runActive, runIdleCrowd, type ScenarioControl } from './scale';
 import { targetNamed } from './targets';
 
 function send(event: LoadEvent): Promise<void> {
@@ -19,13 +21,28 @@ function send(event: LoadEvent): Promise<void> {
   });
 }
 
-// Released by the parent's `release` message, once it has measured the server.
-let release: () => void = () => {};
-const released = new Promise<void>((resolve) => (release = resolve));
+// The parent's commands, in order, for the scenario that is running.
+const commands: LoadCommand[] = [];
+let commandWaiter: ((command: LoadCommand) => void) | null = null;
+const control: ScenarioControl = {
+  send,
+  next: () => {
+    const queued = commands.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => (commandWaiter = resolve));
+  },
+};
+
+function command(c: LoadCommand): void {
+  const waiter = commandWaiter;
+  commandWaiter = null;
+  if (waiter) waiter(c);
+  else commands.push(c);
+}
 
 async function handle(request: LoadRequest): Promise<void> {
-  if (request.type === 'release') {
-    release();
+  if (request.type === 'release' || request.type === 'measure') {
+    command(request);
     return;
   }
   const mark = (phase: 'start' | 'end') => void send({ type: 'mark', phase });
@@ -41,9 +58,13 @@ async function handle(request: LoadRequest): Promise<void> {
       files,
       async () => {
         await send({ type: 'ready' });
-        await released;
+        while ((await control.next()).type !== 'release');
       },
     );
+  } else if (request.type === 'scale-idle') {
+    result = await runIdleCrowd(targetNamed(request.target), endpoint, request.job, files, control);
+  } else if (request.type === 'scale-active') {
+    result = await runActive(targetNamed(request.target), endpoint, request.job, files, control);
   } else if (request.type === 'logins') {
     result = await runLogins(endpoint, request.job, files, mark);
   } else {

@@ -22,7 +22,7 @@ import { connectAndLogIn } from '../stage6-auth/src/client-login';
 import { BENCH_PASSWORD, openLoginClient } from './login-client';
 import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
 import { runKey, type RunFiles } from './run-files';
-import { percentile, Reservoir } from './stats';
+import { Reservoir, summarizeLatency, type LatencySummary } from './stats';
 import type { LoadClient, LoadEndpoint } from './targets';
 
 /** The parameters of one burst measurement. */
@@ -46,16 +46,7 @@ export interface BurstJob {
 }
 
 /** Latency of the chat during one period. */
-export interface PeriodLatency {
-  /** Deliveries measured. */
-  samples: number;
-  /** Median end-to-end latency, ms. */
-  p50Ms: number;
-  /** 99th percentile end-to-end latency, ms. */
-  p99Ms: number;
-  /** Largest latency seen, ms. */
-  maxMs: number;
-}
+export type PeriodLatency = LatencySummary;
 
 /** What one burst measurement found. */
 export interface BurstResult {
@@ -145,8 +136,8 @@ export async function runBurst(
     // Let the last measured messages arrive (they carry the latest latencies).
     for (let waited = 0; received < expected && waited < 5_000; waited += 20) await sleep(20);
     return {
-      quiet: summarizePeriod(periods.quiet),
-      burst: summarizePeriod(periods.burst),
+      quiet: summarizeLatency(periods.quiet),
+      burst: summarizeLatency(periods.burst),
       burstSeconds: (bounds.burstTo - bounds.burstFrom) / 1e6,
       ...burst,
       lost: expected - received,
@@ -179,14 +170,4 @@ async function logInAll(endpoint: LoadEndpoint, key: Buffer, prefix: string, cou
   }
   const loginsOk = results.filter((r) => r.status === 'fulfilled').length;
   return { loginsOk, loginsFailed: count - loginsOk, firstError };
-}
-
-function summarizePeriod(reservoir: Reservoir): PeriodLatency {
-  const sorted = reservoir.sorted();
-  return {
-    samples: reservoir.count,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
-  };
 }

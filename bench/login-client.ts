@@ -90,3 +90,45 @@ export async function openLoginClient(
   });
   return client;
 }
+
+/**
+ * Registers `username` and returns a client that only holds its connection
+ * open: everything the server sends afterwards is read and thrown away,
+ * undecoded. For the scale scenario's thousands of idle users: while they log
+ * in, the server announces each newcomer to everyone already there, so 10,000
+ * logins deliver about 50 million `joined` frames. Decoding each one (JSON and
+ * validation, as the real client does) would make the load process, not the
+ * server, what the scenario measures. The login itself is the real handshake.
+ *
+ * @param endpoint - the server's address
+ * @param key - the room key
+ * @param username - the user to register, with password {@link BENCH_PASSWORD}
+ * @returns the client, once the server welcomed it; `send` does nothing
+ * @throws ChatError with the server's code if it refused the registration
+ */
+export async function openIdleLoginClient(
+  endpoint: LoadEndpoint,
+  key: Buffer,
+  username: string,
+): Promise<LoadClient> {
+  const { socket } = await connectAndLogIn({
+    host: endpoint.host,
+    port: endpoint.port,
+    key,
+    username,
+    password: BENCH_PASSWORD,
+    register: true,
+  });
+  // Replace the login's frame decoder with a listener that only drains the
+  // socket: it keeps reading (a client that stopped would be cut off as a slow
+  // consumer) and costs no more than the kernel's copy.
+  socket.removeAllListeners('data');
+  socket.on('data', () => {});
+  const client: LoadClient & { closed: boolean } = {
+    closed: socket.destroyed,
+    send: () => {},
+    close: () => socket.destroy(),
+  };
+  socket.once('close', () => (client.closed = true));
+  return client;
+}

@@ -14,17 +14,17 @@ import { CHAT_INTERVAL_MS, MAX_BURST_P99_RATIO, QUIET_SECONDS } from './login-be
 import { cell, format, table } from './report-format';
 import { summarize } from './stats';
 
+const col = <M>(rounds: M[], value: (m: M) => number, digits: number) =>
+  cell(summarize(rounds.map(value)), digits, { rounds: rounds.length });
+
 /**
- * Formats the login scenarios' rounds as lines (none if they did not run).
+ * Formats the logins-per-second rounds as lines (none if they did not run).
  *
  * @param result - a finished run
  */
-export function formatLoginReport(result: BenchResult): string[] {
+export function formatLoginsReport(result: BenchResult): string[] {
   const o = result.options;
   const out: string[] = [];
-  const col = <M>(rounds: M[], value: (m: M) => number, digits: number) =>
-    cell(summarize(rounds.map(value)), digits, { rounds: rounds.length });
-
   const logins = result.logins;
   if (logins.length > 0) {
     out.push(
@@ -50,19 +50,34 @@ export function formatLoginReport(result: BenchResult): string[] {
         `(workers / t_hash = ${o.hashWorkers} / t_hash, t_hash timed in this run)`,
     );
   }
+  for (const m of logins) {
+    if (m.failed > 0) {
+      out.push(`warning: logins round ${m.round}: ${m.failed} failed (${m.firstError})`);
+    }
+  }
+  return out;
+}
 
+/**
+ * Formats the login-burst rounds as lines (none if they did not run).
+ *
+ * @param result - a finished run
+ */
+export function formatBurstReport(result: BenchResult): string[] {
+  const o = result.options;
+  const out: string[] = [];
   const bursts = result.bursts;
   if (bursts.length > 0) {
-    if (out.length > 0) out.push('');
     out.push(
       `stage6 chat during a login burst: ${o.chatters} clients chatting (one message each ` +
         `every ${CHAT_INTERVAL_MS} ms), then ${o.burst} logins at once at cost ${o.bcryptCost}`,
       '',
       table([
-        ['period', 'chat p50 ms', 'chat p99 ms', 'chat max ms', 'samples', 'lasted s'],
+        ['period', 'chat p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'samples', 'lasted s'],
         [
           'no logins',
           col(bursts, (m) => m.quiet.p50Ms, 2),
+          col(bursts, (m) => m.quiet.p90Ms, 2),
           col(bursts, (m) => m.quiet.p99Ms, 2),
           col(bursts, (m) => m.quiet.maxMs, 1),
           col(bursts, (m) => m.quiet.samples, 0),
@@ -71,6 +86,7 @@ export function formatLoginReport(result: BenchResult): string[] {
         [
           `${o.burst} logins`,
           col(bursts, (m) => m.burst.p50Ms, 2),
+          col(bursts, (m) => m.burst.p90Ms, 2),
           col(bursts, (m) => m.burst.p99Ms, 2),
           col(bursts, (m) => m.burst.maxMs, 1),
           col(bursts, (m) => m.burst.samples, 0),
@@ -87,11 +103,6 @@ export function formatLoginReport(result: BenchResult): string[] {
     );
   }
 
-  for (const m of logins) {
-    if (m.failed > 0) {
-      out.push(`warning: logins round ${m.round}: ${m.failed} failed (${m.firstError})`);
-    }
-  }
   for (const m of bursts) {
     if (m.loginsFailed > 0 || m.lost > 0) {
       out.push(

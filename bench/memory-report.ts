@@ -20,4 +20,12 @@ export interface MemoryReport {
   heapUsed: number;
   /** Bytes held outside the JavaScript heap by C++ objects tied to JS ones (Buffers among them). */
   external: number;
+  /**
+   * Bytes V8 has reserved for its young generation (new space and new large
+   * object space), empty right after a full GC but still resident. V8 sizes it
+   * from the recent allocation rate (about 1 to 32 MiB) and gives it back
+   * seconds later, on its own schedule; the benchmark subtracts it from RSS so
+   * that a reading does not depend on how busy the server was just before.
+   */
+  youngGeneration: number;
 }

@@ -2,12 +2,15 @@
  * The benchmark's command-line flags, their defaults and their limits.
  *
  * The defaults describe a small, busy chat room (50 clients, 10 talking) and
- * keep a full run of every target and scenario under about six minutes on 2
- * cores. Every value is bounded: a benchmark that can be told to open a
- * million sockets will one day be told to.
+ * a big, mostly silent one (10,000 logged-in users, 100 of them chatting),
+ * and keep a full run of every target and scenario under about twenty
+ * minutes on 2 cores. `--quick` shrinks everything for a smoke run of a
+ * minute or two. Every value is bounded: a benchmark that can be told to open
+ * a million sockets will one day be told to.
  *
  * @module
  */
+import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ChatError } from '../shared/src/errors';
@@ -16,9 +19,13 @@ import { targetNamed } from './targets';
 /**
  * What can be measured: `fanout` and `idle` for every target; `logins`
  * (logins per second) and `burst` (chat latency during a burst of logins)
- * only for stage 6.
+ * only for stage 6; `scale` (10,000 idle users plus 100 chatting) for the raw
+ * baseline and stage 6.
  */
-export const SCENARIOS = ['fanout', 'idle', 'logins', 'burst'] as const;
+export const SCENARIOS = ['fanout', 'idle', 'logins', 'burst', 'scale'] as const;
+
+/** Where the Markdown report goes by default (its charts go next to it, in `benchmarks/`). */
+export const DEFAULT_REPORT = path.join('docs', 'benchmarks.md');
 
 /** One of {@link SCENARIOS}. */
 export type Scenario = (typeof SCENARIOS)[number];
@@ -57,6 +64,20 @@ export interface BenchOptions {
   burst: number;
   /** Clients chatting during the burst scenario. */
   chatters: number;
+  /** Idle connections in the scale scenario (0 skips it). */
+  scale: number;
+  /** Clients chatting in the scale scenario. */
+  active: number;
+  /** Messages per second, all active clients together, in the scale scenario. */
+  activeRate: number;
+  /** Measured seconds of chat per period in the scale scenario. */
+  scaleSeconds: number;
+  /** Rounds of the scale scenario (fewer than `rounds`: each takes minutes). */
+  scaleRounds: number;
+  /** True when `--quick` chose the sizes (a smoke run, not for comparison). */
+  quick: boolean;
+  /** Write the Markdown report (and its charts) here; null: no report file. */
+  report: string | null;
   /** Also write the full results as JSON to this file. */
   json: string | null;
 }
@@ -80,7 +101,42 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = {
   loginClients: 8,
   burst: 50,
   chatters: 4,
+  scale: 10_000,
+  active: 100,
+  // Low on purpose: with 10,000 in the room every message costs 10,000
+  // writes, and the question is what the crowd costs a conversation, not
+  // where the server saturates (the fan-out scenario asks that).
+  activeRate: 5,
+  scaleSeconds: 15,
+  scaleRounds: 2,
+  quick: false,
+  report: DEFAULT_REPORT,
   json: null,
+};
+
+/**
+ * What `--quick` changes: every size small and one round, for a smoke run
+ * (about two minutes on 2 cores) that still exercises every scenario and
+ * writes the whole report. Flags given explicitly still win.
+ */
+export const QUICK_OPTIONS: Readonly<Partial<BenchOptions>> = {
+  clients: 10,
+  senders: 2,
+  seconds: 1,
+  warmupSeconds: 0.5,
+  rounds: 1,
+  idle: 200,
+  bcryptCost: 10,
+  logins: 6,
+  loginClients: 3,
+  burst: 10,
+  chatters: 3,
+  scale: 1000,
+  active: 20,
+  activeRate: 10,
+  scaleSeconds: 3,
+  scaleRounds: 1,
+  quick: true,
 };
 
 /** The `--help` text. */
@@ -92,17 +148,25 @@ export const USAGE = `usage: npm run bench -- [flags]
   --warmup S         unmeasured seconds before measuring     (default ${DEFAULT_OPTIONS.warmupSeconds}, 0-60)
   --rounds N         rounds; the median is shown             (default ${DEFAULT_OPTIONS.rounds}, 1-50)
   --idle N           idle connections for memory, 0 = skip   (default ${DEFAULT_OPTIONS.idle}, 0-10000)
+  --scale N          idle users in the scale scenario, 0 = skip (default ${DEFAULT_OPTIONS.scale}, 0-20000)
+  --active N         clients chatting in the scale scenario  (default ${DEFAULT_OPTIONS.active}, 2-1000)
+  --active-rate R    their messages per second, all together (default ${DEFAULT_OPTIONS.activeRate}, 1-1000)
+  --scale-seconds S  measured seconds of that chat, per period (default ${DEFAULT_OPTIONS.scaleSeconds}, 0.5-600)
+  --scale-rounds N   rounds of the scale scenario            (default ${DEFAULT_OPTIONS.scaleRounds}, 1-50)
   --bytes N          chat message size in bytes              (default ${DEFAULT_OPTIONS.payloadBytes}, 48-4000)
   --only LIST        targets, comma-separated                (default: all)
                      raw, stage4, raw-sealed, stage5, stage6
   --scenario LIST    scenarios, comma-separated              (default: all)
-                     fanout, idle; logins, burst (stage6 only)
+                     fanout, idle; logins, burst (stage6 only); scale (raw, stage6)
   --bcrypt-cost N    stage 6 cost in logins and burst        (default ${DEFAULT_OPTIONS.bcryptCost}, 4-16)
   --hash-workers N   stage 6 hashing threads there           (default ${DEFAULT_OPTIONS.hashWorkers} here: cores - 1, 1-64)
   --logins N         logins per round (logins scenario)      (default ${DEFAULT_OPTIONS.logins}, 1-1000)
   --login-clients N  logins in flight at once                (default ${DEFAULT_OPTIONS.loginClients}, 1-200)
   --burst N          logins at once (burst scenario)         (default ${DEFAULT_OPTIONS.burst}, 1-500)
   --chatters N       clients chatting during the burst       (default ${DEFAULT_OPTIONS.chatters}, 2-50)
+  --quick            small sizes and 1 round: a smoke run of a minute or two
+  --report FILE      the Markdown report, charts beside it   (default ${DEFAULT_REPORT})
+  --no-report        write no report file (print only)
   --json FILE        also write every measurement as JSON`;
 
 function integer(
@@ -165,6 +229,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         'login-clients': { type: 'string' },
         burst: { type: 'string' },
         chatters: { type: 'string' },
+        scale: { type: 'string' },
+        active: { type: 'string' },
+        'active-rate': { type: 'string' },
+        'scale-seconds': { type: 'string' },
+        'scale-rounds': { type: 'string' },
+        quick: { type: 'boolean' },
+        report: { type: 'string' },
+        'no-report': { type: 'boolean' },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -173,7 +245,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     throw new ChatError('BAD_ARGUMENT', (err as Error).message);
   }
   if (values.help) return 'help';
-  const d = DEFAULT_OPTIONS;
+  if (values.report !== undefined && values['no-report']) {
+    throw new ChatError('BAD_ARGUMENT', '--report and --no-report exclude each other');
+  }
+  const d: BenchOptions = { ...DEFAULT_OPTIONS, ...(values.quick ? QUICK_OPTIONS : {}) };
   const clients = integer('clients', values.clients, 2, 2000, d.clients);
   const options: BenchOptions = {
     clients,
@@ -192,6 +267,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     loginClients: integer('login-clients', values['login-clients'], 1, 200, d.loginClients),
     burst: integer('burst', values.burst, 1, 500, d.burst),
     chatters: integer('chatters', values.chatters, 2, 50, d.chatters),
+    scale: integer('scale', values.scale, 0, 20_000, d.scale),
+    active: integer('active', values.active, 2, 1000, d.active),
+    activeRate: bounded('active-rate', values['active-rate'], 1, 1000, d.activeRate),
+    scaleSeconds: bounded('scale-seconds', values['scale-seconds'], 0.5, 600, d.scaleSeconds),
+    scaleRounds: integer('scale-rounds', values['scale-rounds'], 1, 50, d.scaleRounds),
+    quick: d.quick,
+    report: values['no-report'] ? null : (values.report ?? d.report),
     json: values.json ?? null,
   };
   return options;

@@ -36,13 +36,15 @@ export function cell(s: Summary, digits: number, options: { rounds: number }): s
 }
 
 /**
- * A Markdown table with padded columns.
+ * A Markdown table with padded columns, laid out exactly as Prettier lays out
+ * Markdown tables (columns at least 3 wide, `| --- |` under the header), so
+ * that the generated docs/benchmarks.md passes `prettier --check` as written.
  *
  * @param rows - the header row first; every row has the same number of cells
  */
 export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  const widths = rows[0]!.map((_, col) => Math.max(3, ...rows.map((r) => r[col]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  const rule = `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`;
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
 }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { getHeapSpaceStatistics } from 'node:v8';
 import { MEMORY_REQUEST, type MemoryReport } from './memory-report';
 
 // One full collection frees garbage, but V8 hands freed pages back to the OS
@@ -26,7 +27,16 @@ if (process.send && process.channel) {
     const gc = (globalThis as { gc?: () => void }).gc;
     for (let i = 0; i < COLLECTIONS && gc; i++) gc();
     const { rss, heapUsed, external } = process.memoryUsage();
-    const report: MemoryReport = { type: MEMORY_REQUEST, rss, heapUsed, external };
+    const youngGeneration = getHeapSpaceStatistics()
+      .filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space')
+      .reduce((sum, s) => sum + s.space_size, 0);
+    const report: MemoryReport = {
+      type: MEMORY_REQUEST,
+      rss,
+      heapUsed,
+      external,
+      youngGeneration,
+    };
     process.send?.(report);
   });
   // The channel must not keep the server alive: it still exits on SIGTERM.

@@ -20,8 +20,10 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from './load-control';
 import { MEMORY_REQUEST, type MemoryReport } from './memory-report';
+import { fileLimits, withOpenFileLimit } from './open-files';
 import type { LoadEndpoint, Target } from './targets';
 
 /** Clock ticks per second, the unit of CPU times in /proc/PID/stat. */
@@ -45,8 +47,16 @@ export interface ServerProcess {
   cpuSeconds(): number;
   /** Runs a full GC in the server and returns its memory usage (null if it did not answer). */
   memory(): Promise<MemoryReport | null>;
+  /** The server's soft open-file limit, as the kernel reports it (null if unknown). */
+  openFilesLimit(): number | null;
   /** Sends SIGTERM and waits for the exit (SIGKILL after 10 s). */
   stop(): Promise<void>;
+  /**
+   * Sends SIGKILL and waits for the exit. For a server holding thousands of
+   * connections once the measurement is over: a polite shutdown would announce
+   * every departure to everyone still there, thousands of times over.
+   */
+  kill(): Promise<void>;
 }
 
 /**
@@ -74,7 +84,10 @@ export async function launchServer(
     '0',
     ...serverArgs,
   ];
-  const child = spawn(process.execPath, args, {
+  // Raised to the hard limit: a server holding 10,000 connections needs more
+  // than a common soft limit of 1,024 file descriptors.
+  const { command, args: wrapped } = withOpenFileLimit(process.execPath, args);
+  const child = spawn(command, wrapped, {
     cwd: REPO_ROOT,
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -134,12 +147,18 @@ function observe(child: ChildProcess, endpoint: LoadEndpoint): ServerProcess {
         child.on('message', onMessage);
         if (child.connected) child.send({ type: MEMORY_REQUEST });
       }),
+    openFilesLimit: () => fileLimits(pid).soft,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       child.kill('SIGTERM');
       await exited;
       clearTimeout(killer);
+    },
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }
@@ -174,4 +193,43 @@ export function cpuMeter(server: ServerProcess): CpuMeter {
     },
   };
   return meter;
+}
+
+/** A memory reading that has stopped moving; see {@link settledMemory}. */
+export interface SettledMemory {
+  /**
+   * The server's VmRSS in KiB, minus V8's empty young generation when the
+   * probe answered (see {@link MemoryReport.youngGeneration}).
+   */
+  rssKiB: number;
+  /** Its JavaScript heap in use after full GCs, in bytes (null if the probe did not answer). */
+  heapUsed: number | null;
+}
+
+/**
+ * Collects garbage in the server and reads its RSS until two readings half a
+ * second apart agree within 64 KiB (at most 8 tries). A single reading right
+ * after a burst of work (start-up, 1,000 logins or joins) still counts
+ * garbage that V8 has freed but not yet returned to the OS; the per-connection
+ * signal is only a few MiB, so that noise would swamp it.
+ *
+ * The young generation is left out of the reading. After a busy period V8
+ * keeps up to 32 MiB reserved for it, resident but empty after the GC, and
+ * returns it only several seconds after the work stops (its "memory reducer"):
+ * without the subtraction a reading taken after 10,000 logins and one taken
+ * after a quiet minute would differ by more than the connections cost.
+ *
+ * @param server - the server to read
+ */
+export async function settledMemory(server: ServerProcess): Promise<SettledMemory> {
+  let previous = NaN;
+  let report: MemoryReport | null = null;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    await sleep(500);
+    report = await server.memory();
+    const rss = server.rssKiB() - (report?.youngGeneration ?? 0) / 1024;
+    if (Math.abs(rss - previous) <= 64) return { rssKiB: rss, heapUsed: report?.heapUsed ?? null };
+    previous = rss;
+  }
+  return { rssKiB: previous, heapUsed: report?.heapUsed ?? null };
 }

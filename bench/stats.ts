@@ -82,3 +82,33 @@ export function summarize(values: readonly number[]): Summary {
   const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
 }
+
+/** Latency of a stream of deliveries over one period, in milliseconds. */
+export interface LatencySummary {
+  /** Deliveries measured. */
+  samples: number;
+  /** Median end-to-end latency, ms. */
+  p50Ms: number;
+  /** 90th percentile, ms. */
+  p90Ms: number;
+  /** 99th percentile, ms. */
+  p99Ms: number;
+  /** Largest latency seen, ms (of the kept samples). */
+  maxMs: number;
+}
+
+/**
+ * Summarises the latencies (in milliseconds) a reservoir collected.
+ *
+ * @param reservoir - the samples of one period
+ */
+export function summarizeLatency(reservoir: Reservoir): LatencySummary {
+  const sorted = reservoir.sorted();
+  return {
+    samples: reservoir.count,
+    p50Ms: percentile(sorted, 50),
+    p90Ms: percentile(sorted, 90),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
+  };
+}

@@ -12,7 +12,7 @@
  * @module
  */
 import { ChatError } from '../shared/src/errors';
-import { openLoginClient } from './login-client';
+import { openIdleLoginClient, openLoginClient } from './login-client';
 import { openLineClient } from './plaintext-client';
 import { runFile, runKey, type RunFiles } from './run-files';
 import { openSealedClient } from './sealed-client';
@@ -91,6 +91,20 @@ export interface Target {
    */
   readonly idle?: boolean;
   /**
+   * True for the targets of the scale scenario (10,000 idle connections plus
+   * 100 chatting clients): the raw baseline and stage 6.
+   */
+  readonly scale?: boolean;
+  /**
+   * Connects one load client that will only sit in the room (the scale
+   * scenario's idle thousands). It must keep reading what the server sends,
+   * as cheaply as it can. Default: {@link Target.openClient}, ignoring payloads.
+   *
+   * @param endpoint - where the server listens
+   * @param context - the run's files and the client's index (unique across load processes)
+   */
+  openIdleClient?(endpoint: LoadEndpoint, context: ClientContext): Promise<LoadClient>;
+  /**
    * Connects one load client. Resolves once the server has admitted it (for
    * example after a welcome line or a login), so the scenario may start.
    *
@@ -110,6 +124,7 @@ const raw: Target = {
   name: 'raw',
   description: 'minimal node:net line broadcaster (bench/raw-broadcaster.ts)',
   entryFile: 'bench/raw-broadcaster.ts',
+  scale: true,
   openClient: (endpoint, events) =>
     openLineClient(endpoint, events, { payloadOf: (line) => line, welcome: null }),
 };
@@ -196,9 +211,12 @@ const stage6: Target = {
     // 1,000 "connected" and "login ok" lines out of the pipe.
     ...['--log-level', 'warn'],
   ],
+  scale: true,
   // Short names: the welcome frame lists everyone online and must fit in 16 KiB.
   openClient: (endpoint, events, { files, index }) =>
     openLoginClient(endpoint, events, runKey(files), `b${index}`),
+  openIdleClient: (endpoint, { files, index }) =>
+    openIdleLoginClient(endpoint, runKey(files), `i${index}`),
 };
 
 /**

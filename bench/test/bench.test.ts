@@ -5,9 +5,19 @@
  * report. They never assert on speed: timings on a busy shared machine mean
  * nothing, which is why the benchmark is not a test.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { runScript } from '../../shared/test/helpers';
 import { runBench, type BenchResult } from '../bench';
-import { DEFAULT_OPTIONS, parseBenchArgs, SCENARIOS, type BenchOptions } from '../options';
+import {
+  DEFAULT_OPTIONS,
+  DEFAULT_REPORT,
+  parseBenchArgs,
+  QUICK_OPTIONS,
+  SCENARIOS,
+  type BenchOptions,
+} from '../options';
 import { encodePayload, parsePayload, type Payload } from '../payload';
 import { compare, formatReport } from '../report';
 import { SendWindow } from '../send-window';
@@ -15,7 +25,9 @@ import { percentile, Reservoir, summarize } from '../stats';
 
 // A tiny run of everything: 3 clients, 1 sender, 1 second, 20 idle
 // connections; 4 logins two at a time and a burst of 10 at a low bcrypt cost
-// (8: slow enough that a few chat messages fall inside the burst).
+// (8: slow enough that a few chat messages fall inside the burst); 30 idle
+// users and 3 chatting in the scale scenario. runBench writes no report file
+// (run.ts does), so docs/benchmarks.md is never touched by the tests.
 const TINY: BenchOptions = {
   ...DEFAULT_OPTIONS,
   clients: 3,
@@ -31,6 +43,12 @@ const TINY: BenchOptions = {
   loginClients: 2,
   burst: 10,
   chatters: 2,
+  scale: 30,
+  active: 3,
+  activeRate: 20,
+  scaleSeconds: 0.5,
+  scaleRounds: 1,
+  report: null,
 };
 
 describe('runBench', () => {
@@ -106,6 +124,25 @@ describe('runBench', () => {
     expect(Number.isFinite(m.p99Ratio)).toBe(true);
   });
 
+  it('holds idle users on the raw baseline and stage 6, and times the chat with and without them', () => {
+    expect(result.scale.map((m) => m.target)).toEqual(['raw', 'stage6']);
+    for (const m of result.scale) {
+      expect(m.opened).toBe(30);
+      expect(m.disconnected).toBe(0);
+      expect(m.firstError).toBeNull();
+      expect(Number.isFinite(m.rssPerConnectionKiB)).toBe(true);
+      expect(m.heapPerConnectionKiB).not.toBeNull();
+      for (const period of [m.quiet, m.crowded]) {
+        expect(period.samples).toBeGreaterThan(0);
+        expect(period.lost).toBe(0);
+        expect(Number.isFinite(period.p99Ms)).toBe(true);
+      }
+      expect(Number.isFinite(m.p99Ratio)).toBe(true);
+      expect(m.serverOpenFiles).toBe(result.machine.openFilesForBench);
+      expect(m.loadOpenFiles).toBe(result.machine.openFilesForBench);
+    }
+  });
+
   it('prints tables and a verdict for every goal', () => {
     const report = formatReport(result);
     expect(report).toMatch(/\| raw +\|/);
@@ -121,20 +158,39 @@ describe('runBench', () => {
     expect(report).toMatch(
       /chat p99 during logins \/ without: [\d.]+x \(goal <= 2x: (met|NOT met)\)/,
     );
+    expect(report).toMatch(
+      /stage6 \/ raw: memory per connection with 30 idle [\d.]+x \(goal <= 2\.5x: (met|NOT met)\)/,
+    );
+    expect(report).toMatch(/stage6 chat p99 with 30 idle \/ without: [\d.]+x \(goal <= 2x/);
+    expect(report).toMatch(
+      /\| stage6 holds 30 logged-in users at once +\| 30 connected .*\| met +\|/,
+    );
     expect(report).not.toMatch(/warning:/);
   });
 
-  it('runs as `npm run bench` and prints the table', async () => {
+  it('runs as `npm run bench`, prints the table and writes the report where told', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
+    const report = path.join(dir, 'benchmarks.md');
     const args = ['--only', 'raw', '--clients', '3', '--senders', '1', '--seconds', '0.5'];
-    const proc = runScript('bench', [...args, '--warmup', '0', '--rounds', '1', '--idle', '10']);
+    const more = ['--warmup', '0', '--rounds', '1', '--idle', '10', '--scenario', 'fanout,idle'];
+    const proc = runScript('bench', [...args, ...more, '--report', report]);
     try {
       await proc.stdout.waitFor(/^\| target +\| delivered msg\/s/);
       const row = await proc.stdout.waitFor(/^\| raw +\|/);
       // The first number in the row is delivered messages per second: some were delivered.
       expect(Number(/\| raw +\| ([\d,]+)/.exec(row)![1]!.replace(/,/g, ''))).toBeGreaterThan(0);
+      await proc.stdout.waitFor(/^wrote .*benchmarks\.md$/);
       expect(await proc.exit).toBe(0);
+      const page = readFileSync(report, 'utf8');
+      expect(page).toContain(
+        `\`npm run bench -- ${[...args, ...more].join(' ')} --report ${report}\``,
+      );
+      expect(page).toMatch(/\| raw +\| [\d,]+ +\|/);
+      expect(existsSync(path.join(dir, 'benchmarks', 'throughput.svg'))).toBe(true);
+      expect(existsSync(path.join(dir, 'benchmarks', 'memory.svg'))).toBe(true);
     } finally {
       proc.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
 });
@@ -188,9 +244,47 @@ describe('parseBenchArgs', () => {
     [['--bcrypt-cost', '3']],
     [['--bcrypt-cost', '17']],
     [['--burst', '0']],
+    [['--scale', '20001']],
+    [['--active', '1']],
+    [['--active-rate', '0']],
+    [['--report', 'x.md', '--no-report']],
     [['--bogus']],
   ])('rejects %j with BAD_ARGUMENT', (argv) => {
     expect(() => parseBenchArgs(argv)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  });
+
+  it('shrinks everything with --quick, but explicit flags still win', () => {
+    const quick = parseBenchArgs(['--quick']);
+    expect(quick).toMatchObject(QUICK_OPTIONS);
+    expect(quick).toMatchObject({ quick: true, report: DEFAULT_REPORT });
+    expect(parseBenchArgs(['--quick', '--rounds', '2', '--scale', '500'])).toMatchObject({
+      quick: true,
+      rounds: 2,
+      scale: 500,
+      idle: QUICK_OPTIONS.idle,
+    });
+  });
+
+  it('reads the scale and report flags', () => {
+    const argv = [
+      '--scale',
+      '2000',
+      '--active',
+      '50',
+      '--active-rate',
+      '5',
+      '--scale-seconds',
+      '4',
+    ];
+    expect(parseBenchArgs([...argv, '--report', 'out.md'])).toMatchObject({
+      scale: 2000,
+      active: 50,
+      activeRate: 5,
+      scaleSeconds: 4,
+      report: 'out.md',
+    });
+    expect(parseBenchArgs(['--no-report'])).toMatchObject({ report: null });
+    expect(parseBenchArgs(['--scenario', 'scale'])).toMatchObject({ scenarios: ['scale'] });
   });
 
   it('answers --help', () => {

@@ -1,0 +1,113 @@
+/**
+ * The ratios a run is judged by: each target's medians divided by its
+ * baselines' (plain `raw`, and its own fair baseline when that differs), for
+ * throughput, memory per idle connection and server CPU per message.
+ *
+ * Ratios, not absolute numbers, are the result: absolute messages per second
+ * depend on the machine, while "stage 4 delivers 0.93x what raw Node delivers
+ * on the same machine in the same run" carries over to other machines.
+ *
+ * @module
+ */
+import type { BenchResult, RoundMeasurement } from './bench';
+import { summarize } from './stats';
+import { BASELINE } from './targets';
+
+/** One target's comparison with one baseline, from the medians of all rounds. */
+export interface Comparison {
+  /** The target's name. */
+  target: string;
+  /** The baseline's name. */
+  baseline: string;
+  /**
+   * True if this baseline is the target's own fair baseline (same client work
+   * per message: the `baseline` of its target); only then are its goals checked.
+   */
+  judged: boolean;
+  /** Its delivered messages per second divided by the baseline's. */
+  throughputRatio: number;
+  /** Its RSS per idle connection divided by the baseline's (NaN if not measured). */
+  memoryRatio: number;
+  /** Its server CPU time per delivered message divided by the baseline's. */
+  cpuPerMessageRatio: number;
+  /** Whether the throughput goal was met (null if not judged or no goal). */
+  throughputMet: boolean | null;
+  /** Whether the memory goal was met (null if not judged, no goal, or not measured). */
+  memoryMet: boolean | null;
+}
+
+/** One number taken from one target's round. */
+export type Metric = (m: RoundMeasurement) => number;
+
+/** Delivered messages per second in the fan-out. */
+export const THROUGHPUT: Metric = (m) => m.fanout?.deliveredPerSecond ?? NaN;
+/** RSS growth per idle connection, KiB. */
+export const MEMORY: Metric = (m) => m.idle?.rssPerConnectionKiB ?? NaN;
+// CPU time per delivered message is the steadiest number on a shared machine:
+// when other processes steal the CPU, throughput drops but this barely moves.
+/** Server CPU time per delivered message, µs. */
+export const CPU_PER_MESSAGE: Metric = (m) =>
+  m.fanout ? (m.fanout.serverCpuPercent / 100 / m.fanout.deliveredPerSecond) * 1e6 : NaN;
+/** The load process's CPU during the fan-out, percent of one core. */
+export const LOAD_CPU: Metric = (m) => m.fanout?.loadCpuPercent ?? NaN;
+/** The server's CPU during the fan-out, percent of one core. */
+export const SERVER_CPU: Metric = (m) => m.fanout?.serverCpuPercent ?? NaN;
+
+/**
+ * One metric's values over the rounds of one target that measured it.
+ *
+ * @param result - a finished run
+ * @param target - the target's name
+ * @param metric - the number
+ */
+export function valuesOf(result: BenchResult, target: string, metric: Metric): number[] {
+  return result.rounds
+    .filter((m) => m.target === target)
+    .map(metric)
+    .filter((v) => !Number.isNaN(v));
+}
+
+/**
+ * Compares every target other than `raw` with `raw`, and also with its own
+ * fair baseline when that is a different target in the run (stage 5 and 6
+ * with `raw-sealed`). Goals are checked against the fair baseline only.
+ *
+ * @param result - a finished run
+ * @returns the comparisons, in table order (none for baselines that did not run)
+ */
+export function compare(result: BenchResult): Comparison[] {
+  const ran = (name: string) => result.targets.some((t) => t.name === name);
+  const median = (target: string, metric: Metric) =>
+    summarize(valuesOf(result, target, metric)).median;
+  const comparisons: Comparison[] = [];
+  for (const t of result.targets) {
+    if (t.name === BASELINE.name) continue;
+    const own = t.baseline ?? BASELINE.name;
+    const baselines = [...new Set([BASELINE.name, own])].filter((b) => ran(b) && b !== t.name);
+    for (const baseline of baselines) {
+      const ratio = (metric: Metric) => median(t.name, metric) / median(baseline, metric);
+      const throughputRatio = ratio(THROUGHPUT);
+      const memoryRatio = ratio(MEMORY);
+      const judged = baseline === own;
+      const minThroughput = judged ? t.goals?.minThroughputRatio : undefined;
+      const maxMemory = judged ? t.goals?.maxMemoryRatio : undefined;
+      comparisons.push({
+        target: t.name,
+        baseline,
+        judged,
+        throughputRatio,
+        memoryRatio,
+        cpuPerMessageRatio: ratio(CPU_PER_MESSAGE),
+        throughputMet:
+          minThroughput === undefined || !Number.isFinite(throughputRatio)
+            ? null
+            : throughputRatio >= minThroughput,
+        memoryMet:
+          maxMemory === undefined || !Number.isFinite(memoryRatio)
+            ? null
+            : memoryRatio <= maxMemory,
+      });
+    }
+  }
+  return comparisons;
+}

@@ -1,0 +1,263 @@
+/**
+ * Tests of the report, the verdicts and the charts on a fixed run (no
+ * servers are started), of the report file writer in a temporary directory,
+ * and of the open-file limit the benchmark gives the processes it starts.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../../shared/test/helpers';
+import { buildCharts, CHART_NAMES } from '../charts';
+import { verdicts } from '../goals';
+import { formatMarkdownReport, writeMarkdownReport } from '../markdown-report';
+import { raisedLimit, withOpenFileLimit } from '../open-files';
+import { QUICK_OPTIONS } from '../options';
+import { formatReport } from '../report';
+import { barChartSvg, compact } from '../svg-chart';
+import { fixedResult } from './fixture';
+
+/** Checks that every tag is closed in order and there is one root: enough XML for an SVG. */
+function expectWellFormed(svg: string): void {
+  const stack: string[] = [];
+  let roots = 0;
+  for (const match of svg.matchAll(/<(\/?)([a-zA-Z]+)[^>]*?(\/?)>/g)) {
+    const [, closing, name, selfClosing] = match;
+    if (closing) {
+      expect(stack.pop()).toBe(name);
+    } else if (!selfClosing) {
+      if (stack.length === 0) roots++;
+      stack.push(name!);
+    } else if (stack.length === 0) {
+      roots++;
+    }
+  }
+  expect(stack).toEqual([]);
+  expect(roots).toBe(1);
+  expect(svg.startsWith('<svg ')).toBe(true);
+  // A raw "<" or "&" in text would break the document.
+  expect(svg.replace(/<[^>]*>/g, '')).not.toMatch(/[<]|&(?!amp;|lt;|gt;|quot;)/);
+}
+
+/** The heights of the bars (the rects that carry a tooltip), in drawing order. */
+function barHeights(svg: string): number[] {
+  return [...svg.matchAll(/<rect [^>]*height="([\d.]+)"[^>]*><title>/g)].map((m) => Number(m[1]));
+}
+
+describe('barChartSvg', () => {
+  it('draws one bar per value, a whisker where rounds differ, and escapes text', () => {
+    const svg = barChartSvg({
+      title: 'a < b & "c"',
+      unit: 'ms',
+      series: ['p50', 'p99'],
+      groups: [
+        {
+          label: 'raw',
+          values: [
+            { median: 2, min: 1, max: 3 },
+            { median: 8, min: 8, max: 8 },
+          ],
+        },
+        { label: 'stage<6>', values: [null, { median: 20, min: 10, max: 30 }] },
+      ],
+    });
+    expectWellFormed(svg);
+    expect(barHeights(svg)).toHaveLength(3);
+    expect(svg.match(/<g stroke=/g)).toHaveLength(2); // no whisker where min = max
+    expect(svg).toContain('a &lt; b &amp; &quot;c&quot;');
+    expect(svg).toContain('stage&lt;6&gt;');
+    expect(svg).not.toMatch(/NaN|Infinity/);
+    const [small, middle, large] = barHeights(svg);
+    expect(small!).toBeLessThan(middle!);
+    expect(middle!).toBeLessThan(large!);
+  });
+
+  it('puts powers of ten on a log axis, and bars grow with their values', () => {
+    const svg = barChartSvg({
+      title: 'throughput',
+      unit: 'msg/s',
+      scale: 'log',
+      series: ['msg/s'],
+      groups: [
+        { label: 'a', values: [{ median: 50, min: 40, max: 60 }] },
+        { label: 'b', values: [{ median: 2_000_000, min: 2_000_000, max: 2_000_000 }] },
+      ],
+    });
+    expectWellFormed(svg);
+    for (const tick of ['10', '100', '1k', '10k', '100k', '1M', '10M']) {
+      expect(svg).toContain(`fill="#444444">${tick}</text>`);
+    }
+    expect(svg).toContain('msg/s (log scale)');
+    const [a, b] = barHeights(svg);
+    expect(a!).toBeGreaterThan(0);
+    expect(b!).toBeGreaterThan(a! * 3);
+  });
+
+  it('survives a chart with no values', () => {
+    const svg = barChartSvg({ title: 'empty', unit: 'ms', series: ['x'], groups: [] });
+    expectWellFormed(svg);
+    expect(svg).not.toMatch(/NaN|Infinity/);
+  });
+
+  it.each([
+    [2_270_991, '2.27M'],
+    [98_986, '99k'],
+    [1_500, '1.5k'],
+    [250.4, '250'],
+    [12.34, '12.3'],
+    [5.031, '5.03'],
+    [0.314, '0.31'],
+    [NaN, '-'],
+  ])('labels %p as %p', (value, label) => {
+    expect(compact(value)).toBe(label);
+  });
+});
+
+describe('verdicts', () => {
+  it('judges every goal of a full run, met or not, from ratios of medians', () => {
+    const byGoal = new Map(verdicts(fixedResult()).map((v) => [v.goal, v]));
+    expect([...byGoal.keys()]).toEqual([
+      'stage4 throughput ≥ 0.9× raw',
+      'stage4 memory per idle connection ≤ 2× raw',
+      'stage5 throughput ≥ 0.7× raw-sealed',
+      'stage6 throughput ≥ 0.6× raw-sealed',
+      'stage6 logins/s against workers / t_hash (no target: reported)',
+      'stage6 chat p99 during 50 logins ≤ 2× without',
+      'stage6 holds 10,000 logged-in users at once',
+      'stage6 memory per connection with 10,000 idle ≤ 2.5× raw',
+      'stage6 chat p99 with 10,000 idle ≤ 2× without',
+    ]);
+    const met = (goal: string) => byGoal.get(goal)!.met;
+    expect(met('stage4 throughput ≥ 0.9× raw')).toBe(true); // 0.95
+    expect(met('stage4 memory per idle connection ≤ 2× raw')).toBe(true); // 1.5
+    expect(met('stage6 throughput ≥ 0.6× raw-sealed')).toBe(false); // 0.5
+    expect(met('stage6 logins/s against workers / t_hash (no target: reported)')).toBeNull();
+    expect(met('stage6 memory per connection with 10,000 idle ≤ 2.5× raw')).toBe(true); // 2
+    expect(met('stage6 chat p99 with 10,000 idle ≤ 2× without')).toBe(false); // 10
+    expect(byGoal.get('stage6 throughput ≥ 0.6× raw-sealed')!.measured).toBe(
+      '0.50× (rounds 0.50–0.50×)',
+    );
+    expect(byGoal.get('stage6 chat p99 with 10,000 idle ≤ 2× without')!.measured).toBe(
+      '10.00× (rounds 10.00–10.00×) (raw: 3.00×)',
+    );
+  });
+
+  it('leaves out the goals whose measurements did not run', () => {
+    const result = fixedResult({ bursts: [], scale: [], logins: [] });
+    const goals = verdicts(result).map((v) => v.goal);
+    expect(goals).toHaveLength(4);
+    expect(goals.join()).not.toMatch(/logins|idle ≤|holds/);
+  });
+
+  it('says NOT met when stage 6 could not hold every user', () => {
+    const result = fixedResult();
+    result.scale[1] = { ...result.scale[1]!, opened: 6_000, firstError: 'NAME_TAKEN: taken' };
+    const held = verdicts(result).find((v) => v.goal.includes('holds'))!;
+    expect(held.met).toBe(false);
+    expect(held.measured).toMatch(/^6,000 connected/);
+    expect(formatReport(result)).toMatch(
+      /warning: scale stage6 round 1: 6000 of 10000 .*NAME_TAKEN/,
+    );
+  });
+});
+
+describe('the printed report', () => {
+  it('shows every section, with medians and min–max, and a verdict for every goal', () => {
+    const report = formatReport(fixedResult());
+    expect(report).toMatch(/^machine: Test CPU <fixed>, 2 cores/);
+    expect(report).toMatch(/open files soft 1024 \/ hard 20000 \(bench processes: 20000\)/);
+    expect(report).toMatch(/\| stage6 +\| 50,000 \(45,000–55,000\) +\|/);
+    expect(report).toMatch(/stage6 \/ raw-sealed: throughput 0\.50x \(goal >= 0\.6x: NOT met\)/);
+    expect(report).toMatch(/stage6 \/ raw: memory per connection with 10,000 idle 2\.00x/);
+    expect(report).toMatch(
+      /\| stage6 chat p99 with 10,000 idle ≤ 2× without +\| .* \| not met +\|/,
+    );
+    expect(report).not.toMatch(/NaN|warning:/);
+  });
+});
+
+describe('the Markdown report', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the page and one SVG per chart, linked with relative paths', () => {
+    const file = path.join(dir, 'benchmarks.md');
+    const written = writeMarkdownReport(fixedResult(), file);
+    expect(written).toEqual([
+      file,
+      ...CHART_NAMES.map((name) => path.join(dir, 'benchmarks', name)),
+    ]);
+    const page = readFileSync(file, 'utf8');
+    expect(page).toMatch(/^---\ntitle: Benchmark results\n---\n\n# Benchmark results\n/);
+    expect(page).toContain('generated by `npm run bench` (bench/run.ts)');
+    expect(page).toContain('do not edit it by hand');
+    expect(page).toContain('| CPU             | Test CPU <fixed>, 2 cores');
+    expect(page).toContain('32768–60999 (28,232 ports)');
+    expect(page).toMatch(/\| stage6 throughput ≥ 0\.6× raw-sealed +\| .* \| not met +\|/);
+    expect(page).toMatch(/\| stage5 throughput ≥ 0\.7× raw-sealed +\| .* \| met +\|/);
+    expect(page).not.toMatch(/NaN|quick/);
+    const links = [...page.matchAll(/!\[[^\]]+\]\(([^)]+)\)/g)].map((m) => m[1]!);
+    expect(links).toHaveLength(CHART_NAMES.length);
+    for (const link of links) {
+      expect(link).toMatch(/^benchmarks\/[\w-]+\.svg$/);
+      expectWellFormed(readFileSync(path.join(dir, link), 'utf8'));
+    }
+  });
+
+  it('removes the charts of scenarios that did not run, and marks a quick run', () => {
+    const stale = path.join(dir, 'benchmarks', 'login-burst.svg');
+    mkdirSync(path.dirname(stale), { recursive: true });
+    writeFileSync(stale, '<svg/>');
+    const result = fixedResult({
+      bursts: [],
+      options: { ...fixedResult().options, ...QUICK_OPTIONS },
+    });
+    writeMarkdownReport(result, path.join(dir, 'benchmarks.md'));
+    expect(existsSync(stale)).toBe(false);
+    const page = readFileSync(path.join(dir, 'benchmarks.md'), 'utf8');
+    expect(page).not.toContain('login-burst.svg');
+    expect(page).toContain('**This is a `--quick` smoke run**');
+  });
+
+  it('is laid out exactly as Prettier lays out Markdown', () => {
+    const page = formatMarkdownReport(fixedResult(), buildCharts(fixedResult()), 'benchmarks');
+    const prettier = path.join(REPO_ROOT, 'node_modules', '.bin', 'prettier');
+    const formatted = execFileSync(prettier, ['--stdin-filepath', 'docs/benchmarks.md'], {
+      cwd: REPO_ROOT,
+      input: page,
+      encoding: 'utf8',
+    });
+    expect(formatted).toBe(page);
+  });
+});
+
+describe('the open-file limit of the processes the benchmark starts', () => {
+  it('is raised from a low soft limit to the hard limit', () => {
+    const target = raisedLimit();
+    expect(target).toBeGreaterThan(256);
+    // Start from a soft limit of 256, as a child of a shell that lowered it,
+    // and let the wrapper raise it again before the command runs.
+    const low = { soft: 256, hard: target };
+    const wrapped = withOpenFileLimit('grep', ['Max open files', '/proc/self/limits'], target, low);
+    expect(wrapped.command).not.toBe('grep');
+    const shell = spawnSync(
+      'sh',
+      ['-c', 'ulimit -Sn 256 && exec "$@"', 'sh', wrapped.command, ...wrapped.args],
+      { encoding: 'utf8' },
+    );
+    expect(shell.status).toBe(0);
+    expect(Number(/^Max open files\s+(\d+)/.exec(shell.stdout)![1])).toBe(target);
+  });
+
+  it('leaves a command alone when its limit is already high enough', () => {
+    expect(withOpenFileLimit('node', ['x'], 1000, { soft: 1000, hard: 2000 })).toEqual({
+      command: 'node',
+      args: ['x'],
+    });
+  });
+});
