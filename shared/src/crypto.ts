@@ -60,6 +60,25 @@ export function generateKey(): Buffer {
 }
 
 /**
+ * Options for {@link seal}. Production code passes none.
+ */
+export interface SealOptions {
+  /**
+   * **Test vectors only.** Seal with this 12-byte nonce instead of a fresh
+   * random one, so that `tools/wire-vectors.ts` can publish a box that another
+   * implementation must reproduce byte for byte.
+   *
+   * Never pass it anywhere else. GCM's security rests on a nonce never being
+   * used twice with one key: a fixed nonce makes every box sealed with it
+   * share one keystream, so anyone holding two such boxes learns the XOR of
+   * the two plaintexts and can recover GCM's authentication key and forge
+   * boxes (stage 5's `nonce-reuse` demo shows it). The vectors use a key that
+   * exists only in the vector file, which is why a fixed nonce is harmless there.
+   */
+  testVectorNonce?: Uint8Array;
+}
+
+/**
  * Encrypts and authenticates `plaintext`, returning a box
  * (`nonce | ciphertext | tag`). Sealing the same plaintext twice gives two
  * different boxes, because each call draws a new random nonce.
@@ -67,6 +86,7 @@ export function generateKey(): Buffer {
  * @param key - the 32-byte room key
  * @param plaintext - the bytes to protect (strings: see {@link sealText})
  * @param associatedData - context both ends can rebuild; authenticated, not sent
+ * @param options - leave out: its one field exists for test vectors (see {@link SealOptions})
  * @returns the box; its length is `plaintext.length + BOX_OVERHEAD`
  * @throws ChatError `BAD_KEY` if `key` is not 32 bytes
  *
@@ -79,9 +99,17 @@ export function generateKey(): Buffer {
  * open(key, box, ad).toString(); //=> 'hi'
  * ```
  */
-export function seal(key: Uint8Array, plaintext: Uint8Array, associatedData: Uint8Array): Buffer {
+export function seal(
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  associatedData: Uint8Array,
+  options: SealOptions = {},
+): Buffer {
   checkKey(key);
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = options.testVectorNonce ?? randomBytes(NONCE_BYTES);
+  if (nonce.length !== NONCE_BYTES) {
+    throw new RangeError(`nonce is ${nonce.length} bytes; GCM here uses ${NONCE_BYTES}`);
+  }
   const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(associatedData);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -139,7 +167,8 @@ export function sealText(key: Uint8Array, text: string, associatedData: Uint8Arr
   return seal(key, Buffer.from(text, 'utf8'), associatedData).toString('base64');
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the message, not a byte-order mark to drop.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * {@link open} for text: decodes the base64 box, verifies it, and decodes the
