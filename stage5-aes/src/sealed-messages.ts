@@ -36,6 +36,7 @@ import { sanitizeForTerminal } from '../../shared/src/terminal';
  * @throws ChatError `BAD_FRAME` if `text` is longer than {@link MAX_TEXT_BYTES}
  *   in UTF-8 (the server would refuse the box)
  */
+// #region ad
 export function sealMessage(key: Uint8Array, text: string): Buffer {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_TEXT_BYTES) {
@@ -43,6 +44,7 @@ export function sealMessage(key: Uint8Array, text: string): Buffer {
   }
   return encodeClientFrame({ type: 'chat', box: sealText(key, text, chatAssociatedData()) });
 }
+// #endregion ad
 
 /**
  * One line for the user: a chat message (stdout), or a notice or warning
@@ -74,7 +76,9 @@ export function renderServerFrame(key: Uint8Array, frame: ServerFrame): Rendered
   switch (frame.type) {
     case 'chat':
       try {
+        // #region ad
         const text = openText(key, frame.box, chatAssociatedData());
+        // #endregion ad
         return { kind: 'chat', text: `${safe(frame.from)}: ${safe(text)}` };
       } catch (err) {
         if (!isChatError(err, 'DECRYPT_FAILED')) throw err;

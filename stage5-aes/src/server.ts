@@ -106,8 +106,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ChatServ
       if (sockets.size === 0) allClosed?.();
     });
 
+    // #region join
     room.join(member);
     room.send(member, encodeServerFrame({ type: 'welcome', you: member.label, online: room.size }));
+    // #endregion join
     room.broadcast(
       encodeServerFrame({ type: 'joined', who: member.label, online: room.size }),
       member,
@@ -130,8 +132,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ChatServ
         const decoded = line.ok ? decodeClientFrame(line.text) : line;
         if (decoded.ok) {
           // Relay the box exactly as received; `from` is the server's own label.
+          // #region relay
           const { box } = decoded.frame;
           outgoing.push(encodeServerFrame({ type: 'chat', from: member.label, box }));
+          // #endregion relay
           continue;
         }
         relay(member, outgoing); // good frames before a bad one still go out, first
