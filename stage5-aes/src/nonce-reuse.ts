@@ -35,7 +35,8 @@ export interface SealedParts {
 
 /**
  * AES-256-GCM with a caller-chosen nonce: the mistake this module exists to
- * show. `shared/src/crypto.ts` never lets a caller pick the nonce.
+ * show. `shared/src/crypto.ts` always draws a fresh random nonce; its one
+ * escape hatch (`testVectorNonce`) exists only to publish fixed test vectors.
  *
  * @param key - 32 bytes
  * @param nonce - 12 bytes, reused on purpose
