@@ -94,11 +94,12 @@ export async function openLoginClient(
 /**
  * Registers `username` and returns a client that only holds its connection
  * open: everything the server sends afterwards is read and thrown away,
- * undecoded. For the scale scenario's thousands of idle users: while they log
- * in, the server announces each newcomer to everyone already there, so 10,000
- * logins deliver about 50 million `joined` frames. Decoding each one (JSON and
- * validation, as the real client does) would make the load process, not the
- * server, what the scenario measures. The login itself is the real handshake.
+ * undecoded. For the scale scenario's thousands of idle users: while the room
+ * is small the server announces each newcomer to everyone already there (up to
+ * its presence limit of 1,000 members, about half a million `joined` frames).
+ * Decoding each one (JSON and validation, as the real client does) would make the
+ * load process, not the server, what the scenario measures. The login itself is
+ * the real handshake.
  *
  * @param endpoint - the server's address
  * @param key - the room key

@@ -212,7 +212,10 @@ const stage6: Target = {
     ...['--log-level', 'warn'],
   ],
   scale: true,
-  // Short names: the welcome frame lists everyone online and must fit in 16 KiB.
+  // Short names keep frames small; any number of users fits, as welcome and who
+  // carry a count and at most 50 names. Past 1,000 online the server sends no
+  // joined/left (PRESENCE_NOTICE_LIMIT in stage6-auth/src/messages.ts): in the
+  // idle ramp to 10,000, each later login costs one write, not one per user online.
   openClient: (endpoint, events, { files, index }) =>
     openLoginClient(endpoint, events, runKey(files), `b${index}`),
   openIdleClient: (endpoint, { files, index }) =>

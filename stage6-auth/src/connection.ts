@@ -43,6 +43,7 @@ import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
 import type { Room } from '../../shared/src/room';
 import { authenticate, type AuthServices } from './handshake';
 import {
+  announcesPresence,
   CHALLENGE_BYTES,
   decodeClientFrame,
   encodeServerFrame,
@@ -71,6 +72,10 @@ export interface ServerState {
   services: AuthServices;
   /** Milliseconds a new connection has to log in. */
   loginTimeoutMs: number;
+  /** Largest room in which `joined` and `left` are sent (see `announcesPresence`). */
+  presenceLimit: number;
+  /** Set when shutdown begins: a login that completes after it does not join. */
+  shuttingDown: boolean;
   /** The server's logger; each connection makes a child with its id. */
   logger: Logger;
   /** Hands out connection ids (1, 2, 3…) for the logs. */
@@ -168,12 +173,13 @@ class Connection implements Member {
   }
 
   private onClose(): void {
-    const { room, online, sockets } = this.state;
+    const { room, online, sockets, presenceLimit } = this.state;
     sockets.delete(this.socket);
     clearTimeout(this.deadline);
     this.phase = 'closed';
     if (this.username !== '' && online.get(this.username) === this) online.delete(this.username);
-    if (room.leave(this)) {
+    // room.size + 1: the room as it was before this member left.
+    if (room.leave(this) && announcesPresence(room.size + 1, presenceLimit)) {
       room.broadcast(encodeServerFrame({ type: 'left', who: this.username, online: room.size }));
     }
     this.log.info({ event: 'disconnect', user: this.username || undefined }, 'disconnected');
@@ -257,7 +263,7 @@ class Connection implements Member {
     this.phase = 'authenticating';
     this.socket.pause(); // read nothing more until we know who this is
     this.log.debug({ event: 'auth_started', action: frame.type }, 'checking credentials');
-    let username: string;
+    let username: string | undefined;
     try {
       username = await authenticate(this.state.services, {
         frame,
@@ -270,6 +276,7 @@ class Connection implements Member {
           online.set(name, this);
           return true;
         },
+        abandoned: () => this.abandoned(),
       });
     } catch (err) {
       this.refuse(
@@ -277,9 +284,11 @@ class Connection implements Member {
       );
       return;
     }
-    if (this.isClosed()) {
-      // The client left (or hit the deadline) while we hashed: release the name.
-      if (online.get(username) === this) online.delete(username);
+    if (username === undefined) {
+      // Nobody to welcome (see `abandoned`), and nothing was claimed. At
+      // shutdown the server has already sent this socket its `bye` and is
+      // ending it; this connection only has to stay out of the room.
+      this.phase = 'closed';
       return;
     }
     // In: what only the handshake needed can go.
@@ -292,16 +301,22 @@ class Connection implements Member {
     room.join(this);
     this.send({ type: 'welcome', user: username, ...listOnline(online) });
     // #endregion join
-    room.broadcast(encodeServerFrame({ type: 'joined', who: username, online: room.size }), this);
+    // Not in a big room: a notice is a write to every member (see PRESENCE_NOTICE_LIMIT).
+    if (announcesPresence(room.size, this.state.presenceLimit)) {
+      room.broadcast(encodeServerFrame({ type: 'joined', who: username, online: room.size }), this);
+    }
     const backlog = this.backlog;
     this.backlog = undefined;
     this.socket.resume();
     if (backlog !== undefined) this.process(backlog);
   }
 
-  // A method, so TypeScript does not narrow `phase` across an await.
-  private isClosed(): boolean {
-    return this.phase === 'closed';
+  // Why a login that has just been checked would have nobody to welcome.
+  // (A method, so TypeScript does not narrow `phase` across an await.)
+  private abandoned(): 'closed' | 'shutdown' | undefined {
+    if (this.phase === 'closed') return 'closed';
+    if (this.state.shuttingDown) return 'shutdown';
+    return undefined;
   }
 }
 

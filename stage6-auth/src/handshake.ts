@@ -17,7 +17,10 @@
  * 6. **Claim the username** in the server's online table, synchronously, only
  *    once the password is known to be right: two logins racing for one
  *    account cannot both win, and a wrong password never learns whether the
- *    user is online.
+ *    user is online. Unless nobody is waiting for the answer any more: the
+ *    connection closed (or hit its deadline) while the password was checked,
+ *    or the server began shutting down. Then the attempt is logged as
+ *    abandoned, and nothing is claimed or joined.
  *
  * @module
  */
@@ -55,6 +58,12 @@ export interface AuthAttempt {
   ip: string;
   /** Marks the username online, atomically; false if it already was. */
   claim: (username: string) => boolean;
+  /**
+   * Why the connection no longer wants the answer, or `undefined` while it
+   * does: `'closed'` (the client left, or the login deadline closed it) or
+   * `'shutdown'` (the server is saying goodbye to everyone).
+   */
+  abandoned: () => 'closed' | 'shutdown' | undefined;
   /** The connection's logger. */
   log: Logger;
 }
@@ -64,12 +73,17 @@ export interface AuthAttempt {
  *
  * @param services - key, store, hasher and limiter
  * @param attempt - the frame and its connection's context
- * @returns the authenticated username (now claimed as online)
+ * @returns the authenticated username (now claimed as online), or
+ *   `undefined` if the attempt was abandoned while the password was checked
+ *   (logged as `login_abandoned` or `register_abandoned`; nothing claimed)
  * @throws ChatError `DECRYPT_FAILED`, `BAD_FRAME`, `BAD_USERNAME`,
  *   `BAD_PASSWORD`, `RATE_LIMITED`, `AUTH_FAILED`, `NAME_TAKEN`,
  *   `ALREADY_LOGGED_IN` or `SERVICE_UNAVAILABLE`
  */
-export async function authenticate(services: AuthServices, attempt: AuthAttempt): Promise<string> {
+export async function authenticate(
+  services: AuthServices,
+  attempt: AuthAttempt,
+): Promise<string | undefined> {
   const { frame, log } = attempt;
   const action = frame.type;
   let username: string | undefined;
@@ -91,6 +105,13 @@ export async function authenticate(services: AuthServices, attempt: AuthAttempt)
       action === 'register'
         ? await register(services, attempt.ip, username, password)
         : await login(services, attempt.ip, username, password);
+    // The store and the hasher took their time; is anyone still waiting? A
+    // "login ok" for a connection that is gone would be a false record.
+    const gone = attempt.abandoned();
+    if (gone !== undefined) {
+      log.info({ event: `${action}_abandoned`, user: name, reason: gone }, `${action} abandoned`);
+      return undefined;
+    }
     if (!attempt.claim(name)) {
       throw new ChatError('ALREADY_LOGGED_IN', `${name} is already logged in elsewhere`);
     }

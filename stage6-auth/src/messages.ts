@@ -15,6 +15,7 @@
  *                   {"type":"who"}
  * server → client   {"type":"chat","from":"alice","box":"…"}   box relayed unchanged
  *                   {"type":"joined"|"left","who":"bob","online":2}
+ *                       only while the room has at most PRESENCE_NOTICE_LIMIT (1,000) users
  *                   {"type":"who","count":2,"online":["bob","alice"]}
  *                   {"type":"bye","reason":"…"}
  * ```
@@ -24,6 +25,16 @@
  * frame once a few thousand users are online (10,000 names of up to 32
  * characters is over 300 KiB; frames stop at 16 KiB), and the newcomers who
  * could no longer be welcomed would be exactly the ones who cannot log in.
+ *
+ * `joined` and `left` stop in a big room, as Twitch's chat stops its join and
+ * part notices above 1,000 chatters: each notice is one write per member, so
+ * a room that fills up to N users costs about N²/2 writes (50 million for
+ * 10,000), and nobody reads a stream of strangers arriving. The rule, by the
+ * room's size: a change between n − 1 and n members is announced if and only
+ * if n ≤ {@link PRESENCE_NOTICE_LIMIT}. With the limit at 3, the 3rd login is
+ * announced (the room now has 3), the 4th is not (4); a leave from a room of
+ * 4 is not, the next leave (from 3) is. `welcome` and `who` still carry the
+ * exact `count`.
  *
  * Why the `hello` challenge: the login box is sealed with the room key, so a
  * network observer cannot read it, but without a challenge they could *replay*
@@ -73,6 +84,36 @@ const userField = stringField({ minLength: 1, maxLength: 32 });
  * many there are in all.
  */
 export const MAX_LISTED_USERS = 50;
+/**
+ * Largest room in which the server announces arrivals and departures: a
+ * `joined` or `left` frame is sent only when the room has at most this many
+ * members with the user counted in (after a join, before a leave). Above it
+ * each notice would cost a write to every member for news nobody can follow;
+ * clients learn the count from `welcome` and `who` instead. Twitch's chat
+ * stops its join and part notices at the same size. Tests lower it with the
+ * server's `presenceLimit` option.
+ */
+export const PRESENCE_NOTICE_LIMIT = 1000;
+
+/**
+ * Whether a change of the room between `members - 1` and `members` members
+ * is announced with `joined` or `left` (see {@link PRESENCE_NOTICE_LIMIT}).
+ * Joins and leaves follow the same rule, so the notices stop and start again
+ * at the same size, whichever way the room is going.
+ *
+ * @param members - the room's size with the user counted in: after a join, before a leave
+ * @param limit - the server's limit, normally {@link PRESENCE_NOTICE_LIMIT}
+ *
+ * @example
+ * ```ts
+ * announcesPresence(3, 3); //=> true: the 3rd arrival, or a leave from a room of 3
+ * announcesPresence(4, 3); //=> false
+ * ```
+ */
+export function announcesPresence(members: number, limit: number): boolean {
+  return members <= limit;
+}
+
 const onlineField = arrayField(userField, { maxItems: MAX_LISTED_USERS });
 const countField = integerField({ min: 0, max: 1_000_000 });
 
@@ -116,14 +157,20 @@ export const CHAT_RELAY = frameSchema('chat', {
   /** The sealed message exactly as the sender sent it. */
   box: boxField,
 });
-/** Server → everyone else: a user logged in. */
+/**
+ * Server → everyone else: a user logged in. Sent only while the room, the
+ * newcomer included, has at most {@link PRESENCE_NOTICE_LIMIT} members.
+ */
 export const JOINED = frameSchema('joined', {
   /** Who logged in. */
   who: userField,
   /** How many users are online now. */
   online: countField,
 });
-/** Server → everyone left: a user left. */
+/**
+ * Server → everyone left: a user left. Sent only if the room had at most
+ * {@link PRESENCE_NOTICE_LIMIT} members before the leave.
+ */
 export const LEFT = frameSchema('left', {
   /** Who left. */
   who: userField,

@@ -18,7 +18,7 @@ import { LoginRateLimiter, type LoginRateLimitOptions } from '../../shared/src/r
 import { Room } from '../../shared/src/room';
 import type { UserStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
-import { encodeServerFrame } from './messages';
+import { encodeServerFrame, PRESENCE_NOTICE_LIMIT } from './messages';
 
 /** How long a connection may take to log in, by default: 30 seconds. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
@@ -49,6 +49,11 @@ export interface ServerOptions {
   loginTimeoutMs?: number;
   /** Failed-login limits. Default: the rate-limit module's defaults. */
   rateLimits?: LoginRateLimitOptions;
+  /**
+   * Largest room in which `joined` and `left` are sent (see
+   * {@link PRESENCE_NOTICE_LIMIT}). Default 1,000; tests use a small one.
+   */
+  presenceLimit?: number;
   /** Per-client output queue cap in bytes. Default 1 MiB. */
   maxQueueBytes?: number;
   /** Structured logs. Default: none. */
@@ -78,7 +83,8 @@ export interface ChatServer {
  * @param options - key and store, plus the optional tuning above
  * @returns the running server, once it is listening
  * @throws ChatError `LISTEN_FAILED` if the address cannot be bound (e.g. port in use),
- *   `BAD_ARGUMENT` for a bcrypt cost out of range
+ *   `BAD_ARGUMENT` for a bcrypt cost out of range or a presence limit that is
+ *   not a whole number ≥ 0
  *
  * @example
  * ```ts
@@ -92,6 +98,10 @@ export interface ChatServer {
 export async function startServer(options: ServerOptions): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger();
+  const presenceLimit = options.presenceLimit ?? PRESENCE_NOTICE_LIMIT;
+  if (!Number.isSafeInteger(presenceLimit) || presenceLimit < 0) {
+    throw new ChatError('BAD_ARGUMENT', 'presence limit must be a whole number ≥ 0');
+  }
   const ownHasher = options.hasher === undefined;
   const hasher =
     options.hasher ??
@@ -120,6 +130,8 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       limiter: new LoginRateLimiter(options.rateLimits),
     },
     loginTimeoutMs: options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
+    presenceLimit,
+    shuttingDown: false,
     logger,
     nextConnectionId: () => ++connections,
     endPolitely,
@@ -164,6 +176,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     },
     close() {
       closing ??= (async () => {
+        state.shuttingDown = true; // logins that finish from now on do not join
         logger.info({ event: 'shutdown', connections: sockets.size }, 'shutting down');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });

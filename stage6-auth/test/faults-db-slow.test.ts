@@ -153,7 +153,7 @@ describeWithMysql('stage 6 server, MySQL slow to answer', mysqlTestUrl(), (url) 
     // The database answers at last: the password checks out for a connection
     // that is gone. The server must let the name go again.
     proxy.setDelay(0);
-    await t.waitForLog((r) => r.conn === timedOut.conn && r.event === 'login_ok');
+    await t.waitForLog((r) => r.conn === timedOut.conn && r.event === 'login_abandoned');
     // Had the name stayed claimed, this would be refused with ALREADY_LOGGED_IN.
     const again = await logIn(t, dave, 'dave-password');
     expect(again.username).toBe(dave);
