@@ -89,7 +89,9 @@ export function formatScaleReport(result: BenchResult): string[] {
     `scale: ${format(o.scale, 0)} idle clients (stage 6: registered and logged in at bcrypt ` +
       `cost ${CHAT_SCENARIO_BCRYPT_COST}, a bench-only setting), held by ${first.loadProcesses} ` +
       `load process(es); ${o.active} active clients chatting at ${o.activeRate} messages/s in ` +
-      `all, ${o.scaleSeconds} s measured per period`,
+      `all, ${o.scaleSeconds} s measured per period. The active clients join before the ` +
+      `idle ones, so each broadcast reaches them first; the server still writes every ` +
+      `message to every member (its CPU column shows that cost).`,
     '',
     table([
       [
