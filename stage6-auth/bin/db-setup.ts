@@ -1,17 +1,19 @@
 /**
- * `npm run db:setup`: prepares MySQL for stage 6 and prints the `CHAT_DB_URL`.
+ * `npm run db:setup`: prepares MySQL for stage 6 and saves the `CHAT_DB_URL`.
  * Reads only the environment (see dbSetupOptionsFromEnv); `--help` explains it.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runMain } from '../../shared/src/cli';
 import { ChatError } from '../../shared/src/errors';
+import { formatMysqlUrl, parseMysqlUrl } from '../../shared/src/mysql-url';
 import { setupDatabase } from '../src/db-setup';
 import { dbSetupOptionsFromEnv } from '../src/db-setup-options';
 
 const HELP = `usage: npm run db:setup
 Creates the chat database, its users table and an app account with SELECT and
-INSERT on that table only, then prints the CHAT_DB_URL for the app.
+INSERT on that table only, then saves the app's CHAT_DB_URL in a 0600 file
+(its password is never printed: terminals and CI logs are kept).
 Environment:
   CHAT_DB_ADMIN_URL  admin account (default mysql://root@127.0.0.1:3306)
   CHAT_DB_NAME       database (default chat_course)
@@ -40,10 +42,12 @@ runMain(async () => {
     `app account ${result.account}: SELECT, INSERT on ${options.database}.users, nothing else` +
       (result.passwordKept ? ' (saved password still valid, kept)' : ' (new random password)'),
   );
-  console.log(
-    `saved to ${path.relative(process.cwd(), options.urlFile) || options.urlFile} (mode 0600)`,
-  );
-  // Printing the app's URL, password included, is this command's job: it is
-  // what you give the server (CHAT_DB_URL). The admin password is never printed.
-  console.log(`CHAT_DB_URL=${result.url}`);
+  const saved = path.relative(process.cwd(), options.urlFile) || options.urlFile;
+  console.log(`saved to ${saved} (mode 0600)`);
+  // The URL without its password: scrollback and CI logs are kept, and anyone
+  // who can read them should not get the app's database password. The file
+  // holds the real one; the server reads it through the environment.
+  const shown = formatMysqlUrl({ ...parseMysqlUrl(result.url), password: '***' });
+  console.log(`CHAT_DB_URL=${shown}`);
+  console.log(`start the server with: CHAT_DB_URL="$(cat ${saved})" npm run stage6`);
 });

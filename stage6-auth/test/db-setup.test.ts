@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { parseMysqlUrl } from '../../shared/src/mysql-url';
+import { formatMysqlUrl, parseMysqlUrl } from '../../shared/src/mysql-url';
 import { runScript } from '../../shared/test/helpers';
 import { describeWithMysql, mysqlAdminUrl } from '../../shared/test/mysql-env';
 
@@ -19,11 +19,21 @@ async function dbSetup(env: NodeJS.ProcessEnv) {
   return { code, stdout: proc.stdout.lines, stderr: proc.stderr.lines };
 }
 
-/** The CHAT_DB_URL a run printed. */
+/** The CHAT_DB_URL a run printed (its password masked). */
 function printedUrl(stdout: string[]): string {
   const line = stdout.find((l) => l.startsWith('CHAT_DB_URL='));
   if (line === undefined) throw new Error(`no CHAT_DB_URL line in:\n${stdout.join('\n')}`);
   return line.slice('CHAT_DB_URL='.length);
+}
+
+/** The URL a run saved, and a check that its output showed it without the password. */
+function savedUrl(file: string, stdout: string[]): string {
+  const url = fs.readFileSync(file, 'utf8').trim();
+  const { password } = parseMysqlUrl(url);
+  expect(password.length).toBeGreaterThanOrEqual(16);
+  expect(stdout.join('\n')).not.toContain(password);
+  expect(printedUrl(stdout)).toBe(formatMysqlUrl({ ...parseMysqlUrl(url), password: '***' }));
+  return url;
 }
 
 describe('db:setup failures (no database needed)', () => {
@@ -75,17 +85,16 @@ describeWithMysql('db:setup against MySQL', mysqlAdminUrl(), (adminUrl) => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('prints the CHAT_DB_URL and saves it in a 0600 file; a second run keeps it', async () => {
+  test('saves the CHAT_DB_URL in a 0600 file, prints it without the password; a second run keeps it', async () => {
     const first = await dbSetup(env);
     expect(first).toMatchObject({ code: 0, stderr: [] });
-    url = printedUrl(first.stdout);
+    url = savedUrl(env.CHAT_DB_URL_FILE!, first.stdout);
     expect(parseMysqlUrl(url)).toMatchObject({ user: appUser, database });
-    expect(fs.readFileSync(env.CHAT_DB_URL_FILE!, 'utf8')).toBe(url + '\n');
     expect(fs.statSync(env.CHAT_DB_URL_FILE!).mode & 0o777).toBe(0o600);
 
     const second = await dbSetup(env); // idempotent: same result, nothing broken
     expect(second).toMatchObject({ code: 0, stderr: [] });
-    expect(printedUrl(second.stdout)).toBe(url);
+    expect(savedUrl(env.CHAT_DB_URL_FILE!, second.stdout)).toBe(url);
     expect(second.stdout.join('\n')).toContain('kept');
   });
 
@@ -162,7 +171,7 @@ describeWithMysql('db:setup against MySQL', mysqlAdminUrl(), (adminUrl) => {
     fs.rmSync(env.CHAT_DB_URL_FILE!);
     const run = await dbSetup(env);
     expect(run.code).toBe(0);
-    const fresh = printedUrl(run.stdout);
+    const fresh = savedUrl(env.CHAT_DB_URL_FILE!, run.stdout);
     expect(fresh).not.toBe(url);
     await expect(mysql.createConnection(url)).rejects.toMatchObject({
       code: 'ER_ACCESS_DENIED_ERROR',
