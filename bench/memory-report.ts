@@ -2,7 +2,7 @@
  * The one message the benchmark exchanges with a server under test over IPC:
  * "collect garbage, then tell me your memory usage". The server side lives in
  * server-probe.ts (preloaded into the server), the asking side in
- * server-process.ts.
+ * server-process.ts (and, for the soak, soak/server-child.ts).
  *
  * @module
  */
@@ -28,4 +28,6 @@ export interface MemoryReport {
    * that a reading does not depend on how busy the server was just before.
    */
   youngGeneration: number;
+  /** Whether a GC could be forced (the server was started with `--expose-gc`). */
+  gc: boolean;
 }

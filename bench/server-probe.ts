@@ -1,7 +1,8 @@
 /**
  * Preloaded into every server under test (`node --require tsx/cjs --require
- * bench/server-probe.ts SERVER`), so the benchmark can ask for the server's
- * heap without the server's code knowing about the benchmark.
+ * bench/server-probe.ts SERVER`), so the benchmark (and the soak, which uses
+ * the same probe) can ask for the server's heap without the server's code
+ * knowing about either.
  *
  * On `{ type: 'bench:memory' }` over the IPC channel it runs full garbage
  * collections (the server is started with `--expose-gc`) and answers with
@@ -36,6 +37,7 @@ if (process.send && process.channel) {
       heapUsed,
       external,
       youngGeneration,
+      gc: gc !== undefined,
     };
     process.send?.(report);
   });

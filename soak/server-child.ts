@@ -4,16 +4,17 @@
  * watched line by line on stdout and stderr, asked for its memory over IPC,
  * and stopped with SIGTERM, the way a service manager stops it.
  *
- * It runs as `node --expose-gc --require tsx/cjs --require soak/memory-probe.ts
+ * It runs as `node --expose-gc --require tsx/cjs --require bench/server-probe.ts
  * ENTRY`: `tsx/cjs` compiles the TypeScript in the main thread (no loader
- * thread with its own heap), and the probe answers memory questions.
+ * thread with its own heap), and the benchmark's probe answers memory questions
+ * (one probe for both, so the soak and the benchmark measure memory the same way).
  *
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { MEMORY_REQUEST, type MemoryReading } from './memory-reading';
+import { MEMORY_REQUEST, type MemoryReport } from '../bench/memory-report';
 
 /** The repository root: the server runs from there, as `npm run stageN` does. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -75,7 +76,7 @@ export class ServerChild {
         '--require',
         'tsx/cjs',
         '--require',
-        path.join(__dirname, 'memory-probe.ts'),
+        path.join(__dirname, '..', 'bench', 'server-probe.ts'),
         entryFile,
         '--host',
         '127.0.0.1',
@@ -134,13 +135,13 @@ export class ServerChild {
    *
    * @returns the reading, or null if the server did not answer within 30 s
    */
-  memory(): Promise<MemoryReading | null> {
+  memory(): Promise<MemoryReport | null> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(null), 30_000);
-      const onMessage = (message: MemoryReading) => {
+      const onMessage = (message: MemoryReport) => {
         if (message?.type === MEMORY_REQUEST) done(message);
       };
-      const done = (reading: MemoryReading | null) => {
+      const done = (reading: MemoryReport | null) => {
         clearTimeout(timer);
         this.child.off('message', onMessage);
         resolve(reading);

@@ -11,6 +11,7 @@
 import { CheckList, type Check } from './checks';
 import { pause, within } from './condition';
 import { DeliveryLedger } from './delivery-ledger';
+import { drain } from './drain';
 import type { SoakOptions } from './options';
 import { ServerChild } from './server-child';
 import { ServerLog } from './server-log';
@@ -101,23 +102,8 @@ export async function soakStage4(
     const stuckLogged = await within(log.slowConsumerReported(stuck.label), 10_000);
     say(`stage4: load stopped; draining`);
 
-    // 4. Drain: a quiet room (only the chatters), then one fence from each.
-    const observer = steady[0]!;
-    const alive = () => steady.filter((s) => !s.closed);
-    const quiet = await within(
-      observer.changed.wait(() => observer.closed || observer.online === alive().length),
-      DRAIN_LIMIT_MS,
-    );
-    const present = alive();
-    for (const s of present) s.sendChat(true);
-    const fenced = await within(
-      Promise.all(
-        present.map((s) =>
-          s.changed.wait(() => s.closed || present.every((o) => o === s || s.fences.has(o.id))),
-        ),
-      ),
-      DRAIN_LIMIT_MS,
-    );
+    // 4. Drain: a quiet room (only the chatters), then one fence from each (drain.ts).
+    const { quiet, fenced, present } = await drain(steady);
     const verdict = world.ledger.verify(present.filter((s) => !s.closed).map((s) => s.id));
     const end = await server.memory();
 

@@ -34,6 +34,7 @@ import { loadKeyFile, saveKeyFile } from '../shared/src/key-file';
 import { CheckList, type Check } from './checks';
 import { pause, within } from './condition';
 import { DeliveryLedger } from './delivery-ledger';
+import { drain } from './drain';
 import { checkMemory, DRAIN_LIMIT_MS, summarizeDelivery, warmupMs } from './verdicts';
 import type { SoakOptions } from './options';
 import { ServerChild } from './server-child';
@@ -144,23 +145,8 @@ export async function soakStage6(
     const stuckLogged = await within(log.slowConsumerReported(stuck.username), 10_000);
     say(`stage6: load stopped after ${secondsSince(loadStart)} s; draining`);
 
-    // 4. Drain.
-    const observer = steady[0]!;
-    const alive = () => steady.filter((s) => !s.closed);
-    const quiet = await within(
-      observer.changed.wait(() => observer.closed || observer.online === alive().length),
-      DRAIN_LIMIT_MS,
-    );
-    const present = alive();
-    for (const s of present) s.sendChat(true);
-    const fenced = await within(
-      Promise.all(
-        present.map((s) =>
-          s.changed.wait(() => s.closed || present.every((o) => o === s || s.fences.has(o.id))),
-        ),
-      ),
-      DRAIN_LIMIT_MS,
-    );
+    // 4. Drain: a quiet room (only the chatters), then one fence from each (drain.ts).
+    const { quiet, fenced, present } = await drain(steady);
     const verdict = world.ledger.verify(present.filter((s) => !s.closed).map((s) => s.id));
     const end = await server.memory();
 

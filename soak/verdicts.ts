@@ -6,7 +6,7 @@
  */
 import type { CheckList } from './checks';
 import type { DeliveryVerdict } from './delivery-ledger';
-import { mib, type MemoryReading } from './memory-reading';
+import type { MemoryReport } from '../bench/memory-report';
 
 /**
  * The most a drain step may take before it fails the run. A safety net, not a
@@ -68,8 +68,8 @@ export function summarizeDelivery(checks: CheckList, verdict: DeliveryVerdict): 
  */
 export function checkMemory(
   checks: CheckList,
-  warm: MemoryReading | null,
-  end: MemoryReading | null,
+  warm: MemoryReport | null,
+  end: MemoryReport | null,
   connections: number,
 ): void {
   if (!warm || !end || !warm.gc) {
@@ -85,6 +85,11 @@ export function checkMemory(
       `${signedBytesPer(end.heapUsed - warm.heapUsed, connections)} per connection churned since; ` +
       `rss ${mib(warm.rss)} → ${mib(end.rss)} MiB`,
   );
+}
+
+/** Bytes → MiB with one decimal, for the report. */
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
 }
 
 function signedBytesPer(bytes: number, connections: number): string {

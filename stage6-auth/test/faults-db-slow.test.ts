@@ -24,9 +24,15 @@ import { startTcpProxy, type TcpProxy } from '../../shared/test/tcp-proxy';
 import { uniqueName } from '../../shared/test/user-store-contract';
 import type { LoggedIn } from '../src/client-login';
 import type { ServerFrame } from '../src/messages';
-import { sealMessage } from '../src/sealed-messages';
 import type { ServerOptions } from '../src/server';
-import { logIn, rawAuth, rawConnect, startTestServer, type TestServer } from './harness';
+import {
+  chatGetsThrough,
+  logIn,
+  rawAuth,
+  rawConnect,
+  startTestServer,
+  type TestServer,
+} from './harness';
 
 // Longer than any test: a chunk delayed this long is held until the delay changes.
 const HOLD_MS = 10 * 60_000;
@@ -43,17 +49,6 @@ interface Setup {
   bob: LoggedIn;
   /** A registered user who is not logged in. */
   dave: string;
-}
-
-/** Sends a chat message from `from` and resolves when `to` receives it. */
-function chatGetsThrough(t: TestServer, from: LoggedIn, to: LoggedIn, text: string) {
-  const arrived = new Promise<string>((resolve) =>
-    to.frames.listen((f) => {
-      if (f.ok && f.frame.type === 'chat') resolve(f.frame.from);
-    }),
-  );
-  from.socket.write(sealMessage(t.key, from.username, text));
-  return arrived;
 }
 
 describeWithMysql('stage 6 server, MySQL slow to answer', mysqlTestUrl(), (url) => {

@@ -21,24 +21,18 @@ import { openUserStore, type UserStore } from '../../shared/src/user-store';
 import { describeWithMysql, mysqlTestUrl } from '../../shared/test/mysql-env';
 import { startTcpProxy, type TcpProxy } from '../../shared/test/tcp-proxy';
 import { uniqueName } from '../../shared/test/user-store-contract';
-import type { LoggedIn } from '../src/client-login';
-import { sealMessage } from '../src/sealed-messages';
-import { logIn, rawAuth, rawConnect, startTestServer, type TestServer } from './harness';
+import {
+  chatGetsThrough,
+  logIn,
+  rawAuth,
+  rawConnect,
+  startTestServer,
+  type TestServer,
+} from './harness';
 
 // Longer than any test: a chunk delayed this long is held until the test
 // changes the delay or stops the proxy.
 const HOLD_MS = 10 * 60_000;
-
-/** Sends a chat message from `from` and resolves when `to` receives it. */
-function chatGetsThrough(t: TestServer, from: LoggedIn, to: LoggedIn, text: string) {
-  const arrived = new Promise<string>((resolve) =>
-    to.frames.listen((f) => {
-      if (f.ok && f.frame.type === 'chat') resolve(f.frame.from);
-    }),
-  );
-  from.socket.write(sealMessage(t.key, from.username, text));
-  return arrived;
-}
 
 describeWithMysql(
   'stage 6 server, MySQL stopped while a login waits for it',

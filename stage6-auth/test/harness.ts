@@ -18,6 +18,7 @@ import {
   type AuthFrame,
   type ServerFrame,
 } from '../src/messages';
+import { sealMessage } from '../src/sealed-messages';
 import { startServer, type ChatServer, type ServerOptions } from '../src/server';
 
 /** A running test server and what a test needs to drive and observe it. */
@@ -213,6 +214,25 @@ export function logIn(
     password,
     register,
   });
+}
+
+/**
+ * Sends a chat message from `from` and resolves with the sender name `to`
+ * sees on it: the fault tests' proof that chat goes on while logins suffer.
+ */
+export function chatGetsThrough(
+  t: TestServer,
+  from: LoggedIn,
+  to: LoggedIn,
+  text: string,
+): Promise<string> {
+  const arrived = new Promise<string>((resolve) =>
+    to.frames.listen((f) => {
+      if (f.ok && f.frame.type === 'chat') resolve(f.frame.from);
+    }),
+  );
+  from.socket.write(sealMessage(t.key, from.username, text));
+  return arrived;
 }
 
 /** A real stage 6 client running in this process on piped streams. */

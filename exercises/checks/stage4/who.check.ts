@@ -1,39 +1,9 @@
 // Stage 4: a `/who` command answered to the asker only. The task is in
 // stage4-multiclient/README.md, section "Exercises".
-import type { CheckContext, Exercise } from '../../kit/check';
+import type { Exercise } from '../../kit/check';
 import { expectMatch, expectSame } from '../../kit/expect';
-import { connectLines, type LineSocket } from '../../kit/lines';
 import { answerTo } from '../../kit/sentinel';
-
-/** The stage 4 server, as this exercise uses it (its API does not change). */
-interface Stage4 {
-  startServer(options: { port: number }): Promise<{ port: number; close(): Promise<void> }>;
-}
-
-/** A chat member: its socket and the label the server gave it in the welcome. */
-interface Member {
-  client: LineSocket;
-  label: string;
-}
-
-/** Starts a server and returns a function that adds a member to the room. */
-async function startRoom(ctx: CheckContext) {
-  const { startServer } = ctx.load<Stage4>('stage4-multiclient/src/server');
-  const server = await startServer({ port: 0 });
-  ctx.defer(() => server.close());
-  const members: Member[] = [];
-  return async (): Promise<Member> => {
-    const client = await connectLines(ctx, server.port);
-    const welcome = await client.waitFor(/^\* welcome, you are /);
-    const label = /you are (\S+) /.exec(welcome)?.[1] ?? '?';
-    // Everyone already in the room has seen the newcomer join: from here on,
-    // what each member receives next is in a known order.
-    for (const m of members) await m.client.waitFor(new RegExp(`^\\* ${label} joined`));
-    const member = { client, label };
-    members.push(member);
-    return member;
-  };
-}
+import { startRoom, type Member } from './room';
 
 /** Sends `/who` and returns its answer, which must be a `* online: ` notice. */
 async function ask(member: Member): Promise<string> {
