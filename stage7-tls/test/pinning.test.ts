@@ -8,6 +8,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { GeneratedCertificate } from '../../shared/src/certificate';
 import { KnownServers, serverName } from '../../shared/src/known-servers';
+import { TicketKeys, tlsSessionTicketKeys } from '../../shared/src/login-ticket';
 import { connectPinned, TlsSessionCache, type PinTrust } from '../../shared/src/tls-client';
 import {
   makeServerCertificate,
@@ -185,4 +186,47 @@ test('a refused connection leaves no session behind to resume', async () => {
     code('FINGERPRINT_MISMATCH'),
   );
   expect(sessions.get(serverName('127.0.0.1', server.port))).toBeUndefined();
+});
+
+test('a session from one server process resumes on another with the same ticket key file (a restart), not on one without', async () => {
+  const keys = TicketKeys.generate();
+  const withKeys = (ticketKeys: Buffer) => ({ tlsOptions: { ticketKeys } });
+  const before = await startRecordingServer(real, withKeys(tlsSessionTicketKeys(keys)));
+  const restarted = await startRecordingServer(real, withKeys(tlsSessionTicketKeys(keys)));
+  const stranger = await startRecordingServer(
+    real,
+    withKeys(tlsSessionTicketKeys(TicketKeys.generate())),
+  );
+  cleanups.push(
+    () => before.close(),
+    () => restarted.close(),
+    () => stranger.close(),
+  );
+
+  const sessions = new TlsSessionCache();
+  const trust = pinTrust({ expectedFingerprint: real.fingerprint });
+  await loginThrough(before.port, trust, sessions);
+  const session = sessions.get(serverName('127.0.0.1', before.port))!;
+  for (const port of [restarted.port, stranger.port]) {
+    trust.knownServers.remember(serverName('127.0.0.1', port), real.fingerprint);
+    sessions.set(serverName('127.0.0.1', port), session.session, session.fingerprint);
+  }
+  expect((await loginThrough(restarted.port, pinTrust(), sessions)).resumed).toBe(true);
+  const full = await loginThrough(stranger.port, pinTrust(), sessions);
+  expect(full).toMatchObject({ resumed: false, fingerprint: real.fingerprint }); // a full handshake, checked
+});
+
+test('a resumed session is still checked against the pin: after the pin changed, KEY_CHANGED, nothing sent', async () => {
+  const server = await serve(real);
+  const sessions = new TlsSessionCache();
+  const trust = pinTrust({ expectedFingerprint: real.fingerprint });
+  await loginThrough(server.port, trust, sessions);
+  const name = serverName('127.0.0.1', server.port);
+  trust.knownServers.remember(name, impostor.fingerprint); // say, the user pinned another key meanwhile
+  const received = server.received().length;
+  await expect(loginThrough(server.port, pinTrust(), sessions)).rejects.toThrow(
+    code('KEY_CHANGED'),
+  );
+  expect(server.received().length).toBe(received);
+  expect(sessions.get(name)).toBeUndefined();
 });
