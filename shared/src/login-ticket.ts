@@ -172,9 +172,34 @@ export function tlsSessionTicketKeys(keys: TicketKeys): Buffer {
 /** Why a ticket was refused; the client only ever hears `TICKET_INVALID`. */
 export type TicketRefusal = 'malformed' | 'unknown-key' | 'bad-mac' | 'expired' | 'wrong-user';
 
+/** A ticket that passed every check. */
+export interface TicketAccepted {
+  /** Always `true`. */
+  ok: true;
+  /** The user the ticket was issued to. */
+  username: string;
+  /** When it stops being valid. */
+  expiresAt: Date;
+}
+
+/** A ticket that was refused, and why (for the server's log only). */
+export interface TicketRefused {
+  /** Always `false`. */
+  ok: false;
+  /** The first check it failed. */
+  reason: TicketRefusal;
+}
+
 /** What {@link LoginTickets.verify} found. */
-export type TicketCheck =
-  { ok: true; username: string; expiresAt: Date } | { ok: false; reason: TicketRefusal };
+export type TicketCheck = TicketAccepted | TicketRefused;
+
+/** A new ticket, as {@link LoginTickets.issue} makes it. */
+export interface IssuedTicket {
+  /** The ticket: send it to the client, inside TLS, and never log it. */
+  ticket: string;
+  /** When it stops being valid. */
+  expiresAt: Date;
+}
 
 /** Options for {@link LoginTickets}. */
 export interface LoginTicketOptions {
@@ -204,7 +229,7 @@ export class LoginTickets {
    *
    * @param username - a validated username (the login just proved it)
    */
-  issue(username: string): { ticket: string; expiresAt: Date } {
+  issue(username: string): IssuedTicket {
     const expires = Math.floor((this.now() + this.lifetimeMs) / 1000);
     const { id, key } = this.keys.current;
     const body = `${VERSION}.${id}.${Buffer.from(username, 'utf8').toString('base64url')}.${expires}`;

@@ -79,7 +79,20 @@ export type ReadPrivateFailure = 'missing' | 'not-a-file' | 'too-large' | 'unrea
 
 /** What {@link readPrivateFile} returns: the text, or why there is none. */
 export type ReadPrivateResult =
-  { ok: true; text: string } | { ok: false; reason: ReadPrivateFailure; detail: string };
+  | {
+      /** Always `true`: the file was read. */
+      ok: true;
+      /** Its content, UTF-8. */
+      text: string;
+    }
+  | {
+      /** Always `false`: there is no content. */
+      ok: false;
+      /** Why, for the caller to choose its error. */
+      reason: ReadPrivateFailure;
+      /** One line naming the file and the problem. */
+      detail: string;
+    };
 
 /**
  * Reads a private file as UTF-8 text, warning if its mode lets other users

@@ -90,20 +90,28 @@ export interface PinnedConnection {
   pinnedNow: boolean;
 }
 
+/** A TLS session kept for resumption, and the key it was checked against. */
+export interface CachedSession {
+  /** What the socket's `session` event gave (a TLS 1.3 ticket and its secret). */
+  session: Buffer;
+  /** The fingerprint the connection that made it was checked against. */
+  fingerprint: string;
+}
+
 /**
  * TLS sessions a client keeps between connections, by server. In memory:
  * a session holds a resumption secret, and outlives one process only in the
  * server's ticket key, never on the client's disk.
  */
 export class TlsSessionCache {
-  private readonly sessions = new Map<string, { session: Buffer; fingerprint: string }>();
+  private readonly sessions = new Map<string, CachedSession>();
 
   /**
    * The latest session for `server` and the fingerprint it was checked against.
    *
    * @param server - `HOST:PORT`
    */
-  get(server: string): { session: Buffer; fingerprint: string } | undefined {
+  get(server: string): CachedSession | undefined {
     return this.sessions.get(server);
   }
 
