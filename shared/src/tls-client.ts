@@ -196,6 +196,9 @@ export async function connectPinned(options: ConnectPinnedOptions): Promise<Pinn
         `${server} did not agree to speak ${alpnProtocol} (ALPN); is it a chat server of this stage?`,
       );
     }
+    // The handshake is done: a first-contact prompt may take as long as the
+    // person needs (the server's own login deadline still bounds it).
+    socket.setTimeout(0);
     const resumed = socket.isSessionReused();
     // A resumed session was checked when it was made, against this fingerprint.
     const fingerprint =
@@ -211,14 +214,13 @@ export async function connectPinned(options: ConnectPinnedOptions): Promise<Pinn
       });
     }
     checkedFingerprint = fingerprint;
-    socket.setTimeout(0);
     socket.off('error', onError);
     socket.off('close', onClose);
     return { socket, fingerprint, resumed, pinnedNow };
   } catch (err) {
     sessions?.delete(server);
     socket.destroy();
-    throw asChatError(err, server);
+    throw toConnectError(err, server);
   }
 }
 
@@ -263,7 +265,7 @@ const CERT_CODES =
  * @param err - the error
  * @param server - `HOST:PORT`, for the message
  */
-export function asChatError(err: unknown, server: string): ChatError {
+export function toConnectError(err: unknown, server: string): ChatError {
   if (isChatError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const message = (err as Error).message;

@@ -27,7 +27,7 @@ import { ChatError } from '../../shared/src/errors';
  * @param host - the server's address
  * @param port - its port
  * @param pin - the expected fingerprint, `SHA256:…` (as the server printed it)
- * @throws ChatError `KEY_CHANGED` if the server's key has another fingerprint
+ * @throws ChatError `FINGERPRINT_MISMATCH` if the server's key has another fingerprint
  */
 // #region minimal-client
 export function connectMinimal(host: string, port: number, pin: string): Promise<tls.TLSSocket> {
@@ -48,7 +48,10 @@ export function connectMinimal(host: string, port: number, pin: string): Promise
       if (seen !== pin) {
         socket.destroy(); // not one byte was written
         reject(
-          new ChatError('KEY_CHANGED', `server key is ${seen}, expected ${pin}; nothing was sent`),
+          new ChatError(
+            'FINGERPRINT_MISMATCH',
+            `server key is ${seen}, expected ${pin}; nothing was sent`,
+          ),
         );
         return;
       }

@@ -35,7 +35,7 @@ test('npm run stage7:minimal echoes through TLS to a client that pinned its key,
   expect(await refused.exit).toBe(1);
   await refused.stderr.ended;
   expect(refused.stderr.lines).toEqual([
-    `error: server key is ${fingerprint}, expected ${wrong}; nothing was sent [KEY_CHANGED]`,
+    `error: server key is ${fingerprint}, expected ${wrong}; nothing was sent [FINGERPRINT_MISMATCH]`,
   ]);
 
   const client = run('stage7:minimal-client', ['--port', port, '--fingerprint', fingerprint]);
