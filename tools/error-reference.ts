@@ -28,7 +28,7 @@ type Wire =
 /** What the docs say about one code, besides its meaning. */
 interface CodeGuide {
   /** The stage whose chapter introduces the code. */
-  stage: 1 | 2 | 3 | 4 | 5 | 6;
+  stage: 1 | 2 | 3 | 4 | 5 | 6 | 7;
   /** Which program reports it, and when. */
   reportedBy: string;
   /** Whether it crosses the wire. */
@@ -187,6 +187,76 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
     action:
       'Wait before trying again: the limit lets one more attempt through every few seconds, so retrying in a tight loop only keeps it closed.',
   },
+  TLS_REQUIRED: {
+    stage: 7,
+    reportedBy:
+      'the stage 7 server, to a connection whose first byte is not a TLS handshake (an older client, `nc`); it answers with one plain-text error frame and closes',
+    wire: 'sent',
+    action: 'Connect with a TLS client: `npm run stage7:client`, or `openssl s_client -tls1_3`.',
+  },
+  TLS_VERSION: {
+    stage: 7,
+    reportedBy:
+      'the stage 7 server (logged) and the TLS library of a client that offered TLS 1.2 or older',
+    wire: 'logged',
+    action: 'Use a TLS library that speaks TLS 1.3 (Node 12+, OpenSSL 1.1.1+).',
+  },
+  TLS_HANDSHAKE: {
+    stage: 7,
+    reportedBy: 'the stage 7 server (logged) and client, for any other failed handshake',
+    wire: 'logged',
+    action: 'Read the message: it names the TLS alert. A client must offer the chat’s ALPN id.',
+  },
+  KEY_CHANGED: {
+    stage: 7,
+    reportedBy: 'a stage 7 client whose known-servers file pins another key for this server',
+    wire: 'local',
+    action:
+      'Ask the server’s operator for its fingerprint over a channel you trust. Only if it really changed, forget the old pin (the message says how) and connect again.',
+  },
+  UNKNOWN_SERVER: {
+    stage: 7,
+    reportedBy:
+      'a stage 7 client on first contact with a server when stdin is not a terminal, or when the user answered no',
+    wire: 'local',
+    action:
+      'Get the fingerprint the server printed at start (`npm run certgen` prints it too) and pass `--server-fingerprint SHA256:…`.',
+  },
+  FINGERPRINT_MISMATCH: {
+    stage: 7,
+    reportedBy: 'a stage 7 client whose `--server-fingerprint` is not the key the server showed',
+    wire: 'local',
+    action:
+      'Check the fingerprint you were given, character by character; if it is right, someone is in the middle.',
+  },
+  CERT_INVALID: {
+    stage: 7,
+    reportedBy: 'a stage 7 client under `--ca FILE`',
+    wire: 'local',
+    action:
+      'Connect with the host name the certificate was issued for, renew an expired certificate, or pass the CA that issued it.',
+  },
+  BAD_CERTIFICATE: {
+    stage: 7,
+    reportedBy: 'the stage 7 server at startup, for `--cert`/`--key` files; a client for `--ca`',
+    wire: 'local',
+    action:
+      'Pass PEM files: the certificate chain (leaf first) and its own private key; or run `npm run certgen -- --force` for a new self-signed pair.',
+  },
+  BAD_KNOWN_SERVERS: {
+    stage: 7,
+    reportedBy: 'a stage 7 client reading its known-servers file',
+    wire: 'local',
+    action:
+      'Fix or delete the line the message names: one `HOST:PORT SHA256:…` per line, `#` for comments.',
+  },
+  TICKET_INVALID: {
+    stage: 7,
+    reportedBy: 'the stage 7 server, to a resume with a ticket it does not accept',
+    wire: 'sent',
+    action:
+      'Forget the stored ticket and log in with the password; the server then issues a new one.',
+  },
 };
 
 const WIRE_WORDS: Record<Wire, string> = {
@@ -196,7 +266,9 @@ const WIRE_WORDS: Record<Wire, string> = {
 };
 
 const chapter = (stage: number): string => {
-  const folder = STAGES[stage - 1];
+  // Stage 7's chapter is written with its wiring; until the stage joins
+  // STAGES (and with it the diffs), its folder is named here.
+  const folder = STAGES[stage - 1] ?? (stage === 7 ? 'stage7-tls' : undefined);
   if (folder === undefined) throw new Error(`no stage ${stage}`);
   return `[stage ${stage}](../${folder}/README.md)`;
 };

@@ -43,6 +43,24 @@ export const ERROR_CODES: Readonly<Record<ChatErrorCode, string>> = {
     'The server could not listen on the requested address (the port is in use, or the address is not on this machine).',
   CONNECT_FAILED:
     'The client could not connect (nothing is listening there, or the host is unreachable).',
+  TLS_REQUIRED: 'The client spoke plain text (or another protocol) to a port that speaks only TLS.',
+  TLS_VERSION:
+    'The peer offered only TLS versions older than 1.3; this server speaks TLS 1.3 only.',
+  TLS_HANDSHAKE:
+    'The TLS handshake failed for another reason (no common application protocol, a reset, a bad record).',
+  KEY_CHANGED:
+    'The server presented a public key other than the one pinned for it in the known-servers file; nothing was sent.',
+  UNKNOWN_SERVER:
+    'First contact with a server whose key is not pinned, with no terminal to ask on (pass --server-fingerprint), or the user declined it.',
+  FINGERPRINT_MISMATCH:
+    'The server presented a public key other than the one given with --server-fingerprint; nothing was sent.',
+  CERT_INVALID:
+    'Under --ca, the server certificate did not verify: expired, not issued by that CA, or not for this host name.',
+  BAD_CERTIFICATE:
+    'A certificate or private key file is missing, unreadable, not PEM, or the key does not match the certificate.',
+  BAD_KNOWN_SERVERS: 'The known-servers file has a line that is not `HOST:PORT SHA256:…`.',
+  TICKET_INVALID:
+    'A resumption ticket was refused (malformed, tampered with, expired, for another user, or under a retired key): log in with the password.',
 };
 
 /**
@@ -70,7 +88,17 @@ export type ChatErrorCode =
   | 'SERVICE_UNAVAILABLE'
   | 'SHUTTING_DOWN'
   | 'LISTEN_FAILED'
-  | 'CONNECT_FAILED';
+  | 'CONNECT_FAILED'
+  | 'TLS_REQUIRED'
+  | 'TLS_VERSION'
+  | 'TLS_HANDSHAKE'
+  | 'KEY_CHANGED'
+  | 'UNKNOWN_SERVER'
+  | 'FINGERPRINT_MISMATCH'
+  | 'CERT_INVALID'
+  | 'BAD_CERTIFICATE'
+  | 'BAD_KNOWN_SERVERS'
+  | 'TICKET_INVALID';
 
 /**
  * An error with a stable {@link ChatErrorCode}. Throw it (or return it) for any

@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readPrivateFile, writePrivateFile } from '../src/private-file';
+
+const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-file-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('written 0600 in a new 0700 folder, with no temporary file left behind', () => {
+  const file = path.join(dir, 'a', 'b', 'secret');
+  expect(writePrivateFile(file, 'one\n')).toBe(true);
+  expect(fs.readFileSync(file, 'utf8')).toBe('one\n');
+  expect(modeOf(file)).toBe(0o600);
+  expect(modeOf(path.dirname(file))).toBe(0o700);
+  expect(fs.readdirSync(path.dirname(file))).toEqual(['secret']);
+});
+
+test('an existing file is kept unless replace is set; a replaced file does not keep a loose mode', () => {
+  const file = path.join(dir, 'secret');
+  writePrivateFile(file, 'old');
+  expect(writePrivateFile(file, 'new')).toBe(false);
+  expect(fs.readFileSync(file, 'utf8')).toBe('old');
+  fs.chmodSync(file, 0o644);
+  expect(writePrivateFile(file, 'new', { replace: true })).toBe(true);
+  expect(fs.readFileSync(file, 'utf8')).toBe('new');
+  expect(modeOf(file)).toBe(0o600);
+  expect(fs.readdirSync(dir)).toEqual(['secret']);
+});
+
+test('a symlink at the target is replaced by a file, not followed', () => {
+  const victim = path.join(dir, 'victim');
+  fs.writeFileSync(victim, 'do not touch');
+  const file = path.join(dir, 'secret');
+  fs.symlinkSync(victim, file);
+  writePrivateFile(file, 'mine', { replace: true });
+  expect(fs.readFileSync(victim, 'utf8')).toBe('do not touch');
+  expect(fs.lstatSync(file).isSymbolicLink()).toBe(false);
+});
+
+test('reading says why there is no content: missing, not a file, too large; and warns on a loose mode', () => {
+  expect(readPrivateFile(path.join(dir, 'absent'))).toMatchObject({ ok: false, reason: 'missing' });
+  expect(readPrivateFile(dir)).toMatchObject({ ok: false, reason: 'not-a-file' });
+  const big = path.join(dir, 'big');
+  fs.writeFileSync(big, 'x'.repeat(100), { mode: 0o600 });
+  expect(readPrivateFile(big, { maxBytes: 10 })).toMatchObject({ ok: false, reason: 'too-large' });
+  fs.chmodSync(big, 0o640);
+  const warnings: string[] = [];
+  expect(readPrivateFile(big, { warn: (m) => warnings.push(m) })).toEqual({
+    ok: true,
+    text: 'x'.repeat(100),
+  });
+  expect(warnings).toEqual([`${big} is readable by other users (mode 640); fix: chmod 600 ${big}`]);
+});

@@ -1,0 +1,247 @@
+// What a TLS 1.3-only chat server does with clients it cannot serve, and what
+// the pinned client does with servers it cannot trust: real sockets, real TLS.
+import { once } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { generateCertificate, type GeneratedCertificate } from '../../shared/src/certificate';
+import { KnownServers } from '../../shared/src/known-servers';
+import { connectPinned, type ConnectPinnedOptions } from '../../shared/src/tls-client';
+import {
+  classifyTlsClientError,
+  refusePlaintext,
+  TLS_REQUIRED_FRAME,
+  type TlsClientFailure,
+} from '../../shared/src/tls-server';
+import {
+  startRecordingServer,
+  TEST_ALPN,
+  type RecordingServer,
+} from '../../shared/test/tls-fixtures';
+
+const code = (c: string) => expect.objectContaining({ code: c });
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+let identity: GeneratedCertificate;
+let dir: string;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  identity = await generateCertificate();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage7-refusals-'));
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A server that logs what `tlsClientError` and `refusePlaintext` report, as a chat server would. */
+async function guardedServer(): Promise<{ server: RecordingServer; failures: TlsClientFailure[] }> {
+  const failures: TlsClientFailure[] = [];
+  const server = await startRecordingServer(identity, {
+    beforeListen: (s) => {
+      s.on('tlsClientError', (err) => failures.push(classifyTlsClientError(err)));
+      refusePlaintext(s, { onRefused: (_socket, failure) => failures.push(failure) });
+    },
+  });
+  cleanups.push(() => server.close());
+  return { server, failures };
+}
+
+const connect = (port: number, trust: ConnectPinnedOptions['trust'], host = '127.0.0.1') =>
+  connectPinned({ host, port, alpnProtocol: TEST_ALPN, trust }).then((c) => {
+    cleanups.push(() => void c.socket.destroy());
+    return c;
+  });
+
+describe('the server', () => {
+  test('refuses a TLS 1.2 client in the handshake, and logs TLS_VERSION', async () => {
+    const { server, failures } = await guardedServer();
+    const old = tls.connect({
+      port: server.port,
+      host: '127.0.0.1',
+      maxVersion: 'TLSv1.2',
+      rejectUnauthorized: false,
+    });
+    const [err] = (await once(old, 'error').catch((e: unknown) => [e])) as [NodeJS.ErrnoException];
+    expect(err.code).toBe('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION'); // what the client's TLS library says
+    await server.closed(1);
+    expect(failures).toEqual([expect.objectContaining({ code: 'TLS_VERSION' })]);
+    expect(server.received()).toHaveLength(0);
+  });
+
+  test('answers a plain-text client with one TLS_REQUIRED frame, then closes', async () => {
+    const { server, failures } = await guardedServer();
+    const plain = net.connect(server.port, '127.0.0.1');
+    plain.write('{"type":"login","user":"alice","password":"secret-password"}\n');
+    const chunks: Buffer[] = [];
+    plain.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await once(plain, 'close');
+    expect(Buffer.concat(chunks).toString()).toBe(TLS_REQUIRED_FRAME);
+    expect(JSON.parse(TLS_REQUIRED_FRAME)).toMatchObject({ type: 'error', code: 'TLS_REQUIRED' });
+    expect(failures).toEqual([expect.objectContaining({ code: 'TLS_REQUIRED' })]);
+    expect(server.handshakes).toBe(0);
+
+    // TLS clients still get through the guard, and are echoed.
+    const trust = {
+      knownServers: new KnownServers(path.join(dir, 'ks-guard')),
+      expectedFingerprint: identity.fingerprint,
+    };
+    const { socket } = await connect(server.port, trust);
+    socket.write('hello\n');
+    const [echo] = (await once(socket, 'data')) as [Buffer];
+    expect(echo.toString()).toBe('hello\n');
+  });
+
+  test('closes a connection that never sends its first byte', async () => {
+    const failures: TlsClientFailure[] = [];
+    const server = await startRecordingServer(identity, {
+      beforeListen: (s) =>
+        refusePlaintext(s, { firstByteTimeoutMs: 50, onRefused: (_s, f) => failures.push(f) }),
+    });
+    cleanups.push(() => server.close());
+    const silent = net.connect(server.port, '127.0.0.1');
+    await once(silent, 'close'); // closed by the server: the test would hang otherwise
+    expect(failures).toEqual([]);
+  });
+
+  test('without the guard, a plain-text client only sees the connection drop (why the guard exists)', async () => {
+    const failures: TlsClientFailure[] = [];
+    const server = await startRecordingServer(identity, {
+      beforeListen: (s) =>
+        s.on('tlsClientError', (err) => failures.push(classifyTlsClientError(err))),
+    });
+    cleanups.push(() => server.close());
+    const plain = net.connect(server.port, '127.0.0.1');
+    plain.on('error', () => {});
+    plain.write('hello\n');
+    const chunks: Buffer[] = [];
+    plain.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await once(plain, 'close');
+    expect(Buffer.concat(chunks)).toHaveLength(0);
+    expect(failures).toEqual([expect.objectContaining({ code: 'TLS_REQUIRED' })]);
+  });
+
+  test('refuses a client that offers another application protocol (ALPN)', async () => {
+    const { server, failures } = await guardedServer();
+    const other = tls.connect({
+      port: server.port,
+      host: '127.0.0.1',
+      ALPNProtocols: ['http/1.1'],
+      rejectUnauthorized: false,
+    });
+    await expect(once(other, 'secureConnect')).rejects.toMatchObject({
+      code: 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL',
+    });
+    await server.closed(1);
+    expect(failures).toEqual([expect.objectContaining({ code: 'TLS_HANDSHAKE' })]);
+  });
+});
+
+describe('the client', () => {
+  const pinFor = (name: string) => ({
+    knownServers: new KnownServers(path.join(dir, name)),
+    expectedFingerprint: identity.fingerprint,
+  });
+
+  test('refuses a server that speaks only TLS 1.2: TLS_VERSION', async () => {
+    const server = await startRecordingServer(identity, {
+      tlsOptions: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' },
+    });
+    cleanups.push(() => server.close());
+    await expect(connect(server.port, pinFor('ks-12'))).rejects.toThrow(code('TLS_VERSION'));
+  });
+
+  test('refuses a plain TCP server (an earlier stage): TLS_HANDSHAKE, and sends it nothing but a ClientHello', async () => {
+    const received: Buffer[] = [];
+    let serverSideClosed!: Promise<unknown>;
+    const plain = net.createServer((socket) => {
+      serverSideClosed = once(socket, 'close');
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.on('error', () => {});
+      socket.write('{"type":"hello"}\n');
+    });
+    plain.listen(0, '127.0.0.1');
+    await once(plain, 'listening');
+    cleanups.push(() => void plain.close());
+    const port = (plain.address() as net.AddressInfo).port;
+    await expect(connect(port, pinFor('ks-plain'))).rejects.toThrow(code('TLS_HANDSHAKE'));
+    await serverSideClosed;
+    expect(Buffer.concat(received)[0]).toBe(0x16); // a TLS record, not a frame
+  });
+
+  test('refuses a server that does not speak the chat protocol (no ALPN): TLS_HANDSHAKE', async () => {
+    const server = await startRecordingServer(identity, { tlsOptions: { ALPNProtocols: [] } });
+    cleanups.push(() => server.close());
+    await expect(connect(server.port, pinFor('ks-alpn'))).rejects.toThrow(code('TLS_HANDSHAKE'));
+    expect(server.received()).toHaveLength(0);
+  });
+
+  test('nothing listening: CONNECT_FAILED', async () => {
+    const probe = net.createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as net.AddressInfo).port;
+    probe.close();
+    await once(probe, 'close');
+    await expect(connect(port, pinFor('ks-none'))).rejects.toThrow(code('CONNECT_FAILED'));
+  });
+});
+
+describe('under --ca (certificate verification instead of a pin)', () => {
+  let ca: GeneratedCertificate;
+  let issuer: { certificatePem: string; privateKeyPem: string };
+  beforeAll(async () => {
+    ca = await generateCertificate({ isCa: true, commonName: 'Test CA', hostNames: [] });
+    issuer = { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem };
+  });
+
+  async function serveIssued(leaf: GeneratedCertificate): Promise<RecordingServer> {
+    // The chain a CA hands out: the leaf, then the issuer.
+    const server = await startRecordingServer(leaf, {
+      tlsOptions: { cert: leaf.certificatePem + ca.certificatePem },
+    });
+    cleanups.push(() => server.close());
+    return server;
+  }
+
+  test('a certificate the CA issued for this host name is accepted, by name and by address', async () => {
+    const server = await serveIssued(await generateCertificate({ issuer }));
+    for (const host of ['localhost', '127.0.0.1']) {
+      const { socket, fingerprint } = await connect(server.port, { ca: ca.certificatePem }, host);
+      expect(socket.authorized).toBe(true);
+      expect(fingerprint).toMatch(/^SHA256:/);
+    }
+  });
+
+  test('an expired certificate is refused: CERT_INVALID, nothing sent', async () => {
+    const expired = await generateCertificate({
+      issuer,
+      now: new Date(Date.now() - 10 * DAY_MS),
+      validDays: 1,
+    });
+    const server = await serveIssued(expired);
+    const attempt = connect(server.port, { ca: ca.certificatePem });
+    await expect(attempt).rejects.toThrow(code('CERT_INVALID'));
+    await expect(attempt).rejects.toThrow(/expired/);
+    expect(server.received()).toHaveLength(0);
+  });
+
+  test('a certificate for another host name is refused: CERT_INVALID', async () => {
+    const elsewhere = await generateCertificate({ issuer, hostNames: ['chat.example.org'] });
+    const server = await serveIssued(elsewhere);
+    const attempt = connect(server.port, { ca: ca.certificatePem }, 'localhost');
+    await expect(attempt).rejects.toThrow(code('CERT_INVALID'));
+    await expect(attempt).rejects.toThrow(/localhost/);
+    expect(server.received()).toHaveLength(0);
+  });
+
+  test('a self-signed certificate (not from the CA) is refused: CERT_INVALID', async () => {
+    const server = await startRecordingServer(identity);
+    cleanups.push(() => server.close());
+    await expect(connect(server.port, { ca: ca.certificatePem })).rejects.toThrow(
+      code('CERT_INVALID'),
+    );
+  });
+});
