@@ -61,10 +61,18 @@ export interface E2eSessionOptions {
   makeChainKey?: () => Buffer;
 }
 
+/** One pairwise box to send, and to whom (the frame's `to`). */
+export interface OutgoingKeyBox {
+  /** The recipient's username. */
+  to: string;
+  /** The box's fields. */
+  box: PairwiseBoxWire;
+}
+
 /** What to send for one chat line: key boxes first, then the message. */
 export interface Outgoing {
   /** A pairwise box with my sender key for each member that lacks it. */
-  keyBoxes: { to: string; box: PairwiseBoxWire }[];
+  keyBoxes: OutgoingKeyBox[];
   /** The signed room message. */
   message: RoomMessageWire;
 }
@@ -162,7 +170,7 @@ export class E2eSession {
    * @throws ChatError `BAD_FRAME` if the text is too long
    */
   seal(text: string): Outgoing {
-    const keyBoxes: Outgoing['keyBoxes'] = [];
+    const keyBoxes: OutgoingKeyBox[] = [];
     const plan = this.sender.prepareToSend();
     if (plan !== null) {
       const payload = encodeSenderKey(plan.senderKey);

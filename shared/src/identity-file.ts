@@ -77,7 +77,18 @@ export const DEFAULT_SCRYPT_COST: Readonly<ScryptCost> = { logN: 17, r: 8, p: 1 
  * Bounds a file's parameters must be inside. The floor keeps a guess costly
  * (16 MiB); the ceiling (256 MiB) keeps a planted file from exhausting memory.
  */
-export const SCRYPT_BOUNDS = { minLogN: 14, maxLogN: 18, maxR: 16, maxP: 4, maxMemory: 2 ** 28 };
+export const SCRYPT_BOUNDS = {
+  /** Smallest log2 N accepted (2^14: 16 MiB at r = 8). */
+  minLogN: 14,
+  /** Largest log2 N accepted (2^18: 256 MiB at r = 8). */
+  maxLogN: 18,
+  /** Largest block size r. */
+  maxR: 16,
+  /** Largest parallelism p. */
+  maxP: 4,
+  /** Most memory one derivation may need, 128 · N · r bytes: 256 MiB. */
+  maxMemory: 2 ** 28,
+};
 
 const SALT_BYTES = 16;
 const SEALED_BYTES = NONCE_BYTES + 2 * KEY_BYTES_25519 + 16;

@@ -51,7 +51,20 @@ export interface KeyChangeWarning {
 
 /** What {@link KnownMembers.observe} concluded about a key. */
 export type TrustDecision =
-  { status: 'first-use' } | { status: 'known' } | { status: 'changed'; warning: KeyChangeWarning };
+  | {
+      /** Never seen before: recorded now (trust on first use). */
+      status: 'first-use';
+    }
+  | {
+      /** The recorded key. */
+      status: 'known';
+    }
+  | {
+      /** Not the recorded key: not recorded, and the user must be told. */
+      status: 'changed';
+      /** What to tell them. */
+      warning: KeyChangeWarning;
+    };
 
 /** The known-members file, loaded. Every change is written back at once. */
 export class KnownMembers {

@@ -180,6 +180,14 @@ export function openPairwise(recipient: Identity, sender: MemberKeys, sealed: Pa
   return candidate;
 }
 
+/** A pairwise box's AES-256-GCM key and nonce, from HKDF. */
+export interface BoxKey {
+  /** The first 32 bytes of the HKDF output. */
+  key: Buffer;
+  /** The last 12 bytes of the HKDF output. */
+  nonce: Buffer;
+}
+
 /**
  * The AES key and nonce of a box, exported for the test vectors (an
  * independent implementation checks its key schedule against them).
@@ -194,7 +202,7 @@ export function boxKey(
   senderName: string,
   recipient: Pick<MemberKeys, 'username' | 'agreementKey'>,
   ephemeralKey: Uint8Array,
-): { key: Buffer; nonce: Buffer } {
+): BoxKey {
   const info = new CanonicalWriter(E2E_LABELS.pairwiseKey)
     .string(senderName)
     .string(recipient.username)

@@ -136,7 +136,12 @@ export class SenderChain {
    *
    * @returns the counter to put in the message and its key (erase it after sealing)
    */
-  next(): { counter: number; messageKey: Buffer } {
+  next(): {
+    /** The counter this message carries. */
+    counter: number;
+    /** Its message key: seal once, then erase. */
+    messageKey: Buffer;
+  } {
     if (this.exhausted) throw new Error('chain exhausted: start a new epoch');
     const { messageKey, nextChainKey } = ratchetStep(this.chainKey);
     this.chainKey.fill(0);

@@ -32,9 +32,17 @@ export interface User {
   /** Who. */
   name: string;
   /** Ed25519: signs. Its public half is the user's identity. */
-  signing: { publicKey: KeyObject; privateKey: KeyObject };
+  signing: KeyPair;
   /** X25519: agrees on a shared secret with someone else's X25519 key. */
-  agreement: { publicKey: KeyObject; privateKey: KeyObject };
+  agreement: KeyPair;
+}
+
+/** A key pair, as `generateKeyPairSync` returns it. */
+export interface KeyPair {
+  /** Given to everyone. */
+  publicKey: KeyObject;
+  /** Never leaves its owner. */
+  privateKey: KeyObject;
 }
 
 /** What travels from alice to bob. Every field is public. */
