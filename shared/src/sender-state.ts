@@ -52,7 +52,10 @@ export interface SenderStateOptions {
   firstEpoch: number;
   /** The room's other members when I join. */
   members?: Iterable<string>;
-  /** Makes each epoch's chain key; default random. Tests pass fixed ones. */
+  /**
+   * Makes each epoch's chain key; default random. Tests pass fixed ones. Return
+   * a new buffer on every call: it is erased once the chain has copied it.
+   */
   makeChainKey?: () => Buffer;
 }
 
