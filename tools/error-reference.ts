@@ -23,12 +23,13 @@ export const ERRORS_PATH = 'docs/errors.md';
 type Wire =
   | 'local' // printed by the program that hit it (usually at startup); never sent
   | 'logged' // the server logs it and drops the connection; nothing is sent
+  | 'warned' // a client refuses what it received, shows a warning and carries on
   | 'sent';
 
 /** What the docs say about one code, besides its meaning. */
 interface CodeGuide {
   /** The stage whose chapter introduces the code. */
-  stage: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  stage: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
   /** Which program reports it, and when. */
   reportedBy: string;
   /** Whether it crosses the wire. */
@@ -257,19 +258,80 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
     action:
       'Forget the stored ticket and log in with the password; the server then issues a new one.',
   },
+  BAD_SIGNATURE: {
+    stage: 8,
+    reportedBy:
+      'a stage 8 client, for a key bundle, key box or room message whose signature is not by the key of the member it claims to come from',
+    wire: 'warned',
+    action:
+      'Nothing to fix locally: the message was forged or altered (by the server, or by a member posing as another) and was not shown. Compare safety numbers with `/verify NAME`.',
+  },
+  REPLAYED: {
+    stage: 8,
+    reportedBy: 'a stage 8 client, for a room message or sender key it has already accepted',
+    wire: 'warned',
+    action: 'Nothing: the copy was dropped; the original was shown once.',
+  },
+  UNKNOWN_EPOCH: {
+    stage: 8,
+    reportedBy:
+      'a stage 8 client, for a room message under a sender key it does not hold (sent before it joined, or after the sender rotated without handing it the new key)',
+    wire: 'warned',
+    action:
+      'Usually nothing: a newcomer cannot read what was said before it joined, by design. If it persists for a current member, the sender never delivered its key: ask them to speak again.',
+  },
+  MESSAGE_TOO_OLD: {
+    stage: 8,
+    reportedBy:
+      'a stage 8 client, for a message whose counter is below the window of skipped keys it still keeps (1,000 per sender and epoch)',
+    wire: 'warned',
+    action: 'Nothing: the message arrived too late to be opened; it cannot be recovered.',
+  },
+  MESSAGE_TOO_FAR_AHEAD: {
+    stage: 8,
+    reportedBy:
+      'a stage 8 client, for a message whose counter skips more than 1,000 ahead of the last one seen',
+    wire: 'warned',
+    action:
+      'Nothing: the sender skipped more messages than a receiver ratchets over; its next epoch starts afresh.',
+  },
+  KEY_LOCKED: {
+    stage: 8,
+    reportedBy: 'a stage 8 client at startup, opening its identity key file',
+    wire: 'local',
+    action:
+      'Type the password the keys were sealed with (the account password at registration). A file that was altered cannot be unlocked at all.',
+  },
+  BAD_IDENTITY_FILE: {
+    stage: 8,
+    reportedBy:
+      'a stage 8 client at startup, reading its identity key file or its known-members file',
+    wire: 'local',
+    action:
+      'Point the client at the file it wrote itself (at registration, or when it first met a member); a file from an unknown version, or edited by hand, is refused.',
+  },
+  MEMBER_KEY_CHANGED: {
+    stage: 8,
+    reportedBy:
+      'a stage 8 client, when the server hands out an identity key for a member that differs from the one recorded on first use',
+    wire: 'warned',
+    action:
+      'Compare safety numbers with that member out of band (`/verify NAME`) before trusting the new key: a new device and an impostor look the same here.',
+  },
 };
 
 const WIRE_WORDS: Record<Wire, string> = {
   local: 'no: the program prints it and exits',
   logged: 'no: logged by the server',
+  warned: 'no: the receiving client refuses the item, shows a warning and carries on',
   sent: 'yes: `! CODE: …` in stages 2–4, `{"type":"error","code":…}` in stages 5–6',
 };
 
 const chapter = (stage: number): string => {
-  // Stage 7's chapter is written with its wiring; until the stage joins
-  // STAGES (and with it the diffs), its folder is named here.
-  const folder = STAGES[stage - 1] ?? (stage === 7 ? 'stage7-tls' : undefined);
-  if (folder === undefined) throw new Error(`no stage ${stage}`);
+  // A Part II stage links to its chapter once it joins the stage chain in
+  // diffs.ts; until then the text names the stage without a link.
+  const folder = STAGES[stage - 1];
+  if (folder === undefined) return `stage ${stage}`;
   return `[stage ${stage}](../${folder}/README.md)`;
 };
 

@@ -17,6 +17,7 @@ import { chaptersGenerator, type ReadRepoFile } from './chapters';
 import { diffsGenerator } from './diffs';
 import type { GeneratedFile, Generator } from './generator';
 import { transcriptsGenerator } from './transcripts';
+import { e2eVectors } from './e2e-vectors';
 import { errorReference } from './error-reference';
 import { wireVectors } from './wire-vectors';
 
@@ -38,6 +39,7 @@ export const GENERATORS: Generator[] = [
   transcriptsGenerator(ROOT),
   chaptersGenerator(ROOT, read),
   wireVectors,
+  e2eVectors,
   errorReference,
 ];
 

@@ -61,6 +61,22 @@ export const ERROR_CODES: Readonly<Record<ChatErrorCode, string>> = {
   BAD_KNOWN_SERVERS: 'The known-servers file has a line that is not `HOST:PORT SHA256:…`.',
   TICKET_INVALID:
     'A resumption ticket was refused (malformed, tampered with, expired, for another user, or under a retired key): log in with the password.',
+  BAD_SIGNATURE:
+    'An Ed25519 signature did not verify: the data was changed, or it was not signed by the key of the member it claims to come from.',
+  REPLAYED:
+    'A room message counter was already used, or a sender key was for an epoch already seen: a replay, refused.',
+  UNKNOWN_EPOCH:
+    'A room message was sealed under a sender key (sender, epoch) this member was never given, or has already dropped.',
+  MESSAGE_TOO_OLD:
+    'A room message counter is below the window of skipped message keys still kept (or from before this member got the key).',
+  MESSAGE_TOO_FAR_AHEAD:
+    'A room message counter jumps further ahead than a receiver will ratchet for one message.',
+  KEY_LOCKED:
+    'The identity key file could not be unlocked: the password is wrong, or the file was altered.',
+  BAD_IDENTITY_FILE:
+    'The identity key file or the known-members file is not in a known format (or its scrypt parameters are out of bounds).',
+  MEMBER_KEY_CHANGED:
+    "A member's identity key differs from the one recorded on first use: compare safety numbers before trusting it.",
 };
 
 /**
@@ -98,7 +114,15 @@ export type ChatErrorCode =
   | 'CERT_INVALID'
   | 'BAD_CERTIFICATE'
   | 'BAD_KNOWN_SERVERS'
-  | 'TICKET_INVALID';
+  | 'TICKET_INVALID'
+  | 'BAD_SIGNATURE'
+  | 'REPLAYED'
+  | 'UNKNOWN_EPOCH'
+  | 'MESSAGE_TOO_OLD'
+  | 'MESSAGE_TOO_FAR_AHEAD'
+  | 'KEY_LOCKED'
+  | 'BAD_IDENTITY_FILE'
+  | 'MEMBER_KEY_CHANGED';
 
 /**
  * An error with a stable {@link ChatErrorCode}. Throw it (or return it) for any

@@ -1,0 +1,217 @@
+/**
+ * The receiving end of sender keys: for every (sender, epoch), where the chain
+ * is, and a bounded window of keys for messages that have not arrived yet.
+ *
+ * Introduced by stage 8. A receiver holds, per sender and epoch, the chain key
+ * at the next expected counter. Messages normally arrive in order (one TCP
+ * connection, one server), but a server that delays one message, or a future
+ * multi-node relay (stage 9), can reorder them; so when counter 7 arrives while
+ * 5 is expected, the receiver steps the chain twice, keeps the keys for 5 and 6
+ * ("skipped keys"), and opens 7. Every decision is a rule with a stable code:
+ *
+ * | arriving counter                  | answer                                   |
+ * | --------------------------------- | ---------------------------------------- |
+ * | a (sender, epoch) never given     | `UNKNOWN_EPOCH`                          |
+ * | the next one, or ahead by ≤ 1,000 | opened; the keys skipped over are kept   |
+ * | ahead by more than 1,000          | `MESSAGE_TOO_FAR_AHEAD`                  |
+ * | a skipped one, still kept         | opened, and its key erased: once only    |
+ * | one already opened                | `REPLAYED`                               |
+ * | below the kept window             | `MESSAGE_TOO_OLD` (also: sent before we got the key) |
+ *
+ * **The window**: at most {@link MAX_SKIPPED_KEYS} (1,000) skipped keys per
+ * sender and epoch, the oldest dropped first; one message may make the chain
+ * step at most {@link MAX_FORWARD_JUMP} (1,000) times. Both bound what a peer
+ * can make us store and compute (32 bytes and two HMACs per step); a message
+ * late by more than 1,000 is lost, which a chat can afford.
+ *
+ * **Nothing changes until a message opens.** The keys for a jump are derived
+ * into scratch space and kept only if the message authenticates; a forged
+ * counter cannot push the chain forward or evict good keys. (The caller
+ * checks the signature even before that.)
+ *
+ * **Epochs only grow.** A sender key for an epoch not newer than the newest
+ * one seen from that sender is `REPLAYED`, even after the sender left and was
+ * forgotten: a server replaying an old key box must not be able to replay the
+ * messages of that epoch too. The last {@link EPOCHS_KEPT} epochs of each
+ * sender stay open, so messages sent just before a rotation still open.
+ *
+ * @module
+ */
+import { ChatError } from './errors';
+import { ratchetStep, type SenderKey } from './sender-chain';
+
+/** Skipped message keys kept per (sender, epoch); the oldest is dropped first. */
+export const MAX_SKIPPED_KEYS = 1000;
+/** The most chain steps one message may cost: how far ahead its counter may jump. */
+export const MAX_FORWARD_JUMP = 1000;
+/** Epochs kept per sender: the current one and the one before it. */
+export const EPOCHS_KEPT = 2;
+
+interface Chain {
+  chainKey: Buffer;
+  /** The next counter the chain key is at. */
+  next: number;
+  /** Counters below this are no longer openable (before the key, or evicted). */
+  floor: number;
+  /** counter → message key, oldest first (a Map keeps insertion order). */
+  skipped: Map<number, Buffer>;
+}
+
+interface Sender {
+  newestEpoch: number;
+  chains: Map<number, Chain>;
+}
+
+/**
+ * Every sender key this member holds. One instance per client; feed it the
+ * sender keys from verified pairwise boxes and ask it for message keys.
+ */
+export class ReceiverChains {
+  private readonly senders = new Map<string, Sender>();
+
+  /**
+   * Accepts a sender key from a verified, opened pairwise box.
+   *
+   * @param sender - whose key it is (the box's signer)
+   * @param key - epoch, counter and chain key (copied)
+   * @throws ChatError `REPLAYED` if the epoch is not newer than every epoch seen from `sender`
+   */
+  addSenderKey(sender: string, key: SenderKey): void {
+    const known = this.senders.get(sender);
+    if (known !== undefined && key.epoch <= known.newestEpoch) {
+      throw new ChatError(
+        'REPLAYED',
+        `a sender key from ${sender} for epoch ${key.epoch}, not newer than epoch ${known.newestEpoch}`,
+      );
+    }
+    const entry = known ?? { newestEpoch: key.epoch, chains: new Map<number, Chain>() };
+    entry.newestEpoch = key.epoch;
+    const chainKey = Buffer.from(key.chainKey);
+    entry.chains.set(key.epoch, {
+      chainKey,
+      next: key.counter,
+      floor: key.counter,
+      skipped: new Map(),
+    });
+    while (entry.chains.size > EPOCHS_KEPT) {
+      const oldest = Math.min(...entry.chains.keys());
+      wipe(entry.chains.get(oldest)!);
+      entry.chains.delete(oldest);
+    }
+    this.senders.set(sender, entry);
+  }
+
+  /**
+   * Erases every key of `sender` (it left the room), but remembers its newest
+   * epoch, so old key boxes from it stay refused.
+   *
+   * @param sender - the member who left
+   */
+  forgetSender(sender: string): void {
+    const entry = this.senders.get(sender);
+    if (entry === undefined) return;
+    for (const chain of entry.chains.values()) wipe(chain);
+    entry.chains.clear();
+  }
+
+  /**
+   * Whether a key for (sender, epoch) is held.
+   *
+   * @param sender - the member
+   * @param epoch - the epoch
+   */
+  has(sender: string, epoch: number): boolean {
+    return this.senders.get(sender)?.chains.has(epoch) ?? false;
+  }
+
+  /**
+   * Derives the key of message `counter` and passes it to `open`; keeps the
+   * new state only if `open` returns. The key is erased afterwards: `open`
+   * must not keep it.
+   *
+   * @param sender - the message's verified sender
+   * @param epoch - its epoch
+   * @param counter - its counter
+   * @param open - decrypts with the key; throws if the message does not authenticate
+   * @returns what `open` returned
+   * @throws ChatError `UNKNOWN_EPOCH`, `REPLAYED`, `MESSAGE_TOO_OLD`,
+   *   `MESSAGE_TOO_FAR_AHEAD` (see the table above), or whatever `open` throws
+   */
+  withMessageKey<T>(
+    sender: string,
+    epoch: number,
+    counter: number,
+    open: (messageKey: Buffer) => T,
+  ): T {
+    const chain = this.senders.get(sender)?.chains.get(epoch);
+    if (chain === undefined) {
+      throw new ChatError('UNKNOWN_EPOCH', `no sender key from ${sender} for epoch ${epoch}`);
+    }
+    if (counter < chain.next) return openSkipped(chain, sender, counter, open);
+    if (counter - chain.next > MAX_FORWARD_JUMP) {
+      throw new ChatError(
+        'MESSAGE_TOO_FAR_AHEAD',
+        `message ${counter} from ${sender} is more than ${MAX_FORWARD_JUMP} ahead of ${chain.next}`,
+      );
+    }
+    // Step into scratch space: nothing is committed unless `open` succeeds.
+    const scratch: [number, Buffer][] = [];
+    let chainKey = chain.chainKey;
+    for (let c = chain.next; c <= counter; c++) {
+      const step = ratchetStep(chainKey);
+      if (chainKey !== chain.chainKey) chainKey.fill(0);
+      chainKey = step.nextChainKey;
+      scratch.push([c, step.messageKey]);
+    }
+    const [, messageKey] = scratch.pop()!;
+    let result: T;
+    try {
+      result = open(messageKey);
+    } catch (err) {
+      for (const [, key] of scratch) key.fill(0);
+      chainKey.fill(0);
+      throw err;
+    } finally {
+      messageKey.fill(0);
+    }
+    chain.chainKey.fill(0);
+    chain.chainKey = chainKey;
+    chain.next = counter + 1;
+    for (const [c, key] of scratch) chain.skipped.set(c, key);
+    for (const [oldest, key] of chain.skipped) {
+      if (chain.skipped.size <= MAX_SKIPPED_KEYS) break;
+      key.fill(0);
+      chain.skipped.delete(oldest);
+      chain.floor = oldest + 1;
+    }
+    return result;
+  }
+}
+
+function openSkipped<T>(
+  chain: Chain,
+  sender: string,
+  counter: number,
+  open: (messageKey: Buffer) => T,
+): T {
+  const key = chain.skipped.get(counter);
+  if (key === undefined) {
+    if (counter < chain.floor) {
+      throw new ChatError(
+        'MESSAGE_TOO_OLD',
+        `message ${counter} from ${sender} is below the kept window (from ${chain.floor})`,
+      );
+    }
+    throw new ChatError('REPLAYED', `message ${counter} from ${sender} was already opened`);
+  }
+  const result = open(key); // if it throws, the key stays for the genuine message
+  key.fill(0);
+  chain.skipped.delete(counter);
+  return result;
+}
+
+function wipe(chain: Chain): void {
+  chain.chainKey.fill(0);
+  for (const key of chain.skipped.values()) key.fill(0);
+  chain.skipped.clear();
+}

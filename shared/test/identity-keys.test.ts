@@ -1,0 +1,100 @@
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import {
+  encodeKeyBundle,
+  generateIdentity,
+  identityFromPrivateKeys,
+  keyBundleSignedBytes,
+  privateKeyBytes,
+  verifyKeyBundle,
+} from '../src/identity-keys';
+import { code, identityOf } from './e2e-fixtures';
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+describe('identity keys', () => {
+  test('a new identity has raw 32-byte public keys, and its bundle verifies for its own name', () => {
+    const alice = generateIdentity('alice');
+    expect(alice.signingKey).toHaveLength(32);
+    expect(alice.agreementKey).toHaveLength(32);
+    expect(alice.signature).toHaveLength(64);
+    const wire = encodeKeyBundle(alice);
+    expect(wire.signingKey).toMatch(/^[A-Za-z0-9+/]{43}=$/); // 44 characters: raw, not SPKI
+    const keys = verifyKeyBundle('alice', wire);
+    expect(keys.signingKey.equals(alice.signingKey)).toBe(true);
+    expect(keys.agreementKeyObject.asymmetricKeyType).toBe('x25519');
+    expect(keys.signingKeyObject.asymmetricKeyType).toBe('ed25519');
+  });
+
+  test('the two key pairs are distinct, one per purpose', () => {
+    const alice = generateIdentity('alice');
+    expect(alice.signingPrivateKey.asymmetricKeyType).toBe('ed25519');
+    expect(alice.agreementPrivateKey.asymmetricKeyType).toBe('x25519');
+    expect(alice.signingKey.equals(alice.agreementKey)).toBe(false);
+  });
+
+  test('rebuilt from its private keys, an identity is byte for byte the same (deterministic signature)', () => {
+    const alice = generateIdentity('alice');
+    const raw = privateKeyBytes(alice);
+    expect(raw).toHaveLength(64);
+    const again = identityFromPrivateKeys('alice', raw.subarray(0, 32), raw.subarray(32));
+    expect(encodeKeyBundle(again)).toEqual(encodeKeyBundle(alice));
+  });
+
+  test("a bundle relabelled with another user's name is refused (the name is signed)", () => {
+    const bob = identityOf('bob');
+    expect(() => verifyKeyBundle('alice', encodeKeyBundle(bob))).toThrow(code('BAD_SIGNATURE'));
+  });
+
+  test('an X25519 key swapped into a bundle (a server substituting its own) is refused', () => {
+    const alice = identityOf('alice');
+    const mallory = identityOf('mallory');
+    const wire = { ...encodeKeyBundle(alice), agreementKey: b64(mallory.agreementKey) };
+    expect(() => verifyKeyBundle('alice', wire)).toThrow(code('BAD_SIGNATURE'));
+  });
+
+  test('a bundle signed by another Ed25519 key than the one it names is refused', () => {
+    const alice = identityOf('alice');
+    const other = generateKeyPairSync('ed25519');
+    const signature = sign(
+      null,
+      keyBundleSignedBytes('alice', alice.signingKey, alice.agreementKey),
+      other.privateKey,
+    );
+    const wire = { ...encodeKeyBundle(alice), signature: b64(signature) };
+    expect(() => verifyKeyBundle('alice', wire)).toThrow(code('BAD_SIGNATURE'));
+  });
+
+  test.each([
+    ['a missing field', { signingKey: undefined }],
+    ['a 31-byte key', { signingKey: b64(Buffer.alloc(31)) }],
+    ['an SPKI key', { agreementKey: b64(Buffer.alloc(44)) }],
+    ['a short signature', { signature: b64(Buffer.alloc(63)) }],
+    ['loose base64', { signingKey: 'not base64!' }],
+    ['a number', { signature: 7 }],
+  ])('%s is BAD_FRAME, never a crash', (_name, change) => {
+    const wire = { ...encodeKeyBundle(identityOf('alice')), ...change };
+    expect(() => verifyKeyBundle('alice', wire)).toThrow(code('BAD_FRAME'));
+    expect(() => verifyKeyBundle('alice', null)).toThrow(code('BAD_FRAME'));
+  });
+
+  test('a signed bundle whose X25519 key is a small-order point is refused', () => {
+    const alice = identityOf('alice');
+    const zero = Buffer.alloc(32);
+    const signature = sign(
+      null,
+      keyBundleSignedBytes('alice', alice.signingKey, zero),
+      alice.signingPrivateKey,
+    );
+    const wire = { ...encodeKeyBundle(alice), agreementKey: b64(zero), signature: b64(signature) };
+    expect(() => verifyKeyBundle('alice', wire)).toThrow(code('BAD_FRAME'));
+  });
+
+  test('the signed record starts with its label and length-prefixes every field', () => {
+    const bytes = keyBundleSignedBytes('a', Buffer.alloc(32, 1), Buffer.alloc(32, 2));
+    expect(bytes.subarray(2, 2 + 25).toString()).toBe('socket-chat v8 key bundle');
+    expect(bytes).toHaveLength(2 + 25 + 2 + 1 + 4 + 32 + 4 + 32);
+    const alice = identityOf('alice');
+    const signed = keyBundleSignedBytes('alice', alice.signingKey, alice.agreementKey);
+    expect(verify(null, signed, alice.signingKeyObject, alice.signature)).toBe(true);
+  });
+});

@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { KnownMembers } from '../src/known-members';
+import { fingerprint } from '../src/safety-number';
+import { code, identityOf } from './e2e-fixtures';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'known-members-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const alice = identityOf('alice');
+const aliceNewDevice = identityOf('alice', 'new device');
+
+describe('known members (trust on first use)', () => {
+  test('a first key is recorded and saved (0600); the same key again is known', () => {
+    const file = path.join(dir, 'known-members.json');
+    const known = KnownMembers.load(file);
+    expect(known.observe('alice', alice.signingKey)).toEqual({ status: 'first-use' });
+    expect(known.observe('alice', alice.signingKey)).toEqual({ status: 'known' });
+    if (process.platform !== 'win32') expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const reloaded = KnownMembers.load(file);
+    expect(reloaded.observe('alice', alice.signingKey)).toEqual({ status: 'known' });
+  });
+
+  test('a changed key is a loud MEMBER_KEY_CHANGED warning and is not recorded', () => {
+    const file = path.join(dir, 'known-members.json');
+    KnownMembers.load(file).observe('alice', alice.signingKey);
+    const known = KnownMembers.load(file);
+    const decision = known.observe('alice', aliceNewDevice.signingKey);
+    expect(decision.status).toBe('changed');
+    if (decision.status !== 'changed') return;
+    const { warning } = decision;
+    expect(warning).toMatchObject({
+      code: 'MEMBER_KEY_CHANGED',
+      username: 'alice',
+      previousFingerprint: fingerprint(alice),
+      newFingerprint: fingerprint(aliceNewDevice),
+    });
+    expect(warning.message).toMatch(/^WARNING: the identity key of alice has CHANGED/);
+    expect(warning.message).toContain('/verify alice');
+    // Still the old key, on disk too: the change is not trusted by default.
+    expect(known.signingKeyOf('alice')!.equals(alice.signingKey)).toBe(true);
+    expect(KnownMembers.load(file).observe('alice', aliceNewDevice.signingKey).status).toBe(
+      'changed',
+    );
+  });
+
+  test('accepting the new key records it; the old one is then the changed one', () => {
+    const file = path.join(dir, 'known-members.json');
+    const known = KnownMembers.load(file);
+    known.observe('alice', alice.signingKey);
+    known.accept('alice', aliceNewDevice.signingKey);
+    const reloaded = KnownMembers.load(file);
+    expect(reloaded.observe('alice', aliceNewDevice.signingKey).status).toBe('known');
+    expect(reloaded.observe('alice', alice.signingKey).status).toBe('changed');
+  });
+
+  test('a name like __proto__ is an ordinary name, and a bad file is BAD_IDENTITY_FILE', () => {
+    const file = path.join(dir, 'known-members.json');
+    const known = KnownMembers.load(file);
+    expect(known.observe('__proto__', alice.signingKey).status).toBe('first-use');
+    expect(KnownMembers.load(file).observe('__proto__', alice.signingKey).status).toBe('known');
+    for (const text of [
+      'nope',
+      '{"format":"other","members":{}}',
+      '{"format":"socket-chat known members v1","members":{"a":"AAAA"}}',
+    ]) {
+      fs.writeFileSync(file, text, { mode: 0o600 });
+      expect(() => KnownMembers.load(file)).toThrow(code('BAD_IDENTITY_FILE'));
+    }
+  });
+
+  test('an in-memory store writes nothing', () => {
+    const known = KnownMembers.inMemory();
+    expect(known.observe('alice', alice.signingKey).status).toBe('first-use');
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+});
