@@ -12,8 +12,8 @@
  * - no console error, failed request or broken image; every relative link leads to a file.
  *
  * Then the pages a reader starts from (the front page, a chapter, the wire protocol and
- * the page with the widest diagram) again on a phone and on a wide screen, with a
- * screenshot of each at each width; and, using the site (interactions.ts): a click
+ * the page with the widest diagram) again on a phone, a tablet and a wide screen, with
+ * a screenshot of each at each width; and, using the site (interactions.ts): a click
  * enlarges a diagram, a diagram page draws from `file://`, search finds an export.
  *
  *     npm run docs && npm run docs:browser-check [-- --screenshots DIR]
@@ -34,9 +34,10 @@ import { judge, MIN_COLUMN, type PageAudit } from './site-rules';
 
 const AUDIT_SCRIPT = readFileSync(path.join(__dirname, 'page-audit.js'), 'utf8');
 
-/** The widths a reader brings: a laptop at 100% zoom (every page), a phone, a wide screen. */
+/** The widths a reader brings: a laptop at 100% zoom (every page), a phone, a tablet, a wide screen. */
 const DESKTOP: Viewport = { name: 'desktop', width: 1280, height: 800 };
 const PHONE: Viewport = { name: 'phone', width: 390, height: 844 };
+const TABLET: Viewport = { name: 'tablet', width: 1024, height: 768 };
 const WIDE: Viewport = { name: 'wide', width: 1600, height: 900 };
 
 async function main(): Promise<void> {
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       problems.push(`index.html @desktop: text column ${column} px, under ${MIN_COLUMN} px`);
 
     const starting = startingPages(files, audits);
-    for (const viewport of [DESKTOP, PHONE, WIDE]) {
+    for (const viewport of [DESKTOP, PHONE, TABLET, WIDE]) {
       await page.setViewportSize({ width: viewport.width, height: viewport.height });
       for (const [name, [file, focus]] of Object.entries(starting)) {
         if (viewport === DESKTOP) await showPage(page, server.url + file, file);

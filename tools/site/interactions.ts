@@ -11,8 +11,9 @@ import { showPage, SITE, watchErrors } from './site-pages';
 
 /**
  * A click on a diagram opens it in the enlarged view, never smaller than its natural
- * size; Escape closes the view and puts the diagram back in its place. Saves a
- * screenshot of the view to `shot`.
+ * size, and Escape closes the view and puts the diagram back in its place; the
+ * Enlarge button above it does the same from the keyboard. Saves a screenshot of the
+ * view to `shot`.
  */
 export async function checkEnlarge(
   page: Page,
@@ -23,27 +24,50 @@ export async function checkEnlarge(
   await showPage(page, base + file, file);
   const diagram = page.locator('div.mermaid').first();
   const natural = Number(await diagram.getAttribute('data-natural-width'));
-  await diagram.click();
-  const view = page.locator('dialog.diagram-view[open] svg');
-  const opened = await view.waitFor({ timeout: 5_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (!opened) return [`${file}: a click on the diagram did not open the enlarged view`];
-  const shown = (await view.boundingBox())?.width ?? 0;
-  await page.screenshot({ path: shot });
-  await page.keyboard.press('Escape');
-  await page
-    .locator('dialog.diagram-view[open]')
-    .waitFor({ state: 'detached', timeout: 5_000 })
-    .catch(() => {});
+  const view = page.locator('dialog.diagram-view[open]');
   const problems: string[] = [];
-  if (shown < natural - 1)
-    problems.push(`${file}: enlarged diagram ${shown} px wide, under its natural ${natural} px`);
-  if ((await page.locator('dialog.diagram-view[open]').count()) > 0)
-    problems.push(`${file}: Escape did not close the enlarged diagram`);
-  if ((await diagram.locator('svg').count()) !== 1)
-    problems.push(`${file}: the diagram did not return to its place after the view closed`);
+  const opens = async (how: string, open: () => Promise<void>): Promise<number> => {
+    await open();
+    if (
+      !(await view.waitFor({ timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      problems.push(`${file}: ${how} did not open the enlarged view`);
+      return 0;
+    }
+    const shown = (await view.locator('svg').boundingBox())?.width ?? 0;
+    if (shown < natural - 1)
+      problems.push(`${file}: ${how} showed the diagram ${shown} px wide, under ${natural} px`);
+    return shown;
+  };
+  const closes = async (): Promise<void> => {
+    await page.keyboard.press('Escape');
+    if (
+      !(await view.waitFor({ state: 'detached', timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      ))
+    )
+      problems.push(`${file}: Escape did not close the enlarged view`);
+    if ((await diagram.locator('svg').count()) !== 1)
+      problems.push(`${file}: the diagram did not return to its place after the view closed`);
+  };
+
+  const shown = await opens('a click on the diagram', () => diagram.click());
+  if (shown > 0) await page.screenshot({ path: shot });
+  await closes();
+  const button = page.locator('.diagram-hint button').first();
+  await button.focus();
+  await opens('Enter on the Enlarge button', () => page.keyboard.press('Enter'));
+  await closes();
+  if (
+    !(await page.evaluate(
+      `document.activeElement === document.querySelector('.diagram-hint button')`,
+    ))
+  )
+    problems.push(`${file}: focus did not return to the Enlarge button`);
   console.log(`ok a click enlarges the diagram: ${natural} px → ${Math.round(shown)} px wide`);
   return problems;
 }

@@ -36,19 +36,13 @@
   }
 
   // Replace each <pre> (code plus TypeDoc's copy button) with a <div class="mermaid">.
-  // A click (or Enter) on a drawn diagram opens it enlarged (see `enlarge` below).
+  // A click on a drawn diagram opens it enlarged (see `enlarge` below).
   var nodes = blocks.map(function (code) {
     var div = document.createElement('div');
     div.className = 'mermaid';
     div.textContent = sourceOf(code);
     div.addEventListener('click', function () {
       enlarge(div);
-    });
-    div.addEventListener('keydown', function (event) {
-      if (event.key === 'Enter' || event.key === ' ') {
-        event.preventDefault();
-        enlarge(div);
-      }
     });
     code.parentElement.replaceWith(div);
     return div;
@@ -67,19 +61,26 @@
     div.dataset.naturalWidth = String(width);
     div.dataset.naturalHeight = String(height);
     setSize(svg, width, height, 1);
-    div.tabIndex = 0;
-    div.setAttribute('role', 'button');
-    div.setAttribute('aria-label', 'Diagram: press Enter to enlarge');
+    div.tabIndex = 0; // a box that scrolls must be reachable from the keyboard
     div.title = 'Click to enlarge';
+    // Above the diagram, where a tall one's own scrollbar may be a screen away: a
+    // button (the keyboard's way in) and, when it does not fit, how to see the rest.
     var hint = document.createElement('p');
     hint.className = 'diagram-hint';
-    div.before(hint); // above: a tall diagram's own scrollbar can be a screen away
-    // Whether it fits depends on the window: say how to see the rest only when it does not.
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Enlarge diagram';
+    button.addEventListener('click', function () {
+      enlarge(div);
+    });
+    var note = document.createElement('span');
+    hint.append(button, note);
+    div.before(hint);
     new ResizeObserver(function () {
-      hint.textContent =
+      note.textContent =
         div.scrollWidth > div.clientWidth + 1
-          ? 'Wider than the column: scroll it sideways, or click it to see it full-window.'
-          : 'Click the diagram to enlarge it.';
+          ? ' It is wider than the column: scroll it sideways, or enlarge it.'
+          : '';
     }).observe(div);
   }
 
@@ -95,6 +96,7 @@
   // window's width, between its natural size and twice that.
   var view;
   function enlarge(div) {
+    var back = document.activeElement;
     var svg = div.querySelector('svg');
     if (!svg || (view && view.open)) return;
     if (!view) {
@@ -120,7 +122,7 @@
       function () {
         setSize(svg, width, height, 1);
         div.appendChild(svg);
-        div.focus();
+        if (back && back.focus) back.focus();
       },
       { once: true },
     );
