@@ -9,7 +9,8 @@
  * - nothing is wider than the window or sticks out of the text column into the
  *   navigation: wide code, tables and diagrams scroll inside their own box;
  * - code blocks do not wrap; the text column is wide enough for the chapters' tables;
- * - no console error, failed request or broken image; every relative link leads to a file.
+ * - no console error, failed request or broken image; every link within the site leads to
+ *   a file, and to an anchor that exists in it.
  *
  * Then the pages a reader starts from (the front page, a chapter, the wire protocol and
  * the page with the widest diagram) again on a phone, a tablet and a wide screen, with
@@ -103,9 +104,7 @@ async function audit(
     const result = (await page.evaluate(`${AUDIT_SCRIPT}; siteAudit()`)) as PageAudit;
     const found = [...watch.errors, ...judge(result, expected)];
     for (const link of result.links) {
-      if (!link.startsWith(base)) continue;
-      const target = path.join(SITE, decodeURIComponent(new URL(link).pathname));
-      if (!existsSync(target)) found.push(`link to missing ${path.relative(SITE, target)}`);
+      if (link.startsWith(base)) found.push(...brokenLink(new URL(link)));
     }
     const where = `${file} @${viewport.name}`;
     problems.push(...found.map((problem) => `${where}: ${problem}`));
@@ -120,6 +119,22 @@ async function audit(
   } finally {
     watch.stop();
   }
+}
+
+const pageText = new Map<string, string>();
+
+/** What is wrong with a link within the site: a missing file, or a missing #anchor in it. */
+function brokenLink(url: URL): string[] {
+  const target = path.join(SITE, decodeURIComponent(url.pathname));
+  const name = path.relative(SITE, target);
+  if (!existsSync(target)) return [`link to missing ${name}`];
+  const anchor = decodeURIComponent(url.hash.slice(1));
+  if (anchor === '' || !target.endsWith('.html')) return [];
+  if (!pageText.has(target)) pageText.set(target, readFileSync(target, 'utf8'));
+  const html = pageText.get(target)!;
+  return html.includes(`id="${anchor}"`) || html.includes(`name="${anchor}"`)
+    ? []
+    : [`link to ${name}#${anchor}, which has no such anchor`];
 }
 
 /**
