@@ -1,186 +1,86 @@
 /**
- * Opens the built site from `file://` in headless Chromium and checks what a
- * reader would notice: every page shows, every diagram renders without a
- * mermaid syntax error, every image loads, every relative link points at a
- * file that exists, and search finds an export. Optionally saves screenshots.
+ * The course site in a real browser: `npm run docs:browser-check` (after `npm run docs`).
  *
- *     npm run docs && npx tsx tools/site/check-site.ts [--screenshots DIR]
+ * Serves docs/api/ on 127.0.0.1 (serve.ts), opens it in headless Chromium (browser.ts)
+ * and checks what a reader would notice. On every page (site-pages.ts), at 1280 px wide
+ * and 100% zoom, measured inside the page by page-audit.js and judged by site-rules.ts:
  *
- * Needs Chromium (Debian: `apt-get install chromium`; another binary: set
- * CHROMIUM). It talks to the browser over the DevTools protocol on a pipe
- * (`--remote-debugging-pipe`: JSON messages separated by NUL bytes on file
- * descriptors 3 and 4), so it needs no WebSocket and no npm package.
+ * - every ```mermaid block became an SVG at its natural size, with no text under 12 px;
+ * - nothing is wider than the window or sticks out of the text column into the
+ *   navigation: wide code, tables and diagrams scroll inside their own box;
+ * - code blocks do not wrap; the text column is wide enough for the chapters' tables;
+ * - no console error, failed request or broken image; every link within the site leads to
+ *   a file, and to an anchor that exists in it.
+ *
+ * Then the pages a reader starts from (the front page, a chapter, the wire protocol and
+ * the page with the widest diagram) again on a phone, a tablet and a wide screen, with
+ * a screenshot of each at each width; and, using the site (interactions.ts): a click
+ * enlarges a diagram, a diagram page draws from `file://`, search finds an export.
+ *
+ *     npm run docs && npm run docs:browser-check [-- --screenshots DIR]
+ *
+ * Screenshots go to tools/site/screenshots/ (git-ignored) unless --screenshots says
+ * otherwise. Chromium is /usr/bin/chromium (Debian: apt-get install chromium) or $CHROMIUM.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Page } from 'playwright-core';
+import { openBrowser, type Viewport } from './browser';
+import { checkEnlarge, checkOffline, checkSearch } from './interactions';
+import { serveSite } from './serve';
+import { showPage, SITE, siteFiles, watchErrors } from './site-pages';
+import { judge, MIN_COLUMN, type PageAudit } from './site-rules';
 
-const SITE = path.resolve(__dirname, '../../docs/api');
-const SHOTS: Record<string, string> = {
-  'front-page': 'index.html',
-  'stage5-chapter': 'documents/Stage_5__AES-256-GCM__a_chat_the_server_cannot_read.html',
-  'wire-protocol': 'documents/Wire_protocol.html',
-};
+const AUDIT_SCRIPT = readFileSync(path.join(__dirname, 'page-audit.js'), 'utf8');
 
-/** One DevTools protocol connection over Chromium's debugging pipe. */
-class DevTools {
-  private nextId = 0;
-  private buffer = '';
-  private readonly waiting = new Map<number, (message: CdpMessage) => void>();
-
-  constructor(
-    private readonly input: Writable,
-    output: Readable,
-  ) {
-    output.setEncoding('utf8');
-    output.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      let end: number;
-      while ((end = this.buffer.indexOf('\0')) !== -1) {
-        const message = JSON.parse(this.buffer.slice(0, end)) as CdpMessage;
-        this.buffer = this.buffer.slice(end + 1);
-        if (message.id !== undefined) this.waiting.get(message.id)?.(message);
-      }
-    });
-  }
-
-  /** Sends one command (to the page session when `sessionId` is given) and returns its result. */
-  send(method: string, params: object = {}, sessionId?: string): Promise<CdpMessage> {
-    const id = ++this.nextId;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, (message) => {
-        this.waiting.delete(id);
-        if (message.error) reject(new Error(`${method}: ${message.error.message}`));
-        else resolve(message);
-      });
-      this.input.write(JSON.stringify({ id, method, params, sessionId }) + '\0');
-    });
-  }
-}
-
-interface CdpMessage {
-  id?: number;
-  result?: { targetId?: string; sessionId?: string; data?: string; result?: { value?: unknown } };
-  error?: { message: string };
-}
-
-/** What the page reports about itself once it is shown. */
-interface PageReport {
-  diagrams: number;
-  brokenDiagrams: number;
-  unrendered: number;
-  brokenImages: string[];
-  links: string[];
-}
-
-const REPORT = `(() => ({
-  diagrams: document.querySelectorAll('div.mermaid svg').length,
-  brokenDiagrams: [...document.querySelectorAll('div.mermaid')]
-    .filter((d) => /Syntax error|Parse error/i.test(d.textContent)).length,
-  unrendered: document.querySelectorAll('code.mermaid, div.mermaid:not([data-processed])').length,
-  brokenImages: [...document.images].filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.src),
-  links: [...document.querySelectorAll('a[href]')].map((a) => a.href).filter((h) => h.startsWith('file:')),
-}))()`;
+/** The widths a reader brings: a laptop at 100% zoom (every page), a phone, a tablet, a wide screen. */
+const DESKTOP: Viewport = { name: 'desktop', width: 1280, height: 800 };
+const PHONE: Viewport = { name: 'phone', width: 390, height: 844 };
+const TABLET: Viewport = { name: 'tablet', width: 1024, height: 768 };
+const WIDE: Viewport = { name: 'wide', width: 1600, height: 900 };
 
 async function main(): Promise<void> {
-  const shotsAt = process.argv.indexOf('--screenshots');
-  const shotsDir = shotsAt === -1 ? undefined : process.argv[shotsAt + 1];
+  const at = process.argv.indexOf('--screenshots');
+  const shots = path.resolve(
+    at === -1 ? path.join(__dirname, 'screenshots') : process.argv[at + 1]!,
+  );
   if (!existsSync(path.join(SITE, 'index.html')))
-    throw new Error('no site: run `npm run docs` first');
-  const profile = await mkdtemp(path.join(tmpdir(), 'check-site-'));
-  const browser = startChromium(profile);
-  const tools = new DevTools(browser.stdio[3] as Writable, browser.stdio[4] as Readable);
-  const problems: string[] = [];
-  try {
-    const { result } = await tools.send('Target.createTarget', { url: 'about:blank' });
-    const attached = await tools.send('Target.attachToTarget', {
-      targetId: result?.targetId,
-      flatten: true,
-    });
-    const session = attached.result?.sessionId;
-    const page = (method: string, params: object = {}) => tools.send(method, params, session);
-    const evaluate = async (expression: string): Promise<unknown> =>
-      (await page('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }))
-        .result?.result?.value;
-    const waitFor = async (expression: string, what: string): Promise<unknown> => {
-      // Polls the page: its own scripts (navigation, search index, mermaid) run asynchronously.
-      for (let i = 0; i < 300; i++) {
-        const value = await evaluate(expression);
-        if (value) return value;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      throw new Error(`timed out waiting for ${what}`);
-    };
-    // Navigation is asynchronous: until the URL changes, the old page still
-    // answers, so wait for the new URL, then for TypeDoc to show the page.
-    const open = async (url: string): Promise<void> => {
-      await page('Page.navigate', { url });
-      await waitFor(
-        `location.href === ${JSON.stringify(url)} && document.readyState === 'complete' && document.body.style.display !== 'none'`,
-        `${url} to show`,
-      );
-    };
-    await page('Page.enable');
-    await page('Emulation.setDeviceMetricsOverride', {
-      width: 1400,
-      height: 1000,
-      deviceScaleFactor: 1,
-      mobile: false,
-    });
+    throw new Error('no site in docs/api: run `npm run docs` first');
+  await mkdir(shots, { recursive: true });
 
-    const files = [
-      'index.html',
-      ...(await htmlFiles('documents')),
-      'modules/shared_src_framing.html',
-    ];
-    for (const file of files) {
-      await open(pathToFileURL(path.join(SITE, file)).href);
-      // Diagrams: wait until mermaid has drawn every block (or drawn an error).
-      await waitFor(
-        `document.querySelectorAll('code.mermaid, div.mermaid:not([data-processed])').length === 0`,
-        `${file}'s diagrams`,
-      );
-      const report = (await evaluate(REPORT)) as PageReport;
-      const missing = report.links
-        .map((href) => fileURLToPath(href.replace(/[#?].*$/, '')))
-        .filter((target) => !existsSync(target));
-      for (const target of new Set(missing)) problems.push(`${file}: link to missing ${target}`);
-      for (const src of report.brokenImages) problems.push(`${file}: image did not load: ${src}`);
-      if (report.brokenDiagrams > 0)
-        problems.push(`${file}: ${report.brokenDiagrams} diagram(s) with a mermaid error`);
-      console.log(`ok ${file} (${report.diagrams} diagram(s), ${report.links.length} links)`);
-      const shot = Object.entries(SHOTS).find(([, f]) => f === file)?.[0];
-      if (shotsDir !== undefined && shot !== undefined) {
-        await mkdir(shotsDir, { recursive: true });
-        const png = await page('Page.captureScreenshot', { format: 'png' });
-        await writeFile(
-          path.join(shotsDir, `${shot}.png`),
-          Buffer.from(png.result?.data ?? '', 'base64'),
-        );
+  const problems: string[] = [];
+  const server = await serveSite(SITE);
+  const browser = await openBrowser(DESKTOP);
+  try {
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    const files = siteFiles();
+    const audits = new Map<string, PageAudit>();
+    for (const file of files)
+      audits.set(file, await audit(page, server.url, file, DESKTOP, problems));
+    const column = audits.get('index.html')?.column ?? 0;
+    if (column < MIN_COLUMN)
+      problems.push(`index.html @desktop: text column ${column} px, under ${MIN_COLUMN} px`);
+
+    const starting = startingPages(files, audits);
+    for (const viewport of [DESKTOP, PHONE, TABLET, WIDE]) {
+      await page.setViewportSize({ width: viewport.width, height: viewport.height });
+      for (const [name, [file, focus]] of Object.entries(starting)) {
+        if (viewport === DESKTOP) await showPage(page, server.url + file, file);
+        else await audit(page, server.url, file, viewport, problems);
+        await screenshot(page, path.join(shots, `${name}-${viewport.name}.png`), focus);
       }
     }
-
-    // Search, as a reader would: open the dialog, type, read the results.
-    await open(pathToFileURL(path.join(SITE, 'index.html')).href);
-    await evaluate(`document.getElementById('tsd-search-trigger').click()`);
-    await waitFor(`document.activeElement?.id === 'tsd-search-input'`, 'the search box');
-    await page('Input.insertText', { text: 'LineDecoder' });
-    const hits = await waitFor(
-      `[...document.querySelectorAll('#tsd-search-results li')].map((li) => li.textContent).join(' | ')`,
-      'search results',
-    );
-    if (!String(hits).includes('LineDecoder'))
-      problems.push(`search for LineDecoder found: ${String(hits)}`);
-    else console.log(`ok search: ${String(hits)}`);
+    await page.setViewportSize({ width: DESKTOP.width, height: DESKTOP.height });
+    const enlarged = path.join(shots, 'diagram-enlarged.png');
+    problems.push(...(await checkEnlarge(page, server.url, starting.diagram[0], enlarged)));
+    problems.push(...(await checkOffline(browser.context, starting.diagram[0])));
+    problems.push(...(await checkSearch(page, server.url)));
+    console.log(`screenshots in ${path.relative(process.cwd(), shots) || '.'}/`);
   } finally {
-    browser.kill();
-    await new Promise((resolve) => browser.once('exit', resolve));
-    await rm(profile, { recursive: true, force: true });
+    await browser.close();
+    await server.close();
   }
   if (problems.length > 0) {
     console.error(problems.map((p) => `FAIL ${p}`).join('\n'));
@@ -190,31 +90,83 @@ async function main(): Promise<void> {
   }
 }
 
-function startChromium(profile: string): ChildProcess {
-  const binary = process.env.CHROMIUM ?? '/usr/bin/chromium';
-  if (!existsSync(binary))
-    throw new Error(`no Chromium at ${binary}: apt-get install chromium, or set CHROMIUM`);
-  // The flags keep a headless browser on a closed network from phoning home.
-  return spawn(
-    binary,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${profile}`,
-      '--remote-debugging-pipe',
-    ],
-    { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] },
-  );
+/** Opens one page, measures it, adds what is wrong with it to `problems`. */
+async function audit(
+  page: Page,
+  base: string,
+  file: string,
+  viewport: Viewport,
+  problems: string[],
+): Promise<PageAudit> {
+  const watch = watchErrors(page);
+  try {
+    const expected = await showPage(page, base + file, file);
+    const result = (await page.evaluate(`${AUDIT_SCRIPT}; siteAudit()`)) as PageAudit;
+    const found = [...watch.errors, ...judge(result, expected)];
+    for (const link of result.links) {
+      if (link.startsWith(base)) found.push(...brokenLink(new URL(link)));
+    }
+    const where = `${file} @${viewport.name}`;
+    problems.push(...found.map((problem) => `${where}: ${problem}`));
+    const text = result.smallestDiagramText
+      ? `, smallest diagram text ${result.smallestDiagramText.px.toFixed(1)} px`
+      : '';
+    const status = found.length === 0 ? 'ok' : 'FAIL';
+    console.log(
+      `${status} ${where}: column ${result.column} px, ${result.diagrams} diagram(s)${text}`,
+    );
+    return result;
+  } finally {
+    watch.stop();
+  }
 }
 
-async function htmlFiles(dir: string): Promise<string[]> {
-  const names = await readdir(path.join(SITE, dir));
-  return names.filter((n) => n.endsWith('.html')).map((n) => `${dir}/${n}`);
+const pageText = new Map<string, string>();
+
+/** What is wrong with a link within the site: a missing file, or a missing #anchor in it. */
+function brokenLink(url: URL): string[] {
+  const target = path.join(SITE, decodeURIComponent(url.pathname));
+  const name = path.relative(SITE, target);
+  if (!existsSync(target)) return [`link to missing ${name}`];
+  const anchor = decodeURIComponent(url.hash.slice(1));
+  if (anchor === '' || !target.endsWith('.html')) return [];
+  if (!pageText.has(target)) pageText.set(target, readFileSync(target, 'utf8'));
+  const html = pageText.get(target)!;
+  return html.includes(`id="${anchor}"`) || html.includes(`name="${anchor}"`)
+    ? []
+    : [`link to ${name}#${anchor}, which has no such anchor`];
+}
+
+/**
+ * The pages a reader starts from, each with what its screenshot scrolls to. The diagram
+ * page is the one whose diagram is widest: the hardest to keep readable.
+ */
+function startingPages(files: string[], audits: Map<string, PageAudit>) {
+  const find = (pattern: RegExp, what: string): string => {
+    const file = files.find((f) => pattern.test(f));
+    if (!file) throw new Error(`no ${what} page (${pattern}) in docs/api`);
+    return file;
+  };
+  const diagram = [...audits]
+    .filter(([, a]) => a.diagrams > 0)
+    .sort(([, a], [, b]) => b.widestDiagram - a.widestDiagram)[0]?.[0];
+  if (!diagram) throw new Error('no page with a diagram in docs/api');
+  return {
+    front: [find(/^index\.html$/, 'front'), 'table'],
+    chapter: [find(/^documents\/Stage_5_/, 'stage 5 chapter'), 'pre'],
+    protocol: [find(/^documents\/Wire_protocol/, 'wire protocol'), 'table'],
+    diagram: [diagram, 'div.mermaid'],
+  } satisfies Record<string, [string, string]>;
+}
+
+/** Scrolls the first `focus` element in the text to near the top and saves the window. */
+async function screenshot(page: Page, file: string, focus: string): Promise<void> {
+  await page.evaluate(`(() => {
+    const target = document.querySelector('.col-content ${focus}');
+    const top = target ? target.getBoundingClientRect().top + window.scrollY - 80 : 0;
+    window.scrollTo({ top, behavior: 'instant' }); // TypeDoc's CSS asks for smooth scrolling
+  })()`);
+  await page.screenshot({ path: file });
 }
 
 main().catch((err: unknown) => {

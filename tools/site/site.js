@@ -1,4 +1,4 @@
-/* global document, window, MutationObserver */
+/* global document, window, console, MutationObserver, ResizeObserver */
 // The course site's own script. typedoc.json names it as `customJs`, so TypeDoc
 // copies it to assets/custom.js and loads it on every page. Two small fixes:
 //
@@ -7,6 +7,8 @@
 //    between lines. This turns each into a diagram with the copy of
 //    mermaid.min.js that tools/site/copy-assets.ts puts beside this file.
 //    Nothing is fetched from the network, so the site works from file:// too.
+//    Each diagram keeps its natural size (never shrunk to fit the column),
+//    scrolls sideways when wider than the column, and opens enlarged on a click.
 // 2. "On This Page" titles. TypeDoc drops inline code from heading titles in
 //    that menu ("Passwords (`shared/src/passwords.ts`)" becomes "Passwords ()");
 //    each entry gets its heading's full text back.
@@ -34,22 +36,98 @@
   }
 
   // Replace each <pre> (code plus TypeDoc's copy button) with a <div class="mermaid">.
-  // A wide diagram is scaled to the column; a click shows it at full size.
+  // A click on a drawn diagram opens it enlarged (see `enlarge` below).
   var nodes = blocks.map(function (code) {
     var div = document.createElement('div');
     div.className = 'mermaid';
-    div.title = 'Click to switch between fitted and full size';
     div.textContent = sourceOf(code);
     div.addEventListener('click', function () {
-      var svg = div.querySelector('svg');
-      if (!svg) return;
-      // mermaid writes the natural width as the svg's max-width.
-      var full = div.classList.toggle('full-size');
-      svg.style.width = full ? svg.style.maxWidth : '';
+      enlarge(div);
     });
     code.parentElement.replaceWith(div);
     return div;
   });
+
+  // Mermaid draws each diagram at width 100% with its natural width as max-width, so
+  // a wide one is scaled down to the column: a 2,000 px sequence diagram in a 600 px
+  // column has 4 px text. Instead each diagram keeps its natural size (mermaid's
+  // fonts are 14-16 px), and one wider than the column scrolls inside its box.
+  function naturalSize(div) {
+    var svg = div.querySelector('svg');
+    if (!svg) return;
+    var box = svg.viewBox.baseVal;
+    var width = box && box.width ? box.width : svg.getBoundingClientRect().width;
+    var height = box && box.height ? box.height : svg.getBoundingClientRect().height;
+    div.dataset.naturalWidth = String(width);
+    div.dataset.naturalHeight = String(height);
+    setSize(svg, width, height, 1);
+    div.tabIndex = 0; // a box that scrolls must be reachable from the keyboard
+    div.title = 'Click to enlarge';
+    // Above the diagram, where a tall one's own scrollbar may be a screen away: a
+    // button (the keyboard's way in) and, when it does not fit, how to see the rest.
+    var hint = document.createElement('p');
+    hint.className = 'diagram-hint';
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Enlarge diagram';
+    button.addEventListener('click', function () {
+      enlarge(div);
+    });
+    var note = document.createElement('span');
+    hint.append(button, note);
+    div.before(hint);
+    new ResizeObserver(function () {
+      note.textContent =
+        div.scrollWidth > div.clientWidth + 1
+          ? ' It is wider than the column: scroll it sideways, or enlarge it.'
+          : '';
+    }).observe(div);
+  }
+
+  function setSize(svg, width, height, scale) {
+    svg.style.width = width * scale + 'px';
+    svg.style.height = height * scale + 'px';
+    svg.style.maxWidth = 'none';
+  }
+
+  // The enlarged view: a modal <dialog> filling the window (Escape, a click or the
+  // button closes it). The diagram moves into it and back, rather than being copied,
+  // so the ids its arrowheads refer to stay unique on the page. It is shown at the
+  // window's width, between its natural size and twice that.
+  var view;
+  function enlarge(div) {
+    var back = document.activeElement;
+    var svg = div.querySelector('svg');
+    if (!svg || (view && view.open)) return;
+    if (!view) {
+      view = document.createElement('dialog');
+      view.className = 'diagram-view';
+      view.setAttribute('aria-label', 'Enlarged diagram');
+      var close = document.createElement('button');
+      close.type = 'button';
+      close.textContent = 'Close (Esc)';
+      view.appendChild(close);
+      view.addEventListener('click', function () {
+        view.close();
+      });
+      document.body.appendChild(view);
+    }
+    var width = Number(div.dataset.naturalWidth);
+    var height = Number(div.dataset.naturalHeight);
+    var room = document.documentElement.clientWidth - 48; // the view's padding
+    setSize(svg, width, height, Math.max(1, Math.min(2, room / width)));
+    view.appendChild(svg);
+    view.addEventListener(
+      'close',
+      function () {
+        setSize(svg, width, height, 1);
+        div.appendChild(svg);
+        if (back && back.focus) back.focus();
+      },
+      { once: true },
+    );
+    view.showModal();
+  }
 
   function isDark() {
     var theme = document.documentElement.dataset.theme;
@@ -64,7 +142,17 @@
       theme: isDark() ? 'dark' : 'default',
       securityLevel: 'strict',
     });
-    window.mermaid.run({ nodes: nodes });
+    // `data-diagrams` on <html> tells tools/site/check-site.ts the diagrams are final.
+    window.mermaid.run({ nodes: nodes }).then(
+      function () {
+        nodes.forEach(naturalSize);
+        document.documentElement.dataset.diagrams = 'ready';
+      },
+      function (error) {
+        document.documentElement.dataset.diagrams = 'failed';
+        console.error('mermaid: ' + (error && error.message));
+      },
+    );
   }
 
   // TypeDoc keeps <body> hidden until its own script has laid the page out, and
