@@ -7,8 +7,6 @@
 //   would otherwise crash the server with an uncaught exception;
 // - a deadline for the client to close its side: here a client that never
 //   hangs up keeps the process alive forever;
-// - one connection, exactly: clients accepted in the same turn of the event
-//   loop as the first one are refused, not greeted too;
 // - `[::1]:5050` for IPv6 (printed bare, `::1:5050`, the port looks like part
 //   of the address), and what `::ffff:127.0.0.1` means;
 // - a one-line LISTEN_FAILED error instead of a stack trace when the port is

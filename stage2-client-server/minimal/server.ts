@@ -5,6 +5,8 @@
 //   npm run stage2:minimal:client     terminal 2: the client (you type messages)
 //
 // What the real stage (src/server.ts, src/turns.ts) adds, and why:
+// - surviving a client that resets the connection: here readline passes the
+//   socket's error on, nobody listens for it, and the server crashes;
 // - a line limit (4 KiB): readline keeps buffering a line that never ends,
 //   so one client can fill the server's memory; lines are rejected with
 //   FRAME_TOO_LARGE, never truncated;
@@ -25,7 +27,6 @@ const keyboard = readline.createInterface({ input: process.stdin })[Symbol.async
 
 const server = net.createServer(async (socket) => {
   server.close(); // one conversation, then exit
-  socket.on('error', () => {}); // a reset is just the client leaving
   // readline is a newline decoder: it joins a line that arrives in several
   // reads and splits several lines that arrive in one.
   for await (const line of readline.createInterface({ input: socket })) {

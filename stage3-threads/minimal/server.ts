@@ -41,8 +41,11 @@ function startServer(): void {
     options: { port: { type: 'string', default: '5050' }, blocking: { type: 'boolean' } },
   });
   const server = net.createServer((socket) => {
-    socket.on('error', () => {}); // a reset is just the client leaving
-    readline.createInterface({ input: socket }).on('line', async (line) => {
+    const lines = readline.createInterface({ input: socket });
+    // A reset is just a client leaving. readline passes the socket's errors
+    // on, and an 'error' event nobody listens to would crash the server.
+    lines.on('error', () => {});
+    lines.on('line', async (line) => {
       const n = /^fib (\d+)$/.exec(line)?.[1];
       if (line === 'ping') socket.write('pong\n');
       else if (n === undefined) socket.write('commands: ping, fib N\n');

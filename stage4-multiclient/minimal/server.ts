@@ -33,12 +33,12 @@ const server = net.createServer((socket) => {
   socket.write(`* welcome, you are ${label} (${room.size} online)\n`);
   broadcast(`* ${label} joined (${room.size} online)`, socket);
 
-  readline.createInterface({ input: socket }).on('line', (line) => {
-    broadcast(`${label}: ${line}`, socket);
-  });
-  // A reset is just a way to leave; without this listener it would crash
-  // the server, and the whole room with it.
-  socket.on('error', () => {});
+  const lines = readline.createInterface({ input: socket });
+  lines.on('line', (line) => broadcast(`${label}: ${line}`, socket));
+  // A reset is just a way to leave. readline passes the socket's errors on,
+  // and an 'error' event nobody listens to would crash the server, and the
+  // whole room with it.
+  lines.on('error', () => {});
   // 'close' comes exactly once per socket, however the connection ended.
   socket.on('close', () => {
     room.delete(socket);
