@@ -36,6 +36,11 @@ test('npm run stage4:minimal relays every line to everyone else, with the sender
     // The sender never gets its own line back: the next thing Ana sees is Bo's.
     expect(await ana.reader.next()).toBe(`${bo.label}: bye`);
     expect(bo.reader.lines).not.toContain(`${bo.label}: bye`);
+
+    // A reset (RST) is an ordinary way to leave: twenty of them, and the room goes on.
+    for (let i = 0; i < 20; i++) (await connect(port)).resetAndDestroy();
+    bo.socket.write('still here\n');
+    expect(await ana.reader.waitFor(': still here')).toBe(`${bo.label}: still here`);
   } finally {
     for (const socket of sockets) socket.destroy();
     proc.kill();
