@@ -13,7 +13,7 @@
 // - strict UTF-8: invalid bytes get BAD_UTF8 instead of silently becoming
 //   U+FFFD replacement characters;
 // - clients waiting in line: here the server serves one client and exits;
-//   the real one queues the others (paused, their bytes unread) and says so;
+//   the real one queues the others (paused, their bytes unread);
 // - a client that leaves while the operator is typing: here the reply is
 //   written to a closed socket; the real one notices and stops waiting;
 // - error lines with stable codes, notices, and a clean shutdown.

@@ -5,13 +5,14 @@
 //
 // What the real stage (src/server.ts, shared/src/room.ts) adds, and why:
 // - a cap on each member's send queue: write() never blocks, so here a
-//   member that stops reading makes the server queue everything sent to it,
-//   in memory, without limit; the real room drops that member
-//   (SLOW_CONSUMER) and nobody else notices;
+//   member that stops reading makes the server keep everything sent to it,
+//   in memory, without limit (measured: 256 MiB of chat took the server from
+//   74 to 416 MiB); the real room drops that member (SLOW_CONSUMER);
 // - the line limit of stage 2: readline buffers a line that never ends;
-// - no carriage return inside a line (it could make one line look like two
-//   on a terminal), answered with BAD_FRAME;
-// - one write per recipient for everything a read completed, not one per line;
+// - no carriage return inside a line: readline here splits `a\rb` into two
+//   messages; the real server refuses the line with BAD_FRAME;
+// - one write per recipient for everything a read completed, not one per
+//   line (measured: a tenth of the CPU time per delivered message);
 // - setNoDelay, so small chat lines are not held back by Nagle's algorithm;
 // - `[::1]:PORT` labels for IPv6, and a polite shutdown that tells everyone.
 import net from 'node:net';
