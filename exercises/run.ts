@@ -28,7 +28,8 @@ async function main(): Promise<number> {
       console.log(`  ${name.padEnd(width)}  ${exercise.title}`);
     }
     console.log(
-      '\nEach task is stated in its stage README, section "Exercises".' +
+      '\nEach task is stated in its stage README, section "Exercises"; a "write the core"' +
+        '\ntask at the top of its starter file in exercises/core/.' +
         '\nReference solutions are in exercises/solutions/: try first, then compare.',
     );
     return 0;

@@ -50,6 +50,12 @@ export interface Exercise {
   title: string;
   /** The README that states the task, relative to the repository root. */
   readme: string;
+  /**
+   * For a "write the core" exercise: the stub the learner fills in, relative
+   * to the repository root. Its header comment states the task, and the
+   * checks load the learner's code from it.
+   */
+  starter?: string;
   /** The checks, run in order. */
   checks: Check[];
 }

@@ -79,7 +79,11 @@ export async function runExercise(
   const paint = (code: number, text: string) => (out.colour ? `\x1b[${code}m${text}\x1b[0m` : text);
   const { id, exercise } = listed;
   out.line(`${paint(1, id)}: ${exercise.title}`);
-  out.line(`(the task: ${exercise.readme}, section "Exercises")`);
+  out.line(
+    exercise.starter === undefined
+      ? `(the task: ${exercise.readme}, section "Exercises")`
+      : `(the task: at the top of ${exercise.starter}, the file you write it in)`,
+  );
   out.line('');
   const result: RunResult = { passed: 0, failed: 0 };
   catchStrayErrors();
