@@ -35,7 +35,7 @@ export type DirectResult =
   | 'sent'
   /** The recipient is not logged in anywhere. */
   | 'offline'
-  /** The cluster cannot be reached: the frame was not sent. */
+  /** This node is split from the cluster: the frame was not sent. */
   | 'split';
 
 /** What a node does with what arrives from the bus. */
@@ -61,7 +61,8 @@ export interface Bus {
    *
    * @param from - the sending member's username
    * @param frame - the encoded line (ending in `\n`) members will receive
-   * @returns `false` if the node is split and the frame did not leave
+   * @returns `false` if the node is split: nothing crosses until it rejoins
+   *   (the frame is still numbered, so receivers count it as missed)
    */
   publishRoom(from: string, frame: Buffer): boolean;
   /**

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { ChatError } from '../../shared/src/errors';
 import type { Bus, BusListener, LinkState } from './bus';
 import { clusterKeys, DEFAULT_KEY_PREFIX, makeNodeId } from './cluster-keys';
 import type { InboundQueueLimits } from './inbound-queue';
@@ -44,8 +45,12 @@ export interface ClusterNodeOptions {
   onPresence?: (event: PresenceEvent) => void;
   /** The node split from the cluster, or rejoined it: tell the local members. */
   onState?: (state: LinkState, detail: string) => void;
-  /** A session here was taken over by a login elsewhere during a split: end it. */
-  onSessionLost?: (user: string, sessionId: string) => void;
+  /**
+   * A session here was taken over by a login elsewhere during a split: end
+   * that connection, telling the client `error` (`ALREADY_LOGGED_IN`: the
+   * user now is, on another connection).
+   */
+  onSessionLost?: (user: string, sessionId: string, error: ChatError) => void;
   /** One line per cluster event (split, rejoin, refused message); no message text. */
   log?: (line: string) => void;
   /** Heartbeat period in ms. Default 2 s. */
@@ -127,7 +132,10 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
   const presence = new RedisPresence(link, keys, nodeId, {
     heartbeatMs: options.heartbeatMs,
     ttlMs: options.ttlMs,
-    onSessionLost: options.onSessionLost,
+    onSessionLost: (user, sessionId) => {
+      const message = `${user} logged in on another node while this one was cut off`;
+      options.onSessionLost?.(user, sessionId, new ChatError('ALREADY_LOGGED_IN', message));
+    },
   });
   if (options.onState !== undefined) link.onState(options.onState);
   await link.start();
@@ -141,7 +149,7 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
     relay,
     loginPermits: new RedisLoginPermits(link.cmd, keys),
     close: async () => {
-      await presence.releaseAll();
+      await presence.leave();
       await link.close();
     },
   };

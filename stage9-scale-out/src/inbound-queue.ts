@@ -17,6 +17,8 @@
  *   a cap in messages and in bytes, and passing it *drops what is queued* and
  *   tells the owner, which treats it as a split: the node reconnects, and its
  *   members are told they missed messages. Everyone else is unaffected.
+ *   Until the owner calls `resume()`, whatever else arrives is dropped too
+ *   (the rest of the socket read that overflowed the queue).
  *
  * @module
  */
@@ -52,6 +54,7 @@ export class InboundQueue {
   private head = 0;
   private bytes = 0;
   private scheduled = false;
+  private overflowed = false;
   private readonly maxMessages: number;
   private readonly maxBytes: number;
   private readonly batch: number;
@@ -84,12 +87,19 @@ export class InboundQueue {
    * @param message - its bytes
    */
   push(channel: Buffer, message: Buffer): void {
+    // After an overflow the rest of what is already read is dropped too,
+    // until the owner has started again (resume()).
+    if (this.overflowed) {
+      this.dropped++;
+      return;
+    }
     this.items.push({ channel, message });
     this.bytes += message.length;
     if (this.length > this.maxMessages || this.bytes > this.maxBytes) {
       const dropped = this.length;
       this.clear();
       this.dropped += dropped;
+      this.overflowed = true;
       this.overflow(dropped);
       return;
     }
@@ -97,6 +107,11 @@ export class InboundQueue {
       this.scheduled = true;
       setImmediate(() => this.drain());
     }
+  }
+
+  /** Accepts messages again after an overflow (the owner reconnected). */
+  resume(): void {
+    this.overflowed = false;
   }
 
   /** Drops everything queued (the node is closing, or reconnecting). */

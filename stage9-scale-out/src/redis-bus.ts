@@ -102,7 +102,10 @@ export class RedisBus implements Bus {
       from,
       frame,
     });
-    if (this.link.cmd.status !== 'ready') {
+    // While split nothing crosses, not even half-way (the command connection
+    // may be back before the subscriber is): the users were told the room is
+    // split, and the receivers count the gap when it heals.
+    if (this.link.state !== 'joined') {
       this.notCrossed++;
       return false;
     }
@@ -112,6 +115,10 @@ export class RedisBus implements Bus {
 
   /** {@inheritDoc Bus.sendDirect} */
   async sendDirect(from: string, to: string, frame: Buffer): Promise<DirectResult> {
+    if (this.link.state !== 'joined') {
+      this.notCrossed++;
+      return 'split';
+    }
     const envelope: BusEnvelope = {
       kind: 'direct',
       origin: this.nodeId,

@@ -135,6 +135,7 @@ export class RedisLink {
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) =>
       this.inbound.push(channel, message),
     );
+    this.sub.on('ready', () => this.inbound.resume());
   }
 
   /** *joined* or *split*. */

@@ -145,11 +145,14 @@ export class RedisPresence implements Presence {
   }
 
   /**
-   * Releases every session this node holds (a clean shutdown): the other
-   * nodes see its users leave now, not after the TTL.
+   * A clean shutdown: releases every session this node holds (the other
+   * nodes see its users leave now, not after the TTL) and takes the node off
+   * the list of live nodes. Best effort: if Redis is unreachable, the TTLs
+   * clear up instead.
    */
-  async releaseAll(): Promise<void> {
+  async leave(): Promise<void> {
     await Promise.all([...this.sessions].map(([user, sessionId]) => this.release(user, sessionId)));
+    await this.link.cmd.zrem(this.keys.nodes, this.nodeId).catch(() => {});
   }
 
   /** How many sessions this node holds (for tests and metrics). */
