@@ -70,7 +70,7 @@ export interface RedisNeeds {
 /**
  * `describe(title, body)` when Redis is usable. Otherwise: under CI, one
  * failing test saying why; elsewhere, the suite as `describe.skip`, so Jest's
- * summary counts its tests as skipped and the title gives the reason.
+ * summary counts its tests as skipped, and one notice gives the reason.
  *
  * @param title - the suite's title
  * @param body - defines the suite's tests; receives the Redis URL
@@ -92,6 +92,7 @@ export function describeWithRedis(
       });
     });
   } else {
+    process.stderr.write(`NOTICE: "${title}" skipped: ${reason} (under CI=true this fails)\n`);
     describe.skip(`${title} [skipped: ${reason}]`, () => body(url));
   }
 }
