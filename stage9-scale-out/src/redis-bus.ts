@@ -91,7 +91,7 @@ export class RedisBus implements Bus {
     });
   }
 
-  /** {@inheritDoc Bus.publishRoom} */
+  /** Publishes a room frame (see {@link Bus.publishRoom}): one `PUBLISH`, not awaited. */
   publishRoom(from: string, frame: Buffer): boolean {
     // Numbered even if it does not leave: receivers then see the gap and
     // count what they missed.
@@ -113,7 +113,7 @@ export class RedisBus implements Bus {
     return true;
   }
 
-  /** {@inheritDoc Bus.sendDirect} */
+  /** Sends a frame to one user's node (see {@link Bus.sendDirect}), by the `route` script. */
   async sendDirect(from: string, to: string, frame: Buffer): Promise<DirectResult> {
     if (this.link.state !== 'joined') {
       this.notCrossed++;

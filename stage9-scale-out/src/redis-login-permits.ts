@@ -165,7 +165,7 @@ export class RedisLoginPermits implements LoginPermits {
     this.now = options.now;
   }
 
-  /** {@inheritDoc LoginPermits.acquire} */
+  /** Takes a permit (see {@link LoginPermits.acquire}) with the `acquire` script. */
   async acquire(ip: string, username: string): Promise<LoginPermit> {
     const { keys } = this;
     const id = randomBytes(8).toString('hex');

@@ -95,7 +95,7 @@ export class RedisPresence implements Presence {
     });
   }
 
-  /** {@inheritDoc Presence.claim} */
+  /** Claims the user's one session (see {@link Presence.claim}) with the `claim` script. */
   async claim(user: string, sessionId: string): Promise<void> {
     if (!SESSION_ID_PATTERN.test(sessionId)) throw new Error(`bad session id ${sessionId}`);
     if (this.link.state !== 'joined') throw unavailable();
@@ -122,7 +122,7 @@ export class RedisPresence implements Presence {
     this.sessions.set(user, sessionId);
   }
 
-  /** {@inheritDoc Presence.release} */
+  /** Releases a session (see {@link Presence.release}); retried on the next heartbeat if Redis is away. */
   async release(user: string, sessionId: string): Promise<void> {
     // Off the local list first, so no heartbeat sent from now on renews it.
     if (this.sessions.get(user) === sessionId) this.sessions.delete(user);
@@ -133,7 +133,7 @@ export class RedisPresence implements Presence {
     }
   }
 
-  /** {@inheritDoc Presence.who} */
+  /** Who is online on every live node (see {@link Presence.who}), by the `who` script. */
   async who(): Promise<WhoAnswer> {
     const reply = await this.run(() =>
       WHO.run(this.link.cmd, [this.keys.nodes], [this.keys.prefix, MAX_LISTED_USERS]),
