@@ -1,0 +1,163 @@
+/**
+ * The bus's wire format: how a frame travels from one node to the others.
+ *
+ * A node that receives a chat frame from one of its members has already
+ * encoded the line its members will read. It wraps that line, unchanged, in
+ * an *envelope*: one ASCII header line, then the frame's bytes.
+ *
+ * ```text
+ * chat-bus/1 room node-a~9f86d081 42 alice -\n{"type":"chat",...}\n
+ * chat-bus/1 direct node-a~9f86d081 7 alice bob\n{"type":"keybox",...}\n
+ * ```
+ *
+ * Header fields, separated by one space: the version, the kind (`room` for
+ * everyone, `direct` for one user), the origin node id, the sequence number,
+ * the sending user, and the recipient (`-` for the room).
+ *
+ * Why this shape:
+ * - **Never re-encode.** The receiving node writes the frame part, a slice of
+ *   the message Redis delivered (no copy), to each of its members. A JSON
+ *   wrapper would escape every quote of the inner JSON and force a parse and a
+ *   re-serialisation per message.
+ * - **Exactly once, in order.** `origin` + `seq` identify a message: each
+ *   origin numbers its `room` envelopes 1, 2, 3…, and its `direct` ones on a
+ *   separate counter, so a receiver can drop a repeat (seq not above the last
+ *   one seen) and count room messages it missed (a jump).
+ * - **Versioned and validated.** Anything that can `PUBLISH` to Redis can put
+ *   bytes on the bus; a node checks every field and refuses the envelope with
+ *   `BAD_FRAME` rather than deliver something malformed to its members.
+ *
+ * @module
+ */
+import { isUtf8 } from 'node:buffer';
+import { ChatError } from '../../shared/src/errors';
+import { USERNAME_PATTERN } from '../../shared/src/user-record';
+import { NODE_ID_PATTERN } from './cluster-keys';
+
+/** The first header field; a node refuses any other version. */
+export const BUS_VERSION = 'chat-bus/1';
+
+/** Longest frame an envelope may carry, in bytes, when no other limit is given: 64 KiB. */
+export const DEFAULT_MAX_BUS_FRAME_BYTES = 64 * 1024;
+
+const LF = 0x0a;
+const MAX_HEADER_BYTES = 200;
+const SEQ_PATTERN = /^[1-9][0-9]{0,15}$/;
+
+/** What every envelope carries. */
+interface EnvelopeBase {
+  /** The node that published it (its id, unique to that run). */
+  origin: string;
+  /** Its number among the origin's envelopes of this kind: 1, 2, 3… */
+  seq: number;
+  /** The username of the member who sent it. */
+  from: string;
+  /**
+   * The encoded frame for members: one line, ending in `\n`. Written to
+   * sockets as it is; never parsed or re-encoded by the bus.
+   */
+  frame: Buffer;
+}
+
+/** A frame for every member of the room. */
+export interface RoomEnvelope extends EnvelopeBase {
+  /** Always `'room'`. */
+  kind: 'room';
+}
+
+/** A frame for one user (a key box, an error), sent to the node that holds them. */
+export interface DirectEnvelope extends EnvelopeBase {
+  /** Always `'direct'`. */
+  kind: 'direct';
+  /** The recipient's username. */
+  to: string;
+}
+
+/** Anything that travels on the bus between nodes. */
+export type BusEnvelope = RoomEnvelope | DirectEnvelope;
+
+/**
+ * Encodes an envelope for `PUBLISH`.
+ *
+ * @param envelope - fields as described in the module comment
+ * @returns the header line followed by the frame's bytes
+ * @throws Error if a field is malformed: a programming error, not bad input
+ */
+export function encodeEnvelope(envelope: BusEnvelope): Buffer {
+  const to = envelope.kind === 'direct' ? envelope.to : '-';
+  const header = `${BUS_VERSION} ${envelope.kind} ${envelope.origin} ${envelope.seq} ${envelope.from} ${to}\n`;
+  const problem = checkFields(header.slice(0, -1).split(' '), envelope.frame);
+  if (problem !== undefined) throw new Error(`encodeEnvelope: ${problem}`);
+  return Buffer.concat([Buffer.from(header, 'latin1'), envelope.frame]);
+}
+
+/**
+ * Decodes and validates an envelope a node received from the bus.
+ *
+ * @param bytes - the message as Redis delivered it
+ * @param maxFrameBytes - longest accepted frame, its `\n` not counted
+ * @returns the envelope; its `frame` is a view of `bytes` (no copy)
+ * @throws ChatError `BAD_FRAME` naming the first problem found
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeEnvelope({ kind: 'room', origin: 'a~00000001', seq: 1, from: 'alice',
+ *   frame: Buffer.from('hi\n') });
+ * decodeEnvelope(bytes).seq; //=> 1
+ * ```
+ */
+export function decodeEnvelope(
+  bytes: Buffer,
+  maxFrameBytes = DEFAULT_MAX_BUS_FRAME_BYTES,
+): BusEnvelope {
+  const end = bytes.indexOf(LF);
+  if (end < 0 || end > MAX_HEADER_BYTES) throw bad('no header line');
+  const fields = bytes.toString('latin1', 0, end).split(' ');
+  const frame = bytes.subarray(end + 1);
+  if (frame.length > maxFrameBytes + 1) {
+    throw bad(`frame of ${frame.length - 1} bytes is over the limit of ${maxFrameBytes}`);
+  }
+  const problem = checkFields(fields, frame);
+  if (problem !== undefined) throw bad(problem);
+  const [, kind, origin, seq, from, to] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const base = { origin, seq: Number(seq), from, frame };
+  return kind === 'room' ? { kind, ...base } : { kind: 'direct', to, ...base };
+}
+
+// One list of rules for both directions: what encode refuses to produce is
+// exactly what decode refuses to accept.
+function checkFields(fields: string[], frame: Buffer): string | undefined {
+  if (fields.length !== 6) return `header has ${fields.length} fields, expected 6`;
+  const [version, kind, origin, seq, from, to] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (version !== BUS_VERSION) return `unknown version ${JSON.stringify(version.slice(0, 20))}`;
+  if (kind !== 'room' && kind !== 'direct') return `unknown kind ${JSON.stringify(kind)}`;
+  if (!NODE_ID_PATTERN.test(origin)) return 'malformed origin node id';
+  if (!SEQ_PATTERN.test(seq) || !Number.isSafeInteger(Number(seq))) return 'malformed sequence';
+  if (!USERNAME_PATTERN.test(from)) return 'malformed sender';
+  if (kind === 'room' ? to !== '-' : !USERNAME_PATTERN.test(to)) return 'malformed recipient';
+  // The frame is one line: a \n only at its end, so a member's reader never
+  // sees a peer's frame split into two.
+  if (frame.length < 2 || frame.indexOf(LF) !== frame.length - 1) {
+    return 'frame is not exactly one non-empty line';
+  }
+  if (!isUtf8(frame)) return 'frame is not valid UTF-8';
+  return undefined;
+}
+
+function bad(problem: string): ChatError {
+  return new ChatError('BAD_FRAME', `bus envelope refused: ${problem}`);
+}

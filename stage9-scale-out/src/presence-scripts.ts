@@ -1,0 +1,158 @@
+/**
+ * The presence table's atomic steps, as Lua scripts (see `lua-script.ts` for
+ * why scripts).
+ *
+ * State, under the cluster's prefix:
+ * - `session:USER` = `NODE SESSION`, expiring after the session TTL unless
+ *   the node's heartbeat refreshes it: the one-session-per-user claim.
+ * - `members:NODE`, a zset of USER → when they joined: who is on each node,
+ *   in arrival order (for `/who`, and for clearing up after a dead node).
+ * - `nodes`, a zset of NODE → when its last heartbeat runs out.
+ *
+ * Every change that others must hear about is published *inside* the script
+ * that makes it (`PUBLISH` from Lua), so events and state cannot disagree:
+ * the `join` of a user who moved to node B is always published after the
+ * `leave` for their dead node A, because the script that freed the session
+ * ran first.
+ *
+ * Every script is safe to run twice (the Redis client may resend one after a
+ * reconnect): a claim that finds its own owner in place succeeds without a
+ * second `join`; a release that finds nothing to release does nothing.
+ *
+ * @module
+ */
+import { LUA_NOW, LuaScript } from './lua-script';
+
+/**
+ * Claims a session if it is free.
+ * KEYS: session, members of this node. ARGV: owner, session TTL, user,
+ * presence channel, the `join` event, members TTL.
+ * Returns 1 (claimed, or already ours) or 0 (someone else holds it).
+ */
+export const CLAIM = new LuaScript(
+  'claim',
+  `${LUA_NOW}
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then return 1 end
+if current then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+`,
+);
+
+/**
+ * Releases a session, only for its owner (compare-and-delete: a late release
+ * from an old connection must not end a newer session).
+ * KEYS: session, members of this node. ARGV: owner, user, presence channel,
+ * the `leave` event. Returns 1 if the session was ours (or already gone), 0
+ * if someone else holds it now.
+ */
+export const RELEASE = new LuaScript(
+  'release',
+  `local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+if current then redis.call('DEL', KEYS[1]) end
+if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return 1
+`,
+);
+
+/**
+ * One node's heartbeat for a batch of its sessions: pushes the node's expiry
+ * forward, refreshes each session it still owns, takes back each one that
+ * ran out (while the node was cut off) if nobody else took it, announcing a
+ * `join` if the user had been cleared away meanwhile, and reports the ones
+ * taken by another login.
+ * KEYS: nodes, members of this node, then one session key per session.
+ * ARGV: node, session TTL, members TTL, presence channel, then
+ * owner and user for each session. Returns the users whose session was lost.
+ */
+export const HEARTBEAT = new LuaScript(
+  'heartbeat',
+  `${LUA_NOW}
+local ttl = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+local lost = {}
+for i = 3, #KEYS do
+  local owner = ARGV[3 + 2 * (i - 2)]
+  local user = ARGV[4 + 2 * (i - 2)]
+  local current = redis.call('GET', KEYS[i])
+  if current == owner then
+    redis.call('PEXPIRE', KEYS[i], ttl)
+  elseif not current then
+    redis.call('SET', KEYS[i], owner, 'PX', ttl)
+    if redis.call('ZADD', KEYS[2], 'NX', now, user) == 1 then
+      redis.call('PUBLISH', ARGV[4], 'chat-presence/1 join ' .. user .. ' ' .. ARGV[1])
+    end
+  else
+    redis.call('ZREM', KEYS[2], user)
+    lost[#lost + 1] = user
+  end
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return lost
+`,
+);
+
+/**
+ * Clears up after one dead node (its heartbeat ran out), a batch of its users
+ * at a time. `ZPOPMIN` takes each user off its list exactly once, so two
+ * nodes reaping at once never announce the same `leave` twice. A user whose
+ * session already belongs to another node (they logged in again elsewhere)
+ * is not announced as leaving.
+ * KEYS: nodes. ARGV: key prefix, presence channel, batch size.
+ * Returns 0 when no node is dead, else a positive number (call again).
+ */
+export const REAP = new LuaScript(
+  'reap',
+  `${LUA_NOW}
+local node = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT', 0, 1)[1]
+if not node then return 0 end
+local members = ARGV[1] .. 'members:' .. node
+local popped = redis.call('ZPOPMIN', members, tonumber(ARGV[3]))
+for i = 1, #popped, 2 do
+  local user = popped[i]
+  local key = ARGV[1] .. 'session:' .. user
+  local current = redis.call('GET', key)
+  if not current or string.sub(current, 1, #node + 1) == node .. ' ' then
+    if current then redis.call('DEL', key) end
+    redis.call('PUBLISH', ARGV[2], 'chat-presence/1 leave ' .. user .. ' ' .. node)
+  end
+end
+if redis.call('EXISTS', members) == 0 then redis.call('ZREM', KEYS[1], node) end
+return 1 + #popped / 2
+`,
+);
+
+/**
+ * `/who` across the live nodes: the exact count, and the first `limit` users
+ * by arrival (each node's list is read only up to `limit`, so the work grows
+ * with the number of nodes, not of users).
+ * KEYS: nodes. ARGV: key prefix, limit. Returns `{count, name, name, …}`.
+ */
+export const WHO = new LuaScript(
+  'who',
+  `${LUA_NOW}
+local limit = tonumber(ARGV[2])
+local count = 0
+local candidates = {}
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
+  local members = ARGV[1] .. 'members:' .. node
+  count = count + redis.call('ZCARD', members)
+  local listed = redis.call('ZRANGE', members, 0, limit - 1, 'WITHSCORES')
+  for i = 1, #listed, 2 do
+    candidates[#candidates + 1] = { tonumber(listed[i + 1]), listed[i] }
+  end
+end
+table.sort(candidates, function(a, b)
+  if a[1] == b[1] then return a[2] < b[2] end
+  return a[1] < b[1]
+end)
+local answer = { count }
+for i = 1, math.min(limit, #candidates) do answer[i + 1] = candidates[i][2] end
+return answer
+`,
+);

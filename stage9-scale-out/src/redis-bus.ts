@@ -1,0 +1,154 @@
+/**
+ * The Redis bus: room fan-out with `PUBLISH`/`SUBSCRIBE`, and directed
+ * frames routed to the one node that holds the recipient.
+ *
+ * A room frame costs the sending node one `PUBLISH`, whatever the number of
+ * nodes, and costs Redis one write per subscribed node (not per member): each
+ * node then fans out to its own members. That is the shape of Socket.IO's
+ * Redis adapter and Centrifugo's Redis engine.
+ *
+ * A directed frame (a key box for one member, an error) should not be sent to
+ * every node. A short Lua script reads the recipient's session (`NODE
+ * SESSION`) and publishes on that node's own channel, in one step, so a user
+ * who moves between the lookup and the publish cannot be missed in between.
+ *
+ * Everything one node publishes, room and directed, goes out on its one
+ * command connection, in call order; Redis keeps that order to every
+ * subscriber. That is what lets a stage 8 key box reach its recipient before
+ * the first message sealed with it, and what the relay's numbering relies on.
+ *
+ * @module
+ */
+import type { Bus, BusListener, DirectResult } from './bus';
+import {
+  decodeEnvelope,
+  DEFAULT_MAX_BUS_FRAME_BYTES,
+  encodeEnvelope,
+  type BusEnvelope,
+} from './bus-envelope';
+import type { ClusterKeys } from './cluster-keys';
+import { LuaScript } from './lua-script';
+import { decodePresenceEvent } from './presence';
+import type { RedisLink } from './redis-link';
+
+// KEYS[1] the recipient's session; ARGV[1] the node channel prefix,
+// ARGV[2] the envelope. Returns how many nodes received it (0 or 1).
+const ROUTE = new LuaScript(
+  'route',
+  `local owner = redis.call('GET', KEYS[1])
+if not owner then return -1 end
+local node = string.match(owner, '^(%S+) ')
+return redis.call('PUBLISH', ARGV[1] .. node, ARGV[2])
+`,
+);
+
+/** Options for {@link RedisBus}. */
+export interface RedisBusOptions {
+  /** Longest frame accepted from the bus. Default {@link DEFAULT_MAX_BUS_FRAME_BYTES}. */
+  maxFrameBytes?: number;
+  /** Where to report the first malformed message (the rest are counted). */
+  log?: (line: string) => void;
+}
+
+/** One node's end of the bus, over Redis pub/sub. */
+export class RedisBus implements Bus {
+  /** Frames that did not leave this node (it was split, or Redis refused them). */
+  notCrossed = 0;
+  /** Malformed messages received and dropped. */
+  refused = 0;
+  private roomSeq = 0;
+  private directSeq = 0;
+  private readonly maxFrameBytes: number;
+  private readonly log: (line: string) => void;
+
+  /**
+   * Subscribes the node's channels on `link` (before the link starts).
+   *
+   * @param link - the connections to Redis
+   * @param keys - the cluster's names
+   * @param nodeId - this node's id
+   * @param listener - receives envelopes and presence events
+   * @param options - the frame limit and the log
+   */
+  constructor(
+    private readonly link: RedisLink,
+    private readonly keys: ClusterKeys,
+    readonly nodeId: string,
+    listener: BusListener,
+    options: RedisBusOptions = {},
+  ) {
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_BUS_FRAME_BYTES;
+    this.log = options.log ?? (() => {});
+    const onEnvelope = (message: Buffer) => {
+      const envelope = this.decode(() => decodeEnvelope(message, this.maxFrameBytes));
+      if (envelope !== undefined) listener.envelope(envelope);
+    };
+    link.listen(keys.roomChannel, onEnvelope);
+    link.listen(keys.nodeChannel(nodeId), onEnvelope);
+    link.listen(keys.presenceChannel, (message) => {
+      const event = this.decode(() => decodePresenceEvent(message.toString('latin1')));
+      if (event !== undefined) listener.presence(event);
+    });
+  }
+
+  /** Publishes a room frame (see {@link Bus.publishRoom}): one `PUBLISH`, not awaited. */
+  publishRoom(from: string, frame: Buffer): boolean {
+    // Numbered even if it does not leave: receivers then see the gap and
+    // count what they missed.
+    const bytes = encodeEnvelope({
+      kind: 'room',
+      origin: this.nodeId,
+      seq: ++this.roomSeq,
+      from,
+      frame,
+    });
+    // While split nothing crosses, not even half-way (the command connection
+    // may be back before the subscriber is): the users were told the room is
+    // split, and the receivers count the gap when it heals.
+    if (this.link.state !== 'joined') {
+      this.notCrossed++;
+      return false;
+    }
+    this.link.cmd.publish(this.keys.roomChannel, bytes).catch(() => this.notCrossed++);
+    return true;
+  }
+
+  /** Sends a frame to one user's node (see {@link Bus.sendDirect}), by the `route` script. */
+  async sendDirect(from: string, to: string, frame: Buffer): Promise<DirectResult> {
+    if (this.link.state !== 'joined') {
+      this.notCrossed++;
+      return 'split';
+    }
+    const envelope: BusEnvelope = {
+      kind: 'direct',
+      origin: this.nodeId,
+      seq: ++this.directSeq,
+      from,
+      to,
+      frame,
+    };
+    try {
+      const reached = await ROUTE.runInOrder(
+        this.link.cmd,
+        [this.keys.session(to)],
+        [this.keys.nodeChannel(''), encodeEnvelope(envelope)],
+      );
+      // -1: no session; 0: its node is not listening (cut off from Redis).
+      return reached === 1 ? 'sent' : 'offline';
+    } catch {
+      this.notCrossed++;
+      return 'split';
+    }
+  }
+
+  private decode<T>(decode: () => T): T | undefined {
+    try {
+      return decode();
+    } catch (err) {
+      if (this.refused++ === 0) {
+        this.log(`refused a malformed bus message (more are counted, not logged): ${String(err)}`);
+      }
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * Login rate limits that hold across nodes: stage 6's three token buckets,
+ * kept in Redis and taken with one atomic script.
+ *
+ * Stage 6 keeps its buckets in the process's memory. With three nodes behind
+ * one address, a guesser who spreads attempts over the nodes gets three
+ * budgets; with the buckets in Redis, every node draws from the same ones.
+ *
+ * The contract is stage 6's *permit*: a token is taken from every bucket that
+ * applies *before* any password work, atomically, and the attempt is refused
+ * with `RATE_LIMITED` if any bucket is empty. "Check, then await bcrypt, then
+ * record the failure" would let a burst of concurrent attempts all pass the
+ * check before the first failure is recorded; with a permit, concurrent
+ * attempts cannot take more tokens than there are.
+ *
+ * | bucket                          | default          | applies                   |
+ * | ------------------------------- | ---------------- | ------------------------- |
+ * | per IP                          | 20, +1 every 3 s | always                    |
+ * | per (user, IP)                  | 5, +1 every 12 s | always                    |
+ * | per user, from unknown IPs      | 50, +1 every 6 s | IP never logged in as him |
+ *
+ * `succeeded()` refills the (user, IP) bucket (typos are forgiven) and
+ * remembers the IP as known for the user (the 8 most recent, for 30 days);
+ * `failed()` keeps the tokens taken. Only one attempt per (user, IP) may be in
+ * flight: a second one is refused until the first settles (or its 15 s lease
+ * runs out, if its node died mid-attempt).
+ *
+ * Buckets refill lazily (the script adds what the elapsed time has earned)
+ * and expire when they would be full again, so idle buckets cost no memory.
+ * The clock is Redis's (`TIME`), the same for every node; tests may pass one.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ChatError } from '../../shared/src/errors';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from '../../shared/src/rate-limit';
+import type { ClusterKeys } from './cluster-keys';
+import { LuaScript } from './lua-script';
+
+/** One login attempt's permit: settle it exactly once with the outcome. */
+export interface LoginPermit {
+  /** Whether this IP had logged in as this user before (the per-user bucket did not apply). */
+  readonly knownIp: boolean;
+  /** The password was right: forgive this IP's earlier typos and remember it. */
+  succeeded(): Promise<void>;
+  /** The attempt failed: the tokens stay taken. */
+  failed(): Promise<void>;
+}
+
+/** Where login permits come from (this module across nodes, stage 6's in one process). */
+export interface LoginPermits {
+  /**
+   * Takes one token from every bucket that applies, or refuses.
+   *
+   * @param ip - the client's address (IPv6 grouped by /64 by the caller)
+   * @param username - the validated username tried
+   * @throws ChatError `RATE_LIMITED` (saying how long to wait), or
+   *   `SERVICE_UNAVAILABLE` if Redis cannot be reached: no permit, no attempt
+   */
+  acquire(ip: string, username: string): Promise<LoginPermit>;
+}
+
+/** Options for {@link RedisLoginPermits}; every field has a default. */
+export interface RedisLoginPermitsOptions extends Partial<LoginLimits> {
+  /** Known IPs remembered per user. Default 8. */
+  knownIpsPerUser?: number;
+  /** How long a known IP is remembered, in ms. Default 30 days. */
+  knownIpTtlMs?: number;
+  /** How long an unsettled attempt blocks the next one, in ms. Default 15 s. */
+  leaseMs?: number;
+  /** A clock in ms, for tests. Default: Redis's own `TIME`. */
+  now?: () => number;
+}
+
+const LUA_CLOCK = `local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+// KEYS: ip, user-ip, user buckets, known IPs, busy marker.
+// ARGV: clock ('' = TIME), ip, permit id, lease, then capacity and refill ms
+// of each bucket. Returns {1, known} or {0, wait ms} (-1: an attempt is in flight).
+const ACQUIRE = new LuaScript(
+  'acquire',
+  `${LUA_CLOCK}
+if redis.call('EXISTS', KEYS[5]) == 1 then return {0, -1} end
+local known = redis.call('ZSCORE', KEYS[4], ARGV[2]) ~= false
+local buckets = known and 2 or 3
+local tokens = {}
+local wait = 0
+for i = 1, buckets do
+  local capacity, refill = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
+  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  local t = capacity
+  if state[1] then
+    t = math.min(capacity, tonumber(state[1]) + math.max(0, now - tonumber(state[2])) / refill)
+  end
+  tokens[i] = t
+  if t < 1 then wait = math.max(wait, math.ceil((1 - t) * refill)) end
+end
+if wait > 0 then return {0, wait} end
+for i = 1, buckets do
+  local capacity, refill = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
+  local left = tokens[i] - 1
+  redis.call('HSET', KEYS[i], 'tokens', tostring(left), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[i], math.ceil((capacity - left) * refill))
+end
+redis.call('SET', KEYS[5], ARGV[3], 'PX', ARGV[4])
+return {1, known and 1 or 0}
+`,
+);
+
+// KEYS: user-ip bucket, known IPs, busy marker.
+// ARGV: clock, ip, permit id, known IPs kept, known IP TTL.
+const SUCCEEDED = new LuaScript(
+  'succeeded',
+  `${LUA_CLOCK}
+redis.call('DEL', KEYS[1])
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1) end
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+return 1
+`,
+);
+
+// KEYS: busy marker. ARGV: permit id. Compare-and-delete: only its own marker.
+const FAILED = new LuaScript(
+  'failed',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`,
+);
+
+/** Login permits whose buckets live in Redis, shared by every node. */
+export class RedisLoginPermits implements LoginPermits {
+  private readonly limits: LoginLimits;
+  private readonly knownIpsPerUser: number;
+  private readonly knownIpTtlMs: number;
+  private readonly leaseMs: number;
+  private readonly now: (() => number) | undefined;
+
+  /**
+   * @param redis - a command connection (the link's `cmd`)
+   * @param keys - the cluster's names
+   * @param options - limits (default stage 6's), lease, clock
+   */
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: ClusterKeys,
+    options: RedisLoginPermitsOptions = {},
+  ) {
+    this.limits = {
+      perIp: options.perIp ?? DEFAULT_LOGIN_LIMITS.perIp,
+      perUserIp: options.perUserIp ?? DEFAULT_LOGIN_LIMITS.perUserIp,
+      perUser: options.perUser ?? DEFAULT_LOGIN_LIMITS.perUser,
+    };
+    this.knownIpsPerUser = options.knownIpsPerUser ?? 8;
+    this.knownIpTtlMs = options.knownIpTtlMs ?? 30 * 24 * 3600 * 1000;
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.now = options.now;
+  }
+
+  /** Takes a permit (see {@link LoginPermits.acquire}) with the `acquire` script. */
+  async acquire(ip: string, username: string): Promise<LoginPermit> {
+    const { keys } = this;
+    const id = randomBytes(8).toString('hex');
+    const busy = keys.loginBusy(username, ip);
+    const { perIp, perUserIp, perUser } = this.limits;
+    const reply = await this.call(() =>
+      ACQUIRE.run(
+        this.redis,
+        [
+          keys.loginIp(ip),
+          keys.loginUserIp(username, ip),
+          keys.loginUser(username),
+          keys.loginKnown(username),
+          busy,
+        ],
+        [
+          this.clock(),
+          ip,
+          id,
+          this.leaseMs,
+          ...[perIp, perUserIp, perUser].flatMap((b) => [b.capacity, b.refillMs]),
+        ],
+      ),
+    );
+    const [granted, detail] = Array.isArray(reply) ? reply : [];
+    if (typeof detail !== 'number') {
+      throw new ChatError('SERVICE_UNAVAILABLE', 'unexpected answer from the login limits');
+    }
+    if (granted !== 1 && detail === -1) {
+      throw new ChatError(
+        'RATE_LIMITED',
+        'a login for this user from this address is already in progress',
+      );
+    }
+    if (granted !== 1) {
+      const seconds = Math.ceil(detail / 1000);
+      throw new ChatError('RATE_LIMITED', `too many failed logins; try again in ${seconds} s`);
+    }
+    let settled = false;
+    const settle = (step: () => Promise<unknown>) => {
+      if (settled) return Promise.resolve();
+      settled = true;
+      return this.call(step).then(() => undefined);
+    };
+    return {
+      knownIp: detail === 1,
+      succeeded: () =>
+        settle(() =>
+          SUCCEEDED.run(
+            this.redis,
+            [keys.loginUserIp(username, ip), keys.loginKnown(username), busy],
+            [this.clock(), ip, id, this.knownIpsPerUser, this.knownIpTtlMs],
+          ),
+        ),
+      failed: () => settle(() => FAILED.run(this.redis, [busy], [id])),
+    };
+  }
+
+  private clock(): string {
+    return this.now === undefined ? '' : String(this.now());
+  }
+
+  private async call<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch {
+      throw new ChatError(
+        'SERVICE_UNAVAILABLE',
+        'the login limits cannot be checked (the cluster is unreachable); try again shortly',
+      );
+    }
+  }
+}

@@ -1,0 +1,155 @@
+// Faults, in-process nodes, on a redis-server of the test's own (never the
+// machine's): Redis stopped and restarted during traffic, a node cut off by
+// a silent partition while its user logs in elsewhere, and a node that falls
+// behind its inbound queue. Nodes run with short timings (heartbeat 200 ms,
+// TTL 1 s); the tests wait for events and bounded polls, never fixed sleeps.
+import { DeliveryLedger, type DeliveryProblem } from '../../soak/delivery-ledger';
+import { startTcpProxy, type TcpProxy } from '../../shared/test/tcp-proxy';
+import type { ClusterNodeOptions } from '../src/cluster-node';
+import { startOwnRedis, type OwnRedis } from './own-redis';
+import { describeWithRedis } from './redis-env';
+import { Progress, TestNode } from './test-node';
+
+const FAST = { heartbeatMs: 200, ttlMs: 1_000, commandTimeoutMs: 500 };
+
+/** Problems other than losses: a split may lose messages, never duplicate or reorder them. */
+function corruptions(ledger: DeliveryLedger, present: string[]): [DeliveryProblem, number][] {
+  return [...ledger.verify(present).problems].filter(([kind]) => !kind.startsWith('lost'));
+}
+
+describeWithRedis(
+  'faults (own redis-server)',
+  () => {
+    let redis: OwnRedis;
+    let ledger: DeliveryLedger;
+    let progress: Progress;
+    const started: TestNode[] = [];
+    let proxy: TcpProxy | undefined;
+
+    const start = async (name: string, options: Partial<ClusterNodeOptions> = {}) => {
+      const node = await TestNode.start(ledger, progress, {
+        redisUrl: redis.url,
+        keyPrefix: 'fault:',
+        name,
+        ...FAST,
+        ...options,
+      });
+      started.push(node);
+      return node;
+    };
+
+    beforeEach(async () => {
+      redis = await startOwnRedis();
+      ledger = new DeliveryLedger();
+      progress = new Progress();
+    });
+
+    afterEach(async () => {
+      await Promise.all(started.splice(0).map((node) => node.cluster.close()));
+      await proxy?.close();
+      proxy = undefined;
+      await redis.stop();
+    });
+
+    test('Redis stops during traffic: nodes keep their own members, report the split once, and rejoin when it returns', async () => {
+      const [a, b, c] = [await start('a'), await start('b'), await start('c')];
+      for (const [node, ids] of [
+        [a, ['a1', 'a2']],
+        [b, ['b1', 'b2']],
+        [c, ['c1']],
+      ] as const) {
+        for (const id of ids) {
+          node.join(id);
+          await node.cluster.presence.claim(id, `s-${id}`);
+        }
+      }
+      // Traffic from three senders; Redis stops with publishes in flight.
+      for (let i = 0; i < 100; i++)
+        for (const [n, id] of [
+          [a, 'a1'],
+          [b, 'b1'],
+          [c, 'c1'],
+        ] as const)
+          n.send(id);
+      await redis.stop();
+      await progress.until(() => started.every((n) => n.states.includes('split')));
+
+      // Split: each node still serves its own members; nothing crosses.
+      const before = progress.receipts;
+      for (let i = 0; i < 5; i++) expect(a.send('a1')).toBe(false);
+      expect(progress.receipts - before).toBe(5); // a2 got all five
+      await expect(b.cluster.presence.claim('newcomer', 's-new')).rejects.toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+      });
+
+      // Redis comes back empty; every node rejoins and re-registers its users.
+      await redis.restart();
+      await progress.until(() => started.every((n) => n.states.length === 2));
+      for (const node of started) {
+        expect(node.states).toEqual(['split', 'joined']);
+        expect(node.logs.filter((l) => l.startsWith('split:'))).toHaveLength(1);
+        expect(node.logs.filter((l) => l.startsWith('rejoined'))).toHaveLength(1);
+      }
+      expect(await c.cluster.presence.who()).toMatchObject({ count: 5 });
+
+      // Chat crosses again; b counts the five it missed (and any in flight at the stop).
+      const missedBefore = b.cluster.relay.missed;
+      a.send('a1');
+      await progress.until(() => b.arrivals.includes('room a1 106')); // 100 + 5 during the split + 1
+      expect(b.cluster.relay.missed).toBeGreaterThanOrEqual(missedBefore + 5);
+      expect(corruptions(ledger, ['a1', 'a2', 'b1', 'b2', 'c1'])).toEqual([]);
+    });
+
+    test('a node cut off by a silent partition: the others clear its users after the TTL, one logs in elsewhere, and on rejoin that session is ended there', async () => {
+      proxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+      const x = await start('x', { redisUrl: `redis://127.0.0.1:${proxy.port}` });
+      const y = await start('y');
+      x.join('xena');
+      x.join('xavier');
+      await x.cluster.presence.claim('xena', 's-xena');
+      await x.cluster.presence.claim('xavier', 's-xavier');
+      await progress.until(() => y.events.length === 2);
+
+      proxy.pause(); // no reset, no bytes: only the heartbeat's timeout can tell
+      await progress.until(() => x.states.includes('split'));
+      await progress.until(() => y.events.filter((e) => e.kind === 'leave').length === 2);
+      expect(await y.cluster.presence.who()).toEqual({ count: 0, online: [] });
+      await y.cluster.presence.claim('xena', 's-elsewhere'); // at once, after the clean-up
+
+      proxy.resume();
+      await progress.until(() => x.states.at(-1) === 'joined');
+      expect(x.lost).toEqual(['xena']);
+      // xavier was re-registered (and announced again); xena stays on y.
+      await progress.until(() => y.events.length === 5);
+      expect(y.events.at(-1)).toEqual({ kind: 'join', user: 'xavier', node: x.cluster.nodeId });
+      const who = await y.cluster.presence.who();
+      expect(who.count).toBe(2);
+      expect(new Set(who.online)).toEqual(new Set(['xena', 'xavier']));
+    });
+
+    test('a node whose inbound queue overflows drops it, reports a split and rejoins; the others lose nothing', async () => {
+      const a = await start('a');
+      const b = await start('b');
+      const slow = await start('slow', { inbound: { maxMessages: 20 } });
+      a.join('alice');
+      b.join('bob');
+      slow.join('sam');
+      a.send('alice');
+      await progress.until(() => slow.arrivals.length === 1);
+      // One burst: the slow node's client parses many messages per read, far
+      // more than its queue holds.
+      for (let i = 0; i < 2_000; i++) a.send('alice');
+      await progress.until(() => slow.states.includes('split'));
+      await progress.until(() => slow.states.at(-1) === 'joined');
+      expect(slow.logs.some((l) => l.includes('fell behind'))).toBe(true);
+
+      a.send('alice'); // 2002: bob gets everything; sam gets it, and counts what he missed
+      await progress.until(() => b.arrivals.length === 2_002);
+      await progress.until(() => slow.arrivals.at(-1) === 'room alice 2002');
+      expect(slow.cluster.relay.missed).toBeGreaterThan(0);
+      expect(b.arrivals).toEqual(Array.from({ length: 2_002 }, (_, i) => `room alice ${i + 1}`));
+      expect(corruptions(ledger, ['bob', 'sam'])).toEqual([]);
+    });
+  },
+  { ownServer: true },
+);

@@ -1,0 +1,138 @@
+// The login limits in Redis, as three nodes see them (three connections):
+// a guesser who spreads attempts over the nodes gets one budget, concurrent
+// attempts cannot take more tokens than a bucket holds, and the permit rules
+// of stage 6 hold (success forgives the user+IP bucket and makes the IP
+// known; one attempt in flight per user and IP). The clock is passed in, so
+// refills are tested without waiting.
+import { Redis } from 'ioredis';
+import { isChatError } from '../../shared/src/errors';
+import { clusterKeys } from '../src/cluster-keys';
+import {
+  RedisLoginPermits,
+  type LoginPermit,
+  type RedisLoginPermitsOptions,
+} from '../src/redis-login-permits';
+import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
+
+describeWithRedis('login permits across nodes (Redis)', (url) => {
+  const prefix = testPrefix();
+  const keys = clusterKeys(prefix);
+  let connections: Redis[];
+  let clock: number;
+
+  /** One limiter per "node", each on its own connection, all on one clock. */
+  function nodes(options: RedisLoginPermitsOptions = {}): RedisLoginPermits[] {
+    return connections.map(
+      (redis) => new RedisLoginPermits(redis, keys, { now: () => clock, ...options }),
+    );
+  }
+
+  /** Acquires and fails at once (a wrong password); returns the refusal code, if any. */
+  async function guess(limits: RedisLoginPermits, ip: string, user: string): Promise<string> {
+    try {
+      const permit = await limits.acquire(ip, user);
+      await permit.failed();
+      return 'granted';
+    } catch (err) {
+      if (isChatError(err)) return err.code;
+      throw err;
+    }
+  }
+
+  beforeEach(() => {
+    connections = [new Redis(url), new Redis(url), new Redis(url)];
+    clock = 1_000_000;
+  });
+
+  afterEach(async () => {
+    for (const redis of connections) redis.disconnect();
+    await deleteKeys(url, prefix);
+  });
+
+  test('a guesser spreading over three nodes gets one budget per user and IP (5), not three', async () => {
+    const limits = nodes();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 9; i++) outcomes.push(await guess(limits[i % 3]!, '10.0.0.9', 'alice'));
+    expect(outcomes).toEqual([...Array(5).fill('granted'), ...Array(4).fill('RATE_LIMITED')]);
+    // Another address has its own budget; after 12 s this one regains one token.
+    expect(await guess(limits[0]!, '10.0.0.10', 'alice')).toBe('granted');
+    clock += 12_000;
+    expect(await guess(limits[1]!, '10.0.0.9', 'alice')).toBe('granted');
+    expect(await guess(limits[2]!, '10.0.0.9', 'alice')).toBe('RATE_LIMITED');
+  });
+
+  test('40 concurrent attempts from one IP over three nodes: exactly the burst of 20 is granted', async () => {
+    const limits = nodes();
+    const permits = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) => limits[i % 3]!.acquire('10.0.0.1', `user${i}`)),
+    );
+    const granted = permits.filter((p) => p.status === 'fulfilled');
+    expect(granted).toHaveLength(20);
+    for (const p of permits) {
+      if (p.status === 'rejected') expect(p.reason).toMatchObject({ code: 'RATE_LIMITED' });
+    }
+    // The refusal says how long to wait: one token comes back every 3 s.
+    const refused = permits.find((p) => p.status === 'rejected') as PromiseRejectedResult;
+    expect(String(refused.reason.message)).toMatch(/try again in 3 s/);
+  });
+
+  test('one attempt in flight per user and IP; settling twice counts once', async () => {
+    const [a, b] = nodes();
+    const first = await a!.acquire('10.0.0.2', 'bob');
+    await expect(b!.acquire('10.0.0.2', 'bob')).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringContaining('already in progress'),
+    });
+    // Another user from that IP, or that user from another IP, is not blocked.
+    await (await b!.acquire('10.0.0.2', 'carol')).failed();
+    await (await b!.acquire('10.0.0.3', 'bob')).failed();
+    await first.failed();
+    await first.succeeded(); // ignored: already settled
+    const second = await b!.acquire('10.0.0.2', 'bob');
+    await second.failed();
+    expect(await connections[0]!.exists(keys.loginBusy('bob', '10.0.0.2'))).toBe(0);
+  });
+
+  test('a success forgives the user+IP bucket and makes the IP known: the per-user bucket no longer applies', async () => {
+    const limits = nodes({ perUser: { capacity: 3, refillMs: 60_000 } });
+    // Three failures from three addresses drain dave's per-user bucket (3)...
+    for (const ip of ['10.1.0.1', '10.1.0.2', '10.1.0.3']) {
+      expect(await guess(limits[0]!, ip, 'dave')).toBe('granted');
+    }
+    expect(await guess(limits[1]!, '10.1.0.4', 'dave')).toBe('RATE_LIMITED');
+    // ...but an address dave logged in from before is not held back by it.
+    clock += 60_000; // one token back
+    const permit: LoginPermit = await limits[2]!.acquire('10.9.9.9', 'dave');
+    expect(permit.knownIp).toBe(false);
+    await permit.succeeded();
+    expect(await guess(limits[1]!, '10.1.0.5', 'dave')).toBe('RATE_LIMITED');
+    const known = await limits[0]!.acquire('10.9.9.9', 'dave');
+    expect(known.knownIp).toBe(true);
+    await known.failed();
+    // Success refilled the user+IP bucket: five more tries from there.
+    for (let i = 0; i < 4; i++)
+      expect(await guess(limits[i % 3]!, '10.9.9.9', 'dave')).toBe('granted');
+  });
+
+  test('buckets are keys with TTLs: an idle bucket is gone once it would be full again', async () => {
+    const [a] = nodes();
+    await (await a!.acquire('10.0.0.7', 'erin')).failed();
+    const ttl = async (key: string) => connections[0]!.pttl(key);
+    // One token taken: full again after one refill interval.
+    expect(await ttl(keys.loginIp('10.0.0.7'))).toBeGreaterThan(0);
+    expect(await ttl(keys.loginIp('10.0.0.7'))).toBeLessThanOrEqual(3_000);
+    expect(await ttl(keys.loginUserIp('erin', '10.0.0.7'))).toBeLessThanOrEqual(12_000);
+    expect(await ttl(keys.loginUser('erin'))).toBeLessThanOrEqual(6_000);
+  });
+
+  test('without Redis there is no permit: SERVICE_UNAVAILABLE, never an unlimited attempt', async () => {
+    // A node cut off from Redis: its connection is down and does not queue.
+    const cutOff = new Redis(url, { lazyConnect: true, enableOfflineQueue: false });
+    await cutOff.connect();
+    cutOff.disconnect();
+    const limits = new RedisLoginPermits(cutOff, keys);
+    await expect(limits.acquire('10.0.0.8', 'frank')).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+    });
+  });
+});
