@@ -11,9 +11,11 @@
 
 /**
  * Every error code the project can produce, with the one sentence the docs show.
- * Codes are part of the wire protocol from stage 4 on: never rename one.
+ * Codes are part of the wire protocol from stage 4 on: never rename one. This
+ * object is the one list: {@link ChatErrorCode} is derived from its keys, so a
+ * new code is one line here.
  */
-export const ERROR_CODES: Readonly<Record<ChatErrorCode, string>> = {
+export const ERROR_CODES = {
   BAD_ARGUMENT: 'A command-line option or environment variable has an invalid value.',
   FRAME_TOO_LARGE:
     'A line was longer than the maximum frame length; it was rejected, not truncated.',
@@ -43,34 +45,10 @@ export const ERROR_CODES: Readonly<Record<ChatErrorCode, string>> = {
     'The server could not listen on the requested address (the port is in use, or the address is not on this machine).',
   CONNECT_FAILED:
     'The client could not connect (nothing is listening there, or the host is unreachable).',
-};
+} as const satisfies Record<string, string>;
 
-/**
- * One of the stable error codes. {@link ERROR_CODES} gives each one's meaning;
- * TypeScript checks that the two lists name exactly the same codes.
- */
-export type ChatErrorCode =
-  | 'BAD_ARGUMENT'
-  | 'FRAME_TOO_LARGE'
-  | 'BAD_UTF8'
-  | 'BAD_FRAME'
-  | 'SLOW_CONSUMER'
-  | 'DECRYPT_FAILED'
-  | 'KEY_MISSING'
-  | 'BAD_KEY'
-  | 'KEY_EXISTS'
-  | 'AUTH_FAILED'
-  | 'NAME_TAKEN'
-  | 'BAD_USERNAME'
-  | 'BAD_PASSWORD'
-  | 'ALREADY_LOGGED_IN'
-  | 'NOT_LOGGED_IN'
-  | 'LOGIN_TIMEOUT'
-  | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE'
-  | 'SHUTTING_DOWN'
-  | 'LISTEN_FAILED'
-  | 'CONNECT_FAILED';
+/** One of the stable error codes: a key of {@link ERROR_CODES}, which gives its meaning. */
+export type ChatErrorCode = keyof typeof ERROR_CODES;
 
 /**
  * An error with a stable {@link ChatErrorCode}. Throw it (or return it) for any
