@@ -42,7 +42,7 @@ export const ERROR_CODES = {
     'The user database or the hashing workers are unavailable or overloaded; try again shortly.',
   SHUTTING_DOWN: 'The server is shutting down.',
   LISTEN_FAILED:
-    'The server could not listen on the requested address (the port is in use, or the address is not on this machine).',
+    'The server could not listen on the requested address (the port is in use or needs privileges, the address is not on this machine, or the host name does not resolve).',
   CONNECT_FAILED:
     'The client could not connect (nothing is listening there, or the host is unreachable).',
 } as const satisfies Record<string, string>;
