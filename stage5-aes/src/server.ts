@@ -18,10 +18,11 @@
 import net from 'node:net';
 import { ChatError } from '../../shared/src/errors';
 import { LineDecoder } from '../../shared/src/framing';
-import { decodeClientFrame, encodeServerFrame, MAX_FRAME_BYTES } from '../../shared/src/protocol';
+import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
 import { Room } from '../../shared/src/room';
+import { decodeClientFrame, encodeServerFrame } from './messages';
 
 /** Options for {@link startServer}; every one is optional. */
 export interface ServerOptions {
