@@ -109,6 +109,12 @@ export class LineDecoder {
           this.pending = undefined;
           this.pendingBytes = 0;
           this.discarding = true;
+        } else if (newline !== -1 && this.pending === undefined) {
+          // The whole line is inside this chunk (the common case): decode it
+          // from the chunk itself. Nothing is kept, so nothing is copied.
+          frames.push(this.decode(chunk.subarray(start, end)));
+          start = newline + 1;
+          continue;
         } else if (end > start) {
           // Copy the slice: the caller (or Node) may reuse the chunk's memory.
           const pending = (this.pending ??= []);
@@ -135,11 +141,17 @@ export class LineDecoder {
     return this.pendingBytes;
   }
 
+  // The line that the newline just ended began in an earlier chunk: join its parts.
   private finishLine(): DecodedFrame {
     const parts = this.pending ?? [];
-    let line = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const line = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     this.pending = undefined;
     this.pendingBytes = 0;
+    return this.decode(line);
+  }
+
+  // One complete line, without its \n.
+  private decode(line: Uint8Array): DecodedFrame {
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     if (line.length > this.maxFrameBytes) return { ok: false, error: this.tooLarge() };
     try {
