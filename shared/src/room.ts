@@ -9,11 +9,19 @@
  *
  * Three lessons live here:
  *
- * 1. **Snapshot iteration.** A write can lead to an `'error'`, an `'error'`
- *    to a `'close'`, a `'close'` to {@link Room.leave}, and a callback to
- *    anything at all. Iterating over a set that changes under you skips or
- *    repeats members, so {@link Room.broadcast} copies the member list first
- *    and re-checks membership before each write.
+ * 1. **Membership that changes during a broadcast.** A write can lead to an
+ *    `'error'`, an `'error'` to a `'close'`, a `'close'` to {@link Room.leave},
+ *    and a callback (the slow-consumer report) to anything at all, even in the
+ *    middle of {@link Room.broadcast}. ECMAScript defines what a `for…of`
+ *    over a `Map` (or `Set`) does when it changes underneath: entries are
+ *    visited in insertion order, an entry deleted before the loop reaches it
+ *    is never visited, and an entry added during the loop is visited when the
+ *    loop gets there (it was appended at the end). The first rule is what a
+ *    broadcast wants: a member that left gets nothing. The second is not: a
+ *    member that joined after the frame was sent must not receive it. So each
+ *    member is stored with its join number, and the loop stops at the first
+ *    member that joined after the broadcast began. No copy of the member list
+ *    is made per message.
  * 2. **Exactly-once removal.** A socket may report `'end'`, `'error'` and
  *    `'close'` for one disconnect. {@link Room.leave} returns `true` only for
  *    the call that actually removed the member, so the owner sends exactly one
@@ -38,6 +46,51 @@ import { ChatError } from './errors';
 
 /** The default per-member output queue cap: 1 MiB of unsent bytes. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
+
+/**
+ * Largest room in which a server announces arrivals and departures: a
+ * "joined" or "left" notice is sent only when the room has at most this many
+ * members with the member counted in (after a join, before a leave). Each
+ * notice is one write to every member, so filling a room to N members costs
+ * about N²/2 writes if every join is announced, for news nobody can follow
+ * past a certain size; Twitch's chat stops its join and part notices at the
+ * same size. Servers take a smaller limit as an option, for tests.
+ */
+export const PRESENCE_NOTICE_LIMIT = 1000;
+
+/**
+ * Whether a change of the room between `members - 1` and `members` members
+ * is announced (see {@link PRESENCE_NOTICE_LIMIT}). Joins and leaves follow
+ * the same rule, so the notices stop and start again at the same size,
+ * whichever way the room is going.
+ *
+ * @param members - the room's size with the member counted in: after a join, before a leave
+ * @param limit - the server's limit, normally {@link PRESENCE_NOTICE_LIMIT}
+ *
+ * @example
+ * ```ts
+ * announcesPresence(3, 3); //=> true: the 3rd arrival, or a leave from a room of 3
+ * announcesPresence(4, 3); //=> false
+ * ```
+ */
+export function announcesPresence(members: number, limit: number): boolean {
+  return members <= limit;
+}
+
+/**
+ * A server's presence limit option, checked: the default when it is absent.
+ *
+ * @param limit - the option as given
+ * @returns the limit to use
+ * @throws ChatError `BAD_ARGUMENT` unless it is a whole number ≥ 0
+ */
+export function presenceLimitOption(limit: number | undefined): number {
+  const value = limit ?? PRESENCE_NOTICE_LIMIT;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ChatError('BAD_ARGUMENT', 'presence limit must be a whole number ≥ 0');
+  }
+  return value;
+}
 
 /**
  * What the room needs from a member: its socket. Stages add their own fields
@@ -85,7 +138,9 @@ export interface RoomOptions<M extends RoomMember> {
 export class Room<M extends RoomMember> {
   /** The per-member output queue cap in bytes. */
   readonly maxQueueBytes: number;
-  private readonly current = new Set<M>();
+  // Member → its join number; a Map iterates in insertion (join) order.
+  private readonly current = new Map<M, number>();
+  private joins = 0;
   private readonly onSlowConsumer: ((member: M, error: ChatError) => void) | undefined;
 
   /** @param options - the queue cap and the slow-consumer callback */
@@ -102,7 +157,7 @@ export class Room<M extends RoomMember> {
    */
   join(member: M): boolean {
     if (this.current.has(member)) return false;
-    this.current.add(member);
+    this.current.set(member, ++this.joins);
     return true;
   }
 
@@ -136,7 +191,7 @@ export class Room<M extends RoomMember> {
    * join or leave.
    */
   members(): M[] {
-    return [...this.current];
+    return [...this.current.keys()];
   }
 
   /**
@@ -151,12 +206,13 @@ export class Room<M extends RoomMember> {
    */
   broadcast(frame: Buffer, except?: M): number {
     let written = 0;
-    // A snapshot: `send` may end up removing members (or a callback may add
-    // some), and a Set changed during `for…of` is not something to reason about.
-    for (const member of this.members()) {
-      // Re-check: an earlier write in this loop may have made this member leave.
-      if (member === except || !this.current.has(member)) continue;
-      if (this.send(member, frame)) written++;
+    // The live map, not a copy (see the module comment): a member removed
+    // during the loop is skipped by the iteration itself, and members added
+    // during it come last, after everyone who was here when it began.
+    const last = this.joins;
+    for (const [member, joined] of this.current) {
+      if (joined > last) break;
+      if (member !== except && this.send(member, frame)) written++;
     }
     return written;
   }
