@@ -177,8 +177,34 @@ export class LineDecoder {
  * @throws ChatError `BAD_FRAME` if `text` contains `\n` or `\r` (it would become two frames)
  */
 export function encodeFrame(text: string): Buffer {
+  checkFrameText(text);
+  return Buffer.from(text + '\n', 'utf8');
+}
+
+/**
+ * Encodes several frames into one buffer, for one write: the same bytes as
+ * `encodeFrame` of each text, one after the other, but one allocation and
+ * one encoding for all of them. A relay uses it for the lines one read
+ * completed, which then cost one write per recipient instead of one per line.
+ *
+ * @param texts - the frames' texts; none may contain a newline
+ * @returns the bytes to write (empty when `texts` is)
+ * @throws ChatError `BAD_FRAME` if a text contains `\n` or `\r`
+ *
+ * @example
+ * ```ts
+ * encodeFrames(['a', 'b']).toString(); //=> 'a\nb\n'
+ * ```
+ */
+export function encodeFrames(texts: readonly string[]): Buffer {
+  if (texts.length === 0) return Buffer.alloc(0);
+  for (const text of texts) checkFrameText(text);
+  return Buffer.from(texts.join('\n') + '\n', 'utf8');
+}
+
+// A line break inside a frame's text would make it two frames on the wire.
+function checkFrameText(text: string): void {
   if (text.includes('\n') || text.includes('\r')) {
     throw new ChatError('BAD_FRAME', 'a frame cannot contain a line break');
   }
-  return Buffer.from(text + '\n', 'utf8');
 }

@@ -280,6 +280,20 @@ export function encodeJsonFrame(frame: { readonly type: string }): Buffer {
   return Buffer.from(JSON.stringify(frame) + '\n', 'utf8');
 }
 
+/**
+ * Encodes several frame objects into one buffer, for one write: the same
+ * bytes as {@link encodeJsonFrame} of each, one allocation for all of them
+ * (a relay's frames from one read, sent as one write per recipient).
+ *
+ * @param frames - objects with a string `type`
+ * @returns the bytes to write (empty when `frames` is)
+ */
+export function encodeJsonFrames(frames: readonly { readonly type: string }[]): Buffer {
+  let text = '';
+  for (const frame of frames) text += JSON.stringify(frame) + '\n';
+  return Buffer.from(text, 'utf8');
+}
+
 /** What a box's associated data binds: checked by the receiver, never sent. */
 export interface AssociatedDataParts {
   /** The protocol version ({@link PROTOCOL_VERSION}). */

@@ -9,6 +9,7 @@ import {
   CHAT_REQUEST,
   createDecoder,
   encodeJsonFrame,
+  encodeJsonFrames,
   ERROR_FRAME,
   frameSchema,
   integerField,
@@ -49,6 +50,15 @@ describe('the shared frames and the decoder', () => {
       expect(bytes.indexOf(0x0a)).toBe(bytes.length - 1);
       expect(decodeServerFrame(bytes.subarray(0, -1).toString())).toEqual({ ok: true, frame });
     }
+  });
+
+  test('encodeJsonFrames gives the bytes of encodeJsonFrame for each, in one buffer', () => {
+    const frames = [
+      { type: 'notice', who: 'a', online: 1 },
+      { type: 'error', code: 'BAD_FRAME', message: 'line\nbreak' },
+    ];
+    expect(encodeJsonFrames(frames)).toEqual(Buffer.concat(frames.map((f) => encodeJsonFrame(f))));
+    expect(encodeJsonFrames([])).toEqual(Buffer.alloc(0));
   });
 
   test('a frame is one line whatever its strings hold: JSON escapes every line break', () => {

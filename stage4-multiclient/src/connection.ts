@@ -18,7 +18,12 @@
  */
 import type net from 'node:net';
 import { ChatError } from '../../shared/src/errors';
-import { encodeFrame, LineDecoder, type DecodedFrame } from '../../shared/src/framing';
+import {
+  encodeFrame,
+  encodeFrames,
+  LineDecoder,
+  type DecodedFrame,
+} from '../../shared/src/framing';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
 import { announcesPresence, type Room } from '../../shared/src/room';
@@ -63,7 +68,7 @@ class Connection implements Member {
   readonly label: string;
   private readonly decoder: LineDecoder;
   // Chat lines completed by one read, sent as ONE broadcast (see flush).
-  private outgoing: Buffer[] | undefined;
+  private outgoing: string[] | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -113,7 +118,7 @@ class Connection implements Member {
   private handleLine(line: DecodedFrame): void {
     if (line.ok && !line.text.includes('\r')) {
       if (line.text === '') return;
-      (this.outgoing ??= []).push(encodeFrame(chatLine(this.label, line.text)));
+      (this.outgoing ??= []).push(chatLine(this.label, line.text));
       return;
     }
     this.flush(); // good lines before a bad one still go out, first
@@ -123,14 +128,14 @@ class Connection implements Member {
   }
   // #endregion focus
 
-  // The chat lines this read completed go out as ONE broadcast: one write per
-  // recipient, not one per line (a pasted block of 100 lines costs 100 times
-  // fewer system calls).
+  // The chat lines this read completed go out as ONE broadcast, encoded once
+  // into one buffer: one write per recipient, not one per line (a pasted
+  // block of 100 lines costs 100 times fewer system calls).
   private flush(): void {
     const { outgoing } = this;
     if (outgoing === undefined) return;
     this.outgoing = undefined;
-    this.state.room.broadcast(outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing), this);
+    this.state.room.broadcast(encodeFrames(outgoing), this);
   }
 
   // BAD_UTF8 and BAD_FRAME are answered and forgiven. FRAME_TOO_LARGE means a

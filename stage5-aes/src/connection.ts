@@ -17,7 +17,12 @@ import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
 import { announcesPresence, type Room } from '../../shared/src/room';
-import { decodeClientFrame, encodeServerFrame, type ServerFrame } from './messages';
+import {
+  decodeClientFrame,
+  encodeServerFrame,
+  encodeServerFrames,
+  type ServerFrame,
+} from './messages';
 
 /** A connection as the room sees it. */
 export interface Member {
@@ -56,7 +61,7 @@ class Connection implements Member {
   readonly label: string;
   private readonly decoder: LineDecoder;
   // Chat relays completed by one read, sent as ONE broadcast (see flush).
-  private outgoing: Buffer[] | undefined;
+  private outgoing: ServerFrame[] | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -117,7 +122,7 @@ class Connection implements Member {
       // Relay the box exactly as received; `from` is the server's own label.
       // #region relay
       const { box } = decoded.frame;
-      (this.outgoing ??= []).push(encodeServerFrame({ type: 'chat', from: this.label, box }));
+      (this.outgoing ??= []).push({ type: 'chat', from: this.label, box });
       // #endregion relay
       return;
     }
@@ -126,14 +131,14 @@ class Connection implements Member {
   }
   // #endregion focus
 
-  // The frames this read completed go out as ONE broadcast: one write per
-  // recipient, not one per frame (a burst of 100 messages costs 100 times
-  // fewer system calls).
+  // The frames this read completed go out as ONE broadcast, encoded once into
+  // one buffer: one write per recipient, not one per frame (a burst of 100
+  // messages costs 100 times fewer system calls).
   private flush(): void {
     const { outgoing } = this;
     if (outgoing === undefined) return;
     this.outgoing = undefined;
-    this.state.room.broadcast(outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing), this);
+    this.state.room.broadcast(encodeServerFrames(outgoing), this);
   }
 
   private send(frame: ServerFrame): void {

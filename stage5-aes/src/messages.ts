@@ -26,6 +26,7 @@ import {
   CHAT_REQUEST,
   createDecoder,
   encodeJsonFrame,
+  encodeJsonFrames,
   ERROR_FRAME,
   frameSchema,
   integerField,
@@ -108,6 +109,11 @@ export function encodeClientFrame(frame: ClientFrame): Buffer {
 /** Encodes a server frame as one line of bytes. */
 export function encodeServerFrame(frame: ServerFrame): Buffer {
   return encodeJsonFrame(frame);
+}
+
+/** Encodes several server frames as one buffer, one line each (for one write). */
+export function encodeServerFrames(frames: readonly ServerFrame[]): Buffer {
+  return encodeJsonFrames(frames);
 }
 
 /** The associated data of every stage 5 chat box: version 1, type `chat`, no sender. */
