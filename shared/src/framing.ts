@@ -26,7 +26,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 4096;
 const LF = 0x0a;
 // One decoder for every connection: without `{ stream: true }` a TextDecoder
 // keeps no state between calls (we only ever decode complete lines), and a
-// decoder per connection would cost about 0.7 KiB of memory each.
+// decoder per connection would cost memory on every idle connection (the
+// benchmark measured it; see bench/README.md).
 // `ignoreBOM`: by default a TextDecoder silently drops a leading U+FEFF, which
 // would change a frame's text (the fuzz campaign found it): keep every character.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -44,6 +44,9 @@ export interface ServerState {
   log: (line: string) => void;
 }
 
+// One listener for every socket's 'error' (see start), not a closure each.
+const ignore = () => {};
+
 /**
  * Takes charge of a freshly accepted socket: joins it to the room and handles
  * every frame until the socket closes.
@@ -82,7 +85,7 @@ class Connection implements Member {
     socket.setNoDelay(true);
     // ECONNRESET, EPIPE, ETIMEDOUT: a client that vanished. Not a server
     // error, just a disconnect; 'close' always follows and handles it.
-    socket.on('error', () => {});
+    socket.on('error', ignore);
     // 'close' fires exactly once per socket, however the connection ended;
     // leave() is idempotent anyway, so exactly one "left" notice goes out.
     socket.on('close', () => this.leave());
