@@ -7,7 +7,7 @@
  * already encoded, so the room is the same whether frames are plain text
  * (stage 4) or JSON with ciphertext (stages 5–6).
  *
- * Three lessons live here:
+ * Four lessons live here:
  *
  * 1. **Membership that changes during a broadcast.** A write can lead to an
  *    `'error'`, an `'error'` to a `'close'`, a `'close'` to {@link Room.leave},
@@ -38,6 +38,14 @@
  *    same: IRC servers such as ergo cap each client's send queue (`max-sendq`)
  *    and drop a client that passes it; the `ws` library exposes
  *    `bufferedAmount` so applications can apply such a policy.
+ * 4. **One write per member per turn of the event loop.** A `write()` is a
+ *    system call, and on a busy server several senders' messages reach the
+ *    same member in one turn of the event loop. The room corks a member's
+ *    socket at its first write in a turn and uncorks every corked socket when
+ *    the turn's I/O is done (`setImmediate`), so Node hands the kernel all of
+ *    that turn's frames for the member in one `writev`. Nothing waits longer
+ *    than the current turn. Redis does the same: replies are queued and
+ *    written once per event-loop iteration, just before it sleeps.
  *
  * @module
  */
@@ -141,6 +149,13 @@ export class Room<M extends RoomMember> {
   // Member → its join number; a Map iterates in insertion (join) order.
   private readonly current = new Map<M, number>();
   private joins = 0;
+  // Sockets corked in this turn of the event loop (see `send`).
+  private corked: net.Socket[] = [];
+  private readonly uncorkAll = () => {
+    const corked = this.corked;
+    this.corked = [];
+    for (const socket of corked) socket.uncork();
+  };
   private readonly onSlowConsumer: ((member: M, error: ChatError) => void) | undefined;
 
   /** @param options - the queue cap and the slow-consumer callback */
@@ -231,12 +246,23 @@ export class Room<M extends RoomMember> {
     // A destroyed or ended socket cannot take more bytes; writing would only
     // produce an ERR_STREAM_DESTROYED / write-after-end error.
     if (socket.destroyed || socket.writableEnded) return false;
+    // The first write to this member in this turn corks its socket; the
+    // turn's last step uncorks them all (see the module comment).
+    if (!socket.writableCorked) {
+      socket.cork();
+      if (this.corked.push(socket) === 1) setImmediate(this.uncorkAll);
+    }
     // We deliberately ignore write()'s return value (see the module comment):
     // the cap below is our flow control.
     socket.write(frame);
     if (socket.writableLength > this.maxQueueBytes) {
-      this.dropSlowConsumer(member);
-      return false;
+      // Judge what the peer has not taken, not what this turn has not sent
+      // yet: hand the kernel what it will accept now, then look again.
+      socket.uncork();
+      if (socket.writableLength > this.maxQueueBytes) {
+        this.dropSlowConsumer(member);
+        return false;
+      }
     }
     return true;
   }
