@@ -9,13 +9,9 @@
  * @module
  */
 
-/**
- * Every error code the project can produce, with the one sentence the docs show.
- * Codes are part of the wire protocol from stage 4 on: never rename one. This
- * object is the one list: {@link ChatErrorCode} is derived from its keys, so a
- * new code is one line here.
- */
-export const ERROR_CODES = {
+// The one list of codes: ChatErrorCode is derived from its keys and
+// ERROR_CODES is this object, so a new code is one line here.
+const CODES = {
   BAD_ARGUMENT: 'A command-line option or environment variable has an invalid value.',
   FRAME_TOO_LARGE:
     'A line was longer than the maximum frame length; it was rejected, not truncated.',
@@ -47,8 +43,18 @@ export const ERROR_CODES = {
     'The client could not connect (nothing is listening there, or the host is unreachable).',
 } as const satisfies Record<string, string>;
 
-/** One of the stable error codes: a key of {@link ERROR_CODES}, which gives its meaning. */
-export type ChatErrorCode = keyof typeof ERROR_CODES;
+/**
+ * One of the stable error codes: a key of {@link ERROR_CODES}, which gives its meaning.
+ *
+ * @useDeclaredType
+ */
+export type ChatErrorCode = keyof typeof CODES;
+
+/**
+ * Every error code the project can produce, with the one sentence the docs show.
+ * Codes are part of the wire protocol from stage 4 on: never rename one.
+ */
+export const ERROR_CODES: Readonly<Record<ChatErrorCode, string>> = CODES;
 
 /**
  * An error with a stable {@link ChatErrorCode}. Throw it (or return it) for any
