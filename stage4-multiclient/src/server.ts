@@ -83,17 +83,12 @@ export async function startServer(options: ServerOptions = {}): Promise<ChatServ
     }),
     maxFrameBytes: options.maxFrameBytes,
     presenceLimit: presenceLimitOption(options.presenceLimit),
+    sockets: new Set(),
     log,
   };
-  // Every open socket: close() says goodbye to each and waits for all of them.
-  const sockets = new Set<net.Socket>();
   // allowHalfOpen stays false (the default): a client that ends its side is
   // leaving, and Node ends ours in reply, after its last lines were relayed.
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, state);
-  });
+  const server = net.createServer((socket) => serveConnection(socket, state));
   const { port } = await listen(server, { host, port: options.port });
   // After startup, an accept error (e.g. EMFILE, too many open files) must
   // not crash the server: log it and keep serving the clients we have.
@@ -109,7 +104,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ChatServ
       return state.room.size;
     },
     close() {
-      closing ??= closeServerPolitely(server, sockets, encodeFrame(SHUTDOWN_NOTICE));
+      closing ??= closeServerPolitely(server, state.sockets, encodeFrame(SHUTDOWN_NOTICE));
       return closing;
     },
   };

@@ -36,6 +36,8 @@ export interface Member {
 export interface ServerState {
   /** Everyone connected: a connection joins when it arrives. */
   room: Room<Member>;
+  /** Every open socket (the connections keep it up to date): shutdown says goodbye to each. */
+  sockets: Set<net.Socket>;
   /** Longest accepted frame in bytes. */
   maxFrameBytes: number;
   /** Largest room in which joins and leaves are announced (see `announcesPresence`). */
@@ -78,6 +80,7 @@ class Connection implements Member {
   start(): void {
     const { socket, state } = this;
     const { room } = state;
+    state.sockets.add(socket);
     // Chat lines are small and should leave at once. Nagle's algorithm would
     // hold a small write back while an earlier one is unacknowledged, adding
     // up to tens of milliseconds of latency per message. Batching is ours to
@@ -88,7 +91,10 @@ class Connection implements Member {
     socket.on('error', ignore);
     // 'close' fires exactly once per socket, however the connection ended;
     // leave() is idempotent anyway, so exactly one "left" notice goes out.
-    socket.on('close', () => this.leave());
+    socket.on('close', () => {
+      state.sockets.delete(socket);
+      this.leave();
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
 
     // #region join

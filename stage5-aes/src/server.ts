@@ -84,15 +84,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ChatServ
     }),
     maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
     presenceLimit: presenceLimitOption(options.presenceLimit),
+    sockets: new Set(),
     log,
   };
-  // Every open socket: close() says goodbye to each and waits for all of them.
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, state);
-  });
+  const server = net.createServer((socket) => serveConnection(socket, state));
   const { port } = await listen(server, { host, port: options.port });
   // After startup, an accept error (e.g. EMFILE) must not crash the server.
   server.on('error', (err: NodeJS.ErrnoException) =>
@@ -112,7 +107,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ChatServ
         code: 'SHUTTING_DOWN',
         message: 'server shutting down',
       });
-      closing ??= closeServerPolitely(server, sockets, bye);
+      closing ??= closeServerPolitely(server, state.sockets, bye);
       return closing;
     },
   };
