@@ -26,7 +26,8 @@ import {
 } from '../../shared/src/framing';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
-import { announcesPresence, type Room } from '../../shared/src/room';
+import { announcesPresence } from '../../shared/src/presence';
+import type { Room } from '../../shared/src/room';
 import { chatLine, errorLine, joinedNotice, leftNotice, welcomeNotice } from './messages';
 
 const CR_INSIDE_LINE = new ChatError('BAD_FRAME', 'a line cannot contain a carriage return');

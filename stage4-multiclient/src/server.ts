@@ -19,7 +19,8 @@ import net from 'node:net';
 import { encodeFrame } from '../../shared/src/framing';
 import { listen } from '../../shared/src/listen';
 import { closeServerPolitely } from '../../shared/src/polite-close';
-import { presenceLimitOption, Room } from '../../shared/src/room';
+import { presenceLimitOption } from '../../shared/src/presence';
+import { Room } from '../../shared/src/room';
 import { serveConnection, type Member, type ServerState } from './connection';
 import { SHUTDOWN_NOTICE } from './messages';
 
@@ -35,7 +36,7 @@ export interface ServerOptions {
   maxQueueBytes?: number;
   /**
    * Largest room in which joins and leaves are announced (see
-   * `PRESENCE_NOTICE_LIMIT` in shared/src/room.ts). Default 1,000; tests use a small one.
+   * `PRESENCE_NOTICE_LIMIT` in shared/src/presence.ts). Default 1,000; tests use a small one.
    */
   presenceLimit?: number;
   /** Receives one line per connection event (joins, leaves, errors); never message text. */

@@ -7,7 +7,7 @@
 // the server has handled the join or leave. TCP keeps one connection's bytes
 // in order, so when that line arrives, any notice queued before it has too.
 import { EventEmitter } from 'node:events';
-import { PRESENCE_NOTICE_LIMIT } from '../../shared/src/room';
+import { PRESENCE_NOTICE_LIMIT } from '../../shared/src/presence';
 import { startServer, type ChatServer } from '../src/server';
 import { joinRoom, type Peer } from './chat-peer';
 

@@ -16,7 +16,8 @@ import type { ChatError } from '../../shared/src/errors';
 import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
-import { announcesPresence, type Room } from '../../shared/src/room';
+import { announcesPresence } from '../../shared/src/presence';
+import type { Room } from '../../shared/src/room';
 import {
   decodeClientFrame,
   encodeServerFrame,

@@ -20,7 +20,8 @@ import net from 'node:net';
 import { listen } from '../../shared/src/listen';
 import { closeServerPolitely } from '../../shared/src/polite-close';
 import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
-import { presenceLimitOption, Room } from '../../shared/src/room';
+import { presenceLimitOption } from '../../shared/src/presence';
+import { Room } from '../../shared/src/room';
 import { serveConnection, type Member, type ServerState } from './connection';
 import { encodeServerFrame } from './messages';
 
@@ -36,7 +37,7 @@ export interface ServerOptions {
   maxQueueBytes?: number;
   /**
    * Largest room in which joins and leaves are announced (see
-   * `PRESENCE_NOTICE_LIMIT` in shared/src/room.ts). Default 1,000; tests use a small one.
+   * `PRESENCE_NOTICE_LIMIT` in shared/src/presence.ts). Default 1,000; tests use a small one.
    */
   presenceLimit?: number;
   /** Receives one line per connection event (joins, leaves, errors); never a box or a key. */
