@@ -33,6 +33,28 @@ import { TARGETS, type Target } from './targets';
 export interface FanoutMeasurement extends FanoutResult {
   /** CPU the server used during the measured period, in percent of one core. */
   serverCpuPercent: number;
+  /**
+   * Server CPU time per delivered message, in µs: the figure that judges a
+   * server (see {@link cpuMicrosPerMessage}). NaN when it cannot be right.
+   */
+  serverCpuUsPerMessage: number;
+}
+
+/**
+ * Server CPU time per delivered message, in µs: the server's CPU seconds per
+ * second (from /proc, all its threads) over the messages delivered per
+ * second, both over the measured period. It is the steadiest figure on a
+ * shared machine: when other processes steal the CPU, throughput drops but
+ * this barely moves.
+ *
+ * @param serverCpuPercent - the server's CPU, percent of one core
+ * @param deliveredPerSecond - messages delivered per second
+ * @returns µs per message, or NaN when the figure is impossible (zero,
+ *   negative or not a number: no messages, or a clock that went wrong)
+ */
+export function cpuMicrosPerMessage(serverCpuPercent: number, deliveredPerSecond: number): number {
+  const us = (serverCpuPercent / 100 / deliveredPerSecond) * 1e6;
+  return Number.isFinite(us) && us > 0 ? us : NaN;
 }
 
 /** What the idle-connections measurement found. */
@@ -146,7 +168,9 @@ export async function runBench(
           progress(
             `round ${round} ${target.name} fan-out: ${Math.round(fanout.deliveredPerSecond)} msg/s, ` +
               `p50 ${fanout.p50Ms.toFixed(2)} ms, p99 ${fanout.p99Ms.toFixed(2)} ms, ` +
-              `server CPU ${fanout.serverCpuPercent.toFixed(0)}%, load CPU ${fanout.loadCpuPercent.toFixed(0)}%`,
+              `server CPU ${fanout.serverCpuPercent.toFixed(0)}% ` +
+              `(${fanout.serverCpuUsPerMessage.toFixed(2)} µs/msg), ` +
+              `load CPU ${fanout.loadCpuPercent.toFixed(0)}%`,
           );
         }
         const idle =
@@ -218,7 +242,11 @@ async function measureFanout(
       payloadBytes: options.payloadBytes,
     };
     const result = await loadFanout(target.name, server.endpoint, files, job, cpu.mark);
-    return { ...result, serverCpuPercent: cpu.percent };
+    return {
+      ...result,
+      serverCpuPercent: cpu.percent,
+      serverCpuUsPerMessage: cpuMicrosPerMessage(cpu.percent, result.deliveredPerSecond),
+    };
   } finally {
     await server.stop();
   }

@@ -28,8 +28,17 @@ export interface Comparison {
   throughputRatio: number;
   /** Its RSS per idle connection divided by the baseline's (NaN if not measured). */
   memoryRatio: number;
-  /** Its server CPU time per delivered message divided by the baseline's. */
+  /** Its server CPU time per delivered message divided by the baseline's (ratio of medians). */
   cpuPerMessageRatio: number;
+  /** The same ratio within each round, against the baseline measured in that round. */
+  cpuPerMessageRounds: number[];
+  /**
+   * The CPU-per-message target's verdict: null if not judged or no target;
+   * `inconclusive` when a side has no usable figure (no rounds, or a CPU time
+   * per message that is zero, negative or not a number: a measurement that
+   * cannot be right is never "met").
+   */
+  cpuPerMessageVerdict: 'met' | 'not met' | 'inconclusive' | null;
   /** Whether the throughput goal was met (null if not judged or no goal). */
   throughputMet: boolean | null;
   /** Whether the memory goal was met (null if not judged, no goal, or not measured). */
@@ -43,11 +52,8 @@ export type Metric = (m: RoundMeasurement) => number;
 export const THROUGHPUT: Metric = (m) => m.fanout?.deliveredPerSecond ?? NaN;
 /** RSS growth per idle connection, KiB. */
 export const MEMORY: Metric = (m) => m.idle?.rssPerConnectionKiB ?? NaN;
-// CPU time per delivered message is the steadiest number on a shared machine:
-// when other processes steal the CPU, throughput drops but this barely moves.
-/** Server CPU time per delivered message, µs. */
-export const CPU_PER_MESSAGE: Metric = (m) =>
-  m.fanout ? (m.fanout.serverCpuPercent / 100 / m.fanout.deliveredPerSecond) * 1e6 : NaN;
+/** Server CPU time per delivered message, µs (NaN when impossible; see `cpuMicrosPerMessage`). */
+export const CPU_PER_MESSAGE: Metric = (m) => m.fanout?.serverCpuUsPerMessage ?? NaN;
 /** The load process's CPU during the fan-out, percent of one core. */
 export const LOAD_CPU: Metric = (m) => m.fanout?.loadCpuPercent ?? NaN;
 /** The server's CPU during the fan-out, percent of one core. */
@@ -91,13 +97,24 @@ export function compare(result: BenchResult): Comparison[] {
       const judged = baseline === own;
       const minThroughput = judged ? t.goals?.minThroughputRatio : undefined;
       const maxMemory = judged ? t.goals?.maxMemoryRatio : undefined;
+      const maxCpu = judged ? t.goals?.maxCpuPerMessageRatio : undefined;
+      const cpuPerMessageRatio = ratio(CPU_PER_MESSAGE);
       comparisons.push({
         target: t.name,
         baseline,
         judged,
         throughputRatio,
         memoryRatio,
-        cpuPerMessageRatio: ratio(CPU_PER_MESSAGE),
+        cpuPerMessageRatio,
+        cpuPerMessageRounds: roundRatios(result, t.name, baseline, CPU_PER_MESSAGE),
+        cpuPerMessageVerdict:
+          maxCpu === undefined
+            ? null
+            : !Number.isFinite(cpuPerMessageRatio)
+              ? 'inconclusive'
+              : cpuPerMessageRatio <= maxCpu
+                ? 'met'
+                : 'not met',
         throughputMet:
           minThroughput === undefined || !Number.isFinite(throughputRatio)
             ? null
@@ -110,4 +127,28 @@ export function compare(result: BenchResult): Comparison[] {
     }
   }
   return comparisons;
+}
+
+/**
+ * One metric's ratio target / baseline within each round, both measured in
+ * that round (the rounds alternate the targets' order, so neither side always
+ * runs first). Rounds where either figure is missing or impossible are left out.
+ *
+ * @param result - a finished run
+ * @param target - the target's name
+ * @param baseline - the baseline's name
+ * @param metric - the number
+ */
+export function roundRatios(
+  result: BenchResult,
+  target: string,
+  baseline: string,
+  metric: Metric,
+): number[] {
+  const ratios: number[] = [];
+  for (const m of result.rounds.filter((r) => r.target === target)) {
+    const base = result.rounds.find((r) => r.target === baseline && r.round === m.round);
+    if (base) ratios.push(metric(m) / metric(base));
+  }
+  return ratios.filter(Number.isFinite);
 }

@@ -192,8 +192,22 @@ function comparisonLine(result: BenchResult, c: Comparison, part: 'fanout' | 'id
     const goal = max === undefined ? '' : ` (goal <= ${max}x${verdict(c.memoryMet)})`;
     parts.push(`memory per idle connection ${format(c.memoryRatio, 2)}x${goal}`);
   }
-  if (part === 'fanout' && Number.isFinite(c.cpuPerMessageRatio)) {
-    parts.push(`server CPU per message ${format(c.cpuPerMessageRatio, 2)}x`);
+  if (part === 'fanout') {
+    const max = goals?.maxCpuPerMessageRatio;
+    const goal = max === undefined ? '' : `target <= ${max}x: ${c.cpuPerMessageVerdict}`;
+    const rounds = c.cpuPerMessageRounds;
+    const range =
+      rounds.length < 2
+        ? ''
+        : `rounds ${format(Math.min(...rounds), 2)}–${format(Math.max(...rounds), 2)}x`;
+    const detail = [range, goal].filter((d) => d !== '').join('; ');
+    if (Number.isFinite(c.cpuPerMessageRatio)) {
+      parts.push(
+        `server CPU per message ${format(c.cpuPerMessageRatio, 2)}x${detail ? ` (${detail})` : ''}`,
+      );
+    } else if (max !== undefined) {
+      parts.push(`server CPU per message: inconclusive (target <= ${max}x)`);
+    }
   }
   if (parts.length === 0) return '';
   // A target whose clients do more work than the baseline's is not judged against it.

@@ -19,13 +19,12 @@
 import net from 'node:net';
 import { openText } from '../shared/src/crypto';
 import { LineDecoder } from '../shared/src/framing';
+import { MAX_FRAME_BYTES, type Decoded } from '../shared/src/protocol';
 import {
   chatAssociatedData,
   decodeClientFrame,
   decodeServerFrame,
-  MAX_FRAME_BYTES,
-  type Decoded,
-} from '../shared/src/protocol';
+} from '../stage5-aes/src/messages';
 import { sealMessage } from '../stage5-aes/src/sealed-messages';
 import { nowUs } from './payload';
 import type { LoadClient, LoadClientEvents, LoadEndpoint } from './targets';

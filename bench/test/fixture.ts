@@ -61,6 +61,7 @@ export function fixedResult(overrides: Partial<BenchResult> = {}): BenchResult {
           disconnected: 0,
           loadCpuPercent: 100,
           serverCpuPercent: 50 * factor,
+          serverCpuUsPerMessage: (0.5 / throughput) * 1e6,
         },
         idle: Number.isNaN(rss)
           ? null

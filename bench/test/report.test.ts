@@ -8,12 +8,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../shared/test/helpers';
+import { cpuMicrosPerMessage } from '../bench';
 import { buildCharts, CHART_NAMES } from '../charts';
 import { verdicts } from '../goals';
 import { formatMarkdownReport, writeMarkdownReport } from '../markdown-report';
 import { raisedLimit, withOpenFileLimit } from '../open-files';
 import { QUICK_OPTIONS } from '../options';
-import { formatReport } from '../report';
+import { compare, formatReport } from '../report';
 import { barChartSvg, compact } from '../svg-chart';
 import { fixedResult } from './fixture';
 
@@ -173,6 +174,37 @@ describe('the printed report', () => {
       /\| stage6 chat p99 with 10,000 idle ≤ 2× without +\| .* \| not met +\|/,
     );
     expect(report).not.toMatch(/NaN|warning:/);
+  });
+
+  it('judges server CPU per message against the baseline of the same run, round by round', () => {
+    const report = formatReport(fixedResult());
+    expect(report).toMatch(
+      /stage4 \/ raw: .*server CPU per message 1\.05x \(rounds 1\.05–1\.05x; target <= 1x: not met\)/,
+    );
+    expect(report).toMatch(
+      /stage5 \/ raw-sealed: .*server CPU per message 1\.01x \(rounds 1\.01–1\.01x; target <= 1\.1x: met\)/,
+    );
+    // Not judged against a baseline with other client work: no target, no verdict.
+    expect(report).toMatch(/stage5 \/ raw: .*server CPU per message [\d.]+x \(rounds [^;)]*\) \[/);
+  });
+
+  it('calls an impossible CPU figure inconclusive, never met', () => {
+    const result = fixedResult();
+    // A server that used no CPU at all, or a round that delivered nothing.
+    result.rounds = result.rounds.map((r) =>
+      r.target === 'stage5' && r.fanout
+        ? { ...r, fanout: { ...r.fanout, serverCpuUsPerMessage: cpuMicrosPerMessage(0, 99_000) } }
+        : r,
+    );
+    const stage5 = compare(result).find((c) => c.target === 'stage5' && c.judged)!;
+    expect(stage5.cpuPerMessageVerdict).toBe('inconclusive');
+    expect(stage5.cpuPerMessageRounds).toEqual([]);
+    expect(formatReport(result)).toMatch(
+      /stage5 \/ raw-sealed: .*server CPU per message: inconclusive \(target <= 1\.1x\)/,
+    );
+    expect(cpuMicrosPerMessage(50, 0)).toBeNaN();
+    expect(cpuMicrosPerMessage(-1, 1000)).toBeNaN();
+    expect(cpuMicrosPerMessage(50, 1_000_000)).toBeCloseTo(0.5);
   });
 });
 

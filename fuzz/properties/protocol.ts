@@ -13,7 +13,8 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { ChatError } from '../../shared/src/errors';
 import { LineDecoder } from '../../shared/src/framing';
-import * as stage5 from '../../shared/src/protocol';
+import * as protocol from '../../shared/src/protocol';
+import * as stage5 from '../../stage5-aes/src/messages';
 import * as stage6 from '../../stage6-auth/src/messages';
 import { applyMutations, hostileLine } from '../arbitraries/frames';
 import { cutPoints } from '../arbitraries/bytes';
@@ -29,7 +30,7 @@ import {
   type Vocabulary,
 } from '../reference/frames';
 
-type Decode = (text: string) => stage5.Decoded<unknown>;
+type Decode = (text: string) => protocol.Decoded<unknown>;
 
 /** Each vocabulary of the spec with the real decoder and encoder for it. */
 const SIDES: { spec: Vocabulary; decode: Decode; encode: (frame: never) => Buffer }[] = [
@@ -44,7 +45,7 @@ const SIDES: { spec: Vocabulary; decode: Decode; encode: (frame: never) => Buffe
  * error, and an error message that survives the trip back to the peer.
  */
 function checkLine(side: (typeof SIDES)[number], line: string): void {
-  let result: stage5.Decoded<unknown>;
+  let result: protocol.Decoded<unknown>;
   try {
     result = side.decode(line);
   } catch (err) {
@@ -119,7 +120,7 @@ export const protocolRoundTrip: FuzzTarget = {
         ([i, frame], offsets) => {
           const side = SIDES[i]!;
           const bytes = side.encode(frame as never);
-          const decoder = new LineDecoder({ maxFrameBytes: stage5.MAX_FRAME_BYTES });
+          const decoder = new LineDecoder({ maxFrameBytes: protocol.MAX_FRAME_BYTES });
           const lines = cut(bytes, offsets).flatMap((c) => decoder.push(c));
           const line = lines[0];
           if (lines.length !== 1 || line === undefined || !line.ok) {

@@ -26,7 +26,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 4096;
 const LF = 0x0a;
 // One decoder for every connection: without `{ stream: true }` a TextDecoder
 // keeps no state between calls (we only ever decode complete lines), and a
-// decoder per connection would cost about 0.7 KiB of memory each.
+// decoder per connection would cost memory on every idle connection (the
+// benchmark measured it; see bench/README.md).
 // `ignoreBOM`: by default a TextDecoder silently drops a leading U+FEFF, which
 // would change a frame's text (the fuzz campaign found it): keep every character.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -109,6 +110,12 @@ export class LineDecoder {
           this.pending = undefined;
           this.pendingBytes = 0;
           this.discarding = true;
+        } else if (newline !== -1 && this.pending === undefined) {
+          // The whole line is inside this chunk (the common case): decode it
+          // from the chunk itself. Nothing is kept, so nothing is copied.
+          frames.push(this.decode(chunk.subarray(start, end)));
+          start = newline + 1;
+          continue;
         } else if (end > start) {
           // Copy the slice: the caller (or Node) may reuse the chunk's memory.
           const pending = (this.pending ??= []);
@@ -135,11 +142,17 @@ export class LineDecoder {
     return this.pendingBytes;
   }
 
+  // The line that the newline just ended began in an earlier chunk: join its parts.
   private finishLine(): DecodedFrame {
     const parts = this.pending ?? [];
-    let line = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const line = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     this.pending = undefined;
     this.pendingBytes = 0;
+    return this.decode(line);
+  }
+
+  // One complete line, without its \n.
+  private decode(line: Uint8Array): DecodedFrame {
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     if (line.length > this.maxFrameBytes) return { ok: false, error: this.tooLarge() };
     try {
@@ -165,8 +178,34 @@ export class LineDecoder {
  * @throws ChatError `BAD_FRAME` if `text` contains `\n` or `\r` (it would become two frames)
  */
 export function encodeFrame(text: string): Buffer {
+  checkFrameText(text);
+  return Buffer.from(text + '\n', 'utf8');
+}
+
+/**
+ * Encodes several frames into one buffer, for one write: the same bytes as
+ * `encodeFrame` of each text, one after the other, but one allocation and
+ * one encoding for all of them. A relay uses it for the lines one read
+ * completed, which then cost one write per recipient instead of one per line.
+ *
+ * @param texts - the frames' texts; none may contain a newline
+ * @returns the bytes to write (empty when `texts` is)
+ * @throws ChatError `BAD_FRAME` if a text contains `\n` or `\r`
+ *
+ * @example
+ * ```ts
+ * encodeFrames(['a', 'b']).toString(); //=> 'a\nb\n'
+ * ```
+ */
+export function encodeFrames(texts: readonly string[]): Buffer {
+  if (texts.length === 0) return Buffer.alloc(0);
+  for (const text of texts) checkFrameText(text);
+  return Buffer.from(texts.join('\n') + '\n', 'utf8');
+}
+
+// A line break inside a frame's text would make it two frames on the wire.
+function checkFrameText(text: string): void {
   if (text.includes('\n') || text.includes('\r')) {
     throw new ChatError('BAD_FRAME', 'a frame cannot contain a line break');
   }
-  return Buffer.from(text + '\n', 'utf8');
 }

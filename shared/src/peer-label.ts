@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { formatEndpoint } from './listen';
 
 /**
  * The label that names a client: its address and port as the server sees
@@ -27,5 +28,5 @@
 export function peerLabel(address: string | undefined, port: number | undefined): string {
   if (address === undefined || port === undefined) return 'unknown';
   const ip = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return formatEndpoint(ip, port);
 }

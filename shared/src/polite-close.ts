@@ -2,7 +2,8 @@
  * Ending a connection politely: last words, then a FIN, then a deadline.
  *
  * Introduced by stage 4; its servers and those of stages 5 and 6 end every
- * connection this way.
+ * connection this way, one at a time ({@link endPolitely}) or all of them at
+ * shutdown ({@link closeServerPolitely}).
  *
  * `socket.destroy()` closes at once, and if unread input is still waiting in
  * our receive buffer the kernel answers with a TCP reset instead of a normal
@@ -42,4 +43,31 @@ export function endPolitely(socket: net.Socket, lastFrame?: Buffer): void {
   socket.resume();
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   socket.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * Stops a server the polite way: it stops accepting at once, every open
+ * connection gets `lastFrame` and a FIN ({@link endPolitely}), and the promise
+ * resolves once the listening socket and every connection are closed, after
+ * each connection's own `'close'` listeners have run (so every "left" notice
+ * and log line is done when it resolves).
+ *
+ * @param server - the listening server
+ * @param sockets - every connection it accepted that may still be open
+ * @param lastFrame - an encoded goodbye for each connection
+ */
+export async function closeServerPolitely(
+  server: net.Server,
+  sockets: Iterable<net.Socket>,
+  lastFrame?: Buffer,
+): Promise<void> {
+  // server.close()'s callback runs when the listening socket is closed and
+  // Node counts no connection open; a connection's own 'close' event may come
+  // a moment later, so each one is awaited too (listeners run in the order
+  // they were added: the owner's first, then this one).
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  const open = [...sockets].filter((socket) => !socket.closed);
+  const closed = open.map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+  for (const socket of open) endPolitely(socket, lastFrame);
+  await Promise.all([stopped, ...closed]);
 }

@@ -1,17 +1,20 @@
 /**
- * JSON frames: strict validation helpers, associated data, and the stage 5 vocabulary.
+ * JSON frames: strict validation helpers, associated data, and the frames
+ * stages 5 and 6 share.
  *
  * Introduced by stage 5, reused by stage 6. From stage 5 on, every frame is one
  * JSON object on one line (framed by the framing module), with a string `type`.
- * Server and client import this one module, so neither formats or parses a
- * frame by hand, and both agree on what a valid frame is.
+ * Each stage declares its own vocabulary with these helpers in its
+ * `messages.ts`; server and client import that one module, so neither formats
+ * or parses a frame by hand, and both agree on what a valid frame is. The chat
+ * request and the error frame, which both stages speak unchanged, are here.
  *
  * Every inbound frame is untrusted. A decoder built with {@link createDecoder}
  * checks size, JSON syntax, the `type`, and that the object has *exactly* the
  * schema's fields with the right types (no missing, no extra, no `null` where
  * a string belongs, no loose base64). It never throws: it returns
  * `{ ok: false, error }` with a `ChatError` the caller sends back as an error
- * frame. Stage 6 defines its own frames with the same helpers.
+ * frame.
  *
  * @example
  * ```ts
@@ -25,7 +28,6 @@
  */
 import { BOX_OVERHEAD } from './crypto';
 import { ChatError, ERROR_CODES, type ChatErrorCode } from './errors';
-import { encodeFrame } from './framing';
 
 /** The protocol version, bound into every box's associated data. */
 export const PROTOCOL_VERSION = 1;
@@ -125,6 +127,7 @@ export function arrayField<T>(item: Field<T>, options: { maxItems: number }): Fi
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /**
  * Whether `text` is canonical standard base64 with padding. Node's
@@ -134,8 +137,14 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * @param text - candidate base64
  */
 export function isBase64(text: string): boolean {
-  // The round trip rejects the non-zero "padding bits" that make two strings decode alike.
-  return BASE64.test(text) && Buffer.from(text, 'base64').toString('base64') === text;
+  if (!BASE64.test(text)) return false;
+  // Padding leaves bits of the last character unused: 4 bits before "==", 2
+  // before "=". A decoder ignores them, so "AB==" and "AQ==" decode alike;
+  // the canonical form has them zero. Checking that character is enough (a
+  // decode and re-encode would say the same, at the price of two copies).
+  if (text.endsWith('==')) return BASE64_ALPHABET.indexOf(text.at(-3)!) % 16 === 0;
+  if (text.endsWith('=')) return BASE64_ALPHABET.indexOf(text.at(-2)!) % 4 === 0;
+  return true;
 }
 
 /** How many bytes a valid base64 string decodes to, without decoding it. */
@@ -226,7 +235,7 @@ export function createDecoder<const Schemas extends readonly FrameSchema[]>(
   return (text) => {
     const fail = (message: string) => ({ ok: false as const, error: badFrame(message) });
     if (typeof text !== 'string') return fail('frame is not text');
-    if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+    if (tooLarge(text, maxBytes)) {
       const error = new ChatError('FRAME_TOO_LARGE', `frame longer than ${maxBytes} bytes`);
       return { ok: false, error };
     }
@@ -260,13 +269,29 @@ export function createDecoder<const Schemas extends readonly FrameSchema[]>(
 
 /**
  * Encodes a frame object as one line: JSON plus `\n`. `JSON.stringify` escapes
- * every line break inside strings, so the frame can never split in two.
+ * every line break inside strings (`\n`, `\r` become the two characters
+ * `\` `n`, `\` `r`), and emits none between tokens, so the frame can never
+ * split in two: unlike `encodeFrame`, this does not scan its text for one.
  *
  * @param frame - an object with a string `type`
  * @returns the bytes to write
  */
 export function encodeJsonFrame(frame: { readonly type: string }): Buffer {
-  return encodeFrame(JSON.stringify(frame));
+  return Buffer.from(JSON.stringify(frame) + '\n', 'utf8');
+}
+
+/**
+ * Encodes several frame objects into one buffer, for one write: the same
+ * bytes as {@link encodeJsonFrame} of each, one allocation for all of them
+ * (a relay's frames from one read, sent as one write per recipient).
+ *
+ * @param frames - objects with a string `type`
+ * @returns the bytes to write (empty when `frames` is)
+ */
+export function encodeJsonFrames(frames: readonly { readonly type: string }[]): Buffer {
+  let text = '';
+  for (const frame of frames) text += JSON.stringify(frame) + '\n';
+  return Buffer.from(text, 'utf8');
 }
 
 /** What a box's associated data binds: checked by the receiver, never sent. */
@@ -299,6 +324,17 @@ export function associatedData(parts: AssociatedDataParts): Buffer {
   );
 }
 
+// Whether `text` is over `maxBytes` in UTF-8, counting the bytes only when the
+// length cannot tell: a UTF-16 code unit is 1 to 3 bytes (a surrogate pair, 2
+// units, is 4), so a short string is under the limit and a long one over it.
+// Frames that come through the LineDecoder were already bounded in bytes, and
+// a chat frame is far below the limit, so the count is almost never needed.
+function tooLarge(text: string, maxBytes: number): boolean {
+  if (text.length * 3 <= maxBytes) return false;
+  if (text.length > maxBytes) return true;
+  return Buffer.byteLength(text, 'utf8') > maxBytes;
+}
+
 function badFrame(message: string): ChatError {
   return new ChatError('BAD_FRAME', message);
 }
@@ -310,7 +346,8 @@ function quote(text: string): string {
 }
 
 // ---------------------------------------------------------------------------
-// The stage 5 vocabulary. The server adds `from` and relays `box` unchanged.
+// The frames stages 5 and 6 share: the chat request and the error frame, and
+// the box they carry. Each stage's own frames are in its messages.ts.
 
 /** Longest chat message a client seals, in UTF-8 bytes (the server checks the box size). */
 export const MAX_TEXT_BYTES = 4096;
@@ -321,42 +358,10 @@ export const boxField = base64Field({
   maxBytes: MAX_TEXT_BYTES + BOX_OVERHEAD,
 });
 
-// "IP:PORT" as the server formats it; the longest IPv6 form plus a port fits in 64.
-const peerField = stringField({ minLength: 1, maxLength: 64 });
-const countField = integerField({ min: 0, max: 1_000_000 });
-
 /** Client → server: `{"type":"chat","box":"<base64>"}`, a message sealed by the client. */
 export const CHAT_REQUEST = frameSchema('chat', {
   /** The sealed message: base64 of nonce | ciphertext | tag. */
   box: boxField,
-});
-/** Server → client: a relayed chat message and the `ip:port` the server saw it come from. */
-export const CHAT_RELAY = frameSchema('chat', {
-  /** The sender's `ip:port`, added by the server (not authenticated at this stage). */
-  from: peerField,
-  /** The sealed message exactly as the sender sent it. */
-  box: boxField,
-});
-/** Server → newcomer: who you are and how many are online. */
-export const WELCOME = frameSchema('welcome', {
-  /** The newcomer's own `ip:port`, as the server sees it. */
-  you: peerField,
-  /** How many clients are connected, the newcomer included. */
-  online: countField,
-});
-/** Server → everyone else: someone joined. */
-export const JOINED = frameSchema('joined', {
-  /** The newcomer's `ip:port`. */
-  who: peerField,
-  /** How many clients are connected now. */
-  online: countField,
-});
-/** Server → everyone left: someone left. */
-export const LEFT = frameSchema('left', {
-  /** The `ip:port` of the client that left. */
-  who: peerField,
-  /** How many clients are still connected. */
-  online: countField,
 });
 /** Server → one client: its last frame was refused, and why (a stable code). */
 export const ERROR_FRAME = frameSchema('error', {
@@ -365,41 +370,3 @@ export const ERROR_FRAME = frameSchema('error', {
   /** A human-readable explanation; never contains secrets or plaintext. */
   message: stringField({ maxLength: 500 }),
 });
-
-/** Every frame a stage 5 client may send. */
-export type ClientFrame = FrameOf<typeof CHAT_REQUEST>;
-/** Every frame a stage 5 server may send. */
-export type ServerFrame =
-  | FrameOf<typeof CHAT_RELAY>
-  | FrameOf<typeof WELCOME>
-  | FrameOf<typeof JOINED>
-  | FrameOf<typeof LEFT>
-  | FrameOf<typeof ERROR_FRAME>;
-
-/** The server's decoder for what clients send. Never throws. */
-export const decodeClientFrame: (text: string) => Decoded<ClientFrame> = createDecoder([
-  CHAT_REQUEST,
-]);
-/** The client's decoder for what the server sends. Never throws. */
-export const decodeServerFrame: (text: string) => Decoded<ServerFrame> = createDecoder([
-  CHAT_RELAY,
-  WELCOME,
-  JOINED,
-  LEFT,
-  ERROR_FRAME,
-]);
-
-/** Encodes a client frame as one line of bytes. */
-export function encodeClientFrame(frame: ClientFrame): Buffer {
-  return encodeJsonFrame(frame);
-}
-
-/** Encodes a server frame as one line of bytes. */
-export function encodeServerFrame(frame: ServerFrame): Buffer {
-  return encodeJsonFrame(frame);
-}
-
-/** The associated data of every stage 5 chat box: version 1, type `chat`, no sender. */
-export function chatAssociatedData(): Buffer {
-  return associatedData({ v: PROTOCOL_VERSION, type: 'chat' });
-}

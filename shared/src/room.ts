@@ -7,13 +7,21 @@
  * already encoded, so the room is the same whether frames are plain text
  * (stage 4) or JSON with ciphertext (stages 5–6).
  *
- * Three lessons live here:
+ * Four lessons live here:
  *
- * 1. **Snapshot iteration.** A write can lead to an `'error'`, an `'error'`
- *    to a `'close'`, a `'close'` to {@link Room.leave}, and a callback to
- *    anything at all. Iterating over a set that changes under you skips or
- *    repeats members, so {@link Room.broadcast} copies the member list first
- *    and re-checks membership before each write.
+ * 1. **Membership that changes during a broadcast.** A write can lead to an
+ *    `'error'`, an `'error'` to a `'close'`, a `'close'` to {@link Room.leave},
+ *    and a callback (the slow-consumer report) to anything at all, even in the
+ *    middle of {@link Room.broadcast}. ECMAScript defines what a `for…of`
+ *    over a `Map` (or `Set`) does when it changes underneath: entries are
+ *    visited in insertion order, an entry deleted before the loop reaches it
+ *    is never visited, and an entry added during the loop is visited when the
+ *    loop gets there (it was appended at the end). The first rule is what a
+ *    broadcast wants: a member that left gets nothing. The second is not: a
+ *    member that joined after the frame was sent must not receive it. So each
+ *    member is stored with its join number, and the loop stops at the first
+ *    member that joined after the broadcast began. No copy of the member list
+ *    is made per message.
  * 2. **Exactly-once removal.** A socket may report `'end'`, `'error'` and
  *    `'close'` for one disconnect. {@link Room.leave} returns `true` only for
  *    the call that actually removed the member, so the owner sends exactly one
@@ -30,6 +38,14 @@
  *    same: IRC servers such as ergo cap each client's send queue (`max-sendq`)
  *    and drop a client that passes it; the `ws` library exposes
  *    `bufferedAmount` so applications can apply such a policy.
+ * 4. **One write per member per turn of the event loop.** A `write()` is a
+ *    system call, and on a busy server several senders' messages reach the
+ *    same member in one turn of the event loop. The room corks a member's
+ *    socket at its first write in a turn and uncorks every corked socket when
+ *    the turn's I/O is done (`setImmediate`), so Node hands the kernel all of
+ *    that turn's frames for the member in one `writev`. Nothing waits longer
+ *    than the current turn. Redis does the same: replies are queued and
+ *    written once per event-loop iteration, just before it sleeps.
  *
  * @module
  */
@@ -85,7 +101,16 @@ export interface RoomOptions<M extends RoomMember> {
 export class Room<M extends RoomMember> {
   /** The per-member output queue cap in bytes. */
   readonly maxQueueBytes: number;
-  private readonly current = new Set<M>();
+  // Member → its join number; a Map iterates in insertion (join) order.
+  private readonly current = new Map<M, number>();
+  private joins = 0;
+  // Sockets corked in this turn of the event loop (see `send`).
+  private corked: net.Socket[] = [];
+  private readonly uncorkAll = () => {
+    const corked = this.corked;
+    this.corked = [];
+    for (const socket of corked) socket.uncork();
+  };
   private readonly onSlowConsumer: ((member: M, error: ChatError) => void) | undefined;
 
   /** @param options - the queue cap and the slow-consumer callback */
@@ -102,7 +127,7 @@ export class Room<M extends RoomMember> {
    */
   join(member: M): boolean {
     if (this.current.has(member)) return false;
-    this.current.add(member);
+    this.current.set(member, ++this.joins);
     return true;
   }
 
@@ -136,7 +161,7 @@ export class Room<M extends RoomMember> {
    * join or leave.
    */
   members(): M[] {
-    return [...this.current];
+    return [...this.current.keys()];
   }
 
   /**
@@ -151,12 +176,13 @@ export class Room<M extends RoomMember> {
    */
   broadcast(frame: Buffer, except?: M): number {
     let written = 0;
-    // A snapshot: `send` may end up removing members (or a callback may add
-    // some), and a Set changed during `for…of` is not something to reason about.
-    for (const member of this.members()) {
-      // Re-check: an earlier write in this loop may have made this member leave.
-      if (member === except || !this.current.has(member)) continue;
-      if (this.send(member, frame)) written++;
+    // The live map, not a copy (see the module comment): a member removed
+    // during the loop is skipped by the iteration itself, and members added
+    // during it come last, after everyone who was here when it began.
+    const last = this.joins;
+    for (const [member, joined] of this.current) {
+      if (joined > last) break;
+      if (member !== except && this.send(member, frame)) written++;
     }
     return written;
   }
@@ -175,12 +201,23 @@ export class Room<M extends RoomMember> {
     // A destroyed or ended socket cannot take more bytes; writing would only
     // produce an ERR_STREAM_DESTROYED / write-after-end error.
     if (socket.destroyed || socket.writableEnded) return false;
+    // The first write to this member in this turn corks its socket; the
+    // turn's last step uncorks them all (see the module comment).
+    if (!socket.writableCorked) {
+      socket.cork();
+      if (this.corked.push(socket) === 1) setImmediate(this.uncorkAll);
+    }
     // We deliberately ignore write()'s return value (see the module comment):
     // the cap below is our flow control.
     socket.write(frame);
     if (socket.writableLength > this.maxQueueBytes) {
-      this.dropSlowConsumer(member);
-      return false;
+      // Judge what the peer has not taken, not what this turn has not sent
+      // yet: hand the kernel what it will accept now, then look again.
+      socket.uncork();
+      if (socket.writableLength > this.maxQueueBytes) {
+        this.dropSlowConsumer(member);
+        return false;
+      }
     }
     return true;
   }

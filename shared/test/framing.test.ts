@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ChatError } from '../src/errors';
-import { encodeFrame, LineDecoder, type DecodedFrame } from '../src/framing';
+import { encodeFrame, encodeFrames, LineDecoder, type DecodedFrame } from '../src/framing';
 
 const texts = (frames: DecodedFrame[]) => frames.map((f) => (f.ok ? f.text : `!${f.error.code}`));
 
@@ -151,5 +151,24 @@ describe('encodeFrame', () => {
   test('refuses text that would split into two frames', () => {
     expect(() => encodeFrame('a\nb')).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }));
     expect(() => encodeFrame('a\rb')).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }));
+  });
+});
+
+describe('encodeFrames', () => {
+  test('the same bytes as encodeFrame of each text, in one buffer', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'grapheme' }).filter((t) => !/[\r\n]/.test(t))),
+        (texts) => {
+          expect(encodeFrames(texts)).toEqual(Buffer.concat(texts.map((t) => encodeFrame(t))));
+        },
+      ),
+    );
+  });
+
+  test('refuses the batch if any text would split into two frames', () => {
+    expect(() => encodeFrames(['ok', 'a\rb'])).toThrow(
+      expect.objectContaining({ code: 'BAD_FRAME' }),
+    );
   });
 });

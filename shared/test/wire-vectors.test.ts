@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { open, openText, seal } from '../src/crypto';
 import { isChatError } from '../src/errors';
 import { LineDecoder } from '../src/framing';
-import * as stage5 from '../src/protocol';
+import * as protocol from '../src/protocol';
+import * as stage5 from '../../stage5-aes/src/messages';
 import * as stage6 from '../../stage6-auth/src/messages';
 import { fillProtocolDoc, PROTOCOL_PATH } from '../../tools/protocol-doc';
 import {
@@ -55,7 +56,7 @@ function sealAgain(vector: BoxVector): string {
   return box.toString('base64');
 }
 
-function decodeVector(decode: (text: string) => stage5.Decoded<unknown>, vector: FrameVector) {
+function decodeVector(decode: (text: string) => protocol.Decoded<unknown>, vector: FrameVector) {
   const text = vector.line ?? expandTemplate(vector.lineTemplate!);
   const result = decode(text);
   return result.ok ? { ok: true, frame: result.frame } : { ok: false, code: result.error.code };
@@ -106,7 +107,7 @@ describe('wire vectors', () => {
 
   describe.each(vectors.associatedData.map((v) => [v.name, v] as const))('AD: %s', (_name, v) => {
     test('associatedData() builds exactly these bytes', () => {
-      expect(stage5.associatedData(v.parts).toString('utf8')).toBe(v.utf8);
+      expect(protocol.associatedData(v.parts).toString('utf8')).toBe(v.utf8);
     });
   });
 

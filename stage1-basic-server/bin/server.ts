@@ -1,7 +1,8 @@
 // Entry point for `npm run stage1`: parse the command line, start the server,
 // print what happens. All the logic is in src/server.ts, where tests reach it.
 import { parseCommandLine, runMain } from '../../shared/src/cli';
-import { formatEndpoint, mappedIPv4, type SocketEnd } from '../src/endpoint';
+import { formatEndpoint } from '../../shared/src/listen';
+import { mappedIPv4, type SocketEnd } from '../src/endpoint';
 import { startServer } from '../src/server';
 
 const USAGE = `usage: npm run stage1 -- [--host ADDRESS] [--port PORT]

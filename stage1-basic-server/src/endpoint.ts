@@ -3,8 +3,9 @@
  *
  * Stage 1's second lesson after "listen, accept": every connection has two
  * ends, each an `ip:port` pair, and the operating system tells each program
- * both of them. This module turns what Node reports into text a person can
- * read, and explains the one surprise in it, IPv4-mapped IPv6 addresses.
+ * both of them. This module explains the one surprise in what Node reports,
+ * IPv4-mapped IPv6 addresses. (`formatEndpoint`, which writes an end as
+ * `ip:port` or `[ip]:port`, is in shared/src/listen.ts: every server uses it.)
  *
  * @module
  */
@@ -42,22 +43,4 @@ const MAPPED_PREFIX = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
  */
 export function mappedIPv4(address: string): string | null {
   return MAPPED_PREFIX.exec(address)?.[1] ?? null;
-}
-
-/**
- * Formats an address and a port the way URLs and most tools do: `ip:port` for
- * IPv4, `[ip]:port` for IPv6. The brackets matter: IPv6 addresses contain
- * colons themselves, so `::1:5050` would be ambiguous.
- *
- * @param address - an IPv4 or IPv6 address
- * @param port - a TCP port
- *
- * @example
- * ```ts
- * formatEndpoint('127.0.0.1', 5050); //=> '127.0.0.1:5050'
- * formatEndpoint('::1', 5050);       //=> '[::1]:5050'
- * ```
- */
-export function formatEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -11,8 +11,8 @@
  * @module
  */
 import net from 'node:net';
-import { ChatError } from '../../shared/src/errors';
-import { formatEndpoint, type SocketEnd } from './endpoint';
+import { formatEndpoint, listen } from '../../shared/src/listen';
+import type { SocketEnd } from './endpoint';
 
 export type { SocketEnd } from './endpoint';
 
@@ -119,11 +119,9 @@ export async function startServer(options: ServerOptions = {}): Promise<Stage1Se
   });
   // #endregion focus
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, port)));
-    server.listen({ host, port }, resolve);
-  });
-  const bound = server.address() as net.AddressInfo;
+  // listen() (shared/src/listen.ts) turns the OS's refusals (port taken,
+  // address not on this machine, ...) into one clear LISTEN_FAILED sentence.
+  const bound = await listen(server, { host, port });
 
   return {
     host: bound.address,
@@ -144,17 +142,4 @@ function endOf(address: string | undefined, port: number | undefined, family?: s
   // happen before our 'connection' handler runs; fail loudly if it ever does.
   if (address === undefined || port === undefined) throw new Error('socket already closed');
   return { address, port, family: family ?? (address.includes(':') ? 'IPv6' : 'IPv4') };
-}
-
-/** Turns the OS's listen errors into one clear sentence with a stable code. */
-function listenError(err: NodeJS.ErrnoException, host: string, port: number): ChatError {
-  const where = formatEndpoint(host, port);
-  const why: Record<string, string> = {
-    EADDRINUSE: `port ${port} is already in use (is another server running?)`,
-    EADDRNOTAVAIL: `${host} is not an address of this machine`,
-    EACCES: `permission denied (ports below 1024 need privileges)`,
-    ENOTFOUND: `unknown host ${host}`,
-  };
-  const reason = why[err.code ?? ''] ?? err.message;
-  return new ChatError('LISTEN_FAILED', `cannot listen on ${where}: ${reason}`);
 }

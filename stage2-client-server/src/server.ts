@@ -16,6 +16,7 @@
 import net from 'node:net';
 import { ChatError } from '../../shared/src/errors';
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from '../../shared/src/framing';
+import { listen } from '../../shared/src/listen';
 import type { ServerEvent } from './events';
 import { formatServerLine, peerName, type ServerLine } from './messages';
 import { converse, type ConversationEnd, type ReplyFn } from './turns';
@@ -151,13 +152,6 @@ export async function startServer(options: ServerOptions): Promise<Stage2Server>
     await closed;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const reason = err.code === 'EADDRINUSE' ? `port ${port} is already in use` : err.message;
-      reject(new ChatError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${reason}`));
-    });
-    server.listen({ host, port }, resolve);
-  });
-  const bound = server.address() as net.AddressInfo;
+  const bound = await listen(server, { host, port });
   return { host: bound.address, port: bound.port, closed, close };
 }

@@ -2,6 +2,7 @@
 // Only parses the command line and calls startServer; the logic lives in src/.
 import os from 'node:os';
 import { parseCommandLine, runMain } from '../../shared/src/cli';
+import { formatEndpoint } from '../../shared/src/listen';
 import { COST_RANGE, parseIntOption, parseMode } from '../src/options';
 import { startServer } from '../src/server';
 
@@ -37,7 +38,7 @@ runMain(async () => {
   const server = await startServer({ ...endpoint, mode, workers, cost, maxQueue });
   const where = mode === 'pool' ? `in ${server.workers} worker threads` : 'on the event loop';
   console.log(`mode ${mode}: bcrypt cost ${cost} hashes run ${where}`);
-  console.log(`listening on ${server.host}:${server.port}`);
+  console.log(`listening on ${formatEndpoint(server.host, server.port)}`);
 
   // `on`, not `once`: Ctrl-C (or a kill of the process group) reaches this
   // process twice, directly and relayed by tsx; a second signal with no

@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { encodeFrame, LineDecoder } from '../../shared/src/framing';
+import { listen } from '../../shared/src/listen';
 import { errorLine, parseCommand } from './commands';
 import { createBlockingHasher, createPoolHasher, type HashMode, type Hasher } from './hasher';
 
@@ -88,13 +89,11 @@ export async function startServer(options: ServerOptions = {}): Promise<Stage3Se
     socket.once('close', () => sockets.delete(socket));
     serveClient(socket, hasher, options);
   });
-  try {
-    await listen(server, options.host ?? '127.0.0.1', options.port ?? 5050);
-  } catch (err) {
-    await hasher.close();
+  const where = { host: options.host, port: options.port ?? 5050 };
+  const address = await listen(server, where).catch(async (err: unknown) => {
+    await hasher.close(); // nothing to serve: stop the workers, then report why
     throw err;
-  }
-  const address = server.address() as net.AddressInfo;
+  });
   return {
     port: address.port,
     host: address.address,
@@ -106,16 +105,6 @@ export async function startServer(options: ServerOptions = {}): Promise<Stage3Se
       await Promise.all([closed, hasher.close()]);
     },
   };
-}
-
-function listen(server: net.Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const reason = err.code === 'EADDRINUSE' ? `port ${port} is already in use` : err.message;
-      reject(new ChatError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${reason}`));
-    });
-    server.listen(port, host, () => resolve());
-  });
 }
 
 // #region focus

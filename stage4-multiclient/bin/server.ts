@@ -8,6 +8,7 @@ import {
   parsePositiveInt,
   runMain,
 } from '../../shared/src/cli';
+import { formatEndpoint } from '../../shared/src/listen';
 import { startServer } from '../src/server';
 
 runMain(async () => {
@@ -28,7 +29,7 @@ runMain(async () => {
   // their connections to close, then exit 0. The listener goes in before
   // "listening on" is printed (see onShutdownSignal).
   const signal = onShutdownSignal();
-  console.log(`listening on ${server.host}:${server.port}`);
+  console.log(`listening on ${formatEndpoint(server.host, server.port)}`);
   console.log(`${await signal}: shutting down`);
   await server.close();
   console.log('closed');

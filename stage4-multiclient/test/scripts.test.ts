@@ -106,7 +106,7 @@ test('a server whose port is taken: a one-line LISTEN_FAILED error and exit code
     expect(await server.exit).toBe(1);
     await server.stderr.ended;
     expect(server.stderr.lines).toEqual([
-      `error: cannot listen on 127.0.0.1:${port}: port ${port} is already in use [LISTEN_FAILED]`,
+      `error: cannot listen on 127.0.0.1:${port}: port ${port} is already in use (is another server running?) [LISTEN_FAILED]`,
     ]);
   } finally {
     await new Promise((resolve) => taken.close(resolve));

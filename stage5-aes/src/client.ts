@@ -24,8 +24,9 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { ChatError } from '../../shared/src/errors';
 import { LineDecoder } from '../../shared/src/framing';
-import { decodeServerFrame, MAX_FRAME_BYTES } from '../../shared/src/protocol';
+import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
 import { ChatConsole } from '../../shared/src/terminal';
+import { decodeServerFrame } from './messages';
 import { renderServerFrame, sealMessage } from './sealed-messages';
 
 /**

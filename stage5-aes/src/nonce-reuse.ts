@@ -23,7 +23,7 @@
  */
 import { createCipheriv } from 'node:crypto';
 import { generateKey, NONCE_BYTES, open, seal, TAG_BYTES } from '../../shared/src/crypto';
-import { chatAssociatedData } from '../../shared/src/protocol';
+import { chatAssociatedData } from './messages';
 
 /** A ciphertext and its tag, as sealed under a nonce the caller chose. */
 export interface SealedParts {

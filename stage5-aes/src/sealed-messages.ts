@@ -19,13 +19,9 @@
  */
 import { openText, sealText } from '../../shared/src/crypto';
 import { ChatError, isChatError } from '../../shared/src/errors';
-import {
-  chatAssociatedData,
-  encodeClientFrame,
-  MAX_TEXT_BYTES,
-  type ServerFrame,
-} from '../../shared/src/protocol';
+import { MAX_TEXT_BYTES } from '../../shared/src/protocol';
 import { sanitizeForTerminal } from '../../shared/src/terminal';
+import { chatAssociatedData, encodeClientFrame, type ServerFrame } from './messages';
 
 /**
  * Seals one chat message and encodes the frame that carries it.

@@ -1,5 +1,5 @@
 import { generateKey, sealText } from '../../shared/src/crypto';
-import { chatAssociatedData } from '../../shared/src/protocol';
+import { chatAssociatedData } from '../src/messages';
 import { startServer, type ChatServer } from '../src/server';
 import { rawPeer, startClient } from './harness';
 

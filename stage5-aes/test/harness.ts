@@ -4,9 +4,9 @@
  */
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
-import { decodeServerFrame, type ServerFrame } from '../../shared/src/protocol';
 import { connect, LineReader } from '../../shared/test/helpers';
 import { runClient } from '../src/client';
+import { decodeServerFrame, type ServerFrame } from '../src/messages';
 
 /** A real stage 5 client running in this process, driven like a piped process. */
 export interface TestClient {

@@ -1,10 +1,6 @@
 import { generateKey, sealText } from '../../shared/src/crypto';
-import {
-  associatedData,
-  chatAssociatedData,
-  decodeClientFrame,
-  MAX_TEXT_BYTES,
-} from '../../shared/src/protocol';
+import { associatedData, MAX_TEXT_BYTES } from '../../shared/src/protocol';
+import { chatAssociatedData, decodeClientFrame } from '../src/messages';
 import { renderServerFrame, sealMessage } from '../src/sealed-messages';
 
 const key = generateKey();

@@ -34,6 +34,29 @@ describe('stage 5 server', () => {
     a.socket.end();
   });
 
+  test('above the presence limit joins and leaves go unannounced, as in stages 4 and 6', async () => {
+    const small = await startServer({ port: 0, presenceLimit: 2 });
+    try {
+      const a = await rawPeer(small.port);
+      const b = await rawPeer(small.port); // the room has 2 = the limit: announced
+      const c = await rawPeer(small.port); // 3: not announced, but welcomed with the count
+      expect(JSON.parse(c.lines.lines[0]!)).toMatchObject({ type: 'welcome', online: 3 });
+      c.socket.end(); // a leave from a room of 3: not announced
+      await c.lines.ended;
+      b.socket.end(); // from a room of 2: announced
+      // A notice not sent cannot be awaited; b's "left" comes after c's would have.
+      await a.frame((f) => f.type === 'left' && f.who === b.label);
+      const notices = a.lines.lines
+        .map((l) => JSON.parse(l) as { type: string; who?: string })
+        .filter((f) => f.type === 'joined' || f.type === 'left')
+        .map((f) => `${f.type} ${f.who === b.label ? 'b' : f.who === c.label ? 'c' : f.who}`);
+      expect(notices).toEqual(['joined b', 'left b']);
+      a.socket.end();
+    } finally {
+      await small.close();
+    }
+  });
+
   test('a chat box is relayed byte for byte to the others, with from = the sender, not echoed', async () => {
     const a = await rawPeer(server.port);
     const b = await rawPeer(server.port);
