@@ -182,7 +182,7 @@ export const exercise: Exercise = {
       hint: 'seal the UTF-8 text with the protocol\'s chatAssociatedData(); the frame is {"type":"chat","box":BASE64}',
       async run(ctx) {
         const { seal, open } = learner(ctx);
-        const { chatAssociatedData } = ctx.load<Protocol>('shared/src/protocol');
+        const { chatAssociatedData } = ctx.load<Protocol>('stage5-aes/src/messages');
         const { startServer } = ctx.load<Server>('stage5-aes/src/server');
         const server = await startServer({ port: 0 });
         ctx.defer(() => server.close());
