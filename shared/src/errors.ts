@@ -43,6 +43,11 @@ export const ERROR_CODES: Readonly<Record<ChatErrorCode, string>> = {
     'The server could not listen on the requested address (the port is in use, or the address is not on this machine).',
   CONNECT_FAILED:
     'The client could not connect (nothing is listening there, or the host is unreachable).',
+  TOO_MANY_CONNECTIONS:
+    'The server, or this address, has as many connections open as it allows; try again later.',
+  TOO_MANY_ERRORS: 'The connection sent too many bad frames too quickly, so the server closed it.',
+  IDLE_TIMEOUT:
+    'The connection sent nothing for too long (not even an answer to a ping), so the server closed it.',
 };
 
 /**
@@ -70,7 +75,10 @@ export type ChatErrorCode =
   | 'SERVICE_UNAVAILABLE'
   | 'SHUTTING_DOWN'
   | 'LISTEN_FAILED'
-  | 'CONNECT_FAILED';
+  | 'CONNECT_FAILED'
+  | 'TOO_MANY_CONNECTIONS'
+  | 'TOO_MANY_ERRORS'
+  | 'IDLE_TIMEOUT';
 
 /**
  * An error with a stable {@link ChatErrorCode}. Throw it (or return it) for any
