@@ -58,8 +58,8 @@ export function openFileLimit(): number | undefined {
 }
 
 /**
- * The default for `maxConnections`: 90% of the open-file limit minus
- * {@link RESERVED_DESCRIPTORS} (64), at least 16; 10,000 when the limit is
+ * The default for `maxConnections`: 90% of the open-file limit minus 64
+ * descriptors for everything else, at least 16; 10,000 when the limit is
  * unknown.
  *
  * @param limit - the open-file limit (default: this process's)
@@ -85,6 +85,12 @@ export interface ConnectionCapLimits {
 
 /** Why a new connection was turned away at the door. */
 export type Refusal = 'server full' | 'address full';
+
+/** What {@link ConnectionCaps.admit} returns for a connection it turns away. */
+export interface RefusedConnection {
+  /** Which cap it met. */
+  refused: Refusal;
+}
 
 /**
  * Counts sockets and decides, when one is accepted, whether it may stay.
@@ -118,7 +124,7 @@ export class ConnectionCaps {
    * @returns its address group (to hand back to {@link loggedIn} and
    *   {@link closed}), or the reason it was refused (then nothing was counted)
    */
-  admit(socket: net.Socket): string | { refused: Refusal } {
+  admit(socket: net.Socket): string | RefusedConnection {
     if (this.open >= this.limits.maxConnections) return { refused: 'server full' };
     const group = addressGroup(socket.remoteAddress);
     const waiting = this.preLogin.get(group) ?? 0;

@@ -64,12 +64,18 @@ export interface Field<T> {
   readonly optional?: true;
 }
 
+/** A field a frame may leave out (see {@link optionalField}). */
+export interface OptionalField<T> extends Field<T> {
+  /** Always `true`: the frame is valid without this field. */
+  readonly optional: true;
+}
+
 /**
  * A field a frame may leave out; when present it must pass `field`.
  *
  * @param field - the validator for the value
  */
-export function optionalField<T>(field: Field<T>): Field<T> & { readonly optional: true } {
+export function optionalField<T>(field: Field<T>): OptionalField<T> {
   return { ...field, expected: `absent, or ${field.expected}`, optional: true };
 }
 
@@ -190,8 +196,8 @@ export interface FrameSchema<T extends string = string, S extends FieldSpec = Fi
 export type FrameOf<Schema> =
   Schema extends FrameSchema<infer T, infer S>
     ? Tagged<T> & {
-        [K in keyof S as S[K] extends { optional: true } ? never : K]: FieldValue<S[K]>;
-      } & { [K in keyof S as S[K] extends { optional: true } ? K : never]?: FieldValue<S[K]> }
+        [K in keyof S as S[K] extends OptionalField<unknown> ? never : K]: FieldValue<S[K]>;
+      } & { [K in keyof S as S[K] extends OptionalField<unknown> ? K : never]?: FieldValue<S[K]> }
     : never;
 
 /** The value type a field validator accepts. */

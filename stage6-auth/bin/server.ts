@@ -33,6 +33,7 @@ const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file 
   --idle-timeout-ms MS   silence allowed after login; ping at half (default ${DEFAULT_IDLE_TIMEOUT_MS})
   --log-level LEVEL      debug, info, warn, error or silent (default info, or LOG_LEVEL);
                          JSON logs go to stderr
+
 ${LIMITS_USAGE}`;
 
 runMain(async () => {

@@ -9,18 +9,37 @@
  * @module
  */
 import { parsePositiveInt } from '../../shared/src/cli';
-import type { BucketLimit } from '../../shared/src/rate-limit';
+import { DEFAULT_LOGIN_LIMITS, type BucketLimit } from '../../shared/src/rate-limit';
 import { DEFAULT_ERROR_BUDGET, type ServerOptions } from './server';
 
+/** The name of a limit flag (without its `--`). */
+export type LimitFlag =
+  | 'max-connections'
+  | 'max-prelogin-per-ip'
+  | 'hash-jobs-per-ip'
+  | 'registrations-per-ip'
+  | 'registrations-per-minute'
+  | 'failed-logins-per-ip'
+  | 'error-budget';
+
+/** A flag that takes a value, in `node:util` parseArgs form. */
+export interface StringFlag {
+  /** Always `'string'`: the flag is followed by its value. */
+  readonly type: 'string';
+}
+
+const VALUE: StringFlag = { type: 'string' };
+
 /** The flags, in `node:util` parseArgs form. */
-export const limitFlags = {
-  'max-connections': { type: 'string' },
-  'max-prelogin-per-ip': { type: 'string' },
-  'hash-jobs-per-ip': { type: 'string' },
-  'registrations-per-ip': { type: 'string' },
-  'registrations-per-minute': { type: 'string' },
-  'error-budget': { type: 'string' },
-} as const;
+export const limitFlags: Readonly<Record<LimitFlag, StringFlag>> = {
+  'max-connections': VALUE,
+  'max-prelogin-per-ip': VALUE,
+  'hash-jobs-per-ip': VALUE,
+  'registrations-per-ip': VALUE,
+  'registrations-per-minute': VALUE,
+  'failed-logins-per-ip': VALUE,
+  'error-budget': VALUE,
+};
 
 /** The flags' lines for the usage text. */
 export const LIMITS_USAGE = `limits (IPv6 addresses count per /64):
@@ -29,6 +48,9 @@ export const LIMITS_USAGE = `limits (IPv6 addresses count per /64):
   --hash-jobs-per-ip N          passwords being checked at once, per address (default 8)
   --registrations-per-ip N      new accounts per address per hour (default 10)
   --registrations-per-minute N  new accounts per minute, all addresses (default 30)
+  --failed-logins-per-ip N      failed logins in a burst per address, then one more
+                                every 3 s (default 20); also the most attempts
+                                one address may have in flight
   --error-budget N              bad frames a logged-in client may send at once,
                                 then one more every 6 s (default 10)`;
 
@@ -40,13 +62,20 @@ export const LIMITS_USAGE = `limits (IPv6 addresses count per /64):
  * @throws ChatError `BAD_ARGUMENT` for a value that is not a whole number > 0
  */
 export function parseLimitFlags(
-  values: Partial<Record<keyof typeof limitFlags, string | undefined>>,
+  values: Partial<Record<LimitFlag, string | boolean | undefined>>,
 ): Partial<ServerOptions> {
-  const n = (flag: keyof typeof limitFlags) => parsePositiveInt(`--${flag}`, values[flag]);
+  const n = (flag: LimitFlag) => {
+    const value = values[flag];
+    return parsePositiveInt(`--${flag}`, typeof value === 'string' ? value : undefined);
+  };
   const perIpHour = n('registrations-per-ip');
   const perMinute = n('registrations-per-minute');
   const errors = n('error-budget');
+  const failures = n('failed-logins-per-ip');
   const rateLimits = {
+    ...(failures === undefined
+      ? {}
+      : { perIp: { capacity: failures, refillMs: DEFAULT_LOGIN_LIMITS.perIp.refillMs } }),
     ...(perIpHour === undefined ? {} : { registrationsPerIp: per(perIpHour, 3_600_000) }),
     ...(perMinute === undefined ? {} : { registrations: per(perMinute, 60_000) }),
   };

@@ -244,16 +244,11 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   }, idleTimeoutMs / SWEEPS_PER_TIMEOUT).unref();
   const port = (server.address() as net.AddressInfo).port;
   logger.info(
-    {
-      event: 'listening',
-      host,
-      port,
-      store: options.store.description,
-      bcryptCost: hasher.cost,
-      maxConnections: caps.limits.maxConnections,
-    },
+    { event: 'listening', host, port, store: options.store.description, bcryptCost: hasher.cost },
     'listening',
   );
+  // At debug level: the cap depends on the machine's open-file limit.
+  logger.debug({ event: 'limits', ...caps.limits, idleTimeoutMs }, 'connection limits');
 
   let closing: Promise<void> | undefined;
   return {

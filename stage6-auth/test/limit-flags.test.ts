@@ -10,6 +10,7 @@ test('each limit flag sets its server option; absent flags set nothing', () => {
       'registrations-per-ip': '6',
       'registrations-per-minute': '120',
       'error-budget': '3',
+      'failed-logins-per-ip': '50',
     }),
   ).toEqual({
     maxConnections: 500,
@@ -18,6 +19,7 @@ test('each limit flag sets its server option; absent flags set nothing', () => {
     errorBudget: { capacity: 3, refillMs: 6_000 },
     // 6 an hour: a burst of 6, one more every 10 minutes; 120 a minute: one every 0.5 s.
     rateLimits: {
+      perIp: { capacity: 50, refillMs: 3_000 },
       registrationsPerIp: { capacity: 6, refillMs: 600_000 },
       registrations: { capacity: 120, refillMs: 500 },
     },
