@@ -25,6 +25,14 @@
  *   takes into account: a newcomer waits for one turn of each address ahead
  *   of it, not for everything a busy address queued.
  *
+ * **Retry times are booked, not guessed.** Fifty logins refused at the same
+ * moment and all told "come back in 2 s" would all come back together and be
+ * refused together again. So each refusal books the next free moment, one
+ * job's worth (the run time spread over the workers) after the previous
+ * booking: the first refused client is told about one job, the tenth about
+ * ten. The refused crowd comes back at the rate the workers can serve it, as
+ * if it had waited in a queue without holding a connection.
+ *
  * The reservation is a ticket taken synchronously, *before* the database
  * look-up that precedes the hash: admission counts tickets, not queued jobs,
  * so many logins arriving together cannot all pass the check while their
@@ -36,6 +44,9 @@ import { inWords, RetryAfterError } from './retry-after';
 
 /** Which lane a job waits in: logins are served before registrations. */
 export type HashKind = 'login' | 'register';
+
+/** The furthest ahead a retry time is booked (a client caps its own wait at about this). */
+export const MAX_BOOKING_MS = 30_000;
 
 /** The lane of each kind in the worker pool's queue. */
 export const HASH_LANES: Readonly<Record<HashKind, number>> = { login: 0, register: 1 };
@@ -95,7 +106,13 @@ export class HashAdmission {
     readonly limits: HashAdmissionLimits,
     private readonly workers: number,
     private readonly runMs: () => number,
+    private readonly now: () => number = () => performance.now(),
   ) {}
+
+  // The last retry time booked, per client refused for its own cap, and for
+  // everyone refused because the queue as a whole was too long.
+  private readonly bookedFor = new Map<string, number>();
+  private bookedForAll = 0;
 
   /** Jobs admitted and not yet released, in all. */
   get outstanding(): number {
@@ -132,17 +149,23 @@ export class HashAdmission {
       );
     const run = this.runMs();
     if (mine >= this.limits.maxPerClient) {
-      // Back when this client's own jobs have had their turns.
-      throw busy('too many passwords from your address are being checked', this.drainMs(client));
+      // Back when one of this client's jobs has had its turn, after those
+      // refused before it.
+      throw busy(
+        'too many passwords from your address are being checked',
+        this.book(client, this.firstTurnMs(client)),
+      );
     }
     const cap = kind === 'register' ? Math.floor(this.limits.maxQueue / 2) : this.limits.maxQueue;
     const waiting = kind === 'register' ? this.counts.register.total : this.outstanding;
     if (waiting >= cap + this.workers) {
-      throw busy('the server is busy checking passwords', (waiting / this.workers) * run);
+      const drained = ((waiting - cap) / this.workers) * run;
+      throw busy('the server is busy checking passwords', this.book(undefined, drained));
     }
     const expected = this.expectedMs(kind, client);
     if (expected > request.budgetMs) {
-      throw busy('the server is busy checking passwords', expected - request.budgetMs + run);
+      const late = expected - request.budgetMs + run;
+      throw busy('the server is busy checking passwords', this.book(undefined, late));
     }
     const lane = this.counts[kind];
     lane.clients.set(client, (lane.clients.get(client) ?? 0) + 1);
@@ -176,15 +199,36 @@ export class HashAdmission {
     return ahead;
   }
 
-  // Roughly when a client's jobs have all had their turn.
-  private drainMs(client: string): number {
-    const mine = this.countFor(client);
-    let ahead = 0;
+  // Roughly when a client's first job has had its turn: one turn of every
+  // other client with jobs, and its own.
+  private firstTurnMs(client: string): number {
+    let ahead = 1;
     for (const { clients } of Object.values(this.counts)) {
-      for (const [other, count] of clients)
-        ahead += other === client ? count : Math.min(count, mine);
+      for (const [other, count] of clients) if (other !== client) ahead += Math.min(count, 1);
     }
-    return Math.max(1, Math.ceil(ahead / this.workers)) * this.runMs();
+    return Math.ceil(ahead / this.workers) * this.runMs();
+  }
+
+  // Books the next retry time at least `earliestMs` from now and one job's
+  // worth after the last booking (for this client, or for everyone), and
+  // returns how long from now that is.
+  private book(client: string | undefined, earliestMs: number): number {
+    const now = this.now();
+    const step = this.runMs() / this.workers;
+    const previous = client === undefined ? this.bookedForAll : (this.bookedFor.get(client) ?? 0);
+    // Never further ahead than a client waits at most: one that comes back
+    // early (its wait was capped) must not push everyone's booking further.
+    const at = Math.min(Math.max(now + earliestMs, previous + step), now + MAX_BOOKING_MS);
+    if (client === undefined) {
+      this.bookedForAll = at;
+    } else {
+      this.bookedFor.set(client, at);
+      // Forget bookings that are over, so the map follows current crowds.
+      if (this.bookedFor.size > 10_000) {
+        for (const [key, time] of this.bookedFor) if (time < now) this.bookedFor.delete(key);
+      }
+    }
+    return at - now;
   }
 
   private countFor(client: string): number {

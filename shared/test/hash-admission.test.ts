@@ -1,6 +1,6 @@
 // Admission to the hashing queue, with a fixed run time so the arithmetic
 // is the test's (the real server measures it).
-import { HashAdmission } from '../src/hash-admission';
+import { HashAdmission, MAX_BOOKING_MS } from '../src/hash-admission';
 import { retryAfterOf } from '../src/retry-after';
 
 const RUN_MS = 250;
@@ -67,4 +67,37 @@ test('registrations wait behind every login and may take only half of the queue'
   expect(a.expectedMs('login', 'alice')).toBe(2 * RUN_MS); // at most one registration running
   expect(a.admit(login('alice'))).toBeDefined();
   expect(a.expectedMs('register', 'r9')).toBe(7 * RUN_MS); // every login and registration ahead
+});
+
+test('refused together, told to come back one after another: each refusal books the next free moment', () => {
+  let now = 0;
+  const a = new HashAdmission(
+    { maxQueue: 256, maxPerClient: 2 },
+    1,
+    () => RUN_MS,
+    () => now,
+  );
+  a.admit(login('nat'));
+  a.admit(login('nat'));
+  const hints = [1, 2, 3, 4].map(() => retryAfterOf(refusal(() => a.admit(login('nat')))));
+  // One job's turn for the first, then one more run time for each after it.
+  expect(hints).toEqual([RUN_MS, 2 * RUN_MS, 3 * RUN_MS, 4 * RUN_MS]);
+  // Bookings that are over do not delay anyone.
+  now += 10 * RUN_MS;
+  expect(retryAfterOf(refusal(() => a.admit(login('nat'))))).toBe(RUN_MS);
+});
+
+test('a booking is never further ahead than MAX_BOOKING_MS', () => {
+  const now = 0;
+  const a = new HashAdmission(
+    { maxQueue: 256, maxPerClient: 1 },
+    1,
+    () => RUN_MS,
+    () => now,
+  );
+  a.admit(login('nat'));
+  const hints = Array.from({ length: 200 }, () =>
+    retryAfterOf(refusal(() => a.admit(login('nat')))),
+  );
+  expect(Math.max(...(hints as number[]))).toBe(MAX_BOOKING_MS);
 });

@@ -16,9 +16,10 @@
  * waiting to log in). Then
  * {@link connectAndLogIn} waits and tries again on a new connection, at most
  * {@link DEFAULT_LOGIN_RETRIES} times, and says so through `onRetry`. The
- * wait is the server's hint times a random factor between 1 and 2 ("jitter"):
- * fifty clients refused at the same moment must not all come back at the same
- * moment, or they would be refused together again. Each wait is capped at
+ * server already spreads its hints (each refusal books the next free moment,
+ * see `hash-admission.ts`); the client adds "jitter", a random factor between
+ * 1 and 1.5, so clients given the same hint do not come back in the same
+ * millisecond and meet the same refusal again. Each wait is capped at
  * {@link MAX_RETRY_WAIT_MS}, so a client never hangs on a bad hint. Every other
  * refusal (a wrong password, `RATE_LIMITED`, a database that is down) is
  * final: retrying those in a loop helps nobody.
@@ -48,7 +49,7 @@ import {
 /** How many times {@link connectAndLogIn} tries again after a busy answer, by default. */
 export const DEFAULT_LOGIN_RETRIES = 8;
 /** The longest single wait before trying again, whatever the server suggested. */
-export const MAX_RETRY_WAIT_MS = 15_000;
+export const MAX_RETRY_WAIT_MS = 30_000;
 
 const PONG = encodeClientFrame({ type: 'pong' });
 
@@ -171,9 +172,9 @@ export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> 
     } catch (err) {
       const hint = retryAfterOf(err);
       if (hint === undefined || attempt > retries) throw err;
-      // Jitter: between one and two times the hint, so the clients refused
-      // together come back spread out.
-      const waitMs = Math.min(MAX_RETRY_WAIT_MS, Math.round(hint * (1 + Math.random())));
+      // Jitter: the hint times 1 to 1.5, so clients told the same time do not
+      // come back in the same millisecond.
+      const waitMs = Math.min(MAX_RETRY_WAIT_MS, Math.round(hint * (1 + Math.random() / 2)));
       const code = (err as ChatError).code;
       options.onRetry?.(
         `server busy (${code}): trying again ${inWords(waitMs)} (${attempt + 1} of ${retries + 1})`,

@@ -292,7 +292,9 @@ class Connection implements Member {
     for (; i < end; i++) {
       if (this.phase === 'closed') break;
       if (this.phase === 'authenticating') {
-        (this.backlog ??= []).push(...frames.slice(i));
+        // concat, not push(...rest): one read can hold tens of thousands of
+        // frames, more arguments than a function call may take.
+        this.backlog = (this.backlog ?? []).concat(frames.slice(i));
         i = frames.length;
         break;
       }
