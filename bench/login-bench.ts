@@ -52,6 +52,12 @@ export interface BurstMeasurement extends BurstResult {
   round: number;
   /** Burst p99 latency divided by quiet p99 latency. */
   p99Ratio: number;
+  /**
+   * The worst delay of a 5-ms timer on the server's main thread during the
+   * burst, in milliseconds (null if the probe did not answer): how long the
+   * event loop was held by something, while the hashing ran in its worker.
+   */
+  stallMs: number | null;
   /** Server CPU (all threads) during the burst, in percent of one core. */
   serverCpuPercent: number;
 }
@@ -106,7 +112,24 @@ async function seed(dbFile: string, hash: string, groups: [prefix: string, count
   }
 }
 
-/** Starts a stage 6 server on a seeded database, at the scenario's cost and worker count. */
+/**
+ * What the login scenarios' servers are started with besides their files:
+ * the scenario's cost and worker count (by default the server's own
+ * defaults, 12 and cores − 1) and nothing else, so every limit (the hashing
+ * queue's admission, the per-address caps, the rate limits, the login
+ * deadline) is as shipped. `--log-level warn` only keeps per-login lines out
+ * of the pipe.
+ *
+ * @param options - the run's options
+ */
+export function loginServerArgs(options: BenchOptions): string[] {
+  return [
+    ...['--bcrypt-cost', String(options.bcryptCost), '--hash-workers', String(options.hashWorkers)],
+    ...['--log-level', 'warn'],
+  ];
+}
+
+/** Starts a stage 6 server on a seeded database, with {@link loginServerArgs}. */
 async function startSeeded(
   options: BenchOptions,
   files: RunFiles,
@@ -117,10 +140,7 @@ async function startSeeded(
   await seed(dbFile, hash, groups);
   return launchServer(targetNamed('stage6'), [
     ...['--key-file', files.keyFile, '--db-file', dbFile],
-    ...['--bcrypt-cost', String(options.bcryptCost), '--hash-workers', String(options.hashWorkers)],
-    // Every login of a burst waits its turn instead of a quick SERVICE_UNAVAILABLE:
-    // the scenario asks what a burst of real logins does to the chat.
-    ...['--hash-queue', '10000', '--login-timeout-ms', '600000', '--log-level', 'warn'],
+    ...loginServerArgs(options),
   ]);
 }
 
@@ -186,12 +206,18 @@ export async function measureBurst(
       quietSeconds: QUIET_SECONDS,
       payloadBytes: options.payloadBytes,
     };
-    const result = await loadBurst(server.endpoint, files, job, cpu.mark);
+    let stall: Promise<number | null> = Promise.resolve(null);
+    const mark = (phase: 'start' | 'end') => {
+      cpu.mark(phase);
+      stall = server.stall(phase === 'start' ? 'start' : 'stop');
+    };
+    const result = await loadBurst(server.endpoint, files, job, mark);
     return {
       ...result,
       round,
       p99Ratio: result.burst.p99Ms / result.quiet.p99Ms,
       serverCpuPercent: cpu.percent,
+      stallMs: await stall,
     };
   } finally {
     await server.stop();

@@ -58,8 +58,12 @@ export interface BurstResult {
   burstSeconds: number;
   /** Burst logins that ended with a welcome. */
   loginsOk: number;
-  /** Burst logins refused or broken. */
+  /** Burst logins refused or broken (after the client's own retries). */
   loginsFailed: number;
+  /** Burst logins that were told "busy, come back" at least once before they got in. */
+  loginsRetried: number;
+  /** "Busy, come back" answers in all (each cost the client one more connection). */
+  busyAnswers: number;
   /** The first failure's message, if any. */
   firstError: string | null;
   /** Deliveries of measured messages still missing at the end (should be 0). */
@@ -148,18 +152,32 @@ export async function runBurst(
   }
 }
 
-/** Logs `count` users in at the same moment; each closes once welcomed. */
+/**
+ * Logs `count` users in at the same moment; each closes once welcomed. Each
+ * is the real client's login, which tries again by itself when the server
+ * answers "busy" (SERVICE_UNAVAILABLE with a retryAfterMs): those retries are
+ * counted, so the report can say how many got in at once.
+ */
 async function logInAll(endpoint: LoadEndpoint, key: Buffer, prefix: string, count: number) {
   let firstError: string | null = null;
+  let loginsRetried = 0;
+  let busyAnswers = 0;
   const results = await Promise.allSettled(
     Array.from({ length: count }, async (_, i) => {
-      const session = await connectAndLogIn({
-        ...endpoint,
-        key,
-        username: `${prefix}${i}`,
-        password: BENCH_PASSWORD,
-      });
-      session.socket.destroy();
+      let busy = 0;
+      try {
+        const session = await connectAndLogIn({
+          ...endpoint,
+          key,
+          username: `${prefix}${i}`,
+          password: BENCH_PASSWORD,
+          onRetry: () => busy++,
+        });
+        session.socket.destroy();
+      } finally {
+        busyAnswers += busy;
+        if (busy > 0) loginsRetried++;
+      }
     }),
   );
   for (const r of results) {
@@ -169,5 +187,5 @@ async function logInAll(endpoint: LoadEndpoint, key: Buffer, prefix: string, cou
     }
   }
   const loginsOk = results.filter((r) => r.status === 'fulfilled').length;
-  return { loginsOk, loginsFailed: count - loginsOk, firstError };
+  return { loginsOk, loginsFailed: count - loginsOk, loginsRetried, busyAnswers, firstError };
 }

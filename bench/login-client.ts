@@ -15,10 +15,13 @@
  */
 import { openText } from '../shared/src/crypto';
 import { connectAndLogIn } from '../stage6-auth/src/client-login';
-import { chatAssociatedData } from '../stage6-auth/src/messages';
+import { chatAssociatedData, encodeClientFrame } from '../stage6-auth/src/messages';
 import { sealMessage } from '../stage6-auth/src/sealed-messages';
 import { nowUs } from './payload';
 import type { LoadClient, LoadClientEvents, LoadEndpoint } from './targets';
+
+const PING = '{"type":"ping"}';
+const PONG = encodeClientFrame({ type: 'pong' });
 
 /**
  * The password of every benchmark user. It meets the password policy; it is
@@ -122,9 +125,12 @@ export async function openIdleLoginClient(
   });
   // Replace the login's frame decoder with a listener that only drains the
   // socket: it keeps reading (a client that stopped would be cut off as a slow
-  // consumer) and costs no more than the kernel's copy.
+  // consumer) and costs no more than the kernel's copy. It answers the
+  // server's idle ping, as the real client does, so a long run keeps its crowd.
   socket.removeAllListeners('data');
-  socket.on('data', () => {});
+  socket.on('data', (chunk: Buffer) => {
+    if (chunk.includes(PING)) socket.write(PONG);
+  });
   const client: LoadClient & { closed: boolean } = {
     closed: socket.destroyed,
     send: () => {},

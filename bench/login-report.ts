@@ -29,7 +29,8 @@ export function formatLoginsReport(result: BenchResult): string[] {
   if (logins.length > 0) {
     out.push(
       `stage6 logins: bcrypt cost ${o.bcryptCost}, ${o.hashWorkers} hashing worker(s), ` +
-        `${o.loginClients} clients logging in at once, ${o.logins} logins per round`,
+        `${o.loginClients} clients logging in at once, ${o.logins} logins per round; ` +
+        `every other server setting as shipped`,
       '',
       table([
         ['logins/s', 't_hash ms', 'max logins/s', 'ratio', 'login p50 ms', 'server CPU %'],
@@ -54,6 +55,11 @@ export function formatLoginsReport(result: BenchResult): string[] {
     if (m.failed > 0) {
       out.push(`warning: logins round ${m.round}: ${m.failed} failed (${m.firstError})`);
     }
+    if (m.busyAnswers > 0) {
+      out.push(
+        `note: logins round ${m.round}: ${m.busyAnswers} "busy, try again" answers waited out`,
+      );
+    }
   }
   return out;
 }
@@ -70,7 +76,8 @@ export function formatBurstReport(result: BenchResult): string[] {
   if (bursts.length > 0) {
     out.push(
       `stage6 chat during a login burst: ${o.chatters} clients chatting (one message each ` +
-        `every ${CHAT_INTERVAL_MS} ms), then ${o.burst} logins at once at cost ${o.bcryptCost}`,
+        `every ${CHAT_INTERVAL_MS} ms), then ${o.burst} logins at once at cost ${o.bcryptCost}, ` +
+        `from one address, against the server as shipped`,
       '',
       table([
         ['period', 'chat p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'samples', 'lasted s'],
@@ -100,6 +107,28 @@ export function formatBurstReport(result: BenchResult): string[] {
     out.push(
       `stage6 chat p99 during logins / without: ${format(ratio, 2)}x ` +
         `(goal <= ${MAX_BURST_P99_RATIO}x: ${met ? 'met' : 'NOT met'})`,
+      '',
+      table([
+        [
+          'logins in',
+          'refused for good',
+          'told to retry',
+          '"busy" answers',
+          'main-thread stall ms',
+        ],
+        [
+          col(bursts, (m) => m.loginsOk, 0),
+          col(bursts, (m) => m.loginsFailed, 0),
+          col(bursts, (m) => m.loginsRetried, 0),
+          col(bursts, (m) => m.busyAnswers, 0),
+          col(bursts, (m) => m.stallMs ?? NaN, 1),
+        ],
+      ]),
+      '',
+      `stage6 burst: "told to retry" logins got SERVICE_UNAVAILABLE with a retryAfterMs ` +
+        `(the queue would not answer them in time, or their address had many waiting) and ` +
+        `the client tried again by itself; the stall is the worst delay of a 5-ms timer on ` +
+        `the server's main thread during the burst (bcrypt runs in a worker thread)`,
     );
   }
 

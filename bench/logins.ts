@@ -36,8 +36,10 @@ export interface LoginsJob {
 export interface LoginsResult {
   /** Logins that ended with a welcome. */
   completed: number;
-  /** Logins the server refused or that broke. */
+  /** Logins the server refused or that broke (after the client's own retries). */
   failed: number;
+  /** "Busy, come back" answers the logins waited out (each one more connection). */
+  busyAnswers: number;
   /** The first failure's message, if any. */
   firstError: string | null;
   /** From the first connect to the last answer, in seconds. */
@@ -70,6 +72,7 @@ export async function runLogins(
   let next = 0;
   let completed = 0;
   let failed = 0;
+  let busyAnswers = 0;
   let firstError: string | null = null;
 
   // One "client" keeps logging in, as the next unused user, until none is left.
@@ -83,6 +86,7 @@ export async function runLogins(
           key,
           username,
           password: BENCH_PASSWORD,
+          onRetry: () => busyAnswers++,
         });
         latencies.add(performance.now() - started);
         completed++;
@@ -103,6 +107,7 @@ export async function runLogins(
   return {
     completed,
     failed,
+    busyAnswers,
     firstError,
     seconds,
     loginsPerSecond: completed / seconds,

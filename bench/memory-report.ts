@@ -31,3 +31,24 @@ export interface MemoryReport {
   /** Whether a GC could be forced (the server was started with `--expose-gc`). */
   gc: boolean;
 }
+
+/**
+ * The other question: "watch your event loop from now" (`phase: 'start'`),
+ * then "how late was your timer at worst?" (`phase: 'stop'`, answered with
+ * a {@link StallReport}). A timer on the server's main thread ticks every
+ * {@link STALL_TICK_MS}; the worst gap between two ticks, minus the tick,
+ * is how long the main thread was busy with something else (a hashing
+ * worker's CPU time does not count: it has a thread of its own).
+ */
+export const STALL_REQUEST = 'bench:stall';
+
+/** How often the stall probe's timer ticks, in milliseconds. */
+export const STALL_TICK_MS = 5;
+
+/** The answer to a stall `stop`. */
+export interface StallReport {
+  /** Always {@link STALL_REQUEST}. */
+  type: typeof STALL_REQUEST;
+  /** The worst delay of the probe's timer while it ran, in milliseconds. */
+  maxStallMs: number;
+}

@@ -6,7 +6,9 @@
  *
  * On `{ type: 'bench:memory' }` over the IPC channel it runs full garbage
  * collections (the server is started with `--expose-gc`) and answers with
- * `process.memoryUsage()`. Collecting first makes the idle-memory numbers
+ * `process.memoryUsage()`. On `{ type: 'bench:stall', phase }` it starts (or
+ * stops and reports) a timer that measures how late the main thread's event
+ * loop runs it: the "main-thread stall" of the login-burst scenario. Collecting first makes the idle-memory numbers
  * about live objects, not about garbage that happened to be uncollected.
  * It loads the same way for every target, so its small cost is in both sides
  * of every ratio.
@@ -15,16 +17,46 @@
  */
 
 import { getHeapSpaceStatistics } from 'node:v8';
-import { MEMORY_REQUEST, type MemoryReport } from './memory-report';
+import {
+  MEMORY_REQUEST,
+  STALL_REQUEST,
+  STALL_TICK_MS,
+  type MemoryReport,
+  type StallReport,
+} from './memory-report';
 
 // One full collection frees garbage, but V8 hands freed pages back to the OS
 // a step at a time over the following collections, so the probe runs several
 // (and the benchmark repeats the reading until RSS stops moving).
 const COLLECTIONS = 10;
 
+let stallTimer: NodeJS.Timeout | undefined;
+let maxStallMs = 0;
+
+function onStall(phase: unknown): void {
+  if (phase === 'start') {
+    clearInterval(stallTimer);
+    maxStallMs = 0;
+    let last = performance.now();
+    stallTimer = setInterval(() => {
+      const now = performance.now();
+      maxStallMs = Math.max(maxStallMs, now - last - STALL_TICK_MS);
+      last = now;
+    }, STALL_TICK_MS);
+    stallTimer.unref();
+    return;
+  }
+  clearInterval(stallTimer);
+  stallTimer = undefined;
+  const report: StallReport = { type: STALL_REQUEST, maxStallMs };
+  process.send?.(report);
+}
+
 if (process.send && process.channel) {
   process.on('message', (message: unknown) => {
-    if ((message as { type?: unknown } | null)?.type !== MEMORY_REQUEST) return;
+    const { type, phase } = (message ?? {}) as { type?: unknown; phase?: unknown };
+    if (type === STALL_REQUEST) return onStall(phase);
+    if (type !== MEMORY_REQUEST) return;
     const gc = (globalThis as { gc?: () => void }).gc;
     for (let i = 0; i < COLLECTIONS && gc; i++) gc();
     const { rss, heapUsed, external } = process.memoryUsage();

@@ -22,7 +22,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from './load-control';
-import { MEMORY_REQUEST, type MemoryReport } from './memory-report';
+import {
+  MEMORY_REQUEST,
+  STALL_REQUEST,
+  type MemoryReport,
+  type StallReport,
+} from './memory-report';
 import { fileLimits, withOpenFileLimit } from './open-files';
 import type { LoadEndpoint, Target } from './targets';
 
@@ -49,6 +54,12 @@ export interface ServerProcess {
   memory(): Promise<MemoryReport | null>;
   /** The server's soft open-file limit, as the kernel reports it (null if unknown). */
   openFilesLimit(): number | null;
+  /**
+   * Starts watching the server's main-thread event loop (`start`), or stops
+   * and returns the worst delay of its timer in milliseconds (`stop`; null
+   * if the probe did not answer).
+   */
+  stall(phase: 'start' | 'stop'): Promise<number | null>;
   /** Sends SIGTERM and waits for the exit (SIGKILL after 10 s). */
   stop(): Promise<void>;
   /**
@@ -148,6 +159,22 @@ function observe(child: ChildProcess, endpoint: LoadEndpoint): ServerProcess {
         if (child.connected) child.send({ type: MEMORY_REQUEST });
       }),
     openFilesLimit: () => fileLimits(pid).soft,
+    stall: (phase) =>
+      new Promise((resolve) => {
+        if (!child.connected) return resolve(null);
+        child.send({ type: STALL_REQUEST, phase });
+        if (phase === 'start') return resolve(null);
+        const timer = setTimeout(() => done(null), 5_000);
+        const onMessage = (message: StallReport) => {
+          if (message?.type === STALL_REQUEST) done(message.maxStallMs);
+        };
+        const done = (ms: number | null) => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(ms);
+        };
+        child.on('message', onMessage);
+      }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);

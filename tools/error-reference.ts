@@ -91,10 +91,10 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   SERVICE_UNAVAILABLE: {
     stage: 3,
     reportedBy:
-      'a server whose hashing queue is full (stages 3 and 6) or whose user database is unreachable (stage 6)',
+      'a server whose hashing queue is full (stages 3 and 6) or whose user database is unreachable (stage 6); a busy stage 6 server adds `retryAfterMs`',
     wire: 'sent',
     action:
-      'Try again after a short, growing wait. In stage 6 the server closes the connection: reconnect and log in again.',
+      'Try again after a short, growing wait; in stage 6 after `retryAfterMs` when the frame has one (the stage 6 client does so by itself, a few times). The stage 6 server closes the connection: reconnect and log in again.',
   },
   BAD_PASSWORD: {
     stage: 3,
@@ -317,6 +317,28 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
     wire: 'warned',
     action:
       'Compare safety numbers with that member out of band (`/verify NAME`) before trusting the new key: a new device and an impostor look the same here.',
+  },
+  TOO_MANY_CONNECTIONS: {
+    stage: 6,
+    reportedBy:
+      'the stage 6 server, to a new connection past its connection cap or past the cap on connections not yet logged in from one address; then it closes it',
+    wire: 'sent',
+    action:
+      'Close connections you do not use (each must log in within the deadline), and reconnect a little later.',
+  },
+  TOO_MANY_ERRORS: {
+    stage: 6,
+    reportedBy:
+      'the stage 6 server, to a logged-in connection whose bad frames used up its error budget; then it closes it',
+    wire: 'sent',
+    action: 'A client bug: fix what the earlier `BAD_FRAME` errors said, then reconnect.',
+  },
+  IDLE_TIMEOUT: {
+    stage: 6,
+    reportedBy:
+      'the stage 6 server, to a logged-in connection that sent nothing (not even a `pong`) for the idle timeout',
+    wire: 'sent',
+    action: 'Answer every `ping` with a `pong` (the stage 6 client does), and reconnect.',
   },
 };
 

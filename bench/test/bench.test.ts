@@ -158,8 +158,10 @@ describe('runBench', () => {
     expect(report).toMatch(
       /chat p99 during logins \/ without: [\d.]+x \(goal <= 2x: (met|NOT met)\)/,
     );
+    // With 30 connections the RSS growth (~0.1 MiB) is smaller than the
+    // allocator's noise between two readings, so the ratio can come out negative.
     expect(report).toMatch(
-      /stage6 \/ raw: memory per connection with 30 idle [\d.]+x \(goal <= 2\.5x: (met|NOT met)\)/,
+      /stage6 \/ raw: memory per connection with 30 idle -?[\d.]+x \(goal <= 2\.5x: (met|NOT met|inconclusive)\)/,
     );
     expect(report).toMatch(/stage6 chat p99 with 30 idle \/ without: [\d.]+x \(goal <= 2x/);
     expect(report).toMatch(

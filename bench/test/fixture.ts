@@ -78,6 +78,7 @@ export function fixedResult(overrides: Partial<BenchResult> = {}): BenchResult {
       round,
       completed: 20,
       failed: 0,
+      busyAnswers: 0,
       firstError: null,
       seconds: 6,
       loginsPerSecond: 3.2 * factor,
@@ -95,6 +96,9 @@ export function fixedResult(overrides: Partial<BenchResult> = {}): BenchResult {
       burstSeconds: 15,
       loginsOk: 50,
       loginsFailed: 0,
+      loginsRetried: 12,
+      busyAnswers: 30,
+      stallMs: 8.5,
       firstError: null,
       lost: 0,
       p99Ratio: 0.9 * factor, // met

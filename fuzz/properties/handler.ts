@@ -75,7 +75,10 @@ export const handlerChatting: FuzzTarget = {
   fullRuns: 20_000,
   ciRuns: 300,
   prepare: async (): Promise<Campaign> => {
-    const t = await startTestServer();
+    // No error budget: the reference model predicts one reply per bad frame,
+    // for ever. (The budget that ends a connection after too many bad frames
+    // is tested on its own, in stage6-auth/test/attack-bad-frames.test.ts.)
+    const t = await startTestServer({ errorBudget: { capacity: 1_000_000_000, refillMs: 1 } });
     // A failed case may leave replies unread on either connection, which the
     // next case (fast-check shrinking) would take for its own: so after a
     // failure, both are replaced by fresh users with new names.
@@ -152,11 +155,18 @@ export const handlerHandshake: FuzzTarget = {
   fullRuns: 10_000,
   ciRuns: 200,
   prepare: async (): Promise<Campaign> => {
-    // Generous rate limits, so sealed credentials reach the deeper checks
-    // instead of all ending as RATE_LIMITED (which stays an accepted answer).
+    // Generous rate limits (registrations too), so sealed credentials reach the
+    // deeper checks instead of all ending as RATE_LIMITED (which stays an
+    // accepted answer).
     const generous = { capacity: 1_000_000_000, refillMs: 1 };
     const t = await startTestServer({
-      rateLimits: { perIp: generous, perUserIp: generous, perUser: generous },
+      rateLimits: {
+        perIp: generous,
+        perUserIp: generous,
+        perUser: generous,
+        registrationsPerIp: generous,
+        registrations: generous,
+      },
     });
     const alice = await session(t, 'alice', true);
     const aliceGone = t.nextDisconnect('alice');

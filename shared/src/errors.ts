@@ -75,6 +75,11 @@ const CODES = {
     'The identity key file or the known-members file is not in a known format (or its scrypt parameters are out of bounds).',
   MEMBER_KEY_CHANGED:
     "A member's identity key differs from the one recorded on first use: compare safety numbers before trusting it.",
+  TOO_MANY_CONNECTIONS:
+    'The server, or this address, has as many connections open as it allows; try again later.',
+  TOO_MANY_ERRORS: 'The connection sent too many bad frames too quickly, so the server closed it.',
+  IDLE_TIMEOUT:
+    'The connection sent nothing for too long (not even an answer to a ping), so the server closed it.',
 } as const satisfies Record<string, string>;
 
 /**

@@ -132,8 +132,10 @@ class MysqlUserStore implements UserStore {
     } catch (err) {
       throw databaseUnavailable(err);
     }
+    // The column ignores case (so a look-alike cannot be registered); a
+    // login still needs the name exactly as registered.
     const row = rows[0];
-    return row === undefined
+    return row === undefined || row.username !== name
       ? undefined
       : { username: row.username, passwordHash: row.password_hash };
   }

@@ -18,8 +18,11 @@
  *    takes about a quarter of a second of pure computation. On the main
  *    thread that is a quarter second in which no chat message moves, so the
  *    {@link PasswordHasher} runs every hash and comparison in a
- *    {@link WorkerPool} (stage 3's lesson), whose bounded queue turns a login
- *    flood into quick `SERVICE_UNAVAILABLE` answers rather than a growing wait.
+ *    {@link WorkerPool} (stage 3's lesson). Which jobs may wait for a worker
+ *    is decided by `hash-admission.ts`: a job that would not be done before
+ *    its client's deadline, or one more from an address that already has
+ *    many waiting, gets a quick `SERVICE_UNAVAILABLE` with a time to retry
+ *    rather than a growing wait; logins are served before registrations.
  *
  * And one subtlety: **unknown user and wrong password must look the same**,
  * including in time. If an unknown username answered at once while a real one
@@ -34,6 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BcryptResult, BcryptTask } from './bcrypt-worker';
 import { ChatError } from './errors';
+import { HASH_LANES, HashAdmission, type HashRequest, type HashTicket } from './hash-admission';
 import { WorkerPool } from './worker-pool';
 
 /** The bcrypt cost used unless configured otherwise (OWASP asks for at least 10). */
@@ -119,14 +123,46 @@ export function parseBcryptCost(text: string): number {
   return cost;
 }
 
+/** The default hard cap on hashing jobs waiting for a worker. */
+export const DEFAULT_HASH_QUEUE = 256;
+/** The default cap on one address's hashing jobs admitted and not finished. */
+export const DEFAULT_HASH_JOBS_PER_CLIENT = 8;
+
+/** A request for a place in the hashing queue, from {@link PasswordHasher.reserve}. */
+export interface ReserveRequest extends HashRequest {
+  /** Aborted when nobody wants the answer any more: a job still waiting is dropped. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A reserved place in the hashing queue: run one job on it, or release it.
+ * The place is given back when the job ends (or with {@link release}).
+ */
+export interface ReservedHash {
+  /** Hashes a new password (see {@link PasswordHasher.hash}), then releases the place. */
+  hash(password: string): Promise<string>;
+  /** Checks a password (see {@link PasswordHasher.verify}), then releases the place. */
+  verify(password: string, hash: string | undefined): Promise<boolean>;
+  /** Gives the place back without running anything. Safe to call more than once. */
+  release(): void;
+}
+
 /** Options for {@link PasswordHasher.start}. */
 export interface PasswordHasherOptions {
   /** bcrypt cost for new hashes and the dummy hash. Default {@link DEFAULT_BCRYPT_COST}. */
   cost?: number;
   /** Worker threads. Default: one per CPU core minus one for the event loop (at least 1). */
   workers?: number;
-  /** Hash requests that may wait for a worker before new ones get `SERVICE_UNAVAILABLE`. Default 32. */
+  /**
+   * Jobs that may wait for a worker, at most, whatever their deadline (see
+   * `hash-admission.ts`; registrations get half). Default {@link DEFAULT_HASH_QUEUE}.
+   */
   maxQueue?: number;
+  /**
+   * Jobs admitted through {@link PasswordHasher.reserve} and not finished, per
+   * client address group. Default {@link DEFAULT_HASH_JOBS_PER_CLIENT}.
+   */
+  maxPerClient?: number;
   /**
    * The worker script: default `bcrypt-worker.ts`. Fault tests pass a script
    * that answers the same tasks but can die on request, to check what a
@@ -148,12 +184,22 @@ export interface PasswordHasherOptions {
  * ```
  */
 export class PasswordHasher {
+  private readonly admission: HashAdmission;
+
   private constructor(
     /** The bcrypt cost of new hashes. */
     readonly cost: number,
     private readonly pool: WorkerPool<BcryptTask, BcryptResult>,
     private readonly dummyHash: string,
-  ) {}
+    dummyMs: number,
+    maxPerClient: number,
+  ) {
+    this.admission = new HashAdmission(
+      { maxQueue: pool.maxQueue, maxPerClient },
+      pool.size,
+      () => pool.averageRunMs ?? dummyMs,
+    );
+  }
 
   /**
    * Starts the workers and computes the dummy hash (one hash at full cost,
@@ -165,19 +211,28 @@ export class PasswordHasher {
   static async start(options: PasswordHasherOptions = {}): Promise<PasswordHasher> {
     const cost = options.cost ?? DEFAULT_BCRYPT_COST;
     parseBcryptCost(String(cost));
+    const maxPerClient = options.maxPerClient ?? DEFAULT_HASH_JOBS_PER_CLIENT;
+    if (!Number.isSafeInteger(maxPerClient) || maxPerClient < 1) {
+      throw new ChatError('BAD_ARGUMENT', 'hashing jobs per client must be a whole number ≥ 1');
+    }
     const pool = new WorkerPool<BcryptTask, BcryptResult>({
       script: options.workerScript ?? path.join(__dirname, 'bcrypt-worker.ts'),
       size: options.workers ?? Math.max(1, os.availableParallelism() - 1),
-      maxQueue: options.maxQueue ?? 32,
+      maxQueue: options.maxQueue ?? DEFAULT_HASH_QUEUE,
     });
     try {
+      // Timed once the workers have loaded their script, so the first guess
+      // at a job's run time is a hash, not a hash plus compiling bcryptjs.
+      await pool.ready();
+      const started = performance.now();
       // A random password nobody knows: the dummy can never match anything.
       const dummy = await pool.run({
         op: 'hash',
         password: randomBytes(18).toString('base64'),
         cost,
       });
-      return new PasswordHasher(cost, pool, expectString(dummy));
+      const dummyMs = performance.now() - started;
+      return new PasswordHasher(cost, pool, expectString(dummy), dummyMs, maxPerClient);
     } catch (err) {
       await pool.close();
       throw err;
@@ -212,6 +267,48 @@ export class PasswordHasher {
   async verify(password: string, hash: string | undefined): Promise<boolean> {
     const result = await this.pool.run({ op: 'compare', password, hash: hash ?? this.dummyHash });
     return hash !== undefined && result === true;
+  }
+
+  /** Milliseconds one job takes in a worker, as measured lately (the admission's estimate). */
+  get averageJobMs(): number {
+    return this.pool.averageRunMs ?? 0;
+  }
+
+  /**
+   * Reserves a place in the queue for one job, or refuses at once. Call it
+   * before any other work of the attempt (the database look-up), so
+   * concurrent attempts cannot all pass a check made too early.
+   *
+   * @param request - login or registration, the client's address group, its
+   *   deadline, and a signal that withdraws the job if nobody wants it
+   * @returns the place, to run the job on
+   * @throws RetryAfterError `SERVICE_UNAVAILABLE` with a `retryAfterMs` when
+   *   the job would not be done in time, the client has too many jobs
+   *   admitted, or the queue is full
+   */
+  reserve(request: ReserveRequest): ReservedHash {
+    const ticket: HashTicket = this.admission.admit(request);
+    const run = { lane: HASH_LANES[request.kind], key: request.client, signal: request.signal };
+    const release = () => ticket.release();
+    return {
+      hash: (password) =>
+        this.pool
+          .run({ op: 'hash', password, cost: this.cost }, run)
+          .then(expectString)
+          .finally(release),
+      verify: async (password, hash) => {
+        try {
+          // Always compare (against the dummy for an unknown user), then decide:
+          // an unknown name must cost the same time as a wrong password.
+          const task = { op: 'compare' as const, password, hash: hash ?? this.dummyHash };
+          const matched = (await this.pool.run(task, run)) === true;
+          return hash !== undefined && matched;
+        } finally {
+          release();
+        }
+      },
+      release,
+    };
   }
 
   /** Stops the workers; pending requests fail with `SHUTTING_DOWN`. */

@@ -62,6 +62,23 @@ export interface Field<T> {
   readonly expected: string;
   /** True if `value` is valid; narrows it to `T`. */
   readonly accepts: (value: unknown) => value is T;
+  /** True if a frame may leave the field out (see {@link optionalField}). */
+  readonly optional?: true;
+}
+
+/** A field a frame may leave out (see {@link optionalField}). */
+export interface OptionalField<T> extends Field<T> {
+  /** Always `true`: the frame is valid without this field. */
+  readonly optional: true;
+}
+
+/**
+ * A field a frame may leave out; when present it must pass `field`.
+ *
+ * @param field - the validator for the value
+ */
+export function optionalField<T>(field: Field<T>): OptionalField<T> {
+  return { ...field, expected: `absent, or ${field.expected}`, optional: true };
 }
 
 // A lone UTF-16 surrogate cannot be encoded as UTF-8; with the `u` flag a valid
@@ -187,8 +204,13 @@ export interface FrameSchema<T extends string = string, S extends FieldSpec = Fi
  */
 export type FrameOf<Schema> =
   Schema extends FrameSchema<infer T, infer S>
-    ? Tagged<T> & { [K in keyof S]: S[K] extends Field<infer V> ? V : never }
+    ? Tagged<T> & {
+        [K in keyof S as S[K] extends OptionalField<unknown> ? never : K]: FieldValue<S[K]>;
+      } & { [K in keyof S as S[K] extends OptionalField<unknown> ? K : never]?: FieldValue<S[K]> }
     : never;
+
+/** The value type a field validator accepts. */
+export type FieldValue<F> = F extends Field<infer V> ? V : never;
 
 /** The part every frame shares: its `type` tag. */
 export interface Tagged<T extends string> {
@@ -258,7 +280,10 @@ export function createDecoder<const Schemas extends readonly FrameSchema[]>(
       }
     }
     for (const [name, field] of Object.entries(schema.fields)) {
-      if (!Object.hasOwn(object, name)) return fail(`${schema.type} frame is missing "${name}"`);
+      if (!Object.hasOwn(object, name)) {
+        if (field.optional) continue;
+        return fail(`${schema.type} frame is missing "${name}"`);
+      }
       if (!field.accepts(object[name])) {
         return fail(`${schema.type} frame field "${name}" must be ${field.expected}`);
       }

@@ -1,6 +1,6 @@
 /**
- * Failed-login rate limiting: slow down password guessing without handing an
- * attacker a way to lock real users out.
+ * Login and registration rate limiting: slow down password guessing and
+ * account farming without handing an attacker a way to lock real users out.
  *
  * Introduced by stage 6. Every guess at a password costs the attacker one
  * round trip and us one bcrypt comparison (a quarter of a second of CPU at
@@ -8,18 +8,44 @@
  * to burn our CPU. The naive fix, "lock the account after 5 failures", is worse:
  * anyone who knows a username can then lock its owner out at will.
  *
- * The design: three token buckets, each counting *failed* attempts only.
+ * The design: token buckets, keyed per address (`addressGroup`: IPv6
+ * by /64), per user, or server-wide.
  *
- * | bucket            | guards against                                | default          |
- * | ----------------- | --------------------------------------------- | ---------------- |
- * | per IP            | one machine guessing across many usernames    | 20, +1 every 3 s |
- * | per user + IP     | one machine guessing one user's password      | 5, +1 every 12 s |
- * | per user (global) | many machines (a botnet) guessing one user    | 50, +1 every 6 s |
+ * | bucket                    | guards against                                | default             |
+ * | ------------------------- | --------------------------------------------- | ------------------- |
+ * | per IP                    | one machine guessing across many usernames    | 20, +1 every 3 s    |
+ * | per user + IP             | one machine guessing one user's password      | 5, +1 every 12 s    |
+ * | per user (global)         | many machines (a botnet) guessing one user    | 50, +1 every 6 s    |
+ * | registrations per IP      | one machine creating junk accounts            | 10, +1 every 6 min  |
+ * | registrations, all        | many machines creating junk accounts          | 30, +1 every 2 s    |
  *
- * A bucket holds up to `capacity` tokens and regains one every `refillMs`;
- * each failure takes one; an attempt is refused with `RATE_LIMITED` while a
- * bucket it needs is empty. So a "lockout" is never longer than one refill
- * interval after the attacker stops, and a quiet user never notices.
+ * A bucket holds up to `capacity` tokens and regains one every `refillMs`.
+ *
+ * **Permits, not checks.** The limit is taken *before* the work it guards, in
+ * one synchronous step: {@link LoginRateLimiter.acquire} takes one token from
+ * every bucket that applies, or from none and throws `RATE_LIMITED`. Checking
+ * first and recording the failure after the password was hashed does not
+ * work: thirty guesses sent at once all pass the check before the first one
+ * is recorded (issue 10 measured 60 real guesses against a budget of 8). The
+ * permit it returns is settled exactly once with the outcome:
+ *
+ * - {@link LoginPermit.failed}: a password was tested and was wrong (or a
+ *   registration hit a taken name): the tokens stay spent;
+ * - {@link LoginPermit.succeeded}: the password was right: the per-IP and
+ *   per-user tokens are given back (a success costs nothing), the user+IP
+ *   bucket is refilled (typos are forgiven), the address is remembered as
+ *   known for the user, and a registration keeps its registration tokens
+ *   (registrations are what those buckets count);
+ * - {@link LoginPermit.cancelled}: no password was tested (the database was
+ *   down, the hashing queue was full, the client left first): every token is
+ *   given back.
+ *
+ * And **at most one attempt per (user, IP) is in flight**: a second one while
+ * the first is being checked is refused with `RATE_LIMITED`, so the user+IP
+ * budget cannot be spent in parallel either. A bucket that is empty only
+ * because its tokens are held by attempts still in flight (fifty classmates
+ * behind one NAT logging in at once) answers `SERVICE_UNAVAILABLE` with a
+ * retry hint instead: "too many at once", not "too many failures".
  *
  * Why the legitimate user is not locked out:
  * - Failures from the attacker's IP land in *their* user+IP bucket, not in
@@ -27,33 +53,46 @@
  * - The global per-user bucket is the only one an attacker elsewhere can
  *   drain, and it does not apply to an IP that has logged in as that user
  *   before (a "known IP", the idea behind OWASP's device cookies).
- * - A successful login refills that user+IP bucket (typos are forgiven) but
- *   never the per-IP bucket: otherwise an attacker could log into their own
- *   account between guesses to reset their budget.
+ * - A success gives back only its own tokens, never the ones failures spent:
+ *   otherwise an attacker could log into their own account between guesses
+ *   to reset their budget.
  *
- * Limits: state lives in this process's memory (a restart forgets it; several
- * servers would need a shared store), and many IPs can share one NAT address.
+ * **The contract, for another implementation.** Stage 9 keeps these buckets
+ * in Redis so that several servers share them. The same contract holds there:
+ * `acquire` is one atomic step (a Lua script: refill, check every bucket,
+ * decrement every bucket, set the in-flight key with a TTL, or change
+ * nothing), it may be asynchronous but must complete before any password work
+ * starts, and each settlement is one more atomic script. The in-flight key's
+ * TTL (longer than the login deadline) frees a permit whose holder died.
+ *
+ * Limits: here the state lives in this process's memory (a restart forgets
+ * it), and many users behind one NAT share one address's budget.
  *
  * @module
  */
 import { ChatError } from './errors';
+import { inWords, RetryAfterError } from './retry-after';
 
 /** Size and refill rate of one kind of bucket. */
 export interface BucketLimit {
-  /** Failures allowed in a burst. */
+  /** Tokens in a full bucket: how many attempts a burst may make. */
   capacity: number;
-  /** Milliseconds to regain one allowed failure. */
+  /** Milliseconds to regain one token. */
   refillMs: number;
 }
 
-/** The three limits of a {@link LoginRateLimiter}. */
+/** The five limits of a {@link LoginRateLimiter}. */
 export interface LoginLimits {
-  /** Failures per client IP, across all usernames. */
+  /** Attempts per client address, across all usernames. */
   readonly perIp: BucketLimit;
-  /** Failures per (username, IP) pair. */
+  /** Attempts per (username, address) pair. */
   readonly perUserIp: BucketLimit;
-  /** Failures per username from IPs that never logged in as that user. */
+  /** Attempts per username from addresses that never logged in as that user. */
   readonly perUser: BucketLimit;
+  /** Registrations per client address. */
+  readonly registrationsPerIp: BucketLimit;
+  /** Registrations across the whole server. */
+  readonly registrations: BucketLimit;
 }
 
 /** Options for {@link LoginRateLimiter}; every field has a default. */
@@ -69,7 +108,31 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
   perIp: { capacity: 20, refillMs: 3_000 },
   perUserIp: { capacity: 5, refillMs: 12_000 },
   perUser: { capacity: 50, refillMs: 6_000 },
+  registrationsPerIp: { capacity: 10, refillMs: 360_000 },
+  registrations: { capacity: 30, refillMs: 2_000 },
 };
+
+/**
+ * The retry hint, in milliseconds, for an attempt refused because its
+ * address's budget is all held by attempts still in flight.
+ */
+export const BUSY_RETRY_MS = 1_000;
+
+/** What a register or login attempt is, for the buckets it takes. */
+export type AttemptKind = 'login' | 'register';
+
+/**
+ * The right to make one attempt, taken by {@link LoginRateLimiter.acquire}.
+ * Settle it exactly once with what happened; later calls do nothing.
+ */
+export interface LoginPermit {
+  /** The password was right (or the account was created). */
+  succeeded(): void;
+  /** A password was tested and was wrong, or the name was taken. */
+  failed(): void;
+  /** No password was tested: every token goes back. */
+  cancelled(): void;
+}
 
 interface Bucket {
   tokens: number;
@@ -77,16 +140,19 @@ interface Bucket {
 }
 
 /**
- * Many token buckets with one limit, created on first failure and forgotten
- * once full again, so memory grows with current attackers, not with history.
+ * Many token buckets with one limit, created when first taken from and
+ * forgotten once full again, so memory grows with current activity, not
+ * with history.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
+  // Tokens taken by attempts still in flight, per key (see `onlyHeld`).
+  private readonly held = new Map<string, number>();
 
   /**
    * @param limit - capacity and refill interval shared by every bucket
    * @param now - the clock in milliseconds
-   * @param maxKeys - buckets kept at most; past it the oldest are dropped
+   * @param maxKeys - buckets kept at most; past it the least recently used are dropped
    */
   constructor(
     readonly limit: BucketLimit,
@@ -95,7 +161,7 @@ export class TokenBuckets {
   ) {}
 
   /**
-   * Milliseconds until `key` may fail again: 0 when it has a token left.
+   * Milliseconds until `key` has a token: 0 when it has one now.
    *
    * @param key - what the bucket counts (an IP, a username...)
    */
@@ -115,6 +181,40 @@ export class TokenBuckets {
       const oldest = this.buckets.keys().next().value;
       if (oldest !== undefined) this.buckets.delete(oldest);
     }
+  }
+
+  /** Puts one token back into `key`'s bucket (never above capacity). */
+  giveBack(key: string): void {
+    const bucket = this.refill(key);
+    if (bucket === undefined) return; // already full
+    bucket.tokens += 1;
+    if (bucket.tokens >= this.limit.capacity) this.buckets.delete(key);
+  }
+
+  /**
+   * Marks one of `key`'s taken tokens as held by an attempt in flight, or
+   * (with `-1`) no longer held.
+   *
+   * @param key - the bucket's key
+   * @param change - `1` when a permit takes the token, `-1` when it is settled
+   */
+  hold(key: string, change: 1 | -1): void {
+    const count = (this.held.get(key) ?? 0) + change;
+    if (count <= 0) this.held.delete(key);
+    else this.held.set(key, count);
+  }
+
+  /**
+   * True if `key`'s bucket is empty only because of attempts still in flight:
+   * it would have a token if they gave theirs back. Such an attempt is not
+   * "too many failures" yet; it is "too many at once".
+   *
+   * @param key - the bucket's key
+   */
+  onlyHeld(key: string): boolean {
+    const held = this.held.get(key) ?? 0;
+    const bucket = this.refill(key);
+    return held > 0 && bucket !== undefined && bucket.tokens + held >= 1;
   }
 
   /** Forgets `key`'s bucket, which is the same as a full one. */
@@ -144,75 +244,126 @@ export class TokenBuckets {
 }
 
 /**
- * The login rate limiter: call {@link check} before doing any password work,
- * then {@link recordFailure} or {@link recordSuccess} with the outcome.
+ * The login rate limiter: {@link acquire} a permit before any password work,
+ * then settle it with the outcome.
  *
  * @example
  * ```ts
  * const limiter = new LoginRateLimiter({ perUserIp: { capacity: 1, refillMs: 60_000 } });
- * limiter.check('10.0.0.1', 'alice');        // ok
- * limiter.recordFailure('10.0.0.1', 'alice');
- * limiter.check('10.0.0.1', 'alice');        // throws ChatError RATE_LIMITED
- * limiter.check('10.0.0.2', 'alice');        // ok: another IP has its own budget
+ * const permit = limiter.acquire('10.0.0.1', 'alice', 'login'); // a token is taken now
+ * permit.failed();                                   // wrong password: it stays spent
+ * limiter.acquire('10.0.0.1', 'alice', 'login');     // throws ChatError RATE_LIMITED
+ * limiter.acquire('10.0.0.2', 'alice', 'login');     // ok: another IP has its own budget
  * ```
  */
 export class LoginRateLimiter {
   private readonly perIp: TokenBuckets;
   private readonly perUserIp: TokenBuckets;
   private readonly perUser: TokenBuckets;
+  private readonly registrationsPerIp: TokenBuckets;
+  private readonly registrations: TokenBuckets;
   private readonly knownIps = new Map<string, string[]>();
   private readonly knownIpsPerUser: number;
+  private readonly inFlight = new Set<string>();
 
   /** @param options - bucket sizes and the clock; defaults in {@link DEFAULT_LOGIN_LIMITS} */
   constructor(options: LoginRateLimitOptions = {}) {
     const now = options.now ?? (() => Date.now());
-    this.perIp = new TokenBuckets(options.perIp ?? DEFAULT_LOGIN_LIMITS.perIp, now);
-    this.perUserIp = new TokenBuckets(options.perUserIp ?? DEFAULT_LOGIN_LIMITS.perUserIp, now);
-    this.perUser = new TokenBuckets(options.perUser ?? DEFAULT_LOGIN_LIMITS.perUser, now);
+    const limits = { ...DEFAULT_LOGIN_LIMITS, ...withoutUndefined(options) };
+    this.perIp = new TokenBuckets(limits.perIp, now);
+    this.perUserIp = new TokenBuckets(limits.perUserIp, now);
+    this.perUser = new TokenBuckets(limits.perUser, now);
+    this.registrationsPerIp = new TokenBuckets(limits.registrationsPerIp, now);
+    this.registrations = new TokenBuckets(limits.registrations, now, 1);
     this.knownIpsPerUser = options.knownIpsPerUser ?? 8;
   }
 
   /**
-   * Refuses an attempt whose buckets are empty. Cheap: call it before hashing,
-   * so a refused guess costs no bcrypt work.
+   * Takes the tokens for one attempt, all or none, synchronously: call it
+   * before any password work, so a refused attempt costs no bcrypt and
+   * concurrent attempts cannot all pass.
    *
-   * @param ip - the client's address
+   * @param ip - the client's address group (see `addressGroup`)
    * @param username - the (validated) username it tries
-   * @throws ChatError `RATE_LIMITED` naming how many seconds to wait
+   * @param kind - `'register'` also takes the registration buckets
+   * @returns the permit to settle once the outcome is known
+   * @throws ChatError `RATE_LIMITED` (a `RetryAfterError` with the wait) when
+   *   a bucket is empty or an attempt for this user from this IP is in flight;
+   *   `SERVICE_UNAVAILABLE` (with a retry hint) when a bucket is empty only
+   *   because attempts still in flight hold its tokens
    */
-  check(ip: string, username: string): void {
-    const waits = [this.perIp.waitMs(ip), this.perUserIp.waitMs(pair(username, ip))];
-    if (!this.isKnownIp(username, ip)) waits.push(this.perUser.waitMs(username));
-    const wait = Math.max(...waits);
-    if (wait > 0) {
+  acquire(ip: string, username: string, kind: AttemptKind = 'login'): LoginPermit {
+    const userIp = pair(username, ip);
+    if (this.inFlight.has(userIp)) {
       throw new ChatError(
         'RATE_LIMITED',
-        `too many failed logins; try again in ${Math.ceil(wait / 1000)} s`,
+        'another attempt for this user from this address is still being checked',
       );
     }
+    const known = this.isKnownIp(username, ip);
+    const taken: [TokenBuckets, string][] = [
+      [this.perIp, ip],
+      [this.perUserIp, userIp],
+    ];
+    if (!known) taken.push([this.perUser, username]);
+    if (kind === 'register') {
+      taken.push([this.registrationsPerIp, ip], [this.registrations, '']);
+    }
+    const empty = taken.filter(([buckets, key]) => buckets.waitMs(key) > 0);
+    if (empty.some(([buckets, key]) => !buckets.onlyHeld(key))) {
+      const wait = Math.max(...empty.map(([buckets, key]) => buckets.waitMs(key)));
+      const what = kind === 'register' ? 'registrations' : 'failed logins';
+      throw new RetryAfterError(
+        'RATE_LIMITED',
+        `too many ${what}; try again ${inWords(wait)}`,
+        wait,
+      );
+    }
+    if (empty.length > 0) {
+      // Empty only because of attempts still being checked (fifty people
+      // behind one NAT logging in at once): busy, not limited. Once those
+      // settle, successes give their tokens back and failures do not.
+      throw new RetryAfterError(
+        'SERVICE_UNAVAILABLE',
+        `many logins from your address are being checked; try again ${inWords(BUSY_RETRY_MS)}`,
+        BUSY_RETRY_MS,
+      );
+    }
+    for (const [buckets, key] of taken) {
+      buckets.take(key);
+      buckets.hold(key, 1);
+    }
+    this.inFlight.add(userIp);
+
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      this.inFlight.delete(userIp);
+      for (const [buckets, key] of taken) buckets.hold(key, -1);
+      outcome();
+    };
+    const giveBack = (buckets: readonly TokenBuckets[]) => {
+      for (const [b, key] of taken) if (buckets.includes(b)) b.giveBack(key);
+    };
+    return {
+      failed: () => settle(() => {}),
+      cancelled: () => settle(() => giveBack(taken.map(([b]) => b))),
+      succeeded: () =>
+        settle(() => {
+          giveBack([this.perIp, this.perUser]);
+          this.perUserIp.reset(userIp);
+          this.remember(username, ip);
+        }),
+    };
   }
 
-  /**
-   * Counts one failed attempt (wrong password, unknown user, name taken).
-   *
-   * @param ip - the client's address
-   * @param username - the username it tried
-   */
-  recordFailure(ip: string, username: string): void {
-    this.perIp.take(ip);
-    this.perUserIp.take(pair(username, ip));
-    if (!this.isKnownIp(username, ip)) this.perUser.take(username);
+  /** Attempts being checked right now (for tests and metrics). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
-  /**
-   * Counts a successful login: forgives this IP's typos for this user and
-   * remembers the IP as known for the user.
-   *
-   * @param ip - the client's address
-   * @param username - the user who logged in
-   */
-  recordSuccess(ip: string, username: string): void {
-    this.perUserIp.reset(pair(username, ip));
+  private remember(username: string, ip: string): void {
     // concat, not push: it makes an array of exactly the right length, and one
     // is kept per user who logged in (push would reserve room for 16 more).
     const known = (this.knownIps.get(username) ?? []).filter((k) => k !== ip).concat(ip);
@@ -234,4 +385,13 @@ export class LoginRateLimiter {
 // A separator that cannot appear in a validated username keeps pairs unambiguous.
 function pair(username: string, ip: string): string {
   return `${username} ${ip}`;
+}
+
+function withoutUndefined(options: LoginRateLimitOptions): Partial<LoginLimits> {
+  const limits: Partial<Record<keyof LoginLimits, BucketLimit>> = {};
+  for (const name of Object.keys(DEFAULT_LOGIN_LIMITS) as (keyof LoginLimits)[]) {
+    const limit = options[name];
+    if (limit !== undefined) limits[name] = limit;
+  }
+  return limits;
 }

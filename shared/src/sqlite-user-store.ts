@@ -14,8 +14,9 @@
  * cannot tell this store from the MySQL one.
  *
  * The table is created here when missing (an embedded file has no separate
- * admin step). The file is created with mode 0600 in a 0700 folder: it holds
- * password hashes.
+ * admin step), and so is the index that makes names unique ignoring case, on
+ * files made before it existed too. The file is created with mode 0600 in a
+ * 0700 folder: it holds password hashes.
  *
  * @module
  */
@@ -29,8 +30,12 @@ import type { UserStore } from './user-store';
 /** The default SQLite file: `.data/chat.sqlite` in the repository (git-ignored). */
 export const DEFAULT_SQLITE_PATH = path.resolve(__dirname, '..', '..', '.data', 'chat.sqlite');
 
-// No COLLATE clause: SQLite compares TEXT byte by byte (BINARY) by default, so
-// usernames are case-sensitive, as in the MySQL schema.
+// Two uniqueness rules. The column compares bytes (BINARY, SQLite's default),
+// so a login must give the name exactly as registered, as in the MySQL store.
+// The second index compares ignoring the case of A-Z (NOCASE: all a username
+// may hold), so `Alice` cannot be registered while `alice` exists: two names
+// that differ only by case in one room are an impersonation kit. It is a
+// separate statement so that files made before it existed get it too.
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS users (
     id            INTEGER PRIMARY KEY,
@@ -38,7 +43,8 @@ const SCHEMA = `
     password_hash TEXT    NOT NULL,
     created_at    TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT users_username_unique UNIQUE (username)
-  )`;
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS users_username_nocase ON users (username COLLATE NOCASE);`;
 
 /**
  * Opens (creating if needed) a SQLite user store.
@@ -75,11 +81,15 @@ class SqliteUserStore implements UserStore {
       this.db.pragma('journal_mode = WAL');
       this.db.exec(SCHEMA);
     } catch (err) {
-      throw new ChatError('SERVICE_UNAVAILABLE', `cannot open ${this.description}: ${reason(err)}`);
+      const why = sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE' ? caseClashes(file) : reason(err);
+      throw new ChatError('SERVICE_UNAVAILABLE', `cannot open ${this.description}: ${why}`);
     }
     // Prepared once, run many times; `?` placeholders, never string building.
+    // The look-up uses the NOCASE index; the exact spelling is checked after.
     this.insert = this.db.prepare('INSERT INTO users (username, password_hash) VALUES (?, ?)');
-    this.select = this.db.prepare('SELECT username, password_hash FROM users WHERE username = ?');
+    this.select = this.db.prepare(
+      'SELECT username, password_hash FROM users WHERE username = ? COLLATE NOCASE',
+    );
   }
 
   async createUser(username: string, passwordHash: string): Promise<void> {
@@ -106,7 +116,8 @@ class SqliteUserStore implements UserStore {
     } catch (err) {
       throw new ChatError('SERVICE_UNAVAILABLE', `user database failed: ${reason(err)}`);
     }
-    return row === undefined
+    // Found ignoring case; a login still needs the name exactly as registered.
+    return row === undefined || row.username !== name
       ? undefined
       : { username: row.username, passwordHash: row.password_hash };
   }
@@ -130,6 +141,26 @@ class SqliteUserStore implements UserStore {
 function createPrivateFile(file: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDWR, 0o600));
+}
+
+/**
+ * Why the NOCASE index cannot be built on an older file: names in it that
+ * differ only by case (registered before the rule existed), for the operator
+ * to rename or remove.
+ */
+function caseClashes(file: string): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    const rows = db
+      .prepare(
+        `SELECT group_concat(username, ' and ') AS names FROM users
+         GROUP BY username COLLATE NOCASE HAVING count(*) > 1 LIMIT 3`,
+      )
+      .all() as { names: string }[];
+    return `usernames differ only by case (${rows.map((r) => r.names).join('; ')}); rename or remove all but one of each before starting`;
+  } finally {
+    db.close();
+  }
 }
 
 /** The path relative to the working directory when it is inside it, else absolute. */

@@ -24,40 +24,79 @@
  */
 import readline from 'node:readline';
 
-// Characters a terminal may act on instead of displaying:
-// C0 controls except tab (U+0000–U+0008, U+000A–U+001F; ESC is U+001B, so
-// every escape sequence loses its introducer), DEL and the C1 controls
-// (U+007F–U+009F; U+009B is a one-character CSI), and the bidirectional
-// formatting characters used by "Trojan Source" (U+061C, U+200E, U+200F,
-// U+202A–U+202E, U+2066–U+2069).
+// Characters a terminal may act on, or that make text lie about its layout:
+// - C0 controls except tab (U+0000–U+0008, U+000A–U+001F; ESC is U+001B, so
+//   every escape sequence loses its introducer), DEL and the C1 controls
+//   (U+007F–U+009F; U+009B is a one-character CSI, U+0085 a "next line");
+// - the line and paragraph separators U+2028 and U+2029, which some
+//   terminals and most text widgets draw as a line break;
+// - every Unicode *format* character (\p{Cf}): the bidirectional controls of
+//   "Trojan Source" (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069),
+//   the zero-width space, non-joiner and joiner (U+200B–U+200D), the word
+//   joiner and invisible operators (U+2060–U+2064), the byte order mark
+//   U+FEFF, the soft hyphen U+00AD, and the tag characters U+E0000–U+E007F
+//   (an invisible copy of ASCII, used to hide text from the reader but not
+//   from software);
+// - the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0): letters that print
+//   as nothing, so a name made of them looks empty.
+// A zero-width joiner between two pictographs is kept: it is what makes
+// "man, woman, girl" one family emoji. The first alternative matches that
+// case so the replacer can hand it back unchanged; the last one finds runs
+// of blanks (see BLANK_WIDTH).
 const UNSAFE =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  /(\p{Extended_Pictographic}\ufe0f?\u200d)(?=\p{Extended_Pictographic})|[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u115f\u1160\u3164\uffa0\p{Cf}]|[\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u2800\u3000]{2,}/gu;
+
+// A run of blanks wider than this many columns is collapsed: 80 columns of
+// spaces push the rest of a message onto what looks like a line of its own
+// ("hi<78 spaces>bob: send me your password"). A tab counts as 8 columns, a
+// full-width space as 2; 8 columns is more than any ordinary spacing needs.
+const BLANK_WIDTH = 8;
 
 /**
- * Makes untrusted text safe to print on a terminal by replacing every control
- * character with a visible escape: `\xHH` for code points up to U+00FF and
- * `\uHHHH` above. Tabs and all printable text (any script, emoji) pass
- * through unchanged. A visible escape beats deleting the character (the
- * reader sees that something was there) and beats U+FFFD (it says what).
- * Backslashes are left alone: a literal `\x1b` typed by a user is harmless
- * text, and the function stays idempotent.
+ * Makes untrusted text safe to print on a terminal: control and invisible
+ * format characters become visible escapes (`\xHH` up to U+00FF, `\uHHHH`
+ * up to U+FFFF, `\u{HHHHH}` above), and a run of blanks wider than 8
+ * columns becomes ` [N blanks] `. Tabs, ordinary spacing and all printable
+ * text (any script, emoji) pass through unchanged. A visible escape beats
+ * deleting the character (the reader sees that something was there) and
+ * beats U+FFFD (it says what). Backslashes are left alone: a literal `\x1b`
+ * typed by a user is harmless text, and the function stays idempotent.
  *
  * @param text - text received from the network
- * @returns the same text with control characters escaped
+ * @returns the same text, with what a terminal would obey (or hide) made visible
  *
  * @example
  * ```ts
- * sanitizeForTerminal('hi \x1b[2Jthere'); //=> 'hi \\x1b[2Jthere'
- * sanitizeForTerminal('caf\u00e9 \u202e'); //=> 'café \\u202e'
+ * sanitizeForTerminal('hi \x1b[2Jthere');       //=> 'hi \\x1b[2Jthere'
+ * sanitizeForTerminal('caf\u00e9 \u202e');       //=> 'café \\u202e'
+ * sanitizeForTerminal('ad\u200bmin');            //=> 'ad\\u200bmin'
+ * sanitizeForTerminal(`hi${' '.repeat(78)}bob`); //=> 'hi [78 blanks] bob'
  * ```
  */
 export function sanitizeForTerminal(text: string): string {
-  return text.replace(UNSAFE, (ch) => {
-    const code = ch.charCodeAt(0);
-    const hex = code.toString(16).padStart(code <= 0xff ? 2 : 4, '0');
-    return code <= 0xff ? `\\x${hex}` : `\\u${hex}`;
+  return text.replace(UNSAFE, (match: string, joined: string | undefined) => {
+    if (joined !== undefined) return joined; // a joiner inside an emoji sequence
+    if (isBlank(match[0]!)) return collapseBlanks(match);
+    return escape(match.codePointAt(0)!);
   });
+}
+
+function isBlank(ch: string): boolean {
+  return ch === '\t' || /^[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u2800\u3000]$/u.test(ch);
+}
+
+function collapseBlanks(run: string): string {
+  const chars = [...run];
+  const width = chars.reduce((w, ch) => w + (ch === '\t' ? 8 : ch === '\u3000' ? 2 : 1), 0);
+  return width > BLANK_WIDTH ? ` [${chars.length} blanks] ` : run;
+}
+
+function escape(code: number): string {
+  const hex = code.toString(16);
+  if (code <= 0xff) return `\\x${hex.padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${hex.padStart(4, '0')}`;
+  return `\\u{${hex}}`;
 }
 
 /** Why the user's input ended: end of input (Ctrl-D, or a pipe's end) or Ctrl-C. */

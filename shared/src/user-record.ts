@@ -9,10 +9,12 @@
  * still makes MySQL compare `'alice' = 0` numerically, which is true. So every
  * value is checked here, in one place, before any store sends it anywhere.
  *
- * The username rule: 1 to 32 characters from `A-Z a-z 0-9 _ . -`. Usernames
- * are case-sensitive (`alice` and `Alice` are two accounts) in every store:
- * the MySQL column uses a binary collation and SQLite compares bytes by
- * default, so both stores give the same answers.
+ * The username rule: 1 to 32 characters from `A-Z a-z 0-9 _ . -`. In every
+ * store a name is unique ignoring case (`Alice` cannot be registered once
+ * `alice` exists: the MySQL column's collation is case-insensitive, SQLite
+ * has a NOCASE unique index), but a login must give it exactly as registered
+ * (each store compares the row it found with the name asked for), so both
+ * stores give the same answers.
  *
  * @module
  */
@@ -20,7 +22,7 @@ import { ChatError } from './errors';
 
 /** One registered user, as a store returns it. */
 export interface StoredUser {
-  /** The username, exactly as registered (usernames are case-sensitive). */
+  /** The username, exactly as registered (a login must match it exactly). */
   username: string;
   /** The bcrypt hash of the password (never the password itself). */
   passwordHash: string;

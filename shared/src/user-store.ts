@@ -39,18 +39,19 @@ export interface UserStore {
   readonly description: string;
 
   /**
-   * Registers a user. Uniqueness is enforced by a database UNIQUE constraint.
+   * Registers a user. Uniqueness is enforced by a database UNIQUE constraint
+   * that ignores case: `Alice` is taken once `alice` exists.
    *
    * @param username - checked with {@link validateUsername} before any query
    * @param passwordHash - the bcrypt hash (never the password)
-   * @throws ChatError `NAME_TAKEN` if the name is already registered,
+   * @throws ChatError `NAME_TAKEN` if the name, in any case, is already registered,
    *   `BAD_USERNAME` for an invalid or non-string username,
    *   `SERVICE_UNAVAILABLE` if the database is unreachable, times out or fails
    */
   createUser(username: string, passwordHash: string): Promise<void>;
 
   /**
-   * Looks a user up by exact (case-sensitive) name.
+   * Looks a user up by exact name: `ALICE` does not find `alice`.
    *
    * @param username - checked with {@link validateUsername} before any query
    * @returns the user, or `undefined` if no such user is registered

@@ -13,6 +13,10 @@
  * - at most `maxQueue` tasks wait; one more is refused at once with
  *   `SERVICE_UNAVAILABLE` (backpressure: a flood of requests gets a fast "no"
  *   instead of growing memory and latency without limit);
+ * - waiting tasks are served by lane, then round robin between keys
+ *   (`fair-queue.ts`; stage 6 gives logins their own lane and each client
+ *   address its own turn), and a task whose `signal` aborts while it waits
+ *   is dropped without ever reaching a worker;
  * - a worker that dies fails only the task it was running, and is replaced so
  *   the pool keeps its size.
  *
@@ -23,6 +27,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ChatError } from './errors';
+import { FairQueue } from './fair-queue';
 import { errorFromWorker, type FromWorker, type ToWorker } from './worker-task';
 
 // The worker side, re-exported so a worker script can import everything pool-related from here.
@@ -38,14 +43,38 @@ export interface WorkerPoolOptions {
   maxQueue: number;
 }
 
+/** Where a task waits, for {@link WorkerPool.run}. Every field is optional. */
+export interface RunOptions {
+  /** Lower lanes are served first. Default 0. */
+  lane?: number;
+  /** Tasks of one lane are served round robin between keys (e.g. client addresses). Default `''`. */
+  key?: string;
+  /** Aborting it while the task waits removes the task and rejects it with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 type Job<Task, Result> = {
   id: number;
   task: Task;
+  lane: number;
+  key: string;
   resolve: (result: Result) => void;
   reject: (error: Error) => void;
+  // Set while the job waits in the queue: removes it when its signal aborts.
+  onAbort?: () => void;
+  signal?: AbortSignal;
 };
 
-type Slot<Task, Result> = { worker: Worker; ready: boolean; job?: Job<Task, Result> };
+type Slot<Task, Result> = {
+  worker: Worker;
+  ready: boolean;
+  job?: Job<Task, Result>;
+  startedAt?: number;
+};
+
+// Weight of the newest run time in the running average: the average follows
+// a change (a busier machine, another cost) within about ten tasks.
+const RUN_TIME_WEIGHT = 0.2;
 
 // #region bootstrap
 // How a worker runs TypeScript. `new Worker(file)` starts plain Node, which
@@ -87,8 +116,9 @@ export class WorkerPool<Task, Result> {
   readonly maxQueue: number;
   private readonly script: string;
   private readonly slots = new Set<Slot<Task, Result>>();
-  private readonly queue: Job<Task, Result>[] = [];
+  private readonly queue = new FairQueue<Job<Task, Result>>();
   private nextId = 1;
+  private averageMs: number | undefined;
   private closed = false;
   // Set when a worker dies before its script finished loading: the script
   // itself is broken, so starting another worker would only fail again, forever.
@@ -111,7 +141,17 @@ export class WorkerPool<Task, Result> {
 
   /** Tasks waiting for a free worker right now. */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.size;
+  }
+
+  /**
+   * How long a task has taken in a worker lately, in milliseconds: a running
+   * average of the last tasks' run times (not counting their wait), or
+   * `undefined` before the first task finished. Stage 6 estimates a login's
+   * wait from it.
+   */
+  get averageRunMs(): number | undefined {
+    return this.averageMs;
   }
 
   /** Tasks running in a worker right now. */
@@ -135,19 +175,24 @@ export class WorkerPool<Task, Result> {
   }
 
   /**
-   * Runs one task in a worker: at once if one is free, else after the tasks queued before it.
+   * Runs one task in a worker: at once if one is free, else after the tasks
+   * queued before it (by lane, then round robin between keys).
    *
    * @param task - the input for the worker script's handler
+   * @param options - the task's lane and key, and a signal that withdraws it while it waits
    * @returns the handler's result
    * @throws ChatError `SERVICE_UNAVAILABLE` at once if the queue is full or the
    *   script is broken, or later if the worker dies while running this task;
-   *   `SHUTTING_DOWN` if the pool is closed; or whatever the handler threw
+   *   `SHUTTING_DOWN` if the pool is closed; the signal's reason if it aborts
+   *   while the task waits; or whatever the handler threw
    */
-  run(task: Task): Promise<Result> {
+  run(task: Task, options: RunOptions = {}): Promise<Result> {
     if (this.broken) return Promise.reject(this.broken);
     if (this.closed) return Promise.reject(new ChatError('SHUTTING_DOWN', 'worker pool is closed'));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const idle = [...this.slots].find((slot) => !slot.job);
-    if (!idle && this.queue.length >= this.maxQueue) {
+    if (!idle && this.queue.size >= this.maxQueue) {
       return Promise.reject(
         new ChatError(
           'SERVICE_UNAVAILABLE',
@@ -156,9 +201,21 @@ export class WorkerPool<Task, Result> {
       );
     }
     return new Promise<Result>((resolve, reject) => {
-      const job = { id: this.nextId++, task, resolve, reject };
-      if (idle) this.assign(idle, job);
-      else this.queue.push(job);
+      const lane = options.lane ?? 0;
+      const key = options.key ?? '';
+      const job: Job<Task, Result> = { id: this.nextId++, task, lane, key, resolve, reject };
+      if (idle) {
+        this.assign(idle, job);
+        return;
+      }
+      this.queue.push(job, lane, key);
+      if (signal) {
+        job.signal = signal;
+        job.onAbort = () => {
+          if (this.queue.remove(job, lane, key)) reject(abortReason(signal));
+        };
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
     });
   }
 
@@ -170,7 +227,7 @@ export class WorkerPool<Task, Result> {
     if (this.closed) return;
     this.closed = true;
     const stopped = new ChatError('SHUTTING_DOWN', 'worker pool closed before the task finished');
-    for (const job of this.queue.splice(0)) job.reject(stopped);
+    for (const job of this.queue.drain()) job.reject(stopped);
     const workers = [...this.slots].map((slot) => {
       slot.job?.reject(stopped);
       slot.job = undefined;
@@ -207,6 +264,9 @@ export class WorkerPool<Task, Result> {
     const job = slot.job;
     if (!job || job.id !== message.id) return;
     slot.job = undefined;
+    const ms = performance.now() - (slot.startedAt ?? performance.now());
+    this.averageMs =
+      this.averageMs === undefined ? ms : this.averageMs + RUN_TIME_WEIGHT * (ms - this.averageMs);
     if (message.type === 'done') job.resolve(message.result);
     else job.reject(errorFromWorker(message.error));
     this.dispatch();
@@ -225,28 +285,31 @@ export class WorkerPool<Task, Result> {
     // every worker running it will fail the same way. Fail everything now.
     const broken = new ChatError('SERVICE_UNAVAILABLE', `worker script failed to load: ${how}`);
     this.broken = broken;
-    const jobs = [slot.job, ...[...this.slots].map((s) => s.job), ...this.queue.splice(0)];
+    const jobs = [slot.job, ...[...this.slots].map((s) => s.job), ...this.queue.drain()];
     for (const s of this.slots) s.job = undefined;
     for (const job of jobs) job?.reject(broken);
     void this.close();
   }
 
   private assign(slot: Slot<Task, Result>, job: Job<Task, Result>): void {
+    // Running now: its signal can no longer withdraw it.
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
     const message: ToWorker<Task> = { id: job.id, task: job.task };
     try {
       // postMessage copies the task (structured clone); a task holding a
       // function or a socket cannot be copied and throws here.
       slot.worker.postMessage(message);
       slot.job = job;
+      slot.startedAt = performance.now();
     } catch (err) {
       job.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
-  // Hands waiting tasks to idle workers, oldest task first.
+  // Hands waiting tasks to idle workers, in the queue's order.
   private dispatch(): void {
     for (const slot of this.slots) {
-      while (!slot.job && this.queue.length > 0) this.assign(slot, this.queue.shift()!);
+      while (!slot.job && this.queue.size > 0) this.assign(slot, this.queue.shift()!);
     }
   }
 
@@ -260,4 +323,11 @@ export class WorkerPool<Task, Result> {
       else waiter.resolve();
     }
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error
+    ? reason
+    : new ChatError('SHUTTING_DOWN', 'the task was withdrawn');
 }

@@ -9,7 +9,12 @@
  * probed by a short child process.
  */
 import { spawnSync } from 'node:child_process';
-import { parseMysqlUrl, readMysqlUrlFile } from '../src/mysql-url';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { formatMysqlUrl, parseMysqlUrl, readMysqlUrlFile } from '../src/mysql-url';
+import { REPO_ROOT } from './helpers';
 
 /** The app URL for tests: `CHAT_DB_URL`, else `.data/mysql-url`, else undefined. */
 export function mysqlTestUrl(): string | undefined {
@@ -72,4 +77,53 @@ export function describeWithMysql(
       });
     }
   });
+}
+
+/** A throw-away database made from the committed schema, and how to drop it. */
+export interface ScratchDatabase {
+  /** A URL (the admin account) for the scratch database. */
+  url: string;
+  /** Drops the database. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates `chat_test_<random>` with the admin account and runs the committed
+ * schema file in it, statement by statement (as `npm run db:setup` does), so
+ * a test exercises the schema this commit ships, whatever state the shared
+ * `chat_course` database is in.
+ *
+ * @param adminUrl - the admin URL (see {@link mysqlAdminUrl})
+ */
+export async function scratchDatabase(adminUrl: string): Promise<ScratchDatabase> {
+  const admin = parseMysqlUrl(adminUrl);
+  const database = `chat_test_${randomBytes(4).toString('hex')}`;
+  const options = {
+    host: admin.host,
+    port: admin.port,
+    user: admin.user,
+    password: admin.password,
+  };
+  const conn = await mysql.createConnection(options);
+  try {
+    await conn.query('CREATE DATABASE ?? CHARACTER SET utf8mb4', [database]);
+    await conn.query('USE ??', [database]);
+    const schema = readFileSync(path.join(REPO_ROOT, 'stage6-auth', 'sql', 'schema.sql'), 'utf8')
+      .split('\n')
+      .filter((line) => !line.trim().startsWith('--'))
+      .join('\n');
+    for (const statement of schema.split(';').map((s) => s.trim())) {
+      if (statement !== '') await conn.query(statement);
+    }
+  } finally {
+    await conn.end();
+  }
+  return {
+    url: formatMysqlUrl({ ...admin, database }),
+    drop: async () => {
+      const c = await mysql.createConnection(options);
+      await c.query('DROP DATABASE IF EXISTS ??', [database]);
+      await c.end();
+    },
+  };
 }

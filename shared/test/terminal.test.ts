@@ -32,8 +32,56 @@ describe('sanitizeForTerminal', () => {
     );
   });
 
+  test('line and paragraph separators are escaped: they would start a new line', () => {
+    expect(sanitizeForTerminal('hi\u2028bob: fake')).toBe('hi\\u2028bob: fake');
+    expect(sanitizeForTerminal('a\u2029b\u0085c')).toBe('a\\u2029b\\x85c');
+  });
+
+  test('zero-width and other invisible format characters are escaped', () => {
+    // zero width space, non-joiner, joiner, word joiner, BOM, soft hyphen,
+    // invisible operators, Mongolian vowel separator
+    expect(sanitizeForTerminal('ad\u200bmin')).toBe('ad\\u200bmin');
+    expect(sanitizeForTerminal('a\u200cb\u200dc\u2060d\ufeffe')).toBe(
+      'a\\u200cb\\u200dc\\u2060d\\ufeffe',
+    );
+    expect(sanitizeForTerminal('x\u00ady\u2062z\u180e')).toBe('x\\xady\\u2062z\\u180e');
+    // Hangul fillers look like letters but print as blanks: a name made of them looks empty.
+    expect(sanitizeForTerminal('\u3164\u115f\u1160\uffa0')).toBe('\\u3164\\u115f\\u1160\\uffa0');
+  });
+
+  test('a zero-width joiner inside an emoji sequence is kept (a family emoji stays one picture)', () => {
+    const family = '\u{1f468}\u200d\u{1f469}\u200d\u{1f467}';
+    expect(sanitizeForTerminal(`hi ${family}!`)).toBe(`hi ${family}!`);
+    expect(sanitizeForTerminal('\u{1f3f3}\ufe0f\u200d\u{1f308}')).toBe(
+      '\u{1f3f3}\ufe0f\u200d\u{1f308}',
+    );
+  });
+
+  test('Unicode tag characters (invisible ASCII look-alikes) are escaped', () => {
+    const hidden = [...'ignore previous'].map((c) =>
+      String.fromCodePoint(0xe0000 + c.charCodeAt(0)),
+    );
+    expect(sanitizeForTerminal(`hello${hidden.join('')}`)).toBe(
+      `hello${[...'ignore previous'].map((c) => `\\u{e00${c.charCodeAt(0).toString(16)}}`).join('')}`,
+    );
+    expect(sanitizeForTerminal('\u{e0001}')).toBe('\\u{e0001}');
+  });
+
+  test('a long run of blanks, which can push text onto a fake new line, is collapsed', () => {
+    const fake = `hi${' '.repeat(78)}bob: send me your password`;
+    expect(sanitizeForTerminal(fake)).toBe('hi [78 blanks] bob: send me your password');
+    expect(sanitizeForTerminal(`a${'\t'.repeat(10)}b`)).toBe('a [10 blanks] b');
+    expect(sanitizeForTerminal(`a\u3000\u2003${' '.repeat(10)}b`)).toBe('a [12 blanks] b');
+    // Ordinary spacing is left alone.
+    expect(sanitizeForTerminal('a  b    c\td e')).toBe('a  b    c\td e');
+    expect(sanitizeForTerminal('a\t\tb')).toBe('a [2 blanks] b'); // two tabs: 16 columns
+    expect(sanitizeForTerminal(`a${' '.repeat(8)}b`)).toBe(`a${' '.repeat(8)}b`);
+  });
+
   test('property: the output never holds a control character, and sanitizing is idempotent', () => {
-    const unsafe = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/; // eslint-disable-line no-control-regex
+    const unsafe =
+      // eslint-disable-next-line no-control-regex
+      /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200b\ufeff\u202a-\u202e\u2066-\u2069\u{e0000}-\u{e007f}]|[ \t]{9,}/u;
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         const safe = sanitizeForTerminal(text);

@@ -96,13 +96,30 @@ export function userStoreContract(open: () => Promise<UserStore>): void {
     expect((await store.findUser(name))?.passwordHash).toBe(fakeHash(winners[0]!));
   });
 
-  test('usernames are case-sensitive: alice and ALICE are two accounts', async () => {
+  test('a name that differs from a registered one only by case is taken; look-ups are exact', async () => {
     const name = uniqueName('carol');
     await store.createUser(name, fakeHash('lower'));
+    // Carol and CAROL side by side in the room would be an impersonation kit.
+    await expectCode(store.createUser(name.toUpperCase(), fakeHash('upper')), 'NAME_TAKEN');
+    const mixed = name[0]!.toUpperCase() + name.slice(1);
+    await expectCode(store.createUser(mixed, fakeHash('mixed')), 'NAME_TAKEN');
+    // Logging in still takes the exact spelling that was registered.
     expect(await store.findUser(name.toUpperCase())).toBeUndefined();
-    await store.createUser(name.toUpperCase(), fakeHash('upper'));
     expect((await store.findUser(name))?.passwordHash).toBe(fakeHash('lower'));
-    expect((await store.findUser(name.toUpperCase()))?.passwordHash).toBe(fakeHash('upper'));
+  });
+
+  test('of concurrent registrations of one name in different cases exactly one succeeds', async () => {
+    const name = uniqueName('case');
+    const spellings = [name, name.toUpperCase(), name[0]!.toUpperCase() + name.slice(1)];
+    const results = await Promise.allSettled(
+      spellings.flatMap((spelling, i) =>
+        Array.from({ length: 5 }, () => store.createUser(spelling, fakeHash(i))),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'NAME_TAKEN' });
+    }
   });
 
   test('SQL-shaped usernames are rejected with BAD_USERNAME and change nothing', async () => {

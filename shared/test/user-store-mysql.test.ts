@@ -4,7 +4,13 @@
 import mysql from 'mysql2/promise';
 import { formatMysqlUrl, parseMysqlUrl } from '../src/mysql-url';
 import { openUserStore, type UserStore } from '../src/user-store';
-import { describeWithMysql, mysqlTestUrl } from './mysql-env';
+import {
+  describeWithMysql,
+  mysqlAdminUrl,
+  mysqlTestUrl,
+  scratchDatabase,
+  type ScratchDatabase,
+} from './mysql-env';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import { expectCode, fakeHash, uniqueName, userStoreContract } from './user-store-contract';
 
@@ -12,8 +18,15 @@ import { expectCode, fakeHash, uniqueName, userStoreContract } from './user-stor
 const FAST = { connectTimeoutMs: 3000, queryTimeoutMs: 3000 };
 
 describeWithMysql('MySQL store', mysqlTestUrl(), (url) => {
-  describe('contract', () => {
-    userStoreContract(() => openUserStore({ url }));
+  // In a database of its own, made from the committed schema: the contract
+  // checks the schema this commit ships, not whatever the shared database has.
+  describe('contract (scratch database from stage6-auth/sql/schema.sql)', () => {
+    let scratch: ScratchDatabase | undefined;
+    beforeAll(async () => {
+      scratch = await scratchDatabase(mysqlAdminUrl());
+    });
+    afterAll(() => scratch?.drop());
+    userStoreContract(() => openUserStore({ url: scratch!.url }));
   });
 
   test('describes itself as account@host:port/database, never with the password', async () => {

@@ -65,6 +65,39 @@ describe('SQLite store on a file', () => {
     await b.close();
   });
 
+  test('a file made by an older version gets case-insensitive uniqueness when opened', async () => {
+    const file = path.join(dir, 'old-schema.sqlite');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE users (
+      id INTEGER PRIMARY KEY, username TEXT NOT NULL, password_hash TEXT NOT NULL,
+      created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+      CONSTRAINT users_username_unique UNIQUE (username))`);
+    old
+      .prepare('INSERT INTO users (username, password_hash) VALUES (?, ?)')
+      .run('alice', fakeHash(1));
+    old.close();
+    const store = await openUserStore({ sqlitePath: file });
+    await expectCode(store.createUser('Alice', fakeHash(2)), 'NAME_TAKEN');
+    expect(await store.findUser('alice')).toEqual({ username: 'alice', passwordHash: fakeHash(1) });
+    await store.close();
+  });
+
+  test('a file that already holds two names differing only by case is refused with a clear reason', async () => {
+    const file = path.join(dir, 'old-duplicates.sqlite');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE users (
+      id INTEGER PRIMARY KEY, username TEXT NOT NULL, password_hash TEXT NOT NULL,
+      created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+      CONSTRAINT users_username_unique UNIQUE (username))`);
+    const insert = old.prepare('INSERT INTO users (username, password_hash) VALUES (?, ?)');
+    insert.run('bob', fakeHash(1));
+    insert.run('BOB', fakeHash(2));
+    old.close();
+    const error = await openUserStore({ sqlitePath: file }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    expect((error as Error).message).toMatch(/differ only by case/);
+  });
+
   test('describes itself without surprises, and the default file lives in .data/', async () => {
     const store = await openUserStore({ sqlitePath: ':memory:' });
     expect(store.description).toBe('SQLite in memory');

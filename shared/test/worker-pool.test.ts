@@ -154,3 +154,56 @@ test('a task or result that cannot be copied between threads fails alone', async
   await expect(pool.run({ kind: 'uncopyable' })).rejects.toThrow(/result cannot be sent/);
   expect((await pool.run({ kind: 'echo', value: 'fine' })).value).toBe('fine');
 });
+
+describe('the queue: lanes, fairness, withdrawal', () => {
+  test('waiting tasks run by lane, then round robin between keys', async () => {
+    const pool = createPool(1, 16);
+    const gate = sharedInts(1);
+    const order: string[] = [];
+    const run = (value: string, lane: number, key: string) =>
+      pool.run({ kind: 'echo', value }, { lane, key }).then((r) => order.push(r.value!));
+    const held = pool.run({ kind: 'hold', gate }); // the only worker is busy
+    const done = [
+      run('reg-a1', 1, 'a'),
+      run('a1', 0, 'a'),
+      run('a2', 0, 'a'),
+      run('a3', 0, 'a'),
+      run('b1', 0, 'b'),
+      run('c1', 0, 'c'),
+    ];
+    release(gate);
+    await held;
+    await Promise.all(done);
+    // Lane 0 first, one turn per key (a, b, c, then a again); lane 1 last.
+    expect(order).toEqual(['a1', 'b1', 'c1', 'a2', 'a3', 'reg-a1']);
+  });
+
+  test('a task withdrawn while it waits never reaches a worker, and frees its place', async () => {
+    const pool = createPool(1, 1);
+    const gate = sharedInts(1);
+    const held = pool.run({ kind: 'hold', gate });
+    const controller = new AbortController();
+    const withdrawn = pool.run({ kind: 'echo', value: 'never' }, { signal: controller.signal });
+    expect(pool.queued).toBe(1);
+    const reason = new Error('the client left');
+    controller.abort(reason);
+    await expect(withdrawn).rejects.toBe(reason);
+    expect(pool.queued).toBe(0);
+    // Its place in the queue is free again.
+    const next = pool.run({ kind: 'echo', value: 'next' });
+    release(gate);
+    await held;
+    expect((await next).value).toBe('next');
+    // An already aborted signal is refused before the task is queued.
+    await expect(
+      pool.run({ kind: 'echo', value: 'x' }, { signal: controller.signal }),
+    ).rejects.toBe(reason);
+  });
+
+  test('the pool keeps a running average of how long tasks take', async () => {
+    const pool = createPool(1);
+    expect(pool.averageRunMs).toBeUndefined();
+    await pool.run({ kind: 'echo', value: 'one' });
+    expect(pool.averageRunMs).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -13,11 +13,12 @@ import { loadKeyFile, resolveKeyFile } from '../../shared/src/key-file';
 import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
 import { openUserStore } from '../../shared/src/user-store';
-import { DEFAULT_LOGIN_TIMEOUT_MS, startServer } from '../src/server';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LOGIN_TIMEOUT_MS, startServer } from '../src/server';
+import { limitFlags, LIMITS_USAGE, parseLimitFlags } from '../src/limit-flags';
 
 const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file PATH]
        [--db-file PATH] [--bcrypt-cost N] [--hash-workers N] [--hash-queue N]
-       [--login-timeout-ms MS] [--log-level LEVEL]
+       [--login-timeout-ms MS] [--idle-timeout-ms MS] [--log-level LEVEL] [limits]
 
   --key-file PATH        room key (default .data/chat.key, or CHAT_KEY_FILE);
                          create it with \`npm run keygen\`
@@ -26,11 +27,14 @@ const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file 
   --db-file PATH         the SQLite file (default .data/chat.sqlite, or CHAT_DB_FILE)
   --bcrypt-cost N        bcrypt cost for new passwords, 4-20 (default 12, or CHAT_BCRYPT_COST)
   --hash-workers N       hashing threads (default: CPU cores - 1, or CHAT_HASH_WORKERS)
-  --hash-queue N         logins that may wait for a hashing thread before the next
-                         gets SERVICE_UNAVAILABLE (default 32)
+  --hash-queue N         hashing jobs that may wait at most (default 256); below it a
+                         login is queued if it can be answered before its deadline
   --login-timeout-ms MS  time a connection has to log in (default ${DEFAULT_LOGIN_TIMEOUT_MS})
+  --idle-timeout-ms MS   silence allowed after login; ping at half (default ${DEFAULT_IDLE_TIMEOUT_MS})
   --log-level LEVEL      debug, info, warn, error or silent (default info, or LOG_LEVEL);
-                         JSON logs go to stderr`;
+                         JSON logs go to stderr
+
+${LIMITS_USAGE}`;
 
 runMain(async () => {
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
@@ -40,7 +44,9 @@ runMain(async () => {
     'hash-workers': { type: 'string' },
     'hash-queue': { type: 'string' },
     'login-timeout-ms': { type: 'string' },
+    'idle-timeout-ms': { type: 'string' },
     'log-level': { type: 'string' },
+    ...limitFlags,
   });
   if (values.help) {
     console.log(USAGE);
@@ -54,6 +60,8 @@ runMain(async () => {
   const hashWorkers = parsePositiveInt('--hash-workers', workersText);
   const hashQueue = parsePositiveInt('--hash-queue', values['hash-queue']);
   const loginTimeoutMs = parsePositiveInt('--login-timeout-ms', timeoutText);
+  const idleTimeoutMs = parsePositiveInt('--idle-timeout-ms', values['idle-timeout-ms']);
+  const limits = parseLimitFlags(values);
   const logger = createLogger({ level: values['log-level'] ?? env.LOG_LEVEL ?? 'info' });
 
   // The key first: without it nothing works, and KEY_MISSING says what to run.
@@ -73,6 +81,8 @@ runMain(async () => {
     hashWorkers,
     hashQueue,
     loginTimeoutMs,
+    idleTimeoutMs,
+    ...limits,
     logger,
   }).catch(async (err: unknown) => {
     await store.close();

@@ -1,6 +1,7 @@
 /**
  * The client half of the login handshake: connect, wait for `hello`, send
- * sealed credentials, and wait for `welcome` or an error.
+ * sealed credentials, and wait for `welcome` or an error; and, when the
+ * server only says it is busy, try again by itself.
  *
  * The terminal client uses it, and so can a test or a benchmark that needs
  * logged-in connections without a terminal. It returns the socket together
@@ -8,32 +9,61 @@
  * arrive in the same TCP read as the `welcome`: whoever reads after the
  * login must start from the decoder that already holds them.
  *
+ * **Trying again.** A server that is only busy answers `SERVICE_UNAVAILABLE`
+ * with a `retryAfterMs` (its hashing queue would not answer this login before
+ * the deadline, or this address has many logins queued already), or
+ * `TOO_MANY_CONNECTIONS` with one (this address has many connections
+ * waiting to log in). Then
+ * {@link connectAndLogIn} waits and tries again on a new connection, at most
+ * {@link DEFAULT_LOGIN_RETRIES} times, and says so through `onRetry`. The
+ * server already spreads its hints (each refusal books the next free moment,
+ * see `hash-admission.ts`); the client adds "jitter", a random factor between
+ * 1 and 1.5, so clients given the same hint do not come back in the same
+ * millisecond and meet the same refusal again. Each wait is capped at
+ * {@link MAX_RETRY_WAIT_MS}, so a client never hangs on a bad hint. Every other
+ * refusal (a wrong password, `RATE_LIMITED`, a database that is down) is
+ * final: retrying those in a loop helps nobody.
+ *
+ * The stream also answers the server's `ping` with `pong` by itself, so an
+ * idle but living client is never cut off for silence, and nobody using this
+ * module has to remember to.
+ *
  * @module
  */
 import { once } from 'node:events';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sealText } from '../../shared/src/crypto';
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { LineDecoder } from '../../shared/src/framing';
 import { MAX_FRAME_BYTES, type Decoded } from '../../shared/src/protocol';
+import { inWords, RetryAfterError, retryAfterOf } from '../../shared/src/retry-after';
 import {
   credentialsAssociatedData,
   decodeServerFrame,
   encodeClientFrame,
   formatCredentials,
-  type ServerFrame,
+  type ShownFrame,
 } from './messages';
+
+/** How many times {@link connectAndLogIn} tries again after a busy answer, by default. */
+export const DEFAULT_LOGIN_RETRIES = 8;
+/** The longest single wait before trying again, whatever the server suggested. */
+export const MAX_RETRY_WAIT_MS = 30_000;
+
+const PONG = encodeClientFrame({ type: 'pong' });
 
 /**
  * The decoded frames of one socket, readable either one at a time with
  * {@link FrameStream.next} (during the handshake) or pushed to a handler with
  * {@link FrameStream.listen} (during the chat). Frames that arrived before
- * `listen` are delivered to it first, in order.
+ * `listen` are delivered to it first, in order. A `ping` is answered with
+ * `pong` at once and not delivered.
  */
 export class FrameStream {
-  private readonly queue: Decoded<ServerFrame>[] = [];
-  private waiter: ((frame: Decoded<ServerFrame> | undefined) => void) | undefined;
-  private handler: ((frame: Decoded<ServerFrame>) => void) | undefined;
+  private readonly queue: Decoded<ShownFrame>[] = [];
+  private waiter: ((frame: Decoded<ShownFrame> | undefined) => void) | undefined;
+  private handler: ((frame: Decoded<ShownFrame>) => void) | undefined;
   private ended = false;
 
   /** @param socket - the connection to the server; this class reads all its data */
@@ -41,7 +71,10 @@ export class FrameStream {
     const decoder = new LineDecoder({ maxFrameBytes: MAX_FRAME_BYTES });
     socket.on('data', (chunk: Buffer) => {
       for (const line of decoder.push(chunk)) {
-        this.deliver(line.ok ? decodeServerFrame(line.text) : line);
+        const decoded = line.ok ? decodeServerFrame(line.text) : line;
+        if (!decoded.ok) this.deliver(decoded);
+        else if (decoded.frame.type !== 'ping') this.deliver({ ok: true, frame: decoded.frame });
+        else if (socket.writable) socket.write(PONG);
       }
     });
     socket.once('close', () => {
@@ -52,7 +85,7 @@ export class FrameStream {
   }
 
   /** The next frame, or `undefined` once the socket has closed. */
-  next(): Promise<Decoded<ServerFrame> | undefined> {
+  next(): Promise<Decoded<ShownFrame> | undefined> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.ended) return Promise.resolve(undefined);
@@ -64,12 +97,12 @@ export class FrameStream {
    *
    * @param handler - called once per frame, in order
    */
-  listen(handler: (frame: Decoded<ServerFrame>) => void): void {
+  listen(handler: (frame: Decoded<ShownFrame>) => void): void {
     this.handler = handler;
     for (const frame of this.queue.splice(0)) handler(frame);
   }
 
-  private deliver(frame: Decoded<ServerFrame>): void {
+  private deliver(frame: Decoded<ShownFrame>): void {
     if (this.handler) this.handler(frame);
     else if (this.waiter) {
       const waiter = this.waiter;
@@ -93,6 +126,10 @@ export interface LoginOptions {
   password: string;
   /** Create the account first (`register`) instead of logging in. */
   register?: boolean;
+  /** Times to try again after a busy answer. Default {@link DEFAULT_LOGIN_RETRIES}; 0: never. */
+  retries?: number;
+  /** Told before each wait, e.g. to print it: "server busy: trying again in 1.2 s (2 of 9)". */
+  onRetry?: (notice: string) => void;
 }
 
 /** A logged-in connection. */
@@ -107,16 +144,19 @@ export interface LoggedIn {
   count: number;
   /** Some of them (at most the protocol's `MAX_LISTED_USERS`), longest online first. */
   online: string[];
+  /** Connections it took: 1, plus one per busy answer the login waited out. */
+  attempts: number;
 }
 
 /**
- * Connects and logs in (or registers).
+ * Connects and logs in (or registers), trying again after a busy answer.
  *
- * @param options - where, who, and the key
+ * @param options - where, who, and the key; how often to try again
  * @returns the logged-in connection
  * @throws ChatError `CONNECT_FAILED` if the server cannot be reached; the
  *   server's own code (`AUTH_FAILED`, `NAME_TAKEN`, `RATE_LIMITED`...) if it
- *   refused; `BAD_FRAME` if it answered something unexpected
+ *   refused; `SERVICE_UNAVAILABLE` if it was still busy after every retry;
+ *   `BAD_FRAME` if it answered something unexpected
  *
  * @example
  * ```ts
@@ -125,6 +165,26 @@ export interface LoggedIn {
  * ```
  */
 export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> {
+  const retries = options.retries ?? DEFAULT_LOGIN_RETRIES;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { ...(await connectOnce(options)), attempts: attempt };
+    } catch (err) {
+      const hint = retryAfterOf(err);
+      if (hint === undefined || attempt > retries) throw err;
+      // Jitter: the hint times 1 to 1.5, so clients told the same time do not
+      // come back in the same millisecond.
+      const waitMs = Math.min(MAX_RETRY_WAIT_MS, Math.round(hint * (1 + Math.random() / 2)));
+      const code = (err as ChatError).code;
+      options.onRetry?.(
+        `server busy (${code}): trying again ${inWords(waitMs)} (${attempt + 1} of ${retries + 1})`,
+      );
+      await sleep(waitMs);
+    }
+  }
+}
+
+async function connectOnce(options: LoginOptions): Promise<Omit<LoggedIn, 'attempts'>> {
   const socket = net.connect({ host: options.host, port: options.port });
   socket.setNoDelay(true);
   socket.on('error', () => {}); // reported through 'close' and the frames ending
@@ -140,13 +200,14 @@ export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> 
   const frames = new FrameStream(socket);
   try {
     const hello = await expectFrame(frames);
+    if (hello.type === 'error') throw refusal(hello); // e.g. TOO_MANY_CONNECTIONS
     if (hello.type !== 'hello') throw unexpected(hello);
     const type = options.register ? 'register' : 'login';
     const credentials = formatCredentials(options.username, options.password, hello.challenge);
     const box = sealText(options.key, credentials, credentialsAssociatedData(type));
     socket.write(encodeClientFrame({ type, box }));
     const answer = await expectFrame(frames);
-    if (answer.type === 'error') throw new ChatError(answer.code, answer.message);
+    if (answer.type === 'error') throw refusal(answer);
     if (answer.type !== 'welcome') throw unexpected(answer);
     return { socket, frames, username: answer.user, count: answer.count, online: answer.online };
   } catch (err) {
@@ -155,7 +216,18 @@ export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> 
   }
 }
 
-async function expectFrame(frames: FrameStream): Promise<ServerFrame> {
+// Only a busy server's answer is worth trying again: SERVICE_UNAVAILABLE or
+// TOO_MANY_CONNECTIONS with a retry hint. (RATE_LIMITED has a hint too, but
+// it answers failed guesses; a client that retried it by itself would only
+// keep the limit closed.)
+function refusal(answer: Extract<ShownFrame, { type: 'error' }>): ChatError {
+  const busy = answer.code === 'SERVICE_UNAVAILABLE' || answer.code === 'TOO_MANY_CONNECTIONS';
+  return busy && answer.retryAfterMs !== undefined
+    ? new RetryAfterError(answer.code, answer.message, answer.retryAfterMs)
+    : new ChatError(answer.code, answer.message);
+}
+
+async function expectFrame(frames: FrameStream): Promise<ShownFrame> {
   const decoded = await frames.next();
   if (decoded === undefined) {
     throw new ChatError('CONNECT_FAILED', 'the server closed the connection during login');
@@ -164,6 +236,6 @@ async function expectFrame(frames: FrameStream): Promise<ServerFrame> {
   return decoded.frame;
 }
 
-function unexpected(frame: ServerFrame): ChatError {
+function unexpected(frame: ShownFrame): ChatError {
   return new ChatError('BAD_FRAME', `unexpected "${frame.type}" frame during login`);
 }

@@ -110,6 +110,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
       username: options.username,
       password: password ?? (await passwordLine),
       register: options.register,
+      onRetry: (notice) => ui.warn(`* ${notice}`, 'notice'),
     });
   } catch (err) {
     ui.close();

@@ -19,6 +19,23 @@
  * - **chatting**: stage 5's relay, except the server labels each box with the
  *   authenticated username, which the sender also bound into the box's AD.
  *
+ * What a logged-in member cannot do to the others (issue 10):
+ *
+ * - **Make the server work without bound.** Every error reply (a bad frame,
+ *   a frame it may not send) takes a token from the connection's error
+ *   budget (10, then one more every 6 s, by default); an empty budget is
+ *   `TOO_MANY_ERRORS` and the end of the connection. Repeated log lines are
+ *   sampled (`log-sampler.ts`), so 150,000 bad frames cannot write 30 MB of
+ *   log either.
+ * - **Hold the event loop.** One read can carry thousands of frames. At most
+ *   `framesPerTurn` of them are handled at once; then the socket is paused
+ *   and the rest wait for the next turn of the event loop (`setImmediate`),
+ *   so other connections' frames and timers get their turn in between.
+ * - **Stay after it is gone.** The session ends (the name is free, the room
+ *   is told) the moment the server decides it ends, not when the socket
+ *   finally closes; a member that sends nothing for the idle timeout is
+ *   pinged and, if still silent, closed with `IDLE_TIMEOUT`.
+ *
  * A server with 10,000 users online holds 10,000 of these, and most of them
  * sit idle most of the time, so what one keeps after login is worth counting.
  * It is one object (a class: its methods exist once, where closures would be
@@ -36,10 +53,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
+import type { ConnectionCaps } from '../../shared/src/connection-caps';
 import { ChatError } from '../../shared/src/errors';
 import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
+import type { LogSampler } from '../../shared/src/log-sampler';
 import { connectionLogger, type Logger } from '../../shared/src/logger';
+import { peerLabel } from '../../shared/src/peer-label';
 import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
+import type { BucketLimit } from '../../shared/src/rate-limit';
+import { retryAfterOf } from '../../shared/src/retry-after';
 import type { Room } from '../../shared/src/room';
 import { authenticate, type AuthServices } from './handshake';
 import {
@@ -58,9 +80,19 @@ export interface Member {
   readonly socket: net.Socket;
   /** The authenticated username; empty until login succeeds. */
   username: string;
+  /**
+   * Ends the session now: the name is free and the room is told, even if
+   * the socket takes a while to close. Safe to call more than once.
+   */
+  endSession(): void;
+  /**
+   * Called by the idle sweep with its clock: pings a member silent for
+   * `pingAfter` ticks, closes one silent for `closeAfter` with `IDLE_TIMEOUT`.
+   */
+  checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
 }
 
-/** What every connection shares: the room, who is online, and the services. */
+/** What every connection shares: the room, who is online, the services and the limits. */
 export interface ServerState {
   /** Logged-in members (a connection joins only after login). */
   room: Room<Member>;
@@ -70,14 +102,24 @@ export interface ServerState {
   online: Map<string, Member>;
   /** Key, store, hasher and rate limiter. */
   services: AuthServices;
+  /** The connection caps: each connection tells them when it logs in and when it closes. */
+  caps: ConnectionCaps;
   /** Milliseconds a new connection has to log in. */
   loginTimeoutMs: number;
+  /** Error replies a logged-in connection may cause before `TOO_MANY_ERRORS`. */
+  errorBudget: BucketLimit;
+  /** Most frames of one connection handled in one turn of the event loop. */
+  framesPerTurn: number;
+  /** The idle sweep's clock: how many sweeps have run. */
+  tick: number;
   /** Largest room in which `joined` and `left` are sent (see `announcesPresence`). */
   presenceLimit: number;
   /** Set when shutdown begins: a login that completes after it does not join. */
   shuttingDown: boolean;
   /** The server's logger; each connection makes a child with its id. */
   logger: Logger;
+  /** Lines anyone can cause at will (bad frames, refusals) go through it. */
+  sampler: LogSampler;
   /** Hands out connection ids (1, 2, 3…) for the logs. */
   nextConnectionId: () => number;
   /** Ends a socket after a last frame, politely (see the server module). */
@@ -86,16 +128,23 @@ export interface ServerState {
 
 type Phase = 'handshake' | 'authenticating' | 'chatting' | 'closed';
 
+/** A logged-in connection's error budget: tokens left, and when they were counted. */
+interface ErrorBudget {
+  tokens: number;
+  at: number;
+}
+
 /**
  * Takes charge of a freshly accepted socket: sends `hello`, starts the login
  * deadline, and handles every frame until the socket closes.
  *
- * @param socket - the accepted connection
+ * @param socket - the accepted connection (already counted by `state.caps`)
  * @param state - what all connections share
+ * @param group - the socket's address group, as the caps counted it
  */
-export function serveConnection(socket: net.Socket, state: ServerState): void {
+export function serveConnection(socket: net.Socket, state: ServerState, group: string): void {
   // The socket's listeners keep the connection alive; nothing else needs it.
-  new Connection(socket, state).start();
+  new Connection(socket, state, group).start();
 }
 
 /** One connection: the room's member, and the state machine drawn above. */
@@ -108,30 +157,43 @@ class Connection implements Member {
   // Only the handshake needs these; login sets them to undefined.
   private challenge: string | undefined = randomBytes(CHALLENGE_BYTES).toString('base64');
   private deadline: NodeJS.Timeout | undefined;
+  private readonly loginBy: number;
+  private abort: AbortController | undefined;
   private readonly decoder = new LineDecoder({ maxFrameBytes: MAX_FRAME_BYTES });
   // Frames that arrived while the password was being checked, in order.
   private backlog: DecodedFrame[] | undefined;
   // Chat relays completed by one read, sent as ONE broadcast (one write per
   // recipient, not one per frame), as in stage 5.
   private outgoing: Buffer[] | undefined;
+  // The idle sweep's tick when a byte last arrived.
+  private heardAt: number;
+  private errors: ErrorBudget | undefined;
+  private errorsLogged = 0;
 
   constructor(
     readonly socket: net.Socket,
     private readonly state: ServerState,
+    // The address group the caps counted this connection under.
+    private readonly group: string,
   ) {
     this.id = state.nextConnectionId();
+    this.heardAt = state.tick;
+    this.loginBy = performance.now() + state.loginTimeoutMs;
   }
 
   start(): void {
     const { socket, state } = this;
     state.sockets.add(socket);
     socket.setNoDelay(true);
+    // The kernel probes a connection that has been quiet for a minute, so a
+    // peer that vanished (no FIN, no RST) is noticed even if we never write.
+    socket.setKeepAlive(true, 60_000);
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.log.debug({ event: 'socket_error', code: err.code }, 'socket error');
     });
     socket.on('close', () => this.onClose());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.log.info({ event: 'connect' }, 'connected');
+    if (state.sampler.allow('connect')) this.log.info({ event: 'connect' }, 'connected');
     // #region join
     this.send({ type: 'hello', challenge: this.challenge! });
     // A timer, not a timestamp check: a silent client sends nothing to check against.
@@ -150,7 +212,7 @@ class Connection implements Member {
   private get log(): Logger {
     if (this.logger === undefined) {
       const { socket } = this;
-      const remote = `${normalizeIp(socket.remoteAddress)}:${socket.remotePort}`;
+      const remote = peerLabel(socket.remoteAddress, socket.remotePort);
       this.logger = connectionLogger(this.state.logger, this.id, remote);
     }
     return this.logger;
@@ -161,47 +223,99 @@ class Connection implements Member {
   }
 
   // An error frame with a stable code, then goodbye: the rule for every
-  // failure before login (and for oversized frames after it).
+  // failure before login, and for the few after it that end a session.
   private refuse(error: ChatError): void {
     if (this.phase === 'closed') return;
+    const anonymous = this.phase !== 'chatting';
     this.phase = 'closed';
-    this.log.info({ event: 'refused', code: error.code }, `closing: ${error.code}`);
+    this.abort?.abort(error);
+    this.endSession();
+    if (!anonymous || this.state.sampler.allow(`refused:${error.code}`)) {
+      this.log.info({ event: 'refused', code: error.code }, `closing: ${error.code}`);
+    }
+    const retryAfterMs = retryAfterOf(error);
     this.state.endPolitely(
       this.socket,
-      encodeServerFrame({ type: 'error', code: error.code, message: error.message }),
+      encodeServerFrame({
+        type: 'error',
+        code: error.code,
+        message: error.message,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      }),
     );
   }
 
-  private onClose(): void {
-    const { room, online, sockets, presenceLimit } = this.state;
-    sockets.delete(this.socket);
-    clearTimeout(this.deadline);
-    this.phase = 'closed';
+  endSession(): void {
+    const { room, online, presenceLimit } = this.state;
     if (this.username !== '' && online.get(this.username) === this) online.delete(this.username);
     // room.size + 1: the room as it was before this member left.
     if (room.leave(this) && announcesPresence(room.size + 1, presenceLimit)) {
       room.broadcast(encodeServerFrame({ type: 'left', who: this.username, online: room.size }));
     }
-    this.log.info({ event: 'disconnect', user: this.username || undefined }, 'disconnected');
+  }
+
+  checkIdle(tick: number, pingAfter: number, closeAfter: number): void {
+    const silent = tick - this.heardAt;
+    if (silent >= closeAfter) {
+      this.refuse(new ChatError('IDLE_TIMEOUT', 'no answer from the client for too long'));
+    } else if (silent === pingAfter) {
+      this.send({ type: 'ping' });
+    }
+  }
+
+  private onClose(): void {
+    const { sockets, caps } = this.state;
+    sockets.delete(this.socket);
+    clearTimeout(this.deadline);
+    const preLogin = this.username === '';
+    this.phase = 'closed';
+    this.abort?.abort(new ChatError('SHUTTING_DOWN', 'the connection closed'));
+    caps.closed(this.group, preLogin);
+    this.endSession();
+    if (!preLogin || this.state.sampler.allow('disconnect')) {
+      this.log.info({ event: 'disconnect', user: this.username || undefined }, 'disconnected');
+    }
   }
 
   private onData(chunk: Buffer): void {
     if (this.phase === 'closed') return; // refused: read (so the close stays polite) but ignore
-    this.process(this.decoder.push(chunk));
+    this.heardAt = this.state.tick;
+    this.process(this.decoder.push(chunk), 0);
   }
 
-  // Handles frames in order. Once a login starts, the rest wait in the backlog
-  // (the socket is paused, but this read may already hold more frames).
-  private process(frames: DecodedFrame[]): void {
-    for (let i = 0; i < frames.length; i++) {
+  // Handles frames in order, from `start`. Once a login starts, the rest wait
+  // in the backlog (the socket is paused, but this read may already hold more
+  // frames); after `framesPerTurn` frames, the rest wait for the next turn.
+  private process(frames: DecodedFrame[], start: number): void {
+    const end = Math.min(frames.length, start + this.state.framesPerTurn);
+    let i = start;
+    for (; i < end; i++) {
       if (this.phase === 'closed') break;
       if (this.phase === 'authenticating') {
-        (this.backlog ??= []).push(...frames.slice(i));
+        // concat, not push(...rest): one read can hold tens of thousands of
+        // frames, more arguments than a function call may take.
+        this.backlog = (this.backlog ?? []).concat(frames.slice(i));
+        i = frames.length;
         break;
       }
       this.handle(frames[i]!);
     }
     this.flush();
+    if (i < frames.length && this.phase !== 'closed') this.yieldTurn(frames, i);
+  }
+
+  // Lets every other connection (and every timer) have a turn, then goes on
+  // with the same read. The socket stays paused meanwhile, so no newer read
+  // can overtake these frames.
+  private yieldTurn(frames: DecodedFrame[], next: number): void {
+    this.socket.pause();
+    setImmediate(() => {
+      if (this.phase === 'closed') return;
+      // resume() only schedules the next read, so a yield inside this
+      // process() call (which pauses again) still comes first.
+      this.socket.resume();
+      this.process(frames, next);
+    });
   }
 
   private flush(): void {
@@ -230,13 +344,15 @@ class Connection implements Member {
     // before it go out first, so everyone sees this client's frames in order.
     this.flush();
     if (!decoded.ok) {
-      this.log.info({ event: 'bad_frame', code: decoded.error.code }, 'bad frame');
       // Before login every mistake ends the connection; after it only an
       // oversized frame does (the client ignored the protocol's limit).
       if (this.phase === 'handshake' || decoded.error.code === 'FRAME_TOO_LARGE') {
+        if (this.state.sampler.allow('bad_frame')) {
+          this.log.info({ event: 'bad_frame', code: decoded.error.code }, 'bad frame');
+        }
         this.refuse(decoded.error);
       } else {
-        this.send({ type: 'error', code: decoded.error.code, message: decoded.error.message });
+        this.answerError(decoded.error);
       }
       return;
     }
@@ -249,26 +365,48 @@ class Connection implements Member {
     if (frame.type === 'who') {
       // A count and a bounded list: a frame naming all 10,000 users would not fit.
       this.send({ type: 'who', ...listOnline(this.state.online) });
-    } else {
-      this.send({
-        type: 'error',
-        code: 'BAD_FRAME',
-        message: 'already logged in on this connection',
-      });
+    } else if (frame.type !== 'pong') {
+      // (A pong needs no answer: that it arrived is the point.)
+      this.answerError(new ChatError('BAD_FRAME', 'already logged in on this connection'));
     }
   }
 
+  // A logged-in client's mistake: an error frame, paid for from its error
+  // budget; the first few are logged, later ones only counted (a client
+  // sending junk non-stop is one story, told by the first lines and the count).
+  private answerError(error: ChatError): void {
+    const { capacity, refillMs } = this.state.errorBudget;
+    const now = performance.now();
+    const budget = (this.errors ??= { tokens: capacity, at: now });
+    budget.tokens = Math.min(capacity, budget.tokens + (now - budget.at) / refillMs);
+    budget.at = now;
+    if (budget.tokens < 1) {
+      this.log.warn({ event: 'too_many_errors', errors: this.errorsLogged }, 'too many errors');
+      this.refuse(new ChatError('TOO_MANY_ERRORS', `more than ${capacity} bad frames too quickly`));
+      return;
+    }
+    budget.tokens -= 1;
+    this.errorsLogged++;
+    if (this.errorsLogged <= 3 && this.state.sampler.allow('bad_frame')) {
+      this.log.info({ event: 'bad_frame', code: error.code }, 'bad frame');
+    }
+    this.send({ type: 'error', code: error.code, message: error.message });
+  }
+
   private async logIn(frame: AuthFrame): Promise<void> {
-    const { room, online } = this.state;
+    const { room, online, caps } = this.state;
     this.phase = 'authenticating';
     this.socket.pause(); // read nothing more until we know who this is
     this.log.debug({ event: 'auth_started', action: frame.type }, 'checking credentials');
+    this.abort = new AbortController();
     let username: string | undefined;
     try {
       username = await authenticate(this.state.services, {
         frame,
         challenge: this.challenge!,
-        ip: normalizeIp(this.socket.remoteAddress),
+        ip: this.group,
+        budgetMs: this.loginBy - performance.now(),
+        signal: this.abort.signal,
         log: this.log,
         claim: (name) => {
           if (online.has(name)) return false;
@@ -283,6 +421,8 @@ class Connection implements Member {
         err instanceof ChatError ? err : new ChatError('SERVICE_UNAVAILABLE', 'login failed'),
       );
       return;
+    } finally {
+      this.abort = undefined;
     }
     if (username === undefined) {
       // Nobody to welcome (see `abandoned`), and nothing was claimed. At
@@ -292,10 +432,12 @@ class Connection implements Member {
       return;
     }
     // In: what only the handshake needed can go.
+    caps.loggedIn(this.group);
     clearTimeout(this.deadline);
     this.deadline = undefined;
     this.challenge = undefined;
     this.logger = undefined;
+    this.heardAt = this.state.tick;
     this.phase = 'chatting';
     // #region join
     room.join(this);
@@ -308,7 +450,7 @@ class Connection implements Member {
     const backlog = this.backlog;
     this.backlog = undefined;
     this.socket.resume();
-    if (backlog !== undefined) this.process(backlog);
+    if (backlog !== undefined) this.process(backlog, 0);
   }
 
   // Why a login that has just been checked would have nobody to welcome.
@@ -318,10 +460,4 @@ class Connection implements Member {
     if (this.state.shuttingDown) return 'shutdown';
     return undefined;
   }
-}
-
-/** `::ffff:127.0.0.1` (IPv4 seen through an IPv6 socket) → `127.0.0.1`. */
-function normalizeIp(address: string | undefined): string {
-  if (address === undefined) return 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -10,7 +10,12 @@
  *    was sent, so a recorded login box cannot be replayed.
  * 3. **Validate every value** (type first: a JSON object where a string
  *    belongs is `BAD_USERNAME`, never a query).
- * 4. **Rate limit** before any expensive work: a refused guess costs no bcrypt.
+ * 4. **Take the permits** before any expensive work, synchronously: a token
+ *    from each rate-limit bucket (`RATE_LIMITED` if one is empty; a refused
+ *    guess costs no bcrypt), then a place in the hashing queue
+ *    (`SERVICE_UNAVAILABLE` with a `retryAfterMs` if it would not be
+ *    answered in time). Taking them *is* the check, so thirty attempts sent
+ *    at once cannot all pass it; each permit is settled with the outcome.
  * 5. **Look up, then compare in a worker**, against a dummy hash when the user
  *    does not exist, so "no such user" and "wrong password" are the same
  *    `AUTH_FAILED` after the same time.
@@ -20,19 +25,23 @@
  *    user is online. Unless nobody is waiting for the answer any more: the
  *    connection closed (or hit its deadline) while the password was checked,
  *    or the server began shutting down. Then the attempt is logged as
- *    abandoned, and nothing is claimed or joined.
+ *    abandoned, and nothing is claimed or joined. (A job still waiting for a
+ *    worker when its connection closes is dropped unrun: abandoned too.)
  *
  * @module
  */
 import { openText } from '../../shared/src/crypto';
 import { ChatError } from '../../shared/src/errors';
+import type { LogSampler } from '../../shared/src/log-sampler';
 import type { Logger } from '../../shared/src/logger';
 import {
   validateLoginPassword,
   validateNewPassword,
   type PasswordHasher,
+  type ReservedHash,
 } from '../../shared/src/passwords';
-import type { LoginRateLimiter } from '../../shared/src/rate-limit';
+import type { LoginPermit, LoginRateLimiter } from '../../shared/src/rate-limit';
+import { RetryAfterError } from '../../shared/src/retry-after';
 import { validateUsername, type UserStore } from '../../shared/src/user-store';
 import { credentialsAssociatedData, parseCredentials, type AuthFrame } from './messages';
 
@@ -44,8 +53,10 @@ export interface AuthServices {
   store: UserStore;
   /** bcrypt in worker threads. */
   hasher: PasswordHasher;
-  /** Failed-login limits. */
+  /** Login and registration limits. */
   limiter: LoginRateLimiter;
+  /** Failures anyone can cause at no cost (a refusal by a limit) are logged through it. */
+  sampler: LogSampler;
 }
 
 /** One attempt on one connection. */
@@ -54,8 +65,12 @@ export interface AuthAttempt {
   frame: AuthFrame;
   /** The challenge this connection's `hello` carried. */
   challenge: string;
-  /** The client's IP address, for rate limiting. */
+  /** The client's address group (IPv6 by /64), for rate limits and the hashing queue. */
   ip: string;
+  /** Milliseconds left before the connection's login deadline. */
+  budgetMs: number;
+  /** Aborted when the connection closes: a hashing job still waiting is dropped. */
+  signal: AbortSignal;
   /** Marks the username online, atomically; false if it already was. */
   claim: (username: string) => boolean;
   /**
@@ -78,7 +93,8 @@ export interface AuthAttempt {
  *   (logged as `login_abandoned` or `register_abandoned`; nothing claimed)
  * @throws ChatError `DECRYPT_FAILED`, `BAD_FRAME`, `BAD_USERNAME`,
  *   `BAD_PASSWORD`, `RATE_LIMITED`, `AUTH_FAILED`, `NAME_TAKEN`,
- *   `ALREADY_LOGGED_IN` or `SERVICE_UNAVAILABLE`
+ *   `ALREADY_LOGGED_IN` or `SERVICE_UNAVAILABLE` (whose message never names
+ *   an internal cause; a busy server's carries a `retryAfterMs`)
  */
 export async function authenticate(
   services: AuthServices,
@@ -87,6 +103,8 @@ export async function authenticate(
   const { frame, log } = attempt;
   const action = frame.type;
   let username: string | undefined;
+  let permit: LoginPermit | undefined;
+  let place: ReservedHash | undefined;
   try {
     const plaintext = openText(services.key, frame.box, credentialsAssociatedData(action));
     const credentials = parseCredentials(plaintext);
@@ -98,13 +116,21 @@ export async function authenticate(
       action === 'register'
         ? validateNewPassword(credentials.password)
         : validateLoginPassword(credentials.password);
-    services.limiter.check(attempt.ip, username);
-    // Only now is the attempt worth a quarter second of CPU.
-    log.debug({ event: 'bcrypt', action }, 'password sent to the hashing workers');
+    // #region permits
+    // Both taken here, before the first await: the rate limit first (a
+    // refused guess needs no place in the queue), then the place.
+    permit = services.limiter.acquire(attempt.ip, username, action);
+    place = services.hasher.reserve({
+      kind: action,
+      client: attempt.ip,
+      budgetMs: attempt.budgetMs,
+      signal: attempt.signal,
+    });
+    // #endregion permits
     const name =
       action === 'register'
-        ? await register(services, attempt.ip, username, password)
-        : await login(services, attempt.ip, username, password);
+        ? await register(services, place, permit, username, password, log)
+        : await login(services, place, permit, username, password, log);
     // The store and the hasher took their time; is anyone still waiting? A
     // "login ok" for a connection that is gone would be a false record.
     const gone = attempt.abandoned();
@@ -118,54 +144,89 @@ export async function authenticate(
     log.info({ event: `${action}_ok`, user: name }, `${action} ok`);
     return name;
   } catch (err) {
-    const error =
-      err instanceof ChatError
-        ? err
-        : new ChatError('SERVICE_UNAVAILABLE', 'internal error during login');
-    // The username (once validated) helps spot attacks; the password never appears.
-    log.warn(
-      { event: `${action}_failed`, user: username, code: error.code },
-      `${action} failed: ${error.code}`,
-    );
+    if (attempt.signal.aborted && err === attempt.signal.reason) {
+      // The connection went away while the job waited for a worker: it was
+      // dropped unrun (no password was tested, so the permit is cancelled).
+      const reason = attempt.abandoned() ?? 'closed';
+      log.info({ event: `${action}_abandoned`, user: username, reason }, `${action} abandoned`);
+      return undefined;
+    }
+    const error = forClient(err);
+    // The username (once validated) helps spot attacks; the password never
+    // appears. The internal cause of a SERVICE_UNAVAILABLE is logged here,
+    // and only here: the client hears "try again later".
+    const reason = error !== err && err instanceof Error ? err.message : undefined;
+    // A wrong password or a taken name spent a rate-limit token: always worth
+    // a line. Refusals that cost nothing (a limit said no, a bad box) could
+    // be sent by the thousand: the first of each kind per interval, then a count.
+    const costly = ['AUTH_FAILED', 'NAME_TAKEN', 'ALREADY_LOGGED_IN'].includes(error.code);
+    if (costly || services.sampler.allow(`${action}_failed:${error.code}`)) {
+      log.warn(
+        { event: `${action}_failed`, user: username, code: error.code, reason },
+        `${action} failed: ${error.code}`,
+      );
+    }
     if (!(err instanceof ChatError)) log.error({ err }, 'unexpected error during login');
     throw error;
+  } finally {
+    // Whatever happened, nothing stays reserved: an attempt that never tested
+    // a password (the store failed, the client left) gets its tokens back.
+    permit?.cancelled();
+    place?.release();
   }
+}
+
+// What the client is told. Our own refusals pass through; an internal
+// failure (the database, a worker, a bug) becomes a plain "try again later":
+// driver codes and host names are for the log, not for whoever connects.
+function forClient(err: unknown): ChatError {
+  if (err instanceof RetryAfterError) return err; // busy: its message is ours
+  if (err instanceof ChatError && err.code !== 'SERVICE_UNAVAILABLE') return err;
+  return new ChatError(
+    'SERVICE_UNAVAILABLE',
+    'the server cannot check passwords right now; try again later',
+  );
 }
 
 async function login(
   services: AuthServices,
-  ip: string,
+  place: ReservedHash,
+  permit: LoginPermit,
   username: string,
   password: string,
+  log: Logger,
 ): Promise<string> {
   const user = await services.store.findUser(username);
+  // Only now is the attempt worth a quarter second of CPU.
+  log.debug({ event: 'bcrypt', action: 'login' }, 'password sent to the hashing workers');
   // No early return for an unknown user: verify() compares with a dummy hash.
-  const ok = await services.hasher.verify(password, user?.passwordHash);
+  const ok = await place.verify(password, user?.passwordHash);
   if (!ok || user === undefined) {
-    services.limiter.recordFailure(ip, username);
+    permit.failed();
     throw new ChatError('AUTH_FAILED', 'wrong username or password');
   }
-  services.limiter.recordSuccess(ip, user.username);
+  permit.succeeded();
   return user.username;
 }
 
 async function register(
   services: AuthServices,
-  ip: string,
+  place: ReservedHash,
+  permit: LoginPermit,
   username: string,
   password: string,
+  log: Logger,
 ): Promise<string> {
-  const hash = await services.hasher.hash(password);
+  log.debug({ event: 'bcrypt', action: 'register' }, 'password sent to the hashing workers');
+  const hash = await place.hash(password);
   try {
     // No "is the name free?" query first: the UNIQUE constraint decides, atomically.
     await services.store.createUser(username, hash);
   } catch (err) {
     // A taken name counts as a failure, so probing for names is rate-limited too.
-    if (err instanceof ChatError && err.code === 'NAME_TAKEN') {
-      services.limiter.recordFailure(ip, username);
-    }
+    if (err instanceof ChatError && err.code === 'NAME_TAKEN') permit.failed();
     throw err;
   }
-  services.limiter.recordSuccess(ip, username);
+  permit.succeeded();
   return username;
 }

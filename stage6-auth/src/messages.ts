@@ -17,7 +17,11 @@
  *                   {"type":"joined"|"left","who":"bob","online":2}
  *                       only while the room has at most PRESENCE_NOTICE_LIMIT (1,000) users
  *                   {"type":"who","count":2,"online":["bob","alice"]}
- *                   {"type":"bye","reason":"…"}
+ *                   {"type":"ping"}     after a while of silence; the client answers
+ * client → server   {"type":"pong"}
+ * server → client   {"type":"bye","reason":"…"}
+ *                   {"type":"error","code":"SERVICE_UNAVAILABLE","message":"…","retryAfterMs":1200}
+ *                       `retryAfterMs` only when the server is busy: try again after that long
  * ```
  *
  * `count` is how many users are online; `online` names at most
@@ -53,9 +57,10 @@ import {
   CHAT_REQUEST,
   createDecoder,
   encodeJsonFrame,
-  ERROR_FRAME,
+  errorCodeField,
   frameSchema,
   integerField,
+  optionalField,
   PROTOCOL_VERSION,
   stringField,
   type Decoded,
@@ -183,15 +188,38 @@ export const BYE = frameSchema('bye', {
   reason: stringField({ maxLength: 200 }),
 });
 
+/**
+ * Server → a client that has said nothing for a while: are you still there?
+ * Any frame from the client counts as an answer; the stage 6 client answers
+ * with `pong` by itself. See the server's `idleTimeoutMs`.
+ */
+export const PING = frameSchema('ping', {});
+/** Client → server: the answer to `ping` (no fields). */
+export const PONG = frameSchema('pong', {});
+/**
+ * Server → client: its last frame was refused, and why (a stable code). When
+ * the server is only busy it adds `retryAfterMs`: try again after that many
+ * milliseconds (the stage 6 client does so by itself).
+ */
+export const ERROR_FRAME = frameSchema('error', {
+  /** The stable error code (see `ERROR_CODES`). */
+  code: errorCodeField,
+  /** A human-readable explanation; never contains secrets, plaintext or internal details. */
+  message: stringField({ maxLength: 500 }),
+  /** Present when trying again later can work: the milliseconds to wait first. */
+  retryAfterMs: optionalField(integerField({ min: 1, max: 3_600_000 })),
+});
+
 /** The stage 5 chat request, unchanged: `{"type":"chat","box":…}`. */
-export { CHAT_REQUEST, ERROR_FRAME };
+export { CHAT_REQUEST };
 
 /** Every frame a stage 6 client may send. */
 export type ClientFrame =
   | FrameOf<typeof REGISTER>
   | FrameOf<typeof LOGIN>
   | FrameOf<typeof CHAT_REQUEST>
-  | FrameOf<typeof WHO_REQUEST>;
+  | FrameOf<typeof WHO_REQUEST>
+  | FrameOf<typeof PONG>;
 
 /** Every frame a stage 6 server may send. */
 export type ServerFrame =
@@ -202,7 +230,14 @@ export type ServerFrame =
   | FrameOf<typeof JOINED>
   | FrameOf<typeof LEFT>
   | FrameOf<typeof BYE>
+  | FrameOf<typeof PING>
   | FrameOf<typeof ERROR_FRAME>;
+
+/**
+ * Every server frame a user may be shown: all but `ping`, which the client
+ * answers by itself (see `FrameStream` in `client-login.ts`).
+ */
+export type ShownFrame = Exclude<ServerFrame, FrameOf<typeof PING>>;
 
 /** A login or register frame. */
 export type AuthFrame = FrameOf<typeof REGISTER> | FrameOf<typeof LOGIN>;
@@ -213,6 +248,7 @@ export const decodeClientFrame: (text: string) => Decoded<ClientFrame> = createD
   LOGIN,
   CHAT_REQUEST,
   WHO_REQUEST,
+  PONG,
 ]);
 
 /** The client's decoder for what the server sends. Never throws. */
@@ -224,6 +260,7 @@ export const decodeServerFrame: (text: string) => Decoded<ServerFrame> = createD
   JOINED,
   LEFT,
   BYE,
+  PING,
   ERROR_FRAME,
 ]);
 

@@ -19,7 +19,7 @@ import { openText, sealText } from '../../shared/src/crypto';
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { MAX_TEXT_BYTES } from '../../shared/src/protocol';
 import { sanitizeForTerminal } from '../../shared/src/terminal';
-import { chatAssociatedData, encodeClientFrame, type ServerFrame } from './messages';
+import { chatAssociatedData, encodeClientFrame, type ShownFrame } from './messages';
 
 /**
  * Seals one chat message and encodes the frame that carries it.
@@ -58,7 +58,7 @@ export interface Rendered {
  * Turns a decoded server frame into the line the user sees.
  *
  * @param key - the room key
- * @param frame - a frame that passed `decodeServerFrame`
+ * @param frame - a frame that passed `decodeServerFrame` (a `ping` is answered, never shown)
  * @returns the line to print
  *
  * @example
@@ -69,7 +69,7 @@ export interface Rendered {
  * //=> { kind: 'notice', text: '* 2,345 online: alice, bob, … and 2,343 more' }
  * ```
  */
-export function renderServerFrame(key: Uint8Array, frame: ServerFrame): Rendered {
+export function renderServerFrame(key: Uint8Array, frame: ShownFrame): Rendered {
   const safe = sanitizeForTerminal;
   switch (frame.type) {
     case 'chat':

@@ -4,17 +4,29 @@
  * What is new since stage 5 lives in three places: the connection module
  * (hello → login → chat, with a deadline), the handshake module (the order of
  * the checks) and the shared modules this stage introduces (the user store,
- * passwords in worker threads, the rate limiter, structured logs). This file
- * only wires them together and owns start-up and shutdown.
+ * passwords in worker threads, the rate limiter, structured logs, the
+ * connection caps). This file only wires them together and owns start-up,
+ * the door (who may connect at all), the idle sweep and shutdown.
  *
  * @module
  */
 import net from 'node:net';
+import {
+  ConnectionCaps,
+  defaultMaxConnections,
+  DEFAULT_PRE_LOGIN_PER_ADDRESS,
+  type Refusal,
+} from '../../shared/src/connection-caps';
 import { ChatError } from '../../shared/src/errors';
+import { LogSampler } from '../../shared/src/log-sampler';
 import { silentLogger, type Logger } from '../../shared/src/logger';
 import { PasswordHasher } from '../../shared/src/passwords';
 import { endPolitely } from '../../shared/src/polite-close';
-import { LoginRateLimiter, type LoginRateLimitOptions } from '../../shared/src/rate-limit';
+import {
+  LoginRateLimiter,
+  type BucketLimit,
+  type LoginRateLimitOptions,
+} from '../../shared/src/rate-limit';
 import { Room } from '../../shared/src/room';
 import type { UserStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
@@ -22,6 +34,18 @@ import { encodeServerFrame, PRESENCE_NOTICE_LIMIT } from './messages';
 
 /** How long a connection may take to log in, by default: 30 seconds. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
+/**
+ * How long a logged-in connection may stay silent, by default: 3 minutes.
+ * After half of it the server sends `ping`; the stage 6 client answers.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 180_000;
+/** A logged-in connection's error budget, by default: 10 bad frames, then one more every 6 s. */
+export const DEFAULT_ERROR_BUDGET: BucketLimit = { capacity: 10, refillMs: 6_000 };
+/** Frames of one connection handled in one turn of the event loop, by default. */
+export const DEFAULT_FRAMES_PER_TURN = 64;
+// The idle sweep runs four times per idle timeout: the ping goes out after
+// two silent periods (half the timeout), the close after four.
+const SWEEPS_PER_TIMEOUT = 4;
 
 /** Options for {@link startServer}. `key` and `store` are required. */
 export interface ServerOptions {
@@ -37,8 +61,13 @@ export interface ServerOptions {
   bcryptCost?: number;
   /** Hashing worker threads. Default: CPU cores minus one (at least 1). */
   hashWorkers?: number;
-  /** Logins that may wait for a worker before `SERVICE_UNAVAILABLE`. Default 32. */
+  /**
+   * Hashing jobs that may wait for a worker at most (registrations get half);
+   * below it a login is admitted by its expected wait. Default 256.
+   */
   hashQueue?: number;
+  /** Hashing jobs admitted and not finished per address (IPv6: /64). Default 8. */
+  hashJobsPerAddress?: number;
   /**
    * An already started hasher to use instead of starting one (`bcryptCost`,
    * `hashWorkers` and `hashQueue` are then ignored). Its owner closes it, as
@@ -47,8 +76,18 @@ export interface ServerOptions {
   hasher?: PasswordHasher;
   /** Milliseconds a connection has to log in. Default {@link DEFAULT_LOGIN_TIMEOUT_MS}. */
   loginTimeoutMs?: number;
-  /** Failed-login limits. Default: the rate-limit module's defaults. */
+  /** Login and registration limits. Default: the rate-limit module's defaults. */
   rateLimits?: LoginRateLimitOptions;
+  /** Connections held at once. Default: derived from the open-file limit (`defaultMaxConnections`). */
+  maxConnections?: number;
+  /** Connections not yet logged in, per address (IPv6: /64). Default 32. */
+  maxPreLoginPerAddress?: number;
+  /** Milliseconds a logged-in connection may stay silent. Default {@link DEFAULT_IDLE_TIMEOUT_MS}. */
+  idleTimeoutMs?: number;
+  /** Error replies a logged-in connection may cause. Default {@link DEFAULT_ERROR_BUDGET}. */
+  errorBudget?: BucketLimit;
+  /** Frames of one connection handled per turn of the event loop. Default {@link DEFAULT_FRAMES_PER_TURN}. */
+  framesPerTurn?: number;
   /**
    * Largest room in which `joined` and `left` are sent (see
    * {@link PRESENCE_NOTICE_LIMIT}). Default 1,000; tests use a small one.
@@ -83,8 +122,8 @@ export interface ChatServer {
  * @param options - key and store, plus the optional tuning above
  * @returns the running server, once it is listening
  * @throws ChatError `LISTEN_FAILED` if the address cannot be bound (e.g. port in use),
- *   `BAD_ARGUMENT` for a bcrypt cost out of range or a presence limit that is
- *   not a whole number ≥ 0
+ *   `BAD_ARGUMENT` for a bcrypt cost out of range, or a limit that is not a
+ *   whole number (≥ 0 for the presence limit, ≥ 1 for the others)
  *
  * @example
  * ```ts
@@ -98,10 +137,21 @@ export interface ChatServer {
 export async function startServer(options: ServerOptions): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger();
-  const presenceLimit = options.presenceLimit ?? PRESENCE_NOTICE_LIMIT;
-  if (!Number.isSafeInteger(presenceLimit) || presenceLimit < 0) {
-    throw new ChatError('BAD_ARGUMENT', 'presence limit must be a whole number ≥ 0');
-  }
+  const presenceLimit = wholeNumber(
+    'presence limit',
+    options.presenceLimit,
+    PRESENCE_NOTICE_LIMIT,
+    0,
+  );
+  const idleTimeoutMs = wholeNumber('idle timeout', options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
+  const caps = new ConnectionCaps({
+    maxConnections: wholeNumber('max connections', options.maxConnections, defaultMaxConnections()),
+    maxPreLoginPerAddress: wholeNumber(
+      'pre-login connections per address',
+      options.maxPreLoginPerAddress,
+      DEFAULT_PRE_LOGIN_PER_ADDRESS,
+    ),
+  });
   const ownHasher = options.hasher === undefined;
   const hasher =
     options.hasher ??
@@ -109,14 +159,20 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       cost: options.bcryptCost,
       workers: options.hashWorkers,
       maxQueue: options.hashQueue,
+      maxPerClient: options.hashJobsPerAddress,
     }));
+  const sampler = new LogSampler(logger);
   const room = new Room<Member>({
     maxQueueBytes: options.maxQueueBytes,
-    onSlowConsumer: (member, error) =>
+    onSlowConsumer: (member, error) => {
+      // The room destroyed the socket; its 'close' comes on a later tick.
+      // The session ends now, so the name is free at once.
+      member.endSession();
       logger.warn(
         { event: 'slow_consumer', user: member.username, code: error.code },
         error.message,
-      ),
+      );
+    },
   });
   let connections = 0;
   const state: ServerState = {
@@ -128,15 +184,27 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       store: options.store,
       hasher,
       limiter: new LoginRateLimiter(options.rateLimits),
+      sampler,
     },
+    caps,
     loginTimeoutMs: options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
+    errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
+    framesPerTurn: wholeNumber('frames per turn', options.framesPerTurn, DEFAULT_FRAMES_PER_TURN),
+    tick: 0,
     presenceLimit,
     shuttingDown: false,
     logger,
+    sampler,
     nextConnectionId: () => ++connections,
     endPolitely,
   };
-  const server = net.createServer((socket) => serveConnection(socket, state));
+  const server = net.createServer((socket) => {
+    // #region door
+    const admitted = caps.admit(socket);
+    if (typeof admitted !== 'string') return refuseAtTheDoor(socket, admitted.refused, sampler);
+    // #endregion door
+    serveConnection(socket, state, admitted);
+  });
   // Every open socket, logged in or not (the connections keep this set up to
   // date): close() says goodbye to all of them.
   const { sockets } = state;
@@ -157,15 +225,30 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     if (ownHasher) await hasher.close();
     throw err;
   }
-  // After start-up an accept error (EMFILE...) must not crash the server.
-  server.on('error', (err: NodeJS.ErrnoException) =>
-    logger.error({ event: 'server_error', code: err.code }, err.message),
-  );
+  // After start-up an accept error (EMFILE, ENFILE...) must not crash the
+  // server, nor fill the log when it repeats: the first of each kind, then
+  // a count per interval (LogSampler).
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (sampler.allow(`server_error:${err.code}`, 1)) {
+      logger.error({ event: 'server_error', code: err.code }, err.message);
+    }
+  });
+  // The idle sweep: one timer for the whole server, not one per connection
+  // (10,000 idle users would be 10,000 timers). Each run advances the clock
+  // that connections stamp when they hear from their client.
+  const sweep = setInterval(() => {
+    state.tick++;
+    for (const member of [...state.online.values()]) {
+      member.checkIdle(state.tick, SWEEPS_PER_TIMEOUT / 2, SWEEPS_PER_TIMEOUT);
+    }
+  }, idleTimeoutMs / SWEEPS_PER_TIMEOUT).unref();
   const port = (server.address() as net.AddressInfo).port;
   logger.info(
     { event: 'listening', host, port, store: options.store.description, bcryptCost: hasher.cost },
     'listening',
   );
+  // At debug level: the cap depends on the machine's open-file limit.
+  logger.debug({ event: 'limits', ...caps.limits, idleTimeoutMs }, 'connection limits');
 
   let closing: Promise<void> | undefined;
   return {
@@ -177,14 +260,47 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     close() {
       closing ??= (async () => {
         state.shuttingDown = true; // logins that finish from now on do not join
+        clearInterval(sweep);
         logger.info({ event: 'shutdown', connections: sockets.size }, 'shutting down');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });
         for (const socket of sockets) endPolitely(socket, bye);
         await closed; // every connection has closed
+        sampler.close();
         if (ownHasher) await hasher.close();
       })();
       return closing;
     },
   };
+}
+
+// A connection past a cap: one error frame, and the descriptor is freed as
+// soon as the frame is handed to the kernel (no linger for a stranger who
+// has said nothing). Logged as a count, not once per connection.
+function refuseAtTheDoor(socket: net.Socket, why: Refusal, sampler: LogSampler): void {
+  socket.on('error', () => {});
+  // A full server frees a place when someone leaves; an address's quota,
+  // when one of its connections logs in or times out: sooner.
+  const [message, retryAfterMs] =
+    why === 'server full'
+      ? ['the server has as many connections as it allows; try again later', 5_000]
+      : ['too many connections from your address are not logged in; try again shortly', 1_000];
+  socket.end(
+    encodeServerFrame({ type: 'error', code: 'TOO_MANY_CONNECTIONS', message, retryAfterMs }),
+    () => socket.destroy(),
+  );
+  if (sampler.allow(`refused:TOO_MANY_CONNECTIONS:${why}`, 1)) {
+    sampler.logger.warn(
+      { event: 'refused', code: 'TOO_MANY_CONNECTIONS', why, remote: socket.remoteAddress },
+      `refused a connection: ${why} (TOO_MANY_CONNECTIONS)`,
+    );
+  }
+}
+
+function wholeNumber(what: string, value: number | undefined, fallback: number, min = 1): number {
+  const n = value ?? fallback;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new ChatError('BAD_ARGUMENT', `${what} must be a whole number ≥ ${min}`);
+  }
+  return n;
 }

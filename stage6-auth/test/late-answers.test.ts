@@ -95,7 +95,9 @@ test('after LOGIN_TIMEOUT, a late answer is logged as abandoned: no login_ok, no
   await ann.closed;
   const refused = await t.waitForLog((r) => r.event === 'refused' && r.code === 'LOGIN_TIMEOUT');
 
-  gated.release(); // the answer arrives: the password is right, for a connection that is gone
+  // The lookup returns, for a connection that is gone: its comparison, still
+  // waiting for a worker, is dropped unrun.
+  gated.release();
   expect(
     await t.waitForLog((r) => r.conn === refused.conn && r.event === 'login_abandoned'),
   ).toMatchObject({ user: 'ann', reason: 'closed' });

@@ -2,6 +2,7 @@
 // logging in at once, the pre-login deadline (with fake timers), a room with
 // more users than a welcome lists, and the goodbye every connection gets when
 // the server shuts down.
+import bcrypt from 'bcryptjs';
 import { MAX_LISTED_USERS } from '../src/messages';
 import { sealMessage } from '../src/sealed-messages';
 import {
@@ -70,7 +71,11 @@ describe('sessions', () => {
     expect(t.server.online.sort()).toEqual(names);
     await Promise.all(sessions.map((s) => t.leave(s.socket, s.username)));
 
-    const racers = await Promise.all([rawConnect(t.port), rawConnect(t.port), rawConnect(t.port)]);
+    // From three addresses: from one, the rate limiter lets only one attempt
+    // per user be checked at a time (the others get RATE_LIMITED at once).
+    const racers = await Promise.all(
+      ['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((from) => rawConnect(t.port, from)),
+    );
     const answers = await Promise.all(
       racers.map((r) => rawAuth(r, t.key, 'login', 'dan', 'dan-password')),
     );
@@ -96,11 +101,14 @@ describe('pre-login deadline (fake timers)', () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const idle = await rawConnect(t.port); // hello received: its deadline timer is set
     const late = await rawConnect(t.port);
-    jest.advanceTimersByTime(29_999);
-    // Just in time: late logs in, which cancels its deadline.
+    jest.advanceTimersByTime(29_000);
+    // In time: late logs in with a second to spare (time enough to check its
+    // password), which cancels its deadline.
     expect(await rawAuth(late, t.key, 'login', 'ann', 'ann-password')).toMatchObject({
       type: 'welcome',
     });
+    jest.advanceTimersByTime(999);
+    expect(idle.lines.lines.filter((l) => l.includes('LOGIN_TIMEOUT'))).toEqual([]);
     jest.advanceTimersByTime(1);
     expect(await idle.frame()).toMatchObject({ type: 'error', code: 'LOGIN_TIMEOUT' });
     await idle.closed;
@@ -121,11 +129,15 @@ test('with more users online than a frame lists: welcome and who carry the count
   const t = await startTestServer();
   try {
     // One after another, so the login order (and so the listed names) is known.
+    // The accounts go straight into the store: 55 registrations from one
+    // address would meet the per-address registration limit.
     const names = Array.from({ length: MAX_LISTED_USERS + 5 }, (_, i) => `u${i}`);
+    for (const name of names)
+      await t.store.createUser(name, bcrypt.hashSync(`${name}-password`, 4));
     const conns: RawConn[] = [];
     for (const name of names) {
       const conn = await rawConnect(t.port);
-      expect(await rawAuth(conn, t.key, 'register', name, `${name}-password`)).toMatchObject({
+      expect(await rawAuth(conn, t.key, 'login', name, `${name}-password`)).toMatchObject({
         type: 'welcome',
         count: conns.length + 1,
       });
@@ -162,4 +174,43 @@ test('shutdown: every connection, logged in or not, gets {"type":"bye"} and is c
   await stranger.closed;
   await annClosed;
   expect(frames).toEqual(['{"type":"bye","reason":"server shutting down"}']);
+});
+
+test('when the server ends a session, the name is free at once (not when the socket finally closes)', async () => {
+  const t = await startTestServer();
+  try {
+    const ann = await rawConnect(t.port);
+    expect(await rawAuth(ann, t.key, 'register', 'ann', 'ann-password')).toMatchObject({
+      type: 'welcome',
+    });
+    const ben = await logIn(t, 'ben', 'ben-password', true);
+    const lefts: string[] = [];
+    let answered: () => void = () => {};
+    const whoAnswered = new Promise<void>((resolve) => (answered = resolve));
+    ben.frames.listen((d) => {
+      if (d.ok && d.frame.type === 'left') lefts.push(d.frame.who);
+      if (d.ok && d.frame.type === 'who') answered();
+    });
+    // An oversized frame ends ann's session. Her client is slow to close its
+    // side (this raw socket never does): until the server's linger runs out,
+    // the socket is open, but ann is no longer online.
+    ann.socket.write('x'.repeat(20_000) + '\n');
+    expect(await ann.frame((f) => f.type === 'error')).toMatchObject({ code: 'FRAME_TOO_LARGE' });
+    expect(t.server.online).toEqual(['ben']);
+    expect(ann.socket.destroyed).toBe(false);
+    // She can log in again right away, from a new connection.
+    const again = await rawConnect(t.port);
+    expect(await rawAuth(again, t.key, 'login', 'ann', 'ann-password')).toMatchObject({
+      type: 'welcome',
+    });
+    await ann.closed;
+    // One "left", however the old socket ended (ben's `who` answer comes after it).
+    ben.socket.write('{"type":"who"}\n');
+    await whoAnswered;
+    expect(lefts).toEqual(['ann']);
+    again.socket.end();
+    await t.leave(ben.socket, 'ben');
+  } finally {
+    await t.close();
+  }
 });

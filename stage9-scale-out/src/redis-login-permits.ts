@@ -35,6 +35,9 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ChatError } from '../../shared/src/errors';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from '../../shared/src/rate-limit';
+
+/** The three login buckets this module keeps in Redis (registrations are not yet shared). */
+type LoginBuckets = Pick<LoginLimits, 'perIp' | 'perUserIp' | 'perUser'>;
 import type { ClusterKeys } from './cluster-keys';
 import { LuaScript } from './lua-script';
 
@@ -62,7 +65,7 @@ export interface LoginPermits {
 }
 
 /** Options for {@link RedisLoginPermits}; every field has a default. */
-export interface RedisLoginPermitsOptions extends Partial<LoginLimits> {
+export interface RedisLoginPermitsOptions extends Partial<LoginBuckets> {
   /** Known IPs remembered per user. Default 8. */
   knownIpsPerUser?: number;
   /** How long a known IP is remembered, in ms. Default 30 days. */
@@ -138,7 +141,7 @@ return 1
 
 /** Login permits whose buckets live in Redis, shared by every node. */
 export class RedisLoginPermits implements LoginPermits {
-  private readonly limits: LoginLimits;
+  private readonly limits: LoginBuckets;
   private readonly knownIpsPerUser: number;
   private readonly knownIpTtlMs: number;
   private readonly leaseMs: number;
