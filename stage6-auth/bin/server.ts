@@ -9,7 +9,8 @@ import {
   parsePositiveInt,
   runMain,
 } from '../../shared/src/cli';
-import { loadKeyFile, resolveKeyFile } from '../../shared/src/key-file';
+import { generateKey } from '../../shared/src/crypto';
+import { loadKeyFile, loadOrCreateKeyFile, resolveKeyFile } from '../../shared/src/key-file';
 import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
 import { openUserStore } from '../../shared/src/user-store';
@@ -19,8 +20,8 @@ const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file 
        [--db-file PATH] [--bcrypt-cost N] [--hash-workers N] [--hash-queue N]
        [--login-timeout-ms MS] [--log-level LEVEL]
 
-  --key-file PATH        room key (default .data/chat.key, or CHAT_KEY_FILE);
-                         create it with \`npm run keygen\`
+  --key-file PATH        room key (default .data/chat.key, or CHAT_KEY_FILE); the
+                         default file is created on the first run, mode 0600
   CHAT_DB_URL            mysql://USER:PASS@HOST:PORT/DB selects MySQL (see \`npm run db:setup\`);
                          unset: an embedded SQLite file
   --db-file PATH         the SQLite file (default .data/chat.sqlite, or CHAT_DB_FILE)
@@ -56,8 +57,9 @@ runMain(async () => {
   const loginTimeoutMs = parsePositiveInt('--login-timeout-ms', timeoutText);
   const logger = createLogger({ level: values['log-level'] ?? env.LOG_LEVEL ?? 'info' });
 
-  // The key first: without it nothing works, and KEY_MISSING says what to run.
-  const key = loadKeyFile(resolveKeyFile(values['key-file'], env));
+  // The key first: without it nothing works. It opens every login box, so a
+  // copy other local users could read is refused, not merely warned about.
+  const key = openRoomKey(values['key-file'] ?? (env.CHAT_KEY_FILE || undefined));
   // A URL holds a password, so it comes from the environment only, never argv
   // (every local user can read a process's arguments with `ps`).
   const store = await openUserStore({
@@ -89,3 +91,22 @@ runMain(async () => {
   console.log('closed');
   return 0;
 });
+
+/**
+ * The room key. A path the user named must exist (a typo must not start a
+ * room nobody else can join); the default file is created on the first run,
+ * so `npm run stage6` on a fresh clone needs nothing else.
+ */
+function openRoomKey(named: string | undefined): Buffer {
+  const file = resolveKeyFile(named, {});
+  if (named !== undefined) return loadKeyFile(file, { permissions: 'refuse' });
+  const { key, created } = loadOrCreateKeyFile(file, generateKey, { permissions: 'refuse' });
+  if (created) {
+    console.log(`created the room key ${file} (mode 0600: only you can read it)`);
+    console.log(
+      'the clients of this checkout read it by default; give every other member a copy ' +
+        'over a channel you trust (they pass it with --key-file PATH or CHAT_KEY_FILE)',
+    );
+  }
+  return key;
+}

@@ -122,6 +122,36 @@ test('without a key file the server refuses to start and says to run npm run key
   await server.stderr.waitFor(/no key file at .*npm run keygen.*\[KEY_MISSING\]/);
 });
 
+// Issue 10: in stage 6 the room key opens every login box, so a copy other
+// local users can read hands them every password typed at login. The server
+// refuses such a file (a stage 5 client only warns: its key reads chat, and
+// the chapter shows the warning).
+test.each(['644', '640', '604', '660'])(
+  'the server refuses a key file with mode %s and names chmod 600',
+  async (mode) => {
+    if (process.platform === 'win32') return;
+    const loose = path.join(dir, `loose-${mode}.key`);
+    saveKeyFile(loose, generateKey());
+    fs.chmodSync(loose, parseInt(mode, 8));
+    const server = run('stage6', ['--port', '0', '--key-file', loose], {
+      CHAT_DB_FILE: path.join(dir, 'loose.sqlite'),
+    });
+    // On the old code the server warned and started: race its exit with "listening on".
+    const outcome = await Promise.race([
+      server.exit,
+      server.stdout.waitFor(/^listening on /).then(
+        () => 'listening',
+        () => server.exit, // stdout ended first: the exit code decides
+      ),
+    ]);
+    expect(outcome).toBe(1);
+    await server.stderr.ended;
+    const said = server.stderr.lines.join('\n');
+    expect(said).toContain(`chmod 600 ${loose}`);
+    expect(said).toMatch(/\[BAD_KEY\]$/);
+  },
+);
+
 test('SIGINT to the server process itself: exit code 0', async () => {
   // One process (node with tsx's loader), so the exit code is the server's own.
   const child = spawn(
