@@ -35,7 +35,12 @@ afterAll(() => {
 
 /** `npm run SCRIPT -- ARGS` in the fresh checkout, with a clean chat environment. */
 function npmRun(script: string, args: string[]) {
-  const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', CHAT_BCRYPT_COST: '4' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
+    CHAT_BCRYPT_COST: '4',
+  };
   for (const name of ['CHAT_DB_URL', 'CHAT_DB_FILE', 'CHAT_KEY_FILE', 'HOST', 'PORT']) {
     delete env[name];
   }
