@@ -1,5 +1,6 @@
 // Entry point for `npm run stage1`: parse the command line, start the server,
 // print what happens. All the logic is in src/server.ts, where tests reach it.
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { formatEndpoint, mappedIPv4, type SocketEnd } from '../src/endpoint';
 import { startServer } from '../src/server';

@@ -1,5 +1,6 @@
 // Entry point for `npm run stage2`: parse the command line, then wire the
 // operator's console to the server. The logic lives in src/, where tests reach it.
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { peerName } from '../src/messages';
 import { OperatorConsole } from '../src/operator';

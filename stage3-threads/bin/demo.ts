@@ -1,10 +1,9 @@
 // Entry point: `npm run stage3 -- [--cost N] [--hashes N] [--workers N] [--clients N]`.
 // Runs the same hashing load against the server twice, in blocking mode and in
 // pool mode, in this process, and prints what a pinging client experienced.
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import os from 'node:os';
-import { parseArgs } from 'node:util';
-import { ChatError } from '../../shared/src/errors';
-import { runMain } from '../../shared/src/cli';
+import { parseOptions, runMain } from '../../shared/src/cli';
 import type { HashMode } from '../src/hasher';
 import { measureLoad, type LoadResult } from '../src/measure';
 import { COST_RANGE, parseIntOption } from '../src/options';
@@ -19,20 +18,12 @@ const USAGE = `usage: npm run stage3 -- [--cost N] [--hashes N] [--workers N] [-
 const ms = (value: number): string => (value < 10 ? value.toFixed(1) : value.toFixed(0)) + ' ms';
 
 runMain(async () => {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        cost: { type: 'string' },
-        hashes: { type: 'string' },
-        workers: { type: 'string' },
-        clients: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
-  }
+  const values = parseOptions(process.argv.slice(2), {
+    cost: { type: 'string' },
+    hashes: { type: 'string' },
+    workers: { type: 'string' },
+    clients: { type: 'string' },
+  });
   if (values.help) return void console.log(USAGE);
   const cost = parseIntOption('cost', values.cost, { fallback: 10, ...COST_RANGE });
   const hashes = parseIntOption('hashes', values.hashes, { fallback: 24, min: 1, max: 10_000 });

@@ -1,5 +1,6 @@
 // Entry point: `npm run stage3:server -- [--mode blocking|pool] [--workers N] [--cost N] [--port N]`.
 // Only parses the command line and calls startServer; the logic lives in src/.
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import os from 'node:os';
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { COST_RANGE, parseIntOption, parseMode } from '../src/options';

@@ -2,27 +2,16 @@
  * `npm run keygen [-- --key-file PATH] [--force]`: creates the room key file.
  * Refuses to replace an existing key unless --force is given.
  */
-import { parseArgs } from 'node:util';
-import { runMain } from '../../shared/src/cli';
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
+import { parseOptions, runMain } from '../../shared/src/cli';
 import { generateKey } from '../../shared/src/crypto';
-import { ChatError } from '../../shared/src/errors';
 import { resolveKeyFile, saveKeyFile } from '../../shared/src/key-file';
 
 runMain(async () => {
-  let values: { 'key-file'?: string; force?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        'key-file': { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
-  }
+  const values = parseOptions(process.argv.slice(2), {
+    'key-file': { type: 'string' },
+    force: { type: 'boolean' },
+  });
   if (values.help) {
     console.log('usage: npm run keygen -- [--key-file PATH] [--force]');
     console.log('Writes a new random 32-byte key (base64, one line, mode 0600).');

@@ -2,6 +2,7 @@
  * `npm run stage6:client -- --user NAME [--register] [--password-stdin]`:
  * the stage 6 chat client. Loads the room key, then calls runClient.
  */
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { ChatError } from '../../shared/src/errors';
 import { loadKeyFile, resolveKeyFile } from '../../shared/src/key-file';

@@ -2,10 +2,9 @@
  * `npm run db:setup`: prepares MySQL for stage 6 and saves the `CHAT_DB_URL`.
  * Reads only the environment (see dbSetupOptionsFromEnv); `--help` explains it.
  */
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { runMain } from '../../shared/src/cli';
-import { ChatError } from '../../shared/src/errors';
+import { parseOptions, runMain } from '../../shared/src/cli';
 import { formatMysqlUrl, parseMysqlUrl } from '../../shared/src/mysql-url';
 import { setupDatabase } from '../src/db-setup';
 import { dbSetupOptionsFromEnv } from '../src/db-setup-options';
@@ -22,15 +21,7 @@ Environment:
   CHAT_DB_URL_FILE   where to save the URL (default .data/mysql-url, mode 0600)`;
 
 runMain(async () => {
-  let help: boolean | undefined;
-  try {
-    help = parseArgs({
-      args: process.argv.slice(2),
-      options: { help: { type: 'boolean', short: 'h' } },
-    }).values.help;
-  } catch (err) {
-    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
-  }
+  const { help } = parseOptions(process.argv.slice(2), {});
   if (help === true) {
     console.log(HELP);
     return;

@@ -3,6 +3,7 @@
  * Only reads the command line and the environment, opens the key and the
  * user store, and calls startServer.
  */
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import {
   onShutdownSignal,
   parseCommandLine,

@@ -12,6 +12,7 @@
  * descriptors 3 and 4), so it needs no WebSocket and no npm package.
  */
 
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
