@@ -419,6 +419,7 @@ async function stage6(ctx: Context): Promise<Recording> {
     CHAT_DB_FILE: path.join(ctx.tmp, 'chat.sqlite'),
     CHAT_DB_URL: '',
     LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json', // the recording shows the JSON a log collector reads
   };
   const setup = new Terminal('setup', norm);
   const server = new Terminal('server', norm);

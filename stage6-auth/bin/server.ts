@@ -12,6 +12,7 @@ import {
 } from '../../shared/src/cli';
 import { generateKey } from '../../shared/src/crypto';
 import { loadKeyFile, loadOrCreateKeyFile, resolveKeyFile } from '../../shared/src/key-file';
+import { chooseLogFormat, LOG_FORMAT_ENV } from '../../shared/src/log-format';
 import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
 import { openUserStore } from '../../shared/src/user-store';
@@ -19,7 +20,7 @@ import { DEFAULT_LOGIN_TIMEOUT_MS, startServer } from '../src/server';
 
 const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file PATH]
        [--db-file PATH] [--bcrypt-cost N] [--hash-workers N] [--hash-queue N]
-       [--login-timeout-ms MS] [--log-level LEVEL]
+       [--login-timeout-ms MS] [--log-level LEVEL] [--log-format FORMAT]
 
   --key-file PATH        room key (default .data/chat.key, or CHAT_KEY_FILE); the
                          default file is created on the first run, mode 0600
@@ -31,8 +32,9 @@ const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file 
   --hash-queue N         logins that may wait for a hashing thread before the next
                          gets SERVICE_UNAVAILABLE (default 32)
   --login-timeout-ms MS  time a connection has to log in (default ${DEFAULT_LOGIN_TIMEOUT_MS})
-  --log-level LEVEL      debug, info, warn, error or silent (default info, or LOG_LEVEL);
-                         JSON logs go to stderr`;
+  --log-level LEVEL      debug, info, warn, error or silent (default info, or LOG_LEVEL)
+  --log-format FORMAT    json or pretty (or LOG_FORMAT); default: pretty when stderr is
+                         a terminal, JSON lines otherwise. Logs go to stderr`;
 
 runMain(async () => {
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
@@ -43,6 +45,7 @@ runMain(async () => {
     'hash-queue': { type: 'string' },
     'login-timeout-ms': { type: 'string' },
     'log-level': { type: 'string' },
+    'log-format': { type: 'string' },
   });
   if (values.help) {
     console.log(USAGE);
@@ -56,7 +59,13 @@ runMain(async () => {
   const hashWorkers = parsePositiveInt('--hash-workers', workersText);
   const hashQueue = parsePositiveInt('--hash-queue', values['hash-queue']);
   const loginTimeoutMs = parsePositiveInt('--login-timeout-ms', timeoutText);
-  const logger = createLogger({ level: values['log-level'] ?? env.LOG_LEVEL ?? 'info' });
+  const logger = createLogger({
+    level: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
+    format: chooseLogFormat(
+      values['log-format'] ?? env[LOG_FORMAT_ENV],
+      process.stderr.isTTY === true,
+    ),
+  });
 
   // The key first: without it nothing works. It opens every login box, so a
   // copy other local users could read is refused, not merely warned about.

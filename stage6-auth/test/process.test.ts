@@ -19,7 +19,7 @@ let keyFile: string;
 const started: ScriptProcess[] = [];
 // CHAT_DB_URL is cleared so a developer's MySQL setting cannot leak in: the
 // default, embedded store is what a new user gets.
-const ENV = { CHAT_DB_URL: '', CHAT_KEY_FILE: '', LOG_LEVEL: 'info' };
+const ENV = { CHAT_DB_URL: '', CHAT_KEY_FILE: '', LOG_LEVEL: 'info', LOG_FORMAT: '' };
 const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
   const proc = runScript(script, args, { ...ENV, ...env });
   started.push(proc);
@@ -120,6 +120,33 @@ test('without a key file the server refuses to start and says to run npm run key
   const server = run('stage6', ['--port', '0', '--key-file', path.join(dir, 'missing.key')]);
   expect(await server.exit).toBe(1);
   await server.stderr.waitFor(/no key file at .*npm run keygen.*\[KEY_MISSING\]/);
+});
+
+test('LOG_FORMAT=pretty: one readable line per event on stderr instead of JSON', async () => {
+  const server = run('stage6', ['--port', '0', '--key-file', keyFile], {
+    CHAT_DB_FILE: path.join(dir, 'pretty.sqlite'),
+    LOG_FORMAT: 'pretty',
+  });
+  const port = await listeningPort(server);
+  const line = await server.stderr.waitFor(/ listening /);
+  expect(line).toMatch(
+    new RegExp(
+      `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  listening  host=127\\.0\\.0\\.1 port=${port} `,
+    ),
+  );
+  server.kill('SIGTERM');
+  await server.stdout.waitFor(/^closed$/);
+  await server.stderr.ended;
+  expect(server.stderr.lines.filter((l) => l.startsWith('{'))).toEqual([]);
+  expect(server.stderr.lines.some((l) => / INFO {2}shutting down {2}connections=0$/.test(l))).toBe(
+    true,
+  );
+});
+
+test('an unknown log format is a usage error', async () => {
+  const server = run('stage6', ['--port', '0', '--key-file', keyFile, '--log-format', 'yaml']);
+  expect(await server.exit).toBe(2);
+  await server.stderr.waitFor(/log format must be "json" or "pretty".*\[BAD_ARGUMENT\]/);
 });
 
 // Issue 10: in stage 6 the room key opens every login box, so a copy other
