@@ -21,7 +21,10 @@ runMain(async () => {
   const file = resolveKeyFile(values['key-file'], process.env);
   saveKeyFile(file, generateKey(), { force: values.force });
   console.log(`wrote a new key to ${file} (mode 0600)`);
-  console.log('Give a copy to every member of the room over a channel you trust;');
-  console.log('the server does not need it. Pass it with --key-file PATH or CHAT_KEY_FILE.');
+  // One tool for two stages: say what is true in each.
+  console.log('Give a copy to every member of the room over a channel you trust; they pass');
+  console.log('it with --key-file PATH or CHAT_KEY_FILE. The stage 5 server never needs it');
+  console.log('(it relays boxes it cannot open); the stage 6 server does (it opens the login');
+  console.log('boxes), and makes one itself on its first run if there is none.');
   return 0;
 });

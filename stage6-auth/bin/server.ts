@@ -11,7 +11,7 @@ import {
   runMain,
 } from '../../shared/src/cli';
 import { generateKey } from '../../shared/src/crypto';
-import { loadKeyFile, loadOrCreateKeyFile, resolveKeyFile } from '../../shared/src/key-file';
+import { loadOrCreateKeyFile, resolveKeyFile } from '../../shared/src/key-file';
 import { chooseLogFormat, LOG_FORMAT_ENV } from '../../shared/src/log-format';
 import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
@@ -22,8 +22,8 @@ const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file 
        [--db-file PATH] [--bcrypt-cost N] [--hash-workers N] [--hash-queue N]
        [--login-timeout-ms MS] [--log-level LEVEL] [--log-format FORMAT]
 
-  --key-file PATH        room key (default .data/chat.key, or CHAT_KEY_FILE); the
-                         default file is created on the first run, mode 0600
+  --key-file PATH        room key (default .data/chat.key, or CHAT_KEY_FILE); created
+                         on the first run (mode 0600) if there is none
   CHAT_DB_URL            mysql://USER:PASS@HOST:PORT/DB selects MySQL (see \`npm run db:setup\`);
                          unset: an embedded SQLite file
   --db-file PATH         the SQLite file (default .data/chat.sqlite, or CHAT_DB_FILE)
@@ -69,7 +69,7 @@ runMain(async () => {
 
   // The key first: without it nothing works. It opens every login box, so a
   // copy other local users could read is refused, not merely warned about.
-  const key = openRoomKey(values['key-file'] ?? (env.CHAT_KEY_FILE || undefined));
+  const key = openRoomKey(resolveKeyFile(values['key-file'], env));
   // A URL holds a password, so it comes from the environment only, never argv
   // (every local user can read a process's arguments with `ps`).
   const store = await openUserStore({
@@ -103,13 +103,12 @@ runMain(async () => {
 });
 
 /**
- * The room key. A path the user named must exist (a typo must not start a
- * room nobody else can join); the default file is created on the first run,
- * so `npm run stage6` on a fresh clone needs nothing else.
+ * The room key, created on the first run (as the SQLite file is), so that
+ * `npm run stage6` on a fresh clone needs nothing else. The notice says where
+ * it is and that every member needs a copy: a server that made a new key by
+ * mistake (a mistyped --key-file) says so at once.
  */
-function openRoomKey(named: string | undefined): Buffer {
-  const file = resolveKeyFile(named, {});
-  if (named !== undefined) return loadKeyFile(file, { permissions: 'refuse' });
+function openRoomKey(file: string): Buffer {
   const { key, created } = loadOrCreateKeyFile(file, generateKey, { permissions: 'refuse' });
   if (created) {
     console.log(`created the room key ${file} (mode 0600: only you can read it)`);

@@ -73,7 +73,9 @@ test('npm run stage6 + stage6:client: register, chat, a refused login, and a cle
   eve.write('not the password');
   expect(await eve.exit).toBe(1);
   await eve.stderr.ended;
-  expect(eve.stderr.lines).toEqual(['error: wrong username or password [AUTH_FAILED]']);
+  expect(eve.stderr.lines).toEqual([
+    'error: wrong username or password; new here? add --register [AUTH_FAILED]',
+  ]);
   expect(eve.stdout.lines).toEqual([]);
 
   // Alice quits; bob sees her leave.
@@ -116,10 +118,16 @@ test('npm run stage6 + stage6:client: register, chat, a refused login, and a cle
   expect(raw).not.toContain(fs.readFileSync(keyFile, 'utf8').trim());
 });
 
-test('without a key file the server refuses to start and says to run npm run keygen', async () => {
-  const server = run('stage6', ['--port', '0', '--key-file', path.join(dir, 'missing.key')]);
-  expect(await server.exit).toBe(1);
-  await server.stderr.waitFor(/no key file at .*npm run keygen.*\[KEY_MISSING\]/);
+test('without a key file the server makes one where it was told, and says so', async () => {
+  const made = path.join(dir, 'new', 'room.key');
+  const server = run('stage6', ['--port', '0', '--key-file', made], {
+    CHAT_DB_FILE: path.join(dir, 'new.sqlite'),
+  });
+  await server.stdout.waitFor(`created the room key ${made} (mode 0600: only you can read it)`);
+  await listeningPort(server);
+  expect(fs.statSync(made).mode & 0o777).toBe(0o600);
+  server.kill('SIGTERM');
+  await server.stdout.waitFor(/^closed$/);
 });
 
 test('LOG_FORMAT=pretty: one readable line per event on stderr instead of JSON', async () => {
