@@ -12,6 +12,7 @@
 import type { BenchResult, RoundMeasurement } from './bench';
 import { summarize } from './stats';
 import { BASELINE } from './targets';
+import { judge, type Evidence, type Judgement } from './verdict';
 
 /** One target's comparison with one baseline, from the medians of all rounds. */
 export interface Comparison {
@@ -30,10 +31,10 @@ export interface Comparison {
   memoryRatio: number;
   /** Its server CPU time per delivered message divided by the baseline's. */
   cpuPerMessageRatio: number;
-  /** Whether the throughput goal was met (null if not judged or no goal). */
-  throughputMet: boolean | null;
-  /** Whether the memory goal was met (null if not judged, no goal, or not measured). */
-  memoryMet: boolean | null;
+  /** The throughput goal's verdict (null if not judged, no goal, or not measured). */
+  throughputVerdict: Judgement | null;
+  /** The memory goal's verdict (null if not judged, no goal, or not measured). */
+  memoryVerdict: Judgement | null;
 }
 
 /** One number taken from one target's round. */
@@ -68,6 +69,28 @@ export function valuesOf(result: BenchResult, target: string, metric: Metric): n
 }
 
 /**
+ * One metric of one target in every round, NaN where a round has none, as
+ * evidence for a verdict.
+ *
+ * @param result - a finished run
+ * @param target - the target's name
+ * @param metric - the number
+ * @param what - the words for it, e.g. `delivered msg/s`
+ */
+export function evidenceOf(
+  result: BenchResult,
+  target: string,
+  metric: Metric,
+  what: string,
+): Evidence {
+  return {
+    what: `${target} ${what}`,
+    values: result.rounds.filter((m) => m.target === target).map(metric),
+    rounds: result.options.rounds,
+  };
+}
+
+/**
  * Compares every target other than `raw` with `raw`, and also with its own
  * fair baseline when that is a different target in the run (stage 5 and 6
  * with `raw-sealed`). Goals are checked against the fair baseline only.
@@ -91,6 +114,15 @@ export function compare(result: BenchResult): Comparison[] {
       const judged = baseline === own;
       const minThroughput = judged ? t.goals?.minThroughputRatio : undefined;
       const maxMemory = judged ? t.goals?.maxMemoryRatio : undefined;
+      // Not measured at all (a scenario left out) is no verdict; measured but
+      // impossible is "inconclusive" (see verdict.ts).
+      const measured = (name: string, part: 'fanout' | 'idle') =>
+        result.rounds.some((m) => m.target === name && m[part] !== null);
+      const both = (part: 'fanout' | 'idle') => measured(t.name, part) && measured(baseline, part);
+      const evidence = (metric: Metric, what: string) => [
+        evidenceOf(result, t.name, metric, what),
+        evidenceOf(result, baseline, metric, what),
+      ];
       comparisons.push({
         target: t.name,
         baseline,
@@ -98,14 +130,22 @@ export function compare(result: BenchResult): Comparison[] {
         throughputRatio,
         memoryRatio,
         cpuPerMessageRatio: ratio(CPU_PER_MESSAGE),
-        throughputMet:
-          minThroughput === undefined || !Number.isFinite(throughputRatio)
+        throughputVerdict:
+          minThroughput === undefined || !both('fanout')
             ? null
-            : throughputRatio >= minThroughput,
-        memoryMet:
-          maxMemory === undefined || !Number.isFinite(memoryRatio)
+            : judge(
+                throughputRatio,
+                { atLeast: minThroughput },
+                evidence(THROUGHPUT, 'delivered msg/s'),
+              ),
+        memoryVerdict:
+          maxMemory === undefined || !both('idle')
             ? null
-            : memoryRatio <= maxMemory,
+            : judge(
+                memoryRatio,
+                { atMost: maxMemory },
+                evidence(MEMORY, 'RSS KiB per idle connection'),
+              ),
       });
     }
   }
