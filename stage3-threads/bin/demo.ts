@@ -8,14 +8,13 @@ import type { HashMode } from '../src/hasher';
 import { measureLoad, type LoadResult } from '../src/measure';
 import { COST_RANGE, parseIntOption } from '../src/options';
 import { startServer } from '../src/server';
+import { ms, verdictLines } from '../src/verdicts';
 
 const USAGE = `usage: npm run stage3 -- [--cost N] [--hashes N] [--workers N] [--clients N]
   --cost N      bcrypt cost, ${COST_RANGE.min}-${COST_RANGE.max} (default 10)
   --hashes N    hashes requested in each mode (default 24)
   --workers N   worker threads in pool mode (default: CPU cores, ${os.availableParallelism()})
   --clients N   connections asking for hashes (default: max(4, workers))`;
-
-const ms = (value: number): string => (value < 10 ? value.toFixed(1) : value.toFixed(0)) + ' ms';
 
 runMain(async () => {
   const values = parseOptions(process.argv.slice(2), {
@@ -84,15 +83,8 @@ runMain(async () => {
   const blocking = results.get('blocking')!;
   const pool = results.get('pool')!;
   console.log('');
-  console.log(
-    `blocking: ping max ${ms(blocking.pingMaxMs)}: every client froze while a hash ran on the event loop ` +
-      `(${blocking.cpuCores.toFixed(2)} cores busy: one thread does everything)`,
-  );
-  console.log(
-    `${label('pool')}: ping max ${ms(pool.pingMaxMs)}: the event loop stayed free; ` +
-      `${Math.min(workers, clients)} hashes at a time used ${pool.cpuCores.toFixed(2)} cores, ` +
-      `${(pool.hashesPerSecond / blocking.hashesPerSecond).toFixed(1)}x the hashes per second`,
-  );
+  // Each sentence is decided by the numbers above (see src/verdicts.ts).
+  for (const line of verdictLines(blocking, pool, { workers, clients })) console.log(line);
   const errors = blocking.errors + pool.errors;
   if (errors > 0)
     console.log(`warning: ${errors} hash requests were refused (SERVICE_UNAVAILABLE)`);
