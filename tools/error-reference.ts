@@ -189,11 +189,15 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   },
 };
 
-const WIRE_WORDS: Record<Wire, string> = {
-  local: 'no: the program prints it and exits',
-  logged: 'no: logged by the server',
-  sent: 'yes: `! CODE: …` in stages 2–4, `{"type":"error","code":…}` in stages 5–6',
-};
+/** How a code travels: `! CODE` lines exist in the plain-text stages 2–4 only. */
+function wireWords(guide: CodeGuide): string {
+  if (guide.wire === 'local') return 'no: the program prints it and exits';
+  if (guide.wire === 'logged') return 'no: logged by the server';
+  const frame = '`{"type":"error","code":…}`';
+  if (guide.stage === 6) return `yes: ${frame} (stage 6)`;
+  if (guide.stage === 5) return `yes: ${frame} in stages 5–6`;
+  return `yes: \`! CODE: …\` in stages ${Math.max(2, guide.stage)}–4, ${frame} in stages 5–6`;
+}
 
 const chapter = (stage: number): string => {
   const folder = STAGES[stage - 1];
@@ -240,7 +244,7 @@ export function renderErrorReference(): string {
       '',
       `- **Introduced by:** ${chapter(guide.stage)}.`,
       `- **Reported by:** ${guide.reportedBy}.`,
-      `- **On the wire:** ${WIRE_WORDS[guide.wire]}.`,
+      `- **On the wire:** ${wireWords(guide)}.`,
       `- **What to do:** ${guide.action}`,
     );
   }
