@@ -65,6 +65,7 @@ export interface Field<T> {
 // A lone UTF-16 surrogate cannot be encoded as UTF-8; with the `u` flag a valid
 // pair is one code point, so this only matches the lone halves JSON can smuggle in.
 const LONE_SURROGATE = /\p{Cs}/u;
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
 
 /**
  * A string field of well-formed Unicode text.
@@ -82,8 +83,8 @@ export function stringField(options: { minLength?: number; maxLength: number }):
     accepts: (v): v is string => {
       if (typeof v !== 'string' || v.length > 2 * options.maxLength) return false;
       if (LONE_SURROGATE.test(v)) return false;
-      let characters = 0;
-      for (const _ of v) characters++; // iterates code points
+      // A surrogate pair is one character but two UTF-16 units (lone halves were refused).
+      const characters = v.length - (v.match(SURROGATE_PAIR)?.length ?? 0);
       return characters >= min && characters <= options.maxLength;
     },
   };
