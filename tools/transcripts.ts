@@ -442,7 +442,7 @@ async function stage6(ctx: Context): Promise<Recording> {
   const sp = start(ctx, 'stage6', ['--port', '0', '--bcrypt-cost', '4'], env);
   server.attach(sp, [0]);
   log.attach(sp, [1]);
-  await server.see(/^created the room key /, /^the clients of this checkout /);
+  await server.see(/^created the room key /, /^every member needs a copy/);
   await server.see(/^user store: SQLite file /);
   const port = portOf((await server.see(/^listening on /))[0] ?? '');
   await log.see(/"event":"listening"/);

@@ -11,7 +11,7 @@ import {
   runMain,
 } from '../../shared/src/cli';
 import { generateKey } from '../../shared/src/crypto';
-import { loadOrCreateKeyFile, resolveKeyFile } from '../../shared/src/key-file';
+import { DEFAULT_KEY_FILE, loadOrCreateKeyFile, resolveKeyFile } from '../../shared/src/key-file';
 import { chooseLogFormat, LOG_FORMAT_ENV } from '../../shared/src/log-format';
 import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
@@ -113,8 +113,11 @@ function openRoomKey(file: string): Buffer {
   if (created) {
     console.log(`created the room key ${file} (mode 0600: only you can read it)`);
     console.log(
-      'the clients of this checkout read it by default; give every other member a copy ' +
-        'over a channel you trust (they pass it with --key-file PATH or CHAT_KEY_FILE)',
+      file === DEFAULT_KEY_FILE
+        ? 'the clients of this checkout read it by default; give every other member a copy ' +
+            'over a channel you trust (they pass it with --key-file PATH or CHAT_KEY_FILE)'
+        : 'every member needs a copy, given over a channel you trust; clients pass it with ' +
+            '--key-file PATH or CHAT_KEY_FILE',
     );
   }
   return key;

@@ -124,6 +124,7 @@ test('without a key file the server makes one where it was told, and says so', a
     CHAT_DB_FILE: path.join(dir, 'new.sqlite'),
   });
   await server.stdout.waitFor(`created the room key ${made} (mode 0600: only you can read it)`);
+  await server.stdout.waitFor(/^every member needs a copy, given over a channel you trust/);
   await listeningPort(server);
   expect(fs.statSync(made).mode & 0o777).toBe(0o600);
   server.kill('SIGTERM');
