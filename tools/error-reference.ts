@@ -121,17 +121,19 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   },
   KEY_MISSING: {
     stage: 5,
-    reportedBy: 'a stage 5 or 6 server or client at startup',
+    reportedBy:
+      'a stage 5 or 6 client at startup (the stage 6 server makes a key on its first run instead)',
     wire: 'local',
     action:
-      'Run `npm run keygen` once, and give every member a copy of the key file (`--key-file` or `CHAT_KEY_FILE` says where).',
+      'Run `npm run keygen` once (or start the stage 6 server once), and give every member a copy of the key file (`--key-file` or `CHAT_KEY_FILE` says where).',
   },
   BAD_KEY: {
     stage: 5,
-    reportedBy: 'a stage 5 or 6 program whose key file exists but does not hold a 32-byte key',
+    reportedBy:
+      'a stage 5 or 6 program whose key file exists but does not hold a 32-byte key; the stage 6 server also for a key file other users can read or write',
     wire: 'local',
     action:
-      'Replace the file with the room’s key (or make a new one with `npm run keygen -- --force`).',
+      'Replace the file with the room’s key (or make a new one with `npm run keygen -- --force`); for a loose one, `chmod 600` it as the message says.',
   },
   KEY_EXISTS: {
     stage: 5,

@@ -53,9 +53,11 @@ const TINY: BenchOptions = {
 
 describe('runBench', () => {
   let result: BenchResult;
+  // A watchdog, not a speed limit: a tiny run starts about 20 processes, which
+  // took over 3 minutes with two clones running npm test side by side on 2 cores.
   beforeAll(async () => {
     result = await runBench(TINY);
-  }, 180_000);
+  }, 600_000);
 
   it('measures every target in one run, with deliveries and finite numbers', () => {
     const names = ['raw', 'stage4', 'raw-sealed', 'stage5', 'stage6'];
@@ -200,7 +202,7 @@ describe('runBench', () => {
       proc.kill();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('parseBenchArgs', () => {

@@ -207,7 +207,7 @@ export function parsePositiveInt(flag: string, text: string | undefined): number
  * signal at once, and a signal with no listener kills the process mid-way.
  * The listeners stay installed (`on`, not `once`): under `npm run` the same
  * signal can arrive twice (once from the terminal's process group, once
- * relayed by tsx), and a second one must not interrupt the goodbye.
+ * relayed by npm), and a second one must not interrupt the goodbye.
  *
  * @returns a promise of the signal's name
  */

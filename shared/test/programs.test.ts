@@ -20,7 +20,7 @@ const scripts = (
 /** [name, entry file, arguments the script always passes] for every program. */
 const PROGRAMS: [string, string, string[]][] = [
   ...Object.entries(scripts).flatMap(([name, command]) => {
-    const m = /^tsx (\S+\.ts)((?: \S+)*)$/.exec(command);
+    const m = /^(?:tsx|node --require tsx\/cjs) (\S+\.ts)((?: \S+)*)$/.exec(command);
     return m === null
       ? []
       : [

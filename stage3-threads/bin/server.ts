@@ -41,7 +41,7 @@ runMain(async () => {
   console.log(`listening on ${server.host}:${server.port}`);
 
   // `on`, not `once`: Ctrl-C (or a kill of the process group) reaches this
-  // process twice, directly and relayed by tsx; a second signal with no
+  // process twice, directly and relayed by npm; a second signal with no
   // listener left would kill the process before close() finishes.
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.on('SIGINT', resolve);
