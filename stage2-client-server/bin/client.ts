@@ -24,8 +24,9 @@ runMain(async () => {
     log: interactive ? process.stdout : process.stderr,
     interactive,
   });
+  // `on`, not `once`: under npm run the signal can arrive twice.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => client.close());
+    process.on(signal, () => client.close());
   }
   await client.done;
   return 0;

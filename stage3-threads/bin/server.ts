@@ -37,16 +37,17 @@ runMain(async () => {
 
   const server = await startServer({ ...endpoint, mode, workers, cost, maxQueue });
   const where = mode === 'pool' ? `in ${server.workers} worker threads` : 'on the event loop';
-  console.log(`mode ${mode}: bcrypt cost ${cost} hashes run ${where}`);
-  console.log(`listening on ${server.host}:${server.port}`);
-
   // `on`, not `once`: Ctrl-C (or a kill of the process group) reaches this
   // process twice, directly and relayed by npm; a second signal with no
-  // listener left would kill the process before close() finishes.
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // listener left would kill the process before close() finishes. And before
+  // "listening on": whoever reads that line may signal at once.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.on('SIGINT', resolve);
     process.on('SIGTERM', resolve);
   });
+  console.log(`mode ${mode}: bcrypt cost ${cost} hashes run ${where}`);
+  console.log(`listening on ${server.host}:${server.port}`);
+  const signal = await signalled;
   console.log(`${signal}: closing`);
   await server.close();
   console.log('closed');
