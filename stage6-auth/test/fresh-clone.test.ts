@@ -10,6 +10,7 @@ import { LineReader, REPO_ROOT } from '../../shared/test/helpers';
 import { spawn } from 'node:child_process';
 
 let checkout: string;
+const started: (() => void)[] = []; // SIGKILLs for everything started, even after a timeout
 
 beforeAll(() => {
   checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'fresh-clone-'));
@@ -30,6 +31,7 @@ beforeAll(() => {
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(checkout, 'node_modules'));
 });
 afterAll(() => {
+  for (const kill of started) kill();
   fs.rmSync(checkout, { recursive: true, force: true });
 });
 
@@ -60,6 +62,7 @@ function npmRun(script: string, args: string[]) {
       /* already gone */
     }
   };
+  started.push(() => kill('SIGKILL'));
   return {
     child,
     exit,
