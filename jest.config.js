@@ -10,4 +10,8 @@ module.exports = {
   testTimeout: 60_000,
   // Suites that spawn `npm run …` processes are heavy; two at a time fits 2 cores.
   maxWorkers: 2,
+  // Each run gets a MySQL database and account of its own (dropped at the end),
+  // so clones testing side by side never share tables or a password.
+  globalSetup: '<rootDir>/shared/test/mysql-global-setup.ts',
+  globalTeardown: '<rootDir>/shared/test/mysql-global-teardown.ts',
 };

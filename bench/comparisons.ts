@@ -12,6 +12,7 @@
 import type { BenchResult, RoundMeasurement } from './bench';
 import { summarize } from './stats';
 import { BASELINE } from './targets';
+import { judge, type Evidence, type Judgement } from './verdict';
 
 /** One target's comparison with one baseline, from the medians of all rounds. */
 export interface Comparison {
@@ -32,17 +33,12 @@ export interface Comparison {
   cpuPerMessageRatio: number;
   /** The same ratio within each round, against the baseline measured in that round. */
   cpuPerMessageRounds: number[];
-  /**
-   * The CPU-per-message target's verdict: null if not judged or no target;
-   * `inconclusive` when a side has no usable figure (no rounds, or a CPU time
-   * per message that is zero, negative or not a number: a measurement that
-   * cannot be right is never "met").
-   */
-  cpuPerMessageVerdict: 'met' | 'not met' | 'inconclusive' | null;
-  /** Whether the throughput goal was met (null if not judged or no goal). */
-  throughputMet: boolean | null;
-  /** Whether the memory goal was met (null if not judged, no goal, or not measured). */
-  memoryMet: boolean | null;
+  /** The CPU-per-message target's verdict (null if not judged, no target, or not measured). */
+  cpuPerMessageVerdict: Judgement | null;
+  /** The throughput goal's verdict (null if not judged, no goal, or not measured). */
+  throughputVerdict: Judgement | null;
+  /** The memory goal's verdict (null if not judged, no goal, or not measured). */
+  memoryVerdict: Judgement | null;
 }
 
 /** One number taken from one target's round. */
@@ -74,6 +70,28 @@ export function valuesOf(result: BenchResult, target: string, metric: Metric): n
 }
 
 /**
+ * One metric of one target in every round, NaN where a round has none, as
+ * evidence for a verdict.
+ *
+ * @param result - a finished run
+ * @param target - the target's name
+ * @param metric - the number
+ * @param what - the words for it, e.g. `delivered msg/s`
+ */
+export function evidenceOf(
+  result: BenchResult,
+  target: string,
+  metric: Metric,
+  what: string,
+): Evidence {
+  return {
+    what: `${target} ${what}`,
+    values: result.rounds.filter((m) => m.target === target).map(metric),
+    rounds: result.options.rounds,
+  };
+}
+
+/**
  * Compares every target other than `raw` with `raw`, and also with its own
  * fair baseline when that is a different target in the run (stage 5 and 6
  * with `raw-sealed`). Goals are checked against the fair baseline only.
@@ -99,6 +117,15 @@ export function compare(result: BenchResult): Comparison[] {
       const maxMemory = judged ? t.goals?.maxMemoryRatio : undefined;
       const maxCpu = judged ? t.goals?.maxCpuPerMessageRatio : undefined;
       const cpuPerMessageRatio = ratio(CPU_PER_MESSAGE);
+      // Not measured at all (a scenario left out) is no verdict; measured but
+      // impossible is "inconclusive" (see verdict.ts).
+      const measured = (name: string, part: 'fanout' | 'idle') =>
+        result.rounds.some((m) => m.target === name && m[part] !== null);
+      const both = (part: 'fanout' | 'idle') => measured(t.name, part) && measured(baseline, part);
+      const evidence = (metric: Metric, what: string) => [
+        evidenceOf(result, t.name, metric, what),
+        evidenceOf(result, baseline, metric, what),
+      ];
       comparisons.push({
         target: t.name,
         baseline,
@@ -108,21 +135,29 @@ export function compare(result: BenchResult): Comparison[] {
         cpuPerMessageRatio,
         cpuPerMessageRounds: roundRatios(result, t.name, baseline, CPU_PER_MESSAGE),
         cpuPerMessageVerdict:
-          maxCpu === undefined
+          maxCpu === undefined || !both('fanout')
             ? null
-            : !Number.isFinite(cpuPerMessageRatio)
-              ? 'inconclusive'
-              : cpuPerMessageRatio <= maxCpu
-                ? 'met'
-                : 'not met',
-        throughputMet:
-          minThroughput === undefined || !Number.isFinite(throughputRatio)
+            : judge(
+                cpuPerMessageRatio,
+                { atMost: maxCpu },
+                evidence(CPU_PER_MESSAGE, 'server CPU µs per delivered message'),
+              ),
+        throughputVerdict:
+          minThroughput === undefined || !both('fanout')
             ? null
-            : throughputRatio >= minThroughput,
-        memoryMet:
-          maxMemory === undefined || !Number.isFinite(memoryRatio)
+            : judge(
+                throughputRatio,
+                { atLeast: minThroughput },
+                evidence(THROUGHPUT, 'delivered msg/s'),
+              ),
+        memoryVerdict:
+          maxMemory === undefined || !both('idle')
             ? null
-            : memoryRatio <= maxMemory,
+            : judge(
+                memoryRatio,
+                { atMost: maxMemory },
+                evidence(MEMORY, 'RSS KiB per idle connection'),
+              ),
       });
     }
   }

@@ -5,7 +5,9 @@
  * Each goal is a ratio measured in the same run (see bench/README.md): a
  * stage against its fair baseline, or one server against itself under two
  * conditions. A goal whose measurements did not run (a `--only` or
- * `--scenario` left them out) is simply not listed.
+ * `--scenario` left them out) is simply not listed; one whose measurements
+ * cannot be true (negative, zero, missing rounds) is "inconclusive", with the
+ * reason, never "met" (see verdict.ts).
  *
  * @module
  */
@@ -16,15 +18,14 @@ import { format } from './report-format';
 import { compareScale } from './scale-report';
 import { MAX_SCALE_MEMORY_RATIO, MAX_SCALE_P99_RATIO } from './scale-bench';
 import { summarize } from './stats';
+import { judge, judgementText, type Evidence, type Judgement } from './verdict';
 
 /** One goal's outcome. */
-export interface Verdict {
+export interface Verdict extends Judgement {
   /** The goal, in words, e.g. `stage 4 throughput ≥ 0.9× raw`. */
   goal: string;
   /** What was measured: the ratio of medians, and the rounds' range when there were several. */
   measured: string;
-  /** Met, not met, or null for a number that is reported against no target. */
-  met: boolean | null;
 }
 
 /**
@@ -38,27 +39,37 @@ export function verdicts(result: BenchResult): Verdict[] {
     if (!c.judged) continue;
     const target = result.targets.find((t) => t.name === c.target);
     const goals = target?.goals;
-    if (goals && Number.isFinite(c.throughputRatio)) {
+    if (goals && c.throughputVerdict !== null) {
       out.push({
         goal: `${c.target} throughput ≥ ${goals.minThroughputRatio}× ${c.baseline}`,
         measured: ratioText(c.throughputRatio, roundRatios(result, c.target, c.baseline, fanout)),
-        met: c.throughputMet,
+        ...c.throughputVerdict,
       });
     }
-    if (goals?.maxMemoryRatio !== undefined && Number.isFinite(c.memoryRatio)) {
+    if (goals?.maxMemoryRatio !== undefined && c.memoryVerdict !== null) {
       out.push({
         goal: `${c.target} memory per idle connection ≤ ${goals.maxMemoryRatio}× ${c.baseline}`,
         measured: ratioText(c.memoryRatio, roundRatios(result, c.target, c.baseline, memory)),
-        met: c.memoryMet,
+        ...c.memoryVerdict,
       });
     }
   }
+  const rounds = result.options.rounds;
+  const evidence = <M>(list: M[], value: (m: M) => number, what: string): Evidence => ({
+    what: `stage6 ${what}`,
+    values: list.map(value),
+    rounds,
+  });
   if (result.logins.length > 0) {
     const ratios = result.logins.map((m) => m.ratio);
+    const median = summarize(ratios).median;
     out.push({
       goal: 'stage6 logins/s against workers / t_hash (no target: reported)',
-      measured: ratioText(summarize(ratios).median, ratios),
-      met: null,
+      measured: ratioText(median, ratios),
+      ...judge(median, null, [
+        evidence(result.logins, (m) => m.loginsPerSecond, 'logins/s'),
+        evidence(result.logins, (m) => m.hashMs, 't_hash ms'),
+      ]),
     });
   }
   if (result.bursts.length > 0) {
@@ -67,7 +78,7 @@ export function verdicts(result: BenchResult): Verdict[] {
     out.push({
       goal: `stage6 chat p99 during ${result.options.burst} logins ≤ ${MAX_BURST_P99_RATIO}× without`,
       measured: ratioText(median, ratios),
-      met: median <= MAX_BURST_P99_RATIO,
+      ...burstVerdict(result),
     });
   }
   const scale = compareScale(result);
@@ -80,10 +91,10 @@ export function verdicts(result: BenchResult): Verdict[] {
       measured: `${format(least, 0)} connected and logged in${
         stage6.some((m) => m.disconnected > 0) ? ', some dropped' : ''
       }`,
-      met: scale.heldAll,
+      outcome: scale.heldAll ? 'met' : 'not met',
     });
   }
-  if (scale.memoryMet !== null) {
+  if (scale.memoryVerdict !== null) {
     const ratios = perRound(
       result,
       (stage6, raw) => stage6.rssPerConnectionKiB / raw.rssPerConnectionKiB,
@@ -91,10 +102,10 @@ export function verdicts(result: BenchResult): Verdict[] {
     out.push({
       goal: `stage6 memory per connection with ${users} idle ≤ ${MAX_SCALE_MEMORY_RATIO}× raw`,
       measured: ratioText(scale.memoryRatio, ratios),
-      met: scale.memoryMet,
+      ...scale.memoryVerdict,
     });
   }
-  if (scale.p99Met !== null) {
+  if (scale.p99Verdict !== null) {
     const ratios = result.scale.filter((m) => m.target === 'stage6').map((m) => m.p99Ratio);
     const raw = Number.isFinite(scale.rawP99Ratio)
       ? ` (raw: ${format(scale.rawP99Ratio, 2)}×)`
@@ -102,19 +113,39 @@ export function verdicts(result: BenchResult): Verdict[] {
     out.push({
       goal: `stage6 chat p99 with ${users} idle ≤ ${MAX_SCALE_P99_RATIO}× without`,
       measured: ratioText(scale.p99Ratio, ratios) + raw,
-      met: scale.p99Met,
+      ...scale.p99Verdict,
     });
   }
   return out;
 }
 
 /**
- * A verdict as a word.
+ * The burst goal's judgement: the median over rounds of p99 during the burst
+ * divided by p99 without it, from latencies that must all be positive.
  *
- * @param met - the verdict
+ * @param result - a finished run with burst rounds
  */
-export function verdictText(met: boolean | null): string {
-  return met === null ? 'reported' : met ? 'met' : 'not met';
+export function burstVerdict(result: BenchResult): Judgement {
+  const bursts = result.bursts;
+  const evidence = (value: (m: (typeof bursts)[number]) => number, what: string): Evidence => ({
+    what: `stage6 ${what}`,
+    values: bursts.map(value),
+    rounds: result.options.rounds,
+  });
+  return judge(summarize(bursts.map((m) => m.p99Ratio)).median, { atMost: MAX_BURST_P99_RATIO }, [
+    evidence((m) => m.quiet.p99Ms, 'chat p99 ms without logins'),
+    evidence((m) => m.burst.p99Ms, 'chat p99 ms during the logins'),
+  ]);
+}
+
+/**
+ * A verdict in words, for the goals table: `met`, `not met`, `reported`, or
+ * `inconclusive: REASON`.
+ *
+ * @param v - the verdict
+ */
+export function verdictText(v: Judgement): string {
+  return judgementText(v);
 }
 
 type Metric = (m: RoundMeasurement) => number;

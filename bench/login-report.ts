@@ -13,6 +13,8 @@ import type { BenchResult } from './bench';
 import { CHAT_INTERVAL_MS, MAX_BURST_P99_RATIO, QUIET_SECONDS } from './login-bench';
 import { cell, format, table } from './report-format';
 import { summarize } from './stats';
+import { burstVerdict } from './goals';
+import { judgementText } from './verdict';
 
 const col = <M>(rounds: M[], value: (m: M) => number, digits: number) =>
   cell(summarize(rounds.map(value)), digits, { rounds: rounds.length });
@@ -103,10 +105,9 @@ export function formatBurstReport(result: BenchResult): string[] {
       '',
     );
     const ratio = summarize(bursts.map((m) => m.p99Ratio)).median;
-    const met = ratio <= MAX_BURST_P99_RATIO;
     out.push(
       `stage6 chat p99 during logins / without: ${format(ratio, 2)}x ` +
-        `(goal <= ${MAX_BURST_P99_RATIO}x: ${met ? 'met' : 'NOT met'})`,
+        `(goal <= ${MAX_BURST_P99_RATIO}x: ${judgementText(burstVerdict(result), true)})`,
       '',
       table([
         [

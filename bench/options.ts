@@ -13,6 +13,7 @@
 import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { argumentError } from '../shared/src/cli';
 import { ChatError } from '../shared/src/errors';
 import { targetNamed } from './targets';
 
@@ -242,7 +243,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       },
     }).values;
   } catch (err) {
-    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
+    throw argumentError(err);
   }
   if (values.help) return 'help';
   if (values.report !== undefined && values['no-report']) {

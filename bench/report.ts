@@ -24,6 +24,7 @@ import {
   type Metric,
 } from './comparisons';
 import { verdicts, verdictText } from './goals';
+import { judgementText, type Judgement } from './verdict';
 import { formatBurstReport, formatLoginsReport } from './login-report';
 import { cell, format, table } from './report-format';
 import { formatScaleReport } from './scale-report';
@@ -154,7 +155,7 @@ export function reportSections(result: BenchResult): ReportSection[] {
       lines: [
         table([
           ['goal', 'measured', 'verdict'],
-          ...goals.map((v) => [v.goal, v.measured, verdictText(v.met)]),
+          ...goals.map((v) => [v.goal, v.measured, verdictText(v)]),
         ]),
       ],
     });
@@ -175,7 +176,7 @@ export function formatReport(result: BenchResult): string {
   return out.join('\n');
 }
 
-const verdict = (met: boolean | null) => (met === null ? '' : met ? ': met' : ': NOT met');
+const verdict = (j: Judgement | null) => (j === null ? '' : `: ${judgementText(j, true)}`);
 
 /** One comparison's fan-out ratios, or its idle-memory ratio ('' if it has none). */
 function comparisonLine(result: BenchResult, c: Comparison, part: 'fanout' | 'idle'): string {
@@ -184,17 +185,19 @@ function comparisonLine(result: BenchResult, c: Comparison, part: 'fanout' | 'id
   const parts: string[] = [];
   if (part === 'fanout' && Number.isFinite(c.throughputRatio)) {
     const min = goals?.minThroughputRatio;
-    const goal = min === undefined ? '' : ` (goal >= ${min}x${verdict(c.throughputMet)})`;
+    const goal = min === undefined ? '' : ` (goal >= ${min}x${verdict(c.throughputVerdict)})`;
     parts.push(`throughput ${format(c.throughputRatio, 2)}x${goal}`);
   }
   if (part === 'idle' && Number.isFinite(c.memoryRatio)) {
     const max = goals?.maxMemoryRatio;
-    const goal = max === undefined ? '' : ` (goal <= ${max}x${verdict(c.memoryMet)})`;
+    const goal = max === undefined ? '' : ` (goal <= ${max}x${verdict(c.memoryVerdict)})`;
     parts.push(`memory per idle connection ${format(c.memoryRatio, 2)}x${goal}`);
   }
   if (part === 'fanout') {
     const max = goals?.maxCpuPerMessageRatio;
-    const goal = max === undefined ? '' : `target <= ${max}x: ${c.cpuPerMessageVerdict}`;
+    const judged = c.cpuPerMessageVerdict;
+    const goal =
+      max === undefined || judged === null ? '' : `target <= ${max}x: ${judgementText(judged)}`;
     const rounds = c.cpuPerMessageRounds;
     const range =
       rounds.length < 2

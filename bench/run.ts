@@ -7,6 +7,7 @@
  *
  * @module
  */
+import '../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { writeFileSync } from 'node:fs';
 import { runMain } from '../shared/src/cli';
 import { runBench } from './bench';

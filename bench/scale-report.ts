@@ -15,17 +15,18 @@ import {
 } from './scale-bench';
 import { summarize, type Summary } from './stats';
 import { CHAT_SCENARIO_BCRYPT_COST } from './targets';
+import { judge, judgementText, type Evidence, type Judgement } from './verdict';
 
 /** The scale scenario's ratios, from the medians over rounds. */
 export interface ScaleComparison {
   /** stage 6 RSS per idle connection / the raw broadcaster's (NaN if either is missing). */
   memoryRatio: number;
-  /** Whether {@link memoryRatio} meets its goal (null if not measured). */
-  memoryMet: boolean | null;
+  /** {@link memoryRatio} against its goal (null if not measured). */
+  memoryVerdict: Judgement | null;
   /** stage 6 chat p99 with the crowd / without (median over rounds; NaN if not measured). */
   p99Ratio: number;
-  /** Whether {@link p99Ratio} meets its goal (null if not measured). */
-  p99Met: boolean | null;
+  /** {@link p99Ratio} against its goal (null if not measured). */
+  p99Verdict: Judgement | null;
   /** The raw broadcaster's p99 ratio in the same scenario, for comparison (NaN if not measured). */
   rawP99Ratio: number;
   /** True if stage 6 held every idle user it was asked to in every round (null if not measured). */
@@ -59,11 +60,29 @@ export function compareScale(result: BenchResult): ScaleComparison {
   const memoryRatio = median('stage6', rss) / median('raw', rss);
   const p99Ratio = median('stage6', (m) => m.p99Ratio);
   const stage6 = result.scale.filter((m) => m.target === 'stage6');
+  const ran = (target: string) => result.scale.some((m) => m.target === target);
+  const evidence = (target: string, value: (m: ScaleMeasurement) => number, what: string) =>
+    ({
+      what: `${target} ${what}`,
+      values: result.scale.filter((m) => m.target === target).map(value),
+      rounds: result.options.scaleRounds,
+    }) satisfies Evidence;
   return {
     memoryRatio,
-    memoryMet: Number.isFinite(memoryRatio) ? memoryRatio <= MAX_SCALE_MEMORY_RATIO : null,
+    memoryVerdict:
+      ran('stage6') && ran('raw')
+        ? judge(memoryRatio, { atMost: MAX_SCALE_MEMORY_RATIO }, [
+            evidence('stage6', rss, 'RSS KiB per idle connection'),
+            evidence('raw', rss, 'RSS KiB per idle connection'),
+          ])
+        : null,
     p99Ratio,
-    p99Met: Number.isFinite(p99Ratio) ? p99Ratio <= MAX_SCALE_P99_RATIO : null,
+    p99Verdict: ran('stage6')
+      ? judge(p99Ratio, { atMost: MAX_SCALE_P99_RATIO }, [
+          evidence('stage6', (m) => m.quiet.p99Ms, 'chat p99 ms without the crowd'),
+          evidence('stage6', (m) => m.crowded.p99Ms, 'chat p99 ms with the crowd'),
+        ])
+      : null,
     rawP99Ratio: median('raw', (m) => m.p99Ratio),
     heldAll:
       stage6.length === 0
@@ -155,20 +174,20 @@ export function formatScaleReport(result: BenchResult): string[] {
     '',
   ];
   const c = compareScale(result);
-  const verdict = (met: boolean | null) => (met === null ? '' : met ? ': met' : ': NOT met');
-  if (Number.isFinite(c.memoryRatio)) {
+  const verdict = (j: Judgement | null) => (j === null ? '' : `: ${judgementText(j, true)}`);
+  if (c.memoryVerdict !== null) {
     out.push(
       `stage6 / raw: memory per connection with ${format(o.scale, 0)} idle ` +
-        `${format(c.memoryRatio, 2)}x (goal <= ${MAX_SCALE_MEMORY_RATIO}x${verdict(c.memoryMet)})`,
+        `${format(c.memoryRatio, 2)}x (goal <= ${MAX_SCALE_MEMORY_RATIO}x${verdict(c.memoryVerdict)})`,
     );
   }
-  if (Number.isFinite(c.p99Ratio)) {
+  if (c.p99Verdict !== null) {
     const raw = Number.isFinite(c.rawP99Ratio)
       ? `; raw in the same scenario: ${format(c.rawP99Ratio, 2)}x`
       : '';
     out.push(
       `stage6 chat p99 with ${format(o.scale, 0)} idle / without: ${format(c.p99Ratio, 2)}x ` +
-        `(goal <= ${MAX_SCALE_P99_RATIO}x${verdict(c.p99Met)})${raw}`,
+        `(goal <= ${MAX_SCALE_P99_RATIO}x${verdict(c.p99Verdict)})${raw}`,
     );
   }
   const limits = [...new Set(result.scale.flatMap((m) => [m.serverOpenFiles, m.loadOpenFiles]))];

@@ -2,8 +2,10 @@
 // with an id (`npm run exercise -- stage4/who`), runs its checks against this
 // working tree and exits 0 only if all of them pass. `--root DIR` judges
 // another tree instead (the solutions test uses it on a patched copy).
+import '../shared/src/node-version'; // first: an old Node.js gets one clear line
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { argumentError } from '../shared/src/cli';
 import { listExercises, runExercise } from './kit/runner';
 
 const USAGE = `usage: npm run exercise                  list the exercises
@@ -11,10 +13,17 @@ const USAGE = `usage: npm run exercise                  list the exercises
        npm run exercise -- STAGE/NAME --root DIR   check the tree at DIR instead`;
 
 async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { root: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { root: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    console.error(`error: ${argumentError(err).message}\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
   if (values.help === true) {
     console.log(USAGE);
     return 0;

@@ -8,30 +8,37 @@
  * seed, the path and the shrunk counterexample) and the command that replays
  * it. Exits 1 if any target failed, 2 on a usage error.
  */
-import { parseArgs } from 'node:util';
+import '../shared/src/node-version'; // first: an old Node.js gets one clear line
+import { argumentError, parseOptions } from '../shared/src/cli';
 import { ALL_TARGETS } from './targets';
 
+const USAGE = `usage: npm run test:fuzz -- [--seed S] [--runs N] [--only NAME] [--path P]
+  --seed S     fast-check seed (default: random, printed first so a run can be replayed)
+  --runs N     cases per target (default: each target's full number)
+  --only NAME  only the targets whose name starts with NAME
+  --path P     replay one counterexample (fast-check's path, printed with a failure)
+targets: ${ALL_TARGETS.map((t) => t.name).join(', ')}`;
+
 function usage(message: string): never {
-  console.error(
-    `${message}\nusage: npm run test:fuzz -- [--seed S] [--runs N] [--only NAME] [--path P]`,
-  );
-  console.error(`targets: ${ALL_TARGETS.map((t) => t.name).join(', ')}`);
+  console.error(`error: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      options: {
-        seed: { type: 'string' },
-        runs: { type: 'string' },
-        only: { type: 'string' },
-        path: { type: 'string' },
-      },
-    }));
+    values = parseOptions(process.argv.slice(2), {
+      seed: { type: 'string' },
+      runs: { type: 'string' },
+      only: { type: 'string' },
+      path: { type: 'string' },
+    });
   } catch (err) {
-    usage((err as Error).message);
+    usage(argumentError(err).message);
+  }
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
   }
   const seed = values.seed === undefined ? (Math.random() * 2 ** 31) | 0 : Number(values.seed);
   if (!Number.isSafeInteger(seed)) usage(`--seed must be an integer, got ${values.seed}`);

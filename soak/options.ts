@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
+import { argumentError } from '../shared/src/cli';
 import { ChatError } from '../shared/src/errors';
 
 /** Everything the command line can set. */
@@ -78,7 +79,7 @@ export function parseSoakOptions(argv: readonly string[]): SoakOptions | 'help' 
       strict: true,
     }));
   } catch (err) {
-    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
+    throw argumentError(err);
   }
   if (values.help) return 'help';
   const number = (flag: string, fallback: number, min: number): number => {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import '../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { runMain } from '../shared/src/cli';
 import { formatChecks, type Check } from './checks';
 import { parseSoakOptions, USAGE } from './options';

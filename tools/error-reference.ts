@@ -122,17 +122,19 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   },
   KEY_MISSING: {
     stage: 5,
-    reportedBy: 'a stage 5 or 6 server or client at startup',
+    reportedBy:
+      'a stage 5 or 6 client at startup (the stage 6 server makes a key on its first run instead)',
     wire: 'local',
     action:
-      'Run `npm run keygen` once, and give every member a copy of the key file (`--key-file` or `CHAT_KEY_FILE` says where).',
+      'Run `npm run keygen` once (or start the stage 6 server once), and give every member a copy of the key file (`--key-file` or `CHAT_KEY_FILE` says where).',
   },
   BAD_KEY: {
     stage: 5,
-    reportedBy: 'a stage 5 or 6 program whose key file exists but does not hold a 32-byte key',
+    reportedBy:
+      'a stage 5 or 6 program whose key file exists but does not hold a 32-byte key; the stage 6 server also for a key file other users can read or write',
     wire: 'local',
     action:
-      'Replace the file with the room’s key (or make a new one with `npm run keygen -- --force`).',
+      'Replace the file with the room’s key (or make a new one with `npm run keygen -- --force`); for a loose one, `chmod 600` it as the message says.',
   },
   KEY_EXISTS: {
     stage: 5,
@@ -342,12 +344,17 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   },
 };
 
-const WIRE_WORDS: Record<Wire, string> = {
-  local: 'no: the program prints it and exits',
-  logged: 'no: logged by the server',
-  warned: 'no: the receiving client refuses the item, shows a warning and carries on',
-  sent: 'yes: `! CODE: …` in stages 2–4, `{"type":"error","code":…}` in stages 5–6',
-};
+/** How a code travels: `! CODE` lines exist in the plain-text stages 2–4 only. */
+function wireWords(guide: CodeGuide): string {
+  if (guide.wire === 'local') return 'no: the program prints it and exits';
+  if (guide.wire === 'logged') return 'no: logged by the server';
+  if (guide.wire === 'warned') {
+    return 'no: the receiving client refuses the item, shows a warning and carries on';
+  }
+  const frame = '`{"type":"error","code":…}`';
+  if (guide.stage >= 5) return `yes: ${frame} from stage ${guide.stage} on`;
+  return `yes: \`! CODE: …\` in stages ${Math.max(2, guide.stage)}–4, ${frame} from stage 5 on`;
+}
 
 const chapter = (stage: number): string => {
   // A Part II stage links to its chapter once it joins the stage chain in
@@ -396,7 +403,7 @@ export function renderErrorReference(): string {
       '',
       `- **Introduced by:** ${chapter(guide.stage)}.`,
       `- **Reported by:** ${guide.reportedBy}.`,
-      `- **On the wire:** ${WIRE_WORDS[guide.wire]}.`,
+      `- **On the wire:** ${wireWords(guide)}.`,
       `- **What to do:** ${guide.action}`,
     );
   }

@@ -11,8 +11,10 @@
  * therefore compares against what a full `docs:generate` would write.
  */
 
+import '../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { ChatError, isChatError } from '../shared/src/errors';
 import { chaptersGenerator, type ReadRepoFile } from './chapters';
 import { diffsGenerator } from './diffs';
 import type { GeneratedFile, Generator } from './generator';
@@ -71,26 +73,36 @@ async function current(file: string): Promise<string | null> {
   }
 }
 
+const USAGE = `usage: npm run docs:generate [-- --only NAME]   rewrite the generated files
+       npm run docs:check                          write nothing; exit 1 if any is stale
+generators: ${GENERATORS.map((g) => g.name).join(', ')}`;
+
 /** Parses the command line; unknown arguments are a usage error. */
-function parseArgs(argv: string[]): { check: boolean; only: string | null } {
+function parseArgs(argv: string[]): { check: boolean; only: string | null; help: boolean } {
   let check = false;
   let only: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (arg === '--help' || arg === '-h') return { check, only, help: true };
     if (arg === '--check') check = true;
     else if (arg === '--only') only = argv[++i] ?? null;
-    else throw new Error(`unknown argument ${arg}; usage: generate.ts [--check] [--only NAME]`);
+    else throw new ChatError('BAD_ARGUMENT', `unknown option ${arg}; --help lists the options`);
   }
   if (only !== null && !GENERATORS.some((g) => g.name === only)) {
-    throw new Error(
+    throw new ChatError(
+      'BAD_ARGUMENT',
       `no generator named ${only}; there are: ${GENERATORS.map((g) => g.name).join(', ')}`,
     );
   }
-  return { check, only };
+  return { check, only, help: false };
 }
 
 async function main(): Promise<number> {
-  const { check, only } = parseArgs(process.argv.slice(2));
+  const { check, only, help } = parseArgs(process.argv.slice(2));
+  if (help) {
+    console.log(USAGE);
+    return 0;
+  }
   const stale: { file: string; diff: string }[] = [];
   const seen = new Set<string>();
   for (const generator of GENERATORS) {
@@ -129,7 +141,9 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {
-      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      // A usage error is one line; anything else is a bug worth its stack trace.
+      if (isChatError(err)) console.error(`error: ${err.message} [${err.code}]`);
+      else console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
       process.exit(2);
     },
   );

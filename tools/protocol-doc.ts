@@ -10,7 +10,8 @@
  * - `vector-cases SET`: every case of a frame set and the decoder's verdict;
  * - `vector-framing`, `vector-ad`, `vector-bad-boxes`: those sections as tables;
  * - `vector-box "NAME"`: one box taken apart (key, nonce, AD, ciphertext, tag);
- * - `vector-login`: the stage 6 login exchange.
+ * - `vector-login`: the stage 6 login exchange;
+ * - `vector-credentials`: the shapes of an opened credentials box, and the verdicts.
  */
 
 import { NONCE_BYTES, TAG_BYTES } from '../shared/src/crypto';
@@ -98,12 +99,20 @@ function fillBlock(vectors: WireVectors, kind: string, args: string[]): string {
         'text',
         [
           `S → C  ${l.helloLine}`,
+          `          key         = ${l.keyHex} (the room key; a test value)`,
           `          credentials = ${l.credentials}`,
           `          AD          = ${l.associatedData}`,
           `          nonce       = ${l.nonceHex} (random in real use)`,
           `C → S  ${l.loginLine}`,
         ].join('\n'),
       );
+    }
+    case 'vector-credentials': {
+      const rows = vectors.credentials.map(
+        (v) =>
+          `| ${v.name} | ${code(v.plaintext)} | ${v.expected.ok ? 'accepted' : code(v.expected.code)} |`,
+      );
+      return ['| Case | Opened box | Server says |', '| --- | --- | --- |', ...rows].join('\n');
     }
     default:
       throw new Error(`protocol.md: unknown generated block kind "${kind}"`);

@@ -101,6 +101,19 @@ export interface FrameVector {
   expected: { ok: true; frame: unknown } | { ok: false; code: string };
 }
 
+/** The plaintext of a credentials box, and what the stage 6 server makes of its shape. */
+export interface CredentialsVector {
+  /** What the case shows. */
+  name: string;
+  /** The opened box's text (UTF-8). */
+  plaintext: string;
+  /**
+   * `{ ok: true }` when its shape is right (the values are checked next:
+   * `BAD_USERNAME`, `BAD_PASSWORD`), or `{ ok: false, code }`.
+   */
+  expected: { ok: true } | { ok: false; code: string };
+}
+
 /** The whole vector file. */
 export interface WireVectors {
   /** A sentence for whoever opens the file. */
@@ -117,6 +130,8 @@ export interface WireVectors {
   badBoxes: BadBoxVector[];
   /** Frame decoders, by stage and direction. */
   frames: Record<'stage5' | 'stage6', Record<'clientToServer' | 'serverToClient', FrameVector[]>>;
+  /** Stage 6 credentials: the shape the opened login or register box must have. */
+  credentials: CredentialsVector[];
   /** One complete stage 6 login, from `hello` to the `login` line. */
   login: {
     /** The `hello` line the server sent. */
@@ -127,6 +142,8 @@ export interface WireVectors {
     password: string;
     /** The credentials JSON the client seals. */
     credentials: string;
+    /** The room key the box is sealed with, hex (a test key). */
+    keyHex: string;
     /** The associated data of a `login` box, as UTF-8 text. */
     associatedData: string;
     /** The nonce used for this vector, hex. */
@@ -353,7 +370,23 @@ function stage5Frames(boxes: BoxVector[]): WireVectors['frames']['stage5'] {
       s(
         'valid',
         'shutdown',
-        line({ type: 'error', code: 'SHUTTING_DOWN', message: 'the server is shutting down' }),
+        // What the stage 5 server sends (tools/test/protocol-examples.test.ts checks it).
+        line({ type: 'error', code: 'SHUTTING_DOWN', message: 'server shutting down' }),
+      ),
+      s(
+        'valid',
+        'a count written 2.0 is the whole number 2',
+        '{"type":"joined","who":"127.0.0.1:54013","online":2.0}',
+      ),
+      s(
+        'valid',
+        'a count written 1e2 is the whole number 100',
+        '{"type":"joined","who":"127.0.0.1:54013","online":1e2}',
+      ),
+      s(
+        'valid',
+        'a message of 500 characters that are 1,000 UTF-16 units (emoji)',
+        line({ type: 'error', code: 'BAD_FRAME', message: '🙂'.repeat(500) }),
       ),
       s(
         'invalid',
@@ -363,6 +396,13 @@ function stage5Frames(boxes: BoxVector[]): WireVectors['frames']['stage5'] {
       s('invalid', 'lone surrogate in a string', '{"type":"joined","who":"\\ud800","online":1}'),
       s('invalid', 'negative count', line({ type: 'left', who: peer, online: -1 })),
       s('invalid', 'fractional count', line({ type: 'left', who: peer, online: 1.5 })),
+      s('invalid', 'a count of -0', `{"type":"left","who":"${peer}","online":-0}`),
+      s('invalid', 'a count past its bound', line({ type: 'left', who: peer, online: 1_000_001 })),
+      s(
+        'invalid',
+        'a message of 501 characters',
+        line({ type: 'error', code: 'BAD_FRAME', message: '🙂'.repeat(501) }),
+      ),
     ],
   };
 }
@@ -425,6 +465,40 @@ function stage6Frames(boxes: BoxVector[]): WireVectors['frames']['stage6'] {
   };
 }
 
+function credentialsVectors(): CredentialsVector[] {
+  const cases: [string, string][] = [
+    ['exactly username, password and challenge', credentials],
+    [
+      'the same fields in another order',
+      JSON.stringify({ challenge: CHALLENGE, password: 'pw', username: 'alice' }),
+    ],
+    ['not JSON', '{"username":"alice",'],
+    ['a JSON array', '["alice","pw","c"]'],
+    ['a JSON string', '"alice"'],
+    ['the challenge missing', JSON.stringify({ username: 'alice', password: 'pw' })],
+    [
+      'an extra field',
+      JSON.stringify({ username: 'alice', password: 'pw', challenge: CHALLENGE, admin: true }),
+    ],
+    [
+      'a number for a username: the shape is right (the value gets BAD_USERNAME)',
+      JSON.stringify({ username: 0, password: 'pw', challenge: CHALLENGE }),
+    ],
+  ];
+  return cases.map(([name, plaintext]) => {
+    try {
+      stage6.parseCredentials(plaintext);
+      return { name, plaintext, expected: { ok: true as const } };
+    } catch (err) {
+      return {
+        name,
+        plaintext,
+        expected: { ok: false as const, code: (err as { code: string }).code },
+      };
+    }
+  });
+}
+
 /** Computes the whole vector file from the real modules. Deterministic. */
 export function buildWireVectors(): WireVectors {
   const boxes = boxVectors();
@@ -448,11 +522,13 @@ export function buildWireVectors(): WireVectors {
     boxes,
     badBoxes: badBoxVectors(boxes),
     frames: { stage5: stage5Frames(boxes), stage6: stage6Frames(boxes) },
+    credentials: credentialsVectors(),
     login: {
       helloLine: line({ type: 'hello', challenge: CHALLENGE }),
       username: 'alice',
       password: 'correct horse battery staple',
       credentials,
+      keyHex: loginBox.keyHex,
       associatedData: loginBox.associatedData,
       nonceHex: loginBox.nonceHex,
       loginLine: line({ type: 'login', box: loginBox.box }),

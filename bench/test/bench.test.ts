@@ -53,9 +53,11 @@ const TINY: BenchOptions = {
 
 describe('runBench', () => {
   let result: BenchResult;
+  // A watchdog, not a speed limit: a tiny run starts about 20 processes, which
+  // took over 3 minutes with two clones running npm test side by side on 2 cores.
   beforeAll(async () => {
     result = await runBench(TINY);
-  }, 180_000);
+  }, 600_000);
 
   it('measures every target in one run, with deliveries and finite numbers', () => {
     const names = ['raw', 'stage4', 'raw-sealed', 'stage5', 'stage6'];
@@ -95,9 +97,13 @@ describe('runBench', () => {
     }
     const byName = new Map(judged.map((c) => [c.target, c]));
     expect(Number.isFinite(byName.get('stage4')?.memoryRatio)).toBe(true);
-    expect(typeof byName.get('stage4')?.throughputMet).toBe('boolean');
-    expect(typeof byName.get('stage5')?.throughputMet).toBe('boolean');
-    expect(typeof byName.get('stage6')?.throughputMet).toBe('boolean');
+    // Every goal gets a verdict; which one depends on the machine's load, so any is fine here
+    // (the verdicts themselves are tested on fixed numbers in report.test.ts).
+    for (const target of ['stage4', 'stage5', 'stage6']) {
+      expect(byName.get(target)?.throughputVerdict?.outcome).toMatch(
+        /^(met|not met|inconclusive)$/,
+      );
+    }
   });
 
   it('logs stage 6 clients in and compares logins per second with workers / t_hash', () => {
@@ -147,21 +153,23 @@ describe('runBench', () => {
     const report = formatReport(result);
     expect(report).toMatch(/\| raw +\|/);
     expect(report).toMatch(/\| stage6 +\|/);
-    expect(report).toMatch(/stage4 \/ raw: throughput [\d.]+x \(goal >= 0\.9x: (met|NOT met)\)/);
     expect(report).toMatch(
-      /stage5 \/ raw-sealed: throughput [\d.]+x \(goal >= 0\.7x: (met|NOT met)\)/,
+      /stage4 \/ raw: throughput [\d.]+x \(goal >= 0\.9x: (met|NOT met|inconclusive: .+)\)/,
     );
     expect(report).toMatch(
-      /stage6 \/ raw-sealed: throughput [\d.]+x \(goal >= 0\.6x: (met|NOT met)\)/,
+      /stage5 \/ raw-sealed: throughput [\d.]+x \(goal >= 0\.7x: (met|NOT met|inconclusive: .+)\)/,
+    );
+    expect(report).toMatch(
+      /stage6 \/ raw-sealed: throughput [\d.]+x \(goal >= 0\.6x: (met|NOT met|inconclusive: .+)\)/,
     );
     expect(report).toMatch(/stage6 logins: [\d.]+x the theoretical maximum/);
     expect(report).toMatch(
-      /chat p99 during logins \/ without: [\d.]+x \(goal <= 2x: (met|NOT met)\)/,
+      /chat p99 during logins \/ without: [\d.]+x \(goal <= 2x: (met|NOT met|inconclusive: .+)\)/,
     );
-    // With 30 connections the RSS growth (~0.1 MiB) is smaller than the
-    // allocator's noise between two readings, so the ratio can come out negative.
+    // 30 idle connections move RSS by less than a garbage collection does: on a busy
+    // machine this ratio can come out negative, and must then say "inconclusive".
     expect(report).toMatch(
-      /stage6 \/ raw: memory per connection with 30 idle -?[\d.]+x \(goal <= 2\.5x: (met|NOT met|inconclusive)\)/,
+      /stage6 \/ raw: memory per connection with 30 idle -?[\d.,]+x \(goal <= 2\.5x: (met|NOT met|inconclusive: .+)\)/,
     );
     expect(report).toMatch(/stage6 chat p99 with 30 idle \/ without: [\d.]+x \(goal <= 2x/);
     expect(report).toMatch(
@@ -194,7 +202,7 @@ describe('runBench', () => {
       proc.kill();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('parseBenchArgs', () => {

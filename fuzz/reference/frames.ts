@@ -35,9 +35,12 @@ export interface SpecSchema {
   fields: Record<string, FieldSpec>;
 }
 
+// "Characters" are Unicode code points (docs/protocol.md), not UTF-16 units.
+const characters = (v: string): number => [...v].length;
+
 function text(min: number, max: number): FieldSpec {
   const accepts = (v: unknown) =>
-    typeof v === 'string' && v.length >= min && v.length <= max && isWellFormed(v);
+    typeof v === 'string' && isWellFormed(v) && characters(v) >= min && characters(v) <= max;
   return {
     accepts,
     valid: fc
@@ -51,6 +54,8 @@ function text(min: number, max: number): FieldSpec {
       'x'.repeat(max),
       'x'.repeat(max + 1),
       'x'.repeat(Math.max(0, min - 1)),
+      '🙂'.repeat(max), // max characters, twice as many UTF-16 units
+      '🙂'.repeat(max + 1),
       '\uD800',
       'a\uDC00',
       '\uD83D\uDE00',
@@ -61,9 +66,11 @@ function text(min: number, max: number): FieldSpec {
 
 function integer(min: number, max: number): FieldSpec {
   return {
+    // A whole number by value (2.0 is 2), but not -0 (docs/protocol.md).
     accepts: (v) =>
       typeof v === 'number' &&
       Number.isInteger(v) &&
+      !Object.is(v, -0) &&
       Math.abs(v) <= 2 ** 53 - 1 &&
       v >= min &&
       v <= max,

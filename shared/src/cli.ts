@@ -85,13 +85,63 @@ export function parseCommandLine<O extends OptionsConfig>(
   try {
     values = parse().values;
   } catch (err) {
-    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
+    throw argumentError(err);
   }
   const flags = values as { host?: string; port?: string };
   const host = flags.host ?? env.HOST ?? DEFAULT_ENDPOINT.host;
   const portText = flags.port ?? env.PORT;
   const port = portText === undefined ? DEFAULT_ENDPOINT.port : parsePort(portText);
   return { endpoint: { host, port }, values: values as OptionValues<O> & EndpointValues };
+}
+
+/**
+ * Parses a program's options (its own plus `--help`/`-h`), with no positional
+ * arguments: for programs that take no `--host`/`--port`.
+ *
+ * @param argv - the arguments after the script name (`process.argv.slice(2)`)
+ * @param options - the program's own options, in `node:util` `parseArgs` form
+ * @returns the parsed values
+ * @throws ChatError `BAD_ARGUMENT` for an unknown option or a missing value (see {@link argumentError})
+ */
+export function parseOptions<O extends OptionsConfig>(
+  argv: readonly string[],
+  options: O,
+): OptionValues<O> & { help?: boolean } {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: { help: { type: 'boolean', short: 'h' }, ...options },
+      strict: true,
+      allowPositionals: false,
+    });
+    return values as OptionValues<O> & { help?: boolean };
+  } catch (err) {
+    throw argumentError(err);
+  }
+}
+
+/**
+ * Turns an error from `node:util` `parseArgs` into a one-line usage error
+ * that points at `--help`. Node's own text for an unknown option is a long
+ * sentence about positional arguments, which is not what a typo needs.
+ *
+ * @param err - what `parseArgs` threw
+ * @returns a `BAD_ARGUMENT` ChatError, e.g. `unknown option --prot; --help lists the options`
+ *
+ * @example
+ * ```ts
+ * try { parseArgs({ args: ['--prot', '1'], options: {} }); }
+ * catch (err) { argumentError(err).message; } //=> 'unknown option --prot; --help lists the options'
+ * ```
+ */
+export function argumentError(err: unknown): ChatError {
+  const { code, message } = err as { code?: string; message?: string };
+  const unknown = /^Unknown option '([^']+)'/.exec(message ?? '');
+  const what =
+    code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown !== null
+      ? `unknown option ${unknown[1]}`
+      : (message ?? String(err)).replace(/\.$/, '');
+  return new ChatError('BAD_ARGUMENT', `${what}; --help lists the options`);
 }
 
 /**
@@ -157,7 +207,7 @@ export function parsePositiveInt(flag: string, text: string | undefined): number
  * signal at once, and a signal with no listener kills the process mid-way.
  * The listeners stay installed (`on`, not `once`): under `npm run` the same
  * signal can arrive twice (once from the terminal's process group, once
- * relayed by tsx), and a second one must not interrupt the goodbye.
+ * relayed by npm), and a second one must not interrupt the goodbye.
  *
  * @returns a promise of the signal's name
  */

@@ -2,8 +2,8 @@
  * The room key on disk: where it lives, how it is written, how it is read back.
  *
  * Introduced by stage 5 (`npm run keygen` writes it, the stage 5 client reads
- * it), reused by stage 6. The server never calls this module: it relays boxes
- * it cannot open.
+ * it), reused by stage 6, whose server needs the key too: it opens the sealed
+ * credentials of every login with it.
  *
  * **Format.** One line of text: the 32-byte key in standard, padded base64
  * (44 characters), then a newline. Text survives copy-paste into a chat with a
@@ -19,8 +19,10 @@
  * a key published forever.
  *
  * **Permissions.** The file is created with mode 0600 (owner read/write only)
- * inside a folder created with mode 0700. A key that other local users can read
- * still loads, with a warning, so a learner sees the problem and its fix.
+ * inside a folder created with mode 0700. A key that other local users can
+ * read or write is a warning by default, so a stage 5 learner sees the problem
+ * and its fix; the stage 6 server asks for `permissions: 'refuse'`, because
+ * there the key opens every password typed at login.
  *
  * @module
  */
@@ -148,17 +150,24 @@ export interface LoadKeyOptions {
    * `warning: …` on stderr.
    */
   warn?: (message: string) => void;
+  /**
+   * What a key file that other users can read or write gets: `'warn'` (the
+   * default) loads it with a warning; `'refuse'` throws `BAD_KEY`. A program
+   * that opens other people's secrets with the key (the stage 6 server) refuses.
+   */
+  permissions?: 'warn' | 'refuse';
 }
 
 /**
  * Reads and checks the room key.
  *
  * @param file - the key file (see {@link resolveKeyFile})
- * @param options - where warnings go
+ * @param options - where warnings go, and whether loose permissions are refused
  * @returns the 32-byte key
  * @throws ChatError `KEY_MISSING` if there is no file at `file` (the message
  *   says to run `npm run keygen`)
- * @throws ChatError `BAD_KEY` if it is not a regular file of the right format
+ * @throws ChatError `BAD_KEY` if it is not a regular file of the right format,
+ *   or (with `permissions: 'refuse'`) if other users can read or write it
  */
 export function loadKeyFile(file: string, options: LoadKeyOptions = {}): Buffer {
   const warn = options.warn ?? ((message) => process.stderr.write(`warning: ${message}\n`));
@@ -179,8 +188,16 @@ export function loadKeyFile(file: string, options: LoadKeyOptions = {}): Buffer 
   }
   // Windows has no Unix permission bits; fs reports 0o666 there, so skip the check.
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    const mode = (stat.mode & 0o777).toString(8);
-    warn(`key file ${file} is readable by other users (mode ${mode}); fix: chmod 600 ${file}`);
+    const bits = stat.mode & 0o777;
+    const how = bits & 0o044 ? 'readable' : bits & 0o022 ? 'writable' : 'accessible';
+    const problem = `key file ${file} is ${how} by other users (mode ${bits.toString(8)})`;
+    if (options.permissions === 'refuse') {
+      throw new ChatError(
+        'BAD_KEY',
+        `${problem}, and this key opens every password sent at login; fix: chmod 600 ${file}`,
+      );
+    }
+    warn(`${problem}; fix: chmod 600 ${file}`);
   }
   let text: string;
   try {
@@ -189,4 +206,39 @@ export function loadKeyFile(file: string, options: LoadKeyOptions = {}): Buffer 
     throw new ChatError('BAD_KEY', `cannot read ${file}: ${(err as Error).message}`);
   }
   return parseKey(text, file);
+}
+
+/** What {@link loadOrCreateKeyFile} found. */
+export interface LoadedKey {
+  /** The 32-byte key. */
+  key: Buffer;
+  /** True if there was no file and this call wrote a new key. */
+  created: boolean;
+}
+
+/**
+ * Loads the key, or writes a new random one first when there is none: the
+ * first `npm run stage6` on a fresh clone needs no other command. Two
+ * processes starting at once end with the same key (the loser of the race
+ * loads the winner's file).
+ *
+ * @param file - the key file
+ * @param newKey - makes the key when one is needed (`generateKey`)
+ * @param options - as for {@link loadKeyFile}
+ * @throws ChatError `BAD_KEY` as {@link loadKeyFile} does
+ */
+export function loadOrCreateKeyFile(
+  file: string,
+  newKey: () => Uint8Array,
+  options: LoadKeyOptions = {},
+): LoadedKey {
+  if (!fs.existsSync(file)) {
+    try {
+      saveKeyFile(file, newKey());
+      return { key: loadKeyFile(file, options), created: true };
+    } catch (err) {
+      if (!(err instanceof ChatError && err.code === 'KEY_EXISTS')) throw err;
+    }
+  }
+  return { key: loadKeyFile(file, options), created: false };
 }

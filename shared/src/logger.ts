@@ -1,5 +1,6 @@
 /**
- * Structured logs: one JSON object per event, never a secret.
+ * Structured logs: one JSON object per event (or one readable line on a
+ * terminal), never a secret.
  *
  * Introduced by stage 6. A server that handles logins needs a record of who
  * connected, who logged in or failed, and why connections ended, in a form a
@@ -8,7 +9,9 @@
  * pino: a fast, widely used logger that writes one JSON line per call.
  *
  * Each connection gets a child logger carrying its `conn` id and remote
- * address, so every line about it can be found with one filter.
+ * address, so every line about it can be found with one filter. On a
+ * terminal the same events are printed for people instead (`format: 'pretty'`,
+ * see log-format.ts).
  *
  * The rule that matters most: **never log passwords, keys, password hashes or
  * chat plaintext** (a log file is read by more people, kept longer and copied
@@ -19,6 +22,7 @@
  * @module
  */
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { prettyDestination, type LogFormat } from './log-format';
 
 /** The logger type (pino's), named here so callers need not import pino. */
 export type Logger = PinoLogger;
@@ -43,6 +47,14 @@ export interface LoggerOptions {
   level?: string;
   /** Where the JSON lines go. Default: standard error, written synchronously. */
   destination?: DestinationStream;
+  /**
+   * `'pretty'` writes one readable line per event to standard error instead
+   * of JSON (see log-format.ts); ignored when `destination` is given.
+   * Default `'json'`.
+   */
+  format?: LogFormat;
+  /** Colour the pretty format's levels. Default: no `NO_COLOR` in the environment. */
+  color?: boolean;
   /** Fields added to every line, e.g. `{ stage: 6 }`. */
   base?: Record<string, unknown>;
 }
@@ -72,8 +84,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: options.base ?? {},
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
     },
-    options.destination ?? pino.destination({ dest: 2, sync: true }),
+    options.destination ?? stderrDestination(options),
   );
+}
+
+// Standard error, written synchronously (sonic-boom retries a busy pipe), as
+// JSON or formatted for a person.
+function stderrDestination(options: LoggerOptions): DestinationStream {
+  const stderr = pino.destination({ dest: 2, sync: true });
+  if (options.format !== 'pretty') return stderr;
+  const color = options.color ?? process.env.NO_COLOR === undefined;
+  return prettyDestination((text) => stderr.write(text), color);
 }
 
 /**

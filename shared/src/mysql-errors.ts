@@ -54,7 +54,7 @@ export function databaseUnavailable(err: unknown, detail = ''): ChatError {
 export function startupHint(err: unknown): string {
   switch (mysqlErrorCode(err)) {
     case 'ER_ACCESS_DENIED_ERROR':
-      return 'wrong user or password: run `npm run db:setup` and use the CHAT_DB_URL it prints';
+      return 'wrong user or password: use the URL `npm run db:setup` saved, CHAT_DB_URL="$(cat .data/mysql-url)"';
     case 'ER_BAD_DB_ERROR':
     case 'ER_NO_SUCH_TABLE':
     case 'ER_DBACCESS_DENIED_ERROR':

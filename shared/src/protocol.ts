@@ -84,21 +84,28 @@ export function optionalField<T>(field: Field<T>): OptionalField<T> {
 // A lone UTF-16 surrogate cannot be encoded as UTF-8; with the `u` flag a valid
 // pair is one code point, so this only matches the lone halves JSON can smuggle in.
 const LONE_SURROGATE = /\p{Cs}/u;
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
 
 /**
  * A string field of well-formed Unicode text.
  *
- * @param options - inclusive length bounds in UTF-16 code units (`minLength` defaults to 0)
+ * Lengths count **characters as Unicode code points**, the rule the password
+ * policy uses too: an emoji is one character, although JavaScript's
+ * `length` (UTF-16 code units) says 2.
+ *
+ * @param options - inclusive length bounds in code points (`minLength` defaults to 0)
  */
 export function stringField(options: { minLength?: number; maxLength: number }): Field<string> {
   const min = options.minLength ?? 0;
   return {
     expected: `a string of ${min}-${options.maxLength} characters`,
-    accepts: (v): v is string =>
-      typeof v === 'string' &&
-      v.length >= min &&
-      v.length <= options.maxLength &&
-      !LONE_SURROGATE.test(v),
+    accepts: (v): v is string => {
+      if (typeof v !== 'string' || v.length > 2 * options.maxLength) return false;
+      if (LONE_SURROGATE.test(v)) return false;
+      // A surrogate pair is one character but two UTF-16 units (lone halves were refused).
+      const characters = v.length - (v.match(SURROGATE_PAIR)?.length ?? 0);
+      return characters >= min && characters <= options.maxLength;
+    },
   };
 }
 
@@ -117,7 +124,10 @@ export const errorCodeField: Field<ChatErrorCode> = oneOfField(
 );
 
 /**
- * An integer field (a JSON number with no fraction, inside the bounds).
+ * An integer field: a JSON number whose value is a whole number inside the
+ * bounds. JSON does not tell `2`, `2.0` and `2e0` apart, and neither does this
+ * check (all are 2); senders write the plain form, as `JSON.stringify` does.
+ * `-0` is refused: it is no count, and `(-0).toLocaleString()` prints `-0`.
  *
  * @param options - inclusive bounds
  */
@@ -125,7 +135,10 @@ export function integerField(options: { min: number; max: number }): Field<numbe
   return {
     expected: `an integer from ${options.min} to ${options.max}`,
     accepts: (v): v is number =>
-      Number.isSafeInteger(v) && (v as number) >= options.min && (v as number) <= options.max,
+      Number.isSafeInteger(v) &&
+      !Object.is(v, -0) &&
+      (v as number) >= options.min &&
+      (v as number) <= options.max,
   };
 }
 

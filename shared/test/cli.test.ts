@@ -1,4 +1,4 @@
-import { parseCommandLine, parsePort } from '../src/cli';
+import { parseCommandLine, parseOptions, parsePort } from '../src/cli';
 
 describe('parseCommandLine', () => {
   test('defaults to 127.0.0.1:5050', () => {
@@ -30,5 +30,26 @@ describe('parseCommandLine', () => {
     for (const bad of ['-1', '65536', 'abc', '1.5', '']) {
       expect(() => parsePort(bad)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
     }
+  });
+
+  test('a usage error is one short line that points at --help', () => {
+    const messageOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'no error';
+    };
+    expect(messageOf(() => parseCommandLine(['--prot', '1'], {}))).toBe(
+      'unknown option --prot; --help lists the options',
+    );
+    expect(messageOf(() => parseOptions(['--seed'], { seed: { type: 'string' } }))).toBe(
+      "Option '--seed <value>' argument missing; --help lists the options",
+    );
+    expect(messageOf(() => parseOptions(['extra'], {}))).toMatch(
+      /^Unexpected argument 'extra'.*; --help lists the options$/,
+    );
+    expect(parseOptions(['-h'], {}).help).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import {
   DEFAULT_KEY_FILE,
   formatKey,
   loadKeyFile,
+  loadOrCreateKeyFile,
   parseKey,
   resolveKeyFile,
   saveKeyFile,
@@ -96,6 +97,47 @@ describe('key file', () => {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/readable by other users \(mode 644\).*chmod 600/);
     }
+  });
+
+  test("with permissions: 'refuse', a key other users can read or write is BAD_KEY naming chmod 600", () => {
+    if (!unixModes) return;
+    const file = path.join(dir, 'loose.key');
+    saveKeyFile(file, generateKey());
+    for (const [mode, how] of [
+      [0o644, 'readable'],
+      [0o604, 'readable'],
+      [0o620, 'writable'],
+    ] as const) {
+      fs.chmodSync(file, mode);
+      expect(() => loadKeyFile(file, { permissions: 'refuse' })).toThrow(
+        expect.objectContaining({
+          code: 'BAD_KEY',
+          message: expect.stringMatching(
+            new RegExp(`${how} by other users \\(mode ${mode.toString(8)}\\).*chmod 600 `),
+          ),
+        }),
+      );
+    }
+    fs.chmodSync(file, 0o600);
+    expect(loadKeyFile(file, { permissions: 'refuse' })).toHaveLength(32);
+  });
+
+  test('loadOrCreateKeyFile writes a new 0600 key only when there is none', () => {
+    const file = path.join(dir, 'fresh', 'chat.key');
+    const made = generateKey();
+    const first = loadOrCreateKeyFile(file, () => made, { permissions: 'refuse' });
+    expect(first.created).toBe(true);
+    expect(first.key.equals(made)).toBe(true);
+    if (unixModes) expect(modeOf(file)).toBe(0o600);
+    const again = loadOrCreateKeyFile(file, () => generateKey());
+    expect(again).toEqual({ key: made, created: false });
+  });
+
+  test('loadOrCreateKeyFile never replaces an existing key, even a bad one', () => {
+    const file = path.join(dir, 'bad.key');
+    fs.writeFileSync(file, 'not a key\n', { mode: 0o600 });
+    expect(() => loadOrCreateKeyFile(file, () => generateKey())).toThrow(code('BAD_KEY'));
+    expect(fs.readFileSync(file, 'utf8')).toBe('not a key\n');
   });
 
   test('the path comes from --key-file, then CHAT_KEY_FILE, then the default', () => {

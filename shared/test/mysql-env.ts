@@ -1,28 +1,42 @@
 /**
  * Finding the test MySQL server, and what to do when there is none.
  *
- * MySQL tests run for real against the server `npm run db:setup` prepared
- * (`CHAT_DB_URL`, else the URL saved in `.data/mysql-url`). On a laptop with
- * no MySQL they print a notice and do not run; under `CI=true` a missing or
- * unreachable server is a failure, never a silent skip. The decision has to be
- * made while jest *collects* tests, which is synchronous, so reachability is
- * probed by a short child process.
+ * Jest's global setup (mysql-global-setup.ts) makes a database and app
+ * account for this run alone and passes the URLs down in the environment;
+ * this module reads them. On a laptop with no MySQL the MySQL suites are
+ * skipped, and Jest's summary counts them as skipped (the reason is printed
+ * once, by the global setup); under `CI=true` an unreachable server is a
+ * failure, never a silent skip.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { formatMysqlUrl, parseMysqlUrl, readMysqlUrlFile } from '../src/mysql-url';
+import { formatMysqlUrl, parseMysqlUrl } from '../src/mysql-url';
 import { REPO_ROOT } from './helpers';
 
-/** The app URL for tests: `CHAT_DB_URL`, else `.data/mysql-url`, else undefined. */
+/** The environment variables the global setup fills in for the test workers. */
+export const TEST_DB_ENV = {
+  /** The app URL of this run's own database (or the developer's `CHAT_DB_URL`). */
+  url: 'CHAT_TEST_DB_URL',
+  /** The admin URL, set only when it was reachable. */
+  adminUrl: 'CHAT_TEST_DB_ADMIN_URL',
+  /** Why MySQL cannot be used, when it cannot. */
+  unavailable: 'CHAT_TEST_DB_UNAVAILABLE',
+} as const;
+
+/** The app URL for tests, or undefined when there is no usable MySQL. */
 export function mysqlTestUrl(): string | undefined {
-  return process.env.CHAT_DB_URL || readMysqlUrlFile();
+  return process.env[TEST_DB_ENV.url] || undefined;
 }
 
-/** The admin URL for tests: `CHAT_DB_ADMIN_URL`, else root with no password on 127.0.0.1:3306. */
-export function mysqlAdminUrl(): string {
+/** The admin URL for tests that create their own databases, or undefined when unreachable. */
+export function mysqlAdminUrl(): string | undefined {
+  return process.env[TEST_DB_ENV.adminUrl] || undefined;
+}
+
+/** The admin URL to try: `CHAT_DB_ADMIN_URL`, else root with no password on 127.0.0.1:3306. */
+export function mysqlAdminUrlSetting(): string {
   return process.env.CHAT_DB_ADMIN_URL || 'mysql://root@127.0.0.1:3306';
 }
 
@@ -32,25 +46,17 @@ export function isCI(): boolean {
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
 }
 
-/** Why MySQL at `url` cannot be used, or undefined if a TCP connection to it opens. */
-function unreachableReason(url: string): string | undefined {
-  const { host, port } = parseMysqlUrl(url);
-  const probe = `const s = require('node:net').connect(${port}, ${JSON.stringify(host)});
-    s.on('connect', () => process.exit(0));
-    s.on('error', (e) => { process.stderr.write(String(e.code)); process.exit(1); });`;
-  const result = spawnSync(process.execPath, ['-e', probe], { timeout: 5000, encoding: 'utf8' });
-  if (result.status === 0) return undefined;
-  return `MySQL at ${host}:${port} is unreachable (${result.stderr || 'no answer within 5 s'})`;
-}
+// A URL nothing listens on: the skipped suites' bodies still run (to declare
+// their tests), but none of their hooks or tests do.
+const NOWHERE = 'mysql://nobody@127.0.0.1:9/none';
 
 /**
- * `describe(title, body)` when MySQL at `url` is reachable. Otherwise one test
- * in its place: under CI it fails with the reason; elsewhere it prints a
- * notice and passes, so `npm test` on a laptop without MySQL still reports
- * that these tests did not run, and why.
+ * `describe(title, body)` when MySQL is available (`url` is set). Otherwise
+ * the same suite as `describe.skip`, so every one of its tests is counted as
+ * skipped in Jest's summary; under CI, one failing test instead, with the reason.
  *
  * @param title - the suite's title
- * @param url - the MySQL URL the suite needs (undefined when none is configured)
+ * @param url - the URL the suite needs (undefined when MySQL is unavailable)
  * @param body - defines the suite's tests; receives the URL
  */
 export function describeWithMysql(
@@ -58,25 +64,21 @@ export function describeWithMysql(
   url: string | undefined,
   body: (url: string) => void,
 ): void {
-  const reason =
-    url === undefined
-      ? 'no CHAT_DB_URL and no .data/mysql-url: run `npm run db:setup`'
-      : unreachableReason(url);
-  if (reason === undefined) {
-    describe(title, () => body(url!));
+  if (url !== undefined) {
+    describe(title, () => body(url));
     return;
   }
-  describe(title, () => {
-    if (isCI()) {
+  const reason =
+    process.env[TEST_DB_ENV.unavailable] ?? 'no MySQL configured (see shared/test/mysql-env.ts)';
+  if (isCI()) {
+    describe(title, () => {
       test('MySQL is available (required when CI=true)', () => {
         throw new Error(`${reason}; under CI the MySQL tests must run`);
       });
-    } else {
-      test('needs MySQL, which is not available here: these tests did not run', () => {
-        console.warn(`NOTICE: ${title}: not run: ${reason}`);
-      });
-    }
-  });
+    });
+    return;
+  }
+  describe.skip(`${title} (skipped: ${reason})`, () => body(NOWHERE));
 }
 
 /** A throw-away database made from the committed schema, and how to drop it. */

@@ -149,7 +149,7 @@ describe('wire vectors', () => {
     expect(ad.toString('utf8')).toBe(login.associatedData);
     const box = Buffer.from(frame.frame.box, 'base64');
     expect(box.subarray(0, 12).toString('hex')).toBe(login.nonceHex);
-    const plaintext = open(vectorKey(), box, ad).toString('utf8');
+    const plaintext = open(hexBytes(login.keyHex), box, ad).toString('utf8');
     expect(plaintext).toBe(login.credentials);
     expect(stage6.parseCredentials(plaintext)).toEqual({
       username: login.username,
@@ -157,6 +157,22 @@ describe('wire vectors', () => {
       challenge: hello.frame.challenge,
     });
   });
+
+  describe.each(vectors.credentials.map((v) => [v.name, v] as const))(
+    'credentials: %s',
+    (_name, v) => {
+      test('the server gives its shape the expected verdict', () => {
+        let outcome: { ok: true } | { ok: false; code: string };
+        try {
+          stage6.parseCredentials(v.plaintext);
+          outcome = { ok: true };
+        } catch (err) {
+          outcome = { ok: false, code: isChatError(err) ? err.code : String(err) };
+        }
+        expect(outcome).toEqual(v.expected);
+      });
+    },
+  );
 
   test('the checks catch a wrong vector (so a passing run means something)', () => {
     const box = vectors.boxes[0]!;
@@ -187,9 +203,3 @@ describe('wire vectors', () => {
     ).toThrow(RangeError);
   });
 });
-
-/** The login box is sealed with the same test key as every other box vector. */
-function vectorKey(): Buffer {
-  const loginBox = vectors.boxes.find((b) => b.name === 'stage 6 login credentials')!;
-  return hexBytes(loginBox.keyHex);
-}

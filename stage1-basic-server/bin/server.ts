@@ -1,5 +1,6 @@
 // Entry point for `npm run stage1`: parse the command line, start the server,
 // print what happens. All the logic is in src/server.ts, where tests reach it.
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { formatEndpoint } from '../../shared/src/listen';
 import { mappedIPv4, type SocketEnd } from '../src/endpoint';
@@ -18,10 +19,13 @@ runMain(async () => {
     return 0;
   }
   const server = await startServer(endpoint);
-  console.log(`listening on ${formatEndpoint(server.host, server.port)}`);
+  // Before "listening on": whoever reads that line may signal at once, and a
+  // signal with no listener kills the process. `on`, not `once`: under npm run
+  // the signal can arrive twice (see onShutdownSignal in shared/src/cli.ts).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void server.close());
+    process.on(signal, () => void server.close());
   }
+  console.log(`listening on ${formatEndpoint(server.host, server.port)}`);
 
   const info = await server.firstConnection;
   if (info === null) return 0; // stopped by Ctrl-C before anyone connected

@@ -1,5 +1,6 @@
 // Entry point for `npm run stage2:client`: parse the command line, connect,
 // and run the session on this terminal (or pipe). The logic is in src/client.ts.
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { startClient } from '../src/client';
 
@@ -23,8 +24,9 @@ runMain(async () => {
     log: interactive ? process.stdout : process.stderr,
     interactive,
   });
+  // `on`, not `once`: under npm run the signal can arrive twice.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => client.close());
+    process.on(signal, () => client.close());
   }
   await client.done;
   return 0;

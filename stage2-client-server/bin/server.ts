@@ -1,5 +1,6 @@
 // Entry point for `npm run stage2`: parse the command line, then wire the
 // operator's console to the server. The logic lives in src/, where tests reach it.
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { peerName } from '../src/messages';
 import { OperatorConsole } from '../src/operator';
@@ -31,11 +32,13 @@ runMain(async () => {
     operator.close();
     throw err;
   });
-  operator.print(`listening on ${peerName(server.host, server.port)}`);
-
+  // Before "listening on": whoever reads that line may signal at once, and a
+  // signal with no listener kills the process. `on`, not `once`: under npm run
+  // the signal can arrive twice (see onShutdownSignal in shared/src/cli.ts).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void server.close());
+    process.on(signal, () => void server.close());
   }
+  operator.print(`listening on ${peerName(server.host, server.port)}`);
   void operator.ended.then(() => server.close());
   await server.closed;
   operator.close();

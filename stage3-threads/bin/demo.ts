@@ -1,14 +1,14 @@
 // Entry point: `npm run stage3 -- [--cost N] [--hashes N] [--workers N] [--clients N]`.
 // Runs the same hashing load against the server twice, in blocking mode and in
 // pool mode, in this process, and prints what a pinging client experienced.
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import os from 'node:os';
-import { parseArgs } from 'node:util';
-import { ChatError } from '../../shared/src/errors';
-import { runMain } from '../../shared/src/cli';
+import { parseOptions, runMain } from '../../shared/src/cli';
 import type { HashMode } from '../src/hasher';
 import { measureLoad, type LoadResult } from '../src/measure';
 import { COST_RANGE, parseIntOption } from '../src/options';
 import { startServer } from '../src/server';
+import { ms, verdictLines } from '../src/verdicts';
 
 const USAGE = `usage: npm run stage3 -- [--cost N] [--hashes N] [--workers N] [--clients N]
   --cost N      bcrypt cost, ${COST_RANGE.min}-${COST_RANGE.max} (default 10)
@@ -16,23 +16,13 @@ const USAGE = `usage: npm run stage3 -- [--cost N] [--hashes N] [--workers N] [-
   --workers N   worker threads in pool mode (default: CPU cores, ${os.availableParallelism()})
   --clients N   connections asking for hashes (default: max(4, workers))`;
 
-const ms = (value: number): string => (value < 10 ? value.toFixed(1) : value.toFixed(0)) + ' ms';
-
 runMain(async () => {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        cost: { type: 'string' },
-        hashes: { type: 'string' },
-        workers: { type: 'string' },
-        clients: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
-  }
+  const values = parseOptions(process.argv.slice(2), {
+    cost: { type: 'string' },
+    hashes: { type: 'string' },
+    workers: { type: 'string' },
+    clients: { type: 'string' },
+  });
   if (values.help) return void console.log(USAGE);
   const cost = parseIntOption('cost', values.cost, { fallback: 10, ...COST_RANGE });
   const hashes = parseIntOption('hashes', values.hashes, { fallback: 24, min: 1, max: 10_000 });
@@ -93,15 +83,8 @@ runMain(async () => {
   const blocking = results.get('blocking')!;
   const pool = results.get('pool')!;
   console.log('');
-  console.log(
-    `blocking: ping max ${ms(blocking.pingMaxMs)}: every client froze while a hash ran on the event loop ` +
-      `(${blocking.cpuCores.toFixed(2)} cores busy: one thread does everything)`,
-  );
-  console.log(
-    `${label('pool')}: ping max ${ms(pool.pingMaxMs)}: the event loop stayed free; ` +
-      `${Math.min(workers, clients)} hashes at a time used ${pool.cpuCores.toFixed(2)} cores, ` +
-      `${(pool.hashesPerSecond / blocking.hashesPerSecond).toFixed(1)}x the hashes per second`,
-  );
+  // Each sentence is decided by the numbers above (see src/verdicts.ts).
+  for (const line of verdictLines(blocking, pool, { workers, clients })) console.log(line);
   const errors = blocking.errors + pool.errors;
   if (errors > 0)
     console.log(`warning: ${errors} hash requests were refused (SERVICE_UNAVAILABLE)`);

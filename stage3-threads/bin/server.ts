@@ -1,5 +1,6 @@
 // Entry point: `npm run stage3:server -- [--mode blocking|pool] [--workers N] [--cost N] [--port N]`.
 // Only parses the command line and calls startServer; the logic lives in src/.
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import os from 'node:os';
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { formatEndpoint } from '../../shared/src/listen';
@@ -37,16 +38,17 @@ runMain(async () => {
 
   const server = await startServer({ ...endpoint, mode, workers, cost, maxQueue });
   const where = mode === 'pool' ? `in ${server.workers} worker threads` : 'on the event loop';
-  console.log(`mode ${mode}: bcrypt cost ${cost} hashes run ${where}`);
-  console.log(`listening on ${formatEndpoint(server.host, server.port)}`);
-
   // `on`, not `once`: Ctrl-C (or a kill of the process group) reaches this
-  // process twice, directly and relayed by tsx; a second signal with no
-  // listener left would kill the process before close() finishes.
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // process twice, directly and relayed by npm; a second signal with no
+  // listener left would kill the process before close() finishes. And before
+  // "listening on": whoever reads that line may signal at once.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.on('SIGINT', resolve);
     process.on('SIGTERM', resolve);
   });
+  console.log(`mode ${mode}: bcrypt cost ${cost} hashes run ${where}`);
+  console.log(`listening on ${formatEndpoint(server.host, server.port)}`);
+  const signal = await signalled;
   console.log(`${signal}: closing`);
   await server.close();
   console.log('closed');

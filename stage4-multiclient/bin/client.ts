@@ -2,6 +2,7 @@
  * `npm run stage4:client [-- --host H --port P]`: the stage 4 chat client.
  * Only parses the command line and calls runClient.
  */
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { runClient } from '../src/client';
 

@@ -2,6 +2,7 @@
  * `npm run stage4 [-- --host H --port P --max-queue-bytes N]`: the stage 4 chat server.
  * Only parses the command line and calls startServer.
  */
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import {
   onShutdownSignal,
   parseCommandLine,

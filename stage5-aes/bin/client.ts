@@ -2,6 +2,7 @@
  * `npm run stage5:client [-- --host H --port P --key-file PATH]`: the stage 5 chat client.
  * Loads the room key (it never makes one up), then calls runClient.
  */
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { loadKeyFile, resolveKeyFile } from '../../shared/src/key-file';
 import { runClient } from '../src/client';

@@ -2,27 +2,16 @@
  * `npm run keygen [-- --key-file PATH] [--force]`: creates the room key file.
  * Refuses to replace an existing key unless --force is given.
  */
-import { parseArgs } from 'node:util';
-import { runMain } from '../../shared/src/cli';
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
+import { parseOptions, runMain } from '../../shared/src/cli';
 import { generateKey } from '../../shared/src/crypto';
-import { ChatError } from '../../shared/src/errors';
 import { resolveKeyFile, saveKeyFile } from '../../shared/src/key-file';
 
 runMain(async () => {
-  let values: { 'key-file'?: string; force?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        'key-file': { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
-  }
+  const values = parseOptions(process.argv.slice(2), {
+    'key-file': { type: 'string' },
+    force: { type: 'boolean' },
+  });
   if (values.help) {
     console.log('usage: npm run keygen -- [--key-file PATH] [--force]');
     console.log('Writes a new random 32-byte key (base64, one line, mode 0600).');
@@ -32,7 +21,10 @@ runMain(async () => {
   const file = resolveKeyFile(values['key-file'], process.env);
   saveKeyFile(file, generateKey(), { force: values.force });
   console.log(`wrote a new key to ${file} (mode 0600)`);
-  console.log('Give a copy to every member of the room over a channel you trust;');
-  console.log('the server does not need it. Pass it with --key-file PATH or CHAT_KEY_FILE.');
+  // One tool for two stages: say what is true in each.
+  console.log('Give a copy to every member of the room over a channel you trust; they pass');
+  console.log('it with --key-file PATH or CHAT_KEY_FILE. The stage 5 server never needs it');
+  console.log('(it relays boxes it cannot open); the stage 6 server does (it opens the login');
+  console.log('boxes), and makes one itself on its first run if there is none.');
   return 0;
 });

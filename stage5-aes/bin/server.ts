@@ -3,6 +3,7 @@
  * Only parses the command line and calls startServer. It takes no key: it
  * relays boxes it cannot open.
  */
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import {
   onShutdownSignal,
   parseCommandLine,

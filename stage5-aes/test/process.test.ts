@@ -27,6 +27,12 @@ test('npm run keygen writes a 0600 key file and will not overwrite it without --
   const file = path.join(dir, 'keygen-test.key');
   const first = run('keygen', ['--key-file', file]);
   expect(await first.exit).toBe(0);
+  // One tool serves stages 5 and 6: its closing words must be true in both.
+  await first.stdout.ended;
+  const said = first.stdout.lines.join(' ');
+  expect(said).toContain('The stage 5 server never needs it');
+  expect(said).toMatch(/the stage 6 server does \(it opens the login boxes\)/);
+  expect(said).not.toMatch(/the server does not need it/);
   const key = fs.readFileSync(file, 'utf8');
   expect(key).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
   expect(fs.statSync(file).mode & 0o777).toBe(0o600);

@@ -2,6 +2,7 @@
  * `npm run stage6:client -- --user NAME [--register] [--password-stdin]`:
  * the stage 6 chat client. Loads the room key, then calls runClient.
  */
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { parseCommandLine, runMain } from '../../shared/src/cli';
 import { ChatError } from '../../shared/src/errors';
 import { loadKeyFile, resolveKeyFile } from '../../shared/src/key-file';
@@ -11,7 +12,8 @@ const USAGE = `usage: npm run stage6:client -- --user NAME [--register] [--passw
        [--host HOST] [--port PORT] [--key-file PATH]
 
   --user NAME        the account (1-32 characters of A-Z a-z 0-9 _ . -)
-  --register         create the account, then log in
+  --register         create the account, then log in (on a terminal the new
+                     password is asked for twice)
   --password-stdin   read the password from the first line of stdin (for scripts);
                      otherwise it is asked for on the terminal, without echo
   --key-file PATH    room key (default .data/chat.key, or CHAT_KEY_FILE)

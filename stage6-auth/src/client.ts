@@ -7,16 +7,22 @@
  * Lines typed while the login is still being checked are kept and sent, in
  * order, once the server says welcome.
  *
+ * The username is checked before the password is asked for, and on a
+ * terminal `--register` asks for the new password twice.
+ *
  * A refused login (`AUTH_FAILED`, `NAME_TAKEN`, `RATE_LIMITED`...) rejects
  * with the server's code, which the entry file prints as one line on stderr
- * with a non-zero exit code. After login, `/who` says how many are online (and names up to 50) and
+ * with a non-zero exit code. `AUTH_FAILED` adds "new here? add --register",
+ * the same words for an unknown name and a wrong password, so the hint tells
+ * nobody which names exist. After login, `/who` says how many are online (and names up to 50) and
  * `/quit` leaves; chat messages go to stdout as `alice: hello`, notices and
  * warnings to stderr, as in stage 5.
  *
  * @module
  */
-import { ChatError } from '../../shared/src/errors';
+import { ChatError, isChatError } from '../../shared/src/errors';
 import { ChatConsole } from '../../shared/src/terminal';
+import { validateUsername } from '../../shared/src/user-record';
 import { connectAndLogIn, type LoggedIn } from './client-login';
 import { encodeClientFrame } from './messages';
 import { promptHidden, type RawModeInput } from './password-prompt';
@@ -63,7 +69,10 @@ export interface ClientOptions {
 export async function runClient(options: ClientOptions): Promise<number> {
   const { key } = options;
   const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
   const errorOutput = options.errorOutput ?? process.stderr;
+  // A name the server would refuse is said now, before anyone types a password.
+  const name = validateUsername(options.username);
   let password: string | undefined;
   if (!options.passwordStdin) {
     if (!isTerminal(input)) {
@@ -72,7 +81,11 @@ export async function runClient(options: ClientOptions): Promise<number> {
         'stdin is not a terminal: pass --password-stdin and send the password as the first line',
       );
     }
-    password = await promptHidden(`password for ${options.username}: `, input, errorOutput);
+    password = await promptHidden(`password for ${name}: `, input, errorOutput);
+    // Nobody sees what they typed, so a new password is typed twice.
+    if (options.register && (await promptHidden('again: ', input, errorOutput)) !== password) {
+      throw new ChatError('BAD_ARGUMENT', 'the two passwords differ; nothing was sent');
+    }
   }
 
   // Until the login is done, typed lines wait here (the first one is the
@@ -93,13 +106,18 @@ export async function runClient(options: ClientOptions): Promise<number> {
     };
   });
   passwordLine.catch(() => {}); // awaited below only when it is needed
-  const ui = new ChatConsole({
+  const ui: ChatConsole = new ChatConsole({
     input,
-    output: options.output,
+    output,
     errorOutput,
     terminal: options.terminal,
     onLine: (text) => onLine(text),
-    onEnd: () => onEnd(),
+    onEnd: () => {
+      // Ctrl-C or Ctrl-D leaves the cursor after the prompt; the shell's own
+      // prompt must start on a line of its own.
+      if (ui.interactive) output.write('\n');
+      onEnd();
+    },
   });
 
   try {
@@ -107,14 +125,14 @@ export async function runClient(options: ClientOptions): Promise<number> {
       host: options.host,
       port: options.port,
       key,
-      username: options.username,
+      username: name,
       password: password ?? (await passwordLine),
       register: options.register,
       onRetry: (notice) => ui.warn(`* ${notice}`, 'notice'),
     });
   } catch (err) {
     ui.close();
-    throw err;
+    throw withHint(err);
   }
   const { socket, username, count, online } = session;
   const welcome = { type: 'welcome', user: username, count, online } as const;
@@ -176,6 +194,15 @@ export async function runClient(options: ClientOptions): Promise<number> {
     for (const text of typedAhead.splice(0)) send(text);
     if (inputEnded) leave();
   });
+}
+
+/**
+ * `AUTH_FAILED` with the one hint a newcomer needs. The words are the same for
+ * an unknown name and a wrong password, as the server's answer is.
+ */
+function withHint(err: unknown): unknown {
+  if (!isChatError(err) || err.code !== 'AUTH_FAILED') return err;
+  return new ChatError('AUTH_FAILED', `${err.message}; new here? add --register`);
 }
 
 function isTerminal(stream: NodeJS.ReadableStream): stream is RawModeInput {

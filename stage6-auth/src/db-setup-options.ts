@@ -28,6 +28,16 @@ export interface DbSetupOptions {
   urlFile: string;
   /** The schema to run; default `stage6-auth/sql/schema.sql`. */
   schemaFile?: string;
+  /**
+   * A URL for the app account from elsewhere (`CHAT_DB_URL`, e.g. another
+   * checkout's saved one): its password is kept if it works.
+   */
+  knownUrl?: string;
+  /**
+   * Set a new random password even though the account exists (`--rotate-password`).
+   * Every other checkout's saved URL stops working.
+   */
+  rotatePassword?: boolean;
 }
 
 const IDENTIFIER = /^[A-Za-z0-9_]{1,32}$/;
@@ -36,8 +46,9 @@ const ACCOUNT_HOST = /^[A-Za-z0-9_.:%-]{1,255}$/;
 /**
  * Reads the options from the environment: `CHAT_DB_ADMIN_URL` (default
  * `mysql://root@127.0.0.1:3306`), `CHAT_DB_NAME` (default `chat_course`),
- * `CHAT_DB_APP_USER` (default `chat_app`), `CHAT_DB_APP_HOST` and
- * `CHAT_DB_URL_FILE` (default `.data/mysql-url`).
+ * `CHAT_DB_APP_USER` (default `chat_app`), `CHAT_DB_APP_HOST`,
+ * `CHAT_DB_URL_FILE` (default `.data/mysql-url`) and `CHAT_DB_URL` (a URL
+ * whose password is kept if it works).
  *
  * @param env - usually `process.env`
  * @returns options for `setupDatabase`
@@ -50,6 +61,7 @@ export function dbSetupOptionsFromEnv(env: NodeJS.ProcessEnv): DbSetupOptions {
     appUser: env.CHAT_DB_APP_USER || 'chat_app',
     appHost: env.CHAT_DB_APP_HOST || undefined,
     urlFile: env.CHAT_DB_URL_FILE || DEFAULT_MYSQL_URL_FILE,
+    knownUrl: env.CHAT_DB_URL || undefined,
   };
   // Names go into SQL as identifiers, where no placeholder can protect them:
   // only a strict character set may pass.

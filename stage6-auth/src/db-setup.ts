@@ -9,8 +9,12 @@
  * itself refuses to UPDATE, DELETE or DROP anything, or to read other tables.
  *
  * It is idempotent: running it again changes nothing that already matches.
- * The app password is random; it is kept (in the URL file) as long as it still
- * works, and replaced otherwise.
+ * The app password is random. When the account already exists, setup keeps
+ * the password it can prove (the saved URL file, or `CHAT_DB_URL`, still logs
+ * in); if it has none, it refuses instead of silently setting a new one,
+ * because another checkout (or a CI clone) may be using the account with the
+ * password it saved, and would break without a word. `--rotate-password`
+ * (`rotatePassword`) sets a new one on purpose.
  *
  * @module
  */
@@ -29,14 +33,23 @@ import {
 } from '../../shared/src/mysql-url';
 import type { DbSetupOptions } from './db-setup-options';
 
+/** What {@link setupDatabase} did with the app account's password. */
+export type PasswordOutcome =
+  /** The account was new: a random password. */
+  | 'new'
+  /** The account existed and a password we were given still works: kept. */
+  | 'kept'
+  /** `rotatePassword` was asked for: a new random password replaced the old one. */
+  | 'rotated';
+
 /** What {@link setupDatabase} did. */
 export interface DbSetupResult {
   /** The `CHAT_DB_URL` for the app account, password included. */
   url: string;
   /** The app account, e.g. `'chat_app'@'127.0.0.1'`. */
   account: string;
-  /** Whether the saved password still worked and was kept. */
-  passwordKept: boolean;
+  /** Where the password came from. */
+  password: PasswordOutcome;
 }
 
 /** The committed schema file. */
@@ -74,9 +87,20 @@ export async function setupDatabase(options: DbSetupOptions): Promise<DbSetupRes
       database: options.database,
     };
     const exists = await accountExists(conn, app.user, host);
-    const saved = exists ? await workingSavedPassword(options.urlFile, app) : undefined;
-    app.password = saved ?? randomBytes(24).toString('base64url');
-    if (saved === undefined) {
+    const known =
+      exists && !options.rotatePassword ? await workingPassword(options, app) : undefined;
+    if (exists && !options.rotatePassword && known === undefined) {
+      throw new ChatError(
+        'BAD_ARGUMENT',
+        `the app account '${app.user}'@'${host}' already exists and no password this checkout ` +
+          `has for it works (${options.urlFile}${options.knownUrl ? ', CHAT_DB_URL' : ''}); ` +
+          'another checkout may use it: copy its .data/mysql-url here, or run with ' +
+          'CHAT_DB_URL set to that URL; or pass --rotate-password to set a new password, ' +
+          "which breaks every other checkout's saved URL",
+      );
+    }
+    app.password = known ?? randomBytes(24).toString('base64url');
+    if (known === undefined) {
       // Two statements, no "does it exist?" branch: both are safe to repeat.
       await conn.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [
         app.user,
@@ -90,7 +114,8 @@ export async function setupDatabase(options: DbSetupOptions): Promise<DbSetupRes
     await conn.query('GRANT SELECT, INSERT ON ??.users TO ?@?', [options.database, app.user, host]);
     const url = formatMysqlUrl(app);
     writePrivateFile(options.urlFile, url + '\n');
-    return { url, account: `'${app.user}'@'${host}'`, passwordKept: saved !== undefined };
+    const password: PasswordOutcome = !exists ? 'new' : known === undefined ? 'rotated' : 'kept';
+    return { url, account: `'${app.user}'@'${host}'`, password };
   } catch (err) {
     throw setupError(err, where);
   } finally {
@@ -126,24 +151,42 @@ async function accountExists(conn: mysql.Connection, user: string, host: string)
   return rows.length > 0;
 }
 
-/** The password in the saved URL, if that URL is for this account and still logs in. */
-async function workingSavedPassword(file: string, app: MysqlUrl): Promise<string | undefined> {
-  let saved: MysqlUrl;
+/**
+ * A password for this account that still logs in: from the saved URL file,
+ * else from the URL the caller was given (`CHAT_DB_URL`), if either is for
+ * this very account and database.
+ */
+async function workingPassword(
+  options: DbSetupOptions,
+  app: MysqlUrl,
+): Promise<string | undefined> {
+  let fromFile: string | undefined;
   try {
-    const text = readMysqlUrlFile(file);
-    if (text === undefined) return undefined;
-    saved = parseMysqlUrl(text);
+    fromFile = readMysqlUrlFile(options.urlFile);
   } catch {
-    return undefined; // unreadable or malformed: replace it
+    fromFile = undefined; // unreadable: try the next source
   }
-  if (formatMysqlUrl({ ...saved, password: '' }) !== formatMysqlUrl(app)) return undefined;
-  try {
-    const probe = await mysql.createConnection({ ...driverOptions(saved), connectTimeout: 5000 });
-    await probe.end();
-    return saved.password;
-  } catch {
-    return undefined;
+  for (const text of [fromFile, options.knownUrl]) {
+    if (text === undefined || text === '') continue;
+    let candidate: MysqlUrl;
+    try {
+      candidate = parseMysqlUrl(text);
+    } catch {
+      continue; // malformed: not a password we can prove
+    }
+    if (formatMysqlUrl({ ...candidate, password: '' }) !== formatMysqlUrl(app)) continue;
+    try {
+      const probe = await mysql.createConnection({
+        ...driverOptions(candidate),
+        connectTimeout: 5000,
+      });
+      await probe.end();
+      return candidate.password;
+    } catch {
+      // this one does not log in: try the next
+    }
   }
+  return undefined;
 }
 
 function driverOptions(url: MysqlUrl): mysql.ConnectionOptions {

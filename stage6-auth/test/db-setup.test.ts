@@ -11,8 +11,8 @@ import { runScript } from '../../shared/test/helpers';
 import { describeWithMysql, mysqlAdminUrl } from '../../shared/test/mysql-env';
 
 /** Runs `npm run db:setup` with `env`; resolves with its exit code and output. */
-async function dbSetup(env: NodeJS.ProcessEnv) {
-  const proc = runScript('db:setup', [], env);
+async function dbSetup(env: NodeJS.ProcessEnv, args: string[] = []) {
+  const proc = runScript('db:setup', args, env);
   proc.child.stdin!.end();
   const code = await proc.exit;
   await Promise.all([proc.stdout.ended, proc.stderr.ended]);
@@ -70,6 +70,7 @@ describeWithMysql('db:setup against MySQL', mysqlAdminUrl(), (adminUrl) => {
       CHAT_DB_NAME: database,
       CHAT_DB_APP_USER: appUser,
       CHAT_DB_URL_FILE: path.join(dir, 'mysql-url'),
+      CHAT_DB_URL: '', // a developer's own setting must not count as a known password
     };
     admin = await mysql.createConnection(adminUrl);
   });
@@ -167,10 +168,37 @@ describeWithMysql('db:setup against MySQL', mysqlAdminUrl(), (adminUrl) => {
     await app.end();
   });
 
-  test('a lost URL file gets a new password; the old URL stops working', async () => {
-    fs.rmSync(env.CHAT_DB_URL_FILE!);
-    const run = await dbSetup(env);
-    expect(run.code).toBe(0);
+  // A second checkout (or a CI clone) of the same machine has no URL file. It
+  // must not silently give the account a new password: the first checkout's
+  // saved URL would stop working without a word.
+  test('a checkout without a working password is refused, and the saved URL elsewhere keeps working', async () => {
+    const elsewhere = { ...env, CHAT_DB_URL_FILE: path.join(dir, 'second-checkout', 'mysql-url') };
+    const run = await dbSetup(elsewhere);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toHaveLength(1);
+    expect(run.stderr[0]).toMatch(/already exists and no password this checkout has for it works/);
+    expect(run.stderr[0]).toMatch(/--rotate-password.*\[BAD_ARGUMENT\]$/);
+    expect(fs.existsSync(elsewhere.CHAT_DB_URL_FILE)).toBe(false);
+    const app = await mysql.createConnection(url); // the first checkout is untouched
+    await app.end();
+  });
+
+  test("given the other checkout's URL in CHAT_DB_URL, a checkout keeps that password and saves it", async () => {
+    const elsewhere = {
+      ...env,
+      CHAT_DB_URL_FILE: path.join(dir, 'third-checkout', 'mysql-url'),
+      CHAT_DB_URL: url,
+    };
+    const run = await dbSetup(elsewhere);
+    expect(run).toMatchObject({ code: 0, stderr: [] });
+    expect(run.stdout.join('\n')).toContain('its working password kept');
+    expect(savedUrl(elsewhere.CHAT_DB_URL_FILE, run.stdout)).toBe(url);
+  });
+
+  test('--rotate-password sets a new password on purpose; the old URL stops working', async () => {
+    const run = await dbSetup(env, ['--rotate-password']);
+    expect(run).toMatchObject({ code: 0, stderr: [] });
+    expect(run.stdout.join('\n')).toContain('other checkouts need this URL now');
     const fresh = savedUrl(env.CHAT_DB_URL_FILE!, run.stdout);
     expect(fresh).not.toBe(url);
     await expect(mysql.createConnection(url)).rejects.toMatchObject({

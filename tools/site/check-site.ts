@@ -23,6 +23,7 @@
  * otherwise. Chromium is /usr/bin/chromium (Debian: apt-get install chromium) or $CHROMIUM.
  */
 
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';

@@ -8,6 +8,7 @@
  * docs/api/index.html is opened straight from the folder.
  */
 
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { copyFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 

@@ -42,4 +42,20 @@ describe('error code reference', () => {
   test('the section finder would notice a missing code', () => {
     expect(section(renderErrorReference(), 'NO_SUCH_CODE')).toBe('');
   });
+
+  test('a code that exists only from stage 5 is never said to travel as a `! CODE` line', () => {
+    const page = renderErrorReference();
+    for (const code of [
+      'DECRYPT_FAILED',
+      'AUTH_FAILED',
+      'NOT_LOGGED_IN',
+      'RATE_LIMITED',
+    ] as const) {
+      const wire = /\*\*On the wire:\*\* (.*)$/m.exec(section(page, code))?.[1] ?? '';
+      expect(wire).toMatch(/^yes: `\{"type":"error"/);
+      expect(wire).not.toContain('! CODE');
+    }
+    const bad = /\*\*On the wire:\*\* (.*)$/m.exec(section(page, 'BAD_UTF8'))?.[1];
+    expect(bad).toContain('`! CODE: …` in stages 2–4');
+  });
 });

@@ -23,4 +23,6 @@ test.each(cheap.map((g) => [g.name, g] as const))(
     }
     expect(stale).toEqual([]);
   },
+  // A watchdog: the chapters run Prettier on every page, over a minute on a loaded machine.
+  300_000,
 );

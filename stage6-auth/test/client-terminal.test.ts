@@ -1,0 +1,148 @@
+// The stage 6 client at a terminal, driven through a stand-in TTY (a stream
+// with setRawMode, and terminal mode on): what a person typing sees.
+import { PassThrough } from 'node:stream';
+import { runClient } from '../src/client';
+import type { RawModeInput } from '../src/password-prompt';
+import { startTestServer, type TestServer } from './harness';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.close());
+
+/** A stand-in terminal: keys go in, everything shown comes out as text. */
+function terminal() {
+  const input = new PassThrough() as PassThrough & RawModeInput & { isTTY: boolean };
+  input.isTTY = true;
+  input.setRawMode = () => input;
+  const output = new PassThrough();
+  const errorOutput = new PassThrough();
+  let shown = '';
+  let errors = '';
+  output.on('data', (c: Buffer) => (shown += c.toString()));
+  errorOutput.on('data', (c: Buffer) => (errors += c.toString()));
+  return {
+    input,
+    output,
+    errorOutput,
+    shown: () => shown,
+    errors: () => errors,
+    /** Resolves once the error output (prompts, notices) contains `text`. */
+    waitForError: (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!errors.includes(text)) return;
+          errorOutput.off('data', check);
+          resolve();
+        };
+        errorOutput.on('data', check);
+        check();
+      }),
+  };
+}
+
+/** The cursor's column after `text` is drawn on a terminal (0 = a fresh line). */
+function cursorColumn(text: string): number {
+  let column = 0;
+  // An escape sequence (CSI), a line ending, or one printable code point.
+  /* eslint-disable no-control-regex -- reading escape sequences is the point */
+  for (const [token] of text.matchAll(/\x1b\[[0-9;]*[A-Za-z]|\r|\n|[^]/gu)) {
+    const csi = /^\x1b\[([0-9;]*)([A-Za-z])$/.exec(token);
+    if (csi) {
+      if (csi[2] === 'G') column = Number(csi[1] || '1') - 1; // cursor to column n
+      continue; // clear-line and colour sequences do not move the cursor
+    }
+    column = token === '\r' || token === '\n' ? 0 : column + 1;
+  }
+  /* eslint-enable no-control-regex */
+  return column;
+}
+
+function start(term: ReturnType<typeof terminal>, username: string, register = false) {
+  return runClient({
+    host: '127.0.0.1',
+    port: t.port,
+    key: t.key,
+    username,
+    register,
+    input: term.input,
+    output: term.output,
+    errorOutput: term.errorOutput,
+    terminal: true,
+  });
+}
+
+test('a username the server would refuse is refused before the password is asked for', async () => {
+  const term = terminal();
+  await expect(start(term, 'not a name!')).rejects.toMatchObject({ code: 'BAD_USERNAME' });
+  expect(term.errors()).not.toContain('password');
+});
+
+test('--register asks twice; two different passwords send nothing', async () => {
+  const term = terminal();
+  const client = start(term, 'typo', true);
+  await term.waitForError('password for typo: ');
+  term.input.write('first password\r');
+  await term.waitForError('again: ');
+  term.input.write('first passw0rd\r');
+  await expect(client).rejects.toMatchObject({
+    code: 'BAD_ARGUMENT',
+    message: 'the two passwords differ; nothing was sent',
+  });
+  expect(t.countLogs((r) => r.event === 'connect')).toBe(0);
+});
+
+test('--register with the same password twice registers and logs in', async () => {
+  const term = terminal();
+  const client = start(term, 'carol', true);
+  await term.waitForError('password for carol: ');
+  term.input.write('carol-password\r');
+  await term.waitForError('again: ');
+  term.input.write('carol-password\r');
+  await term.waitForError('* logged in as carol');
+  term.input.write('/quit\r');
+  await expect(client).resolves.toBe(0);
+});
+
+test('every AUTH_FAILED says "new here? add --register", for an unknown name as for a wrong password', async () => {
+  const messages: string[] = [];
+  for (const [user, password] of [
+    ['carol', 'not her password'],
+    ['nobody', 'any password'],
+  ]) {
+    const term = terminal();
+    const client = start(term, user!);
+    await term.waitForError(`password for ${user}: `);
+    term.input.write(`${password}\r`);
+    const err = await client.then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(err).toMatchObject({ code: 'AUTH_FAILED' });
+    messages.push(err!.message);
+  }
+  expect(messages).toEqual([
+    'wrong username or password; new here? add --register',
+    'wrong username or password; new here? add --register',
+  ]);
+});
+
+test.each([
+  ['Ctrl-C', '\u0003'],
+  ['Ctrl-D', '\u0004'],
+  ['/quit', '/quit\r'],
+  ['Ctrl-C with a half-typed line', 'half a thought\u0003'],
+])('%s leaves the terminal on a fresh line', async (_name, keys) => {
+  const term = terminal();
+  const client = start(term, 'carol');
+  await term.waitForError('password for carol: ');
+  term.input.write('carol-password\r');
+  await term.waitForError('* logged in as carol');
+  const gone = t.nextDisconnect('carol');
+  term.input.write(keys);
+  await expect(client).resolves.toBe(0);
+  await gone;
+  expect(term.shown()).toContain('> '); // the prompt was drawn...
+  expect(cursorColumn(term.shown())).toBe(0); // ...and the cursor left its line
+});
