@@ -17,11 +17,17 @@ const scripts = (
   }
 ).scripts;
 
+// The smallest versions (`npm run stageN:minimal`) are left out on purpose:
+// each is a teaching program of a few dozen lines that takes only `--port`,
+// shown whole in its chapter, where a --help and a version check would be
+// noise. Their own tests (stageN/test/minimal.test.ts) run them.
+const isMinimal = (name: string) => /:minimal/.test(name);
+
 /** [name, entry file, arguments the script always passes] for every program. */
 const PROGRAMS: [string, string, string[]][] = [
   ...Object.entries(scripts).flatMap(([name, command]) => {
     const m = /^(?:tsx|node --require tsx\/cjs) (\S+\.ts)((?: \S+)*)$/.exec(command);
-    return m === null
+    return m === null || isMinimal(name)
       ? []
       : [
           [`npm run ${name}`, m[1]!, m[2]!.split(' ').filter(Boolean)] as [

@@ -4,13 +4,13 @@
  * none), all mode 0600 in the git-ignored .data/ folder, and prints the
  * fingerprint clients pin. Refuses to replace a key unless --force is given.
  */
-import { parseArgs } from 'node:util';
+import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import {
   DEFAULT_HOST_NAMES,
   DEFAULT_VALIDITY_DAYS,
   type KeyAlgorithm,
 } from '../../shared/src/certificate';
-import { parsePositiveInt, runMain } from '../../shared/src/cli';
+import { parseOptions, parsePositiveInt, runMain } from '../../shared/src/cli';
 import { ChatError } from '../../shared/src/errors';
 import { createServerIdentity, resolveIdentityFiles } from '../../shared/src/server-identity';
 
@@ -27,34 +27,15 @@ const USAGE = `usage: npm run certgen -- [--name HOST]... [--algorithm ecdsa-p25
   --force            replace existing files: every client then sees KEY_CHANGED`;
 
 runMain(async () => {
-  let values: {
-    name?: string[];
-    algorithm?: string;
-    days?: string;
-    cert?: string;
-    key?: string;
-    'ticket-key'?: string;
-    force?: boolean;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        name: { type: 'string', multiple: true },
-        algorithm: { type: 'string' },
-        days: { type: 'string' },
-        cert: { type: 'string' },
-        key: { type: 'string' },
-        'ticket-key': { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new ChatError('BAD_ARGUMENT', (err as Error).message);
-  }
+  const values = parseOptions(process.argv.slice(2), {
+    name: { type: 'string', multiple: true },
+    algorithm: { type: 'string' },
+    days: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    'ticket-key': { type: 'string' },
+    force: { type: 'boolean' },
+  });
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -27,6 +27,8 @@ import '../../shared/src/node-version'; // first: an old Node.js gets one clear 
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { parseOptions, runMain } from '../../shared/src/cli';
+import { ChatError } from '../../shared/src/errors';
 import type { Page } from 'playwright-core';
 import { openBrowser, type Viewport } from './browser';
 import { checkEnlarge, checkOffline, checkSearch } from './interactions';
@@ -42,11 +44,19 @@ const PHONE: Viewport = { name: 'phone', width: 390, height: 844 };
 const TABLET: Viewport = { name: 'tablet', width: 1024, height: 768 };
 const WIDE: Viewport = { name: 'wide', width: 1600, height: 900 };
 
-async function main(): Promise<void> {
-  const at = process.argv.indexOf('--screenshots');
-  const shots = path.resolve(
-    at === -1 ? path.join(__dirname, 'screenshots') : process.argv[at + 1]!,
-  );
+const USAGE = `usage: npm run docs:browser-check [-- --screenshots DIR]
+
+Opens the built site (npm run docs) in headless Chromium and checks that
+diagrams are drawn and readable, nothing is wider than the window and no
+page logs an error. Screenshots go to tools/site/screenshots/ unless DIR.`;
+
+async function main(): Promise<number | void> {
+  const options = parseOptions(process.argv.slice(2), { screenshots: { type: 'string' } });
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const shots = path.resolve(options.screenshots ?? path.join(__dirname, 'screenshots'));
   if (!existsSync(path.join(SITE, 'index.html')))
     throw new Error('no site in docs/api: run `npm run docs` first');
   await mkdir(shots, { recursive: true });
@@ -170,7 +180,12 @@ async function screenshot(page: Page, file: string, focus: string): Promise<void
   await page.screenshot({ path: file });
 }
 
-main().catch((err: unknown) => {
-  console.error(`check-site: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+// A usage mistake is one line and exit 2 (runMain's rule); a check that could
+// not run (no site, no Chromium) is one line and exit 1, never a stack trace.
+runMain(() =>
+  main().catch((err: unknown) => {
+    if (err instanceof ChatError) throw err;
+    console.error(`check-site: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }),
+);
