@@ -106,7 +106,10 @@ export function parseCommandLine<O extends OptionsConfig>(
 export function parseOptions<O extends OptionsConfig>(
   argv: readonly string[],
   options: O,
-): OptionValues<O> & { help?: boolean } {
+): OptionValues<O> & {
+  /** `--help` / `-h` was given: print the usage and exit. */
+  help?: boolean;
+} {
   try {
     const { values } = parseArgs({
       args: [...argv],

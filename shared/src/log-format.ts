@@ -111,7 +111,10 @@ function clock(time: unknown): string {
 export function prettyDestination(
   write: (text: string) => void,
   color: boolean,
-): { write(line: string): void } {
+): {
+  /** Called by pino with one or more finished JSON lines. */
+  write(line: string): void;
+} {
   return {
     write(chunk: string) {
       // pino writes one line per call; split anyway, so nothing can run together.
