@@ -1,11 +1,10 @@
 // Stage 2: length-prefixed frames. The task and the stub are in
 // exercises/core/stage2/length-decoder.ts.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import path from 'node:path';
 import type { CheckContext, Exercise } from '../../kit/check';
+import { runIsolated } from '../../kit/isolated';
 
 const STARTER = 'exercises/core/stage2/length-decoder.ts';
 
@@ -150,30 +149,18 @@ export const exercise: Exercise = {
         // In a process of its own, with little memory and a deadline: a
         // negative length often sends a decoder into an endless loop, which
         // would freeze the runner itself.
-        const script = `
-          const { LengthDecoder } = require(${JSON.stringify(path.join(ctx.root, STARTER))});
-          const shown = ['ffffffff', '80000000'].map((header) => {
-            const frames = new LengthDecoder().push(Buffer.from(header + '68656c6c6f', 'hex'));
-            return frames.map((f) => (f.ok ? 'a frame of ' + f.payload.length + ' bytes' : '!' + f.error.code));
-          });
-          console.log(JSON.stringify(shown));`;
-        const child = spawnSync(
-          process.execPath,
-          ['--require', 'tsx/cjs', '--max-old-space-size=96', '-e', script],
-          { cwd: ctx.root, encoding: 'utf8', timeout: 20_000 },
-        );
-        if (child.status !== 0) {
-          const stderr = child.stderr ?? '';
-          const endless = child.error !== undefined || /heap out of memory/.test(stderr);
-          const thrown = stderr.split('\n').find((l) => /^\w*Error\b/.test(l));
-          throw new Error(
-            endless
-              ? 'push() on a header of ff ff ff ff never returned: it looped, or ran out of memory'
-              : `push() on a header of ff ff ff ff threw: ${thrown ?? `exit code ${child.status}`}`,
-          );
-        }
+        const shown = await runIsolated(
+          ctx,
+          STARTER,
+          `return ['ffffffff', '80000000'].map((header) =>
+             new learner.LengthDecoder()
+               .push(Buffer.from(header + '68656c6c6f', 'hex'))
+               .map((f) => (f.ok ? 'a frame of ' + f.payload.length + ' bytes' : '!' + f.error.code)));`,
+        ).catch((err: Error) => {
+          throw new Error(`push() of a header ff ff ff ff: ${err.message}`);
+        });
         assert.deepEqual(
-          JSON.parse(child.stdout),
+          shown,
           [['!FRAME_TOO_LARGE'], ['!FRAME_TOO_LARGE']],
           'push() of ff ff ff ff + "hello", then of 80 00 00 00 + "hello"',
         );
