@@ -208,7 +208,8 @@ export const exercise: Exercise = {
         for (const broken of ['findHash', 'verify'] as const) {
           const { deps, seen } = await world(1);
           const down = Object.assign(new Error('the database is down'), { code: 'DB_DOWN' });
-          deps[broken] = () => Promise.reject(down);
+          if (broken === 'findHash') deps.findHash = () => Promise.reject(down);
+          else deps.verify = () => Promise.reject(down);
           await assert.rejects(
             login(deps, 'alice', ALICE),
             (err) => err === down,
