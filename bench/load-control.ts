@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import type { LoadCommand, LoadProgress } from './load-channel';
 import type { FanoutJob, FanoutResult } from './fanout';
 import type { IdleResult } from './idle';
 import type { BurstJob, BurstResult } from './login-burst';
@@ -19,8 +20,7 @@ import type { LoginsJob, LoginsResult } from './logins';
 import { withOpenFileLimit } from './open-files';
 import type { RunFiles } from './run-files';
 import type { ActiveJob, ActiveResult, ScaleIdleJob, ScaleIdleResult } from './scale';
-import type { LatencySummary } from './stats';
-import type { LoadEndpoint } from './targets';
+import type { LoadEndpoint } from './load-client';
 
 /** The repository root: every process the benchmark starts runs from here. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -47,20 +47,13 @@ export type LoadRequest =
     }
   | LoadCommand;
 
-/** What the parent tells a scenario that is already running (see {@link LoadSession}). */
-export type LoadCommand = { type: 'release' } | { type: 'measure' };
-
 /** Any scenario's result. */
 export type LoadResult =
   FanoutResult | IdleResult | LoginsResult | BurstResult | ScaleIdleResult | ActiveResult;
 
 /** What the load process tells the parent. */
 export type LoadEvent =
-  | { type: 'mark'; phase: 'start' | 'end' }
-  | { type: 'ready' }
-  | { type: 'period'; latency: LatencySummary; lost: number }
-  | { type: 'result'; result: LoadResult }
-  | { type: 'error'; message: string };
+  LoadProgress | { type: 'result'; result: LoadResult } | { type: 'error'; message: string };
 
 /** The load process's entry file, and how Node runs it. */
 const LOAD_PROCESS = ['--import', 'tsx', path.join(__dirname, 'load-process.ts')];

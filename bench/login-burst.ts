@@ -23,7 +23,7 @@ import { BENCH_PASSWORD, openLoginClient } from './login-client';
 import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
 import { runKey, type RunFiles } from './run-files';
 import { Reservoir, summarizeLatency, type LatencySummary } from './stats';
-import type { LoadClient, LoadEndpoint } from './targets';
+import type { LoadClient, LoadEndpoint } from './load-client';
 
 /** The parameters of one burst measurement. */
 export interface BurstJob {

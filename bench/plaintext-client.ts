@@ -18,7 +18,7 @@
 import net from 'node:net';
 import { encodeFrame } from '../shared/src/framing';
 import { nowUs } from './payload';
-import type { LoadClient, LoadClientEvents, LoadEndpoint } from './targets';
+import type { LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
 
 /** A received line longer than this means the server is misbehaving; the client gives up. */
 const MAX_LINE_CHARS = 1 << 16;

@@ -29,7 +29,8 @@ import {
   type StallReport,
 } from './memory-report';
 import { fileLimits, withOpenFileLimit } from './open-files';
-import type { LoadEndpoint, Target } from './targets';
+import type { LoadEndpoint } from './load-client';
+import type { Target } from './targets';
 
 /** Clock ticks per second, the unit of CPU times in /proc/PID/stat. */
 const CLOCK_TICKS = (() => {
