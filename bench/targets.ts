@@ -51,7 +51,7 @@ export interface Target {
    * The target this one is judged against: the raw broadcaster driven by
    * load clients that do the same work per message as this target's. Default
    * `raw` (plain-text clients); `raw-sealed` for the stages whose clients
-   * encrypt. See bench/README.md, "The fair baseline".
+   * encrypt. See bench/README.md, "Goals and verdicts".
    */
   readonly baseline?: string;
   /** What this server should achieve relative to its baseline; checked and printed. */
