@@ -59,13 +59,14 @@ import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
 import type { LogSampler } from '../../shared/src/log-sampler';
 import { connectionLogger, type Logger } from '../../shared/src/logger';
 import { peerLabel } from '../../shared/src/peer-label';
+import { endPolitely } from '../../shared/src/polite-close';
+import { announcesPresence } from '../../shared/src/presence';
 import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
 import type { BucketLimit } from '../../shared/src/rate-limit';
 import { retryAfterOf } from '../../shared/src/retry-after';
 import type { Room } from '../../shared/src/room';
 import { authenticate, type AuthServices } from './handshake';
 import {
-  announcesPresence,
   CHALLENGE_BYTES,
   decodeClientFrame,
   encodeServerFrame,
@@ -122,8 +123,6 @@ export interface ServerState {
   sampler: LogSampler;
   /** Hands out connection ids (1, 2, 3…) for the logs. */
   nextConnectionId: () => number;
-  /** Ends a socket after a last frame, politely (see the server module). */
-  endPolitely: (socket: net.Socket, lastFrame?: Buffer) => void;
 }
 
 type Phase = 'handshake' | 'authenticating' | 'chatting' | 'closed';
@@ -234,7 +233,7 @@ class Connection implements Member {
       this.log.info({ event: 'refused', code: error.code }, `closing: ${error.code}`);
     }
     const retryAfterMs = retryAfterOf(error);
-    this.state.endPolitely(
+    endPolitely(
       this.socket,
       encodeServerFrame({
         type: 'error',

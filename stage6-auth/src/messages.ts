@@ -35,7 +35,8 @@
  * a room that fills up to N users costs about N²/2 writes (50 million for
  * 10,000), and nobody reads a stream of strangers arriving. The rule, by the
  * room's size: a change between n − 1 and n members is announced if and only
- * if n ≤ {@link PRESENCE_NOTICE_LIMIT}. With the limit at 3, the 3rd login is
+ * if n ≤ `PRESENCE_NOTICE_LIMIT` (shared/src/presence.ts, which stage 4
+ * introduced). With the limit at 3, the 3rd login is
  * announced (the room now has 3), the 4th is not (4); a leave from a room of
  * 4 is not, the next leave (from 3) is. `welcome` and `who` still carry the
  * exact `count`.
@@ -89,36 +90,6 @@ const userField = stringField({ minLength: 1, maxLength: 32 });
  * many there are in all.
  */
 export const MAX_LISTED_USERS = 50;
-/**
- * Largest room in which the server announces arrivals and departures: a
- * `joined` or `left` frame is sent only when the room has at most this many
- * members with the user counted in (after a join, before a leave). Above it
- * each notice would cost a write to every member for news nobody can follow;
- * clients learn the count from `welcome` and `who` instead. Twitch's chat
- * stops its join and part notices at the same size. Tests lower it with the
- * server's `presenceLimit` option.
- */
-export const PRESENCE_NOTICE_LIMIT = 1000;
-
-/**
- * Whether a change of the room between `members - 1` and `members` members
- * is announced with `joined` or `left` (see {@link PRESENCE_NOTICE_LIMIT}).
- * Joins and leaves follow the same rule, so the notices stop and start again
- * at the same size, whichever way the room is going.
- *
- * @param members - the room's size with the user counted in: after a join, before a leave
- * @param limit - the server's limit, normally {@link PRESENCE_NOTICE_LIMIT}
- *
- * @example
- * ```ts
- * announcesPresence(3, 3); //=> true: the 3rd arrival, or a leave from a room of 3
- * announcesPresence(4, 3); //=> false
- * ```
- */
-export function announcesPresence(members: number, limit: number): boolean {
-  return members <= limit;
-}
-
 const onlineField = arrayField(userField, { maxItems: MAX_LISTED_USERS });
 const countField = integerField({ min: 0, max: 1_000_000 });
 
@@ -164,7 +135,7 @@ export const CHAT_RELAY = frameSchema('chat', {
 });
 /**
  * Server → everyone else: a user logged in. Sent only while the room, the
- * newcomer included, has at most {@link PRESENCE_NOTICE_LIMIT} members.
+ * newcomer included, has at most `PRESENCE_NOTICE_LIMIT` members.
  */
 export const JOINED = frameSchema('joined', {
   /** Who logged in. */
@@ -174,7 +145,7 @@ export const JOINED = frameSchema('joined', {
 });
 /**
  * Server → everyone left: a user left. Sent only if the room had at most
- * {@link PRESENCE_NOTICE_LIMIT} members before the leave.
+ * `PRESENCE_NOTICE_LIMIT` members before the leave.
  */
 export const LEFT = frameSchema('left', {
   /** Who left. */
