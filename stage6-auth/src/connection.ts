@@ -65,7 +65,7 @@ import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
 import type { BucketLimit } from '../../shared/src/rate-limit';
 import { retryAfterOf } from '../../shared/src/retry-after';
 import type { Room } from '../../shared/src/room';
-import { authenticate, type AuthServices } from './handshake';
+import { authenticate, logFailure, type AuthServices } from './handshake';
 import {
   CHALLENGE_BYTES,
   decodeClientFrame,
@@ -393,43 +393,55 @@ class Connection implements Member {
   }
 
   private async logIn(frame: AuthFrame): Promise<void> {
-    const { room, online, caps } = this.state;
+    const { room, online, caps, services } = this.state;
+    const action = frame.type;
     this.phase = 'authenticating';
     this.socket.pause(); // read nothing more until we know who this is
-    this.log.debug({ event: 'auth_started', action: frame.type }, 'checking credentials');
+    this.log.debug({ event: 'auth_started', action }, 'checking credentials');
     this.abort = new AbortController();
-    let username: string | undefined;
-    try {
-      username = await authenticate(this.state.services, {
-        frame,
-        challenge: this.challenge!,
-        ip: this.group,
-        budgetMs: this.loginBy - performance.now(),
-        signal: this.abort.signal,
-        log: this.log,
-        claim: (name) => {
-          if (online.has(name)) return false;
-          this.username = name;
-          online.set(name, this);
-          return true;
-        },
-        abandoned: () => this.abandoned(),
-      });
-    } catch (err) {
-      this.refuse(
-        err instanceof ChatError ? err : new ChatError('SERVICE_UNAVAILABLE', 'login failed'),
-      );
+    const result = await authenticate(services, {
+      frame,
+      challenge: this.challenge!,
+      ip: this.group,
+      budgetMs: this.loginBy - performance.now(),
+      signal: this.abort.signal,
+      log: this.log,
+    });
+    this.abort = undefined;
+    if (result.status === 'refused') {
+      this.refuse(result.error); // nothing happens if the connection is already closed
       return;
-    } finally {
-      this.abort = undefined;
     }
-    if (username === undefined) {
-      // Nobody to welcome (see `abandoned`), and nothing was claimed. At
-      // shutdown the server has already sent this socket its `bye` and is
-      // ending it; this connection only has to stay out of the room.
+    // The store and the hasher took their time; is anyone still waiting? A
+    // "login ok" for a connection that is gone would be a false record. (A
+    // dropped job means this connection aborted it, so it is gone too.)
+    const gone = this.abandoned();
+    if (result.status === 'dropped' || gone !== undefined) {
+      this.log.info(
+        { event: `${action}_abandoned`, user: result.user, reason: gone ?? 'closed' },
+        `${action} abandoned`,
+      );
+      // Nobody to welcome, and nothing was claimed. At shutdown the server
+      // has already sent this socket its `bye` and is ending it; this
+      // connection only has to stay out of the room.
       this.phase = 'closed';
       return;
     }
+    // The claim: synchronous, so two logins racing for one account cannot
+    // both pass this check.
+    const username = result.user;
+    if (online.has(username)) {
+      const error = new ChatError(
+        'ALREADY_LOGGED_IN',
+        `${username} is already logged in elsewhere`,
+      );
+      logFailure(services, this.log, action, error, username);
+      this.refuse(error);
+      return;
+    }
+    this.username = username;
+    online.set(username, this);
+    this.log.info({ event: `${action}_ok`, user: username }, `${action} ok`);
     // In: what only the handshake needed can go.
     caps.loggedIn(this.group);
     clearTimeout(this.deadline);

@@ -49,16 +49,17 @@
  * @module
  */
 import { BOX_OVERHEAD } from '../../shared/src/crypto';
-import { ChatError } from '../../shared/src/errors';
 import {
+  anyField,
   arrayField,
   associatedData,
   base64Field,
   boxField,
   CHAT_REQUEST,
   createDecoder,
+  createObjectDecoder,
   encodeJsonFrame,
-  errorCodeField,
+  ERROR_FRAME as SHARED_ERROR_FRAME,
   frameSchema,
   integerField,
   optionalField,
@@ -168,15 +169,13 @@ export const PING = frameSchema('ping', {});
 /** Client → server: the answer to `ping` (no fields). */
 export const PONG = frameSchema('pong', {});
 /**
- * Server → client: its last frame was refused, and why (a stable code). When
- * the server is only busy it adds `retryAfterMs`: try again after that many
- * milliseconds (the stage 6 client does so by itself).
+ * Server → client: its last frame was refused, and why (a stable code). The
+ * shared error frame (`code`, `message`), plus one field: when the server is
+ * only busy it adds `retryAfterMs`, try again after that many milliseconds
+ * (the stage 6 client does so by itself).
  */
 export const ERROR_FRAME = frameSchema('error', {
-  /** The stable error code (see `ERROR_CODES`). */
-  code: errorCodeField,
-  /** A human-readable explanation; never contains secrets, plaintext or internal details. */
-  message: stringField({ maxLength: 500 }),
+  ...SHARED_ERROR_FRAME.fields,
   /** Present when trying again later can work: the milliseconds to wait first. */
   retryAfterMs: optionalField(integerField({ min: 1, max: 3_600_000 })),
 });
@@ -298,6 +297,16 @@ export function credentialsAssociatedData(type: AuthFrame['type']): Buffer {
   return associatedData({ v: PROTOCOL_VERSION, type });
 }
 
+// The plaintext inside a credentials box: a JSON object with exactly these
+// three fields, a schema like every frame's. Their values are not judged
+// here: the handshake validates them, so a username that is not a string is
+// `BAD_USERNAME` (and a password `BAD_PASSWORD`), not a vague `BAD_FRAME`.
+const decodeCredentials = createObjectDecoder(
+  'credentials',
+  { username: anyField, password: anyField, challenge: anyField },
+  { maxBytes: MAX_CREDENTIALS_BYTES },
+);
+
 /** What a credentials box holds, before validation (values are untrusted). */
 export interface Credentials {
   /** Whatever the client put there: validate with `validateUsername`. */
@@ -328,19 +337,7 @@ export function formatCredentials(username: string, password: string, challenge:
  * @throws ChatError `BAD_FRAME` if it is not such an object
  */
 export function parseCredentials(plaintext: string): Credentials {
-  let value: unknown;
-  try {
-    value = JSON.parse(plaintext);
-  } catch {
-    throw new ChatError('BAD_FRAME', 'credentials are not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ChatError('BAD_FRAME', 'credentials are not a JSON object');
-  }
-  const keys = Object.keys(value).sort().join(',');
-  if (keys !== 'challenge,password,username') {
-    throw new ChatError('BAD_FRAME', 'credentials need exactly username, password and challenge');
-  }
-  const { username, password, challenge } = value as Record<string, unknown>;
-  return { username, password, challenge };
+  const decoded = decodeCredentials(plaintext);
+  if (!decoded.ok) throw decoded.error;
+  return decoded.frame;
 }
