@@ -23,36 +23,70 @@
 
 /** Where the client is; each phase gives a typed line one meaning. */
 export type InputPhase =
-  /** `--password-stdin`: the next line is the password. */
-  | { name: 'awaiting-password' }
-  /** The server is checking the password: lines (and the end of input) wait their turn. */
-  | { name: 'logging-in'; typedAhead: readonly string[]; inputEnded: boolean }
-  /** Logged in: a line is a message or a command. */
-  | { name: 'chatting' }
-  /** The session is ending: nothing more is sent. */
-  | { name: 'leaving' };
+  | {
+      /** `--password-stdin`: the next line is the password. */
+      name: 'awaiting-password';
+    }
+  | {
+      /** The server is checking the password: lines (and the end of input) wait their turn. */
+      name: 'logging-in';
+      /** Lines typed so far, in order, to send after `welcome`. */
+      typedAhead: readonly string[];
+      /** Whether input has ended meanwhile: the session ends right after `welcome`. */
+      inputEnded: boolean;
+    }
+  | {
+      /** Logged in: a line is a message or a command. */
+      name: 'chatting';
+    }
+  | {
+      /** The session is ending: nothing more is sent. */
+      name: 'leaving';
+    };
 
 /** What can happen to the client's input side. */
 export type InputEvent =
-  /** The user typed a line (without its line break). */
-  | { type: 'line'; text: string }
-  /** Input ended (Ctrl-D, Ctrl-C, or the end of a pipe). */
-  | { type: 'input-ended' }
-  /** The server said `welcome`: the login is done. */
-  | { type: 'welcome' }
-  /** The connection closed (the server ended it, or it was lost). */
-  | { type: 'disconnected' };
+  | {
+      /** The user typed a line. */
+      type: 'line';
+      /** The line, without its line break. */
+      text: string;
+    }
+  | {
+      /** Input ended (Ctrl-D, Ctrl-C, or the end of a pipe). */
+      type: 'input-ended';
+    }
+  | {
+      /** The server said `welcome`: the login is done. */
+      type: 'welcome';
+    }
+  | {
+      /** The connection closed (the server ended it, or it was lost). */
+      type: 'disconnected';
+    };
 
 /** What the client must do after a transition, in order. */
 export type InputEffect =
-  /** This line is the password: log in with it. */
-  | { type: 'password'; text: string }
-  /** Input ended before a password line: give up the login. */
-  | { type: 'no-password' }
-  /** Send this line to the room (a chat message, or `/who`). */
-  | { type: 'send'; text: string }
-  /** End the session politely. */
-  | { type: 'leave' };
+  | {
+      /** This line is the password: log in with it. */
+      type: 'password';
+      /** The password line. */
+      text: string;
+    }
+  | {
+      /** Input ended before a password line: give up the login. */
+      type: 'no-password';
+    }
+  | {
+      /** Send this line to the room (a chat message, or `/who`). */
+      type: 'send';
+      /** The line to send. */
+      text: string;
+    }
+  | {
+      /** End the session politely. */
+      type: 'leave';
+    };
 
 /** A transition's result: the phase to be in now, and what to do. */
 export interface InputStep {

@@ -94,9 +94,26 @@ export interface AuthAttempt {
  *   aborted, knows why).
  */
 export type AuthResult =
-  | { status: 'verified'; user: string }
-  | { status: 'refused'; error: ChatError; user?: string }
-  | { status: 'dropped'; user: string };
+  | {
+      /** The password is right, or the account was created. */
+      status: 'verified';
+      /** The canonical username (not claimed yet). */
+      user: string;
+    }
+  | {
+      /** Refused, and logged. */
+      status: 'refused';
+      /** What to send the client. */
+      error: ChatError;
+      /** The username, once it was found valid. */
+      user?: string;
+    }
+  | {
+      /** The signal aborted while the job waited: no password was tested. */
+      status: 'dropped';
+      /** The username of the attempt. */
+      user: string;
+    };
 
 /**
  * Runs one register or login attempt to its end: steps 1 to 5 above. Step
