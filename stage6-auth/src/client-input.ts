@@ -166,12 +166,14 @@ export function transition(phase: InputPhase, event: InputEvent): InputStep {
 // (so a `/quit` typed ahead still ends the session, and what follows it is
 // not sent).
 function replay(typedAhead: string[], inputEnded: boolean): InputStep {
-  let step: InputStep = { phase: { name: 'chatting' }, effects: [] };
+  let phase: InputPhase = { name: 'chatting' };
+  const effects: InputEffect[] = [];
   const events: InputEvent[] = typedAhead.map((text) => ({ type: 'line', text }));
   if (inputEnded) events.push({ type: 'input-ended' });
   for (const event of events) {
-    const next = transition(step.phase, event);
-    step = { phase: next.phase, effects: [...step.effects, ...next.effects] };
+    const next = transition(phase, event);
+    phase = next.phase;
+    for (const effect of next.effects) effects.push(effect);
   }
-  return step;
+  return { phase, effects };
 }
