@@ -191,7 +191,7 @@ const stage6: Target = {
   scale: true,
   // Short names keep frames small; any number of users fits, as welcome and who
   // carry a count and at most 50 names. Past 1,000 online the server sends no
-  // joined/left (PRESENCE_NOTICE_LIMIT in stage6-auth/src/messages.ts): in the
+  // joined/left (PRESENCE_NOTICE_LIMIT in shared/src/presence.ts): in the
   // idle ramp to 10,000, each later login costs one write, not one per user online.
   openClient: (endpoint, events, { files, index }) =>
     openLoginClient(endpoint, events, runKey(files), `b${index}`),
