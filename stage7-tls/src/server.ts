@@ -84,6 +84,8 @@ export interface ServerOptions {
   hasher?: PasswordHasher;
   /** Login ticket lifetime in ms. Default 24 h. */
   ticketLifetimeMs?: number;
+  /** The tickets' clock, ms since the epoch. Default `Date.now` (tests move it). */
+  ticketClock?: () => number;
   /** Milliseconds a connection has to log in. Default {@link DEFAULT_LOGIN_TIMEOUT_MS}. */
   loginTimeoutMs?: number;
   /** Milliseconds a handshake may take. Default {@link DEFAULT_HANDSHAKE_TIMEOUT_MS}. */
@@ -183,6 +185,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       tickets: new LoginTickets({
         keys: identity.ticketKeys,
         lifetimeMs: options.ticketLifetimeMs,
+        now: options.ticketClock,
       }),
       sampler,
     },
