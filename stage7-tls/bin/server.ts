@@ -126,7 +126,7 @@ runMain(async () => {
   const signal = onShutdownSignal();
   // Public, and what clients pin: print it before "listening on".
   console.log(`fingerprint: ${certificate.fingerprint}`);
-  console.log(`listening on ${server.host}:${server.port} (TLS 1.3)`);
+  console.log(`listening on ${server.host}:${server.port}`);
   console.log(`${await signal}: shutting down`);
   await server.close();
   await store.close();
