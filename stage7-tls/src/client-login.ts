@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { LineDecoder } from '../../shared/src/framing';
 import { serverName } from '../../shared/src/known-servers';
-import { MAX_FRAME_BYTES, type Decoded } from '../../shared/src/protocol';
+import { MAX_FRAME_BYTES, type Decoded, type FrameOf } from '../../shared/src/protocol';
 import { inWords, RetryAfterError } from '../../shared/src/retry-after';
 import type { TicketStore } from '../../shared/src/ticket-store';
 import {
@@ -37,6 +37,8 @@ import {
   ALPN_PROTOCOL,
   decodeServerFrame,
   encodeClientFrame,
+  PING,
+  TICKET,
   type ClientFrame,
   type ServerFrame,
 } from './messages';
@@ -47,7 +49,7 @@ export const DEFAULT_LOGIN_RETRIES = 8;
 export const MAX_RETRY_WAIT_MS = 30_000;
 
 /** Every server frame a user may be shown: all but `ping` and `ticket`, handled here. */
-export type ShownFrame = Exclude<ServerFrame, { type: 'ping' } | { type: 'ticket' }>;
+export type ShownFrame = Exclude<ServerFrame, FrameOf<typeof PING> | FrameOf<typeof TICKET>>;
 
 const PONG = encodeClientFrame({ type: 'pong' });
 

@@ -225,16 +225,21 @@ export function encodeServerFrame(frame: ServerFrame): Buffer {
   return encodeJsonFrame(frame);
 }
 
+/** The `count` and `online` fields of a `welcome` or `who` frame. */
+export interface OnlineListing {
+  /** How many users are online. */
+  count: number;
+  /** The first {@link MAX_LISTED_USERS} of them, longest online first. */
+  online: string[];
+}
+
 /**
  * Who is online, as `welcome` and `who` say it: the count and the first
  * {@link MAX_LISTED_USERS} names (a `Map` iterates longest online first).
  *
  * @param online - the server's online table
  */
-export function listOnline(online: ReadonlyMap<string, unknown>): {
-  count: number;
-  online: string[];
-} {
+export function listOnline(online: ReadonlyMap<string, unknown>): OnlineListing {
   const names: string[] = [];
   for (const name of online.keys()) {
     if (names.push(name) === MAX_LISTED_USERS) break;
