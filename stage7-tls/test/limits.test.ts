@@ -96,3 +96,17 @@ test('a member that stops reading is cut loose at the queue cap; the others keep
   expect(t.server.online).toEqual(['fast', 'talker']);
   for (const s of [slow, fast, talker]) s.socket.destroy();
 });
+
+test('idle: a silent member is pinged; the client answers by itself and stays; a raw one that never answers is closed', async () => {
+  t = await startTestServer({ idleTimeoutMs: 2000 });
+  const answering = await logIn(t, dir, 'alice', { register: true });
+  const raw = await rawTls(t.port);
+  raw.send({ type: 'register', user: 'bob', password: PASSWORD });
+  expect(await raw.next()).toEqual(expect.objectContaining({ type: 'welcome' }));
+  expect(await raw.next()).toEqual(expect.objectContaining({ type: 'ticket' }));
+  expect(await raw.next()).toEqual({ type: 'ping' });
+  expect(await raw.next()).toEqual(code('IDLE_TIMEOUT'));
+  // Alice's client answered its pings with pong: after bob's timeout she is still online.
+  expect(t.server.online).toEqual(['alice']);
+  answering.socket.destroy();
+});
