@@ -17,12 +17,13 @@ import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
 import { ensureServerIdentity, resolveIdentityFiles } from '../../shared/src/server-identity';
 import { openUserStore } from '../../shared/src/user-store';
+import { limitFlags, LIMITS_USAGE, parseLimitFlags } from '../src/limit-flags';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LOGIN_TIMEOUT_MS, startServer } from '../src/server';
 
 const USAGE = `usage: npm run stage7 -- [--host HOST] [--port PORT] [--cert FILE --key FILE]
        [--ticket-key FILE] [--data-dir DIR] [--db-file PATH] [--bcrypt-cost N]
        [--hash-workers N] [--hash-queue N] [--login-timeout-ms MS]
-       [--idle-timeout-ms MS] [--max-connections N] [--log-level LEVEL] [--log-format FORMAT]
+       [--idle-timeout-ms MS] [--log-level LEVEL] [--log-format FORMAT] [limits]
 
   --cert FILE, --key FILE  a certificate chain (PEM, leaf first) and its private key, e.g.
                      from a CA; default .data/server.crt and .data/server.key, created on
@@ -38,12 +39,13 @@ const USAGE = `usage: npm run stage7 -- [--host HOST] [--port PORT] [--cert FILE
   --login-timeout-ms MS  time a connection has to log in after its handshake
                      (default ${DEFAULT_LOGIN_TIMEOUT_MS})
   --idle-timeout-ms MS   silence allowed after login; ping at half (default ${DEFAULT_IDLE_TIMEOUT_MS})
-  --max-connections N    connections held at once (default: from the open-file limit)
   --log-level LEVEL  debug, info, warn, error or silent (default info, or LOG_LEVEL)
   --log-format FORMAT    json or pretty (default: pretty on a terminal). Logs go to stderr
 
 At start it prints the key's fingerprint (SHA256:…): give it to your users, who
-pin it on first contact (the client asks, or takes --server-fingerprint).`;
+pin it on first contact (the client asks, or takes --server-fingerprint).
+
+${LIMITS_USAGE}`;
 
 runMain(async () => {
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
@@ -57,7 +59,7 @@ runMain(async () => {
     'hash-queue': { type: 'string' },
     'login-timeout-ms': { type: 'string' },
     'idle-timeout-ms': { type: 'string' },
-    'max-connections': { type: 'string' },
+    ...limitFlags,
     'log-level': { type: 'string' },
     'log-format': { type: 'string' },
   });
@@ -75,7 +77,7 @@ runMain(async () => {
   const hashQueue = parsePositiveInt('--hash-queue', values['hash-queue']);
   const loginTimeoutMs = parsePositiveInt('--login-timeout-ms', values['login-timeout-ms']);
   const idleTimeoutMs = parsePositiveInt('--idle-timeout-ms', values['idle-timeout-ms']);
-  const maxConnections = parsePositiveInt('--max-connections', values['max-connections']);
+  const limits = parseLimitFlags(values);
   const logger = createLogger({
     level: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
     format: chooseLogFormat(
@@ -117,7 +119,7 @@ runMain(async () => {
     hashQueue,
     loginTimeoutMs,
     idleTimeoutMs,
-    maxConnections,
+    ...limits,
     logger,
   }).catch(async (err: unknown) => {
     await store.close();
