@@ -175,17 +175,31 @@ export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> 
   if (stored !== undefined) {
     try {
       return await withRetries(options, () =>
-        attempt(options, { type: 'resume', user: options.username, ticket: stored }, 'ticket'),
+        attempt(
+          options,
+          () => Promise.resolve({ type: 'resume', user: options.username, ticket: stored }),
+          'ticket',
+        ),
       );
     } catch (err) {
       if (!isChatError(err, 'TICKET_INVALID')) throw err;
       options.tickets?.forget(server, owner);
     }
   }
-  const password = await options.password();
+  // Asked once, after the first connection passed its trust check: on a
+  // terminal, "trust this server?" comes before the password.
+  let password: Promise<string> | undefined;
   const type = options.register ? 'register' : 'login';
   return withRetries(options, () =>
-    attempt(options, { type, user: options.username, password }, 'password'),
+    attempt(
+      options,
+      async () => ({
+        type,
+        user: options.username,
+        password: await (password ??= options.password()),
+      }),
+      'password',
+    ),
   );
 }
 
@@ -213,7 +227,7 @@ async function withRetries(
 
 async function attempt(
   options: LoginOptions,
-  frame: ClientFrame,
+  frame: () => Promise<ClientFrame>,
   by: LoggedIn['by'],
 ): Promise<LoggedIn> {
   const { socket, fingerprint, pinnedNow } = await connectPinned({
@@ -231,7 +245,7 @@ async function attempt(
     options.tickets?.save(server, options.username, ticket);
   });
   try {
-    socket.write(encodeClientFrame(frame));
+    socket.write(encodeClientFrame(await frame()));
     const decoded = await frames.next();
     if (decoded === undefined) {
       throw new ChatError('CONNECT_FAILED', 'the server closed the connection during login');
