@@ -1,0 +1,168 @@
+// Stage 7 end to end on real TLS, port 0: clients pin the server's key on
+// first use, log in with a password inside TLS, chat in plain text frames
+// (which only the server can read), and the server's logs keep no secret.
+import fs from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { TicketStore } from '../../shared/src/ticket-store';
+import { LineReader } from '../../shared/test/helpers';
+import type { LoggedIn, ShownFrame } from '../src/client-login';
+import { runClient } from '../src/client';
+import {
+  logIn,
+  PASSWORD,
+  pinTo,
+  rawTls,
+  startTestServer,
+  tempDir,
+  type TestServer,
+} from './harness';
+
+let t: TestServer;
+let dir: string;
+const open: LoggedIn[] = [];
+
+beforeEach(async () => {
+  t = await startTestServer();
+  dir = tempDir();
+});
+afterEach(async () => {
+  for (const session of open.splice(0)) session.socket.destroy();
+  await t.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function enter(user: string, register = true): Promise<LoggedIn> {
+  const session = await logIn(t, dir, user, { register });
+  open.push(session);
+  return session;
+}
+
+function nextFrame(session: LoggedIn): Promise<ShownFrame> {
+  return new Promise((resolve, reject) => {
+    void session.frames.next().then((d) => {
+      if (d === undefined) reject(new Error('closed'));
+      else if (!d.ok) reject(d.error);
+      else resolve(d.frame);
+    });
+  });
+}
+
+test('two clients pinned on first use chat; the pin is kept in a 0600 known-servers file', async () => {
+  const pinned: string[] = [];
+  const alice = await logIn(t, dir, 'alice', { register: true, onPinned: (s) => pinned.push(s) });
+  open.push(alice);
+  expect(pinned).toEqual([`127.0.0.1:${t.port}`]);
+  const file = path.join(dir, 'known_servers');
+  expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  expect(fs.readFileSync(file, 'utf8')).toContain(t.certificate.fingerprint);
+
+  const bob = await enter('bob');
+  expect(bob.username).toBe('bob');
+  expect(bob.fingerprint).toBe(t.certificate.fingerprint);
+  expect(await nextFrame(alice)).toEqual({ type: 'joined', who: 'bob', online: 2 });
+
+  bob.socket.write('{"type":"chat","text":"hello, alice ☕"}\n');
+  expect(await nextFrame(alice)).toEqual({ type: 'chat', from: 'bob', text: 'hello, alice ☕' });
+  alice.socket.write('{"type":"who"}\n');
+  expect(await nextFrame(alice)).toEqual({ type: 'who', count: 2, online: ['alice', 'bob'] });
+});
+
+test('the server labels a chat with the name the connection logged in as; a "from" field is refused', async () => {
+  const alice = await enter('alice');
+  const bob = await enter('bob');
+  await nextFrame(alice); // joined
+  bob.socket.write('{"type":"chat","from":"alice","text":"I am alice"}\n');
+  expect(await nextFrame(bob)).toEqual(
+    expect.objectContaining({ type: 'error', code: 'BAD_FRAME' }),
+  );
+  bob.socket.write('{"type":"chat","text":"really bob"}\n');
+  expect(await nextFrame(alice)).toEqual({ type: 'chat', from: 'bob', text: 'really bob' });
+});
+
+test('a frame before login is NOT_LOGGED_IN, then the connection closes', async () => {
+  const raw = await rawTls(t.port);
+  raw.send({ type: 'chat', text: 'hi' });
+  expect(await raw.next()).toEqual(
+    expect.objectContaining({ type: 'error', code: 'NOT_LOGGED_IN' }),
+  );
+  expect(await raw.next()).toBeUndefined();
+});
+
+test('an independent client written from the protocol document logs in and chats (raw frames)', async () => {
+  const a = await rawTls(t.port);
+  a.send({ type: 'register', user: 'carol', password: PASSWORD });
+  expect(await a.next()).toEqual({ type: 'welcome', user: 'carol', count: 1, online: ['carol'] });
+  const ticket = await a.next();
+  expect(ticket).toEqual({
+    type: 'ticket',
+    ticket: expect.stringMatching(/^v1\./),
+    expires: expect.any(String),
+  });
+  const b = await rawTls(t.port);
+  b.send({ type: 'resume', user: 'carol', ticket: (ticket as { ticket: string }).ticket });
+  expect(await b.next()).toEqual(
+    expect.objectContaining({ type: 'error', code: 'ALREADY_LOGGED_IN' }),
+  );
+  a.socket.end();
+  await once(a.socket, 'close');
+  const c = await rawTls(t.port);
+  c.send({ type: 'resume', user: 'carol', ticket: (ticket as { ticket: string }).ticket });
+  expect(await c.next()).toEqual({ type: 'welcome', user: 'carol', count: 1, online: ['carol'] });
+  c.send({ type: 'pong' });
+  c.send({ type: 'who' });
+  expect(await c.next()).toEqual({ type: 'who', count: 1, online: ['carol'] });
+  c.socket.destroy();
+});
+
+test('the logs name users and events, never a password, a ticket or a message', async () => {
+  const alice = await enter('alice');
+  const bob = await enter('bob');
+  await nextFrame(alice);
+  bob.socket.write('{"type":"chat","text":"the secret plan"}\n');
+  await nextFrame(alice);
+  const ticket = new TicketStore(path.join(dir, 'tickets')).load(`127.0.0.1:${t.port}`, 'bob');
+  expect(ticket).toBeDefined();
+  const logs = t.logLines.join('\n');
+  expect(logs).toContain('register_ok');
+  expect(logs).not.toContain(PASSWORD);
+  expect(logs).not.toContain('the secret plan');
+  expect(logs).not.toContain(ticket!);
+});
+
+test('the terminal client: --password-stdin, chat to stdout, /who on stderr; the server closing says bye', async () => {
+  const alice = await enter('alice');
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const errorOutput = new PassThrough();
+  const errors = new LineReader(errorOutput);
+  const done = runClient({
+    host: '127.0.0.1',
+    port: t.port,
+    trust: pinTo(dir, t.certificate.fingerprint),
+    username: 'bob',
+    register: true,
+    passwordStdin: true,
+    input,
+    output,
+    errorOutput,
+    terminal: false,
+  });
+  input.write(`${PASSWORD}\nhi from the terminal\n/who\n`);
+  expect(await nextFrame(alice)).toEqual({ type: 'joined', who: 'bob', online: 2 });
+  expect(await nextFrame(alice)).toEqual({
+    type: 'chat',
+    from: 'bob',
+    text: 'hi from the terminal',
+  });
+  await errors.waitFor(
+    (line) => line.includes('2 online: alice, bob') && !line.includes('logged in'),
+  );
+  alice.socket.write('{"type":"chat","text":"hi bob"}\n');
+  const lines = new LineReader(output);
+  expect(await lines.next()).toBe('alice: hi bob');
+  await t.server.close(); // everyone gets "bye"
+  await errors.waitFor((line) => line.includes('server says goodbye'));
+  await expect(done).resolves.toBe(0);
+});

@@ -1,0 +1,86 @@
+// The client on a terminal: first contact shows the fingerprint and asks;
+// "y" pins it and then the hidden password prompt follows; anything else
+// refuses with UNKNOWN_SERVER before a byte of the login is sent.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { RawModeInput } from '../../shared/src/terminal-prompt';
+import { runClient } from '../src/client';
+import { PASSWORD, pinTo, startTestServer, tempDir, type TestServer } from './harness';
+
+let t: TestServer;
+let dir: string;
+beforeEach(async () => {
+  t = await startTestServer();
+  dir = tempDir();
+});
+afterEach(async () => {
+  await t.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function fakeTerminal(): RawModeInput & PassThrough {
+  const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+  return input;
+}
+
+/** Resolves once `stream` has written `text` (from the start). */
+function written(stream: PassThrough): (text: string) => Promise<void> {
+  let all = '';
+  const waiters: [string, () => void][] = [];
+  stream.on('data', (c: Buffer) => {
+    all += c.toString();
+    for (const w of waiters.filter(([text]) => all.includes(text))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w[1]();
+    }
+  });
+  return (text) =>
+    all.includes(text) ? Promise.resolve() : new Promise((r) => waiters.push([text, r]));
+}
+
+function start(input: RawModeInput & PassThrough, errorOutput: PassThrough): Promise<number> {
+  return runClient({
+    host: '127.0.0.1',
+    port: t.port,
+    trust: pinTo(dir),
+    username: 'alice',
+    register: true,
+    input,
+    output: new PassThrough(),
+    errorOutput,
+    terminal: false,
+  });
+}
+
+test('first contact asks with the fingerprint; "y" pins it, then the password is asked twice', async () => {
+  const input = fakeTerminal();
+  const errorOutput = new PassThrough();
+  const seen = written(errorOutput);
+  const done = start(input, errorOutput);
+  await seen('[y/N] ');
+  await seen(t.certificate.fingerprint);
+  input.write('y\r');
+  await seen('password for alice: ');
+  input.write(`${PASSWORD}\r`);
+  await seen('again: ');
+  input.write(`${PASSWORD}\r`);
+  await seen('logged in as alice');
+  expect(fs.readFileSync(path.join(dir, 'known_servers'), 'utf8')).toContain(
+    t.certificate.fingerprint,
+  );
+  input.end(); // Ctrl-D: leave
+  await expect(done).resolves.toBe(0);
+});
+
+test('first contact answered "n": UNKNOWN_SERVER, nothing pinned, no login sent', async () => {
+  const input = fakeTerminal();
+  const errorOutput = new PassThrough();
+  const seen = written(errorOutput);
+  const done = start(input, errorOutput);
+  await seen('[y/N] ');
+  input.write('n\r');
+  await expect(done).rejects.toMatchObject({ code: 'UNKNOWN_SERVER' });
+  expect(fs.existsSync(path.join(dir, 'known_servers'))).toBe(false);
+  expect(t.logLines.filter((l) => /"event":"register_/.test(l))).toEqual([]);
+});

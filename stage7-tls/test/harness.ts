@@ -1,0 +1,188 @@
+/**
+ * Stage 7 test harness: a real TLS server on port 0 with a fresh self-signed
+ * identity, an in-memory SQLite store unless one is given, bcrypt cost 4,
+ * a hasher whose jobs are counted, and JSON logs captured in memory; and
+ * clients that pin its key through `--server-fingerprint`, as a script would.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { generateCertificate, type GeneratedCertificate } from '../../shared/src/certificate';
+import { createLogger } from '../../shared/src/logger';
+import { KnownServers } from '../../shared/src/known-servers';
+import { TicketKeys } from '../../shared/src/login-ticket';
+import { PasswordHasher } from '../../shared/src/passwords';
+import { TicketStore } from '../../shared/src/ticket-store';
+import type { PinTrust } from '../../shared/src/tls-client';
+import { openUserStore, type UserStore } from '../../shared/src/user-store';
+import { LineReader } from '../../shared/test/helpers';
+import { connectAndLogIn, type LoggedIn, type LoginOptions } from '../src/client-login';
+import { ALPN_PROTOCOL, decodeServerFrame, type ServerFrame } from '../src/messages';
+import { startServer, type ChatServer, type ServerOptions } from '../src/server';
+
+/** The password every test user has unless told otherwise. */
+export const PASSWORD = 'correct horse battery';
+
+/** A running server and what a test needs to observe it. */
+export interface TestServer {
+  server: ChatServer;
+  port: number;
+  certificate: GeneratedCertificate;
+  ticketKeys: TicketKeys;
+  store: UserStore;
+  /** Hashing jobs started (bcrypt hashes and compares). */
+  hashJobs(): number;
+  /** Every JSON log line, raw. */
+  logLines: string[];
+  /** Resolves with the first log record (past or future) that matches. */
+  waitForLog(match: (r: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startTestServer}: the server's own, plus a given identity. */
+export type TestServerOptions = Partial<ServerOptions> & {
+  certificate?: GeneratedCertificate;
+  ticketKeys?: TicketKeys;
+};
+
+/** Starts a stage 7 server for a test. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const certificate = options.certificate ?? (await generateCertificate());
+  const ticketKeys = options.ticketKeys ?? TicketKeys.generate();
+  const ownStore = options.store === undefined;
+  const store = options.store ?? (await openUserStore({ sqlitePath: ':memory:' }));
+  const hasher = await PasswordHasher.start({ cost: 4, workers: 1 });
+  let jobs = 0;
+  const reserve = hasher.reserve.bind(hasher);
+  hasher.reserve = (request) => {
+    const place = reserve(request);
+    return {
+      hash: (password) => (jobs++, place.hash(password)),
+      verify: (password, hash) => (jobs++, place.verify(password, hash)),
+      release: () => place.release(),
+    };
+  };
+  const logLines: string[] = [];
+  const waiters: {
+    match: (r: Record<string, unknown>) => boolean;
+    resolve: (r: Record<string, unknown>) => void;
+  }[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: {
+      write(line: string) {
+        logLines.push(line);
+        const record = JSON.parse(line) as Record<string, unknown>;
+        for (const waiter of [...waiters]) {
+          if (waiter.match(record)) {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            waiter.resolve(record);
+          }
+        }
+      },
+    },
+  });
+  const server = await startServer({
+    ...options,
+    port: 0,
+    identity: {
+      chainPem: certificate.certificatePem,
+      privateKeyPem: certificate.privateKeyPem,
+      ticketKeys,
+    },
+    store,
+    hasher,
+    logger,
+  });
+  return {
+    server,
+    port: server.port,
+    certificate,
+    ticketKeys,
+    store,
+    hashJobs: () => jobs,
+    logLines,
+    waitForLog: (match) => {
+      const found = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find(match);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => waiters.push({ match, resolve }));
+    },
+    close: async () => {
+      await server.close();
+      await hasher.close();
+      if (ownStore) await store.close();
+    },
+  };
+}
+
+/** A folder for known-servers and ticket files, removed by the caller. */
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'stage7-'));
+}
+
+/** Trust by pin, with the server's fingerprint given as `--server-fingerprint` would. */
+export function pinTo(dir: string, fingerprint?: string): PinTrust {
+  return {
+    knownServers: new KnownServers(path.join(dir, 'known_servers')),
+    expectedFingerprint: fingerprint,
+  };
+}
+
+/**
+ * Logs `user` in (registering if asked) through the real client code,
+ * pinning `t`'s key, with tickets kept in `dir`.
+ */
+export function logIn(
+  t: TestServer,
+  dir: string,
+  user: string,
+  extra: Partial<LoginOptions> = {},
+): Promise<LoggedIn> {
+  return connectAndLogIn({
+    host: '127.0.0.1',
+    port: t.port,
+    trust: pinTo(dir, t.certificate.fingerprint),
+    tickets: new TicketStore(path.join(dir, 'tickets')),
+    username: user,
+    password: () => Promise.resolve(PASSWORD),
+    retries: 0,
+    ...extra,
+  });
+}
+
+/** A TLS connection that trusts anything (a test's raw client), with its frames. */
+export interface RawTls {
+  socket: tls.TLSSocket;
+  /** The next frame from the server (undefined once it closed). */
+  next(): Promise<ServerFrame | undefined>;
+  /** Writes one JSON frame. */
+  send(frame: object): void;
+}
+
+/** Opens a raw TLS 1.3 connection to a test server. */
+export async function rawTls(port: number): Promise<RawTls> {
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port,
+    rejectUnauthorized: false, // a test client: it checks nothing on purpose
+    ALPNProtocols: [ALPN_PROTOCOL],
+  });
+  socket.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  });
+  const lines = new LineReader(socket);
+  return {
+    socket,
+    next: async () => {
+      const line = await lines.next().catch(() => undefined);
+      if (line === undefined) return undefined;
+      const decoded = decodeServerFrame(line);
+      if (!decoded.ok) throw decoded.error;
+      return decoded.frame;
+    },
+    send: (frame) => socket.write(JSON.stringify(frame) + '\n'),
+  };
+}

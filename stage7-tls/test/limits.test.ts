@@ -1,0 +1,112 @@
+// Stage 6's limits still hold behind TLS: failed passwords and failed
+// tickets spend the same login budget, one session per user, the login
+// deadline, the connection cap (counted before the handshake), the error
+// budget and the slow-reader cap.
+import fs from 'node:fs';
+import net from 'node:net';
+import { once } from 'node:events';
+import { logIn, PASSWORD, rawTls, startTestServer, tempDir, type TestServer } from './harness';
+
+let dir: string;
+let t: TestServer | undefined;
+const code = (c: string) => expect.objectContaining({ code: c });
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('wrong passwords, then a wrong ticket, exhaust the login budget: RATE_LIMITED, no hashing for the refused', async () => {
+  t = await startTestServer({ rateLimits: { perUserIp: { capacity: 3, refillMs: 600_000 } } });
+  await logIn(t, dir, 'alice', { register: true }).then((s) => s.socket.destroy());
+  const jobs = t.hashJobs();
+  for (let i = 0; i < 2; i++) {
+    const raw = await rawTls(t.port);
+    raw.send({ type: 'login', user: 'alice', password: 'not the password' });
+    expect(await raw.next()).toEqual(code('AUTH_FAILED'));
+  }
+  const guess = await rawTls(t.port);
+  guess.send({ type: 'resume', user: 'alice', ticket: 'v1.guess.YWxpY2U.9999999999.AAAA' });
+  expect(await guess.next()).toEqual(code('TICKET_INVALID'));
+  const refused = await rawTls(t.port);
+  refused.send({ type: 'login', user: 'alice', password: PASSWORD });
+  expect(await refused.next()).toEqual(code('RATE_LIMITED'));
+  expect(t.hashJobs()).toBe(jobs + 2);
+});
+
+test('one session per user, whether the second login uses the password or the ticket', async () => {
+  t = await startTestServer();
+  const first = await logIn(t, dir, 'alice', { register: true });
+  await expect(logIn(t, dir, 'alice', { tickets: undefined })).rejects.toThrow(
+    code('ALREADY_LOGGED_IN'),
+  );
+  await expect(logIn(t, dir, 'alice')).rejects.toThrow(code('ALREADY_LOGGED_IN'));
+  expect(t.server.online).toEqual(['alice']);
+  first.socket.destroy();
+});
+
+test('a connection that completes the handshake but never logs in is closed with LOGIN_TIMEOUT', async () => {
+  t = await startTestServer({ loginTimeoutMs: 300 });
+  const raw = await rawTls(t.port);
+  expect(await raw.next()).toEqual(code('LOGIN_TIMEOUT'));
+  expect(await raw.next()).toBeUndefined();
+});
+
+test('past the connection cap a TCP connection is dropped before its handshake costs anything', async () => {
+  t = await startTestServer({ maxConnections: 1 });
+  const held = await rawTls(t.port);
+  const extra = net.connect({ host: '127.0.0.1', port: t.port });
+  extra.on('error', () => {});
+  await once(extra, 'close');
+  await t.waitForLog((r) => r.event === 'refused' && r.code === 'TOO_MANY_CONNECTIONS');
+  held.socket.destroy();
+});
+
+test('a logged-in client sending junk runs out of its error budget: TOO_MANY_ERRORS', async () => {
+  t = await startTestServer({ errorBudget: { capacity: 2, refillMs: 600_000 } });
+  const raw = await rawTls(t.port);
+  raw.send({ type: 'register', user: 'alice', password: PASSWORD });
+  await raw.next(); // welcome
+  await raw.next(); // ticket
+  for (let i = 0; i < 3; i++) raw.socket.write('not json\n');
+  expect(await raw.next()).toEqual(code('BAD_FRAME'));
+  expect(await raw.next()).toEqual(code('BAD_FRAME'));
+  expect(await raw.next()).toEqual(code('TOO_MANY_ERRORS'));
+});
+
+test('a member that stops reading is cut loose at the queue cap; the others keep chatting', async () => {
+  t = await startTestServer({ maxQueueBytes: 64 * 1024 });
+  const slow = await logIn(t, dir, 'slow', { register: true });
+  slow.socket.pause(); // reads nothing from now on
+  const fast = await logIn(t, dir, 'fast', { register: true });
+  const talker = await logIn(t, dir, 'talker', { register: true });
+  const line = JSON.stringify({ type: 'chat', text: 'x'.repeat(4000) }) + '\n';
+  let cutLoose = false;
+  const cut = t.waitForLog((r) => r.event === 'slow_consumer');
+  void cut.then(() => (cutLoose = true));
+  // Until the server gives up on it: the kernel's buffers fill first, then the 64 KiB queue.
+  while (!cutLoose) {
+    if (!talker.socket.write(line)) await once(talker.socket, 'drain');
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect((await cut).user).toBe('slow');
+  expect(t.server.online).toEqual(['fast', 'talker']);
+  for (const s of [slow, fast, talker]) s.socket.destroy();
+});
+
+test('idle: a silent member is pinged; the client answers by itself and stays; a raw one that never answers is closed', async () => {
+  t = await startTestServer({ idleTimeoutMs: 2000 });
+  const answering = await logIn(t, dir, 'alice', { register: true });
+  const raw = await rawTls(t.port);
+  raw.send({ type: 'register', user: 'bob', password: PASSWORD });
+  expect(await raw.next()).toEqual(expect.objectContaining({ type: 'welcome' }));
+  expect(await raw.next()).toEqual(expect.objectContaining({ type: 'ticket' }));
+  expect(await raw.next()).toEqual({ type: 'ping' });
+  expect(await raw.next()).toEqual(code('IDLE_TIMEOUT'));
+  // Alice's client answered its pings with pong: after bob's timeout she is still online.
+  expect(t.server.online).toEqual(['alice']);
+  answering.socket.destroy();
+});
