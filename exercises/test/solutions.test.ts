@@ -20,14 +20,15 @@ function foldersTouched(patch: string): string[] {
   return [...new Set(found)];
 }
 
-/** A temporary copy of what an exercise needs: its stage, shared/, the configs. */
+/** A temporary copy of what an exercise needs: its stage, shared/, the test kit, the configs. */
 function makeWorkspace(id: string, patch: string): string {
   const stage = id.split('/')[0]!;
   const stageDir = fs.readdirSync(REPO).find((name) => name.startsWith(`${stage}-`));
   if (stageDir === undefined) throw new Error(`no folder for ${stage}`);
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'exercise-'));
   try {
-    const folders = new Set([stageDir, 'shared', ...foldersTouched(patch)]);
+    // testkit/: a stage's test harness builds on it (stage 6's re-exports it).
+    const folders = new Set([stageDir, 'shared', 'testkit', ...foldersTouched(patch)]);
     for (const item of [...folders, 'package.json', 'tsconfig.json']) {
       fs.cpSync(path.join(REPO, item), path.join(ws, item), { recursive: true });
     }

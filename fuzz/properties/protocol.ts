@@ -192,7 +192,14 @@ export const protocolCredentials: FuzzTarget = {
         try {
           parsed = stage6.parseCredentials(text);
         } catch (err) {
-          if (!(err instanceof ChatError) || err.code !== 'BAD_FRAME') throw err;
+          if (!(err instanceof ChatError)) throw err;
+          // More than the 1,024 bytes a login box can hold is refused by its
+          // size, before it is parsed, whatever it contains.
+          if (Buffer.byteLength(text) > 1024) {
+            if (err.code !== 'FRAME_TOO_LARGE') throw err;
+            return;
+          }
+          if (err.code !== 'BAD_FRAME') throw err;
           if (expected !== undefined) throw new Error('refused valid credentials');
           return;
         }

@@ -334,7 +334,8 @@ export function formatCredentials(username: string, password: string, challenge:
  * the caller to validate, so a non-string username gets `BAD_USERNAME`.
  *
  * @param plaintext - the opened box
- * @throws ChatError `BAD_FRAME` if it is not such an object
+ * @throws ChatError `BAD_FRAME` if it is not such an object, `FRAME_TOO_LARGE`
+ *   if it is over the 1,024 bytes a login box can hold
  */
 export function parseCredentials(plaintext: string): Credentials {
   const decoded = decodeCredentials(plaintext);
