@@ -32,6 +32,7 @@ export const STAGES = [
   'stage4-multiclient',
   'stage5-aes',
   'stage6-auth',
+  'stage7-tls',
 ] as const;
 
 /** `stage4-multiclient` → `stage4`. */
