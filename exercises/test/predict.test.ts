@@ -15,6 +15,7 @@ const STAGES = [
   'stage3-threads',
   'stage4-multiclient',
   'stage5-aes',
+  'stage6-auth',
 ];
 
 /** One question: its heading, its snippet, and the output its answer promises. */
