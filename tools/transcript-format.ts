@@ -77,6 +77,8 @@ export class Normaliser {
       /"(box|challenge)":"([A-Za-z0-9+/=]{8,})"/g,
       (_m, key: string, value: string) => `"${key}":"${this.token(key, value)}"`,
     );
+    // Public-key fingerprints (stage 7): a new key every run.
+    out = out.replace(/SHA256:[A-Za-z0-9+/]{43}/g, (m) => `SHA256:${this.token('key', m)}`);
     // Long hex strings (ciphertexts, keys) and epoch milliseconds in logs.
     out = out.replace(/\b[0-9a-f]{24,}\b/g, (m) => this.token('hex', m));
     out = out.replace(/"time":\d{13}/g, '"time":<time>');

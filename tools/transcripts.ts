@@ -544,6 +544,95 @@ async function stage6(ctx: Context): Promise<Recording> {
   };
 }
 
+async function stage7(ctx: Context): Promise<Recording> {
+  const norm = new Normaliser([5050, 56978, 56986, 57000], [[ctx.tmp, '/tmp/demo']]);
+  const env = { CHAT_DB_URL: '', LOG_LEVEL: 'warn' };
+  const data = path.join(ctx.tmp, 'data');
+  const known = path.join(ctx.tmp, 'known_servers');
+  const tickets = path.join(ctx.tmp, 'tickets');
+  const server = new Terminal('server', norm);
+  const stranger = new Terminal('unknown-server', norm);
+  const alice = new Terminal('alice', norm);
+  const bob = new Terminal('bob', norm);
+  const again = new Terminal('ticket', norm);
+
+  // The first run: no certificate yet, so the server makes one and says so.
+  server.show(`$ npm run --silent stage7 -- --data-dir ${data} --bcrypt-cost 4`);
+  const sp = start(ctx, 'stage7', ['--port', '0', '--data-dir', data, '--bcrypt-cost', '4'], env);
+  server.attach(sp);
+  await server.see(/^created a self-signed certificate /, /^created the ticket key /);
+  await server.see(/^user store: SQLite file /);
+  const fingerprint = ((await server.see(/^fingerprint: /))[0] ?? '').slice('fingerprint: '.length);
+  const port = portOf((await server.see(/^listening on /))[0] ?? '');
+
+  const client = (term: Terminal, user: string, shown: string, extra: string[]) => {
+    term.show(`$ npm run --silent stage7:client -- --user ${user}${shown} --password-stdin`);
+    const args = ['--port', String(port), '--user', user, '--password-stdin'];
+    const files = ['--known-servers', known, '--ticket-dir', tickets];
+    return term.attach(start(ctx, 'stage7:client', [...args, ...files, ...extra], env));
+  };
+
+  // Not on a terminal and never seen this server: nothing is sent.
+  const c = client(stranger, 'carol', ' --register', ['--register']);
+  c.write('a long enough password');
+  await stranger.see(/UNKNOWN_SERVER/);
+  stranger.show(`exit code ${await c.exit}`);
+  await stranger.end();
+
+  const b = client(bob, 'bob', ` --register --server-fingerprint ${fingerprint}`, [
+    '--register',
+    '--server-fingerprint',
+    fingerprint,
+  ]);
+  bob.show('(password on the first line of stdin)');
+  b.write('bob-password-123');
+  await bob.see(/^\* pinned /, /^\* logged in as bob/);
+  const a = client(alice, 'alice', ' --register', ['--register']);
+  alice.show('(password on the first line of stdin; the key is pinned now)');
+  a.write('correct horse battery');
+  await Promise.all([alice.see(/^\* logged in as alice/), bob.see(/^\* alice joined/)]);
+  alice.show('> hello over TLS');
+  a.write('hello over TLS');
+  await bob.see('alice: hello over TLS');
+  alice.show('> /quit');
+  a.write('/quit');
+  await Promise.all([a.exit, alice.end(), bob.see(/^\* alice left/)]);
+
+  // Back with the ticket: no password check, no bcrypt.
+  const t = client(again, 'alice', '', []);
+  again.show('(a password line is there, but the ticket is used first)');
+  t.write('not needed');
+  await Promise.all([
+    again.see(/^\* logged in as alice.*with a ticket/),
+    bob.see(/^\* alice joined/),
+  ]);
+
+  server.show('^C');
+  sp.kill('SIGINT');
+  await Promise.all([
+    server.see('SIGINT: shutting down', 'closed'),
+    bob.see(/server says goodbye/),
+    again.see(/server says goodbye/),
+  ]);
+  await Promise.all([sp.exit, b.exit, t.exit, server.end(), bob.end(), again.end()]);
+
+  return {
+    title: 'Stage 7: recorded session',
+    notes: [
+      ...COMMON_NOTES,
+      '',
+      'The data folder (certificate, keys, SQLite file), the known-servers file and the',
+      'ticket folder live in a temporary folder, shown as `/tmp/demo`. Every run makes a new',
+      'key, so its fingerprint is shown as `SHA256:<key 1>`. The server ran with',
+      '`--bcrypt-cost 4` so that the recording takes a moment (the default is 12), and with',
+      '`LOG_LEVEL=warn`, so its stderr stays quiet. Passwords were piped with',
+      '`--password-stdin`; on a terminal the client asks for them at a hidden prompt, and',
+      'asks before it trusts a new server.',
+    ],
+    terminals: [server, stranger, bob, alice, again],
+  };
+}
+
 /** Each stage's scenario, by the name its transcript file and markers use. */
 const SCENARIOS: Record<string, (ctx: Context) => Promise<Recording>> = {
   stage1,
@@ -552,6 +641,7 @@ const SCENARIOS: Record<string, (ctx: Context) => Promise<Recording>> = {
   stage4,
   stage5,
   stage6,
+  stage7,
 };
 
 /** Runs one scenario and always cleans up what it started, even when it fails. */
