@@ -20,7 +20,7 @@ import { BENCH_PASSWORD } from './login-client';
 import { nowUs } from './payload';
 import { runFile, type RunFiles } from './run-files';
 import type { ClientContext, LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
-import type { Target } from './targets';
+import type { Target } from './target';
 
 const dataDir = (files: RunFiles) => path.join(files.dir, 'stage7');
 
