@@ -60,7 +60,7 @@ describe('runBench', () => {
   }, 600_000);
 
   it('measures every target in one run, with deliveries and finite numbers', () => {
-    const names = ['raw', 'stage4', 'raw-sealed', 'stage5', 'stage6'];
+    const names = ['raw', 'stage4', 'raw-sealed', 'stage5', 'stage6', 'stage7'];
     expect(result.targets.map((t) => t.name)).toEqual(names);
     expect(result.rounds.map((m) => m.target)).toEqual(names);
     for (const m of result.rounds) {
@@ -83,13 +83,15 @@ describe('runBench', () => {
     }
   });
 
-  it('judges stage 4 against raw and stages 5 and 6 against raw-sealed', () => {
+  it('judges stages 4 and 7 against raw and stages 5 and 6 against raw-sealed', () => {
     const judged = compare(result).filter((c) => c.judged);
     expect(judged.map((c) => `${c.target}/${c.baseline}`)).toEqual([
       'stage4/raw',
       'raw-sealed/raw',
       'stage5/raw-sealed',
       'stage6/raw-sealed',
+      // Stage 7's clients send plain frames inside TLS, so its baseline is raw.
+      'stage7/raw',
     ]);
     for (const c of judged) {
       expect(Number.isFinite(c.throughputRatio)).toBe(true);

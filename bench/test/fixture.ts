@@ -17,6 +17,7 @@ const BASE: Record<string, [throughput: number, rss: number]> = {
   'raw-sealed': [100_000, NaN],
   stage5: [99_000, 3],
   stage6: [50_000, 9], // 0.5x raw-sealed: below its 0.6x goal
+  stage7: [45_000, 36], // no goals of its own: reported, not judged
 };
 
 // Round 1 a little slow, round 3 a little fast: min, median and max differ.
