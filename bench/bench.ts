@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ChatError } from '../shared/src/errors';
 import type { FanoutResult } from './fanout';
-import { loadFanout, loadIdle, REPO_ROOT } from './load-control';
+import { loadIdle, loadMarked, REPO_ROOT } from './load-control';
 import {
   measureBurst,
   measureLogins,
@@ -26,7 +26,14 @@ import { checkOpenFiles, checkPortRange, machineInfo, type MachineInfo } from '.
 import type { BenchOptions } from './options';
 import { createRunFiles, removeRunFiles, type RunFiles } from './run-files';
 import { idleProcesses, measureScale, type ScaleMeasurement } from './scale-bench';
-import { cpuMeter, launchServer, settledMemory, type SettledMemory } from './server-process';
+import {
+  cpuMeter,
+  launchServer,
+  perConnection,
+  settledMemory,
+  type PerConnection,
+  type SettledMemory,
+} from './server-process';
 import { TARGETS, type Target } from './targets';
 
 /** A fan-out result plus what the parent saw of the server meanwhile. */
@@ -58,17 +65,11 @@ export function cpuMicrosPerMessage(serverCpuPercent: number, deliveredPerSecond
 }
 
 /** What the idle-connections measurement found. */
-export interface IdleMeasurement {
+export interface IdleMeasurement extends PerConnection {
   /** Connections held open while measuring. */
   connections: number;
   /** Connections the server dropped meanwhile (should be 0). */
   disconnected: number;
-  /** The server's VmRSS before any client connected, in KiB. */
-  baselineRssKiB: number;
-  /** VmRSS growth per connection, in KiB. */
-  rssPerConnectionKiB: number;
-  /** JavaScript heap growth per connection after a full GC, in KiB (null if unavailable). */
-  heapPerConnectionKiB: number | null;
 }
 
 /** Both measurements of one target in one round. */
@@ -241,7 +242,11 @@ async function measureFanout(
       warmupSeconds: options.warmupSeconds,
       payloadBytes: options.payloadBytes,
     };
-    const result = await loadFanout(target.name, server.endpoint, files, job, cpu.mark);
+    const result = await loadMarked<FanoutResult>(
+      { type: 'fanout', target: target.name, endpoint: server.endpoint, files, job },
+      cpu.mark,
+      (job.warmupSeconds + job.seconds) * 1000 + 120_000,
+    );
     return {
       ...result,
       serverCpuPercent: cpu.percent,
@@ -264,16 +269,10 @@ async function measureIdle(
     const result = await loadIdle(target.name, server.endpoint, files, count, async () => {
       after = await settledMemory(server);
     });
-    const perConnection = (early: number, later: number) => (later - early) / result.opened;
     return {
       connections: result.opened,
       disconnected: result.disconnected,
-      baselineRssKiB: before.rssKiB,
-      rssPerConnectionKiB: perConnection(before.rssKiB, after.rssKiB),
-      heapPerConnectionKiB:
-        before.heapUsed !== null && after.heapUsed !== null
-          ? perConnection(before.heapUsed, after.heapUsed) / 1024
-          : null,
+      ...perConnection(before, after, result.opened),
     };
   } finally {
     await server.stop();

@@ -4,8 +4,8 @@
  * throughput, memory per idle connection and server CPU per message.
  *
  * Ratios, not absolute numbers, are the result: absolute messages per second
- * depend on the machine, while "stage 4 delivers 0.93x what raw Node delivers
- * on the same machine in the same run" carries over to other machines.
+ * depend on the machine, while "stage 4 delivers this fraction of what raw Node
+ * delivers on the same machine in the same run" carries over to other machines.
  *
  * @module
  */

@@ -13,7 +13,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunFiles } from './run-files';
-import type { LoadClient, LoadEndpoint, Target } from './targets';
+import type { LoadClient, LoadEndpoint } from './load-client';
+import type { Target } from './targets';
 
 const SYNC_PREFIX = 's ';
 

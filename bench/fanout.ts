@@ -18,7 +18,8 @@ import { encodePayload, parsePayload, type Payload } from './payload';
 import { SendWindow } from './send-window';
 import type { RunFiles } from './run-files';
 import { percentile, Reservoir } from './stats';
-import type { LoadEndpoint, Target } from './targets';
+import type { LoadEndpoint } from './load-client';
+import type { Target } from './targets';
 
 /** The parameters of one fan-out measurement. */
 export interface FanoutJob {

@@ -11,7 +11,8 @@
  */
 import { Crowd } from './crowd';
 import type { RunFiles } from './run-files';
-import type { LoadEndpoint, Target } from './targets';
+import type { LoadEndpoint } from './load-client';
+import type { Target } from './targets';
 
 /** What the idle scenario reports once its clients are closed again. */
 export interface IdleResult {

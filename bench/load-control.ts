@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import type { LoadCommand, LoadProgress } from './load-channel';
 import type { FanoutJob, FanoutResult } from './fanout';
 import type { IdleResult } from './idle';
 import type { BurstJob, BurstResult } from './login-burst';
@@ -19,8 +20,7 @@ import type { LoginsJob, LoginsResult } from './logins';
 import { withOpenFileLimit } from './open-files';
 import type { RunFiles } from './run-files';
 import type { ActiveJob, ActiveResult, ScaleIdleJob, ScaleIdleResult } from './scale';
-import type { LatencySummary } from './stats';
-import type { LoadEndpoint } from './targets';
+import type { LoadEndpoint } from './load-client';
 
 /** The repository root: every process the benchmark starts runs from here. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -47,20 +47,13 @@ export type LoadRequest =
     }
   | LoadCommand;
 
-/** What the parent tells a scenario that is already running (see {@link LoadSession}). */
-export type LoadCommand = { type: 'release' } | { type: 'measure' };
-
 /** Any scenario's result. */
 export type LoadResult =
   FanoutResult | IdleResult | LoginsResult | BurstResult | ScaleIdleResult | ActiveResult;
 
 /** What the load process tells the parent. */
 export type LoadEvent =
-  | { type: 'mark'; phase: 'start' | 'end' }
-  | { type: 'ready' }
-  | { type: 'period'; latency: LatencySummary; lost: number }
-  | { type: 'result'; result: LoadResult }
-  | { type: 'error'; message: string };
+  LoadProgress | { type: 'result'; result: LoadResult } | { type: 'error'; message: string };
 
 /** The load process's entry file, and how Node runs it. */
 const LOAD_PROCESS = ['--import', 'tsx', path.join(__dirname, 'load-process.ts')];
@@ -78,131 +71,22 @@ function startLoadProcess() {
 }
 
 /**
- * Runs one request in a fresh load process and resolves with its result.
- *
- * @param request - the scenario to run
- * @param onEvent - handles `mark` and `ready` events; `reply` sends the answer back
- * @param timeoutMs - the process is killed, and the promise rejected, after this long
- */
-function runInLoadProcess(
-  request: LoadRequest,
-  onEvent: (event: LoadEvent, reply: (r: LoadRequest) => void) => void,
-  timeoutMs: number,
-): Promise<LoadResult> {
-  const child = startLoadProcess();
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (error: Error | null, result?: LoadResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error) {
-        child.kill('SIGKILL');
-        reject(error);
-      } else {
-        resolve(result!);
-      }
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`load process did not finish within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const reply = (r: LoadRequest) => {
-      if (child.connected) child.send(r);
-    };
-    child.on('message', (event: LoadEvent) => {
-      if (event.type === 'result') finish(null, event.result);
-      else if (event.type === 'error') {
-        const what = 'target' in request ? `${request.type} ${request.target}` : request.type;
-        finish(new Error(`load process (${what}): ${event.message}`));
-      } else onEvent(event, reply);
-    });
-    child.once('error', (err) => finish(err));
-    child.once('exit', (code, signal) =>
-      finish(new Error(`load process exited early (${code ?? signal}) without a result`)),
-    );
-    child.send(request);
-  });
-}
-
-/**
- * Runs a scenario that marks the start and end of its measured period.
+ * Runs a scenario that marks the start and end of its measured period
+ * (fan-out, logins, burst) in a fresh load process, and resolves with its result.
  *
  * @param request - the scenario
  * @param onMark - called when the measured period starts and ends
  * @param timeoutMs - the load process is killed after this long
  */
-function runMarked(
+export async function loadMarked<R extends LoadResult>(
   request: LoadRequest,
   onMark: (phase: 'start' | 'end') => void,
   timeoutMs: number,
-): Promise<LoadResult> {
-  return runInLoadProcess(
-    request,
-    (event) => {
-      if (event.type === 'mark') onMark(event.phase);
-    },
-    timeoutMs,
-  );
-}
-
-/**
- * Runs the fan-out scenario in a load process.
- *
- * @param target - the target's name
- * @param endpoint - where its server listens
- * @param files - the run's files (the room key)
- * @param job - the load's shape
- * @param onMark - called when the measured period starts and ends
- */
-export async function loadFanout(
-  target: string,
-  endpoint: LoadEndpoint,
-  files: RunFiles,
-  job: FanoutJob,
-  onMark: (phase: 'start' | 'end') => void,
-): Promise<FanoutResult> {
-  const timeoutMs = (job.warmupSeconds + job.seconds) * 1000 + 120_000;
-  const request: LoadRequest = { type: 'fanout', target, endpoint, files, job };
-  return (await runMarked(request, onMark, timeoutMs)) as FanoutResult;
-}
-
-/**
- * Runs the logins-per-second scenario (stage 6) in a load process.
- *
- * @param endpoint - where the stage 6 server listens
- * @param files - the run's files (the room key)
- * @param job - how many logins, as whom, how many at once
- * @param onMark - called when the first login starts and the last one ended
- */
-export async function loadLogins(
-  endpoint: LoadEndpoint,
-  files: RunFiles,
-  job: LoginsJob,
-  onMark: (phase: 'start' | 'end') => void,
-): Promise<LoginsResult> {
-  // Generous: at cost 20 one login takes minutes; the login scenarios bound `count` instead.
-  const timeoutMs = 600_000;
-  const request: LoadRequest = { type: 'logins', endpoint, files, job };
-  return (await runMarked(request, onMark, timeoutMs)) as LoginsResult;
-}
-
-/**
- * Runs the login-burst scenario (stage 6) in a load process.
- *
- * @param endpoint - where the stage 6 server listens
- * @param files - the run's files (the room key)
- * @param job - the chat, the burst and the periods
- * @param onMark - called when the burst starts and ends
- */
-export async function loadBurst(
-  endpoint: LoadEndpoint,
-  files: RunFiles,
-  job: BurstJob,
-  onMark: (phase: 'start' | 'end') => void,
-): Promise<BurstResult> {
-  const request: LoadRequest = { type: 'burst', endpoint, files, job };
-  return (await runMarked(request, onMark, 600_000)) as BurstResult;
+): Promise<R> {
+  const session = new LoadSession(request, timeoutMs, (event) => {
+    if (event.type === 'mark') onMark(event.phase);
+  });
+  return (await session.result) as R;
 }
 
 /**
@@ -223,28 +107,27 @@ export async function loadIdle(
   whileHeld: () => Promise<void>,
 ): Promise<IdleResult> {
   let holdError: unknown = null;
-  const result = await runInLoadProcess(
-    { type: 'idle', target, endpoint, files, count },
-    (event, reply) => {
-      if (event.type !== 'ready') return;
-      // Release the clients even if the measurement failed; report its error after.
-      whileHeld()
-        .catch((err: unknown) => (holdError = err))
-        .finally(() => reply({ type: 'release' }));
-    },
-    180_000,
-  );
+  const request: LoadRequest = { type: 'idle', target, endpoint, files, count };
+  const session: LoadSession = new LoadSession(request, 180_000, (event) => {
+    if (event.type !== 'ready') return;
+    // Release the clients even if the measurement failed; report its error after.
+    whileHeld()
+      .catch((err: unknown) => (holdError = err))
+      .finally(() => session.send({ type: 'release' }));
+  });
+  const result = await session.result;
   if (holdError) throw holdError;
   return result as IdleResult;
 }
 
 /**
- * A load process that runs one scenario in steps the parent drives: it says
- * `ready` once its clients are connected, then answers each `measure` with a
- * `period` event, and ends with its result when it gets `release`. The scale
- * scenario uses it: its idle crowds stay connected while the parent reads the
- * server's memory, and its chatters measure their latency twice, before and
- * after the idle crowds arrive.
+ * One load process running one scenario. A one-shot scenario just ends with
+ * its result (its progress events go to `onEvent`); a stepped one says `ready`
+ * once its clients are connected, answers each `measure` with a `period`
+ * event, and ends with its result when it gets `release`. The scale scenario
+ * steps: its idle crowds stay connected while the parent reads the server's
+ * memory, and its chatters measure their latency before and after the crowds
+ * arrive.
  */
 export class LoadSession {
   private readonly child = startLoadProcess();
@@ -257,10 +140,16 @@ export class LoadSession {
   /**
    * Starts the process and sends it its scenario.
    *
-   * @param request - the scenario (`scale-idle` or `scale-active`)
+   * @param request - the scenario
    * @param timeoutMs - the process is killed, and every wait rejected, after this long
+   * @param onEvent - if given, receives every progress event as it comes
+   *   (instead of {@link LoadSession.next})
    */
-  constructor(request: LoadRequest, timeoutMs: number) {
+  constructor(
+    request: LoadRequest,
+    timeoutMs: number,
+    private readonly onEvent?: (event: LoadProgress) => void,
+  ) {
     const what = 'target' in request ? `${request.type} ${request.target}` : request.type;
     this.result = new Promise((resolve, reject) => {
       let done = false;
@@ -284,6 +173,8 @@ export class LoadSession {
           resolve(event.result);
         } else if (event.type === 'error') {
           fail(new Error(`load process (${what}): ${event.message}`));
+        } else if (this.onEvent) {
+          this.onEvent(event);
         } else {
           this.events.push(event);
           this.wake();

@@ -8,10 +8,11 @@
  */
 import { runFanout } from './fanout';
 import { runIdle } from './idle';
-import type { LoadCommand, LoadEvent, LoadRequest, LoadResult } from './load-control';
+import type { LoadCommand, ScenarioControl } from './load-channel';
+import type { LoadEvent, LoadRequest, LoadResult } from './load-control';
 import { runBurst } from './login-burst';
 import { runLogins } from './logins';
-import { runActive, runIdleCrowd, type ScenarioControl } from './scale';
+import { runActive, runIdleCrowd } from './scale';
 import { targetNamed } from './targets';
 
 function send(event: LoadEvent): Promise<void> {

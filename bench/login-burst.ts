@@ -5,7 +5,7 @@
  * `burst` other clients log in all at once ("burst"), and the two are compared.
  *
  * Each login costs the server one bcrypt comparison at the configured cost (a
- * quarter of a second at cost 12). Stage 6 runs them in worker threads; were
+ * large fraction of a second at the default cost). Stage 6 runs them in worker threads; were
  * they on the event loop, every chat message behind one would wait that long.
  * The burst clients close as soon as they are welcomed, so the room the
  * chatters talk in stays the same size and only the login work differs
@@ -23,7 +23,7 @@ import { BENCH_PASSWORD, openLoginClient } from './login-client';
 import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
 import { runKey, type RunFiles } from './run-files';
 import { Reservoir, summarizeLatency, type LatencySummary } from './stats';
-import type { LoadClient, LoadEndpoint } from './targets';
+import type { LoadClient, LoadEndpoint } from './load-client';
 
 /** The parameters of one burst measurement. */
 export interface BurstJob {

@@ -18,7 +18,7 @@ import { connectAndLogIn } from '../stage6-auth/src/client-login';
 import { chatAssociatedData, encodeClientFrame } from '../stage6-auth/src/messages';
 import { sealMessage } from '../stage6-auth/src/sealed-messages';
 import { nowUs } from './payload';
-import type { LoadClient, LoadClientEvents, LoadEndpoint } from './targets';
+import type { LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
 
 const PING = '{"type":"ping"}';
 const PONG = encodeClientFrame({ type: 'pong' });

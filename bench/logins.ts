@@ -20,7 +20,7 @@ import { connectAndLogIn } from '../stage6-auth/src/client-login';
 import { BENCH_PASSWORD } from './login-client';
 import { runKey, type RunFiles } from './run-files';
 import { percentile, Reservoir } from './stats';
-import type { LoadEndpoint } from './targets';
+import type { LoadEndpoint } from './load-client';
 
 /** The parameters of one logins measurement. */
 export interface LoginsJob {

@@ -140,61 +140,87 @@ export const QUICK_OPTIONS: Readonly<Partial<BenchOptions>> = {
   quick: true,
 };
 
-/** The `--help` text. */
-export const USAGE = `usage: npm run bench -- [flags]
-  --clients N        clients in the fan-out room             (default ${DEFAULT_OPTIONS.clients}, 2-2000)
-  --senders N        how many of them send                   (default ${DEFAULT_OPTIONS.senders})
-  --window N         messages in flight per sender           (default ${DEFAULT_OPTIONS.window}, 1-1000)
-  --seconds S        measured seconds per fan-out round      (default ${DEFAULT_OPTIONS.seconds}, 0.2-600)
-  --warmup S         unmeasured seconds before measuring     (default ${DEFAULT_OPTIONS.warmupSeconds}, 0-60)
-  --rounds N         rounds; the median is shown             (default ${DEFAULT_OPTIONS.rounds}, 1-50)
-  --idle N           idle connections for memory, 0 = skip   (default ${DEFAULT_OPTIONS.idle}, 0-10000)
-  --scale N          idle users in the scale scenario, 0 = skip (default ${DEFAULT_OPTIONS.scale}, 0-20000)
-  --active N         clients chatting in the scale scenario  (default ${DEFAULT_OPTIONS.active}, 2-1000)
-  --active-rate R    their messages per second, all together (default ${DEFAULT_OPTIONS.activeRate}, 1-1000)
-  --scale-seconds S  measured seconds of that chat, per period (default ${DEFAULT_OPTIONS.scaleSeconds}, 0.5-600)
-  --scale-rounds N   rounds of the scale scenario            (default ${DEFAULT_OPTIONS.scaleRounds}, 1-50)
-  --bytes N          chat message size in bytes              (default ${DEFAULT_OPTIONS.payloadBytes}, 48-4000)
-  --only LIST        targets, comma-separated                (default: all)
-                     raw, stage4, raw-sealed, stage5, stage6
-  --scenario LIST    scenarios, comma-separated              (default: all)
-                     fanout, idle; logins, burst (stage6 only); scale (raw, stage6)
-  --bcrypt-cost N    stage 6 cost in logins and burst        (default ${DEFAULT_OPTIONS.bcryptCost}, 4-16)
-  --hash-workers N   stage 6 hashing threads there           (default ${DEFAULT_OPTIONS.hashWorkers} here: cores - 1, 1-64)
-  --logins N         logins per round (logins scenario)      (default ${DEFAULT_OPTIONS.logins}, 1-1000)
-  --login-clients N  logins in flight at once                (default ${DEFAULT_OPTIONS.loginClients}, 1-200)
-  --burst N          logins at once (burst scenario)         (default ${DEFAULT_OPTIONS.burst}, 1-500)
-  --chatters N       clients chatting during the burst       (default ${DEFAULT_OPTIONS.chatters}, 2-50)
-  --quick            small sizes and 1 round: a smoke run of a minute or two
-  --report FILE      the Markdown report, charts beside it   (default ${DEFAULT_REPORT})
-  --no-report        write no report file (print only)
-  --json FILE        also write every measurement as JSON`;
+/** The options set by a number flag. */
+type NumberKey = {
+  [K in keyof BenchOptions]: BenchOptions[K] extends number ? K : never;
+}[keyof BenchOptions];
 
-function integer(
-  name: string,
-  text: string | undefined,
-  min: number,
-  max: number,
-  fallback: number,
-) {
-  return bounded(name, text, min, max, fallback, true);
+/** One number flag: where it goes, its range, and its line in `--help`. */
+interface NumberFlag {
+  flag: string;
+  key: NumberKey;
+  min: number;
+  max: number;
+  /** Whole numbers only. */
+  whole: boolean;
+  help: string;
 }
 
-function bounded(
+const flag = (
   name: string,
-  text: string | undefined,
+  key: NumberKey,
   min: number,
   max: number,
-  fallback: number,
-  whole = false,
-): number {
+  help: string,
+  whole = true,
+): NumberFlag => ({ flag: name, key, min, max, whole, help });
+
+/** Every number flag, in `--help` order (`--senders` is bounded by `--clients` too). */
+const NUMBER_FLAGS: readonly NumberFlag[] = [
+  flag('clients', 'clients', 2, 2000, 'clients in the fan-out room'),
+  flag('senders', 'senders', 1, 2000, 'how many of them send'),
+  flag('window', 'window', 1, 1000, 'messages in flight per sender'),
+  flag('seconds', 'seconds', 0.2, 600, 'measured seconds per fan-out round', false),
+  flag('warmup', 'warmupSeconds', 0, 60, 'unmeasured seconds before measuring', false),
+  flag('rounds', 'rounds', 1, 50, 'rounds; the median is shown'),
+  flag('idle', 'idle', 0, 10_000, 'idle connections for memory, 0 = skip'),
+  flag('scale', 'scale', 0, 20_000, 'idle users in the scale scenario, 0 = skip'),
+  flag('active', 'active', 2, 1000, 'clients chatting in the scale scenario'),
+  flag('active-rate', 'activeRate', 1, 1000, 'their messages per second, all together', false),
+  flag(
+    'scale-seconds',
+    'scaleSeconds',
+    0.5,
+    600,
+    'measured seconds of that chat, per period',
+    false,
+  ),
+  flag('scale-rounds', 'scaleRounds', 1, 50, 'rounds of the scale scenario'),
+  flag('bytes', 'payloadBytes', 48, 4000, 'chat message size in bytes'),
+  flag('bcrypt-cost', 'bcryptCost', 4, 16, 'stage 6 cost in logins and burst'),
+  flag('hash-workers', 'hashWorkers', 1, 64, 'stage 6 hashing threads, default cores - 1'),
+  flag('logins', 'logins', 1, 1000, 'logins per round (logins scenario)'),
+  flag('login-clients', 'loginClients', 1, 200, 'logins in flight at once'),
+  flag('burst', 'burst', 1, 500, 'logins at once (burst scenario)'),
+  flag('chatters', 'chatters', 2, 50, 'clients chatting during the burst'),
+];
+
+/** The `--help` text. */
+export const USAGE = [
+  'usage: npm run bench -- [flags]',
+  ...NUMBER_FLAGS.map(
+    (f) =>
+      `  ${`--${f.flag} ${f.whole ? 'N' : f.flag.endsWith('rate') ? 'R' : 'S'}`.padEnd(19)}${f.help.padEnd(45)}` +
+      `(default ${DEFAULT_OPTIONS[f.key]}, ${f.min}-${f.max})`,
+  ),
+  '  --only LIST        targets, comma-separated: raw, stage4, raw-sealed, stage5, stage6',
+  `  --scenario LIST    scenarios, comma-separated: ${SCENARIOS.join(', ')}`,
+  '                     (logins and burst: stage6 only; scale: raw and stage6)',
+  '  --quick            small sizes and 1 round: a smoke run of a minute or two',
+  `  --report FILE      the Markdown report, charts beside it (default ${DEFAULT_REPORT})`,
+  '  --no-report        write no report file (print only)',
+  '  --json FILE        also write every measurement as JSON',
+].join('\n');
+
+/** Reads one number flag, or its default; throws `BAD_ARGUMENT` if out of range. */
+function numberFlag(f: NumberFlag, text: string | undefined, fallback: number, max = f.max) {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
-    throw new ChatError('BAD_ARGUMENT', `--${name} must be a number, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(value) || (f.whole && !Number.isInteger(value))) {
+    throw new ChatError('BAD_ARGUMENT', `--${f.flag} must be a number, got "${text}"`);
   }
-  if (value < min || value > max) {
-    throw new ChatError('BAD_ARGUMENT', `--${name} must be between ${min} and ${max}`);
+  if (value < f.min || value > max) {
+    throw new ChatError('BAD_ARGUMENT', `--${f.flag} must be between ${f.min} and ${max}`);
   }
   return value;
 }
@@ -207,34 +233,16 @@ function bounded(
  * @throws ChatError `BAD_ARGUMENT` for an unknown flag or a value out of range
  */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
-  let values;
+  let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args: [...argv],
       strict: true,
       allowPositionals: false,
       options: {
-        clients: { type: 'string' },
-        senders: { type: 'string' },
-        window: { type: 'string' },
-        seconds: { type: 'string' },
-        warmup: { type: 'string' },
-        rounds: { type: 'string' },
-        idle: { type: 'string' },
-        bytes: { type: 'string' },
+        ...Object.fromEntries(NUMBER_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
         only: { type: 'string' },
         scenario: { type: 'string' },
-        'bcrypt-cost': { type: 'string' },
-        'hash-workers': { type: 'string' },
-        logins: { type: 'string' },
-        'login-clients': { type: 'string' },
-        burst: { type: 'string' },
-        chatters: { type: 'string' },
-        scale: { type: 'string' },
-        active: { type: 'string' },
-        'active-rate': { type: 'string' },
-        'scale-seconds': { type: 'string' },
-        'scale-rounds': { type: 'string' },
         quick: { type: 'boolean' },
         report: { type: 'string' },
         'no-report': { type: 'boolean' },
@@ -250,33 +258,21 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     throw new ChatError('BAD_ARGUMENT', '--report and --no-report exclude each other');
   }
   const d: BenchOptions = { ...DEFAULT_OPTIONS, ...(values.quick ? QUICK_OPTIONS : {}) };
-  const clients = integer('clients', values.clients, 2, 2000, d.clients);
+  const text = (name: string) => values[name] as string | undefined;
   const options: BenchOptions = {
-    clients,
-    senders: integer('senders', values.senders, 1, clients, Math.min(d.senders, clients)),
-    window: integer('window', values.window, 1, 1000, d.window),
-    seconds: bounded('seconds', values.seconds, 0.2, 600, d.seconds),
-    warmupSeconds: bounded('warmup', values.warmup, 0, 60, d.warmupSeconds),
-    rounds: integer('rounds', values.rounds, 1, 50, d.rounds),
-    idle: integer('idle', values.idle, 0, 10_000, d.idle),
-    payloadBytes: integer('bytes', values.bytes, 48, 4000, d.payloadBytes),
-    only: values.only === undefined ? null : list(values.only).map((n) => targetNamed(n).name),
-    scenarios: values.scenario === undefined ? d.scenarios : list(values.scenario).map(scenario),
-    bcryptCost: integer('bcrypt-cost', values['bcrypt-cost'], 4, 16, d.bcryptCost),
-    hashWorkers: integer('hash-workers', values['hash-workers'], 1, 64, d.hashWorkers),
-    logins: integer('logins', values.logins, 1, 1000, d.logins),
-    loginClients: integer('login-clients', values['login-clients'], 1, 200, d.loginClients),
-    burst: integer('burst', values.burst, 1, 500, d.burst),
-    chatters: integer('chatters', values.chatters, 2, 50, d.chatters),
-    scale: integer('scale', values.scale, 0, 20_000, d.scale),
-    active: integer('active', values.active, 2, 1000, d.active),
-    activeRate: bounded('active-rate', values['active-rate'], 1, 1000, d.activeRate),
-    scaleSeconds: bounded('scale-seconds', values['scale-seconds'], 0.5, 600, d.scaleSeconds),
-    scaleRounds: integer('scale-rounds', values['scale-rounds'], 1, 50, d.scaleRounds),
-    quick: d.quick,
-    report: values['no-report'] ? null : (values.report ?? d.report),
-    json: values.json ?? null,
+    ...d,
+    only: values.only === undefined ? null : list(text('only')!).map((n) => targetNamed(n).name),
+    scenarios: values.scenario === undefined ? d.scenarios : list(text('scenario')!).map(scenario),
+    report: values['no-report'] ? null : (text('report') ?? d.report),
+    json: text('json') ?? null,
   };
+  for (const f of NUMBER_FLAGS) {
+    if (f.key === 'senders') continue; // below: bounded by the clients
+    options[f.key] = numberFlag(f, text(f.flag), d[f.key]);
+  }
+  const senders = NUMBER_FLAGS.find((f) => f.key === 'senders')!;
+  const { clients } = options;
+  options.senders = numberFlag(senders, text('senders'), Math.min(d.senders, clients), clients);
   return options;
 }
 

@@ -5,8 +5,8 @@
  * the shared LineDecoder, on purpose: one load process plays 50 clients
  * against one server process, so every microsecond it spends per received
  * line lowers the ceiling the servers are measured against. Decoding a whole
- * read as latin1 once and splitting the string is about a quarter cheaper
- * per line than validating UTF-8 line by line, and safe here because every
+ * read as latin1 once and splitting the string is cheaper per line than
+ * validating UTF-8 line by line, and safe here because every
  * byte the benchmark exchanges is ASCII. Real clients should use LineDecoder.
  *
  * It reads every byte as soon as it arrives: stage 4 disconnects a client
@@ -18,7 +18,7 @@
 import net from 'node:net';
 import { encodeFrame } from '../shared/src/framing';
 import { nowUs } from './payload';
-import type { LoadClient, LoadClientEvents, LoadEndpoint } from './targets';
+import type { LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
 
 /** A received line longer than this means the server is misbehaving; the client gives up. */
 const MAX_LINE_CHARS = 1 << 16;

@@ -20,8 +20,8 @@
  *    message now goes to all 10,100 members of the one room, so this measures
  *    what the crowd costs the conversation: p99 crowded / p99 quiet.
  * 6. The server is killed (SIGKILL), not stopped: a polite shutdown would
- *    announce 10,000 departures to everyone still there, 50 million frames
- *    that measure nothing.
+ *    announce every departure to everyone still there: n²/2 frames that
+ *    measure nothing.
  *
  * The server and every load process start with their open-file limit raised
  * to the hard limit (open-files.ts), and the limit each got is recorded.
@@ -33,7 +33,14 @@ import type { BenchOptions } from './options';
 import type { RunFiles } from './run-files';
 import type { ActiveResult, ScaleIdleResult } from './scale';
 import { fileLimits } from './open-files';
-import { cpuMeter, launchServer, settledMemory, type ServerProcess } from './server-process';
+import {
+  cpuMeter,
+  launchServer,
+  perConnection,
+  settledMemory,
+  type PerConnection,
+  type ServerProcess,
+} from './server-process';
 import type { LatencySummary } from './stats';
 import type { Target } from './targets';
 
@@ -54,8 +61,8 @@ export interface ChatPeriod extends LatencySummary {
   serverCpuPercent: number;
 }
 
-/** One round of the scale scenario for one target. */
-export interface ScaleMeasurement {
+/** One round of the scale scenario for one target (memory: per idle connection, the active clients in the baseline). */
+export interface ScaleMeasurement extends PerConnection {
   /** The target's name. */
   target: string;
   /** 1-based round number. */
@@ -74,12 +81,6 @@ export interface ScaleMeasurement {
   connectSeconds: number;
   /** Server CPU time spent meanwhile (all threads), in seconds. */
   connectCpuSeconds: number;
-  /** Server VmRSS with only the active clients connected, KiB. */
-  baselineRssKiB: number;
-  /** Server VmRSS growth per idle connection, KiB. */
-  rssPerConnectionKiB: number;
-  /** Server JavaScript heap growth per idle connection after full GCs, KiB (null if unknown). */
-  heapPerConnectionKiB: number | null;
   /** The active clients' chat with nobody else connected. */
   quiet: ChatPeriod;
   /** The same chat with the idle clients connected. */
@@ -170,7 +171,6 @@ export async function measureScale(
     const idleResults = (await Promise.all(idle.map((s) => s.result))) as ScaleIdleResult[];
     const activeResult = (await active.result) as ActiveResult;
     const opened = idleResults.reduce((sum, r) => sum + r.opened, 0);
-    const perConnection = (early: number, later: number) => (later - early) / opened;
     return {
       target: target.name,
       round,
@@ -182,12 +182,7 @@ export async function measureScale(
       loadProcesses: processes,
       connectSeconds,
       connectCpuSeconds,
-      baselineRssKiB: before.rssKiB,
-      rssPerConnectionKiB: perConnection(before.rssKiB, after.rssKiB),
-      heapPerConnectionKiB:
-        before.heapUsed !== null && after.heapUsed !== null
-          ? perConnection(before.heapUsed, after.heapUsed) / 1024
-          : null,
+      ...perConnection(before, after, opened),
       quiet,
       crowded,
       p99Ratio: crowded.p99Ms / quiet.p99Ms,

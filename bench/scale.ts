@@ -22,19 +22,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Crowd } from './crowd';
-import type { LoadCommand, LoadEvent } from './load-control';
+import type { ScenarioControl } from './load-channel';
 import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
 import type { RunFiles } from './run-files';
 import { Reservoir, summarizeLatency } from './stats';
-import type { LoadClient, LoadEndpoint, Target } from './targets';
-
-/** How the parent and a running scenario talk (see load-process.ts). */
-export interface ScenarioControl {
-  /** Sends an event to the parent. */
-  send(event: LoadEvent): Promise<void>;
-  /** The parent's next command. */
-  next(): Promise<LoadCommand>;
-}
+import type { LoadClient, LoadEndpoint } from './load-client';
+import type { Target } from './targets';
 
 /** One idle crowd. */
 export interface ScaleIdleJob {

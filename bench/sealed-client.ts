@@ -27,7 +27,7 @@ import {
 } from '../stage5-aes/src/messages';
 import { sealMessage } from '../stage5-aes/src/sealed-messages';
 import { nowUs } from './payload';
-import type { LoadClient, LoadClientEvents, LoadEndpoint } from './targets';
+import type { LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
 
 // The same associated data for every stage 5 chat box: build it once.
 const AD = chatAssociatedData();

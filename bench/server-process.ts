@@ -6,7 +6,7 @@
  * It runs as `node --expose-gc --require tsx/cjs --require bench/server-probe.ts
  * ENTRY`. `tsx/cjs` compiles TypeScript inside the main thread; the usual
  * `--import tsx` also starts a module-loader thread with its own V8 heap,
- * which adds about 28 MiB of RSS and returns memory to the OS on its own
+ * which adds tens of MiB of RSS and returns memory to the OS on its own
  * schedule, blurring a per-connection measurement that is only a few MiB in all.
  *
  * Reading /proc/PID/status (VmRSS) and /proc/PID/stat (CPU time) needs no
@@ -29,7 +29,8 @@ import {
   type StallReport,
 } from './memory-report';
 import { fileLimits, withOpenFileLimit } from './open-files';
-import type { LoadEndpoint, Target } from './targets';
+import type { LoadEndpoint } from './load-client';
+import type { Target } from './targets';
 
 /** Clock ticks per second, the unit of CPU times in /proc/PID/stat. */
 const CLOCK_TICKS = (() => {
@@ -231,6 +232,38 @@ export interface SettledMemory {
   rssKiB: number;
   /** Its JavaScript heap in use after full GCs, in bytes (null if the probe did not answer). */
   heapUsed: number | null;
+}
+
+/** What `count` connections cost, from two settled readings around them. */
+export interface PerConnection {
+  /** The first reading's RSS, KiB. */
+  baselineRssKiB: number;
+  /** RSS growth per connection, KiB. */
+  rssPerConnectionKiB: number;
+  /** Heap growth per connection, KiB (null if the probe did not answer). */
+  heapPerConnectionKiB: number | null;
+}
+
+/**
+ * Divides the growth between two settled readings by the connections opened between them.
+ *
+ * @param before - the reading before the connections
+ * @param after - the reading with them open
+ * @param count - how many connections
+ */
+export function perConnection(
+  before: SettledMemory,
+  after: SettledMemory,
+  count: number,
+): PerConnection {
+  return {
+    baselineRssKiB: before.rssKiB,
+    rssPerConnectionKiB: (after.rssKiB - before.rssKiB) / count,
+    heapPerConnectionKiB:
+      before.heapUsed !== null && after.heapUsed !== null
+        ? (after.heapUsed - before.heapUsed) / count / 1024
+        : null,
+  };
 }
 
 /**

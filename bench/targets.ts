@@ -12,39 +12,12 @@
  * @module
  */
 import { ChatError } from '../shared/src/errors';
+import type { ClientContext, LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
 import { openIdleLoginClient, openLoginClient } from './login-client';
 import { openLineClient } from './plaintext-client';
 import { runFile, runKey, type RunFiles } from './run-files';
 import { openSealedClient } from './sealed-client';
 import { stage7 } from './stage7-target';
-
-/** Where a load client connects (always loopback in this benchmark). */
-export interface LoadEndpoint {
-  /** The server's address, e.g. `127.0.0.1`. */
-  host: string;
-  /** The server's port, as printed in its `listening on HOST:PORT` line. */
-  port: number;
-}
-
-/** What a load client reports back to the scenario driving it. */
-export interface LoadClientEvents {
-  /**
-   * Called with each received chat message's payload, exactly as another
-   * client sent it, and `nowUs()` (see payload.ts) from when the payload
-   * became readable: after any decryption, so latency covers the client's work.
-   */
-  onPayload(payload: string, receivedAtUs: number): void;
-}
-
-/** One connected load client, ready to chat. */
-export interface LoadClient {
-  /** Sends one chat message whose text is `payload` (ASCII, no line breaks). */
-  send(payload: string): void;
-  /** Closes the connection; never throws. */
-  close(): void;
-  /** True once the connection ended, for whatever reason. */
-  readonly closed: boolean;
-}
 
 /** Goals relative to the baseline, from the project's performance requirements. */
 export interface Goals {
@@ -58,14 +31,6 @@ export interface Goals {
    * generator, not the server, sets the message rate (see bench/README.md).
    */
   maxCpuPerMessageRatio?: number;
-}
-
-/** What a load client is given besides the server's address. */
-export interface ClientContext {
-  /** The run's temporary files: the room key lives there. */
-  files: RunFiles;
-  /** The client's index in its crowd, unique within one load process (e.g. for a username). */
-  index: number;
 }
 
 /** A server under test. */
@@ -87,7 +52,7 @@ export interface Target {
    * The target this one is judged against: the raw broadcaster driven by
    * load clients that do the same work per message as this target's. Default
    * `raw` (plain-text clients); `raw-sealed` for the stages whose clients
-   * encrypt. See bench/README.md, "The fair baseline".
+   * encrypt. See bench/README.md, "Goals and verdicts".
    */
   readonly baseline?: string;
   /** What this server should achieve relative to its baseline; checked and printed. */
@@ -227,7 +192,7 @@ const stage6: Target = {
   scale: true,
   // Short names keep frames small; any number of users fits, as welcome and who
   // carry a count and at most 50 names. Past 1,000 online the server sends no
-  // joined/left (PRESENCE_NOTICE_LIMIT in stage6-auth/src/messages.ts): in the
+  // joined/left (PRESENCE_NOTICE_LIMIT in shared/src/presence.ts): in the
   // idle ramp to 10,000, each later login costs one write, not one per user online.
   openClient: (endpoint, events, { files, index }) =>
     openLoginClient(endpoint, events, runKey(files), `b${index}`),

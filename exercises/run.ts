@@ -37,8 +37,8 @@ async function main(): Promise<number> {
       console.log(`  ${name.padEnd(width)}  ${exercise.title}`);
     }
     console.log(
-      '\nEach task is stated in its stage README, section "Exercises"; a "write the core"' +
-        '\ntask at the top of its starter file in exercises/core/.' +
+      '\nEach task is stated in its stage README, section "Exercises", or, when it has a' +
+        '\nstarter file in exercises/core/ (every "write the core" task has one), at its top.' +
         '\nReference solutions are in exercises/solutions/: try first, then compare.',
     );
     return 0;

@@ -9,8 +9,9 @@ import '../shared/src/node-version'; // first: an old Node.js gets one clear lin
 import { runMain } from '../shared/src/cli';
 import { formatChecks, type Check } from './checks';
 import { parseSoakOptions, USAGE } from './options';
-import { soakStage4 } from './stage4-soak';
-import { soakStage6 } from './stage6-soak';
+import { runSoak } from './scenario';
+import { stage4 } from './stage4';
+import { stage6 } from './stage6';
 
 runMain(async () => {
   const options = parseSoakOptions(process.argv.slice(2));
@@ -24,8 +25,7 @@ runMain(async () => {
   const checks: Check[] = [];
   for (const stage of options.stages) {
     try {
-      const soak = stage === 'stage4' ? soakStage4 : soakStage6;
-      checks.push(...(await soak(options, say)));
+      checks.push(...(await runSoak(stage === 'stage4' ? stage4 : stage6, options, say)));
     } catch (err) {
       // The server did not start, or the soak itself broke: a failed run, not a crash.
       checks.push({

@@ -61,6 +61,13 @@ export class ServerLog {
     });
   }
 
+  /** What a clean log looked like, for the report (when there was no failure). */
+  cleanSummary(): string {
+    return this.format === 'plain'
+      ? `${this.lines.stdout} log lines, nothing on stderr, no "server error"`
+      : `${this.lines.stderr} JSON log lines, none at level error/fatal, no stack traces`;
+  }
+
   private acceptPlain(stream: 'stdout' | 'stderr', line: string): void {
     if (stream === 'stderr' || line.startsWith('server error:')) {
       this.fail(line);

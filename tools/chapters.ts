@@ -10,13 +10,17 @@
  *   (tools/diffs.ts); `FILE#REGION` instead diffs that region of both stages,
  *   and `OLD#REGION>NEW#REGION` follows code that moved to another file;
  * - `<!-- generated:transcript stageN SECTION -->`: one section of the recorded
- *   session in docs/transcripts/stageN.md (tools/transcripts.ts).
+ *   session in docs/transcripts/stageN.md (tools/transcripts.ts);
+ * - `<!-- generated:file FILE -->`: a whole source file as a code block (the
+ *   smallest programs, shown whole; tools/regions.ts);
+ * - `<!-- generated:include FILE.md -->`: another markdown page as a section of
+ *   the chapter, headings one level down (PREDICT.md; tools/includes.ts).
  *
  * Everything outside the markers is the authors' and is left byte for byte,
  * apart from Prettier's formatting.
  */
 
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import {
   diffFence,
@@ -29,15 +33,35 @@ import {
 } from './diffs';
 import { formatLikePrettier } from './format';
 import type { GeneratedFile, Generator } from './generator';
+import { includeMarkdown } from './includes';
 import { findMarkers, type MarkerBlock, replaceMarkers } from './markers';
-import { renderRegion } from './regions';
+import { renderFile, renderRegion } from './regions';
 import { transcriptSection } from './transcript-format';
 
 /** Reads a repository file; generate.ts passes one that sees files generated earlier in the run. */
 export type ReadRepoFile = (file: string) => Promise<string>;
 
-/** The chapter files this generator owns the markers of. */
-export const CHAPTERS = STAGES.map((stage) => `${stage}/README.md`);
+/**
+ * The chapter files this generator owns the markers of: each stage's README.md,
+ * then the further parts and appendices of a long stage, `stageN-*\/docs/*.md`,
+ * in name order.
+ */
+export async function chapterFiles(root: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const stage of STAGES) {
+    files.push(`${stage}/README.md`);
+    let parts: string[] = [];
+    try {
+      parts = await readdir(path.join(root, stage, 'docs'));
+    } catch {
+      // Most stages are one file.
+    }
+    for (const part of parts.filter((p) => p.endsWith('.md')).sort()) {
+      files.push(`${stage}/docs/${part}`);
+    }
+  }
+  return files;
+}
 
 /**
  * Renders a `diff` marker, `PAIR FILE ["TEXT"]` or `PAIR FILE#REGION ["TEXT"]`:
@@ -88,14 +112,14 @@ async function renderDiff(
   ].join('\n');
 }
 
-/** The generator that refreshes every marker block in the six chapters. */
+/** The generator that refreshes every marker block in the chapters of stages 1-6. */
 export function chaptersGenerator(root: string, read: ReadRepoFile): Generator {
   return {
     name: 'chapters',
     async generate(): Promise<GeneratedFile[]> {
       const cache = new Map<string, FileDiff[]>();
       const files: GeneratedFile[] = [];
-      for (const chapter of CHAPTERS) {
+      for (const chapter of await chapterFiles(root)) {
         const text = await read(chapter);
         const filled: string[] = [];
         for (const block of findMarkers(text)) {
@@ -113,6 +137,12 @@ export function chaptersGenerator(root: string, read: ReadRepoFile): Generator {
             return renderRegion(root, chapter, block.args[0] ?? '');
           case 'diff':
             return renderDiff(root, chapter, block, cache);
+          case 'file':
+            return renderFile(root, chapter, block.args[0] ?? '');
+          case 'include': {
+            const file = block.args[0] ?? '';
+            return includeMarkdown(await read(file), file, chapter);
+          }
           case 'transcript': {
             const [stage, section] = block.args;
             const file = `docs/transcripts/${stage}.md`;

@@ -12,7 +12,7 @@
  * locate.
  *
  * Pure (no file system, no Prettier), so the replay test
- * (shared/test/e2e-vectors.test.ts) can import it.
+ * (tools/test/e2e-vectors.test.ts) can import it.
  */
 
 import { createHash, diffieHellman } from 'node:crypto';

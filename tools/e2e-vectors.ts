@@ -7,7 +7,7 @@
  * tools/e2e-vectors-build.ts: key bundles, a pairwise box with its key
  * schedule, the chain ratchet, a signed room message, a receiver's answers to
  * reordered and replayed deliveries, a safety number and an identity file.
- * shared/test/e2e-vectors.test.ts replays every vector against the real code
+ * tools/test/e2e-vectors.test.ts replays every vector against the real code
  * and checks that the committed JSON equals a fresh build.
  */
 

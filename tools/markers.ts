@@ -15,7 +15,7 @@
 
 /** One `<!-- generated:KIND ARGS -->` … `<!-- /generated -->` block found in a text. */
 export interface MarkerBlock {
-  /** What fills the block: `region`, `diff`, `transcript`. */
+  /** What fills the block: `region`, `diff`, `transcript`, `file`, `include`. */
   kind: string;
   /** The words after the kind; a "double-quoted phrase" counts as one word. */
   args: string[];

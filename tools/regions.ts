@@ -93,3 +93,27 @@ export async function renderRegion(root: string, chapter: string, spec: string):
     `_From [\`${file}\`](${link}), region \`${name}\`._`,
   ].join('\n');
 }
+
+/**
+ * The markdown a `file` marker expands to: a whole source file as a code block,
+ * then a line naming it with a link. For the smallest programs, which a chapter
+ * shows whole: a listing that is the file itself cannot drift from what
+ * `npm run stageN:minimal` runs.
+ *
+ * @param root the repository root
+ * @param chapter the including markdown file, relative to root
+ * @param file `path/from/root.ts`
+ */
+export async function renderFile(root: string, chapter: string, file: string): Promise<string> {
+  if (file === '') throw new Error(`${chapter}: a file marker needs FILE`);
+  const source = await readFile(path.join(root, file), 'utf8');
+  const link = path.posix.relative(path.posix.dirname(chapter), file);
+  const lines = source.trimEnd().split('\n').length;
+  return [
+    `\`\`\`${languageOf(file)}`,
+    source.trimEnd(),
+    '```',
+    '',
+    `_All of [\`${file}\`](${link}), ${lines} lines._`,
+  ].join('\n');
+}

@@ -10,7 +10,7 @@
  *   refilled from those vectors, so its examples are exactly the bytes the code
  *   produces. The prose around the blocks is hand-written and kept as is.
  *
- * shared/test/wire-vectors.test.ts replays every vector against the real code
+ * tools/test/wire-vectors.test.ts replays every vector against the real code
  * and checks that the committed JSON equals a fresh build.
  */
 

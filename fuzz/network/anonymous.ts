@@ -8,7 +8,7 @@
 import net from 'node:net';
 import fc from 'fast-check';
 import { ERROR_CODES } from '../../shared/src/errors';
-import { rawConnect, type TestServer } from '../../stage6-auth/test/harness';
+import { rawConnect, type TestServer } from '../../testkit/stage6';
 import { cutPoints } from '../arbitraries/bytes';
 import {
   expectBeforeLogin,

@@ -26,7 +26,7 @@ import fc from 'fast-check';
 import { openText } from '../../shared/src/crypto';
 import { chatAssociatedData } from '../../stage6-auth/src/messages';
 import { sealMessage } from '../../stage6-auth/src/sealed-messages';
-import { logIn, startTestServer, type TestServer } from '../../stage6-auth/test/harness';
+import { logIn, startTestServer, type TestServer } from '../../testkit/stage6';
 import type { Campaign, FuzzTarget, Outcome, RunOptions } from '../campaign';
 import { FUZZ_PASSWORD } from '../reference/handshake';
 import { anonCase, anonymous, loopbackAliasesWork } from './anonymous';

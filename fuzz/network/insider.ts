@@ -3,7 +3,7 @@
  * know the room key and their own password) sending fuzzed writes non-stop.
  */
 import fc from 'fast-check';
-import { logIn, type TestServer } from '../../stage6-auth/test/harness';
+import { logIn, type TestServer } from '../../testkit/stage6';
 import { cutPoints } from '../arbitraries/bytes';
 import { clientPayload } from '../arbitraries/payloads';
 import { expectWhileChatting } from '../reference/chatting';

@@ -12,7 +12,7 @@
 import { openText } from '../../shared/src/crypto';
 import { chatAssociatedData } from '../../stage6-auth/src/messages';
 import { sealMessage } from '../../stage6-auth/src/sealed-messages';
-import { logIn, type TestServer } from '../../stage6-auth/test/harness';
+import { logIn, type TestServer } from '../../testkit/stage6';
 import type { LoggedIn } from '../../stage6-auth/src/client-login';
 import { FUZZ_PASSWORD } from '../reference/handshake';
 

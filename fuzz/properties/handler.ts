@@ -16,12 +16,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import {
-  logIn,
-  rawConnect,
-  startTestServer,
-  type TestServer,
-} from '../../stage6-auth/test/harness';
+import { logIn, rawConnect, startTestServer, type TestServer } from '../../testkit/stage6';
 import { cutPoints } from '../arbitraries/bytes';
 import { clientPayload } from '../arbitraries/payloads';
 import { checkProperty, type Campaign, type FuzzTarget } from '../campaign';

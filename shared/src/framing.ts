@@ -27,7 +27,7 @@ const LF = 0x0a;
 // One decoder for every connection: without `{ stream: true }` a TextDecoder
 // keeps no state between calls (we only ever decode complete lines), and a
 // decoder per connection would cost memory on every idle connection (the
-// benchmark measured it; see bench/README.md).
+// benchmark measures it; see the bench report).
 // `ignoreBOM`: by default a TextDecoder silently drops a leading U+FEFF, which
 // would change a frame's text (the fuzz campaign found it): keep every character.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -25,8 +25,8 @@
  * make each guess expensive. scrypt is *memory*-hard: each guess needs
  * 128 · N · r bytes, which is what makes GPUs and ASICs, rich in cores but not
  * in memory per core, slow at it. The default N = 2^17, r = 8, p = 1 is
- * OWASP's recommendation: 128 MiB and about half a second per guess on this
- * project's 2-core test machine, paid once per client start (async, on
+ * OWASP's recommendation: 128 MiB per guess, and a noticeable fraction of a
+ * second on an ordinary machine, paid once per client start (async, on
  * libuv's thread pool). The parameters are stored in the file, so a later
  * version can raise them and still open old files; on reading they are
  * bounded (at most 256 MiB), so a planted file cannot make the client
@@ -70,7 +70,7 @@ export interface ScryptCost {
   p: number;
 }
 
-/** OWASP's scrypt parameters: 128 MiB and about 0.5 s per unlock here. */
+/** OWASP's scrypt parameters: 128 MiB of memory per unlock (and per guess). */
 export const DEFAULT_SCRYPT_COST: Readonly<ScryptCost> = { logN: 17, r: 8, p: 1 };
 
 /**

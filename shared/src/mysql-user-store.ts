@@ -26,8 +26,12 @@ import { withDeadline } from './deadline';
 import { ChatError } from './errors';
 import { databaseUnavailable, isSqlError, mysqlErrorCode, startupHint } from './mysql-errors';
 import { describeMysqlUrl, parseMysqlUrl } from './mysql-url';
-import { validatePasswordHash, validateUsername, type StoredUser } from './user-record';
-import type { UserStore } from './user-store';
+import {
+  validatePasswordHash,
+  validateUsername,
+  type StoredUser,
+  type UserStore,
+} from './user-record';
 
 /** Timeouts and pool limits of a MySQL store. */
 export interface MysqlTuning {

@@ -109,18 +109,33 @@ export function validateNewPassword(value: unknown): string {
 }
 
 /**
- * Parses a bcrypt cost from a flag or environment variable.
+ * Parses a bcrypt cost from a flag or environment variable: digits only (no
+ * sign, point or exponent), then the same range check as {@link checkBcryptCost}.
  *
  * @param text - e.g. `"12"`
- * @throws ChatError `BAD_ARGUMENT` outside {@link BCRYPT_COST_RANGE}
+ * @throws ChatError `BAD_ARGUMENT` if it is not a whole number in {@link BCRYPT_COST_RANGE}
  */
 export function parseBcryptCost(text: string): number {
-  const cost = Number(text);
+  if (!/^\d+$/.test(text)) throw badCost(`"${text}"`);
+  return checkBcryptCost(Number(text));
+}
+
+/**
+ * Checks a bcrypt cost given as a number (the `cost` option).
+ *
+ * @param cost - e.g. `12`
+ * @returns the cost, unchanged
+ * @throws ChatError `BAD_ARGUMENT` if it is not a whole number in {@link BCRYPT_COST_RANGE}
+ */
+export function checkBcryptCost(cost: number): number {
   const { min, max } = BCRYPT_COST_RANGE;
-  if (!/^\d+$/.test(text) || cost < min || cost > max) {
-    throw new ChatError('BAD_ARGUMENT', `invalid bcrypt cost "${text}" (expected ${min}-${max})`);
-  }
+  if (!Number.isInteger(cost) || cost < min || cost > max) throw badCost(String(cost));
   return cost;
+}
+
+function badCost(shown: string): ChatError {
+  const { min, max } = BCRYPT_COST_RANGE;
+  return new ChatError('BAD_ARGUMENT', `invalid bcrypt cost ${shown} (expected ${min}-${max})`);
 }
 
 /** The default hard cap on hashing jobs waiting for a worker. */
@@ -209,8 +224,7 @@ export class PasswordHasher {
    * @throws ChatError `BAD_ARGUMENT` for a cost outside {@link BCRYPT_COST_RANGE}
    */
   static async start(options: PasswordHasherOptions = {}): Promise<PasswordHasher> {
-    const cost = options.cost ?? DEFAULT_BCRYPT_COST;
-    parseBcryptCost(String(cost));
+    const cost = checkBcryptCost(options.cost ?? DEFAULT_BCRYPT_COST);
     const maxPerClient = options.maxPerClient ?? DEFAULT_HASH_JOBS_PER_CLIENT;
     if (!Number.isSafeInteger(maxPerClient) || maxPerClient < 1) {
       throw new ChatError('BAD_ARGUMENT', 'hashing jobs per client must be a whole number ≥ 1');

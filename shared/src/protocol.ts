@@ -109,6 +109,17 @@ export function stringField(options: { minLength?: number; maxLength: number }):
   };
 }
 
+/**
+ * A field whose value the schema does not judge: any JSON value passes. For
+ * a value its receiver validates itself to answer with a more precise code
+ * than `BAD_FRAME` (stage 6's credentials: a username that is not a string is
+ * `BAD_USERNAME`). The field must still be present, and nothing else may be.
+ */
+export const anyField: Field<unknown> = {
+  expected: 'any JSON value',
+  accepts: (_value): _value is unknown => true,
+};
+
 /** A string field that must be one of `values`, e.g. the closed list of error codes. */
 export function oneOfField<const T extends string>(values: readonly T[]): Field<T> {
   const allowed = new Set<string>(values);
@@ -216,11 +227,15 @@ export interface FrameSchema<T extends string = string, S extends FieldSpec = Fi
  * `{ type: 'chat'; box: string }`.
  */
 export type FrameOf<Schema> =
-  Schema extends FrameSchema<infer T, infer S>
-    ? Tagged<T> & {
-        [K in keyof S as S[K] extends OptionalField<unknown> ? never : K]: FieldValue<S[K]>;
-      } & { [K in keyof S as S[K] extends OptionalField<unknown> ? K : never]?: FieldValue<S[K]> }
-    : never;
+  Schema extends FrameSchema<infer T, infer S> ? Tagged<T> & FieldsOf<S> : never;
+
+/**
+ * The TypeScript type of an object with a spec's fields, e.g. `{ box: string }`:
+ * an optional field (see {@link optionalField}) may be absent.
+ */
+export type FieldsOf<S extends FieldSpec> = {
+  [K in keyof S as S[K] extends OptionalField<unknown> ? never : K]: FieldValue<S[K]>;
+} & { [K in keyof S as S[K] extends OptionalField<unknown> ? K : never]?: FieldValue<S[K]> };
 
 /** The value type a field validator accepts. */
 export type FieldValue<F> = F extends Field<infer V> ? V : never;
@@ -268,41 +283,101 @@ export function createDecoder<const Schemas extends readonly FrameSchema[]>(
   if (byType.size !== schemas.length) throw new Error('two schemas share a type');
   const maxBytes = options.maxBytes ?? MAX_FRAME_BYTES;
   return (text) => {
-    const fail = (message: string) => ({ ok: false as const, error: badFrame(message) });
-    if (typeof text !== 'string') return fail('frame is not text');
-    if (tooLarge(text, maxBytes)) {
-      const error = new ChatError('FRAME_TOO_LARGE', `frame longer than ${maxBytes} bytes`);
-      return { ok: false, error };
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return fail('frame is not valid JSON');
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return fail('frame is not a JSON object');
-    }
-    const object = value as Record<string, unknown>;
-    if (typeof object.type !== 'string') return fail('frame has no string "type"');
-    const schema = byType.get(object.type);
-    if (schema === undefined) return fail(`unknown frame type ${quote(object.type)}`);
-    for (const name of Object.keys(object)) {
-      if (name !== 'type' && !Object.hasOwn(schema.fields, name)) {
-        return fail(`${schema.type} frame has unexpected field ${quote(name)}`);
-      }
-    }
-    for (const [name, field] of Object.entries(schema.fields)) {
-      if (!Object.hasOwn(object, name)) {
-        if (field.optional) continue;
-        return fail(`${schema.type} frame is missing "${name}"`);
-      }
-      if (!field.accepts(object[name])) {
-        return fail(`${schema.type} frame field "${name}" must be ${field.expected}`);
-      }
-    }
-    return { ok: true, frame: object as FrameOf<Schemas[number]> };
+    const object = parseObject('frame', text, maxBytes);
+    if (!object.ok) return object;
+    const { type } = object.frame;
+    if (typeof type !== 'string') return failed('frame has no string "type"');
+    const schema = byType.get(type);
+    if (schema === undefined) return failed(`unknown frame type ${quote(type)}`);
+    const wrong = wrongField(`${schema.type} frame`, object.frame, schema.fields, 'type');
+    if (wrong !== undefined) return failed(wrong);
+    return { ok: true, frame: object.frame as FrameOf<Schemas[number]> };
   };
+}
+
+/**
+ * Builds a strict decoder for a JSON object that is not a frame (it has no
+ * `type`): what a sealed box carries inside, such as stage 6's credentials.
+ * The rules are a frame's: size, JSON syntax, exactly the listed fields with
+ * the right types. It never throws; bad input is `BAD_FRAME` (or
+ * `FRAME_TOO_LARGE`).
+ *
+ * @param name - what the object is, for error messages (e.g. `'credentials'`)
+ * @param fields - the fields it must have, and nothing more
+ * @param options - the size limit
+ * @returns `decode(text)`
+ *
+ * @example
+ * ```ts
+ * const decode = createObjectDecoder('point', { x: integerField({ min: 0, max: 9 }) });
+ * decode('{"x":1}'); //=> { ok: true, frame: { x: 1 } }
+ * decode('{"x":1,"y":2}').ok; //=> false (BAD_FRAME: unexpected field "y")
+ * ```
+ */
+export function createObjectDecoder<const S extends FieldSpec>(
+  name: string,
+  fields: S,
+  options: DecoderOptions = {},
+): (text: string) => Decoded<FieldsOf<S>> {
+  const maxBytes = options.maxBytes ?? MAX_FRAME_BYTES;
+  return (text) => {
+    const object = parseObject(name, text, maxBytes);
+    if (!object.ok) return object;
+    const wrong = wrongField(name, object.frame, fields);
+    if (wrong !== undefined) return failed(wrong);
+    return { ok: true, frame: object.frame as FieldsOf<S> };
+  };
+}
+
+// The checks every decoder starts with: text, not too large, JSON, an object.
+function parseObject(
+  what: string,
+  text: string,
+  maxBytes: number,
+): Decoded<Record<string, unknown>> {
+  if (typeof text !== 'string') return failed(`${what} is not text`);
+  if (tooLarge(text, maxBytes)) {
+    const error = new ChatError('FRAME_TOO_LARGE', `${what} longer than ${maxBytes} bytes`);
+    return { ok: false, error };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return failed(`${what} is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return failed(`${what} is not a JSON object`);
+  }
+  return { ok: true, frame: value as Record<string, unknown> };
+}
+
+// What is wrong with `object`'s fields (the first problem found), or
+// undefined if it has exactly `fields`, each valid (plus `extra`, checked by
+// the caller: a frame's `type`).
+function wrongField(
+  what: string,
+  object: Record<string, unknown>,
+  fields: FieldSpec,
+  extra?: string,
+): string | undefined {
+  for (const name of Object.keys(object)) {
+    if (name !== extra && !Object.hasOwn(fields, name)) {
+      return `${what} has unexpected field ${quote(name)}`;
+    }
+  }
+  for (const [name, field] of Object.entries(fields)) {
+    if (!Object.hasOwn(object, name)) {
+      if (field.optional) continue;
+      return `${what} is missing "${name}"`;
+    }
+    if (!field.accepts(object[name])) return `${what} field "${name}" must be ${field.expected}`;
+  }
+  return undefined;
+}
+
+function failed(message: string): DecodedError {
+  return { ok: false, error: badFrame(message) };
 }
 
 /**

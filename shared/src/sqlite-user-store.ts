@@ -24,11 +24,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ChatError } from './errors';
-import { validatePasswordHash, validateUsername, type StoredUser } from './user-record';
-import type { UserStore } from './user-store';
-
-/** The default SQLite file: `.data/chat.sqlite` in the repository (git-ignored). */
-export const DEFAULT_SQLITE_PATH = path.resolve(__dirname, '..', '..', '.data', 'chat.sqlite');
+import {
+  validatePasswordHash,
+  validateUsername,
+  type StoredUser,
+  type UserStore,
+} from './user-record';
 
 // Two uniqueness rules. The column compares bytes (BINARY, SQLite's default),
 // so a login must give the name exactly as registered, as in the MySQL store.

@@ -1,6 +1,6 @@
 /**
- * What a user record holds, and the checks every value passes before it
- * reaches a database.
+ * What a user record holds, the checks every value passes before it reaches
+ * a database, and what a store of records must do ({@link UserStore}).
  *
  * Introduced by stage 6. Placeholders stop a value from being read as SQL, but
  * they do not stop a value of the wrong *type*: mysql2 once expanded an object
@@ -16,9 +16,52 @@
  * (each store compares the row it found with the name asked for), so both
  * stores give the same answers.
  *
+ * The {@link UserStore} interface lives here, not in user-store.ts, so the two
+ * drivers that implement it depend only on this file: user-store.ts, which
+ * picks a driver, loads that one alone, and nothing loads user-store.ts back.
+ *
  * @module
  */
 import { ChatError } from './errors';
+
+/**
+ * Where registered users live. Every method validates its arguments before
+ * touching the database, and every failure is a `ChatError` with a
+ * stable code.
+ */
+export interface UserStore {
+  /**
+   * What this store is, for the server's start-up line, e.g.
+   * `SQLite file .data/chat.sqlite` or `MySQL chat_app@127.0.0.1:3306/chat_course`.
+   * Never contains a password.
+   */
+  readonly description: string;
+
+  /**
+   * Registers a user. Uniqueness is enforced by a database UNIQUE constraint
+   * that ignores case: `Alice` is taken once `alice` exists.
+   *
+   * @param username - checked with {@link validateUsername} before any query
+   * @param passwordHash - the bcrypt hash (never the password)
+   * @throws ChatError `NAME_TAKEN` if the name, in any case, is already registered,
+   *   `BAD_USERNAME` for an invalid or non-string username,
+   *   `SERVICE_UNAVAILABLE` if the database is unreachable, times out or fails
+   */
+  createUser(username: string, passwordHash: string): Promise<void>;
+
+  /**
+   * Looks a user up by exact name: `ALICE` does not find `alice`.
+   *
+   * @param username - checked with {@link validateUsername} before any query
+   * @returns the user, or `undefined` if no such user is registered
+   * @throws ChatError `BAD_USERNAME` for an invalid or non-string username,
+   *   `SERVICE_UNAVAILABLE` if the database is unreachable, times out or fails
+   */
+  findUser(username: string): Promise<StoredUser | undefined>;
+
+  /** Releases the connections or the file. Later calls fail with `SERVICE_UNAVAILABLE`. */
+  close(): Promise<void>;
+}
 
 /** One registered user, as a store returns it. */
 export interface StoredUser {

@@ -1,6 +1,6 @@
 /**
  * The user store: one small interface in front of the database, and the
- * function that picks an implementation.
+ * function that picks an implementation and loads only that one.
  *
  * Introduced by stage 6. The chat server needs exactly two things from a
  * database: "register this name with this hash, unless it is taken" and "give
@@ -18,51 +18,14 @@
  *
  * @module
  */
-import { openMysqlUserStore, type MysqlTuning } from './mysql-user-store';
-import { DEFAULT_SQLITE_PATH, openSqliteUserStore } from './sqlite-user-store';
-import type { StoredUser } from './user-record';
+import path from 'node:path';
+import type { MysqlTuning } from './mysql-user-store';
+import type { UserStore } from './user-record';
 
-export { validateUsername, type StoredUser } from './user-record';
-export { DEFAULT_SQLITE_PATH } from './sqlite-user-store';
+export { validateUsername, type StoredUser, type UserStore } from './user-record';
 
-/**
- * Where registered users live. Every method validates its arguments before
- * touching the database, and every failure is a `ChatError` with a
- * stable code.
- */
-export interface UserStore {
-  /**
-   * What this store is, for the server's start-up line, e.g.
-   * `SQLite file .data/chat.sqlite` or `MySQL chat_app@127.0.0.1:3306/chat_course`.
-   * Never contains a password.
-   */
-  readonly description: string;
-
-  /**
-   * Registers a user. Uniqueness is enforced by a database UNIQUE constraint
-   * that ignores case: `Alice` is taken once `alice` exists.
-   *
-   * @param username - checked with {@link validateUsername} before any query
-   * @param passwordHash - the bcrypt hash (never the password)
-   * @throws ChatError `NAME_TAKEN` if the name, in any case, is already registered,
-   *   `BAD_USERNAME` for an invalid or non-string username,
-   *   `SERVICE_UNAVAILABLE` if the database is unreachable, times out or fails
-   */
-  createUser(username: string, passwordHash: string): Promise<void>;
-
-  /**
-   * Looks a user up by exact name: `ALICE` does not find `alice`.
-   *
-   * @param username - checked with {@link validateUsername} before any query
-   * @returns the user, or `undefined` if no such user is registered
-   * @throws ChatError `BAD_USERNAME` for an invalid or non-string username,
-   *   `SERVICE_UNAVAILABLE` if the database is unreachable, times out or fails
-   */
-  findUser(username: string): Promise<StoredUser | undefined>;
-
-  /** Releases the connections or the file. Later calls fail with `SERVICE_UNAVAILABLE`. */
-  close(): Promise<void>;
-}
+/** The default SQLite file: `.data/chat.sqlite` in the repository (git-ignored). */
+export const DEFAULT_SQLITE_PATH = path.resolve(__dirname, '..', '..', '.data', 'chat.sqlite');
 
 /** Options for {@link openUserStore}. */
 export interface OpenUserStoreOptions {
@@ -97,8 +60,16 @@ export interface OpenUserStoreOptions {
  * ```
  */
 export async function openUserStore(options: OpenUserStoreOptions = {}): Promise<UserStore> {
+  // Each driver is loaded only when it is chosen: a SQLite user never loads
+  // mysql2, a MySQL user never loads the native better-sqlite3. (`require`,
+  // not `import()`: the course runs as CommonJS, where require is the plain
+  // way to load a module on demand; `typeof import(...)` only borrows types.)
   if (options.url !== undefined && options.url !== '') {
-    return openMysqlUserStore(options.url, options.mysql);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+    const mysqlDriver = require('./mysql-user-store') as typeof import('./mysql-user-store');
+    return mysqlDriver.openMysqlUserStore(options.url, options.mysql);
   }
-  return openSqliteUserStore(options.sqlitePath ?? DEFAULT_SQLITE_PATH);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+  const sqliteDriver = require('./sqlite-user-store') as typeof import('./sqlite-user-store');
+  return sqliteDriver.openSqliteUserStore(options.sqlitePath ?? DEFAULT_SQLITE_PATH);
 }

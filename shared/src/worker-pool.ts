@@ -20,8 +20,12 @@
  * - a worker that dies fails only the task it was running, and is replaced so
  *   the pool keeps its size.
  *
- * The worker side lives in a script that calls {@link serveTasks}
- * (`worker-task.ts`, which also defines the messages the two sides exchange).
+ * The worker side lives in a script that calls `serveTasks` (`worker-task.ts`,
+ * which also defines the messages the two sides exchange). A task goes only to
+ * a worker whose "ready" the pool has heard: its script loaded, so if it dies
+ * later, the task it holds is to blame, and if it dies before, the script is
+ * (and no task went down with it). The order in which the pool hears a
+ * worker's last message and its death does not change that verdict.
  *
  * @module
  */
@@ -30,12 +34,9 @@ import { ChatError } from './errors';
 import { FairQueue } from './fair-queue';
 import { errorFromWorker, type FromWorker, type ToWorker } from './worker-task';
 
-// The worker side, re-exported so a worker script can import everything pool-related from here.
-export { serveTasks } from './worker-task';
-
 /** Options for {@link WorkerPool}. */
 export interface WorkerPoolOptions {
-  /** Absolute path of the worker script (a `.ts` file that calls {@link serveTasks}). */
+  /** Absolute path of the worker script (a `.ts` file that calls `serveTasks` from worker-task.ts). */
   script: string;
   /** How many workers run tasks at the same time; about one per CPU core. */
   size: number;
@@ -191,8 +192,11 @@ export class WorkerPool<Task, Result> {
     if (this.closed) return Promise.reject(new ChatError('SHUTTING_DOWN', 'worker pool is closed'));
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const idle = [...this.slots].find((slot) => !slot.job);
-    if (!idle && this.queue.size >= this.maxQueue) {
+    const idle = [...this.slots].find((slot) => slot.ready && !slot.job);
+    // A worker still loading its script takes a task as soon as it is ready,
+    // so each one counts as a place, as a free worker would.
+    const starting = [...this.slots].filter((slot) => !slot.ready).length;
+    if (!idle && this.queue.size >= this.maxQueue + starting) {
       return Promise.reject(
         new ChatError(
           'SERVICE_UNAVAILABLE',
@@ -257,8 +261,10 @@ export class WorkerPool<Task, Result> {
 
   private onMessage(slot: Slot<Task, Result>, message: FromWorker<Result>): void {
     if (message.type === 'ready') {
+      if (!this.slots.has(slot)) return; // it died first; its message came late
       slot.ready = true;
       this.settleReady();
+      this.dispatch(); // tasks that waited for it to load
       return;
     }
     const job = slot.job;
@@ -306,10 +312,10 @@ export class WorkerPool<Task, Result> {
     }
   }
 
-  // Hands waiting tasks to idle workers, in the queue's order.
+  // Hands waiting tasks to idle workers that have loaded, in the queue's order.
   private dispatch(): void {
     for (const slot of this.slots) {
-      while (!slot.job && this.queue.size > 0) this.assign(slot, this.queue.shift()!);
+      while (slot.ready && !slot.job && this.queue.size > 0) this.assign(slot, this.queue.shift()!);
     }
   }
 

@@ -109,7 +109,9 @@ export function serveTasks<Task, Result>(handler: (task: Task) => Result | Promi
     }
   });
   // Tells the pool the script loaded: a worker that dies before this was
-  // killed by a broken script, not by a task.
+  // killed by a broken script, not by a task. On the next turn, not now: the
+  // script calling us has not finished loading yet, and if it throws below
+  // this call the worker must die without ever having said "ready".
   const ready: FromWorker<Result> = { type: 'ready' };
-  port.postMessage(ready);
+  setImmediate(() => port.postMessage(ready));
 }

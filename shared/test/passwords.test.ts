@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { isChatError } from '../src/errors';
 import {
   MAX_PASSWORD_BYTES,
+  checkBcryptCost,
   parseBcryptCost,
   PasswordHasher,
   validateLoginPassword,
@@ -64,8 +65,15 @@ describe('password policy', () => {
 
   it('parses the cost option strictly', () => {
     expect(parseBcryptCost('12')).toBe(12);
-    for (const bad of ['3', '21', '12.5', 'twelve', '']) {
+    for (const bad of ['3', '21', '12.5', '1e1', '+12', 'twelve', '']) {
       expect(codeOf(() => parseBcryptCost(bad))).toBe('BAD_ARGUMENT');
+    }
+  });
+
+  it('checks a cost given as a number, without going through text', () => {
+    expect(checkBcryptCost(4)).toBe(4);
+    for (const bad of [3, 21, 12.5, Number.NaN, Infinity]) {
+      expect(codeOf(() => checkBcryptCost(bad))).toBe('BAD_ARGUMENT');
     }
   });
 });

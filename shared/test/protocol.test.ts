@@ -2,12 +2,14 @@ import fc from 'fast-check';
 import { BOX_OVERHEAD } from '../src/crypto';
 import { LineDecoder } from '../src/framing';
 import {
+  anyField,
   arrayField,
   associatedData,
   base64ByteLength,
   base64Field,
   CHAT_REQUEST,
   createDecoder,
+  createObjectDecoder,
   encodeJsonFrame,
   encodeJsonFrames,
   ERROR_FRAME,
@@ -132,6 +134,37 @@ describe('the shared frames and the decoder', () => {
     const message = result.ok ? '' : result.error.message;
     expect(message).not.toContain('\x1b');
     expect(message.length).toBeLessThan(100);
+  });
+});
+
+describe('an object decoder (a JSON object that is not a frame)', () => {
+  const decode = createObjectDecoder(
+    'point',
+    { x: integerField({ min: 0, max: 9 }), note: anyField },
+    { maxBytes: 64 },
+  );
+  const verdict = (text: string) => {
+    const d = decode(text);
+    return d.ok ? d.frame : `${d.error.code}: ${d.error.message}`;
+  };
+
+  test('exactly its fields, with the schema rules of a frame; anyField takes any value', () => {
+    expect(verdict('{"x":1,"note":{"any":["thing"]}}')).toEqual({ x: 1, note: { any: ['thing'] } });
+    expect(verdict('{"x":1,"note":null}')).toEqual({ x: 1, note: null });
+    expect(verdict('{"x":1}')).toBe('BAD_FRAME: point is missing "note"');
+    expect(verdict('{"x":1,"note":0,"y":2}')).toBe('BAD_FRAME: point has unexpected field "y"');
+    expect(verdict('{"x":"1","note":0}')).toBe(
+      'BAD_FRAME: point field "x" must be an integer from 0 to 9',
+    );
+    // No `type` is needed, and one is an unexpected field like any other.
+    expect(verdict('{"type":"p","x":1,"note":0}')).toBe(
+      'BAD_FRAME: point has unexpected field "type"',
+    );
+    expect(verdict('[1]')).toBe('BAD_FRAME: point is not a JSON object');
+    expect(verdict('{')).toBe('BAD_FRAME: point is not valid JSON');
+    expect(verdict(`{"x":1,"note":"${'a'.repeat(64)}"}`)).toBe(
+      'FRAME_TOO_LARGE: point longer than 64 bytes',
+    );
   });
 });
 

@@ -1,10 +1,12 @@
 // The embedded SQLite store: the shared contract, on a file and in memory,
 // plus what only a file has (folder creation, mode 0600, WAL, two connections).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_SQLITE_PATH, openUserStore } from '../src/user-store';
+import { REPO_ROOT } from './helpers';
 import { expectCode, fakeHash, uniqueName, userStoreContract } from './user-store-contract';
 
 let dir: string;
@@ -116,4 +118,23 @@ describe('SQLite store on a file', () => {
       'SERVICE_UNAVAILABLE',
     );
   });
+});
+
+test('only the chosen driver is loaded: a SQLite store never loads mysql2', () => {
+  // A fresh process, so nothing else has loaded either driver yet. It prints
+  // which drivers are in the module cache before and after opening SQLite.
+  const script = `
+    const loaded = () => ['mysql2', 'better-sqlite3'].filter((name) =>
+      Object.keys(require.cache).some((file) => file.includes('/node_modules/' + name + '/')));
+    const { openUserStore } = require('./shared/src/user-store');
+    const before = loaded();
+    openUserStore({ sqlitePath: ':memory:' }).then(async (store) => {
+      console.log(JSON.stringify({ before, after: loaded() }));
+      await store.close();
+    });`;
+  const output = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  expect(JSON.parse(output)).toEqual({ before: [], after: ['better-sqlite3'] });
 });

@@ -53,6 +53,7 @@ test('N workers run N tasks at the same time', async () => {
 
 test('a full queue refuses a task at once with SERVICE_UNAVAILABLE', async () => {
   const pool = createPool(1, 1);
+  await pool.ready(); // so the first task runs at once (a loading worker holds its tasks)
   const gate = sharedInts(1);
   const running = pool.run({ kind: 'hold', gate });
   const waiting = pool.run({ kind: 'echo', value: 'queued' });
@@ -86,6 +87,20 @@ test('a worker that exits mid-task fails that task and is replaced', async () =>
     pool.run({ kind: 'barrier', cells, parties: 2 }),
   ]);
   expect(both.map((r) => r.met)).toEqual([true, true]);
+});
+
+test('tasks sent before the workers loaded wait for them, and count as places', async () => {
+  const pool = createPool(1, 1);
+  // One worker still loading: one place for it, one in the queue.
+  const first = pool.run({ kind: 'echo', value: 'first' });
+  const second = pool.run({ kind: 'echo', value: 'second' });
+  expect(pool.running).toBe(0);
+  expect(pool.queued).toBe(2);
+  await expect(pool.run({ kind: 'echo', value: 'third' })).rejects.toMatchObject({
+    code: 'SERVICE_UNAVAILABLE',
+  });
+  expect((await first).value).toBe('first');
+  expect((await second).value).toBe('second');
 });
 
 test('a task queued behind a crashing task runs on the replacement worker', async () => {
@@ -142,6 +157,25 @@ test('a script that fails to load is reported, not restarted forever', async () 
   });
 });
 
+test('a script that throws at load after serveTasks: every task fails with the cause, no restarts', async () => {
+  // The worker may say "ready" before it throws, and the pool may hear the
+  // crash before the "ready" or after it. Whatever the order, no task may be
+  // taken for the one that killed the worker, and the pool must not start
+  // replacements that die the same way, forever.
+  const pool = new WorkerPool<unknown, string>({
+    script: path.join(__dirname, 'worker-pool-broken-fixture.ts'),
+    size: 2,
+    maxQueue: 8,
+  });
+  pools.push(pool as unknown as WorkerPool<FixtureTask, FixtureResult>);
+  const tasks = [1, 2, 3, 4].map((n) => pool.run(n));
+  await expect(pool.ready()).rejects.toThrow(/worker script failed to load/);
+  for (const task of tasks) {
+    await expect(task).rejects.toThrow(/worker script failed to load.*broken below serveTasks/);
+  }
+  await expect(pool.run(5)).rejects.toThrow(/worker script failed to load/);
+});
+
 test('rejects a nonsensical size or queue bound', () => {
   expect(() => new WorkerPool({ script: SCRIPT, size: 0, maxQueue: 1 })).toThrow(/size/);
   expect(() => new WorkerPool({ script: SCRIPT, size: 1, maxQueue: -1 })).toThrow(/maxQueue/);
@@ -180,6 +214,7 @@ describe('the queue: lanes, fairness, withdrawal', () => {
 
   test('a task withdrawn while it waits never reaches a worker, and frees its place', async () => {
     const pool = createPool(1, 1);
+    await pool.ready();
     const gate = sharedInts(1);
     const held = pool.run({ kind: 'hold', gate });
     const controller = new AbortController();

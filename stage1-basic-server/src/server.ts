@@ -87,9 +87,21 @@ export async function startServer(options: ServerOptions = {}): Promise<Stage1Se
 
   // #region focus
   server.on('connection', (socket) => {
+    // A reset from the client is a normal way for a connection to end; an
+    // 'error' event with no listener would crash the whole process.
+    socket.on('error', () => {});
     // Several clients can be accepted in the same turn of the event loop;
     // this server talks to exactly one and hangs up on the rest.
     if (connection !== null) {
+      socket.destroy();
+      return;
+    }
+    // Read both ends now, once. A client may connect and reset before we
+    // accept it: the kernel still hands us the socket, but can no longer say
+    // who was on the other end (the address reads as undefined). That is no
+    // conversation, so we drop it and keep waiting for a real one.
+    const info = endsOf(socket);
+    if (info === null) {
       socket.destroy();
       return;
     }
@@ -98,16 +110,8 @@ export async function startServer(options: ServerOptions = {}): Promise<Stage1Se
     // socket we already accepted is not affected, and the server's 'close'
     // event waits until it is closed too.
     server.close();
-
-    const info: ConnectionInfo = {
-      client: endOf(socket.remoteAddress, socket.remotePort, socket.remoteFamily),
-      server: endOf(socket.localAddress, socket.localPort, socket.localFamily),
-    };
     reportConnection(info);
 
-    // A reset from the client is a normal way for a connection to end; an
-    // 'error' event with no listener would crash the whole process.
-    socket.on('error', () => {});
     // Read (and ignore) whatever the client sends, so we notice its FIN.
     socket.resume();
     // end() is the polite close: send our last bytes, then a FIN ("I have
@@ -137,9 +141,18 @@ export async function startServer(options: ServerOptions = {}): Promise<Stage1Se
   };
 }
 
-function endOf(address: string | undefined, port: number | undefined, family?: string): SocketEnd {
-  // These are undefined only if the socket is already destroyed, which cannot
-  // happen before our 'connection' handler runs; fail loudly if it ever does.
-  if (address === undefined || port === undefined) throw new Error('socket already closed');
+/** Both ends of `socket`, or `null` if the peer was gone before we could ask. */
+function endsOf(socket: net.Socket): ConnectionInfo | null {
+  const client = endOf(socket.remoteAddress, socket.remotePort, socket.remoteFamily);
+  const server = endOf(socket.localAddress, socket.localPort, socket.localFamily);
+  return client && server ? { client, server } : null;
+}
+
+function endOf(
+  address: string | undefined,
+  port: number | undefined,
+  family: string | undefined,
+): SocketEnd | null {
+  if (address === undefined || port === undefined) return null;
   return { address, port, family: family ?? (address.includes(':') ? 'IPv6' : 'IPv4') };
 }

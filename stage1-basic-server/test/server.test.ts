@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { connect, LineReader } from '../../shared/test/helpers';
@@ -19,6 +20,19 @@ function refused(port: number): Promise<NodeJS.ErrnoException> {
     });
     socket.once('error', resolve);
   });
+}
+
+/**
+ * Connects to `port` and resets the connection at once, from a child process.
+ * spawnSync blocks this process's event loop meanwhile, so the kernel completes
+ * the handshake and receives the reset before the server can accept: the
+ * server meets a connection whose peer is already gone.
+ */
+function connectAndResetBeforeAccept(port: number): void {
+  const script = `const s = require('node:net').connect(${port}, '127.0.0.1', () => s.resetAndDestroy());
+s.on('error', () => {});`;
+  const result = spawnSync(process.execPath, ['-e', script], { timeout: 30_000 });
+  expect(result.status).toBe(0);
 }
 
 describe('stage 1 server', () => {
@@ -80,6 +94,20 @@ describe('stage 1 server', () => {
       code: 'LISTEN_FAILED',
       message: expect.stringContaining('already in use'),
     });
+  });
+
+  test('a client that resets before it is accepted does not crash the server', async () => {
+    server = await startServer({ port: 0 });
+    connectAndResetBeforeAccept(server.port);
+    // That connection was gone before the server could learn who made it, so it
+    // is not the server's one conversation: the next client still gets served.
+    const socket = await connect(server.port);
+    const reader = new LineReader(socket);
+    expect(await reader.next()).toContain(`hello 127.0.0.1:${socket.localPort}`);
+    const info = await server.firstConnection;
+    expect(info?.client.port).toBe(socket.localPort);
+    await reader.ended;
+    await server.closed;
   });
 
   test('on an IPv6 wildcard socket an IPv4 client shows up IPv4-mapped', async () => {

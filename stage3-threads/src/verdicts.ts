@@ -10,7 +10,7 @@ import type { LoadResult } from './measure';
 /**
  * The longest event-loop stall, in milliseconds, that nobody notices: below
  * it the loop counts as free. A chat message 50 ms late is not felt; a whole
- * bcrypt hash at cost 10 (70 ms and more) is.
+ * bcrypt hash at cost 10 (the demo prints how long one takes here) is.
  */
 export const NOTICEABLE_STALL_MS = 50;
 

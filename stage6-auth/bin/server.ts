@@ -12,6 +12,7 @@ import {
 } from '../../shared/src/cli';
 import { generateKey } from '../../shared/src/crypto';
 import { DEFAULT_KEY_FILE, loadOrCreateKeyFile, resolveKeyFile } from '../../shared/src/key-file';
+import { formatEndpoint } from '../../shared/src/listen';
 import { chooseLogFormat, LOG_FORMAT_ENV } from '../../shared/src/log-format';
 import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
@@ -105,7 +106,7 @@ runMain(async () => {
   // wait for their connections to close, stop the workers and the store, exit 0.
   // The listener goes in before "listening on" is printed (see onShutdownSignal).
   const signal = onShutdownSignal();
-  console.log(`listening on ${server.host}:${server.port}`);
+  console.log(`listening on ${formatEndpoint(server.host, server.port)}`);
   console.log(`${await signal}: shutting down`);
   await server.close();
   await store.close();

@@ -23,6 +23,7 @@
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { ChatConsole } from '../../shared/src/terminal';
 import { validateUsername } from '../../shared/src/user-record';
+import { initialPhase, transition, type InputEvent } from './client-input';
 import { connectAndLogIn, type LoggedIn } from './client-login';
 import { encodeClientFrame } from './messages';
 import { promptHidden, type RawModeInput } from './password-prompt';
@@ -88,38 +89,44 @@ export async function runClient(options: ClientOptions): Promise<number> {
     }
   }
 
-  // Until the login is done, typed lines wait here (the first one is the
-  // password with --password-stdin); after it, they go straight out.
-  let session: LoggedIn | undefined;
-  let onLine: (text: string) => void;
-  let onEnd: () => void;
-  const typedAhead: string[] = [];
-  let inputEnded = false;
+  // What a typed line means depends on where the client is: one phase at a
+  // time, one transition function (client-input.ts). `dispatch` feeds it an
+  // event and carries out what it says; sending needs the session, so the
+  // chat's two actions are filled in at welcome (before it, no phase sends).
+  let phase = initialPhase(password === undefined);
+  let chat: { send(text: string): void; leave(): void } | undefined;
+  let givePassword: (text: string) => void = () => {};
+  let noPassword: () => void = () => {};
   const passwordLine = new Promise<string>((resolve, reject) => {
-    onLine = (text) => {
-      if (password === undefined) resolve((password = text));
-      else typedAhead.push(text);
-    };
-    onEnd = () => {
-      inputEnded = true;
-      reject(new ChatError('BAD_ARGUMENT', 'stdin ended before a password line'));
-    };
+    givePassword = resolve;
+    noPassword = () => reject(new ChatError('BAD_ARGUMENT', 'stdin ended before a password line'));
   });
   passwordLine.catch(() => {}); // awaited below only when it is needed
+  const dispatch = (event: InputEvent) => {
+    const step = transition(phase, event);
+    phase = step.phase;
+    for (const effect of step.effects) {
+      if (effect.type === 'password') givePassword(effect.text);
+      else if (effect.type === 'no-password') noPassword();
+      else if (effect.type === 'send') chat?.send(effect.text);
+      else chat?.leave();
+    }
+  };
   const ui: ChatConsole = new ChatConsole({
     input,
     output,
     errorOutput,
     terminal: options.terminal,
-    onLine: (text) => onLine(text),
+    onLine: (text) => dispatch({ type: 'line', text }),
     onEnd: () => {
       // Ctrl-C or Ctrl-D leaves the cursor after the prompt; the shell's own
       // prompt must start on a line of its own.
       if (ui.interactive) output.write('\n');
-      onEnd();
+      dispatch({ type: 'input-ended' });
     },
   });
 
+  let session: LoggedIn;
   try {
     session = await connectAndLogIn({
       host: options.host,
@@ -139,20 +146,11 @@ export async function runClient(options: ClientOptions): Promise<number> {
   ui.warn(renderServerFrame(key, welcome).text, 'notice');
 
   return new Promise<number>((resolve) => {
-    let leaving = false;
     let saidBye = false; // the server said goodbye: its close needs no second notice
     let lostWith: string | undefined;
-    const leave = () => {
-      if (leaving) return;
-      leaving = true;
-      socket.end(); // half-close: deliver what we sent, then FIN
-      setTimeout(() => socket.destroy(), LEAVE_TIMEOUT_MS).unref();
-    };
 
     // #region focus
     const send = (text: string) => {
-      if (text === '' || leaving) return;
-      if (text === '/quit') return leave();
       let frame: Buffer;
       try {
         frame =
@@ -178,21 +176,26 @@ export async function runClient(options: ClientOptions): Promise<number> {
       else ui.warn(shown.text, shown.kind === 'warning' ? 'error' : 'notice');
     });
     // #endregion focus
+    const leave = () => {
+      socket.end(); // half-close: deliver what we sent, then FIN
+      setTimeout(() => socket.destroy(), LEAVE_TIMEOUT_MS).unref();
+    };
     socket.on('error', (err: NodeJS.ErrnoException) => {
       lostWith = err.code ?? err.message;
     });
     socket.on('close', () => {
-      if (!leaving && !saidBye) {
+      if (phase.name !== 'leaving' && !saidBye) {
         ui.warn(lostWith ? `connection lost (${lostWith})` : 'server closed the connection');
       }
+      dispatch({ type: 'disconnected' });
       ui.close();
       resolve(0);
     });
 
-    onLine = send;
-    onEnd = leave;
-    for (const text of typedAhead.splice(0)) send(text);
-    if (inputEnded) leave();
+    chat = { send, leave };
+    // Lines typed during the login go out now, in order (and an input that
+    // has already ended ends the session after them).
+    dispatch({ type: 'welcome' });
   });
 }
 

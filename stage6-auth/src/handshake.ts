@@ -19,14 +19,19 @@
  * 5. **Look up, then compare in a worker**, against a dummy hash when the user
  *    does not exist, so "no such user" and "wrong password" are the same
  *    `AUTH_FAILED` after the same time.
- * 6. **Claim the username** in the server's online table, synchronously, only
- *    once the password is known to be right: two logins racing for one
- *    account cannot both win, and a wrong password never learns whether the
- *    user is online. Unless nobody is waiting for the answer any more: the
- *    connection closed (or hit its deadline) while the password was checked,
- *    or the server began shutting down. Then the attempt is logged as
- *    abandoned, and nothing is claimed or joined. (A job still waiting for a
- *    worker when its connection closes is dropped unrun: abandoned too.)
+ * 6. **Claim the username**, which is the connection's step (connection.ts),
+ *    because the online table is its state: synchronously, and only once the
+ *    password is known to be right, so two logins racing for one account
+ *    cannot both win, and a wrong password never learns whether the user is
+ *    online. Unless nobody is waiting for the answer any more: the connection
+ *    closed (or hit its deadline) while the password was checked, or the
+ *    server began shutting down. Then the attempt is logged as abandoned,
+ *    and nothing is claimed or joined. (A job still waiting for a worker when
+ *    its connection closes is dropped unrun: abandoned too.)
+ *
+ * This module answers with an {@link AuthResult} and never reaches back into
+ * the connection: what it needs comes in the {@link AuthAttempt}, what it
+ * found goes out in the result.
  *
  * @module
  */
@@ -71,35 +76,62 @@ export interface AuthAttempt {
   budgetMs: number;
   /** Aborted when the connection closes: a hashing job still waiting is dropped. */
   signal: AbortSignal;
-  /** Marks the username online, atomically; false if it already was. */
-  claim: (username: string) => boolean;
-  /**
-   * Why the connection no longer wants the answer, or `undefined` while it
-   * does: `'closed'` (the client left, or the login deadline closed it) or
-   * `'shutdown'` (the server is saying goodbye to everyone).
-   */
-  abandoned: () => 'closed' | 'shutdown' | undefined;
   /** The connection's logger. */
   log: Logger;
 }
 
 /**
- * Runs one register or login attempt to its end.
+ * How an attempt ended. Only `verified` lets anyone in, and even then the
+ * caller has two checks of its own to make (is anyone still waiting for the
+ * answer? is the user online elsewhere?) before it claims the name.
+ *
+ * - `verified`: the password is right (or the account was created); `user`
+ *   is the canonical username. Nothing is claimed yet.
+ * - `refused`: the coded error to send, already logged; `user` once the
+ *   username was valid.
+ * - `dropped`: the signal aborted while the job waited for a worker, so no
+ *   password was tested (and nothing is logged here: the caller, who
+ *   aborted, knows why).
+ */
+export type AuthResult =
+  | {
+      /** The password is right, or the account was created. */
+      status: 'verified';
+      /** The canonical username (not claimed yet). */
+      user: string;
+    }
+  | {
+      /** Refused, and logged. */
+      status: 'refused';
+      /** What to send the client. */
+      error: ChatError;
+      /** The username, once it was found valid. */
+      user?: string;
+    }
+  | {
+      /** The signal aborted while the job waited: no password was tested. */
+      status: 'dropped';
+      /** The username of the attempt. */
+      user: string;
+    };
+
+/**
+ * Runs one register or login attempt to its end: steps 1 to 5 above. Step
+ * 6, the claim, is the caller's: only it knows whether the connection still
+ * wants the answer, and the online table is its state, not the handshake's.
  *
  * @param services - key, store, hasher and limiter
  * @param attempt - the frame and its connection's context
- * @returns the authenticated username (now claimed as online), or
- *   `undefined` if the attempt was abandoned while the password was checked
- *   (logged as `login_abandoned` or `register_abandoned`; nothing claimed)
- * @throws ChatError `DECRYPT_FAILED`, `BAD_FRAME`, `BAD_USERNAME`,
- *   `BAD_PASSWORD`, `RATE_LIMITED`, `AUTH_FAILED`, `NAME_TAKEN`,
- *   `ALREADY_LOGGED_IN` or `SERVICE_UNAVAILABLE` (whose message never names
- *   an internal cause; a busy server's carries a `retryAfterMs`)
+ * @returns the verified user, the refusal (`DECRYPT_FAILED`, `BAD_FRAME`,
+ *   `BAD_USERNAME`, `BAD_PASSWORD`, `RATE_LIMITED`, `AUTH_FAILED`,
+ *   `NAME_TAKEN` or `SERVICE_UNAVAILABLE`, whose message never names an
+ *   internal cause; a busy server's carries a `retryAfterMs`), or that the
+ *   job was dropped unrun. Never throws.
  */
 export async function authenticate(
   services: AuthServices,
   attempt: AuthAttempt,
-): Promise<string | undefined> {
+): Promise<AuthResult> {
   const { frame, log } = attempt;
   const action = frame.type;
   let username: string | undefined;
@@ -127,53 +159,63 @@ export async function authenticate(
       signal: attempt.signal,
     });
     // #endregion permits
-    const name =
+    const user =
       action === 'register'
         ? await register(services, place, permit, username, password, log)
         : await login(services, place, permit, username, password, log);
-    // The store and the hasher took their time; is anyone still waiting? A
-    // "login ok" for a connection that is gone would be a false record.
-    const gone = attempt.abandoned();
-    if (gone !== undefined) {
-      log.info({ event: `${action}_abandoned`, user: name, reason: gone }, `${action} abandoned`);
-      return undefined;
-    }
-    if (!attempt.claim(name)) {
-      throw new ChatError('ALREADY_LOGGED_IN', `${name} is already logged in elsewhere`);
-    }
-    log.info({ event: `${action}_ok`, user: name }, `${action} ok`);
-    return name;
+    return { status: 'verified', user };
   } catch (err) {
-    if (attempt.signal.aborted && err === attempt.signal.reason) {
+    if (username !== undefined && attempt.signal.aborted && err === attempt.signal.reason) {
       // The connection went away while the job waited for a worker: it was
       // dropped unrun (no password was tested, so the permit is cancelled).
-      const reason = attempt.abandoned() ?? 'closed';
-      log.info({ event: `${action}_abandoned`, user: username, reason }, `${action} abandoned`);
-      return undefined;
+      return { status: 'dropped', user: username };
     }
     const error = forClient(err);
-    // The username (once validated) helps spot attacks; the password never
-    // appears. The internal cause of a SERVICE_UNAVAILABLE is logged here,
-    // and only here: the client hears "try again later".
-    const reason = error !== err && err instanceof Error ? err.message : undefined;
-    // A wrong password or a taken name spent a rate-limit token: always worth
-    // a line. Refusals that cost nothing (a limit said no, a bad box) could
-    // be sent by the thousand: the first of each kind per interval, then a count.
-    const costly = ['AUTH_FAILED', 'NAME_TAKEN', 'ALREADY_LOGGED_IN'].includes(error.code);
-    if (costly || services.sampler.allow(`${action}_failed:${error.code}`)) {
-      log.warn(
-        { event: `${action}_failed`, user: username, code: error.code, reason },
-        `${action} failed: ${error.code}`,
-      );
-    }
-    if (!(err instanceof ChatError)) log.error({ err }, 'unexpected error during login');
-    throw error;
+    logFailure(services, log, action, error, username, err);
+    return { status: 'refused', error, user: username };
   } finally {
     // Whatever happened, nothing stays reserved: an attempt that never tested
     // a password (the store failed, the client left) gets its tokens back.
     permit?.cancelled();
     place?.release();
   }
+}
+
+/**
+ * Logs a refused attempt as `register_failed` or `login_failed`. The username
+ * (once validated) helps spot attacks; the password never appears. The
+ * connection calls it too, for the one refusal it decides itself
+ * (`ALREADY_LOGGED_IN`).
+ *
+ * @param services - its sampler thins out refusals that cost nothing
+ * @param log - the connection's logger
+ * @param action - `register` or `login`
+ * @param error - what the client is told
+ * @param username - the validated username, if it got that far
+ * @param cause - what was thrown, when it is not `error` itself: logged, never sent
+ */
+export function logFailure(
+  services: AuthServices,
+  log: Logger,
+  action: AuthFrame['type'],
+  error: ChatError,
+  username: string | undefined,
+  cause: unknown = error,
+): void {
+  // The internal cause of a SERVICE_UNAVAILABLE is logged here, and only
+  // here: the client hears "try again later".
+  const reason = error !== cause && cause instanceof Error ? cause.message : undefined;
+  // A wrong password or a taken name spent a rate-limit token: always worth
+  // a line. Refusals that cost nothing (a limit said no, a bad box) could
+  // be sent by the thousand: the first of each kind per interval, then a count.
+  const costly = ['AUTH_FAILED', 'NAME_TAKEN', 'ALREADY_LOGGED_IN'].includes(error.code);
+  if (costly || services.sampler.allow(`${action}_failed:${error.code}`)) {
+    log.warn(
+      { event: `${action}_failed`, user: username, code: error.code, reason },
+      `${action} failed: ${error.code}`,
+    );
+  }
+  if (!(cause instanceof ChatError)) log.error({ err: cause }, 'unexpected error during login');
 }
 
 // What the client is told. Our own refusals pass through; an internal

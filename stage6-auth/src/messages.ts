@@ -35,7 +35,8 @@
  * a room that fills up to N users costs about N²/2 writes (50 million for
  * 10,000), and nobody reads a stream of strangers arriving. The rule, by the
  * room's size: a change between n − 1 and n members is announced if and only
- * if n ≤ {@link PRESENCE_NOTICE_LIMIT}. With the limit at 3, the 3rd login is
+ * if n ≤ `PRESENCE_NOTICE_LIMIT` (shared/src/presence.ts, which stage 4
+ * introduced). With the limit at 3, the 3rd login is
  * announced (the room now has 3), the 4th is not (4); a leave from a room of
  * 4 is not, the next leave (from 3) is. `welcome` and `who` still carry the
  * exact `count`.
@@ -48,16 +49,17 @@
  * @module
  */
 import { BOX_OVERHEAD } from '../../shared/src/crypto';
-import { ChatError } from '../../shared/src/errors';
 import {
+  anyField,
   arrayField,
   associatedData,
   base64Field,
   boxField,
   CHAT_REQUEST,
   createDecoder,
+  createObjectDecoder,
   encodeJsonFrame,
-  errorCodeField,
+  ERROR_FRAME as SHARED_ERROR_FRAME,
   frameSchema,
   integerField,
   optionalField,
@@ -89,36 +91,6 @@ const userField = stringField({ minLength: 1, maxLength: 32 });
  * many there are in all.
  */
 export const MAX_LISTED_USERS = 50;
-/**
- * Largest room in which the server announces arrivals and departures: a
- * `joined` or `left` frame is sent only when the room has at most this many
- * members with the user counted in (after a join, before a leave). Above it
- * each notice would cost a write to every member for news nobody can follow;
- * clients learn the count from `welcome` and `who` instead. Twitch's chat
- * stops its join and part notices at the same size. Tests lower it with the
- * server's `presenceLimit` option.
- */
-export const PRESENCE_NOTICE_LIMIT = 1000;
-
-/**
- * Whether a change of the room between `members - 1` and `members` members
- * is announced with `joined` or `left` (see {@link PRESENCE_NOTICE_LIMIT}).
- * Joins and leaves follow the same rule, so the notices stop and start again
- * at the same size, whichever way the room is going.
- *
- * @param members - the room's size with the user counted in: after a join, before a leave
- * @param limit - the server's limit, normally {@link PRESENCE_NOTICE_LIMIT}
- *
- * @example
- * ```ts
- * announcesPresence(3, 3); //=> true: the 3rd arrival, or a leave from a room of 3
- * announcesPresence(4, 3); //=> false
- * ```
- */
-export function announcesPresence(members: number, limit: number): boolean {
-  return members <= limit;
-}
-
 const onlineField = arrayField(userField, { maxItems: MAX_LISTED_USERS });
 const countField = integerField({ min: 0, max: 1_000_000 });
 
@@ -164,7 +136,7 @@ export const CHAT_RELAY = frameSchema('chat', {
 });
 /**
  * Server → everyone else: a user logged in. Sent only while the room, the
- * newcomer included, has at most {@link PRESENCE_NOTICE_LIMIT} members.
+ * newcomer included, has at most `PRESENCE_NOTICE_LIMIT` members.
  */
 export const JOINED = frameSchema('joined', {
   /** Who logged in. */
@@ -174,7 +146,7 @@ export const JOINED = frameSchema('joined', {
 });
 /**
  * Server → everyone left: a user left. Sent only if the room had at most
- * {@link PRESENCE_NOTICE_LIMIT} members before the leave.
+ * `PRESENCE_NOTICE_LIMIT` members before the leave.
  */
 export const LEFT = frameSchema('left', {
   /** Who left. */
@@ -197,15 +169,13 @@ export const PING = frameSchema('ping', {});
 /** Client → server: the answer to `ping` (no fields). */
 export const PONG = frameSchema('pong', {});
 /**
- * Server → client: its last frame was refused, and why (a stable code). When
- * the server is only busy it adds `retryAfterMs`: try again after that many
- * milliseconds (the stage 6 client does so by itself).
+ * Server → client: its last frame was refused, and why (a stable code). The
+ * shared error frame (`code`, `message`), plus one field: when the server is
+ * only busy it adds `retryAfterMs`, try again after that many milliseconds
+ * (the stage 6 client does so by itself).
  */
 export const ERROR_FRAME = frameSchema('error', {
-  /** The stable error code (see `ERROR_CODES`). */
-  code: errorCodeField,
-  /** A human-readable explanation; never contains secrets, plaintext or internal details. */
-  message: stringField({ maxLength: 500 }),
+  ...SHARED_ERROR_FRAME.fields,
   /** Present when trying again later can work: the milliseconds to wait first. */
   retryAfterMs: optionalField(integerField({ min: 1, max: 3_600_000 })),
 });
@@ -327,6 +297,16 @@ export function credentialsAssociatedData(type: AuthFrame['type']): Buffer {
   return associatedData({ v: PROTOCOL_VERSION, type });
 }
 
+// The plaintext inside a credentials box: a JSON object with exactly these
+// three fields, a schema like every frame's. Their values are not judged
+// here: the handshake validates them, so a username that is not a string is
+// `BAD_USERNAME` (and a password `BAD_PASSWORD`), not a vague `BAD_FRAME`.
+const decodeCredentials = createObjectDecoder(
+  'credentials',
+  { username: anyField, password: anyField, challenge: anyField },
+  { maxBytes: MAX_CREDENTIALS_BYTES },
+);
+
 /** What a credentials box holds, before validation (values are untrusted). */
 export interface Credentials {
   /** Whatever the client put there: validate with `validateUsername`. */
@@ -357,19 +337,7 @@ export function formatCredentials(username: string, password: string, challenge:
  * @throws ChatError `BAD_FRAME` if it is not such an object
  */
 export function parseCredentials(plaintext: string): Credentials {
-  let value: unknown;
-  try {
-    value = JSON.parse(plaintext);
-  } catch {
-    throw new ChatError('BAD_FRAME', 'credentials are not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ChatError('BAD_FRAME', 'credentials are not a JSON object');
-  }
-  const keys = Object.keys(value).sort().join(',');
-  if (keys !== 'challenge,password,username') {
-    throw new ChatError('BAD_FRAME', 'credentials need exactly username, password and challenge');
-  }
-  const { username, password, challenge } = value as Record<string, unknown>;
-  return { username, password, challenge };
+  const decoded = decodeCredentials(plaintext);
+  if (!decoded.ok) throw decoded.error;
+  return decoded.frame;
 }

@@ -18,10 +18,12 @@ import {
   type Refusal,
 } from '../../shared/src/connection-caps';
 import { ChatError } from '../../shared/src/errors';
+import { listen } from '../../shared/src/listen';
 import { LogSampler } from '../../shared/src/log-sampler';
 import { silentLogger, type Logger } from '../../shared/src/logger';
 import { PasswordHasher } from '../../shared/src/passwords';
-import { endPolitely } from '../../shared/src/polite-close';
+import { closeServerPolitely } from '../../shared/src/polite-close';
+import { presenceLimitOption } from '../../shared/src/presence';
 import {
   LoginRateLimiter,
   type BucketLimit,
@@ -30,7 +32,7 @@ import {
 import { Room } from '../../shared/src/room';
 import type { UserStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
-import { encodeServerFrame, PRESENCE_NOTICE_LIMIT } from './messages';
+import { encodeServerFrame } from './messages';
 
 /** How long a connection may take to log in, by default: 30 seconds. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
@@ -90,7 +92,8 @@ export interface ServerOptions {
   framesPerTurn?: number;
   /**
    * Largest room in which `joined` and `left` are sent (see
-   * {@link PRESENCE_NOTICE_LIMIT}). Default 1,000; tests use a small one.
+   * `PRESENCE_NOTICE_LIMIT` in shared/src/presence.ts). Default 1,000; tests
+   * use a small one.
    */
   presenceLimit?: number;
   /** Per-client output queue cap in bytes. Default 1 MiB. */
@@ -137,12 +140,7 @@ export interface ChatServer {
 export async function startServer(options: ServerOptions): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger();
-  const presenceLimit = wholeNumber(
-    'presence limit',
-    options.presenceLimit,
-    PRESENCE_NOTICE_LIMIT,
-    0,
-  );
+  const presenceLimit = presenceLimitOption(options.presenceLimit);
   const idleTimeoutMs = wholeNumber('idle timeout', options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
   const caps = new ConnectionCaps({
     maxConnections: wholeNumber('max connections', options.maxConnections, defaultMaxConnections()),
@@ -196,7 +194,6 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     logger,
     sampler,
     nextConnectionId: () => ++connections,
-    endPolitely,
   };
   const server = net.createServer((socket) => {
     // #region door
@@ -208,19 +205,11 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   // Every open socket, logged in or not (the connections keep this set up to
   // date): close() says goodbye to all of them.
   const { sockets } = state;
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        const reason = err.code ?? err.message;
-        reject(
-          new ChatError('LISTEN_FAILED', `cannot listen on ${host}:${options.port} (${reason})`),
-        );
-      });
-      server.listen({ host, port: options.port ?? 0 }, () => {
-        server.removeAllListeners('error');
-        resolve();
-      });
-    });
+    // listen() (shared/src/listen.ts) turns the OS's refusals into one
+    // LISTEN_FAILED sentence, the same for every server of the course.
+    ({ port } = await listen(server, { host, port: options.port }));
   } catch (err) {
     if (ownHasher) await hasher.close();
     throw err;
@@ -242,7 +231,6 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       member.checkIdle(state.tick, SWEEPS_PER_TIMEOUT / 2, SWEEPS_PER_TIMEOUT);
     }
   }, idleTimeoutMs / SWEEPS_PER_TIMEOUT).unref();
-  const port = (server.address() as net.AddressInfo).port;
   logger.info(
     { event: 'listening', host, port, store: options.store.description, bcryptCost: hasher.cost },
     'listening',
@@ -262,10 +250,8 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         state.shuttingDown = true; // logins that finish from now on do not join
         clearInterval(sweep);
         logger.info({ event: 'shutdown', connections: sockets.size }, 'shutting down');
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });
-        for (const socket of sockets) endPolitely(socket, bye);
-        await closed; // every connection has closed
+        await closeServerPolitely(server, sockets, bye); // every connection has closed
         sampler.close();
         if (ownHasher) await hasher.close();
       })();
@@ -297,10 +283,10 @@ function refuseAtTheDoor(socket: net.Socket, why: Refusal, sampler: LogSampler):
   }
 }
 
-function wholeNumber(what: string, value: number | undefined, fallback: number, min = 1): number {
+function wholeNumber(what: string, value: number | undefined, fallback: number): number {
   const n = value ?? fallback;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new ChatError('BAD_ARGUMENT', `${what} must be a whole number ≥ ${min}`);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new ChatError('BAD_ARGUMENT', `${what} must be a whole number ≥ 1`);
   }
   return n;
 }

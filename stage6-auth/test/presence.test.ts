@@ -10,8 +10,9 @@
 // connection's bytes in order, so when that answer arrives, any notice queued
 // before it has arrived too.
 import { generateKey } from '../../shared/src/crypto';
+import { announcesPresence, PRESENCE_NOTICE_LIMIT } from '../../shared/src/presence';
 import { openUserStore } from '../../shared/src/user-store';
-import { announcesPresence, PRESENCE_NOTICE_LIMIT, decodeServerFrame } from '../src/messages';
+import { decodeServerFrame } from '../src/messages';
 import { startServer } from '../src/server';
 import { rawAuth, rawConnect, startTestServer, type RawConn, type TestServer } from './harness';
 

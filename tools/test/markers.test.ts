@@ -1,4 +1,5 @@
 import { findMarkers, parseArgs, replaceMarkers } from '../markers';
+import { includeMarkdown } from '../includes';
 import { dedent, extractRegion } from '../regions';
 
 describe('generated markers', () => {
@@ -86,5 +87,32 @@ describe('code regions', () => {
 
   test('dedent keeps blank lines blank and relative indentation', () => {
     expect(dedent(['    a', '', '      b'])).toEqual(['a', '', '  b']);
+  });
+});
+
+describe('included markdown', () => {
+  test('drops the page title, moves headings one level down, keeps code and fixes links', () => {
+    const page = [
+      '# Stage 1: predict the output',
+      '',
+      'See [the test](../exercises/test/predict.test.ts) and [web](https://x.org/a).',
+      '',
+      '## 1. A question',
+      '',
+      '```ts',
+      '## not a heading',
+      '```',
+    ].join('\n');
+    expect(includeMarkdown(page, 'stage1/PREDICT.md', 'stage1/docs/part2.md')).toBe(
+      [
+        'See [the test](../../exercises/test/predict.test.ts) and [web](https://x.org/a).',
+        '',
+        '### 1. A question',
+        '',
+        '```ts',
+        '## not a heading',
+        '```',
+      ].join('\n'),
+    );
   });
 });

@@ -10,7 +10,7 @@ import { LineDecoder } from '../../shared/src/framing';
 import { connect, LineReader } from '../../shared/test/helpers';
 import { startServer as startStage4 } from '../../stage4-multiclient/src/server';
 import { startServer as startStage5 } from '../../stage5-aes/src/server';
-import { rawAuth, rawConnect, startTestServer } from '../../stage6-auth/test/harness';
+import { rawAuth, rawConnect, startTestServer } from '../../testkit/stage6';
 import type { WireVectors } from '../wire-vectors-build';
 
 const vectors = JSON.parse(

@@ -6,28 +6,28 @@
 import { createHmac, diffieHellman } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { open } from '../src/crypto';
-import { E2E_LABELS } from '../src/e2e-labels';
-import { lockIdentity, unlockIdentity } from '../src/identity-file';
+import { open } from '../../shared/src/crypto';
+import { E2E_LABELS } from '../../shared/src/e2e-labels';
+import { lockIdentity, unlockIdentity } from '../../shared/src/identity-file';
 import {
   encodeKeyBundle,
   identityFromPrivateKeys,
   keyBundleSignedBytes,
   publicKeyFromRaw,
   verifyKeyBundle,
-} from '../src/identity-keys';
-import { boxKey, decodePairwiseBox, openPairwise } from '../src/pairwise-box';
-import { ReceiverChains } from '../src/receiver-chains';
+} from '../../shared/src/identity-keys';
+import { boxKey, decodePairwiseBox, openPairwise } from '../../shared/src/pairwise-box';
+import { ReceiverChains } from '../../shared/src/receiver-chains';
 import {
   decodeRoomMessage,
   messageHeader,
   messageSignedBytes,
   openRoomMessage,
   verifyRoomMessage,
-} from '../src/room-message';
-import { fingerprint, formatDigits, safetyNumber } from '../src/safety-number';
-import { decodeSenderKey, encodeSenderKey } from '../src/sender-chain';
-import { buildE2eVectors, E2E_VECTORS_PATH, type E2eVectors } from '../../tools/e2e-vectors-build';
+} from '../../shared/src/room-message';
+import { fingerprint, formatDigits, safetyNumber } from '../../shared/src/safety-number';
+import { decodeSenderKey, encodeSenderKey } from '../../shared/src/sender-chain';
+import { buildE2eVectors, E2E_VECTORS_PATH, type E2eVectors } from '../e2e-vectors-build';
 
 const ROOT = path.resolve(__dirname, '../..');
 const vectors = JSON.parse(readFileSync(path.join(ROOT, E2E_VECTORS_PATH), 'utf8')) as E2eVectors;

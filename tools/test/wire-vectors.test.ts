@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { open, openText, seal } from '../src/crypto';
-import { isChatError } from '../src/errors';
-import { LineDecoder } from '../src/framing';
-import * as protocol from '../src/protocol';
+import { open, openText, seal } from '../../shared/src/crypto';
+import { isChatError } from '../../shared/src/errors';
+import { LineDecoder } from '../../shared/src/framing';
+import * as protocol from '../../shared/src/protocol';
 import * as stage5 from '../../stage5-aes/src/messages';
 import * as stage6 from '../../stage6-auth/src/messages';
-import { fillProtocolDoc, PROTOCOL_PATH } from '../../tools/protocol-doc';
+import { fillProtocolDoc, PROTOCOL_PATH } from '../protocol-doc';
 import {
   buildWireVectors,
   expandTemplate,
@@ -21,7 +21,7 @@ import {
   type FrameVector,
   type FramingVector,
   type WireVectors,
-} from '../../tools/wire-vectors-build';
+} from '../wire-vectors-build';
 
 const ROOT = path.resolve(__dirname, '../..');
 const committed = readFileSync(path.join(ROOT, VECTORS_PATH), 'utf8');
