@@ -19,7 +19,8 @@ import { encodeClientFrame } from '../stage7-tls/src/messages';
 import { BENCH_PASSWORD } from './login-client';
 import { nowUs } from './payload';
 import { runFile, type RunFiles } from './run-files';
-import type { ClientContext, LoadClient, LoadClientEvents, LoadEndpoint, Target } from './targets';
+import type { ClientContext, LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
+import type { Target } from './targets';
 
 const dataDir = (files: RunFiles) => path.join(files.dir, 'stage7');
 
