@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { MysqlTuning } from './mysql-user-store';
 import type { UserStore } from './user-record';
 
-export { validateUsername, type StoredUser, type UserStore } from './user-record';
+export { validateUsername, type StoredKeys, type StoredUser, type UserStore } from './user-record';
 
 /** The default SQLite file: `.data/chat.sqlite` in the repository (git-ignored). */
 export const DEFAULT_SQLITE_PATH = path.resolve(__dirname, '..', '..', '.data', 'chat.sqlite');
