@@ -32,7 +32,7 @@ import {
   validateUsername,
   type StoredKeys,
   type StoredUser,
-  type UserStore,
+  type UserKeyStore,
 } from './user-record';
 
 /** Timeouts and pool limits of a MySQL store. */
@@ -67,7 +67,7 @@ export const DEFAULT_MYSQL_TUNING: Readonly<MysqlTuning> = {
 export async function openMysqlUserStore(
   url: string,
   tuning: Partial<MysqlTuning> = {},
-): Promise<UserStore> {
+): Promise<UserKeyStore> {
   const store = new MysqlUserStore(url, { ...DEFAULT_MYSQL_TUNING, ...tuning });
   try {
     await store.check();
@@ -86,7 +86,7 @@ type KeyRow = mysql.RowDataPacket & {
 };
 
 /** A {@link UserStore} on a mysql2 connection pool. */
-class MysqlUserStore implements UserStore {
+class MysqlUserStore implements UserKeyStore {
   readonly description: string;
   private readonly pool: mysql.Pool;
   private closed = false;

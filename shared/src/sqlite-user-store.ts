@@ -30,7 +30,7 @@ import {
   validateUsername,
   type StoredKeys,
   type StoredUser,
-  type UserStore,
+  type UserKeyStore,
 } from './user-record';
 
 // Two uniqueness rules. The column compares bytes (BINARY, SQLite's default),
@@ -70,7 +70,7 @@ const SCHEMA = `
  * @returns the open store
  * @throws ChatError `SERVICE_UNAVAILABLE` if the file cannot be created or opened
  */
-export async function openSqliteUserStore(file: string): Promise<UserStore> {
+export async function openSqliteUserStore(file: string): Promise<UserKeyStore> {
   return new SqliteUserStore(file);
 }
 
@@ -81,7 +81,7 @@ interface KeyRow {
 }
 
 /** A {@link UserStore} backed by one SQLite file. */
-class SqliteUserStore implements UserStore {
+class SqliteUserStore implements UserKeyStore {
   readonly description: string;
   private readonly db: Database.Database;
   private readonly insert: Database.Statement<[string, string]>;

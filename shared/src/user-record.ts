@@ -59,6 +59,17 @@ export interface UserStore {
    */
   findUser(username: string): Promise<StoredUser | undefined>;
 
+  /** Releases the connections or the file. Later calls fail with `SERVICE_UNAVAILABLE`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Where users' public keys live (stage 8): the `user_keys` table, beside
+ * `users`, in the same database. A separate interface, so the stages before
+ * 8 (and their test doubles) need not know about keys; both real stores
+ * implement it.
+ */
+export interface PublicKeyStore {
   /**
    * Appends a user's public keys (stage 8): a new row, never an UPDATE, so a
    * key change leaves the old keys on record. The caller verifies the bundle's
@@ -78,10 +89,10 @@ export interface UserStore {
    * @throws ChatError `BAD_USERNAME`, `SERVICE_UNAVAILABLE`
    */
   findUserKeys(username: string): Promise<StoredKeys | undefined>;
-
-  /** Releases the connections or the file. Later calls fail with `SERVICE_UNAVAILABLE`. */
-  close(): Promise<void>;
 }
+
+/** A store of users and of their public keys: what the stage 8 server needs. */
+export type UserKeyStore = UserStore & PublicKeyStore;
 
 /** A user's public keys as the `user_keys` table holds them (stage 8): raw bytes. */
 export interface StoredKeys {

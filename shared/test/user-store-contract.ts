@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isChatError } from '../src/errors';
-import type { UserStore } from '../src/user-store';
+import type { UserKeyStore } from '../src/user-store';
 
 /** A fresh name for this run: `base` plus a random suffix, within 32 characters. */
 export function uniqueName(base: string): string {
@@ -59,8 +59,8 @@ export const SQL_SHAPED_USERNAMES: readonly string[] = [
  *
  * @param open - opens a store; each call may return a new store on the same data
  */
-export function userStoreContract(open: () => Promise<UserStore>): void {
-  let store: UserStore;
+export function userStoreContract(open: () => Promise<UserKeyStore>): void {
+  let store: UserKeyStore;
   beforeAll(async () => {
     store = await open();
   });
