@@ -28,6 +28,11 @@ import type { ShownFrame } from './client-login';
 import { bundleOf, encodeClientFrame, MAX_LINE_BYTES } from './messages';
 import { renderServerFrame } from './render';
 
+type SenderKeyFrame = Extract<ShownFrame, { type: 'sender-key' }>;
+
+/** Key boxes kept per held member: a sender rotates rarely, so a few is plenty. */
+const MAX_HELD_BOXES = 4;
+
 /** Where the room's lines go. */
 export interface RoomOutput {
   /** An opened message, `alice: hello` (stdout). */
@@ -41,6 +46,10 @@ export interface RoomOutput {
 /** One logged-in member's room, end to end. */
 export class RoomClient {
   private readonly waitingForKeys = new Set<string>();
+  // Key boxes from a member held after a key change, kept (a few) until the
+  // user decides: after `/trust` they are opened, so the member's next
+  // messages can be read without it having to resend its sender key.
+  private readonly heldBoxes = new Map<string, SenderKeyFrame[]>();
 
   /**
    * @param socket - the logged-in connection
@@ -71,9 +80,14 @@ export class RoomClient {
         this.session.removeMember(frame.who);
         return this.out.notice(renderServerFrame(frame).text);
       case 'sender-key':
-        return this.refusing(frame.from, 'key box', () =>
-          this.session.receiveKeyBox(frame.from, frame),
-        );
+        return this.refusing(frame.from, 'key box', () => {
+          try {
+            this.session.receiveKeyBox(frame.from, frame);
+          } catch (err) {
+            if (isChatError(err, 'MEMBER_KEY_CHANGED')) this.holdBox(frame);
+            throw err;
+          }
+        });
       case 'e2e-chat':
         return this.refusing(frame.from, 'message', () => {
           const text = this.session.open(frame.from, frame);
@@ -127,11 +141,15 @@ export class RoomClient {
       extra === undefined
     ) {
       if (command === '/trust') {
+        const accepted = this.session.acceptKey(name);
         this.out.notice(
-          this.session.acceptKey(name)
+          accepted
             ? `* ${safe(name)}'s new key is trusted now`
             : `* ${safe(name)} has no changed key waiting`,
         );
+        const boxes = this.heldBoxes.get(name) ?? [];
+        this.heldBoxes.delete(name);
+        if (accepted) for (const box of boxes) this.receive(box);
         return true;
       }
       const digits = this.session.safetyNumber(name);
@@ -144,6 +162,12 @@ export class RoomClient {
       return true;
     }
     return false;
+  }
+
+  private holdBox(frame: SenderKeyFrame): void {
+    const boxes = this.heldBoxes.get(frame.from) ?? [];
+    boxes.push(frame);
+    this.heldBoxes.set(frame.from, boxes.slice(-MAX_HELD_BOXES));
   }
 
   private member(name: string, frame: Parameters<typeof bundleOf>[0]): void {
