@@ -43,7 +43,7 @@ import {
   type Decoded,
   type FrameOf,
 } from '../../shared/src/protocol';
-import { KEY_BUNDLE_FIELDS } from '../../shared/src/identity-keys';
+import { KEY_BUNDLE_FIELDS, type KeyBundleWire } from '../../shared/src/identity-keys';
 import { PAIRWISE_BOX_FIELDS } from '../../shared/src/pairwise-box';
 import { MAX_ROOM_TEXT_BYTES, ROOM_MESSAGE_FIELDS } from '../../shared/src/room-message';
 
@@ -221,11 +221,7 @@ export type ServerFrame =
 export type LoginFrame = FrameOf<typeof REGISTER> | FrameOf<typeof LOGIN> | FrameOf<typeof RESUME>;
 
 /** The key bundle fields of a frame (`member`, `joined`, `keys`, a login), as the core reads them. */
-export function bundleOf(frame: { signingKey: string; agreementKey: string; signature: string }): {
-  signingKey: string;
-  agreementKey: string;
-  signature: string;
-} {
+export function bundleOf(frame: KeyBundleWire): KeyBundleWire {
   return {
     signingKey: frame.signingKey,
     agreementKey: frame.agreementKey,

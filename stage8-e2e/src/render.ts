@@ -7,12 +7,17 @@
  * @module
  */
 import { sanitizeForTerminal as safe } from '../../shared/src/terminal';
+import type { FrameOf } from '../../shared/src/protocol';
 import type { ShownFrame } from './client-login';
+import type { E2E_CHAT_RELAY, KEYS, MEMBER, SENDER_KEY_RELAY } from './messages';
 
 /** The frames shown as they come: everything but the end-to-end ones and key answers. */
 export type NoticeFrame = Exclude<
   ShownFrame,
-  { type: 'e2e-chat' } | { type: 'sender-key' } | { type: 'member' } | { type: 'keys' }
+  | FrameOf<typeof E2E_CHAT_RELAY>
+  | FrameOf<typeof SENDER_KEY_RELAY>
+  | FrameOf<typeof MEMBER>
+  | FrameOf<typeof KEYS>
 >;
 
 /** One line for the user: notices and warnings go to stderr. */

@@ -21,14 +21,15 @@
 import type tls from 'node:tls';
 import type { E2eSession } from '../../shared/src/e2e-session';
 import { ChatError, isChatError } from '../../shared/src/errors';
-import { verifyKeyBundle, type Identity } from '../../shared/src/identity-keys';
+import { verifyKeyBundle, type Identity, type KeyBundleWire } from '../../shared/src/identity-keys';
 import { formatDigits, safetyNumber } from '../../shared/src/safety-number';
 import { sanitizeForTerminal as safe } from '../../shared/src/terminal';
 import type { ShownFrame } from './client-login';
-import { bundleOf, encodeClientFrame, MAX_LINE_BYTES } from './messages';
+import type { FrameOf } from '../../shared/src/protocol';
+import { bundleOf, encodeClientFrame, MAX_LINE_BYTES, type SENDER_KEY_RELAY } from './messages';
 import { renderServerFrame } from './render';
 
-type SenderKeyFrame = Extract<ShownFrame, { type: 'sender-key' }>;
+type SenderKeyFrame = FrameOf<typeof SENDER_KEY_RELAY>;
 
 /** Key boxes kept per held member: a sender rotates rarely, so a few is plenty. */
 const MAX_HELD_BOXES = 4;
@@ -170,7 +171,7 @@ export class RoomClient {
     this.heldBoxes.set(frame.from, boxes.slice(-MAX_HELD_BOXES));
   }
 
-  private member(name: string, frame: Parameters<typeof bundleOf>[0]): void {
+  private member(name: string, frame: KeyBundleWire): void {
     try {
       const decision = this.session.addMember(name, bundleOf(frame));
       if (decision.status === 'changed') {
@@ -185,7 +186,7 @@ export class RoomClient {
     }
   }
 
-  private keysAnswer(name: string, frame: Parameters<typeof bundleOf>[0]): void {
+  private keysAnswer(name: string, frame: KeyBundleWire): void {
     if (!this.waitingForKeys.delete(name)) return;
     try {
       const keys = verifyKeyBundle(name, bundleOf(frame));
