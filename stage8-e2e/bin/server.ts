@@ -14,6 +14,7 @@ import {
   parsePositiveInt,
   runMain,
 } from '../../shared/src/cli';
+import { ChatError } from '../../shared/src/errors';
 import { chooseLogFormat, LOG_FORMAT_ENV } from '../../shared/src/log-format';
 import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
@@ -108,6 +109,16 @@ runMain(async () => {
     sqlitePath: values['db-file'] ?? (env.CHAT_DB_FILE || inDataDir('chat.sqlite')),
   });
   console.log(`user store: ${store.description}`);
+  // A database set up before stage 8 has no user_keys table (or no grant on
+  // it): say so now, rather than at the first registration.
+  await store.findUserKeys('startup-check').catch(async (err: unknown) => {
+    await store.close();
+    const why = err instanceof Error ? err.message : String(err);
+    throw new ChatError(
+      'SERVICE_UNAVAILABLE',
+      `cannot read the user_keys table (${why}); run npm run db:setup again`,
+    );
+  });
   const server = await startServer({
     ...endpoint,
     identity: {

@@ -198,3 +198,45 @@ test('a key bundle not signed by its own key is BAD_SIGNATURE, and no account is
   expect(await t.store.findUser('mallory')).toBeUndefined();
   expect(await t.store.findUserKeys('mallory')).toBeUndefined();
 });
+
+test('/verify of someone not in the room asks the server for their stored keys; an unknown name is NO_KEYS', async () => {
+  const alice = await enter(t, 'alice');
+  const carol = await enter(t, 'carol');
+  await alice.waitFor('notices', 'carol joined');
+  alice.room.command('/verify carol');
+  await alice.waitFor('notices', 'safety number with carol;');
+  const inRoom = alice.notices.slice(-3).join(' ');
+  await carol.leave();
+  await alice.waitFor('notices', 'carol left');
+  alice.room.command('/verify carol');
+  await alice.waitFor('notices', 'safety number with carol (from the server');
+  expect(alice.notices.slice(-3).join(' ')).toBe(inRoom);
+  alice.room.command('/verify nobody');
+  expect(await alice.waitFor('warnings', 'NO_KEYS')).toMatch(
+    /no public keys are stored for nobody/,
+  );
+});
+
+test('the server stamps `from` itself: a client frame carrying one is BAD_FRAME; a key box for someone gone is dropped', async () => {
+  const alice = await enter(t, 'alice');
+  alice.login.socket.write(
+    JSON.stringify({
+      type: 'e2e-chat',
+      from: 'bob',
+      epoch: 1,
+      counter: 0,
+      box: 'AAAA',
+      sig: 'AAAA',
+    }) + '\n',
+  );
+  expect(await alice.waitFor('warnings', 'BAD_FRAME')).toBeDefined();
+  const box = {
+    eph: Buffer.alloc(32).toString('base64'),
+    box: Buffer.alloc(16).toString('base64'),
+    sig: Buffer.alloc(64).toString('base64'),
+  };
+  alice.login.socket.write(JSON.stringify({ type: 'sender-key', to: 'nobody', ...box }) + '\n');
+  alice.login.socket.write(JSON.stringify({ type: 'who' }) + '\n');
+  await alice.waitFor('notices', '1 online');
+  expect(alice.warnings).toHaveLength(1); // only the BAD_FRAME above
+});

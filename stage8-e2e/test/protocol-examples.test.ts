@@ -5,7 +5,7 @@
 // and message carry alice's real signatures.
 import fs from 'node:fs';
 import path from 'node:path';
-import { verifyKeyBundle } from '../../shared/src/identity-keys';
+import { verifyKeyBundle, type KeyBundleWire } from '../../shared/src/identity-keys';
 import { decodePairwiseBox } from '../../shared/src/pairwise-box';
 import { decodeRoomMessage, verifyRoomMessage } from '../../shared/src/room-message';
 import { REPO_ROOT } from '../../shared/test/helpers';
@@ -33,7 +33,7 @@ test.each(fromServer)('server frame decodes: %s', (line) => {
 
 test('the bundles verify; the relayed key box and message are signed by alice', () => {
   const frame = (type: string, list: string[]) =>
-    JSON.parse(list.find((l) => l.includes(`"type":"${type}"`))!) as Record<string, never>;
+    JSON.parse(list.find((l) => l.includes(`"type":"${type}"`))!) as KeyBundleWire;
   const alice = verifyKeyBundle('alice', bundleOf(frame('register', fromClient)));
   verifyKeyBundle('bob', bundleOf(frame('member', fromServer)));
   expect(() => verifyKeyBundle('carol', bundleOf(frame('register', fromClient)))).toThrow(
