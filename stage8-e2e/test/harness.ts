@@ -43,12 +43,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a stage 8 server for a test. */
-export async function startTestServer(): Promise<TestServer> {
+/** Starts a stage 8 server for a test: on a SQLite file of its own, or on `url` (MySQL). */
+export async function startTestServer(url?: string): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage8-'));
   const certificate = await generateCertificate();
   const dbFile = path.join(dir, 'chat.sqlite');
-  const store = await openUserKeyStore({ sqlitePath: dbFile });
+  const store = await openUserKeyStore({ url, sqlitePath: dbFile });
   const hasher = await PasswordHasher.start({ cost: 4, workers: 1 });
   const logLines: string[] = [];
   const logger = createLogger({
