@@ -17,12 +17,15 @@ import { runClient } from '../src/client';
 const USAGE = `usage: npm run stage8:client -- --user NAME [--register] [--password-stdin]
        [--host HOST] [--port PORT] [--server-fingerprint SHA256:…]
        [--known-servers FILE] [--ca FILE] [--ticket-dir DIR] [--no-ticket]
-       [--key-dir DIR]
+       [--key-dir DIR] [--new-keys]
 
   --user NAME        the account (1-32 characters of A-Z a-z 0-9 _ . -)
   --register         create the account and a new identity (signing and
                      key-agreement keys), then log in (on a terminal the new
                      password is asked for twice)
+  --new-keys         make a new identity for an existing account (a lost key
+                     file, or an account from before stage 8); everyone who saw
+                     your old key is warned that it changed
   --key-dir DIR      where my identity file (NAME.identity: private keys sealed
                      under the password, 0600) and the keys of members I have
                      seen (NAME.known-members) are kept (default .data/e2e, or
@@ -55,6 +58,7 @@ runMain(async () => {
     'ticket-dir': { type: 'string' },
     'no-ticket': { type: 'boolean' },
     'key-dir': { type: 'string' },
+    'new-keys': { type: 'boolean' },
   });
   if (values.help) {
     console.log(USAGE);
@@ -89,6 +93,7 @@ runMain(async () => {
       : new TicketStore(resolveTicketDir(values['ticket-dir'], env), warn),
     username: values.user,
     register: values.register,
+    newKeys: values['new-keys'],
     // The name is checked by runClient before either path is used.
     keyFile: path.join(keyDir, `${values.user}.identity`),
     knownMembersFile: path.join(keyDir, `${values.user}.known-members`),

@@ -64,6 +64,11 @@ export interface ClientOptions {
   username: string;
   /** Create the account and a new identity, then log in. */
   register?: boolean;
+  /**
+   * Make a new identity for an existing account (the key file was lost, or
+   * the account predates stage 8). Members who saw the old key are warned.
+   */
+  newKeys?: boolean;
   /** My identity file: private keys sealed under the password (mode 0600). */
   keyFile: string;
   /** Keys of members seen before (trust on first use); absent: remembered for this run only. */
@@ -158,10 +163,11 @@ export async function runClient(options: ClientOptions): Promise<number> {
 
   let session: LoggedIn;
   let identity: Identity;
+  const fresh = options.register === true || options.newKeys === true;
   try {
     // My keys before the network: a wrong password stops here, unsent.
     const password = await askPassword();
-    if (options.register) {
+    if (fresh) {
       if (fs.existsSync(options.keyFile)) {
         throw new ChatError('KEY_EXISTS', `${options.keyFile} already exists; not replaced`);
       }
@@ -191,7 +197,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
       onPinned: (server, fingerprint) =>
         errorOutput.write(`* pinned ${server} as ${fingerprint}\n`),
     });
-    if (options.register) {
+    if (fresh) {
       await saveIdentityFile(options.keyFile, identity, password, { cost: options.scryptCost });
     }
   } catch (err) {
@@ -199,8 +205,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
     throw withHint(err);
   }
   const console_ = startConsole();
-  if (options.register)
-    console_.warn(`* your private keys are in ${options.keyFile} (0600)`, 'notice');
+  if (fresh) console_.warn(`* your private keys are in ${options.keyFile} (0600)`, 'notice');
   const known =
     options.knownMembersFile === undefined
       ? KnownMembers.inMemory()

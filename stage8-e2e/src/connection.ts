@@ -124,6 +124,7 @@ class Connection implements Member {
   private heardAt: number;
   private errors: { tokens: number; at: number } | undefined;
   private errorsLogged = 0;
+  private lookingUp = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -290,8 +291,13 @@ class Connection implements Member {
     }
     if (frame.type === 'who') this.send({ type: 'who', ...listOnline(this.state.online) });
     else if (frame.type === 'sender-key') this.route(frame);
-    else if (frame.type === 'keys') void this.lookUpKeys(frame.user);
-    else if (frame.type !== 'pong') {
+    else if (frame.type === 'keys') {
+      // A permit before the query: one look-up in flight per connection, so
+      // a client cannot queue database work faster than it is answered.
+      if (this.lookingUp) {
+        this.answerError(new ChatError('RATE_LIMITED', 'one keys look-up at a time'));
+      } else void this.lookUpKeys(frame.user);
+    } else if (frame.type !== 'pong') {
       this.answerError(new ChatError('BAD_FRAME', 'already logged in on this connection'));
     }
   }
@@ -312,6 +318,7 @@ class Connection implements Member {
 
   private async lookUpKeys(user: string): Promise<void> {
     let keys;
+    this.lookingUp = true;
     try {
       keys = await this.state.services.store.findUserKeys(user);
     } catch (err) {
@@ -323,6 +330,8 @@ class Connection implements Member {
         );
       }
       return;
+    } finally {
+      this.lookingUp = false;
     }
     if (this.phase === 'closed') return;
     if (keys === undefined) {

@@ -240,3 +240,13 @@ test('the server stamps `from` itself: a client frame carrying one is BAD_FRAME;
   await alice.waitFor('notices', '1 online');
   expect(alice.warnings).toHaveLength(1); // only the BAD_FRAME above
 });
+
+test('one keys look-up at a time per connection: a second one while the first is open is RATE_LIMITED', async () => {
+  const alice = await enter(t, 'alice');
+  const ask = JSON.stringify({ type: 'keys', user: 'alice' }) + '\n';
+  alice.login.socket.write(ask + ask); // one write: both frames arrive in one read
+  expect(await alice.waitFor('warnings', 'RATE_LIMITED')).toMatch(/one keys look-up at a time/);
+  alice.login.socket.write(JSON.stringify({ type: 'who' }) + '\n'); // answered after the look-up
+  await alice.waitFor('notices', '1 online');
+  expect(alice.frames.filter((f) => f.type === 'keys')).toHaveLength(1);
+});

@@ -75,6 +75,19 @@ test('npm run stage8; two stage8:client --register users chat end to end and /ve
   expect(await wrong.exit).toBe(1);
   expect(await wrong.stderr.waitFor(/KEY_LOCKED/)).toMatch(/wrong password/);
 
+  // Lost the key file: nothing to unlock; --new-keys makes new ones, and bob is warned.
+  fs.rmSync(path.join(keys, 'alice.identity'));
+  const missing = client('alice');
+  missing.write('alice has a long password');
+  expect(await missing.exit).toBe(1);
+  await missing.stderr.waitFor(/KEY_MISSING/);
+  const renewed = client('alice', '--new-keys');
+  renewed.write('alice has a long password');
+  await renewed.stderr.waitFor(/logged in as alice/);
+  expect(await bob.stderr.waitFor(/MEMBER_KEY_CHANGED/)).toMatch(/alice's key changed/);
+  renewed.write('/quit');
+  expect(await renewed.exit).toBe(0);
+
   bob.write('/quit');
   expect(await bob.exit).toBe(0);
   server.kill('SIGTERM');
