@@ -22,7 +22,7 @@
  *   Sent in rooms of every size (stage 7 stopped above 1,000): a member who
  *   is not told cannot encrypt to the newcomer, or rotate after a leave.
  * - `keys` looks a user's newest stored keys up (for `/verify` of someone
- *   offline).
+ *   offline), one look-up in flight per connection.
  *
  * @module
  */

@@ -191,7 +191,7 @@ export const ERROR_FRAME = frameSchema('error', {
   retryAfterMs: optionalField(integerField({ min: 1, max: 3_600_000 })),
 });
 
-/** Every frame a stage 7 client may send. */
+/** Every frame a stage 8 client may send. */
 export type ClientFrame =
   | FrameOf<typeof REGISTER>
   | FrameOf<typeof LOGIN>
@@ -202,7 +202,7 @@ export type ClientFrame =
   | FrameOf<typeof WHO_REQUEST>
   | FrameOf<typeof PONG>;
 
-/** Every frame a stage 7 server may send. */
+/** Every frame a stage 8 server may send. */
 export type ServerFrame =
   | FrameOf<typeof WELCOME>
   | FrameOf<typeof TICKET>
