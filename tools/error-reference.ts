@@ -342,6 +342,14 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
     wire: 'sent',
     action: 'Answer every `ping` with a `pong` (the stage 6 client does), and reconnect.',
   },
+  NO_KEYS: {
+    stage: 8,
+    reportedBy:
+      'the stage 8 server, answering a `keys` request for a user it holds no public keys for',
+    wire: 'sent',
+    action:
+      'Check the name; a user registered before stage 8 publishes keys at their first stage 8 login.',
+  },
 };
 
 /** How a code travels: `! CODE` lines exist in the plain-text stages 2–4 only. */

@@ -80,6 +80,8 @@ const CODES = {
   TOO_MANY_ERRORS: 'The connection sent too many bad frames too quickly, so the server closed it.',
   IDLE_TIMEOUT:
     'The connection sent nothing for too long (not even an answer to a ping), so the server closed it.',
+  NO_KEYS:
+    'The server holds no public keys for that user (never registered with stage 8 or later).',
 } as const satisfies Record<string, string>;
 
 /**

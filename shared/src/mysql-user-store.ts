@@ -28,9 +28,11 @@ import { databaseUnavailable, isSqlError, mysqlErrorCode, startupHint } from './
 import { describeMysqlUrl, parseMysqlUrl } from './mysql-url';
 import {
   validatePasswordHash,
+  validateStoredKeys,
   validateUsername,
+  type StoredKeys,
   type StoredUser,
-  type UserStore,
+  type UserKeyStore,
 } from './user-record';
 
 /** Timeouts and pool limits of a MySQL store. */
@@ -65,7 +67,7 @@ export const DEFAULT_MYSQL_TUNING: Readonly<MysqlTuning> = {
 export async function openMysqlUserStore(
   url: string,
   tuning: Partial<MysqlTuning> = {},
-): Promise<UserStore> {
+): Promise<UserKeyStore> {
   const store = new MysqlUserStore(url, { ...DEFAULT_MYSQL_TUNING, ...tuning });
   try {
     await store.check();
@@ -77,9 +79,14 @@ export async function openMysqlUserStore(
 }
 
 type UserRow = mysql.RowDataPacket & { username: string; password_hash: string };
+type KeyRow = mysql.RowDataPacket & {
+  signing_key: Buffer;
+  agreement_key: Buffer;
+  signature: Buffer;
+};
 
 /** A {@link UserStore} on a mysql2 connection pool. */
-class MysqlUserStore implements UserStore {
+class MysqlUserStore implements UserKeyStore {
   readonly description: string;
   private readonly pool: mysql.Pool;
   private closed = false;
@@ -144,6 +151,39 @@ class MysqlUserStore implements UserStore {
       : { username: row.username, passwordHash: row.password_hash };
   }
 
+  // Stage 8's keys, append-only: the app account may INSERT and SELECT on
+  // user_keys and nothing else, so a key change is a new row and the old
+  // keys stay on record. The newest row (highest id) wins.
+  async addUserKeys(username: string, keys: StoredKeys): Promise<void> {
+    const name = validateUsername(username);
+    const { signingKey, agreementKey, signature } = validateStoredKeys(keys);
+    try {
+      await this.run(
+        'INSERT INTO user_keys (username, signing_key, agreement_key, signature) VALUES (?, ?, ?, ?)',
+        [name, signingKey, agreementKey, signature],
+      );
+    } catch (err) {
+      throw databaseUnavailable(err);
+    }
+  }
+
+  async findUserKeys(username: string): Promise<StoredKeys | undefined> {
+    const name = validateUsername(username);
+    let rows: KeyRow[];
+    try {
+      rows = await this.run<KeyRow[]>(
+        'SELECT signing_key, agreement_key, signature FROM user_keys WHERE username = ? ORDER BY id DESC LIMIT 1',
+        [name],
+      );
+    } catch (err) {
+      throw databaseUnavailable(err);
+    }
+    const row = rows[0];
+    return row === undefined
+      ? undefined
+      : { signingKey: row.signing_key, agreementKey: row.agreement_key, signature: row.signature };
+  }
+
   /** Reads nothing from the table, to prove the URL, the grant and the table are right. */
   async check(): Promise<void> {
     try {
@@ -161,7 +201,7 @@ class MysqlUserStore implements UserStore {
   }
 
   /** Runs one prepared statement on a connection of its own, within the deadlines. */
-  private async run<T>(sql: string, values: string[]): Promise<T> {
+  private async run<T>(sql: string, values: (string | Buffer)[]): Promise<T> {
     if (this.closed) throw new ChatError('SERVICE_UNAVAILABLE', 'the user store is closed');
     const connection = await withDeadline(
       this.pool.getConnection(),

@@ -26,9 +26,11 @@ import Database from 'better-sqlite3';
 import { ChatError } from './errors';
 import {
   validatePasswordHash,
+  validateStoredKeys,
   validateUsername,
+  type StoredKeys,
   type StoredUser,
-  type UserStore,
+  type UserKeyStore,
 } from './user-record';
 
 // Two uniqueness rules. The column compares bytes (BINARY, SQLite's default),
@@ -45,7 +47,21 @@ const SCHEMA = `
     created_at    TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT users_username_unique UNIQUE (username)
   );
-  CREATE UNIQUE INDEX IF NOT EXISTS users_username_nocase ON users (username COLLATE NOCASE);`;
+  CREATE UNIQUE INDEX IF NOT EXISTS users_username_nocase ON users (username COLLATE NOCASE);
+  CREATE TABLE IF NOT EXISTS user_keys (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT    NOT NULL,
+    signing_key   BLOB    NOT NULL,
+    agreement_key BLOB    NOT NULL,
+    signature     BLOB    NOT NULL,
+    created_at    TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP
+  );
+  CREATE INDEX IF NOT EXISTS user_keys_newest ON user_keys (username, id);`;
+
+// Stage 8's public keys, append-only: a key change is a new row and the
+// newest row (highest id) wins, so the history stays on record. (SQLite has
+// no grants; the MySQL schema is where "the app may only SELECT and INSERT"
+// is enforced.)
 
 /**
  * Opens (creating if needed) a SQLite user store.
@@ -54,12 +70,18 @@ const SCHEMA = `
  * @returns the open store
  * @throws ChatError `SERVICE_UNAVAILABLE` if the file cannot be created or opened
  */
-export async function openSqliteUserStore(file: string): Promise<UserStore> {
+export async function openSqliteUserStore(file: string): Promise<UserKeyStore> {
   return new SqliteUserStore(file);
 }
 
+interface KeyRow {
+  signing_key: Buffer;
+  agreement_key: Buffer;
+  signature: Buffer;
+}
+
 /** A {@link UserStore} backed by one SQLite file. */
-class SqliteUserStore implements UserStore {
+class SqliteUserStore implements UserKeyStore {
   readonly description: string;
   private readonly db: Database.Database;
   private readonly insert: Database.Statement<[string, string]>;
@@ -67,6 +89,8 @@ class SqliteUserStore implements UserStore {
     [string],
     { username: string; password_hash: string }
   >;
+  private readonly insertKeys: Database.Statement<[string, Buffer, Buffer, Buffer]>;
+  private readonly selectKeys: Database.Statement<[string], KeyRow>;
   private closed = false;
 
   constructor(file: string) {
@@ -91,6 +115,37 @@ class SqliteUserStore implements UserStore {
     this.select = this.db.prepare(
       'SELECT username, password_hash FROM users WHERE username = ? COLLATE NOCASE',
     );
+    this.insertKeys = this.db.prepare(
+      'INSERT INTO user_keys (username, signing_key, agreement_key, signature) VALUES (?, ?, ?, ?)',
+    );
+    this.selectKeys = this.db.prepare(
+      'SELECT signing_key, agreement_key, signature FROM user_keys WHERE username = ? ORDER BY id DESC LIMIT 1',
+    );
+  }
+
+  async addUserKeys(username: string, keys: StoredKeys): Promise<void> {
+    const name = validateUsername(username);
+    const { signingKey, agreementKey, signature } = validateStoredKeys(keys);
+    this.assertOpen();
+    try {
+      this.insertKeys.run(name, signingKey, agreementKey, signature);
+    } catch (err) {
+      throw new ChatError('SERVICE_UNAVAILABLE', `user database failed: ${reason(err)}`);
+    }
+  }
+
+  async findUserKeys(username: string): Promise<StoredKeys | undefined> {
+    const name = validateUsername(username);
+    this.assertOpen();
+    let row: KeyRow | undefined;
+    try {
+      row = this.selectKeys.get(name);
+    } catch (err) {
+      throw new ChatError('SERVICE_UNAVAILABLE', `user database failed: ${reason(err)}`);
+    }
+    return row === undefined
+      ? undefined
+      : { signingKey: row.signing_key, agreementKey: row.agreement_key, signature: row.signature };
   }
 
   async createUser(username: string, passwordHash: string): Promise<void> {

@@ -63,6 +63,47 @@ export interface UserStore {
   close(): Promise<void>;
 }
 
+/**
+ * Where users' public keys live (stage 8): the `user_keys` table, beside
+ * `users`, in the same database. A separate interface, so the stages before
+ * 8 (and their test doubles) need not know about keys; both real stores
+ * implement it.
+ */
+export interface PublicKeyStore {
+  /**
+   * Appends a user's public keys (stage 8): a new row, never an UPDATE, so a
+   * key change leaves the old keys on record. The caller verifies the bundle's
+   * signature first; the store only checks the sizes.
+   *
+   * @param username - checked with {@link validateUsername} before any query
+   * @param keys - the raw public keys and their signature
+   * @throws ChatError `BAD_USERNAME`, `SERVICE_UNAVAILABLE`; TypeError for keys of the wrong size
+   */
+  addUserKeys(username: string, keys: StoredKeys): Promise<void>;
+
+  /**
+   * A user's current public keys: the newest row wins.
+   *
+   * @param username - checked with {@link validateUsername} before any query
+   * @returns the keys, or `undefined` if none were ever stored for that exact name
+   * @throws ChatError `BAD_USERNAME`, `SERVICE_UNAVAILABLE`
+   */
+  findUserKeys(username: string): Promise<StoredKeys | undefined>;
+}
+
+/** A store of users and of their public keys: what the stage 8 server needs. */
+export type UserKeyStore = UserStore & PublicKeyStore;
+
+/** A user's public keys as the `user_keys` table holds them (stage 8): raw bytes. */
+export interface StoredKeys {
+  /** The Ed25519 public key, 32 bytes. */
+  signingKey: Buffer;
+  /** The X25519 public key, 32 bytes. */
+  agreementKey: Buffer;
+  /** The Ed25519 signature over the bundle record, 64 bytes. */
+  signature: Buffer;
+}
+
 /** One registered user, as a store returns it. */
 export interface StoredUser {
   /** The username, exactly as registered (a login must match it exactly). */
@@ -138,6 +179,23 @@ export function validatePasswordHash(value: unknown): string {
     );
   }
   return value;
+}
+
+/**
+ * Checks the sizes of public keys about to be stored. Like the password hash,
+ * they come from our own code (a bundle the server verified), so a wrong size
+ * is a bug: a `TypeError`.
+ *
+ * @param keys - the keys to store
+ * @returns the same keys
+ * @throws TypeError if a key is not a Buffer of the right size
+ */
+export function validateStoredKeys(keys: StoredKeys): StoredKeys {
+  const sized = (value: unknown, bytes: number) => Buffer.isBuffer(value) && value.length === bytes;
+  if (!sized(keys.signingKey, 32) || !sized(keys.agreementKey, 32) || !sized(keys.signature, 64)) {
+    throw new TypeError('public keys must be 32, 32 and 64 bytes');
+  }
+  return keys;
 }
 
 /** `null`, `array`, or the `typeof` name: enough to explain a rejection. */

@@ -20,9 +20,16 @@
  */
 import path from 'node:path';
 import type { MysqlTuning } from './mysql-user-store';
-import type { UserStore } from './user-record';
+import type { UserKeyStore, UserStore } from './user-record';
 
-export { validateUsername, type StoredUser, type UserStore } from './user-record';
+export {
+  validateUsername,
+  type PublicKeyStore,
+  type StoredKeys,
+  type StoredUser,
+  type UserKeyStore,
+  type UserStore,
+} from './user-record';
 
 /** The default SQLite file: `.data/chat.sqlite` in the repository (git-ignored). */
 export const DEFAULT_SQLITE_PATH = path.resolve(__dirname, '..', '..', '.data', 'chat.sqlite');
@@ -60,6 +67,18 @@ export interface OpenUserStoreOptions {
  * ```
  */
 export async function openUserStore(options: OpenUserStoreOptions = {}): Promise<UserStore> {
+  return openUserKeyStore(options);
+}
+
+/**
+ * {@link openUserStore}, typed with the stage 8 public-key methods too (both
+ * real stores have them; the stages before 8 never call them).
+ *
+ * @param options - see {@link OpenUserStoreOptions}
+ * @returns an open store of users and their public keys
+ * @throws ChatError as {@link openUserStore}
+ */
+export async function openUserKeyStore(options: OpenUserStoreOptions = {}): Promise<UserKeyStore> {
   // Each driver is loaded only when it is chosen: a SQLite user never loads
   // mysql2, a MySQL user never loads the native better-sqlite3. (`require`,
   // not `import()`: the course runs as CommonJS, where require is the plain

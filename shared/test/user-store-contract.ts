@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isChatError } from '../src/errors';
-import type { UserStore } from '../src/user-store';
+import type { UserKeyStore } from '../src/user-store';
 
 /** A fresh name for this run: `base` plus a random suffix, within 32 characters. */
 export function uniqueName(base: string): string {
@@ -59,8 +59,8 @@ export const SQL_SHAPED_USERNAMES: readonly string[] = [
  *
  * @param open - opens a store; each call may return a new store on the same data
  */
-export function userStoreContract(open: () => Promise<UserStore>): void {
-  let store: UserStore;
+export function userStoreContract(open: () => Promise<UserKeyStore>): void {
+  let store: UserKeyStore;
   beforeAll(async () => {
     store = await open();
   });
@@ -166,5 +166,25 @@ export function userStoreContract(open: () => Promise<UserStore>): void {
     await expectCode(closed.findUser(uniqueName('gina')), 'SERVICE_UNAVAILABLE');
     await expectCode(closed.createUser(uniqueName('gina'), fakeHash(1)), 'SERVICE_UNAVAILABLE');
     await closed.close(); // closing twice is harmless
+  });
+
+  test('public keys are append-only: the newest row wins, the exact name only, unknown is undefined', async () => {
+    const name = uniqueName('keys');
+    const keysOf = (n: number) => ({
+      signingKey: Buffer.alloc(32, n),
+      agreementKey: Buffer.alloc(32, n + 1),
+      signature: Buffer.alloc(64, n + 2),
+    });
+    expect(await store.findUserKeys(name)).toBeUndefined();
+    await store.addUserKeys(name, keysOf(1));
+    expect(await store.findUserKeys(name)).toEqual(keysOf(1));
+    await store.addUserKeys(name, keysOf(7));
+    expect(await store.findUserKeys(name)).toEqual(keysOf(7));
+    expect(await store.findUserKeys(name.toUpperCase())).toBeUndefined();
+    await expectCode(store.findUserKeys({ username: 1 } as unknown as string), 'BAD_USERNAME');
+    await expect(
+      store.addUserKeys(name, { ...keysOf(2), signature: Buffer.alloc(63) }),
+    ).rejects.toThrow(TypeError);
+    expect(await store.findUserKeys(name)).toEqual(keysOf(7));
   });
 }

@@ -3,7 +3,7 @@
 // does (start-up errors, going away and coming back, the type-confusion trap).
 import mysql from 'mysql2/promise';
 import { formatMysqlUrl, parseMysqlUrl } from '../src/mysql-url';
-import { openUserStore, type UserStore } from '../src/user-store';
+import { openUserKeyStore, openUserStore, type UserStore } from '../src/user-store';
 import {
   describeWithMysql,
   mysqlAdminUrl,
@@ -27,7 +27,7 @@ describeWithMysql('MySQL store', mysqlTestUrl(), (url) => {
       scratch = await scratchDatabase(mysqlAdminUrl() ?? mysqlAdminUrlSetting());
     });
     afterAll(() => scratch?.drop());
-    userStoreContract(() => openUserStore({ url: scratch!.url }));
+    userStoreContract(() => openUserKeyStore({ url: scratch!.url }));
   });
 
   test('describes itself as account@host:port/database, never with the password', async () => {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DEFAULT_SQLITE_PATH, openUserStore } from '../src/user-store';
+import { DEFAULT_SQLITE_PATH, openUserKeyStore, openUserStore } from '../src/user-store';
 import { REPO_ROOT } from './helpers';
 import { expectCode, fakeHash, uniqueName, userStoreContract } from './user-store-contract';
 
@@ -19,11 +19,13 @@ afterAll(() => {
 
 describe('SQLite store on a file: contract', () => {
   // Every open() in this suite is a new connection to the same file.
-  userStoreContract(() => openUserStore({ sqlitePath: path.join(dir, 'contract', 'chat.sqlite') }));
+  userStoreContract(() =>
+    openUserKeyStore({ sqlitePath: path.join(dir, 'contract', 'chat.sqlite') }),
+  );
 });
 
 describe('SQLite store in memory: contract', () => {
-  userStoreContract(() => openUserStore({ sqlitePath: ':memory:' }));
+  userStoreContract(() => openUserKeyStore({ sqlitePath: ':memory:' }));
 });
 
 describe('SQLite store on a file', () => {

@@ -25,3 +25,21 @@ CREATE TABLE IF NOT EXISTS users (
 -- no-op on a new table). It fails with ER_DUP_ENTRY if two names already
 -- differ only by case; rename or delete all but one of them, then run again.
 ALTER TABLE users MODIFY username VARCHAR(32) CHARACTER SET ascii COLLATE ascii_general_ci NOT NULL;
+
+-- Stage 8: each user's public keys (Ed25519 identity, X25519 agreement key,
+-- and the identity's signature over both), append-only. The app account may
+-- only SELECT and INSERT here too, so a key change is a new row, never an
+-- UPDATE: someone holding the app's password cannot quietly rewrite which
+-- keys a user had. The newest row (highest id) is the current one:
+--   SELECT ... WHERE username = ? ORDER BY id DESC LIMIT 1  (index user_keys_newest)
+-- username is ascii_bin: keys belong to the exact spelling that logged in.
+CREATE TABLE IF NOT EXISTS user_keys (
+  id            BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  username      VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  signing_key   BINARY(32)  NOT NULL,
+  agreement_key BINARY(32)  NOT NULL,
+  signature     BINARY(64)  NOT NULL,
+  created_at    TIMESTAMP   NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (id),
+  KEY user_keys_newest (username, id)
+) ENGINE = InnoDB;

@@ -3,7 +3,8 @@
  *
  * Connected as an administrator, it creates the database, the `users` table
  * (from `stage6-auth/sql/schema.sql`) and a dedicated app account allowed to
- * do exactly two things: SELECT and INSERT on that one table. The chat server
+ * do exactly two things: SELECT and INSERT on that one table (and, from stage
+ * 8, on `user_keys`, append-only in the same way). The chat server
  * then runs as that account, never as the administrator: if the server is
  * ever tricked into running SQL of an attacker's choosing, the database
  * itself refuses to UPDATE, DELETE or DROP anything, or to read other tables.
@@ -112,6 +113,12 @@ export async function setupDatabase(options: DbSetupOptions): Promise<DbSetupRes
     // Exactly this grant, whatever was granted before: revoke all, grant two.
     await conn.query('REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?', [app.user, host]);
     await conn.query('GRANT SELECT, INSERT ON ??.users TO ?@?', [options.database, app.user, host]);
+    // Stage 8's public keys: append-only in the same way.
+    await conn.query('GRANT SELECT, INSERT ON ??.user_keys TO ?@?', [
+      options.database,
+      app.user,
+      host,
+    ]);
     const url = formatMysqlUrl(app);
     writePrivateFile(options.urlFile, url + '\n');
     const password: PasswordOutcome = !exists ? 'new' : known === undefined ? 'rotated' : 'kept';

@@ -121,6 +121,8 @@ describeWithMysql('db:setup against MySQL', mysqlAdminUrl(), (adminUrl) => {
       'DROP TABLE users',
       'TRUNCATE TABLE users',
       'ALTER TABLE users ADD COLUMN is_admin INT',
+      "UPDATE user_keys SET signing_key = 'x'",
+      'DELETE FROM user_keys',
       'CREATE TABLE stolen (x INT)',
       'SELECT User, Password FROM mysql.user',
     ]) {

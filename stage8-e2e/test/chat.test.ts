@@ -1,0 +1,252 @@
+// The stage 8 server and client, end to end over real TLS on port 0: members
+// chat, the server relays boxes it cannot open, and every refusal the core
+// makes shows up as a warning in the real client wiring.
+import path from 'node:path';
+import { E2eSession } from '../../shared/src/e2e-session';
+import { KnownServers } from '../../shared/src/known-servers';
+import { encodeKeyBundle, generateIdentity } from '../../shared/src/identity-keys';
+import { KnownMembers } from '../../shared/src/known-members';
+import { privateKeyBytes } from '../../shared/src/identity-keys';
+import type { ShownFrame } from '../src/client-login';
+import { connectAndLogIn } from '../src/client-login';
+import { signRoomMessageAs } from './forge';
+import { join, PASSWORD, startTestServer, type TestMember, type TestServer } from './harness';
+
+jest.setTimeout(60_000);
+
+let t: TestServer;
+const members: TestMember[] = [];
+beforeEach(async () => {
+  t = await startTestServer();
+});
+afterEach(async () => {
+  for (const m of members.splice(0)) m.login.socket.destroy();
+  await t.close();
+});
+const enter = async (...args: Parameters<typeof join>) => {
+  const m = await join(...args);
+  members.push(m);
+  return m;
+};
+type E2eChat = Extract<ShownFrame, { type: 'e2e-chat' }>;
+type SenderKey = Extract<ShownFrame, { type: 'sender-key' }>;
+
+test('two registered users chat end to end, both ways', async () => {
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob');
+  await alice.waitFor('notices', 'bob joined');
+  alice.room.say('hello bob');
+  expect(await bob.waitFor('chat', /^alice:/)).toBe('alice: hello bob');
+  bob.room.say('hi alice');
+  expect(await alice.waitFor('chat', /^bob:/)).toBe('bob: hi alice');
+  expect([...alice.warnings, ...bob.warnings]).toEqual([]);
+});
+
+test('/verify prints the same safety number on both sides; /fingerprint is mine', async () => {
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob');
+  await alice.waitFor('notices', 'bob joined');
+  const digitsAfter = (m: TestMember, heading: string) => {
+    const at = m.notices.findIndex((l) => l.includes(heading));
+    return m.notices.slice(at + 1, at + 4).join(' ');
+  };
+  expect(alice.room.command('/verify bob')).toBe(true);
+  expect(bob.room.command('/verify alice')).toBe(true);
+  const a = digitsAfter(alice, 'safety number with bob');
+  const b = digitsAfter(bob, 'safety number with alice');
+  expect(a).toMatch(/^(\*\s+(\d{5} ){3}\d{5} ?){3}$/);
+  expect(a).toBe(b);
+  bob.room.command('/fingerprint');
+  const mine = bob.notices.find((l) => l.startsWith('* your fingerprint'))!;
+  expect(mine).toMatch(/(\d{5} ){5}\d{5}$/);
+});
+
+test("the server's view (all traffic, its database, its logs) holds no plaintext and no private key", async () => {
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob');
+  await alice.waitFor('notices', 'bob joined');
+  const secrets = ['the eagle lands at noon', 'meet by the old oak'];
+  alice.room.say(secrets[0]!);
+  await bob.waitFor('chat', secrets[0]!);
+  bob.room.say(secrets[1]!);
+  await alice.waitFor('chat', secrets[1]!);
+  const view = [t.traffic.join(''), t.databaseBytes().toString('latin1'), t.logLines.join('')];
+  const forbidden = [
+    ...secrets,
+    ...secrets.map((s) => Buffer.from(s).toString('base64')),
+    ...[alice, bob].flatMap((m) => {
+      const raw = privateKeyBytes(m.identity);
+      return [raw.subarray(0, 32), raw.subarray(32)].flatMap((k) => [
+        k.toString('base64'),
+        k.toString('latin1'),
+      ]);
+    }),
+  ];
+  expect(t.traffic.join('')).toContain('"type":"e2e-chat"'); // the view is not empty
+  for (const text of view) for (const secret of forbidden) expect(text).not.toContain(secret);
+  // What the database does hold: both users' public keys.
+  expect(await t.store.findUserKeys('alice')).toMatchObject({
+    signingKey: alice.identity.signingKey,
+  });
+});
+
+test('a forged message (valid box, signed by someone else) is refused and shown as a warning', async () => {
+  const mallory = generateIdentity('mallory');
+  // The server (here, a test standing in for a malicious one) re-signs
+  // alice's real message with another key before bob gets it.
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob', {
+    intercept: (frame) =>
+      frame.type === 'e2e-chat' ? [signRoomMessageAs(frame as E2eChat, mallory)] : [frame],
+  });
+  await alice.waitFor('notices', 'bob joined');
+  alice.room.say('transfer 10 coins');
+  expect(await bob.waitFor('warnings', 'BAD_SIGNATURE')).toMatch(
+    /^! BAD_SIGNATURE: refused a message from alice/,
+  );
+  expect(bob.chat).toEqual([]);
+  expect(bob.warnings.join('\n')).not.toContain('transfer');
+});
+
+test('a replayed message is refused; the original is shown once', async () => {
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob', {
+    intercept: (frame) => (frame.type === 'e2e-chat' ? [frame, frame] : [frame]),
+  });
+  await alice.waitFor('notices', 'bob joined');
+  alice.room.say('only once');
+  expect(await bob.waitFor('warnings', 'REPLAYED')).toMatch(
+    /^! REPLAYED: refused a message from alice/,
+  );
+  expect(bob.chat).toEqual(['alice: only once']);
+});
+
+test("after carol leaves, her recorded sender key opens none of alice's new messages", async () => {
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob');
+  const carol = await enter(t, 'carol');
+  await alice.waitFor('notices', 'carol joined');
+  alice.room.say('before the leave');
+  await carol.waitFor('chat', 'before the leave');
+  await bob.waitFor('chat', 'before the leave');
+  const recordedBox = carol.frames.find((f) => f.type === 'sender-key') as SenderKey;
+  const oldMessage = carol.frames.find((f) => f.type === 'e2e-chat') as E2eChat;
+
+  await carol.leave();
+  await alice.waitFor('notices', 'carol left');
+  await bob.waitFor('notices', 'carol left');
+  alice.room.say('after the leave');
+  await bob.waitFor('chat', 'after the leave');
+  const newMessage = bob.frames.filter((f) => f.type === 'e2e-chat').at(-1) as E2eChat;
+  expect(newMessage.epoch).toBeGreaterThan(oldMessage.epoch); // alice rotated
+
+  // Carol, with everything she recorded, in a fresh session.
+  const stale = new E2eSession({
+    identity: carol.identity,
+    known: KnownMembers.inMemory(),
+    firstEpoch: 1,
+  });
+  stale.addMember('alice', encodeKeyBundle(alice.identity));
+  stale.receiveKeyBox('alice', recordedBox);
+  expect(stale.open('alice', oldMessage)).toBe('before the leave'); // the record is real
+  expect(() => stale.open('alice', newMessage)).toThrow(
+    expect.objectContaining({ code: 'UNKNOWN_EPOCH' }),
+  );
+});
+
+test("a key change is a loud warning; the member's messages are held until /trust", async () => {
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob');
+  await alice.waitFor('notices', 'bob joined');
+  await alice.leave();
+  await bob.waitFor('notices', 'alice left');
+
+  const newKeys = generateIdentity('alice');
+  const alice2 = await enter(t, 'alice', { register: false, identity: newKeys });
+  expect(await bob.waitFor('warnings', 'MEMBER_KEY_CHANGED')).toMatch(/alice's key changed/);
+  // Append-only: the new keys are current; the server kept the old row.
+  expect((await t.store.findUserKeys('alice'))?.signingKey).toEqual(newKeys.signingKey);
+
+  alice2.room.say('it is really me');
+  expect(await bob.waitFor('warnings', /refused a message from alice/)).toMatch(
+    /^! MEMBER_KEY_CHANGED/,
+  );
+  bob.room.command('/trust alice');
+  expect(await bob.waitFor('notices', "alice's new key is trusted")).toBeDefined();
+  alice2.room.say('now you can read me');
+  expect(await bob.waitFor('chat', 'now you can read me')).toBe('alice: now you can read me');
+  expect(bob.chat).not.toContain('alice: it is really me');
+});
+
+test('a key bundle not signed by its own key is BAD_SIGNATURE, and no account is made', async () => {
+  const keys = encodeKeyBundle(generateIdentity('mallory'));
+  const other = encodeKeyBundle(generateIdentity('mallory'));
+  const error = await connectAndLogIn({
+    host: '127.0.0.1',
+    port: t.port,
+    trust: {
+      knownServers: new KnownServers(path.join(t.dir, 'mallory.known_servers')),
+      expectedFingerprint: t.certificate.fingerprint,
+    },
+    username: 'mallory',
+    register: true,
+    keys: { ...keys, signature: other.signature },
+    password: () => Promise.resolve(PASSWORD),
+    retries: 0,
+  }).catch((err: unknown) => err);
+  expect(error).toMatchObject({ code: 'BAD_SIGNATURE' });
+  expect(await t.store.findUser('mallory')).toBeUndefined();
+  expect(await t.store.findUserKeys('mallory')).toBeUndefined();
+});
+
+test('/verify of someone not in the room asks the server for their stored keys; an unknown name is NO_KEYS', async () => {
+  const alice = await enter(t, 'alice');
+  const carol = await enter(t, 'carol');
+  await alice.waitFor('notices', 'carol joined');
+  alice.room.command('/verify carol');
+  await alice.waitFor('notices', 'safety number with carol;');
+  const inRoom = alice.notices.slice(-3).join(' ');
+  await carol.leave();
+  await alice.waitFor('notices', 'carol left');
+  alice.room.command('/verify carol');
+  await alice.waitFor('notices', 'safety number with carol (from the server');
+  expect(alice.notices.slice(-3).join(' ')).toBe(inRoom);
+  alice.room.command('/verify nobody');
+  expect(await alice.waitFor('warnings', 'NO_KEYS')).toMatch(
+    /no public keys are stored for nobody/,
+  );
+});
+
+test('the server stamps `from` itself: a client frame carrying one is BAD_FRAME; a key box for someone gone is dropped', async () => {
+  const alice = await enter(t, 'alice');
+  alice.login.socket.write(
+    JSON.stringify({
+      type: 'e2e-chat',
+      from: 'bob',
+      epoch: 1,
+      counter: 0,
+      box: 'AAAA',
+      sig: 'AAAA',
+    }) + '\n',
+  );
+  expect(await alice.waitFor('warnings', 'BAD_FRAME')).toBeDefined();
+  const box = {
+    eph: Buffer.alloc(32).toString('base64'),
+    box: Buffer.alloc(16).toString('base64'),
+    sig: Buffer.alloc(64).toString('base64'),
+  };
+  alice.login.socket.write(JSON.stringify({ type: 'sender-key', to: 'nobody', ...box }) + '\n');
+  alice.login.socket.write(JSON.stringify({ type: 'who' }) + '\n');
+  await alice.waitFor('notices', '1 online');
+  expect(alice.warnings).toHaveLength(1); // only the BAD_FRAME above
+});
+
+test('one keys look-up at a time per connection: a second one while the first is open is RATE_LIMITED', async () => {
+  const alice = await enter(t, 'alice');
+  const ask = JSON.stringify({ type: 'keys', user: 'alice' }) + '\n';
+  alice.login.socket.write(ask + ask); // one write: both frames arrive in one read
+  expect(await alice.waitFor('warnings', 'RATE_LIMITED')).toMatch(/one keys look-up at a time/);
+  alice.login.socket.write(JSON.stringify({ type: 'who' }) + '\n'); // answered after the look-up
+  await alice.waitFor('notices', '1 online');
+  expect(alice.frames.filter((f) => f.type === 'keys')).toHaveLength(1);
+});

@@ -1,0 +1,201 @@
+/**
+ * Stage 8 test harness: a real TLS server on port 0 (fresh certificate,
+ * SQLite in a file the test can read byte for byte, bcrypt cost 4, logs
+ * kept in memory), and members built from the real client pieces
+ * (`connectAndLogIn`, `E2eSession`, `RoomClient`) with no terminal, so a
+ * test can look inside them. Every byte each member writes to the server
+ * and reads from it is recorded: together, the server's whole view of the
+ * traffic.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateCertificate, type GeneratedCertificate } from '../../shared/src/certificate';
+import { E2eSession } from '../../shared/src/e2e-session';
+import { encodeKeyBundle, generateIdentity, type Identity } from '../../shared/src/identity-keys';
+import { KnownMembers } from '../../shared/src/known-members';
+import { createLogger } from '../../shared/src/logger';
+import { KnownServers } from '../../shared/src/known-servers';
+import { TicketKeys } from '../../shared/src/login-ticket';
+import { PasswordHasher } from '../../shared/src/passwords';
+import type { Decoded } from '../../shared/src/protocol';
+import { openUserKeyStore, type UserKeyStore } from '../../shared/src/user-store';
+import { connectAndLogIn, type LoggedIn, type ShownFrame } from '../src/client-login';
+import { RoomClient } from '../src/room-client';
+import { startServer, type ChatServer } from '../src/server';
+
+/** The password every test user has. */
+export const PASSWORD = 'correct horse battery';
+
+/** A running server, its database file, and everything it saw. */
+export interface TestServer {
+  server: ChatServer;
+  port: number;
+  certificate: GeneratedCertificate;
+  store: UserKeyStore;
+  dir: string;
+  /** The SQLite file (and its -wal), as bytes. */
+  databaseBytes(): Buffer;
+  /** Every JSON log line. */
+  logLines: string[];
+  /** Every byte any member wrote to or read from the server, as text. */
+  traffic: string[];
+  close(): Promise<void>;
+}
+
+/** Starts a stage 8 server for a test: on a SQLite file of its own, or on `url` (MySQL). */
+export async function startTestServer(url?: string): Promise<TestServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage8-'));
+  const certificate = await generateCertificate();
+  const dbFile = path.join(dir, 'chat.sqlite');
+  const store = await openUserKeyStore({ url, sqlitePath: dbFile });
+  const hasher = await PasswordHasher.start({ cost: 4, workers: 1 });
+  const logLines: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => void logLines.push(line) },
+  });
+  const server = await startServer({
+    port: 0,
+    identity: {
+      chainPem: certificate.certificatePem,
+      privateKeyPem: certificate.privateKeyPem,
+      ticketKeys: TicketKeys.generate(),
+    },
+    store,
+    hasher,
+    logger,
+  });
+  return {
+    server,
+    port: server.port,
+    certificate,
+    store,
+    dir,
+    databaseBytes: () =>
+      Buffer.concat(
+        [dbFile, `${dbFile}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)),
+      ),
+    logLines,
+    traffic: [],
+    close: async () => {
+      await server.close();
+      await hasher.close();
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One member: the real client pieces, and what it has shown. */
+export interface TestMember {
+  name: string;
+  identity: Identity;
+  login: LoggedIn;
+  room: RoomClient;
+  chat: string[];
+  notices: string[];
+  warnings: string[];
+  /** Every frame that reached this member (after `intercept`). */
+  frames: ShownFrame[];
+  /** Resolves once `lines` (chat, notices or warnings) has a line matching `pattern`. */
+  waitFor(kind: 'chat' | 'notices' | 'warnings', pattern: RegExp | string): Promise<string>;
+  /** Says `/quit`'s part: closes the connection and waits for the close. */
+  leave(): Promise<void>;
+}
+
+/** Options of {@link join}. */
+export interface JoinOptions {
+  /** Register (a new account), or log in. Default: register. */
+  register?: boolean;
+  /** The keys to use; default new ones. */
+  identity?: Identity;
+  /** Known members (TOFU); default in memory. */
+  known?: KnownMembers;
+  /**
+   * A malicious server's part, for the tests: sees each decoded frame before
+   * the member does and returns the frames to deliver instead.
+   */
+  intercept?: (frame: ShownFrame) => ShownFrame[];
+}
+
+/** Logs `name` in to `t` and joins the room, end to end. */
+export async function join(
+  t: TestServer,
+  name: string,
+  options: JoinOptions = {},
+): Promise<TestMember> {
+  const identity = options.identity ?? generateIdentity(name);
+  const login = await connectAndLogIn({
+    host: '127.0.0.1',
+    port: t.port,
+    trust: {
+      knownServers: new KnownServers(path.join(t.dir, `${name}.known_servers`)),
+      expectedFingerprint: t.certificate.fingerprint,
+    },
+    username: name,
+    register: options.register ?? true,
+    keys: encodeKeyBundle(identity),
+    password: () => Promise.resolve(PASSWORD),
+    retries: 0,
+  });
+  // The server's view: what this member writes, and what it reads.
+  const write = login.socket.write.bind(login.socket) as (chunk: Buffer | string) => boolean;
+  login.socket.write = ((chunk: Buffer | string) => {
+    t.traffic.push(chunk.toString());
+    return write(chunk);
+  }) as typeof login.socket.write;
+  login.socket.on('data', (chunk: Buffer) => t.traffic.push(chunk.toString()));
+
+  const lines = { chat: [] as string[], notices: [] as string[], warnings: [] as string[] };
+  const waiters: (() => void)[] = [];
+  const push = (kind: keyof typeof lines) => (line: string) => {
+    lines[kind].push(line);
+    for (const w of [...waiters]) w();
+  };
+  const room = new RoomClient(
+    login.socket,
+    identity,
+    new E2eSession({
+      identity,
+      known: options.known ?? KnownMembers.inMemory(),
+      firstEpoch: Date.now(),
+    }),
+    { chat: push('chat'), notice: push('notices'), warning: push('warnings') },
+  );
+  const frames: ShownFrame[] = [];
+  login.frames.listen((decoded: Decoded<ShownFrame>) => {
+    if (!decoded.ok) return void lines.warnings.push(`! ${decoded.error.code}`);
+    for (const frame of options.intercept?.(decoded.frame) ?? [decoded.frame]) {
+      frames.push(frame);
+      room.receive(frame);
+    }
+  });
+  return {
+    name,
+    identity,
+    login,
+    room,
+    ...lines,
+    frames,
+    waitFor: (kind, pattern) =>
+      new Promise((resolve) => {
+        const check = () => {
+          const found = lines[kind].find((l) =>
+            typeof pattern === 'string' ? l.includes(pattern) : pattern.test(l),
+          );
+          if (found === undefined) return false;
+          waiters.splice(waiters.indexOf(check), 1);
+          resolve(found);
+          return true;
+        };
+        waiters.push(check);
+        check();
+      }),
+    leave: () =>
+      new Promise((resolve) => {
+        login.socket.once('close', () => resolve());
+        login.socket.end();
+      }),
+  };
+}
