@@ -80,6 +80,12 @@ const CODES = {
   TOO_MANY_ERRORS: 'The connection sent too many bad frames too quickly, so the server closed it.',
   IDLE_TIMEOUT:
     'The connection sent nothing for too long (not even an answer to a ping), so the server closed it.',
+  ROOM_SPLIT:
+    'This server lost touch with the rest of the cluster: until it rejoins, messages reach only the members connected to it.',
+  ROOM_REJOINED:
+    'This server is back in touch with the rest of the cluster; the notice says how many messages from other servers did not reach it meanwhile.',
+  LOGGED_IN_ELSEWHERE:
+    'The session ended because the same user logged in on another server of the cluster while this one was cut off from it.',
 } as const satisfies Record<string, string>;
 
 /**
