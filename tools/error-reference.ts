@@ -356,7 +356,7 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
       'a stage 9 server, to each of its logged-in members, when it is back in touch with the cluster after a `ROOM_SPLIT`',
     wire: 'sent',
     action:
-      'Nothing: the room is whole again. Messages sent on other servers during the split are not replayed; the notice says how many were missed.',
+      'Nothing: the room is whole again. Messages sent on other servers during the split are not replayed.',
   },
   LOGGED_IN_ELSEWHERE: {
     stage: 9,

@@ -83,7 +83,7 @@ const CODES = {
   ROOM_SPLIT:
     'This server lost touch with the rest of the cluster: until it rejoins, messages reach only the members connected to it.',
   ROOM_REJOINED:
-    'This server is back in touch with the rest of the cluster; the notice says how many messages from other servers did not reach it meanwhile.',
+    'This server is back in touch with the rest of the cluster; what was said on other servers while it was cut off did not reach it.',
   LOGGED_IN_ELSEWHERE:
     'The session ended because the same user logged in on another server of the cluster while this one was cut off from it.',
 } as const satisfies Record<string, string>;
