@@ -7,7 +7,7 @@
  * in the process's memory. With three nodes, that memory is three budgets: a
  * guesser who spreads attempts over the nodes gets three times the tries. So
  * a node in a Redis cluster takes password and ticket attempts from
- * {@link RedisLoginPermits} (one script, one budget for every node), which
+ * `RedisLoginPermits` (one script, one budget for every node), which
  * is asynchronous: the login now `await`s its permit, still before any
  * bcrypt work.
  *

@@ -64,6 +64,15 @@ export interface Member {
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
 }
 
+/** The cluster-wide head count `joined` and `left` carry. */
+export interface Roster {
+  /**
+   * Users online on every node: set from each `who` answer, moved by every
+   * join and leave heard since (exact again after each `/who` or rejoin).
+   */
+  count: number;
+}
+
 /** What every connection shares. */
 export interface ServerState {
   /** Logged-in members. */
@@ -75,7 +84,7 @@ export interface ServerState {
   /** This node's place in the cluster: bus, presence, shared limits. */
   cluster: ClusterNode;
   /** How many users are online on every node, as this node last heard. */
-  roster: { count: number };
+  roster: Roster;
   /** Store, hasher, limiter, tickets. */
   services: LoginServices;
   /** Connection caps, told at login and close. */

@@ -2,8 +2,8 @@
  * A stage 9 node's limit flags: stage 7's, which are stage 6's names and
  * meanings, so an operator's command line carries over. On a Redis cluster
  * `--failed-logins-per-ip` sizes the shared bucket: one budget for all
- * nodes. Each flag turns into one
- * `startServer` option; an absent flag leaves the default.
+ * nodes. Each flag turns into one `startServer` option; an absent flag
+ * leaves the default.
  *
  * @module
  */
@@ -11,19 +11,34 @@ import { parsePositiveInt } from '../../shared/src/cli';
 import { DEFAULT_LOGIN_LIMITS, type BucketLimit } from '../../shared/src/rate-limit';
 import { DEFAULT_ERROR_BUDGET, type ServerOptions } from './server';
 
-/** The `parseArgs` options of the limit flags (each takes a number). */
-export const limitFlags = {
-  'max-connections': { type: 'string' },
-  'max-prelogin-per-ip': { type: 'string' },
-  'hash-jobs-per-ip': { type: 'string' },
-  'registrations-per-ip': { type: 'string' },
-  'registrations-per-minute': { type: 'string' },
-  'failed-logins-per-ip': { type: 'string' },
-  'error-budget': { type: 'string' },
-} as const;
-
 /** A limit flag's name. */
-export type LimitFlag = keyof typeof limitFlags;
+export type LimitFlag =
+  | 'max-connections'
+  | 'max-prelogin-per-ip'
+  | 'hash-jobs-per-ip'
+  | 'registrations-per-ip'
+  | 'registrations-per-minute'
+  | 'failed-logins-per-ip'
+  | 'error-budget';
+
+/** How `parseArgs` reads a limit flag. */
+export interface StringFlag {
+  /** Always `'string'`: the flag is followed by its value. */
+  readonly type: 'string';
+}
+
+const VALUE: StringFlag = { type: 'string' };
+
+/** The `parseArgs` options of the limit flags (each takes a number). */
+export const limitFlags: Readonly<Record<LimitFlag, StringFlag>> = {
+  'max-connections': VALUE,
+  'max-prelogin-per-ip': VALUE,
+  'hash-jobs-per-ip': VALUE,
+  'registrations-per-ip': VALUE,
+  'registrations-per-minute': VALUE,
+  'failed-logins-per-ip': VALUE,
+  'error-budget': VALUE,
+};
 
 /** The flags' lines of the usage text. */
 export const LIMITS_USAGE = `limits (as in stage 6; IPv6 addresses count per /64):
