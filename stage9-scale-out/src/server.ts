@@ -129,6 +129,8 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** How long a session outlives its node's last heartbeat, in ms. Default 6 s. */
   sessionTtlMs?: number;
+  /** How long a Redis command may take before the node counts itself split, in ms. Default 5 s. */
+  redisCommandTimeoutMs?: number;
 }
 
 /** A running stage 9 node. */
@@ -242,6 +244,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       keyPrefix: options.keyPrefix,
       heartbeatMs: options.heartbeatMs,
       ttlMs: options.sessionTtlMs,
+      commandTimeoutMs: options.redisCommandTimeoutMs,
       loginLimits: options.rateLimits,
       members: {
         broadcast: (frame) => room.broadcast(frame),

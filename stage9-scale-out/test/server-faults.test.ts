@@ -2,6 +2,9 @@
 // the test's own (never the machine's): members are told the room is split,
 // each node keeps serving its own members, logs it once, and rejoins by
 // itself; the members are told, and chat crosses nodes again.
+// And a node cut off by a silent partition (a proxy that stops forwarding):
+// its user, logged in again elsewhere meanwhile, loses the old session.
+import { startTcpProxy, type TcpProxy } from '../../shared/test/tcp-proxy';
 import { startOwnRedis, type OwnRedis } from './own-redis';
 import { describeWithRedis } from './redis-env';
 import { chatFrom, join, startCluster, type Client, type TestCluster } from './server-harness';
@@ -10,15 +13,21 @@ const errorCode = (code: string) => (f: { type: string; code?: string }) =>
   f.type === 'error' && f.code === code;
 
 describeWithRedis(
-  'stage 9 nodes: Redis stopped and restarted during chat (own redis-server)',
+  'stage 9 nodes when Redis fails (own redis-server)',
   () => {
     let redis: OwnRedis;
     let cluster: TestCluster | undefined;
+    let proxy: TcpProxy | undefined;
     beforeAll(async () => {
       redis = await startOwnRedis();
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await cluster?.close();
+      cluster = undefined;
+      await proxy?.close();
+      proxy = undefined;
+    });
+    afterAll(async () => {
       await redis.stop();
     });
 
@@ -61,6 +70,35 @@ describeWithRedis(
       const lines = cluster.logLines.filter((l) => l.includes('"event":"cluster"'));
       expect(lines.filter((l) => l.includes('split:'))).toHaveLength(2);
       expect(lines.filter((l) => l.includes('rejoined the cluster'))).toHaveLength(2);
+    });
+
+    test('a node cut off silently: its user is cleared after the TTL, logs in on another node, and on rejoin the old session ends with LOGGED_IN_ELSEWHERE', async () => {
+      const link = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+      proxy = link;
+      cluster = await startCluster(
+        2,
+        { keyPrefix: 'lost:', heartbeatMs: 200, sessionTtlMs: 1_000, redisCommandTimeoutMs: 500 },
+        (i) => ({ redisUrl: i === 0 ? `redis://127.0.0.1:${link.port}` : redis.url }),
+      );
+      const [x, y] = cluster.nodes.map((n) => n.port);
+      const alice = await join(x!, 'alice');
+      const bob = await join(y!, 'bob');
+      await alice.waitFor((f) => f.type === 'joined');
+
+      link.pause(); // no reset, no bytes: only the heartbeat's timeout can tell
+      await alice.waitFor(errorCode('ROOM_SPLIT'));
+      expect(await bob.waitFor((f) => f.type === 'left')).toMatchObject({ who: 'alice' });
+      const elsewhere = await join(y!, 'alice', 'login');
+
+      link.resume();
+      expect(
+        await alice.waitFor((f) => f.type === 'error' && f.code !== 'ROOM_SPLIT'),
+      ).toMatchObject({
+        code: 'LOGGED_IN_ELSEWHERE',
+      });
+      await alice.closed;
+      elsewhere.send({ type: 'who' });
+      expect(await elsewhere.waitFor((f) => f.type === 'who')).toMatchObject({ count: 2 });
     });
   },
   { ownServer: true },

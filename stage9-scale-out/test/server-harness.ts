@@ -33,10 +33,12 @@ let certificate: GeneratedCertificate | undefined;
  * Starts `count` nodes.
  *
  * @param options - the cluster's (redisUrl, keyPrefix, localCluster, limits…), for every node
+ * @param perNode - options for node `i` only (e.g. its own Redis URL, through a proxy)
  */
 export async function startCluster(
   count: number,
   options: Partial<ServerOptions> = {},
+  perNode: (i: number) => Partial<ServerOptions> = () => ({}),
 ): Promise<TestCluster> {
   certificate ??= await generateCertificate();
   const ticketKeys = TicketKeys.generate();
@@ -49,6 +51,7 @@ export async function startCluster(
     nodes.push(
       await startServer({
         ...options,
+        ...perNode(i),
         port: 0,
         identity: {
           chainPem: certificate.certificatePem,
