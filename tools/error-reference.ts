@@ -29,7 +29,7 @@ type Wire =
 /** What the docs say about one code, besides its meaning. */
 interface CodeGuide {
   /** The stage whose chapter introduces the code. */
-  stage: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+  stage: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /** Which program reports it, and when. */
   reportedBy: string;
   /** Whether it crosses the wire. */
@@ -349,6 +349,30 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
     wire: 'sent',
     action:
       'Check the name; a user registered before stage 8 publishes keys at their first stage 8 login.',
+  },
+  ROOM_SPLIT: {
+    stage: 9,
+    reportedBy:
+      'a stage 9 server, to each of its logged-in members, when it loses touch with Redis (the rest of the cluster)',
+    wire: 'sent',
+    action:
+      'Nothing: the connection stays open and chat goes on with the members of the same server. A `ROOM_REJOINED` notice follows when the cluster is whole again.',
+  },
+  ROOM_REJOINED: {
+    stage: 9,
+    reportedBy:
+      'a stage 9 server, to each of its logged-in members, when it is back in touch with the cluster after a `ROOM_SPLIT`',
+    wire: 'sent',
+    action:
+      'Nothing: the room is whole again. Messages sent on other servers during the split are not replayed.',
+  },
+  LOGGED_IN_ELSEWHERE: {
+    stage: 9,
+    reportedBy:
+      'a stage 9 server, ending a session whose user logged in on another server while this one was cut off from the cluster',
+    wire: 'sent',
+    action:
+      'The user is logged in on the other connection; log in here again only after leaving there.',
   },
 };
 

@@ -82,6 +82,12 @@ const CODES = {
     'The connection sent nothing for too long (not even an answer to a ping), so the server closed it.',
   NO_KEYS:
     'The server holds no public keys for that user (never registered with stage 8 or later).',
+  ROOM_SPLIT:
+    'This server lost touch with the rest of the cluster: until it rejoins, messages reach only the members connected to it.',
+  ROOM_REJOINED:
+    'This server is back in touch with the rest of the cluster; what was said on other servers while it was cut off did not reach it.',
+  LOGGED_IN_ELSEWHERE:
+    'The session ended because the same user logged in on another server of the cluster while this one was cut off from it.',
 } as const satisfies Record<string, string>;
 
 /**

@@ -25,7 +25,11 @@ import { LocalCluster } from './local-cluster';
 import type { Presence, PresenceEvent } from './presence';
 import { RedisBus } from './redis-bus';
 import { RedisLink } from './redis-link';
-import { RedisLoginPermits, type LoginPermits } from './redis-login-permits';
+import {
+  RedisLoginPermits,
+  type LoginPermits,
+  type RedisLoginPermitsOptions,
+} from './redis-login-permits';
 import { RedisPresence } from './redis-presence';
 import { Relay, type LocalMembers } from './relay';
 
@@ -47,7 +51,7 @@ export interface ClusterNodeOptions {
   onState?: (state: LinkState, detail: string) => void;
   /**
    * A session here was taken over by a login elsewhere during a split: end
-   * that connection, telling the client `error` (`ALREADY_LOGGED_IN`: the
+   * that connection, telling the client `error` (`LOGGED_IN_ELSEWHERE`: the
    * user now is, on another connection).
    */
   onSessionLost?: (user: string, sessionId: string, error: ChatError) => void;
@@ -63,6 +67,8 @@ export interface ClusterNodeOptions {
   maxFrameBytes?: number;
   /** Caps of the inbound queue. */
   inbound?: InboundQueueLimits;
+  /** The shared login buckets' sizes (Redis only). Default stage 6's. */
+  loginLimits?: RedisLoginPermitsOptions;
 }
 
 /** A node, joined to the cluster. */
@@ -134,7 +140,7 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
     ttlMs: options.ttlMs,
     onSessionLost: (user, sessionId) => {
       const message = `${user} logged in on another node while this one was cut off`;
-      options.onSessionLost?.(user, sessionId, new ChatError('ALREADY_LOGGED_IN', message));
+      options.onSessionLost?.(user, sessionId, new ChatError('LOGGED_IN_ELSEWHERE', message));
     },
   });
   if (options.onState !== undefined) link.onState(options.onState);
@@ -147,7 +153,7 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
     bus,
     presence,
     relay,
-    loginPermits: new RedisLoginPermits(link.cmd, keys),
+    loginPermits: new RedisLoginPermits(link.cmd, keys, options.loginLimits),
     close: async () => {
       await presence.leave();
       await link.close();

@@ -1,0 +1,431 @@
+/**
+ * One client connection on a stage 9 node, from the first frame after the
+ * TLS handshake to `left`.
+ *
+ * ```text
+ * (TLS handshake, in server.ts)
+ * handshake ──login/register/resume──▶ authenticating ──ok──▶ chatting ──▶ closed
+ *     │  (deadline, bad frame)               │ (any error: error frame, close)
+ *     └──────────────────▶ closed ◀──────────┘
+ * ```
+ *
+ * Stage 7's machine, with the same defences. What changed for a cluster
+ * is where the room and its roster live:
+ *
+ * - **The name is claimed cluster-wide.** Login awaits
+ *   `cluster.presence.claim`, which refuses a user logged in on *any* node;
+ *   the `online` map still holds this node's members, for delivery.
+ * - **A chat frame goes out twice:** written to this node's other members
+ *   (the local room, as before), then published once on the bus for the
+ *   other nodes, which write it to theirs.
+ * - **`/who` and the welcome ask the cluster**; `joined`/`left` counts are
+ *   the cluster's. While the node is split they fall back to its own
+ *   members: it cannot know better.
+ * - **Leaving releases the claim**, so every node sees the user leave.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import type net from 'node:net';
+import type { ConnectionCaps } from '../../shared/src/connection-caps';
+import { ChatError } from '../../shared/src/errors';
+import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
+import type { LogSampler } from '../../shared/src/log-sampler';
+import { connectionLogger, type Logger } from '../../shared/src/logger';
+import { peerLabel } from '../../shared/src/peer-label';
+import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
+import type { BucketLimit } from '../../shared/src/rate-limit';
+import { retryAfterOf } from '../../shared/src/retry-after';
+import type { Room } from '../../shared/src/room';
+import type { ClusterNode } from './cluster-node';
+import { logIn, type LoginServices } from './login';
+import {
+  decodeClientFrame,
+  encodeServerFrame,
+  listOnline,
+  type LoginFrame,
+  type OnlineListing,
+  type ServerFrame,
+} from './messages';
+
+/** A connection as the room sees it. */
+export interface Member {
+  /** The client's (TLS) socket. */
+  readonly socket: net.Socket;
+  /** The authenticated username; empty until login. */
+  username: string;
+  /** This connection's session id in the cluster (random, never reused). */
+  readonly sessionId: string;
+  /** Ends the session now (name freed, room told). Safe to call twice. */
+  endSession(): void;
+  /** Ends the connection with an error frame (a session lost to another node). */
+  kick(error: ChatError): void;
+  /** The idle sweep: ping after `pingAfter` silent ticks, close after `closeAfter`. */
+  checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
+}
+
+/** The cluster-wide head count `joined` and `left` carry. */
+export interface Roster {
+  /**
+   * Users online on every node: set from each `who` answer, moved by every
+   * join and leave heard since (exact again after each `/who` or rejoin).
+   */
+  count: number;
+}
+
+/** What every connection shares. */
+export interface ServerState {
+  /** Logged-in members. */
+  room: Room<Member>;
+  /** Every open socket, logged in or not (for the goodbye at shutdown). */
+  sockets: Set<net.Socket>;
+  /** Username → its one logged-in member *on this node*. */
+  online: Map<string, Member>;
+  /** This node's place in the cluster: bus, presence, shared limits. */
+  cluster: ClusterNode;
+  /** How many users are online on every node, as this node last heard. */
+  roster: Roster;
+  /** Store, hasher, limiter, tickets. */
+  services: LoginServices;
+  /** Connection caps, told at login and close. */
+  caps: ConnectionCaps;
+  /** Milliseconds a new connection has to log in. */
+  loginTimeoutMs: number;
+  /** Error replies a logged-in connection may cause. */
+  errorBudget: BucketLimit;
+  /** Frames of one connection handled per turn of the event loop. */
+  framesPerTurn: number;
+  /** The idle sweep's clock. */
+  tick: number;
+  /** Largest room in which `joined`/`left` are sent. */
+  presenceLimit: number;
+  /** Set when shutdown begins. */
+  shuttingDown: boolean;
+  /** The server's logger. */
+  logger: Logger;
+  /** Sampled logging for what anyone can cause at will. */
+  sampler: LogSampler;
+  /** Hands out connection ids for the logs. */
+  nextConnectionId: () => number;
+  /** Ends a socket after a last frame, politely. */
+  endPolitely: (socket: net.Socket, lastFrame?: Buffer) => void;
+}
+
+type Phase = 'handshake' | 'authenticating' | 'chatting' | 'closed';
+
+/**
+ * Takes charge of a socket whose TLS handshake has completed.
+ *
+ * @param socket - the TLS socket (already counted by `state.caps`)
+ * @param state - what all connections share
+ * @param group - the address group the caps counted it under
+ */
+export function serveConnection(socket: net.Socket, state: ServerState, group: string): void {
+  new Connection(socket, state, group).start();
+}
+
+class Connection implements Member {
+  username = '';
+  readonly sessionId = randomBytes(9).toString('base64url');
+  private phase: Phase = 'handshake';
+  private readonly id: number;
+  private logger: Logger | undefined;
+  private deadline: NodeJS.Timeout | undefined;
+  private readonly loginBy: number;
+  private abort: AbortController | undefined;
+  private readonly decoder = new LineDecoder({ maxFrameBytes: MAX_FRAME_BYTES });
+  private backlog: DecodedFrame[] | undefined;
+  // Chat relays from one read, sent as one broadcast (one TLS record per
+  // recipient, not one per message: each record costs a MAC and a header).
+  private outgoing: Buffer[] | undefined;
+  private heardAt: number;
+  private errors: { tokens: number; at: number } | undefined;
+  private errorsLogged = 0;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly state: ServerState,
+    private readonly group: string,
+  ) {
+    this.id = state.nextConnectionId();
+    this.heardAt = state.tick;
+    this.loginBy = performance.now() + state.loginTimeoutMs;
+  }
+
+  start(): void {
+    const { socket, state } = this;
+    state.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.log.debug({ event: 'socket_error', code: err.code }, 'socket error');
+    });
+    socket.on('close', () => this.onClose());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (state.sampler.allow('connect')) this.log.info({ event: 'connect' }, 'connected');
+    this.deadline = setTimeout(
+      () =>
+        this.refuse(new ChatError('LOGIN_TIMEOUT', `no login within ${state.loginTimeoutMs} ms`)),
+      state.loginTimeoutMs,
+    );
+  }
+
+  private get log(): Logger {
+    if (this.logger === undefined) {
+      const { socket } = this;
+      const remote = peerLabel(socket.remoteAddress, socket.remotePort);
+      this.logger = connectionLogger(this.state.logger, this.id, remote);
+    }
+    return this.logger;
+  }
+
+  private send(frame: ServerFrame): void {
+    this.state.room.send(this, encodeServerFrame(frame));
+  }
+
+  private refuse(error: ChatError): void {
+    if (this.phase === 'closed') return;
+    const anonymous = this.phase !== 'chatting';
+    this.phase = 'closed';
+    this.abort?.abort(error);
+    this.endSession();
+    if (!anonymous || this.state.sampler.allow(`refused:${error.code}`)) {
+      this.log.info({ event: 'refused', code: error.code }, `closing: ${error.code}`);
+    }
+    const retryAfterMs = retryAfterOf(error);
+    this.state.endPolitely(
+      this.socket,
+      encodeServerFrame({
+        type: 'error',
+        code: error.code,
+        message: error.message,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      }),
+    );
+  }
+
+  endSession(): void {
+    const { room, online, presenceLimit, roster, cluster } = this.state;
+    if (this.username === '' || online.get(this.username) !== this) return;
+    online.delete(this.username);
+    room.leave(this);
+    roster.count = Math.max(online.size, roster.count - 1);
+    // Other nodes hear the leave from the release; a failed release is
+    // retried by the cluster when it rejoins (no ghost stays in /who).
+    cluster.presence.release(this.username, this.sessionId).catch(() => {});
+    if (roster.count + 1 <= presenceLimit) {
+      room.broadcast(encodeServerFrame({ type: 'left', who: this.username, online: roster.count }));
+    }
+  }
+
+  kick(error: ChatError): void {
+    this.refuse(error);
+  }
+
+  checkIdle(tick: number, pingAfter: number, closeAfter: number): void {
+    const silent = tick - this.heardAt;
+    if (silent >= closeAfter) {
+      this.refuse(new ChatError('IDLE_TIMEOUT', 'no answer from the client for too long'));
+    } else if (silent === pingAfter) {
+      this.send({ type: 'ping' });
+    }
+  }
+
+  private onClose(): void {
+    const { sockets, caps } = this.state;
+    sockets.delete(this.socket);
+    clearTimeout(this.deadline);
+    const preLogin = this.username === '';
+    this.phase = 'closed';
+    this.abort?.abort(new ChatError('SHUTTING_DOWN', 'the connection closed'));
+    caps.closed(this.group, preLogin);
+    this.endSession();
+    if (!preLogin || this.state.sampler.allow('disconnect')) {
+      this.log.info({ event: 'disconnect', user: this.username || undefined }, 'disconnected');
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.phase === 'closed') return;
+    this.heardAt = this.state.tick;
+    this.process(this.decoder.push(chunk), 0);
+  }
+
+  private process(frames: DecodedFrame[], start: number): void {
+    const end = Math.min(frames.length, start + this.state.framesPerTurn);
+    let i = start;
+    for (; i < end; i++) {
+      if (this.phase === 'closed') break;
+      if (this.phase === 'authenticating') {
+        this.backlog = (this.backlog ?? []).concat(frames.slice(i));
+        i = frames.length;
+        break;
+      }
+      this.handle(frames[i]!);
+    }
+    this.flush();
+    if (i < frames.length && this.phase !== 'closed') {
+      this.socket.pause();
+      setImmediate(() => {
+        if (this.phase === 'closed') return;
+        this.socket.resume();
+        this.process(frames, i);
+      });
+    }
+  }
+
+  private flush(): void {
+    const { outgoing } = this;
+    if (outgoing === undefined) return;
+    this.outgoing = undefined;
+    const bytes = outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing);
+    this.state.room.broadcast(bytes, this);
+    // Then once for the other nodes, frame by frame (an envelope holds one
+    // line). Publishes leave in call order: this sender's order is kept.
+    const { bus } = this.state.cluster;
+    for (const frame of outgoing) bus.publishRoom(this.username, frame);
+  }
+
+  private handle(raw: DecodedFrame): void {
+    const decoded = raw.ok ? decodeClientFrame(raw.text) : raw;
+    if (decoded.ok && this.phase === 'chatting' && decoded.frame.type === 'chat') {
+      // The label is the name this connection logged in as: the client
+      // cannot choose it. The text itself is never logged.
+      const { text } = decoded.frame;
+      (this.outgoing ??= []).push(encodeServerFrame({ type: 'chat', from: this.username, text }));
+      return;
+    }
+    this.flush();
+    if (!decoded.ok) {
+      if (this.phase === 'handshake' || decoded.error.code === 'FRAME_TOO_LARGE') {
+        if (this.state.sampler.allow('bad_frame')) {
+          this.log.info({ event: 'bad_frame', code: decoded.error.code }, 'bad frame');
+        }
+        this.refuse(decoded.error);
+      } else {
+        this.answerError(decoded.error);
+      }
+      return;
+    }
+    const frame = decoded.frame;
+    if (this.phase === 'handshake') {
+      if (frame.type === 'login' || frame.type === 'register' || frame.type === 'resume') {
+        void this.authenticate(frame);
+      } else {
+        this.refuse(new ChatError('NOT_LOGGED_IN', `log in before sending "${frame.type}"`));
+      }
+      return;
+    }
+    if (frame.type === 'who') {
+      void this.listing().then((listing) => {
+        if (this.phase === 'chatting') this.send({ type: 'who', ...listing });
+      });
+    } else if (frame.type !== 'pong') {
+      this.answerError(new ChatError('BAD_FRAME', 'already logged in on this connection'));
+    }
+  }
+
+  // Who is online on every node; this node's own members while it is split.
+  private async listing(): Promise<OnlineListing> {
+    try {
+      const answer = await this.state.cluster.presence.who();
+      this.state.roster.count = answer.count;
+      return answer;
+    } catch {
+      return listOnline(this.state.online);
+    }
+  }
+
+  private answerError(error: ChatError): void {
+    const { capacity, refillMs } = this.state.errorBudget;
+    const now = performance.now();
+    const budget = (this.errors ??= { tokens: capacity, at: now });
+    budget.tokens = Math.min(capacity, budget.tokens + (now - budget.at) / refillMs);
+    budget.at = now;
+    if (budget.tokens < 1) {
+      this.log.warn({ event: 'too_many_errors', errors: this.errorsLogged }, 'too many errors');
+      this.refuse(new ChatError('TOO_MANY_ERRORS', `more than ${capacity} bad frames too quickly`));
+      return;
+    }
+    budget.tokens -= 1;
+    this.errorsLogged++;
+    if (this.errorsLogged <= 3 && this.state.sampler.allow('bad_frame')) {
+      this.log.info({ event: 'bad_frame', code: error.code }, 'bad frame');
+    }
+    this.send({ type: 'error', code: error.code, message: error.message });
+  }
+
+  private async authenticate(frame: LoginFrame): Promise<void> {
+    const { room, online, caps, services } = this.state;
+    this.phase = 'authenticating';
+    this.socket.pause();
+    this.abort = new AbortController();
+    let username: string | undefined;
+    try {
+      username = await logIn(services, {
+        frame,
+        ip: this.group,
+        budgetMs: this.loginBy - performance.now(),
+        signal: this.abort.signal,
+        log: this.log,
+        claim: async (name) => {
+          if (online.has(name)) {
+            throw new ChatError('ALREADY_LOGGED_IN', `${name} is already logged in`);
+          }
+          await this.state.cluster.presence.claim(name, this.sessionId);
+          if (this.abandoned() !== undefined || online.has(name)) {
+            this.state.cluster.presence.release(name, this.sessionId).catch(() => {});
+            return false;
+          }
+          this.username = name;
+          online.set(name, this);
+          return true;
+        },
+        abandoned: () => this.abandoned(),
+      });
+    } catch (err) {
+      this.refuse(
+        err instanceof ChatError ? err : new ChatError('SERVICE_UNAVAILABLE', 'login failed'),
+      );
+      return;
+    } finally {
+      this.abort = undefined;
+    }
+    if (username === undefined) {
+      this.phase = 'closed';
+      return;
+    }
+    caps.loggedIn(this.group);
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
+    const listing = await this.listing();
+    if ((this.phase as Phase) === 'closed') return; // gone while the cluster answered
+    this.logger = undefined;
+    this.heardAt = this.state.tick;
+    this.phase = 'chatting';
+    room.join(this);
+    this.send({ type: 'welcome', user: username, ...listing });
+    // A ticket after a password only: a resume does not extend itself, so a
+    // stolen ticket dies at its expiry however often it is used.
+    if (frame.type !== 'resume') {
+      const issued = services.tickets.issue(username);
+      this.send({ type: 'ticket', ticket: issued.ticket, expires: issued.expiresAt.toISOString() });
+    }
+    const { roster } = this.state;
+    roster.count = Math.max(roster.count, listing.count);
+    if (roster.count <= this.state.presenceLimit) {
+      const joined = encodeServerFrame({ type: 'joined', who: username, online: roster.count });
+      room.broadcast(joined, this);
+    }
+    const backlog = this.backlog;
+    this.backlog = undefined;
+    this.socket.resume();
+    if (backlog !== undefined) this.process(backlog, 0);
+  }
+
+  private abandoned(): 'closed' | 'shutdown' | undefined {
+    if (this.phase === 'closed') return 'closed';
+    if (this.state.shuttingDown) return 'shutdown';
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+// With no Redis: nodes on one in-process bus (what `npm run stage9:cluster`
+// runs on a fresh clone), and a node alone (what `npm run stage9` runs).
+import { LocalCluster } from '../src/local-cluster';
+import { chatFrom, join, startCluster, type TestCluster } from './server-harness';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+test('two nodes on the in-process bus are one room: chat, presence, /who, one session per user', async () => {
+  cluster = await startCluster(2, { localCluster: new LocalCluster() });
+  const [a, b] = cluster.nodes.map((n) => n.port);
+  const alice = await join(a!, 'alice');
+  const bob = await join(b!, 'bob');
+  expect(await alice.waitFor((f) => f.type === 'joined')).toMatchObject({ who: 'bob', online: 2 });
+  await expect(join(a!, 'bob', 'login')).rejects.toThrow('ALREADY_LOGGED_IN');
+  for (const text of ['one', 'two', 'three']) alice.send({ type: 'chat', text });
+  await bob.waitFor((f) => f.type === 'chat' && f.text === 'three');
+  expect(chatFrom(bob, 'alice')).toEqual(['one', 'two', 'three']);
+  bob.send({ type: 'who' });
+  expect(await bob.waitFor((f) => f.type === 'who')).toEqual({
+    type: 'who',
+    count: 2,
+    online: ['alice', 'bob'],
+  });
+  expect(cluster.nodes.map((n) => n.clusterState)).toEqual(['joined', 'joined']);
+});
+
+test('a node alone (no Redis, no shared bus) is stage 7’s server: a room of its own', async () => {
+  cluster = await startCluster(2); // each joins a cluster of its own
+  const [a, b] = cluster.nodes.map((n) => n.port);
+  const alice = await join(a!, 'alice');
+  const carol = await join(a!, 'carol');
+  const bob = await join(b!, 'bob');
+  alice.send({ type: 'chat', text: 'hello' });
+  await carol.waitFor((f) => f.type === 'chat');
+  bob.send({ type: 'who' });
+  expect(await bob.waitFor((f) => f.type === 'who')).toMatchObject({ count: 1 });
+  expect(chatFrom(bob, 'alice')).toEqual([]);
+});

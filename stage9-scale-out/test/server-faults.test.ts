@@ -1,0 +1,105 @@
+// Stage 9 nodes when Redis goes away and comes back, on a redis-server of
+// the test's own (never the machine's): members are told the room is split,
+// each node keeps serving its own members, logs it once, and rejoins by
+// itself; the members are told, and chat crosses nodes again.
+// And a node cut off by a silent partition (a proxy that stops forwarding):
+// its user, logged in again elsewhere meanwhile, loses the old session.
+import { startTcpProxy, type TcpProxy } from '../../shared/test/tcp-proxy';
+import { startOwnRedis, type OwnRedis } from './own-redis';
+import { describeWithRedis } from './redis-env';
+import { chatFrom, join, startCluster, type Client, type TestCluster } from './server-harness';
+
+const errorCode = (code: string) => (f: { type: string; code?: string }) =>
+  f.type === 'error' && f.code === code;
+
+describeWithRedis(
+  'stage 9 nodes when Redis fails (own redis-server)',
+  () => {
+    let redis: OwnRedis;
+    let cluster: TestCluster | undefined;
+    let proxy: TcpProxy | undefined;
+    beforeAll(async () => {
+      redis = await startOwnRedis();
+    });
+    afterEach(async () => {
+      await cluster?.close();
+      cluster = undefined;
+      await proxy?.close();
+      proxy = undefined;
+    });
+    afterAll(async () => {
+      await redis.stop();
+    });
+
+    test('split: each node serves its own members and says so once; rejoined: the room is whole again', async () => {
+      cluster = await startCluster(2, {
+        redisUrl: redis.url,
+        keyPrefix: 'split:',
+        heartbeatMs: 200,
+        sessionTtlMs: 1_000,
+      });
+      const [a, b] = cluster.nodes.map((n) => n.port);
+      const alice = await join(a!, 'alice');
+      const carol = await join(a!, 'carol');
+      const bob = await join(b!, 'bob');
+      alice.send({ type: 'chat', text: 'before' });
+      await bob.waitFor((f) => f.type === 'chat' && f.text === 'before');
+
+      await redis.stop();
+      const everyone: Client[] = [alice, carol, bob];
+      await Promise.all(everyone.map((c) => c.waitFor(errorCode('ROOM_SPLIT'))));
+      expect(cluster.nodes.map((n) => n.clusterState)).toEqual(['split', 'split']);
+      // Still a room on each node: carol hears alice; bob cannot.
+      alice.send({ type: 'chat', text: 'during' });
+      await carol.waitFor((f) => f.type === 'chat' && f.text === 'during');
+      // No login the cluster cannot vouch for.
+      await expect(join(b!, 'dave')).rejects.toThrow('SERVICE_UNAVAILABLE');
+
+      await redis.restart();
+      await Promise.all(everyone.map((c) => c.waitFor(errorCode('ROOM_REJOINED'))));
+      alice.send({ type: 'chat', text: 'after' });
+      bob.send({ type: 'chat', text: 'bob is back' });
+      await bob.waitFor((f) => f.type === 'chat' && f.text === 'after');
+      await carol.waitFor((f) => f.type === 'chat' && f.text === 'bob is back');
+      expect(chatFrom(bob, 'alice')).toEqual(['before', 'after']);
+      // Redis restarted empty; the nodes registered their sessions again.
+      bob.send({ type: 'who' });
+      expect(await bob.waitFor((f) => f.type === 'who')).toMatchObject({ count: 3 });
+      await expect(join(a!, 'bob', 'login')).rejects.toThrow('ALREADY_LOGGED_IN');
+      // One log line per node for the split, one for the rejoin.
+      const lines = cluster.logLines.filter((l) => l.includes('"event":"cluster"'));
+      expect(lines.filter((l) => l.includes('split:'))).toHaveLength(2);
+      expect(lines.filter((l) => l.includes('rejoined the cluster'))).toHaveLength(2);
+    });
+
+    test('a node cut off silently: its user is cleared after the TTL, logs in on another node, and on rejoin the old session ends with LOGGED_IN_ELSEWHERE', async () => {
+      const link = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+      proxy = link;
+      cluster = await startCluster(
+        2,
+        { keyPrefix: 'lost:', heartbeatMs: 200, sessionTtlMs: 1_000, redisCommandTimeoutMs: 500 },
+        (i) => ({ redisUrl: i === 0 ? `redis://127.0.0.1:${link.port}` : redis.url }),
+      );
+      const [x, y] = cluster.nodes.map((n) => n.port);
+      const alice = await join(x!, 'alice');
+      const bob = await join(y!, 'bob');
+      await alice.waitFor((f) => f.type === 'joined');
+
+      link.pause(); // no reset, no bytes: only the heartbeat's timeout can tell
+      await alice.waitFor(errorCode('ROOM_SPLIT'));
+      expect(await bob.waitFor((f) => f.type === 'left')).toMatchObject({ who: 'alice' });
+      const elsewhere = await join(y!, 'alice', 'login');
+
+      link.resume();
+      expect(
+        await alice.waitFor((f) => f.type === 'error' && f.code !== 'ROOM_SPLIT'),
+      ).toMatchObject({
+        code: 'LOGGED_IN_ELSEWHERE',
+      });
+      await alice.closed;
+      elsewhere.send({ type: 'who' });
+      expect(await elsewhere.waitFor((f) => f.type === 'who')).toMatchObject({ count: 2 });
+    });
+  },
+  { ownServer: true },
+);
