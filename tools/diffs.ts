@@ -33,6 +33,7 @@ export const STAGES = [
   'stage5-aes',
   'stage6-auth',
   'stage7-tls',
+  'stage8-e2e',
 ] as const;
 
 /** `stage4-multiclient` → `stage4`. */
