@@ -79,6 +79,8 @@ export class Normaliser {
     );
     // Public-key fingerprints (stage 7): a new key every run.
     out = out.replace(/SHA256:[A-Za-z0-9+/]{43}/g, (m) => `SHA256:${this.token('key', m)}`);
+    // Safety numbers and key fingerprints as digits (stage 8): new keys every run.
+    out = out.replace(/\b\d{5}(?: \d{5}){3,5}\b/g, (m) => this.token('digits', m));
     // Long hex strings (ciphertexts, keys) and epoch milliseconds in logs.
     out = out.replace(/\b[0-9a-f]{24,}\b/g, (m) => this.token('hex', m));
     out = out.replace(/"time":\d{13}/g, '"time":<time>');

@@ -633,6 +633,97 @@ async function stage7(ctx: Context): Promise<Recording> {
   };
 }
 
+async function stage8(ctx: Context): Promise<Recording> {
+  const norm = new Normaliser([5050, 56978, 56986, 57000], [[ctx.tmp, '/tmp/demo']]);
+  const env = { CHAT_DB_URL: '', LOG_LEVEL: 'warn' };
+  const data = path.join(ctx.tmp, 'data');
+  const server = new Terminal('server', norm);
+  const bob = new Terminal('bob', norm);
+  const alice = new Terminal('alice', norm);
+  const wrong = new Terminal('wrong-password', norm);
+
+  server.show(`$ npm run --silent stage8 -- --data-dir ${data} --bcrypt-cost 4`);
+  const sp = start(ctx, 'stage8', ['--port', '0', '--data-dir', data, '--bcrypt-cost', '4'], env);
+  server.attach(sp);
+  await server.see(/^created a self-signed certificate /, /^created the ticket key /);
+  await server.see(/^user store: SQLite file /);
+  const fingerprint = ((await server.see(/^fingerprint: /))[0] ?? '').slice('fingerprint: '.length);
+  const port = portOf((await server.see(/^listening on /))[0] ?? '');
+
+  const client = (term: Terminal, user: string, register: boolean) => {
+    const flag = register ? ' --register' : '';
+    term.show(
+      `$ npm run --silent stage8:client -- --user ${user}${flag} --password-stdin --server-fingerprint ${fingerprint}`,
+    );
+    const args = ['--port', String(port), '--user', user, '--password-stdin'];
+    const files = [
+      ...['--server-fingerprint', fingerprint, '--known-servers', path.join(ctx.tmp, 'known')],
+      ...['--ticket-dir', path.join(ctx.tmp, 'tickets'), '--key-dir', path.join(ctx.tmp, 'keys')],
+    ];
+    const extra = register ? ['--register'] : [];
+    return term.attach(start(ctx, 'stage8:client', [...args, ...files, ...extra], env));
+  };
+  const safetyNumber = [/^\*\s+\d{5} /, /^\*\s+\d{5} /, /^\*\s+\d{5} /];
+
+  const b = client(bob, 'bob', true);
+  bob.show('(password on the first line of stdin)');
+  b.write('bob has a long password');
+  await bob.see(/^\* pinned /, /^\* your private keys are in /, /^\* logged in as bob/);
+  const a = client(alice, 'alice', true);
+  alice.show('(password on the first line of stdin)');
+  a.write('alice has a long password');
+  await Promise.all([
+    alice.see(/^\* your private keys are in /, /^\* logged in as alice/),
+    bob.see(/^\* alice joined/),
+  ]);
+  alice.show('> hello, only bob can read this');
+  a.write('hello, only bob can read this');
+  await bob.see('alice: hello, only bob can read this');
+  alice.show('> /verify bob');
+  a.write('/verify bob');
+  await alice.see(/^\* safety number with bob/, ...safetyNumber);
+  bob.show('> /verify alice');
+  b.write('/verify alice');
+  await bob.see(/^\* safety number with alice/, ...safetyNumber);
+  alice.show('> /fingerprint');
+  a.write('/fingerprint');
+  await alice.see(/^\* your fingerprint: /);
+  alice.show('> /quit');
+  a.write('/quit');
+  await Promise.all([a.exit, alice.end(), bob.see(/^\* alice left/)]);
+
+  // The key file opens only with the password: a wrong one fails here, before any byte is sent.
+  const w = client(wrong, 'alice', false);
+  wrong.show('(a wrong password on the first line of stdin)');
+  w.write('not the password at all');
+  await wrong.see(/\[KEY_LOCKED\]$/);
+  wrong.show(`exit code ${await w.exit}`);
+  await wrong.end();
+
+  server.show('^C');
+  sp.kill('SIGINT');
+  await Promise.all([
+    server.see('SIGINT: shutting down', 'closed'),
+    bob.see(/server says goodbye/),
+  ]);
+  await Promise.all([sp.exit, b.exit, server.end(), bob.end()]);
+
+  return {
+    title: 'Stage 8: recorded session',
+    notes: [
+      ...COMMON_NOTES,
+      '',
+      'The data folder, the key folder, the known-servers file and the tickets live in a',
+      "temporary folder, shown as `/tmp/demo`. Every run makes new keys, so the server's",
+      'fingerprint is shown as `SHA256:<key 1>` and each safety-number row and fingerprint as',
+      '`<digits N>`: the same stand-in on both sides means the same digits, which is what',
+      '`/verify` asks the two people to check. The server ran with `--bcrypt-cost 4` (the',
+      'default is 12) and `LOG_LEVEL=warn`.',
+    ],
+    terminals: [server, bob, alice, wrong],
+  };
+}
+
 /** Each stage's scenario, by the name its transcript file and markers use. */
 const SCENARIOS: Record<string, (ctx: Context) => Promise<Recording>> = {
   stage1,
@@ -642,6 +733,7 @@ const SCENARIOS: Record<string, (ctx: Context) => Promise<Recording>> = {
   stage5,
   stage6,
   stage7,
+  stage8,
 };
 
 /** Runs one scenario and always cleans up what it started, even when it fails. */
