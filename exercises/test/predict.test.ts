@@ -16,6 +16,7 @@ const STAGES = [
   'stage4-multiclient',
   'stage5-aes',
   'stage6-auth',
+  'stage7-tls',
 ];
 
 /** One question: its heading, its snippet, and the output its answer promises. */
