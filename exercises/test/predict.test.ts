@@ -17,6 +17,7 @@ const STAGES = [
   'stage5-aes',
   'stage6-auth',
   'stage7-tls',
+  'stage8-e2e',
 ];
 
 /** One question: its heading, its snippet, and the output its answer promises. */
