@@ -18,6 +18,7 @@ const STAGES = [
   'stage6-auth',
   'stage7-tls',
   'stage8-e2e',
+  'stage9-scale-out',
 ];
 
 /** One question: its heading, its snippet, and the output its answer promises. */
