@@ -94,7 +94,7 @@ function threeNodes(ctx: CheckContext) {
 const delivered = () => new Promise((resolve) => setImmediate(resolve));
 
 export const exercise: Exercise = {
-  title: 'write the core: the cross-node relay (exactly once, in order)',
+  title: 'Write the core: the cross-node relay (exactly once, in order)',
   readme: 'stage9-scale-out/README.md',
   checks: [
     {
