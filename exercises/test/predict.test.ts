@@ -16,6 +16,9 @@ const STAGES = [
   'stage4-multiclient',
   'stage5-aes',
   'stage6-auth',
+  'stage7-tls',
+  'stage8-e2e',
+  'stage9-scale-out',
 ];
 
 /** One question: its heading, its snippet, and the output its answer promises. */

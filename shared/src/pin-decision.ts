@@ -5,7 +5,7 @@
  *
  * Introduced by stage 7. It is a pure function, apart from the TLS plumbing
  * around it (`tls-client.ts`), so every case is a one-line test, and it is
- * the "write the core" exercise of the chapter (`npm run exercise -- stage7/pin`).
+ * the "write the core" exercise of the chapter (`npm run exercise -- stage7/core`).
  *
  * | pinned key        | `--server-fingerprint` | presented key is…             | decision                 |
  * | ----------------- | ---------------------- | ----------------------------- | ------------------------ |

@@ -1,5 +1,5 @@
 import { runScript } from '../../shared/test/helpers';
-import { makeUser, sealAndSign, verifyAndOpen } from '../src/minimal';
+import { makeUser, sealAndSign, verifyAndOpen } from '../minimal/seal-and-sign';
 
 test("npm run stage8:minimal: bob opens alice's message, then refuses a flipped bit and a forgery", async () => {
   const proc = runScript('stage8:minimal');

@@ -1,6 +1,6 @@
-// Stage 8, "write the core": the signature check of a room message. The task
-// is in stage8-e2e/NOTES.md, section "Exercises"; the stub the learner fills
-// is stage8-e2e/exercises/verify-signature.ts.
+// Stage 8, the second exercise: the signature check of a room message. The task
+// is in stage8-e2e/README.md, section "Exercises"; the stub the learner fills
+// is exercises/core/stage8/verify-signature.ts.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { CheckContext, Exercise } from '../../kit/check';
 
@@ -40,7 +40,7 @@ function genuine(ctx: CheckContext, epoch = 1_732_000_000_000, counter = 7) {
 }
 
 const check = (ctx: CheckContext, message: RoomMessage, key: KeyObject) =>
-  ctx.load<Stub>('stage8-e2e/exercises/verify-signature').checkSignature(message, key);
+  ctx.load<Stub>('exercises/core/stage8/verify-signature').checkSignature(message, key);
 
 /** Throws unless `run` throws a ChatError with code BAD_SIGNATURE. */
 function expectRefused(run: () => void, what: string): void {
@@ -55,8 +55,8 @@ function expectRefused(run: () => void, what: string): void {
 }
 
 export const exercise: Exercise = {
-  title: "Write the core: check a room message's signature",
-  readme: 'stage8-e2e/NOTES.md',
+  title: "Check a room message's signature",
+  readme: 'stage8-e2e/README.md',
   checks: [
     {
       name: 'a genuine message from alice passes',

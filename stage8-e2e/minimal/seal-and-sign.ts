@@ -26,7 +26,6 @@ import {
   type KeyObject,
 } from 'node:crypto';
 
-// #region minimal
 /** A user: a name, and two key pairs. */
 export interface User {
   /** Who. */
@@ -110,7 +109,6 @@ export function verifyAndOpen(to: User, from: User, envelope: Envelope): string 
   decipher.setAuthTag(envelope.tag);
   return Buffer.concat([decipher.update(envelope.ciphertext), decipher.final()]).toString('utf8');
 }
-// #endregion minimal
 
 /**
  * Runs the demo and prints each step.

@@ -1,5 +1,5 @@
 /**
- * Exercise "write the core": the pinning check (`npm run exercise -- stage7/pin`).
+ * Exercise "write the core": the pinning check (`npm run exercise -- stage7/core`).
  *
  * Write the two functions below. The checks connect to real TLS servers,
  * call your `serverFingerprint` on the certificate each one presents, and
@@ -10,7 +10,7 @@
  */
 /* eslint-disable @typescript-eslint/no-unused-vars -- a stub: you will use them */
 import type { PeerCertificate } from 'node:tls';
-import { ChatError } from '../../shared/src/errors';
+import { ChatError } from '../../../shared/src/errors';
 
 /** What `decide` is told (the same facts as `PinFacts` in shared/src/pin-decision.ts). */
 export interface Facts {

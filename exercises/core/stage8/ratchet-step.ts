@@ -1,8 +1,8 @@
 /**
- * Exercise "write the core" (1 of 2): the ratchet step.
+ * Exercise "write the core": the ratchet step.
  *
- * Check it with `npm run exercise -- stage8/ratchet`. The task is in
- * stage8-e2e/NOTES.md, section "Exercises"; in short:
+ * Check it with `npm run exercise -- stage8/core`. The task is in
+ * stage8-e2e/README.md, section "Exercises"; in short:
  *
  * Given a 32-byte chain key `ck`, return
  *
@@ -21,7 +21,7 @@
  *
  * @module
  */
-import type { RatchetStep } from '../../shared/src/sender-chain';
+import type { RatchetStep } from '../../../shared/src/sender-chain';
 
 /**
  * One step of the sender-key chain.

@@ -18,14 +18,14 @@
  *    misses 2). A first envelope from an origin is not a jump: the node was
  *    not listening before (and a restarted node has a new origin id).
  *
- * Check it with `npm run exercise -- stage9/relay`: the checks wire your
+ * Check it with `npm run exercise -- stage9/core`: the checks wire your
  * relay into three in-process nodes. The stage's own answer is in
- * `src/relay.ts`; try before you read it.
+ * `stage9-scale-out/src/relay.ts`; try before you read it.
  *
  * @module
  */
-import type { BusEnvelope } from '../src/bus-envelope';
-import type { LocalMembers, RelayOutcome } from '../src/relay';
+import type { BusEnvelope } from '../../../stage9-scale-out/src/bus-envelope';
+import type { LocalMembers, RelayOutcome } from '../../../stage9-scale-out/src/relay';
 
 /** Delivers envelopes from the bus to this node's members (your version). */
 export class Relay {

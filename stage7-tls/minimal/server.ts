@@ -2,7 +2,7 @@
  * The smallest TLS server: a TLS 1.3 echo server with a fresh self-signed
  * certificate, in a few dozen lines. `npm run stage7:minimal [-- --port N]`
  * prints the port and the fingerprint of its key; the minimal client
- * (`minimal-client.ts`) pins that fingerprint.
+ * (`minimal/client.ts`) pins that fingerprint.
  *
  * Everything here is `node:tls`, except making the certificate, which is
  * shared/src/certificate.ts. The key lives in memory only, so every start
@@ -32,7 +32,6 @@ export interface MinimalServer {
  * @param port - the port (0: any free port)
  * @param say - where to print (default stdout)
  */
-// #region minimal-server
 export async function startMinimalServer(
   host: string,
   port: number,
@@ -71,7 +70,6 @@ export async function startMinimalServer(
       }),
   };
 }
-// #endregion minimal-server
 
 if (require.main === module) {
   runMain(async () => {

@@ -1,6 +1,6 @@
 // Stage 8, "write the core": the ratchet step. The task is in
-// stage8-e2e/NOTES.md, section "Exercises"; the stub the learner fills is
-// stage8-e2e/exercises/ratchet-step.ts.
+// stage8-e2e/README.md, section "Exercises"; the stub the learner fills is
+// exercises/core/stage8/ratchet-step.ts.
 import assert from 'node:assert/strict';
 import type { CheckContext, Exercise } from '../../kit/check';
 import { expectSame } from '../../kit/expect';
@@ -41,11 +41,11 @@ const VECTOR = {
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const step = (ctx: CheckContext, chainKey: Uint8Array) =>
-  ctx.load<Stub>('stage8-e2e/exercises/ratchet-step').ratchetStep(chainKey);
+  ctx.load<Stub>('exercises/core/stage8/ratchet-step').ratchetStep(chainKey);
 
 export const exercise: Exercise = {
   title: 'Write the core: the ratchet step (message key and next chain key)',
-  readme: 'stage8-e2e/NOTES.md',
+  readme: 'stage8-e2e/README.md',
   checks: [
     {
       name: 'both keys are 32 bytes, and they differ',

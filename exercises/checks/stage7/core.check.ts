@@ -1,4 +1,4 @@
-// Stage 7, "write the core": the pinning check, in stage7-tls/exercise/pin.ts.
+// Stage 7, "write the core": the pinning check, in exercises/core/stage7/pin.ts.
 // The task is in stage7-tls/README.md, section "Exercises".
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -38,7 +38,7 @@ const facts = (pinned?: string, expected?: string, presented = K1): Facts => ({
   expected,
   knownServersFile: FILE,
 });
-const pin = (ctx: CheckContext) => ctx.load<Pin>('stage7-tls/exercise/pin');
+const pin = (ctx: CheckContext) => ctx.load<Pin>('exercises/core/stage7/pin');
 
 /** A TLS echo server with a new key; records the bytes it receives. */
 async function server(ctx: CheckContext, algorithm: 'ecdsa-p256' | 'ed25519' = 'ecdsa-p256') {

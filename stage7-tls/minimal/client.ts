@@ -29,7 +29,6 @@ import { ChatError } from '../../shared/src/errors';
  * @param pin - the expected fingerprint, `SHA256:…` (as the server printed it)
  * @throws ChatError `FINGERPRINT_MISMATCH` if the server's key has another fingerprint
  */
-// #region minimal-client
 export function connectMinimal(host: string, port: number, pin: string): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
@@ -60,7 +59,6 @@ export function connectMinimal(host: string, port: number, pin: string): Promise
     });
   });
 }
-// #endregion minimal-client
 
 if (require.main === module) {
   runMain(async () => {

@@ -1,5 +1,5 @@
 // Stage 9, "write the core": the cross-node relay. The task is in
-// stage9-scale-out/exercise/relay.ts (and the stage notes, "Exercises").
+// exercises/core/stage9/relay.ts (and stage9-scale-out/README.md, "Exercises").
 // The learner's relay is wired into three nodes of the stage's in-process
 // cluster (the same bus contract as Redis, no server needed), and fed
 // envelopes directly for the cases a healthy bus rarely produces.
@@ -65,7 +65,7 @@ function recorder(here: string[] = []): Recorder {
 
 function makeRelay(ctx: CheckContext, nodeId: string, members: Members): LearnerRelay {
   const { Relay } = ctx.load<{ Relay: new (id: string, m: Members) => LearnerRelay }>(
-    'stage9-scale-out/exercise/relay',
+    'exercises/core/stage9/relay',
   );
   return new Relay(nodeId, members);
 }
@@ -94,8 +94,8 @@ function threeNodes(ctx: CheckContext) {
 const delivered = () => new Promise((resolve) => setImmediate(resolve));
 
 export const exercise: Exercise = {
-  title: 'write the core: the cross-node relay (exactly once, in order)',
-  readme: 'stage9-scale-out/NOTES.md',
+  title: 'Write the core: the cross-node relay (exactly once, in order)',
+  readme: 'stage9-scale-out/README.md',
   checks: [
     {
       name: 'a frame published on one node reaches the members of every other node once, in order',

@@ -1,8 +1,8 @@
 /**
- * Exercise "write the core" (2 of 2): the signature check of a room message.
+ * Exercise (stage 8's second, after the core): the signature check of a room message.
  *
  * Check it with `npm run exercise -- stage8/verify`. The task is in
- * stage8-e2e/NOTES.md, section "Exercises"; in short:
+ * stage8-e2e/README.md, section "Exercises"; in short:
  *
  * Throw `new ChatError('BAD_SIGNATURE', …)` unless `senderKey` signed exactly
  * this message. The signature covers this record (build it with
@@ -24,7 +24,7 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
-import type { RoomMessage } from '../../shared/src/room-message';
+import type { RoomMessage } from '../../../shared/src/room-message';
 
 /**
  * Checks a room message's signature.
