@@ -38,6 +38,13 @@ import { findMarkers, type MarkerBlock, replaceMarkers } from './markers';
 import { renderFile, renderRegion } from './regions';
 import { transcriptSection } from './transcript-format';
 
+/**
+ * Every stage with a chapter: the linear diff series, and stage 9, which is
+ * built on stage 7 rather than on stage 8 (so it has a chapter, but no place
+ * in that series).
+ */
+const CHAPTER_STAGES: readonly string[] = [...STAGES, 'stage9-scale-out'];
+
 /** Reads a repository file; generate.ts passes one that sees files generated earlier in the run. */
 export type ReadRepoFile = (file: string) => Promise<string>;
 
@@ -48,7 +55,7 @@ export type ReadRepoFile = (file: string) => Promise<string>;
  */
 export async function chapterFiles(root: string): Promise<string[]> {
   const files: string[] = [];
-  for (const stage of STAGES) {
+  for (const stage of CHAPTER_STAGES) {
     files.push(`${stage}/README.md`);
     let parts: string[] = [];
     try {
