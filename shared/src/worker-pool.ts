@@ -87,10 +87,20 @@ const RUN_TIME_WEIGHT = 0.2;
 // travel in `workerData` and are resolved here, in the parent, so the worker
 // finds tsx whatever its current directory is. This works the same under
 // `npx tsx`, `npm run` and jest.
+//
+// A script that throws while loading is reported as a message, not thrown on:
+// an exception left to escape this eval'd code is decorated by Node while the
+// pool may already be terminating the worker (another worker failed the same
+// way first), and Node 20 aborts the whole process on that race.
 const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-require(workerData.tsxHook);
-require(workerData.script);
+const { workerData, parentPort } = require('node:worker_threads');
+try {
+  require(workerData.tsxHook);
+  require(workerData.script);
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err);
+  parentPort.postMessage({ type: 'load-failed', message });
+}
 `;
 const TSX_HOOK = require.resolve('tsx/cjs');
 // #endregion bootstrap
@@ -260,6 +270,10 @@ export class WorkerPool<Task, Result> {
   }
 
   private onMessage(slot: Slot<Task, Result>, message: FromWorker<Result>): void {
+    if (message.type === 'load-failed') {
+      this.retire(slot, `crashed (${message.message})`);
+      return;
+    }
     if (message.type === 'ready') {
       if (!this.slots.has(slot)) return; // it died first; its message came late
       slot.ready = true;

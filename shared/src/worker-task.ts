@@ -38,6 +38,12 @@ export type FromWorker<Result> =
       type: 'ready';
     }
   | {
+      /** The script threw while loading (sent by the pool's bootstrap, not by serveTasks). */
+      type: 'load-failed';
+      /** The error's message. */
+      message: string;
+    }
+  | {
       /** The handler returned. */
       type: 'done';
       /** The task's id. */
