@@ -203,7 +203,8 @@ export const USAGE = [
       `  ${`--${f.flag} ${f.whole ? 'N' : f.flag.endsWith('rate') ? 'R' : 'S'}`.padEnd(19)}${f.help.padEnd(45)}` +
       `(default ${DEFAULT_OPTIONS[f.key]}, ${f.min}-${f.max})`,
   ),
-  '  --only LIST        targets, comma-separated: raw, stage4, raw-sealed, stage5, stage6',
+  '  --only LIST        targets, comma-separated: raw, stage4, raw-sealed, stage5, stage6,',
+  '                     stage7, stage8',
   `  --scenario LIST    scenarios, comma-separated: ${SCENARIOS.join(', ')}`,
   '                     (logins and burst: stage6 only; scale: raw and stage6)',
   '  --quick            small sizes and 1 round: a smoke run of a minute or two',

@@ -16,6 +16,7 @@ import {
   compare,
   CPU_PER_MESSAGE,
   LOAD_CPU,
+  LOAD_CPU_PER_MESSAGE,
   MEMORY,
   SERVER_CPU,
   THROUGHPUT,
@@ -58,6 +59,7 @@ const FANOUT_COLUMNS: Column[] = [
   { title: 'server CPU %', digits: 0, value: SERVER_CPU },
   { title: 'server CPU µs/msg', digits: 2, value: CPU_PER_MESSAGE },
   { title: 'load CPU %', digits: 0, value: LOAD_CPU },
+  { title: 'load CPU µs/msg', digits: 2, value: LOAD_CPU_PER_MESSAGE },
 ];
 
 const IDLE_COLUMNS: Column[] = [

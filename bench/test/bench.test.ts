@@ -60,7 +60,7 @@ describe('runBench', () => {
   }, 600_000);
 
   it('measures every target in one run, with deliveries and finite numbers', () => {
-    const names = ['raw', 'stage4', 'raw-sealed', 'stage5', 'stage6', 'stage7'];
+    const names = ['raw', 'stage4', 'raw-sealed', 'stage5', 'stage6', 'stage7', 'stage8'];
     expect(result.targets.map((t) => t.name)).toEqual(names);
     expect(result.rounds.map((m) => m.target)).toEqual(names);
     for (const m of result.rounds) {
@@ -83,7 +83,7 @@ describe('runBench', () => {
     }
   });
 
-  it('judges stages 4 and 7 against raw and stages 5 and 6 against raw-sealed', () => {
+  it('judges stages 4 and 7 against raw, 5 and 6 against raw-sealed, 8 against 7', () => {
     const judged = compare(result).filter((c) => c.judged);
     expect(judged.map((c) => `${c.target}/${c.baseline}`)).toEqual([
       'stage4/raw',
@@ -92,6 +92,8 @@ describe('runBench', () => {
       'stage6/raw-sealed',
       // Stage 7's clients send plain frames inside TLS, so its baseline is raw.
       'stage7/raw',
+      // Stage 8's server is stage 7's relaying opaque boxes: judged against stage 7.
+      'stage8/stage7',
     ]);
     for (const c of judged) {
       expect(Number.isFinite(c.throughputRatio)).toBe(true);
@@ -106,6 +108,10 @@ describe('runBench', () => {
         /^(met|not met|inconclusive)$/,
       );
     }
+    expect(byName.get('stage8')?.throughputVerdict).toBeNull(); // no throughput goal
+    expect(byName.get('stage8')?.cpuPerMessageVerdict?.outcome).toMatch(
+      /^(met|not met|inconclusive)$/,
+    );
   });
 
   it('logs stage 6 clients in and compares logins per second with workers / t_hash', () => {

@@ -121,8 +121,13 @@ describe('verdicts', () => {
     expect([...byGoal.keys()]).toEqual([
       'stage4 throughput ≥ 0.9× raw',
       'stage4 memory per idle connection ≤ 2× raw',
+      'stage4 server CPU per delivered message ≤ 1× raw',
       'stage5 throughput ≥ 0.7× raw-sealed',
+      'stage5 server CPU per delivered message ≤ 1.1× raw-sealed',
       'stage6 throughput ≥ 0.6× raw-sealed',
+      'stage6 server CPU per delivered message ≤ 1.1× raw-sealed',
+      // Stage 8 has no throughput goal (its clients' signatures set its rate).
+      'stage8 server CPU per delivered message ≤ 1× stage7',
       'stage6 logins/s against workers / t_hash (no target: reported)',
       'stage6 chat p99 during 50 logins ≤ 2× without',
       'stage6 holds 10,000 logged-in users at once',
@@ -133,6 +138,8 @@ describe('verdicts', () => {
     expect(outcome('stage4 throughput ≥ 0.9× raw')).toBe('met'); // 0.95
     expect(outcome('stage4 memory per idle connection ≤ 2× raw')).toBe('met'); // 1.5
     expect(outcome('stage6 throughput ≥ 0.6× raw-sealed')).toBe('not met'); // 0.5
+    expect(outcome('stage6 server CPU per delivered message ≤ 1.1× raw-sealed')).toBe('not met'); // 2
+    expect(outcome('stage8 server CPU per delivered message ≤ 1× stage7')).toBe('met'); // 0.9
     expect(outcome('stage6 logins/s against workers / t_hash (no target: reported)')).toBe(
       'reported',
     );
@@ -149,7 +156,7 @@ describe('verdicts', () => {
   it('leaves out the goals whose measurements did not run', () => {
     const result = fixedResult({ bursts: [], scale: [], logins: [] });
     const goals = verdicts(result).map((v) => v.goal);
-    expect(goals).toHaveLength(4);
+    expect(goals).toHaveLength(8);
     expect(goals.join()).not.toMatch(/logins|idle ≤|holds/);
   });
 
