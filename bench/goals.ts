@@ -13,6 +13,7 @@
  */
 import type { BenchResult, RoundMeasurement } from './bench';
 import { MAX_BURST_P99_RATIO } from './login-bench';
+import { clusterVerdict } from './cluster-report';
 import { compare } from './comparisons';
 import { format } from './report-format';
 import { compareScale } from './scale-report';
@@ -123,6 +124,8 @@ export function verdicts(result: BenchResult): Verdict[] {
       ...scale.p99Verdict,
     });
   }
+  const cluster = clusterVerdict(result);
+  if (cluster !== null) out.push(cluster);
   return out;
 }
 

@@ -29,6 +29,7 @@ import { judgementText, type Judgement } from './verdict';
 import { formatBurstReport, formatLoginsReport } from './login-report';
 import { cell, format, table } from './report-format';
 import { formatScaleReport } from './scale-report';
+import { formatClusterReport } from './cluster-report';
 import { summarize } from './stats';
 import { BASELINE } from './targets';
 
@@ -37,7 +38,7 @@ export { compare, type Comparison } from './comparisons';
 /** One part of the report. */
 export interface ReportSection {
   /** Which part: the markdown report picks its heading and chart by it. */
-  id: 'fanout' | 'idle' | 'logins' | 'burst' | 'scale' | 'goals';
+  id: 'fanout' | 'idle' | 'logins' | 'burst' | 'scale' | 'cluster' | 'goals';
   /** Its lines: plain text, and Markdown tables (lines starting with `|`). */
   lines: string[];
 }
@@ -150,6 +151,8 @@ export function reportSections(result: BenchResult): ReportSection[] {
   if (burst.length > 0) sections.push({ id: 'burst', lines: burst });
   const scale = formatScaleReport(result);
   if (scale.length > 0) sections.push({ id: 'scale', lines: scale });
+  const cluster = formatClusterReport(result);
+  if (cluster.length > 0) sections.push({ id: 'cluster', lines: cluster });
   const goals = verdicts(result);
   if (goals.length > 0) {
     sections.push({

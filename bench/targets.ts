@@ -18,6 +18,7 @@ import { runFile, runKey } from './run-files';
 import { openSealedClient } from './sealed-client';
 import { stage7 } from './stage7-target';
 import { stage8 } from './stage8-target';
+import { stage9 } from './stage9-target';
 import type { Target } from './target';
 
 export type { Goals, Target } from './target';
@@ -135,7 +136,16 @@ const stage6: Target = {
  * Every target, in the order the table lists them. The first one is the
  * baseline the others are compared against.
  */
-export const TARGETS: readonly Target[] = [raw, stage4, rawSealed, stage5, stage6, stage7, stage8];
+export const TARGETS: readonly Target[] = [
+  raw,
+  stage4,
+  rawSealed,
+  stage5,
+  stage6,
+  stage7,
+  stage8,
+  stage9,
+];
 
 /** The target every ratio is computed against. */
 export const BASELINE = raw;

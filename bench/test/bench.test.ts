@@ -60,7 +60,11 @@ describe('runBench', () => {
   }, 600_000);
 
   it('measures every target in one run, with deliveries and finite numbers', () => {
-    const names = ['raw', 'stage4', 'raw-sealed', 'stage5', 'stage6', 'stage7', 'stage8'];
+    const names = ['raw', 'stage4', 'raw-sealed', 'stage5', 'stage6'].concat([
+      'stage7',
+      'stage8',
+      'stage9',
+    ]);
     expect(result.targets.map((t) => t.name)).toEqual(names);
     expect(result.rounds.map((m) => m.target)).toEqual(names);
     for (const m of result.rounds) {
@@ -73,8 +77,9 @@ describe('runBench', () => {
       expect(Number.isFinite(fanout.serverCpuPercent)).toBe(true);
       expect(fanout.lost).toBe(0);
       expect(fanout.disconnected).toBe(0);
-      if (m.target === 'raw-sealed') {
-        expect(m.idle).toBeNull(); // the same server as raw: its memory is not measured twice
+      if (m.target === 'raw-sealed' || m.target === 'stage9') {
+        // The same server as raw (as stage 7): its memory is not measured twice.
+        expect(m.idle).toBeNull();
       } else {
         expect(m.idle?.connections).toBe(20);
         expect(m.idle?.disconnected).toBe(0);
@@ -94,6 +99,8 @@ describe('runBench', () => {
       'stage7/raw',
       // Stage 8's server is stage 7's relaying opaque boxes: judged against stage 7.
       'stage8/stage7',
+      // One stage 9 node alone: stage 7's server with its bus in between.
+      'stage9/stage7',
     ]);
     for (const c of judged) {
       expect(Number.isFinite(c.throughputRatio)).toBe(true);
@@ -155,6 +162,28 @@ describe('runBench', () => {
       expect(m.serverOpenFiles).toBe(result.machine.openFilesForBench);
       expect(m.loadOpenFiles).toBe(result.machine.openFilesForBench);
     }
+  });
+
+  it('runs the fan-out over 1, 2 and 3 stage 9 nodes through Redis, or says why not', () => {
+    if (result.clusterSkipped !== null) {
+      // Only outside CI: there, a Redis that cannot be reached is a failure.
+      expect(process.env.CI).not.toBe('true');
+      expect(result.cluster).toEqual([]);
+      expect(formatReport(result)).toMatch(/stage9 .*\| inconclusive: Redis at/);
+      return;
+    }
+    const layouts = result.cluster.map((m) => `${m.nodes}${m.redis ? 'r' : 'a'}`);
+    expect(layouts).toEqual(['1a', '1r', '2r', '3r']);
+    for (const m of result.cluster) {
+      expect(m.deliveredPerSecond).toBeGreaterThan(0);
+      expect(m.lost).toBe(0);
+      expect(m.disconnected).toBe(0);
+      expect(Number.isFinite(m.p99Ms)).toBe(true);
+      expect(Number.isFinite(m.serverCpuUsPerMessage)).toBe(true);
+      // Redis's CPU is read only when the nodes use it.
+      expect(Number.isNaN(m.redisCpuUsPerMessage)).toBe(!m.redis);
+    }
+    expect(formatReport(result)).toMatch(/cannot show scaling/);
   });
 
   it('prints tables and a verdict for every goal', () => {
@@ -266,6 +295,8 @@ describe('parseBenchArgs', () => {
     [['--active', '1']],
     [['--active-rate', '0']],
     [['--report', 'x.md', '--no-report']],
+    [['--redis-url', 'redis://example.com:6379']],
+    [['--scenario', 'clusters']],
     [['--bogus']],
   ])('rejects %j with BAD_ARGUMENT', (argv) => {
     expect(() => parseBenchArgs(argv)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
