@@ -73,8 +73,13 @@ async function openStage8Client(
       chat: (line) => events.onPayload(line.slice(line.indexOf(': ') + 2), nowUs()),
       notice: () => {},
       warning: (line) => {
-        // A refused message counts as lost; say why, a few times per process.
-        if (warningsShown++ < 5) console.error(`stage8 load client ${username}: ${line}`);
+        // A message sealed before its sender heard that someone joined has
+        // no key box for the newcomer, who refuses it: expected during the
+        // crowd's sync, while clients are still joining. Later, a refusal is
+        // a lost delivery. Say why, a few times per process.
+        if (warningsShown++ < 5) {
+          console.error(`stage8 load client ${username} (joins may still race): ${line}`);
+        }
       },
     },
   );
