@@ -77,8 +77,9 @@ describe('runBench', () => {
       expect(Number.isFinite(fanout.serverCpuPercent)).toBe(true);
       expect(fanout.lost).toBe(0);
       expect(fanout.disconnected).toBe(0);
-      if (m.target === 'raw-sealed' || m.target === 'stage9') {
-        // The same server as raw (as stage 7): its memory is not measured twice.
+      if (['raw-sealed', 'stage8', 'stage9'].includes(m.target)) {
+        // raw-sealed and stage 9 would repeat raw's and stage 7's memory; stage 8's
+        // joins cost n² key-bundle frames, minutes for 1,000 idle members.
         expect(m.idle).toBeNull();
       } else {
         expect(m.idle?.connections).toBe(20);
