@@ -168,6 +168,8 @@ function capacityModel(result: BenchResult): string[] {
       `${result.options.clients}): a node's core makes about ${format(perNode, 0)} ` +
       `deliveries/s, so N nodes carry about N × ${format(perNode / receivers, 0)} sent msg/s; ` +
       `Redis, one thread, caps the room near ${format(1e6 / redisUs, 0)} sent msg/s ` +
-      `(at ${largest.nodes} subscribing nodes; each more node adds to Redis's cost per message)`,
+      `(at ${largest.nodes} subscribing nodes; each more node adds to Redis's cost per message). ` +
+      'The costs were measured with every process on the same few cores, at a lower rate than ' +
+      'one node alone (less batching per read): a pessimistic model',
   ];
 }
