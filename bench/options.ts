@@ -211,7 +211,7 @@ export const USAGE = [
       `(default ${DEFAULT_OPTIONS[f.key]}, ${f.min}-${f.max})`,
   ),
   '  --only LIST        targets, comma-separated: raw, stage4, raw-sealed, stage5, stage6,',
-  '                     stage7, stage8, stage9',
+  '                     stage7, stage8, stage8-relay, stage9',
   `  --scenario LIST    scenarios, comma-separated: ${SCENARIOS.join(', ')}`,
   '                     (logins and burst: stage6 only; scale: raw and stage6;',
   '                     cluster: stage9)',

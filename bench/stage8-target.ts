@@ -10,8 +10,10 @@
  * signature, replay, no sender key) is a warning, never a delivery, so it
  * shows up as lost.
  *
- * The server is judged against stage 7 (`baseline: 'stage7'`): the same TLS
- * server and accounts, relaying opaque boxes instead of plain text.
+ * Compared with stage 7 (`baseline: 'stage7'`: the same TLS server and
+ * accounts, relaying plain text), the load CPU per delivered message is what
+ * end to end costs the clients. The server's own goal is judged on
+ * `stage8-relay` (stage8-relay-target.ts), at stage 7's pace.
  *
  * The idle scenario leaves stage 8 out: every join sends the newcomer's key
  * bundle to everyone present and everyone's to the newcomer (in rooms of
@@ -104,10 +106,9 @@ export const stage8: Target = {
   entryFile: 'stage8-e2e/bin/server.ts',
   baseline: 'stage7',
   idle: false,
-  // The server relays boxes it cannot open: it should cost no more per
-  // delivered message than stage 7 relaying plain text. Throughput has no
-  // goal: the clients' signatures, not the server, set it (see README).
-  goals: { maxCpuPerMessageRatio: 1 },
+  // No goal here: the clients' signatures set the rate, far below stage 7's,
+  // so the server's CPU per message is measured at another rate (less
+  // batching per read). The server's goal is judged on `stage8-relay`.
   serverArgs: (files) => [
     ...['--data-dir', dataDir(files), '--db-file', runFile(files, 'stage8', '.sqlite')],
     ...CHAT_SCENARIO_ARGS,

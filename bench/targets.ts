@@ -17,6 +17,7 @@ import { openLineClient } from './plaintext-client';
 import { runFile, runKey } from './run-files';
 import { openSealedClient } from './sealed-client';
 import { stage7 } from './stage7-target';
+import { stage8Relay } from './stage8-relay-target';
 import { stage8 } from './stage8-target';
 import { stage9 } from './stage9-target';
 import type { Target } from './target';
@@ -144,6 +145,7 @@ export const TARGETS: readonly Target[] = [
   stage6,
   stage7,
   stage8,
+  stage8Relay,
   stage9,
 ];
 

@@ -165,8 +165,8 @@ describe('verdicts', () => {
       'stage5 server CPU per delivered message ≤ 1.1× raw-sealed',
       'stage6 throughput ≥ 0.6× raw-sealed',
       'stage6 server CPU per delivered message ≤ 1.1× raw-sealed',
-      // Stage 8 has no throughput goal (its clients' signatures set its rate).
-      'stage8 server CPU per delivered message ≤ 1× stage7',
+      // Stage 8's server is judged at stage 7's pace (its e2e clients set a far lower one).
+      'stage8-relay server CPU per delivered message ≤ 1× stage7',
       'stage6 logins/s against workers / t_hash (no target: reported)',
       'stage6 chat p99 during 50 logins ≤ 2× without',
       'stage6 holds 10,000 logged-in users at once',
@@ -179,7 +179,7 @@ describe('verdicts', () => {
     expect(outcome('stage4 memory per idle connection ≤ 2× raw')).toBe('met'); // 1.5
     expect(outcome('stage6 throughput ≥ 0.6× raw-sealed')).toBe('not met'); // 0.5
     expect(outcome('stage6 server CPU per delivered message ≤ 1.1× raw-sealed')).toBe('not met'); // 2
-    expect(outcome('stage8 server CPU per delivered message ≤ 1× stage7')).toBe('met'); // 0.9
+    expect(outcome('stage8-relay server CPU per delivered message ≤ 1× stage7')).toBe('met'); // 0.9
     expect(outcome('stage6 logins/s against workers / t_hash (no target: reported)')).toBe(
       'reported',
     );
