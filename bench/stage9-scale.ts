@@ -79,14 +79,17 @@ export async function connectBenchRedis(url: string): Promise<Redis | string> {
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  redis.on('error', () => {}); // reported by connect() below
+  // The socket's own error (ECONNREFUSED…) says more than connect()'s "closed".
+  let cause: unknown;
+  redis.on('error', (err: unknown) => (cause ??= err));
   try {
     await redis.connect();
     await redis.ping();
     return redis;
   } catch (err) {
     redis.disconnect();
-    return `Redis at ${url} cannot be reached (${err instanceof Error ? err.message : String(err)})`;
+    const why = cause ?? err;
+    return `Redis at ${url} cannot be reached (${why instanceof Error ? why.message : String(why)})`;
   }
 }
 
