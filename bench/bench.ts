@@ -27,6 +27,12 @@ import type { BenchOptions } from './options';
 import { createRunFiles, removeRunFiles, type RunFiles } from './run-files';
 import { idleProcesses, measureScale, type ScaleMeasurement } from './scale-bench';
 import {
+  CLUSTER_LAYOUTS,
+  connectBenchRedis,
+  measureLayout,
+  type ClusterMeasurement,
+} from './stage9-scale';
+import {
   cpuMeter,
   launchServer,
   perConnection,
@@ -102,6 +108,10 @@ export interface BenchResult {
   bursts: BurstMeasurement[];
   /** One entry per target per round of the scale scenario. */
   scale: ScaleMeasurement[];
+  /** One entry per layout per round of the cluster scenario (stage 9 over Redis). */
+  cluster: ClusterMeasurement[];
+  /** Why the cluster scenario was asked for but did not run (Redis unreachable), else null. */
+  clusterSkipped: string | null;
   /** The command that produced this run, e.g. `npm run bench -- --quick`. */
   command: string;
   /** Seconds the whole run took. */
@@ -154,6 +164,8 @@ export async function runBench(
     logins: [],
     bursts: [],
     scale: [],
+    cluster: [],
+    clusterSkipped: null,
     command,
     seconds: NaN,
   };
@@ -205,6 +217,9 @@ export async function runBench(
         result.bursts.push(m);
       }
     }
+    if (has('cluster') && targets.some((t) => t.name === 'stage9')) {
+      await measureCluster(options, files, result, progress);
+    }
     // The scale scenario's rounds come last, and there are fewer of them: one
     // stage 6 round logs 10,000 users in, which takes minutes (see scale-bench.ts).
     for (let round = 1; round <= options.scaleRounds && scaleTargets.length > 0; round++) {
@@ -224,6 +239,38 @@ export async function runBench(
   }
   result.seconds = (performance.now() - started) / 1000;
   return result;
+}
+
+/** The cluster scenario's rounds (see stage9-scale.ts); a Redis out of reach skips it. */
+async function measureCluster(
+  options: BenchOptions,
+  files: RunFiles,
+  result: BenchResult,
+  progress: (line: string) => void,
+): Promise<void> {
+  const redis = await connectBenchRedis(options.redisUrl);
+  if (typeof redis === 'string') {
+    result.clusterSkipped = redis;
+    progress(`cluster: skipped: ${redis}`);
+    return;
+  }
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      const order = round % 2 === 1 ? CLUSTER_LAYOUTS : [...CLUSTER_LAYOUTS].reverse();
+      for (const layout of order) {
+        const m = await measureLayout(layout, options, files, round, redis, options.redisUrl);
+        progress(
+          `round ${round} stage9 cluster, ${m.nodes} node(s) ${m.redis ? 'via Redis' : 'alone'}: ` +
+            `${Math.round(m.deliveredPerSecond)} msg/s, p50 ${m.p50Ms.toFixed(2)} ms, ` +
+            `p99 ${m.p99Ms.toFixed(2)} ms, nodes ${m.serverCpuUsPerMessage.toFixed(2)} µs/msg, ` +
+            (m.redis ? `Redis ${m.redisCpuUsPerMessage.toFixed(2)} µs/msg sent` : 'no Redis'),
+        );
+        result.cluster.push(m);
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function measureFanout(

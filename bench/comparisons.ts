@@ -52,6 +52,16 @@ export const MEMORY: Metric = (m) => m.idle?.rssPerConnectionKiB ?? NaN;
 export const CPU_PER_MESSAGE: Metric = (m) => m.fanout?.serverCpuUsPerMessage ?? NaN;
 /** The load process's CPU during the fan-out, percent of one core. */
 export const LOAD_CPU: Metric = (m) => m.fanout?.loadCpuPercent ?? NaN;
+/**
+ * The load process's CPU time per delivered message during the fan-out, µs:
+ * what the clients' own work costs (for stage 8: verifying and opening every
+ * message received, plus signing and sealing each one sent, shared by its
+ * receivers). NaN when impossible.
+ */
+export const LOAD_CPU_PER_MESSAGE: Metric = (m) => {
+  const us = m.fanout ? (m.fanout.loadCpuPercent / 100 / m.fanout.deliveredPerSecond) * 1e6 : NaN;
+  return Number.isFinite(us) && us > 0 ? us : NaN;
+};
 /** The server's CPU during the fan-out, percent of one core. */
 export const SERVER_CPU: Metric = (m) => m.fanout?.serverCpuPercent ?? NaN;
 

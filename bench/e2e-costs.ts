@@ -7,7 +7,8 @@
  * verification, one ratchet step, a pairwise box each way, sending and
  * receiving a room message, and what a leave costs the next member who
  * speaks (a new chain key sealed to each of the other members) in rooms of
- * 10, 100 and 1,000. Each row is the median of 5 rounds (min–max beside it),
+ * 10, 100 and 1,000, and what joining such a room costs the newcomer (every
+ * member's key bundle checked, its sender key sealed to each). Each row is the median of 5 rounds (min–max beside it),
  * measured after a warm-up, on whatever else this machine is running: read
  * the ratios between rows, not the third digit.
  *
@@ -119,8 +120,37 @@ function rotationRow(members: number): Row {
   return { name: `first message after a leave, ${members} members`, micros };
 }
 
+/**
+ * Joining a room of `members`: the newcomer checks every present member's
+ * key bundle (`member` frames), then its first message seals its sender key
+ * to each of them. A fresh session each round; the bundles are made untimed.
+ */
+function joinRow(members: number): Row {
+  const bundles = Array.from({ length: members - 1 }, (_, i) => {
+    const other = generateIdentity(`j${i}`);
+    return [other.username, encodeKeyBundle(other)] as const;
+  });
+  const micros: number[] = [];
+  for (let round = 0; round <= ROUNDS; round++) {
+    const session = new E2eSession({
+      identity: generateIdentity('newcomer'),
+      known: KnownMembers.inMemory(),
+      firstEpoch: 1,
+    });
+    const start = process.hrtime.bigint();
+    for (const [name, bundle] of bundles) session.addMember(name, bundle);
+    const out = session.seal(TEXT);
+    const elapsed = Number(process.hrtime.bigint() - start) / 1000;
+    if (out.keyBoxes.length !== members - 1)
+      throw new Error('the join sealed to the wrong members');
+    if (round > 0) micros.push(elapsed); // round 0 warms up
+  }
+  return { name: `join + first message, ${members} members`, micros };
+}
+
 async function main(): Promise<void> {
   const rows = [...messageRows(), ...pairwiseRows()];
+  for (const members of [10, 100, 1000]) rows.push(joinRow(members));
   for (const members of [10, 100, 1000]) rows.push(rotationRow(members));
   const text = await lockIdentity(alice, 'password');
   const unlock = process.hrtime.bigint();

@@ -13,6 +13,7 @@
  */
 import type { BenchResult, RoundMeasurement } from './bench';
 import { MAX_BURST_P99_RATIO } from './login-bench';
+import { clusterVerdict } from './cluster-report';
 import { compare } from './comparisons';
 import { format } from './report-format';
 import { compareScale } from './scale-report';
@@ -39,7 +40,7 @@ export function verdicts(result: BenchResult): Verdict[] {
     if (!c.judged) continue;
     const target = result.targets.find((t) => t.name === c.target);
     const goals = target?.goals;
-    if (goals && c.throughputVerdict !== null) {
+    if (goals?.minThroughputRatio !== undefined && c.throughputVerdict !== null) {
       out.push({
         goal: `${c.target} throughput ≥ ${goals.minThroughputRatio}× ${c.baseline}`,
         measured: ratioText(c.throughputRatio, roundRatios(result, c.target, c.baseline, fanout)),
@@ -51,6 +52,13 @@ export function verdicts(result: BenchResult): Verdict[] {
         goal: `${c.target} memory per idle connection ≤ ${goals.maxMemoryRatio}× ${c.baseline}`,
         measured: ratioText(c.memoryRatio, roundRatios(result, c.target, c.baseline, memory)),
         ...c.memoryVerdict,
+      });
+    }
+    if (goals?.maxCpuPerMessageRatio !== undefined && c.cpuPerMessageVerdict !== null) {
+      out.push({
+        goal: `${c.target} server CPU per delivered message ≤ ${goals.maxCpuPerMessageRatio}× ${c.baseline}`,
+        measured: ratioText(c.cpuPerMessageRatio, c.cpuPerMessageRounds),
+        ...c.cpuPerMessageVerdict,
       });
     }
   }
@@ -116,6 +124,8 @@ export function verdicts(result: BenchResult): Verdict[] {
       ...scale.p99Verdict,
     });
   }
+  const cluster = clusterVerdict(result);
+  if (cluster !== null) out.push(cluster);
   return out;
 }
 

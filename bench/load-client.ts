@@ -14,6 +14,12 @@ export interface LoadEndpoint {
   host: string;
   /** The server's port, as printed in its `listening on HOST:PORT` line. */
   port: number;
+  /**
+   * A cluster's nodes (stage 9), when there are several: a target that
+   * knows about clusters spreads its clients over these ports, client `i`
+   * on `ports[i % ports.length]`. Absent: everyone uses `port`.
+   */
+  ports?: number[];
 }
 
 /** What a load client reports back to the scenario driving it. */

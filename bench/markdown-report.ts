@@ -29,6 +29,7 @@ const HEADINGS: Record<ReportSection['id'], string> = {
   logins: 'Stage 6: logins per second',
   burst: 'Stage 6: chat during a burst of logins',
   scale: 'Scale: thousands of idle users',
+  cluster: 'Stage 9: fan-out across nodes over Redis',
 };
 
 /**

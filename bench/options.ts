@@ -21,9 +21,13 @@ import { targetNamed } from './targets';
  * What can be measured: `fanout` and `idle` for every target; `logins`
  * (logins per second) and `burst` (chat latency during a burst of logins)
  * only for stage 6; `scale` (10,000 idle users plus 100 chatting) for the raw
- * baseline and stage 6.
+ * baseline and stage 6; `cluster` (the fan-out over 1, 2 and 3 nodes through
+ * Redis) for stage 9.
  */
-export const SCENARIOS = ['fanout', 'idle', 'logins', 'burst', 'scale'] as const;
+export const SCENARIOS = ['fanout', 'idle', 'logins', 'burst', 'scale', 'cluster'] as const;
+
+/** The Redis of the cluster scenario (stage 9) unless `--redis-url` says otherwise. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Where the Markdown report goes by default (its charts go next to it, in `benchmarks/`). */
 export const DEFAULT_REPORT = path.join('docs', 'benchmarks.md');
@@ -81,6 +85,8 @@ export interface BenchOptions {
   report: string | null;
   /** Also write the full results as JSON to this file. */
   json: string | null;
+  /** The Redis the cluster scenario's nodes share (`redis://HOST:PORT`). */
+  redisUrl: string;
 }
 
 /** The defaults, as documented in bench/README.md. */
@@ -113,6 +119,7 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = {
   quick: false,
   report: DEFAULT_REPORT,
   json: null,
+  redisUrl: DEFAULT_REDIS_URL,
 };
 
 /**
@@ -203,9 +210,12 @@ export const USAGE = [
       `  ${`--${f.flag} ${f.whole ? 'N' : f.flag.endsWith('rate') ? 'R' : 'S'}`.padEnd(19)}${f.help.padEnd(45)}` +
       `(default ${DEFAULT_OPTIONS[f.key]}, ${f.min}-${f.max})`,
   ),
-  '  --only LIST        targets, comma-separated: raw, stage4, raw-sealed, stage5, stage6',
+  '  --only LIST        targets, comma-separated: raw, stage4, raw-sealed, stage5, stage6,',
+  '                     stage7, stage8, stage8-relay, stage9',
   `  --scenario LIST    scenarios, comma-separated: ${SCENARIOS.join(', ')}`,
-  '                     (logins and burst: stage6 only; scale: raw and stage6)',
+  '                     (logins and burst: stage6 only; scale: raw and stage6;',
+  '                     cluster: stage9)',
+  `  --redis-url URL    the Redis of the cluster scenario (default ${DEFAULT_REDIS_URL})`,
   '  --quick            small sizes and 1 round: a smoke run of a minute or two',
   `  --report FILE      the Markdown report, charts beside it (default ${DEFAULT_REPORT})`,
   '  --no-report        write no report file (print only)',
@@ -247,6 +257,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         report: { type: 'string' },
         'no-report': { type: 'boolean' },
         json: { type: 'string' },
+        'redis-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -265,6 +276,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     scenarios: values.scenario === undefined ? d.scenarios : list(text('scenario')!).map(scenario),
     report: values['no-report'] ? null : (text('report') ?? d.report),
     json: text('json') ?? null,
+    redisUrl: redisUrl(text('redis-url') ?? d.redisUrl),
   };
   for (const f of NUMBER_FLAGS) {
     if (f.key === 'senders') continue; // below: bounded by the clients
@@ -290,4 +302,15 @@ function scenario(name: string): Scenario {
     throw new ChatError('BAD_ARGUMENT', `unknown scenario "${name}" (known: ${known})`);
   }
   return found;
+}
+
+/** Only `redis://` on loopback: the benchmark contacts nothing but this machine. */
+function redisUrl(text: string): string {
+  if (!/^redis:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(text)) {
+    throw new ChatError(
+      'BAD_ARGUMENT',
+      `--redis-url must be redis://127.0.0.1:PORT (this machine), got "${text}"`,
+    );
+  }
+  return text;
 }

@@ -16,6 +16,7 @@ import {
   compare,
   CPU_PER_MESSAGE,
   LOAD_CPU,
+  LOAD_CPU_PER_MESSAGE,
   MEMORY,
   SERVER_CPU,
   THROUGHPUT,
@@ -28,6 +29,7 @@ import { judgementText, type Judgement } from './verdict';
 import { formatBurstReport, formatLoginsReport } from './login-report';
 import { cell, format, table } from './report-format';
 import { formatScaleReport } from './scale-report';
+import { formatClusterReport } from './cluster-report';
 import { summarize } from './stats';
 import { BASELINE } from './targets';
 
@@ -36,7 +38,7 @@ export { compare, type Comparison } from './comparisons';
 /** One part of the report. */
 export interface ReportSection {
   /** Which part: the markdown report picks its heading and chart by it. */
-  id: 'fanout' | 'idle' | 'logins' | 'burst' | 'scale' | 'goals';
+  id: 'fanout' | 'idle' | 'logins' | 'burst' | 'scale' | 'cluster' | 'goals';
   /** Its lines: plain text, and Markdown tables (lines starting with `|`). */
   lines: string[];
 }
@@ -58,6 +60,7 @@ const FANOUT_COLUMNS: Column[] = [
   { title: 'server CPU %', digits: 0, value: SERVER_CPU },
   { title: 'server CPU µs/msg', digits: 2, value: CPU_PER_MESSAGE },
   { title: 'load CPU %', digits: 0, value: LOAD_CPU },
+  { title: 'load CPU µs/msg', digits: 2, value: LOAD_CPU_PER_MESSAGE },
 ];
 
 const IDLE_COLUMNS: Column[] = [
@@ -148,6 +151,8 @@ export function reportSections(result: BenchResult): ReportSection[] {
   if (burst.length > 0) sections.push({ id: 'burst', lines: burst });
   const scale = formatScaleReport(result);
   if (scale.length > 0) sections.push({ id: 'scale', lines: scale });
+  const cluster = formatClusterReport(result);
+  if (cluster.length > 0) sections.push({ id: 'cluster', lines: cluster });
   const goals = verdicts(result);
   if (goals.length > 0) {
     sections.push({

@@ -76,12 +76,14 @@ export interface ServerProcess {
  *
  * @param target - what to start
  * @param serverArgs - arguments after `--port 0` (usually `target.serverArgs(files)`)
+ * @param env - environment variables to set (a value of `undefined` removes one)
  * @returns the running server, once it printed its `listening on` line
  * @throws Error with the server's stderr if it exits or stays silent for 30 s
  */
 export async function launchServer(
   target: Target,
   serverArgs: readonly string[] = [],
+  env: Record<string, string | undefined> = {},
 ): Promise<ServerProcess> {
   const args = [
     '--expose-gc', // lets server-probe.ts collect garbage before a memory reading
@@ -101,7 +103,7 @@ export async function launchServer(
   const { command, args: wrapped } = withOpenFileLimit(process.execPath, args);
   const child = spawn(command, wrapped, {
     cwd: REPO_ROOT,
-    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   // Keep reading both pipes for the server's whole life: a server that logs

@@ -19,7 +19,7 @@ import { encodeClientFrame } from '../stage7-tls/src/messages';
 import { BENCH_PASSWORD } from './login-client';
 import { nowUs } from './payload';
 import { runFile, type RunFiles } from './run-files';
-import type { ClientContext, LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
+import type { LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
 import type { Target } from './target';
 
 const dataDir = (files: RunFiles) => path.join(files.dir, 'stage7');
@@ -27,33 +27,59 @@ const dataDir = (files: RunFiles) => path.join(files.dir, 'stage7');
 // One known-servers file per load process, written once: a thousand clients
 // then only read it.
 const pins = new Map<string, KnownServers>();
-function trustFor(endpoint: LoadEndpoint, files: RunFiles): { knownServers: KnownServers } {
+
+/**
+ * The pin a load client trusts a TLS server under test with: the key of the
+ * certificate its server keeps in `certDir`, remembered once per load
+ * process in a known-servers file of the run. Shared by the stage 7, 8 and
+ * 9 targets, whose servers all make their certificate on the first start.
+ *
+ * @param endpoint - the server
+ * @param files - the run's files (the known-servers file goes there)
+ * @param certDir - the folder holding the server's `server.crt`
+ */
+export function pinnedTrust(
+  endpoint: LoadEndpoint,
+  files: RunFiles,
+  certDir: string,
+): { knownServers: KnownServers } {
   const name = serverName(endpoint.host, endpoint.port);
   let known = pins.get(name);
   if (known === undefined) {
     known = new KnownServers(path.join(files.dir, `known_servers-${process.pid}`));
-    const pem = readFileSync(path.join(dataDir(files), 'server.crt'), 'utf8');
+    const pem = readFileSync(path.join(certDir, 'server.crt'), 'utf8');
     if (known.lookup(name) === undefined) known.remember(name, fingerprintOfCertificate(pem));
     pins.set(name, known);
   }
   return { knownServers: known };
 }
 
-async function openStage7Client(
+/**
+ * Opens one stage 7 load client: registers `username` through the real
+ * stage 7 client code, then sends plain `chat` frames inside TLS. Stage 9's
+ * nodes speak the same protocol, so its target uses this too.
+ *
+ * @param endpoint - the server (or the node) to connect to
+ * @param events - where received payloads go; undefined for an idle client
+ * @param files - the run's files
+ * @param username - a new user to register
+ * @param certDir - the folder holding the server's `server.crt` (the pin)
+ */
+export async function openStage7Client(
   endpoint: LoadEndpoint,
   events: LoadClientEvents | undefined,
-  { files, index }: ClientContext,
+  files: RunFiles,
   username: string,
+  certDir: string,
 ): Promise<LoadClient> {
   const session = await connectAndLogIn({
     ...endpoint,
-    trust: trustFor(endpoint, files),
+    trust: pinnedTrust(endpoint, files, certDir),
     username,
     password: () => Promise.resolve(BENCH_PASSWORD),
     register: true,
     retries: 0,
   });
-  void index;
   const { socket, frames } = session;
   const client: LoadClient & { closed: boolean } = {
     closed: socket.destroyed,
@@ -70,6 +96,19 @@ async function openStage7Client(
   return client;
 }
 
+/**
+ * The server flags of the TLS stages (7, 8 and 9) in the chat scenarios:
+ * bcrypt at its floor, and, as for stage 6, the per-address limits lifted,
+ * because every load client registers from 127.0.0.1.
+ */
+export const CHAT_SCENARIO_ARGS: readonly string[] = [
+  ...['--bcrypt-cost', '4'],
+  ...['--registrations-per-ip', '1000000', '--registrations-per-minute', '1000000'],
+  ...['--max-prelogin-per-ip', '100000', '--hash-jobs-per-ip', '100000'],
+  ...['--failed-logins-per-ip', '100000'],
+  ...['--log-level', 'warn'],
+];
+
 /** The stage 7 target: TLS 1.3, logged-in clients, plain chat frames inside TLS. */
 export const stage7: Target = {
   name: 'stage7',
@@ -77,15 +116,16 @@ export const stage7: Target = {
   entryFile: 'stage7-tls/bin/server.ts',
   serverArgs: (files) => [
     ...['--data-dir', dataDir(files), '--db-file', runFile(files, 'stage7', '.sqlite')],
-    ...['--bcrypt-cost', '4'],
-    // As for stage 6: every load client registers from 127.0.0.1.
-    ...['--registrations-per-ip', '1000000', '--registrations-per-minute', '1000000'],
-    ...['--max-prelogin-per-ip', '100000', '--hash-jobs-per-ip', '100000'],
-    ...['--failed-logins-per-ip', '100000'],
-    ...['--log-level', 'warn'],
+    ...CHAT_SCENARIO_ARGS,
   ],
   openClient: (endpoint, events, context) =>
-    openStage7Client(endpoint, events, context, `t${context.index}`),
+    openStage7Client(endpoint, events, context.files, `t${context.index}`, dataDir(context.files)),
   openIdleClient: (endpoint, context) =>
-    openStage7Client(endpoint, undefined, context, `s${context.index}`),
+    openStage7Client(
+      endpoint,
+      undefined,
+      context.files,
+      `s${context.index}`,
+      dataDir(context.files),
+    ),
 };

@@ -17,6 +17,9 @@ import { openLineClient } from './plaintext-client';
 import { runFile, runKey } from './run-files';
 import { openSealedClient } from './sealed-client';
 import { stage7 } from './stage7-target';
+import { stage8Relay } from './stage8-relay-target';
+import { stage8 } from './stage8-target';
+import { stage9 } from './stage9-target';
 import type { Target } from './target';
 
 export type { Goals, Target } from './target';
@@ -134,7 +137,17 @@ const stage6: Target = {
  * Every target, in the order the table lists them. The first one is the
  * baseline the others are compared against.
  */
-export const TARGETS: readonly Target[] = [raw, stage4, rawSealed, stage5, stage6, stage7];
+export const TARGETS: readonly Target[] = [
+  raw,
+  stage4,
+  rawSealed,
+  stage5,
+  stage6,
+  stage7,
+  stage8,
+  stage8Relay,
+  stage9,
+];
 
 /** The target every ratio is computed against. */
 export const BASELINE = raw;

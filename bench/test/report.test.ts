@@ -10,6 +10,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../../shared/test/helpers';
 import { cpuMicrosPerMessage } from '../bench';
 import { buildCharts, CHART_NAMES } from '../charts';
+import { formatClusterReport } from '../cluster-report';
 import { verdicts } from '../goals';
 import { judge, judgementText } from '../verdict';
 import { formatMarkdownReport, writeMarkdownReport } from '../markdown-report';
@@ -115,24 +116,70 @@ describe('barChartSvg', () => {
   });
 });
 
+describe('the cluster section (stage 9 over Redis)', () => {
+  it('lists every layout, the Redis hop, the 2-core caveat and the capacity model', () => {
+    const lines = formatClusterReport(fixedResult()).join('\n');
+    for (const layout of [
+      '1 node alone',
+      '1 node via Redis',
+      '2 nodes via Redis',
+      '3 nodes via Redis',
+    ]) {
+      expect(lines).toMatch(new RegExp(`^\\| ${layout} +\\|`, 'm'));
+    }
+    // The fixture's p50 is 2 ms alone and 3 ms via Redis in the median round.
+    expect(lines).toMatch(/the Redis hop adds p50 1\.00 ms, p99 2\.00 ms/);
+    expect(lines).toMatch(/cannot show scaling/);
+    expect(lines).toMatch(/capacity model \(from 3 nodes via Redis/);
+    const verdict = verdicts(fixedResult()).find((v) => v.goal.startsWith('stage9'))!;
+    expect(verdict.outcome).toBe('reported'); // never "met": there is no goal to meet on 2 cores
+    expect(verdict.measured).toBe('1.30×'); // 26 / 20 µs per delivered message
+  });
+
+  it('says inconclusive, with the reason, when Redis could not be reached', () => {
+    const reason = 'Redis at redis://127.0.0.1:6379 cannot be reached (connect ECONNREFUSED)';
+    const result = fixedResult({ cluster: [], clusterSkipped: reason });
+    expect(formatClusterReport(result)).toEqual([
+      `cluster (stage 9): not run, inconclusive: ${reason}`,
+    ]);
+    const verdict = verdicts(result).find((v) => v.goal.startsWith('stage9'))!;
+    expect(verdict).toMatchObject({ outcome: 'inconclusive', reason });
+    expect(formatReport(result)).toMatch(/stage9 .*\| inconclusive: Redis at/);
+  });
+
+  it('leaves the section out when the scenario was not asked for', () => {
+    const result = fixedResult({ cluster: [] });
+    expect(formatClusterReport(result)).toEqual([]);
+    expect(verdicts(result).some((v) => v.goal.startsWith('stage9'))).toBe(false);
+  });
+});
+
 describe('verdicts', () => {
   it('judges every goal of a full run, met or not, from ratios of medians', () => {
     const byGoal = new Map(verdicts(fixedResult()).map((v) => [v.goal, v]));
     expect([...byGoal.keys()]).toEqual([
       'stage4 throughput ≥ 0.9× raw',
       'stage4 memory per idle connection ≤ 2× raw',
+      'stage4 server CPU per delivered message ≤ 1× raw',
       'stage5 throughput ≥ 0.7× raw-sealed',
+      'stage5 server CPU per delivered message ≤ 1.1× raw-sealed',
       'stage6 throughput ≥ 0.6× raw-sealed',
+      'stage6 server CPU per delivered message ≤ 1.1× raw-sealed',
+      // Stage 8's server is judged at stage 7's pace (its e2e clients set a far lower one).
+      'stage8-relay server CPU per delivered message ≤ 1× stage7',
       'stage6 logins/s against workers / t_hash (no target: reported)',
       'stage6 chat p99 during 50 logins ≤ 2× without',
       'stage6 holds 10,000 logged-in users at once',
       'stage6 memory per connection with 10,000 idle ≤ 2.5× raw',
       'stage6 chat p99 with 10,000 idle ≤ 2× without',
+      'stage9 server CPU per delivered message, 3 nodes via Redis / 1 alone (reported)',
     ]);
     const outcome = (goal: string) => byGoal.get(goal)!.outcome;
     expect(outcome('stage4 throughput ≥ 0.9× raw')).toBe('met'); // 0.95
     expect(outcome('stage4 memory per idle connection ≤ 2× raw')).toBe('met'); // 1.5
     expect(outcome('stage6 throughput ≥ 0.6× raw-sealed')).toBe('not met'); // 0.5
+    expect(outcome('stage6 server CPU per delivered message ≤ 1.1× raw-sealed')).toBe('not met'); // 2
+    expect(outcome('stage8-relay server CPU per delivered message ≤ 1× stage7')).toBe('met'); // 0.9
     expect(outcome('stage6 logins/s against workers / t_hash (no target: reported)')).toBe(
       'reported',
     );
@@ -147,9 +194,9 @@ describe('verdicts', () => {
   });
 
   it('leaves out the goals whose measurements did not run', () => {
-    const result = fixedResult({ bursts: [], scale: [], logins: [] });
+    const result = fixedResult({ bursts: [], scale: [], logins: [], cluster: [] });
     const goals = verdicts(result).map((v) => v.goal);
-    expect(goals).toHaveLength(4);
+    expect(goals).toHaveLength(8);
     expect(goals.join()).not.toMatch(/logins|idle ≤|holds/);
   });
 

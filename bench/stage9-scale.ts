@@ -1,0 +1,187 @@
+/**
+ * The cluster scenario: the fan-out across 1, 2 and 3 stage 9 nodes joined
+ * through the machine's Redis, next to one node alone on its in-process
+ * bus. The load clients are spread over the nodes (client `i` on node
+ * `i % n`), so a message usually reaches most of its receivers through Redis.
+ *
+ * Per configuration it reports delivered msg/s and p50/p99 like the fan-out,
+ * the server CPU per delivered message **summed over the nodes**, and Redis's
+ * own CPU (from `INFO cpu` before and after the measured seconds) per
+ * message sent. The latency the Redis hop adds is "1 node via Redis" minus
+ * "1 node alone": the same server code, with and without Redis in between.
+ *
+ * Redis is shared: its CPU counts every client of that Redis server during
+ * the measured seconds, not only this run's nodes, so it is an upper bound.
+ * Each run uses a key prefix of its own and deletes its keys afterwards. If
+ * Redis cannot be reached, the scenario is skipped with the reason, and the
+ * report says "inconclusive", never "met".
+ *
+ * @module
+ */
+import { Redis } from 'ioredis';
+import type { FanoutResult } from './fanout';
+import { loadMarked } from './load-control';
+import type { BenchOptions } from './options';
+import { runFile, type RunFiles } from './run-files';
+import { cpuMeter, launchServer, type ServerProcess } from './server-process';
+import { stage9, stage9NodeArgs } from './stage9-target';
+
+/** One cluster layout: how many nodes, and whether they share the room through Redis. */
+export interface ClusterLayout {
+  /** Nodes, each its own server process. */
+  nodes: number;
+  /** True: through Redis. False: one node on its in-process bus (no Redis at all). */
+  redis: boolean;
+}
+
+/** The layouts measured, in order: the alone node is the reference for the Redis hop. */
+export const CLUSTER_LAYOUTS: readonly ClusterLayout[] = [
+  { nodes: 1, redis: false },
+  { nodes: 1, redis: true },
+  { nodes: 2, redis: true },
+  { nodes: 3, redis: true },
+];
+
+/** One layout's fan-out in one round. */
+export interface ClusterMeasurement extends FanoutResult, ClusterLayout {
+  /** 1-based round number. */
+  round: number;
+  /** All nodes' CPU together during the measured period, percent of one core. */
+  serverCpuPercent: number;
+  /** All nodes' CPU time per delivered message, µs (NaN when impossible). */
+  serverCpuUsPerMessage: number;
+  /** Redis's CPU time per message sent, µs (NaN alone, or when impossible). */
+  redisCpuUsPerMessage: number;
+}
+
+/**
+ * Redis's CPU seconds so far (`used_cpu_sys` + `used_cpu_user` of `INFO cpu`).
+ *
+ * @param redis - a connected client
+ */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
+  return field('used_cpu_sys') + field('used_cpu_user');
+}
+
+/**
+ * Connects to the benchmark's Redis, or says why it cannot.
+ *
+ * @param url - `redis://HOST:PORT`
+ * @returns a connected client, or the reason as a string
+ */
+export async function connectBenchRedis(url: string): Promise<Redis | string> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  // The socket's own error (ECONNREFUSED…) says more than connect()'s "closed".
+  let cause: unknown;
+  redis.on('error', (err: unknown) => (cause ??= err));
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    const why = cause ?? err;
+    return `Redis at ${url} cannot be reached (${why instanceof Error ? why.message : String(why)})`;
+  }
+}
+
+/** Deletes every key under `prefix` (the nodes' sessions and presence, with TTLs anyway). */
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+let clusterSerial = 0;
+
+/**
+ * Measures one layout once: starts its nodes (the first alone, so it makes
+ * the shared certificate; then the others), runs a fan-out with the clients
+ * spread over them, and stops them.
+ *
+ * @param layout - nodes, Redis or not
+ * @param options - the fan-out's shape (clients, senders, window, seconds)
+ * @param files - the run's files
+ * @param round - the round number, for the result
+ * @param redis - a connected client of the benchmark's Redis (unused when alone)
+ * @param redisUrl - the URL the nodes get
+ */
+export async function measureLayout(
+  layout: ClusterLayout,
+  options: BenchOptions,
+  files: RunFiles,
+  round: number,
+  redis: Redis | null,
+  redisUrl: string,
+): Promise<ClusterMeasurement> {
+  const prefix = `chat-bench-${process.pid}-${++clusterSerial}:`;
+  const args = stage9NodeArgs(files, runFile(files, 'stage9-cluster', '.sqlite'));
+  const bus = layout.redis ? ['--redis-url', redisUrl, '--redis-prefix', prefix] : [];
+  // No CHAT_REDIS_URL from the environment: "alone" must really be alone.
+  const env = { CHAT_REDIS_URL: undefined, CHAT_REDIS_PREFIX: undefined };
+  const nodes: ServerProcess[] = [];
+  try {
+    for (let i = 0; i < layout.nodes; i++) {
+      nodes.push(await launchServer(stage9, [...args, ...bus, '--node-id', `bench${i}`], env));
+    }
+    const meters = nodes.map(cpuMeter);
+    const ports = nodes.map((n) => n.endpoint.port);
+    let redisAtStart: Promise<number> = Promise.resolve(NaN);
+    let redisAtEnd: Promise<number> = Promise.resolve(NaN);
+    const job = {
+      clients: options.clients,
+      senders: options.senders,
+      window: options.window,
+      seconds: options.seconds,
+      warmupSeconds: options.warmupSeconds,
+      payloadBytes: options.payloadBytes,
+    };
+    let startedAt = 0;
+    let seconds = NaN;
+    const result = await loadMarked<FanoutResult>(
+      {
+        type: 'fanout',
+        target: stage9.name,
+        endpoint: { host: nodes[0]!.endpoint.host, port: ports[0]!, ports },
+        files,
+        job,
+      },
+      (phase) => {
+        for (const meter of meters) meter.mark(phase);
+        if (phase === 'start') startedAt = performance.now();
+        else seconds = (performance.now() - startedAt) / 1000;
+        if (layout.redis && redis !== null) {
+          const reading = redisCpuSeconds(redis).catch(() => NaN);
+          if (phase === 'start') redisAtStart = reading;
+          else redisAtEnd = reading;
+        }
+      },
+      (job.warmupSeconds + job.seconds) * 1000 + 120_000,
+    );
+    const serverCpuPercent = meters.reduce((sum, m) => sum + m.percent, 0);
+    const redisCpuSecondsUsed = (await redisAtEnd) - (await redisAtStart);
+    const positive = (us: number) => (Number.isFinite(us) && us > 0 ? us : NaN);
+    return {
+      ...layout,
+      ...result,
+      round,
+      serverCpuPercent,
+      serverCpuUsPerMessage: positive((serverCpuPercent / 100 / result.deliveredPerSecond) * 1e6),
+      redisCpuUsPerMessage: positive((redisCpuSecondsUsed / seconds / result.sentPerSecond) * 1e6),
+    };
+  } finally {
+    for (const node of nodes) await node.stop();
+    if (layout.redis && redis !== null) await deleteKeys(redis, prefix).catch(() => {});
+  }
+}
