@@ -25,8 +25,8 @@ import * as path from 'node:path';
 import {
   diffFence,
   findHunk,
+  findPair,
   type FileDiff,
-  pairName,
   regionDiff,
   STAGES,
   stageDiff,
@@ -86,19 +86,19 @@ async function renderDiff(
   if (pair === undefined || spec === undefined) {
     throw new Error(`${chapter}: ${block.opening} needs PAIR FILE[#REGION] ["TEXT"]`);
   }
-  const index = STAGES.findIndex((_s, i) => i > 0 && pairName(i) === pair);
-  if (index < 1) throw new Error(`${chapter}: no stage pair named ${pair}`);
+  const stages = findPair(pair);
+  if (stages === undefined) throw new Error(`${chapter}: no stage pair named ${pair}`);
   // `OLD#R>NEW#R`: code that moved to another file (or region) in the later stage.
   const [oldSpec = '', newSpec = oldSpec] = spec.split('>');
   const [file = '', region] = oldSpec.split('#');
   const [newFile = file, newRegion = region] = newSpec.split('#');
   let diff: FileDiff | undefined;
   if (region !== undefined) {
-    diff = await regionDiff(root, index, file, region, newFile, newRegion);
+    diff = await regionDiff(root, stages, file, region, newFile, newRegion);
   } else {
     let diffs = cache.get(pair);
     if (diffs === undefined) {
-      diffs = await stageDiff(root, index);
+      diffs = await stageDiff(root, stages);
       cache.set(pair, diffs);
     }
     diff = diffs.find((d) => d.label === file);
@@ -111,7 +111,7 @@ async function renderDiff(
       ? `One hunk of \`${file}\``
       : newSpec === oldSpec
         ? `The \`${region}\` region of \`${file}\`, before and after`
-        : `The \`${region}\` region of \`${file}\` in ${STAGES[index - 1]}, and where that code is in ${STAGES[index]}: region \`${newRegion}\` of \`${newFile}\``;
+        : `The \`${region}\` region of \`${file}\` in ${stages.before}, and where that code is in ${stages.after}: region \`${newRegion}\` of \`${newFile}\``;
   return [
     diffFence(text),
     '',

@@ -1,7 +1,9 @@
 /**
- * Stage diffs: what each stage changes in the one before it.
+ * Stage diffs: what each stage changes in the one it is built on.
  *
- * For every consecutive pair of stages, `src/` and `bin/` are compared file by
+ * For every pair of stages ({@link STAGE_PAIRS}: each stage of the linear
+ * series on the one before it, then stage 9 on stage 7, which it is built
+ * on instead of stage 8), `src/` and `bin/` are compared file by
  * file (matched by their path inside the stage), followed by the `shared/`
  * modules the later stage introduces (each module's header comment says
  * "Introduced by stage N"). A changed file is shown as a diff; a new file is
@@ -35,6 +37,34 @@ export const STAGES = [
   'stage7-tls',
   'stage8-e2e',
 ] as const;
+
+/** Two stages compared on one diff page: `after` is built on `before`. */
+export interface StagePair {
+  /** The stage built on, e.g. `stage7-tls`. */
+  before: string;
+  /** The stage that grew from it, e.g. `stage9-scale-out`. */
+  after: string;
+}
+
+/**
+ * Every diff page, in course order: each stage of the linear series on the
+ * one before it, then stage 9 on stage 7. Stage 9 is built on stage 7, not on
+ * stage 8 (its chapter says why), so its diff is against the stage it grew from.
+ */
+export const STAGE_PAIRS: readonly StagePair[] = [
+  ...STAGES.slice(1).map((after, i) => ({ before: STAGES[i] ?? '', after })),
+  { before: 'stage7-tls', after: 'stage9-scale-out' },
+];
+
+/** `stage9-scale-out` → 9. */
+export function stageNumber(stage: string): number {
+  return Number(/^stage(\d+)/.exec(stage)?.[1] ?? NaN);
+}
+
+/** The pair whose page is named `name` (`stage7-to-stage9`), or undefined. */
+export function findPair(name: string): StagePair | undefined {
+  return STAGE_PAIRS.find((pair) => pairName(pair) === name);
+}
 
 /** `stage4-multiclient` → `stage4`. */
 export function shortName(stage: string): string {
@@ -235,13 +265,9 @@ async function diffMany(files: PairFile[]): Promise<FileDiff[]> {
   }
 }
 
-/** Every file diff between stage `index - 1` and stage `index` (0-based), in page order. */
-export async function stageDiff(root: string, index: number): Promise<FileDiff[]> {
-  const before = STAGES[index - 1];
-  const after = STAGES[index];
-  if (before === undefined || after === undefined) {
-    throw new Error(`no stage pair ending at ${index}`);
-  }
+/** Every file diff between the two stages of `pair`, in page order. */
+export async function stageDiff(root: string, pair: StagePair): Promise<FileDiff[]> {
+  const { before, after } = pair;
   const oldFiles = await stageFiles(root, before);
   const newFiles = await stageFiles(root, after);
   const files: PairFile[] = [];
@@ -255,7 +281,7 @@ export async function stageDiff(root: string, index: number): Promise<FileDiff[]
   const sharedDir = path.join(root, 'shared', 'src');
   for (const entry of (await readdir(sharedDir)).filter((e) => e.endsWith('.ts')).sort()) {
     const source = await readFile(path.join(sharedDir, entry), 'utf8');
-    if (introducedBy(source) !== index + 1) continue;
+    if (introducedBy(source) !== stageNumber(after)) continue;
     const file = `shared/src/${entry}`;
     files.push({ label: file, before: null, after: await readSide(root, file, true) });
   }
@@ -264,14 +290,14 @@ export async function stageDiff(root: string, index: number): Promise<FileDiff[]
 
 /**
  * The diff of region `region` of `file` (a path inside the stage, such as
- * `src/server.ts`) between stage `index - 1` and stage `index`: the same
+ * `src/server.ts`) between the two stages of `pair`: the same
  * function before and after, without the rest of a file that was rewritten.
  * When the code moved to another file, `newFile`/`newRegion` name where it is
  * in the later stage.
  */
 export async function regionDiff(
   root: string,
-  index: number,
+  pair: StagePair,
   file: string,
   region: string,
   newFile = file,
@@ -279,8 +305,8 @@ export async function regionDiff(
 ): Promise<FileDiff> {
   const sides: { path: string; text: string }[] = [];
   for (const [stage, f, r] of [
-    [STAGES[index - 1] ?? '', file, region],
-    [STAGES[index] ?? '', newFile, newRegion],
+    [pair.before, file, region],
+    [pair.after, newFile, newRegion],
   ]) {
     const where = `${stage}/${f}`;
     const source = await readFile(path.join(root, where), 'utf8');
@@ -291,9 +317,9 @@ export async function regionDiff(
   return { label, text: await diffTexts(sides[0] ?? null, sides[1] ?? null) };
 }
 
-/** `stage4-to-stage5` for the pair ending at 0-based index 4. */
-export function pairName(index: number): string {
-  return `${shortName(STAGES[index - 1] ?? '')}-to-${shortName(STAGES[index] ?? '')}`;
+/** `stage4-to-stage5` for the pair of stage4-multiclient and stage5-aes. */
+export function pairName(pair: StagePair): string {
+  return `${shortName(pair.before)}-to-${shortName(pair.after)}`;
 }
 
 /** A diff as a fenced block; the fence is longer than any backtick run inside it. */
@@ -319,12 +345,20 @@ export type ScriptsOf = (file: string) => string[];
 
 /** The markdown page for one stage pair. */
 export function renderDiffPage(
-  index: number,
+  pair: StagePair,
   diffs: FileDiff[],
   scriptsOf: ScriptsOf = () => [],
 ): string {
-  const before = STAGES[index - 1] ?? '';
-  const after = STAGES[index] ?? '';
+  const { before, after } = pair;
+  // A stage built on an earlier one than the stage before it (stage 9 on stage 7) says so.
+  const skipped =
+    stageNumber(after) === stageNumber(before) + 1
+      ? []
+      : [
+          '',
+          `${after} is built on ${before}, not on the stage before it: this page compares it`,
+          `with the stage it grew from.`,
+        ];
   const shown = diffs.filter((d) => d.kind !== 'earlier-only');
   const earlierOnly = diffs.filter((d) => d.kind === 'earlier-only');
   const lines = [
@@ -339,6 +373,7 @@ export function renderDiffPage(
     `a new file (and each \`shared/\` module that ${shortName(after)} introduces) is shown whole,`,
     `folded: open the ones you want. The chapter,`,
     `[${after}/README.md](../../${after}/README.md), walks through the key change.`,
+    ...skipped,
     '',
     '| File | Status | Added | Removed |',
     '| ---- | ------ | ----: | ------: |',
@@ -349,11 +384,20 @@ export function renderDiffPage(
     lines.push(`| \`${diff.label}\` | ${status} | ${added} | ${removed} |`);
   }
   if (earlierOnly.length > 0) {
+    // A later stage may run an earlier stage's file as it is (stage 9's client is stage 7's).
+    const later = `${shortName(after)}:`;
+    const reused = earlierOnly
+      .flatMap((d) => scriptsOf(`${before}/${d.label}`))
+      .filter((s) => s.startsWith(later));
+    const need =
+      reused.length === 0
+        ? `${after} does not need them.`
+        : `${after} does not copy them: ${reused.map((s) => `\`npm run ${s}\``).join(', ')} runs ${before}'s file as it is.`;
     lines.push(
       '',
       `Only in ${before}, and not carried into ${after}: each stage is a complete program,`,
       `so these stay in their own folder, where they still run. They are not removed, and`,
-      `${after} does not need them.`,
+      need,
       '',
     );
     for (const diff of earlierOnly) {
@@ -419,9 +463,9 @@ export function diffsGenerator(root: string): Generator {
     async generate(): Promise<GeneratedFile[]> {
       const files: GeneratedFile[] = [];
       const scriptsOf = await npmScriptsOf(root);
-      for (let i = 1; i < STAGES.length; i++) {
-        const file = `docs/diffs/${pairName(i)}.md`;
-        const page = renderDiffPage(i, await stageDiff(root, i), scriptsOf);
+      for (const pair of STAGE_PAIRS) {
+        const file = `docs/diffs/${pairName(pair)}.md`;
+        const page = renderDiffPage(pair, await stageDiff(root, pair), scriptsOf);
         files.push({ path: file, content: await formatLikePrettier(root, file, page) });
       }
       return files;
