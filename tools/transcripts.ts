@@ -14,10 +14,12 @@
  * which the chapters include through `<!-- generated:transcript stageN NAME -->`.
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import * as path from 'node:path';
+import { Redis } from 'ioredis';
 import { formatLikePrettier } from './format';
 import type { GeneratedFile, Generator } from './generator';
 import { Proc, RawClient, Terminal } from './session';
@@ -36,6 +38,8 @@ interface Context {
   tmp: string;
   started: Proc[];
   raw: RawClient[];
+  /** Run last, after every process is stopped (stage 9 deletes its Redis keys). */
+  cleanups: (() => Promise<void>)[];
 }
 
 const COMMON_NOTES = [
@@ -724,6 +728,183 @@ async function stage8(ctx: Context): Promise<Recording> {
   };
 }
 
+/**
+ * Stage 9's normaliser: a cluster's node ids are `NAME~RANDOM` (the name is
+ * the machine's host name when the port is chosen by the system), and its
+ * nodes listen on two ports where the learner's run uses 5050 and 5051.
+ * Each node is shown as the learner would see it, `node-5050~<id 1>`, and
+ * the ports typed on the command lines (`--port 5050`) stay as they are.
+ */
+class ClusterNormaliser extends Normaliser {
+  private readonly ids = new Map<string, string>();
+
+  constructor(clientPorts: number[], paths: [string, string][]) {
+    super(clientPorts, paths);
+    for (const port of [5050, 5051, 6379]) this.port(port, port);
+  }
+
+  override line(text: string): string {
+    const listening = /^node (\S+) listening on .*:(\d+)$/.exec(text);
+    if (listening?.[1] !== undefined && listening[2] !== undefined) {
+      const n = this.ids.size;
+      this.ids.set(listening[1], `node-${5050 + n}~<id ${n + 1}>`);
+      this.port(listening[2], 5050 + n);
+    }
+    let out = text;
+    for (const [real, shown] of this.ids) out = out.split(real).join(shown);
+    return super.line(out);
+  }
+}
+
+/** Deletes every Redis key under `prefix` (SCAN, never KEYS: it does not block Redis). */
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Why the Redis at `url` cannot be used, or undefined when it answers PING. */
+async function redisUnreachable(url: string): Promise<string | undefined> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  let cause: unknown;
+  redis.on('error', (err: unknown) => (cause ??= err));
+  try {
+    await redis.connect();
+    await redis.ping();
+    return undefined;
+  } catch (err) {
+    const why = cause ?? err;
+    return why instanceof Error ? why.message : String(why);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The Redis that stage 9's recording uses: `CHAT_REDIS_URL`, else the machine's default. */
+function redisUrl(): string {
+  return process.env.CHAT_REDIS_URL || 'redis://127.0.0.1:6379';
+}
+
+async function stage9(ctx: Context): Promise<Recording> {
+  const url = redisUrl();
+  const shownUrl = 'redis://127.0.0.1:6379';
+  const norm = new ClusterNormaliser(
+    [5050, 5051],
+    [
+      [ctx.tmp, '/tmp/demo'],
+      [url, shownUrl],
+    ],
+  );
+  // A prefix of its own (not shown): runs sharing one Redis, CI's included,
+  // never see each other's users, and its keys are deleted afterwards.
+  const prefix = `chat-transcript:${process.pid}:${randomBytes(4).toString('hex')}:`;
+  ctx.cleanups.push(() => deleteRedisKeys(url, prefix));
+  const env = {
+    CHAT_DB_URL: '',
+    LOG_LEVEL: 'warn',
+    CHAT_REDIS_URL: url,
+    CHAT_REDIS_PREFIX: prefix,
+  };
+  const data = path.join(ctx.tmp, 'data');
+  const server = new Terminal('server', norm);
+  const alice = new Terminal('alice', norm);
+  const bob = new Terminal('bob', norm);
+
+  server.show(`$ export CHAT_REDIS_URL=${shownUrl}`);
+  server.show(`$ npm run --silent stage9:cluster -- --nodes 2 --data-dir ${data} --bcrypt-cost 4`);
+  const sp = start(
+    ctx,
+    'stage9:cluster',
+    ['--nodes', '2', '--port', '0', '--data-dir', data, '--bcrypt-cost', '4'],
+    env,
+  );
+  server.attach(sp);
+  await server.see(/^created a self-signed certificate /, /^created the ticket key /);
+  await server.see(/^user store: SQLite file /);
+  const fingerprint = ((await server.see(/^fingerprint: /))[0] ?? '').slice('fingerprint: '.length);
+  await server.see('cluster: 2 nodes, Redis');
+  const ports = (await server.see(/^node \S+ listening on /, /^node \S+ listening on /)).map(
+    portOf,
+  );
+
+  const client = (term: Terminal, user: string, node: number) => {
+    const shown = `--port ${5050 + node} --user ${user} --register --password-stdin`;
+    term.show(`$ npm run --silent stage9:client -- ${shown} --server-fingerprint ${fingerprint}`);
+    const args = ['--port', String(ports[node]), '--user', user, '--register'];
+    const files = [
+      ...['--password-stdin', '--server-fingerprint', fingerprint],
+      ...[
+        '--known-servers',
+        path.join(ctx.tmp, 'known'),
+        '--ticket-dir',
+        path.join(ctx.tmp, 'tickets'),
+      ],
+    ];
+    return term.attach(start(ctx, 'stage9:client', [...args, ...files], env));
+  };
+
+  const a = client(alice, 'alice', 0);
+  alice.show('(password on the first line of stdin)');
+  a.write('correct horse battery');
+  await alice.see(/^\* pinned /, /^\* logged in as alice/);
+  const b = client(bob, 'bob', 1);
+  bob.show('(password on the first line of stdin)');
+  b.write('bob-password-123');
+  await Promise.all([bob.see(/^\* pinned /, /^\* logged in as bob/), alice.see(/^\* bob joined/)]);
+  alice.show('> hello from node 1');
+  a.write('hello from node 1');
+  await bob.see('alice: hello from node 1');
+  bob.show('> hi alice, bob here on node 2');
+  b.write('hi alice, bob here on node 2');
+  await alice.see('bob: hi alice, bob here on node 2');
+  alice.show('> /who');
+  a.write('/who');
+  await alice.see(/^\* 2 online/);
+  bob.show('> /quit');
+  b.write('/quit');
+  await Promise.all([b.exit, bob.end(), alice.see(/^\* bob left/)]);
+
+  server.show('^C');
+  sp.kill('SIGINT');
+  await Promise.all([
+    server.see('SIGINT: shutting down', 'closed'),
+    alice.see(/server says goodbye/),
+  ]);
+  await Promise.all([sp.exit, a.exit, server.end(), alice.end()]);
+
+  return {
+    title: 'Stage 9: recorded session',
+    notes: [
+      ...COMMON_NOTES,
+      '',
+      'Two nodes in one process (`stage9:cluster`), sharing one room through the Redis at',
+      '`CHAT_REDIS_URL`, under a key prefix of their own (the recording sets',
+      '`CHAT_REDIS_PREFIX`, so that runs sharing one Redis never meet). They listened on two',
+      'free ports, shown as 5050 and 5051, the defaults; each node id ends in a random',
+      'suffix, shown as `<id N>`. Alice is on the first node, bob on the second: every line',
+      'and every join and leave between them crossed Redis. The data folder, the',
+      'known-servers file and the tickets live in a temporary folder, shown as `/tmp/demo`;',
+      'the server ran with `--bcrypt-cost 4` (the default is 12) and `LOG_LEVEL=warn`.',
+    ],
+    terminals: [server, alice, bob],
+  };
+}
+
 /** Each stage's scenario, by the name its transcript file and markers use. */
 const SCENARIOS: Record<string, (ctx: Context) => Promise<Recording>> = {
   stage1,
@@ -734,6 +915,7 @@ const SCENARIOS: Record<string, (ctx: Context) => Promise<Recording>> = {
   stage6,
   stage7,
   stage8,
+  stage9,
 };
 
 /** Runs one scenario and always cleans up what it started, even when it fails. */
@@ -745,6 +927,7 @@ async function record(root: string, name: string): Promise<GeneratedFile> {
     tmp: await mkdtemp(path.join(os.tmpdir(), 'chat-transcript-')),
     started: [],
     raw: [],
+    cleanups: [],
   };
   try {
     const recording = await scenario(ctx);
@@ -758,6 +941,8 @@ async function record(root: string, name: string): Promise<GeneratedFile> {
   } finally {
     for (const raw of ctx.raw) raw.socket.destroy();
     for (const proc of ctx.started) proc.kill('SIGKILL');
+    await Promise.all(ctx.started.map((proc) => proc.exit));
+    for (const cleanup of ctx.cleanups) await cleanup();
     await rm(ctx.tmp, { recursive: true, force: true });
   }
 }
@@ -769,7 +954,21 @@ export function transcriptsGenerator(root: string): Generator {
     async generate(): Promise<GeneratedFile[]> {
       const files: GeneratedFile[] = [];
       // One stage at a time: the scenarios are sequences, and a busy machine is fine.
-      for (const name of Object.keys(SCENARIOS)) files.push(await record(root, name));
+      for (const name of Object.keys(SCENARIOS)) {
+        // Stage 9 needs Redis. Without one (a laptop), its committed recording
+        // is kept as it is, with a notice; under CI=true that is a failure.
+        const why = name === 'stage9' ? await redisUnreachable(redisUrl()) : undefined;
+        if (why === undefined) {
+          files.push(await record(root, name));
+          continue;
+        }
+        const message = `stage 9's recording needs Redis at ${redisUrl()} (CHAT_REDIS_URL): ${why}`;
+        if (process.env.CI === 'true') throw new Error(message);
+        console.warn(`transcripts: ${message}; docs/transcripts/stage9.md is kept as it is`);
+        const file = 'docs/transcripts/stage9.md';
+        const kept = await readFile(path.join(root, file), 'utf8').catch(() => null);
+        if (kept !== null) files.push({ path: file, content: kept });
+      }
       return files;
     },
   };

@@ -27,14 +27,16 @@ import { LocalCluster } from '../src/local-cluster';
 import { startServer, type ChatServer } from '../src/server';
 
 const USAGE = `usage: npm run stage9:cluster -- [--nodes N] [--host HOST] [--port FIRST]
-       [--redis-url URL] [--data-dir DIR] [--db-file PATH] [--bcrypt-cost N]
-       [--log-level LEVEL] [--log-format FORMAT]
+       [--redis-url URL] [--redis-prefix P] [--data-dir DIR] [--db-file PATH]
+       [--bcrypt-cost N] [--log-level LEVEL] [--log-format FORMAT]
 
   --nodes N          how many nodes (default 3, at most 16)
   --port FIRST       the first node's port; the others take the next ones (default 5050;
                      0: each node a free port)
   --redis-url URL    share the room through Redis (default CHAT_REDIS_URL; unset: an
                      in-process bus, nothing to install)
+  --redis-prefix P   prefix of every Redis key and channel (default chat:, or
+                     CHAT_REDIS_PREFIX): clusters sharing one Redis use different ones
   --data-dir DIR     certificate, key, ticket key and SQLite file (default .data/)
   --db-file PATH     the SQLite file (default .data/chat.sqlite, or CHAT_DB_FILE);
                      CHAT_DB_URL=mysql://… selects MySQL
@@ -50,6 +52,7 @@ runMain(async () => {
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
     nodes: { type: 'string' },
     'redis-url': { type: 'string' },
+    'redis-prefix': { type: 'string' },
     'data-dir': { type: 'string' },
     'db-file': { type: 'string' },
     'bcrypt-cost': { type: 'string' },
@@ -70,6 +73,7 @@ runMain(async () => {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ChatError('BAD_ARGUMENT', '--redis-url must start with redis:// or rediss://');
   }
+  const keyPrefix = values['redis-prefix'] ?? (env.CHAT_REDIS_PREFIX || undefined);
   const costText = values['bcrypt-cost'] ?? env.CHAT_BCRYPT_COST;
   const bcryptCost = costText === undefined ? undefined : parseBcryptCost(costText);
   const logger = createLogger({
@@ -120,6 +124,7 @@ runMain(async () => {
           hasher,
           logger: logger.child({ node: i + 1 }),
           redisUrl,
+          keyPrefix,
           localCluster,
         }),
       );
