@@ -5,8 +5,10 @@
 // are dropped.
 import { Redis } from 'ioredis';
 import { DeliveryLedger } from '../../soak/delivery-ledger';
-import { encodeEnvelope } from '../src/bus-envelope';
-import { clusterKeys } from '../src/cluster-keys';
+import { decodeEnvelope, encodeEnvelope } from '../src/bus-envelope';
+import { clusterKeys, makeNodeId } from '../src/cluster-keys';
+import { RedisBus } from '../src/redis-bus';
+import { RedisLink } from '../src/redis-link';
 import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
 import { Progress, TestNode } from './test-node';
 
@@ -132,5 +134,43 @@ describeWithRedis('the Redis bus (3 nodes in one process)', (url) => {
       `room alice ${i + 1}`,
     ]).flat();
     expect(b.arrivals).toEqual(expected);
+  });
+});
+
+describeWithRedis('the Redis bus, one turn of publishes', (url) => {
+  const prefix = testPrefix();
+  const keys = clusterKeys(prefix);
+  let link: RedisLink;
+  let raw: Redis;
+
+  afterEach(async () => {
+    await link.close();
+    raw.disconnect();
+    await deleteKeys(url, prefix);
+  });
+
+  test('leaves in one write at the end of the turn, in call order', async () => {
+    const nodeId = makeNodeId('batch');
+    link = new RedisLink({ url, nodeId });
+    const bus = new RedisBus(link, keys, nodeId, { envelope: () => {}, presence: () => {} });
+    await link.start();
+    raw = new Redis(url);
+    const heard: number[] = [];
+    let all: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => (all = resolve));
+    raw.on('messageBuffer', (_channel: Buffer, message: Buffer) => {
+      heard.push(decodeEnvelope(message).seq);
+      if (heard.length === 30) all();
+    });
+    await raw.subscribe(keys.roomChannel);
+
+    for (let i = 1; i <= 30; i++) bus.publishRoom('alice', Buffer.from(`line ${i}\n`));
+    // Held for the rest of this turn: thirty PUBLISH commands, one write.
+    expect(link.cmd.stream.writableCorked).toBe(1);
+    expect(link.cmd.stream.writableLength).toBeGreaterThan(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(link.cmd.stream.writableCorked).toBe(0);
+    await arrived;
+    expect(heard).toEqual(Array.from({ length: 30 }, (_v, i) => i + 1));
   });
 });
