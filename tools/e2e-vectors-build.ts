@@ -195,6 +195,50 @@ function identityVector(identity: Identity, seeds: { signing: Buffer; agreement:
   };
 }
 
+/**
+ * What the stage 8 frame vectors (tools/wire-vectors-stage8.ts) carry: the
+ * same fixed bundles, key box and first message as this file's vectors, so
+ * the frames in docs/wire-vectors.json are the records of
+ * docs/e2e-vectors.json spread into JSON lines. Synchronous (no identity
+ * file), so the wire vectors stay a synchronous build.
+ */
+export interface E2eWireMaterial {
+  /** alice's and bob's published key bundles. */
+  bundles: { alice: KeyBundleWire; bob: KeyBundleWire };
+  /** alice's first sender key, sealed to bob (`pairwiseBox.wire`). */
+  pairwiseBox: PairwiseBoxWire;
+  /** alice's first room message (`roomMessage.wire`). */
+  roomMessage: RoomMessageWire;
+}
+
+/** Computes {@link E2eWireMaterial} from the fixed keys. Deterministic. */
+export function e2eWireMaterial(): E2eWireMaterial {
+  const alice = identityFromPrivateKeys('alice', SEEDS.alice.signing, SEEDS.alice.agreement);
+  const bob = identityFromPrivateKeys('bob', SEEDS.bob.signing, SEEDS.bob.agreement);
+  const start = { epoch: EPOCH, counter: 0, chainKey: CHAIN_KEY };
+  const box = sealPairwise(
+    alice,
+    verifyKeyBundle('bob', encodeKeyBundle(bob)),
+    encodeSenderKey(start),
+    {
+      testVectorEphemeral: EPHEMERAL,
+    },
+  );
+  const message = sealRoomMessage(
+    alice,
+    { epoch: EPOCH, ...new SenderChain(start).next() },
+    TEXTS[0]!,
+    {
+      testVectorNonce: nonce(1),
+    },
+  );
+  return {
+    bundles: { alice: encodeKeyBundle(alice), bob: encodeKeyBundle(bob) },
+    pairwiseBox: encodePairwiseBox(box),
+    roomMessage: encodeRoomMessage(message),
+  };
+}
+
 /** Computes every vector. */
 export async function buildE2eVectors(): Promise<E2eVectors> {
   const alice = identityFromPrivateKeys('alice', SEEDS.alice.signing, SEEDS.alice.agreement);

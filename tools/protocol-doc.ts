@@ -8,6 +8,8 @@
  *
  * - `vector SET "NAME"`: one frame line, byte for byte (SET is e.g. `stage5.clientToServer`);
  * - `vector-cases SET`: every case of a frame set and the decoder's verdict;
+ * - `vector-exchange SET "NAME" SET "NAME" …`: several frame lines as a transcript,
+ *   each behind its arrow (`C → S` for a client's line, `S → C` for a server's);
  * - `vector-framing`, `vector-ad`, `vector-bad-boxes`: those sections as tables;
  * - `vector-box "NAME"`: one box taken apart (key, nonce, AD, ciphertext, tag);
  * - `vector-login`: the stage 6 login exchange;
@@ -29,7 +31,7 @@ const code = (text: string): string => `\`${text.replace(/\|/g, '\\|')}\``;
 function frameSet(vectors: WireVectors, name: string | undefined): FrameVector[] {
   const [stage, direction] = (name ?? '').split('.');
   const set =
-    (stage === 'stage5' || stage === 'stage6') &&
+    (stage === 'stage5' || stage === 'stage6' || stage === 'stage8') &&
     (direction === 'clientToServer' || direction === 'serverToClient')
       ? vectors.frames[stage][direction]
       : undefined;
@@ -51,6 +53,17 @@ function fillBlock(vectors: WireVectors, kind: string, args: string[]): string {
         throw new Error(`protocol.md: no frame "${args[1]}" in ${args[0]}`);
       // prettier-ignore keeps the line byte for byte: Prettier would reformat the JSON.
       return `<!-- prettier-ignore -->\n${fence('json', vector.line)}`;
+    }
+    case 'vector-exchange': {
+      const lines: string[] = [];
+      for (let i = 0; i < args.length; i += 2) {
+        const vector = frameSet(vectors, args[i]).find((v) => v.name === args[i + 1]);
+        if (vector?.line === undefined || !vector.expected.ok)
+          throw new Error(`protocol.md: no valid frame "${args[i + 1]}" in ${args[i]}`);
+        const arrow = args[i]!.endsWith('clientToServer') ? 'C → S' : 'S → C';
+        lines.push(`${arrow}  ${vector.line}`);
+      }
+      return fence('text', lines.join('\n'));
     }
     case 'vector-cases': {
       const rows = frameSet(vectors, args[0]).map(

@@ -21,6 +21,10 @@ import { DEFAULT_MAX_FRAME_BYTES, LineDecoder } from '../shared/src/framing';
 import * as protocol from '../shared/src/protocol';
 import * as stage5 from '../stage5-aes/src/messages';
 import * as stage6 from '../stage6-auth/src/messages';
+import { frameVector, line, type FrameSet, type Intent } from './frame-vector';
+import { stage8Frames } from './wire-vectors-stage8';
+
+export { expandTemplate, type FrameVector } from './frame-vector';
 
 /** Where the vectors are written, relative to the repository root. */
 export const VECTORS_PATH = 'docs/wire-vectors.json';
@@ -89,18 +93,6 @@ export interface BadBoxVector {
   error: string;
 }
 
-/** One line of JSON given to a frame decoder, and the decoder's verdict. */
-export interface FrameVector {
-  /** What the case shows. */
-  name: string;
-  /** The line's text, without `\n`; absent when `lineTemplate` describes a long line. */
-  line?: string;
-  /** A long line, spelled out: `prefix + repeat × count + suffix`. */
-  lineTemplate?: { prefix: string; repeat: string; count: number; suffix: string };
-  /** `{ ok: true, frame }` with the decoded object, or `{ ok: false, code }`. */
-  expected: { ok: true; frame: unknown } | { ok: false; code: string };
-}
-
 /** The plaintext of a credentials box, and what the stage 6 server makes of its shape. */
 export interface CredentialsVector {
   /** What the case shows. */
@@ -128,8 +120,12 @@ export interface WireVectors {
   boxes: BoxVector[];
   /** Boxes that must not open. */
   badBoxes: BadBoxVector[];
-  /** Frame decoders, by stage and direction. */
-  frames: Record<'stage5' | 'stage6', Record<'clientToServer' | 'serverToClient', FrameVector[]>>;
+  /**
+   * Frame decoders, by stage and direction. Stage 8's sets hold at least one
+   * valid line of every frame type its messages.ts defines, built from the
+   * fixed keys of docs/e2e-vectors.json.
+   */
+  frames: Record<'stage5' | 'stage6' | 'stage8', FrameSet>;
   /** Stage 6 credentials: the shape the opened login or register box must have. */
   credentials: CredentialsVector[];
   /** One complete stage 6 login, from `hello` to the `login` line. */
@@ -295,37 +291,6 @@ function badBoxVectors(boxes: BoxVector[]): BadBoxVector[] {
     bad('authentic box whose plaintext is not UTF-8', notUtf8, {}),
   ];
 }
-
-type Decode = (text: string) => protocol.Decoded<unknown>;
-
-/** The line a `lineTemplate` stands for: `prefix + repeat × count + suffix`. */
-export function expandTemplate(t: NonNullable<FrameVector['lineTemplate']>): string {
-  return t.prefix + t.repeat.repeat(t.count) + t.suffix;
-}
-type Intent = 'valid' | 'invalid';
-
-function frameVector(
-  decode: Decode,
-  intent: Intent,
-  name: string,
-  input: string | NonNullable<FrameVector['lineTemplate']>,
-): FrameVector {
-  const text = typeof input === 'string' ? input : expandTemplate(input);
-  const result = decode(text);
-  if ((intent === 'valid') !== result.ok) {
-    const why = result.ok ? 'it decoded' : `${result.error.code}: ${result.error.message}`;
-    throw new Error(`wire vector "${name}" is meant to be ${intent}, but ${why}`);
-  }
-  const expected = result.ok
-    ? { ok: true as const, frame: result.frame }
-    : { ok: false as const, code: result.error.code };
-  return typeof input === 'string'
-    ? { name, line: input, expected }
-    : { name, lineTemplate: input, expected };
-}
-
-// Plain JSON.stringify, the same call encodeJsonFrame makes (minus its \n).
-const line = (frame: Record<string, unknown>): string => JSON.stringify(frame);
 
 function stage5Frames(boxes: BoxVector[]): WireVectors['frames']['stage5'] {
   const box = boxes[0]!.box;
@@ -521,7 +486,7 @@ export function buildWireVectors(): WireVectors {
     associatedData: associatedDataVectors(),
     boxes,
     badBoxes: badBoxVectors(boxes),
-    frames: { stage5: stage5Frames(boxes), stage6: stage6Frames(boxes) },
+    frames: { stage5: stage5Frames(boxes), stage6: stage6Frames(boxes), stage8: stage8Frames() },
     credentials: credentialsVectors(),
     login: {
       helloLine: line({ type: 'hello', challenge: CHALLENGE }),

@@ -38,6 +38,7 @@ import type { BucketLimit } from '../../shared/src/rate-limit';
 import { retryAfterOf } from '../../shared/src/retry-after';
 import type { Room } from '../../shared/src/room';
 import { encodeKeyBundle, type KeyBundleWire } from '../../shared/src/identity-keys';
+import { relayCanonicalChat, relayPrefix } from './chat-relay';
 import { logIn, type LoginServices } from './login';
 import {
   decodeClientFrame,
@@ -120,7 +121,10 @@ class Connection implements Member {
   private backlog: DecodedFrame[] | undefined;
   // Chat relays from one read, sent as one broadcast (one TLS record per
   // recipient, not one per message: each record costs a MAC and a header).
-  private outgoing: Buffer[] | undefined;
+  // Lines, not buffers: they are encoded once, together, in flush().
+  private outgoing: string[] | undefined;
+  // `{"type":"e2e-chat","from":"<name>",`: set once the name is known.
+  private relayPrefix = '';
   private heardAt: number;
   private errors: { tokens: number; at: number } | undefined;
   private errorsLogged = 0;
@@ -252,20 +256,36 @@ class Connection implements Member {
     const { outgoing } = this;
     if (outgoing === undefined) return;
     this.outgoing = undefined;
-    const bytes = outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing);
-    this.state.room.broadcast(bytes, this);
+    // One string, one encoding, one buffer for every relay from this read.
+    const text = outgoing.length === 1 ? outgoing[0]! : outgoing.join('');
+    this.state.room.broadcast(Buffer.from(text, 'utf8'), this);
   }
 
   private handle(raw: DecodedFrame): void {
+    // A room message in the form our clients write is relayed without a
+    // parse (chat-relay.ts); any other line goes through the full decoder.
+    // Either way the label is the name this connection logged in as (the
+    // client cannot choose it), and the box goes out as it came: the server
+    // holds no key that could open it.
+    if (raw.ok && this.phase === 'chatting') {
+      const relay = relayCanonicalChat(raw.text, this.relayPrefix);
+      if (relay !== undefined) {
+        (this.outgoing ??= []).push(relay);
+        return;
+      }
+    }
     const decoded = raw.ok ? decodeClientFrame(raw.text) : raw;
     if (decoded.ok && this.phase === 'chatting' && decoded.frame.type === 'e2e-chat') {
-      // The label is the name this connection logged in as: the client
-      // cannot choose it. The box is relayed as it came: the server holds
-      // no key that could open it.
       const { epoch, counter, box, sig } = decoded.frame;
-      (this.outgoing ??= []).push(
-        encodeServerFrame({ type: 'e2e-chat', from: this.username, epoch, counter, box, sig }),
-      );
+      const frame: ServerFrame = {
+        type: 'e2e-chat',
+        from: this.username,
+        epoch,
+        counter,
+        box,
+        sig,
+      };
+      (this.outgoing ??= []).push(JSON.stringify(frame) + '\n');
       return;
     }
     this.flush();
@@ -394,6 +414,7 @@ class Connection implements Member {
       return;
     }
     const { username } = user;
+    this.relayPrefix = relayPrefix(username);
     const bundle = encodeKeyBundle(user.keys);
     this.bundle = bundle;
     caps.loggedIn(this.group);

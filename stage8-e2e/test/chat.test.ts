@@ -241,6 +241,36 @@ test('the server stamps `from` itself: a client frame carrying one is BAD_FRAME;
   expect(alice.warnings).toHaveLength(1); // only the BAD_FRAME above
 });
 
+test('a well-formed message naming a sender is BAD_FRAME; one spelt another way is still relayed, from the sender', async () => {
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob');
+  await alice.waitFor('notices', 'bob joined');
+  const message = {
+    type: 'e2e-chat',
+    epoch: 1,
+    counter: 0,
+    box: Buffer.alloc(40).toString('base64'),
+    sig: Buffer.alloc(64).toString('base64'),
+  };
+  // Right shape, plus a `from`: the server never takes the sender from the client.
+  alice.login.socket.write(JSON.stringify({ ...message, from: 'carol' }) + '\n');
+  expect(await alice.waitFor('warnings', 'BAD_FRAME')).toBeDefined();
+  // Valid, but not as our clients write it (spaces, fields reordered): the
+  // full decoder accepts it and the server stamps alice's name.
+  const spelt = JSON.stringify({
+    sig: message.sig,
+    counter: 0,
+    type: 'e2e-chat',
+    epoch: 1,
+    box: message.box,
+  });
+  alice.login.socket.write(spelt.replace(/,/g, ', ') + '\n');
+  await bob.waitFor('warnings', 'alice'); // zero signature: bob refuses it, naming alice
+  const relayed = bob.frames.filter((f) => f.type === 'e2e-chat');
+  expect(relayed).toEqual([{ ...message, from: 'alice' }]);
+  expect(bob.warnings).toHaveLength(1);
+});
+
 test('one keys look-up at a time per connection: a second one while the first is open is RATE_LIMITED', async () => {
   const alice = await enter(t, 'alice');
   const ask = JSON.stringify({ type: 'keys', user: 'alice' }) + '\n';

@@ -26,7 +26,12 @@ import {
   verifyRoomMessage,
 } from '../../shared/src/room-message';
 import { fingerprint, formatDigits, safetyNumber } from '../../shared/src/safety-number';
-import { decodeSenderKey, encodeSenderKey } from '../../shared/src/sender-chain';
+import {
+  decodeSenderKey,
+  encodeSenderKey,
+  ratchetStep,
+  SenderChain,
+} from '../../shared/src/sender-chain';
 import { buildE2eVectors, E2E_VECTORS_PATH, type E2eVectors } from '../e2e-vectors-build';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -97,6 +102,29 @@ describe('stage 8 test vectors', () => {
       chainKey = fromHex(step.nextChainKeyHex);
     }
     expect(vectors.roomMessage.messageKeyHex).toBe(vectors.chain.steps[0]!.messageKeyHex);
+  });
+
+  test('chain: the ratchet code (ratchetStep, SenderChain) reproduces every step', () => {
+    const { chain, senderKey } = vectors;
+    const sender = new SenderChain({
+      epoch: senderKey.epoch,
+      counter: 0,
+      chainKey: fromHex(chain.chainKeyHex),
+    });
+    let chainKey: Buffer = fromHex(chain.chainKeyHex);
+    for (const step of chain.steps) {
+      const { messageKey, nextChainKey } = ratchetStep(chainKey);
+      expect([messageKey.toString('hex'), nextChainKey.toString('hex')]).toEqual([
+        step.messageKeyHex,
+        step.nextChainKeyHex,
+      ]);
+      const next = sender.next();
+      expect([next.counter, next.messageKey.toString('hex')]).toEqual([
+        step.counter,
+        step.messageKeyHex,
+      ]);
+      chainKey = nextChainKey;
+    }
   });
 
   test('room message: header, signed record, signature and box all check out', () => {

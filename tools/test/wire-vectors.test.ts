@@ -11,6 +11,9 @@ import { LineDecoder } from '../../shared/src/framing';
 import * as protocol from '../../shared/src/protocol';
 import * as stage5 from '../../stage5-aes/src/messages';
 import * as stage6 from '../../stage6-auth/src/messages';
+import { relayCanonicalChat, relayPrefix } from '../../stage8-e2e/src/chat-relay';
+import * as stage8 from '../../stage8-e2e/src/messages';
+import { E2E_VECTORS_PATH, type E2eVectors } from '../e2e-vectors-build';
 import { fillProtocolDoc, PROTOCOL_PATH } from '../protocol-doc';
 import {
   buildWireVectors,
@@ -65,7 +68,10 @@ function decodeVector(decode: (text: string) => protocol.Decoded<unknown>, vecto
 const decoders = {
   stage5: { clientToServer: stage5.decodeClientFrame, serverToClient: stage5.decodeServerFrame },
   stage6: { clientToServer: stage6.decodeClientFrame, serverToClient: stage6.decodeServerFrame },
+  stage8: { clientToServer: stage8.decodeClientFrame, serverToClient: stage8.decodeServerFrame },
 };
+const STAGES = ['stage5', 'stage6', 'stage8'] as const;
+const DIRECTIONS = ['clientToServer', 'serverToClient'] as const;
 
 describe('wire vectors', () => {
   test('the committed JSON is what the generator produces now', () => {
@@ -90,8 +96,8 @@ describe('wire vectors', () => {
     expect(vectors.framing.length).toBeGreaterThan(10);
     expect(vectors.boxes.length).toBeGreaterThan(3);
     expect(vectors.badBoxes.length).toBeGreaterThan(5);
-    for (const stage of ['stage5', 'stage6'] as const) {
-      for (const direction of ['clientToServer', 'serverToClient'] as const) {
+    for (const stage of STAGES) {
+      for (const direction of DIRECTIONS) {
         const set = vectors.frames[stage][direction];
         expect(set.some((v) => v.expected.ok)).toBe(true);
         expect(set.some((v) => !v.expected.ok)).toBe(true);
@@ -128,8 +134,8 @@ describe('wire vectors', () => {
     });
   });
 
-  for (const stage of ['stage5', 'stage6'] as const) {
-    for (const direction of ['clientToServer', 'serverToClient'] as const) {
+  for (const stage of STAGES) {
+    for (const direction of DIRECTIONS) {
       const cases = vectors.frames[stage][direction].map((v) => [v.name, v] as const);
       describe.each(cases)(`${stage} ${direction}: %s`, (_name, v) => {
         test('the real decoder gives the expected result', () => {
@@ -138,6 +144,64 @@ describe('wire vectors', () => {
       });
     }
   }
+
+  describe('stage 8 frames', () => {
+    const sets = vectors.frames.stage8;
+    const valid = (set: FrameVector[]) => set.filter((v) => v.expected.ok);
+    const frameOf = (v: FrameVector) => (v.expected as { frame: { type: string } }).frame;
+    const find = (direction: (typeof DIRECTIONS)[number], name: string) => {
+      const vector = sets[direction].find((v) => v.name === name);
+      if (vector?.line === undefined) throw new Error(`no stage 8 vector "${name}"`);
+      return vector;
+    };
+    const encoders = {
+      clientToServer: (frame: unknown) => stage8.encodeClientFrame(frame as stage8.ClientFrame),
+      serverToClient: (frame: unknown) => stage8.encodeServerFrame(frame as stage8.ServerFrame),
+    };
+
+    // A frame type added to messages.ts without a vector fails here.
+    test.each([
+      ['clientToServer', stage8.CLIENT_SCHEMAS],
+      ['serverToClient', stage8.SERVER_SCHEMAS],
+    ] as const)('%s: every frame type of messages.ts has a valid vector', (direction, schemas) => {
+      const covered = new Set(valid(sets[direction]).map((v) => frameOf(v).type));
+      expect(schemas.map((schema) => schema.type).filter((type) => !covered.has(type))).toEqual([]);
+    });
+
+    const encodable = DIRECTIONS.flatMap((d) =>
+      valid(sets[d]).map((v) => [`${d} ${v.name}`, d, v] as const),
+    );
+    test.each(encodable)('%s: the encoder writes exactly the vector bytes', (_name, d, v) => {
+      const bytes = Buffer.from(`${v.line!}\n`, 'utf8');
+      expect(encoders[d](frameOf(v)).toString('hex')).toBe(bytes.toString('hex'));
+    });
+
+    test('the server relays the e2e-chat line as the relay line, byte for byte', () => {
+      const request = find('clientToServer', 'e2e-chat').line!;
+      const relay = find('serverToClient', 'e2e-chat relay').line!;
+      expect(relayCanonicalChat(request, relayPrefix('alice'))).toBe(`${relay}\n`);
+    });
+
+    test('the frames carry the records of docs/e2e-vectors.json', () => {
+      const e2e = JSON.parse(readFileSync(path.join(ROOT, E2E_VECTORS_PATH), 'utf8')) as E2eVectors;
+      const [alice, bob] = e2e.identities;
+      expect(frameOf(find('clientToServer', 'e2e-chat'))).toEqual({
+        type: 'e2e-chat',
+        ...e2e.roomMessage.wire,
+      });
+      expect(frameOf(find('clientToServer', 'sender-key'))).toEqual({
+        type: 'sender-key',
+        to: 'bob',
+        ...e2e.pairwiseBox.wire,
+      });
+      expect(frameOf(find('clientToServer', 'register'))).toMatchObject(alice!.bundle);
+      expect(frameOf(find('serverToClient', 'member'))).toEqual({
+        type: 'member',
+        user: 'bob',
+        ...bob!.bundle,
+      });
+    });
+  });
 
   test('login: the line decodes, and its box opens to credentials carrying the hello challenge', () => {
     const { login } = vectors;
