@@ -19,7 +19,8 @@ import {
   type BenchOptions,
 } from '../options';
 import { encodePayload, parsePayload, type Payload } from '../payload';
-import { compare, formatReport } from '../report';
+import { formatReport } from '../report';
+import { compare } from '../verdicts';
 import { SendWindow } from '../send-window';
 import { percentile, Reservoir, summarize } from '../stats';
 
