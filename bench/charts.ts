@@ -9,7 +9,7 @@
  */
 import type { BenchResult } from './bench';
 import { format } from './report-format';
-import type { ScaleMeasurement } from './scale-bench';
+import type { ScaleMeasurement } from './scale';
 import { summarize, type Summary } from './stats';
 import { METRICS, scaleSummary, valuesOf, type Metric } from './verdicts';
 

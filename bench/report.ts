@@ -13,12 +13,13 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchResult } from './bench';
 import { buildCharts, CHART_NAMES, type ChartFile } from './charts';
-import { CHAT_INTERVAL_MS, QUIET_SECONDS } from './login-bench';
+import { CHAT_INTERVAL_MS, QUIET_SECONDS } from './logins';
 import { cell, format, table } from './report-format';
-import type { ChatPeriod, ScaleMeasurement } from './scale-bench';
-import { CLUSTER_LAYOUTS, type ClusterLayout, type ClusterMeasurement } from './stage9-scale';
+import type { ChatPeriod, ScaleMeasurement } from './scale';
+import { CLUSTER_LAYOUTS, type ClusterLayout, type ClusterMeasurement } from './cluster';
 import { summarize, type LatencySummary } from './stats';
-import { BASELINE, CHAT_SCENARIO_BCRYPT_COST } from './targets';
+import { CHAT_SCENARIO_BCRYPT_COST } from './clients';
+import { BASELINE } from './targets';
 import {
   burstVerdict,
   clusterSummary,

@@ -29,8 +29,7 @@ import {
   type StallReport,
 } from './memory-report';
 import { fileLimits, withOpenFileLimit } from './open-files';
-import type { LoadEndpoint } from './load-client';
-import type { Target } from './targets';
+import type { LoadEndpoint, Target } from './target';
 
 /** Clock ticks per second, the unit of CPU times in /proc/PID/stat. */
 const CLOCK_TICKS = (() => {

@@ -17,8 +17,8 @@
  */
 import type { BenchResult, RoundMeasurement } from './bench';
 import { format } from './report-format';
-import type { ClusterLayout, ClusterMeasurement } from './stage9-scale';
-import type { ScaleMeasurement } from './scale-bench';
+import type { ClusterLayout, ClusterMeasurement } from './cluster';
+import type { ScaleMeasurement } from './scale';
 import { summarize, type Summary } from './stats';
 import { BASELINE } from './targets';
 

@@ -21,7 +21,7 @@ import {
 import { encodePayload, parsePayload, type Payload } from '../payload';
 import { formatReport } from '../report';
 import { compare } from '../verdicts';
-import { SendWindow } from '../send-window';
+import { SendWindow } from '../fanout';
 import { percentile, Reservoir, summarize } from '../stats';
 
 // A tiny run of everything: 3 clients, 1 sender, 1 second, 20 idle

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../shared/test/helpers';
-import { cpuMicrosPerMessage } from '../bench';
+import { cpuMicrosPerMessage } from '../fanout';
 import { barChartSvg, buildCharts, CHART_NAMES, compact } from '../charts';
 import { raisedLimit, withOpenFileLimit } from '../open-files';
 import { QUICK_OPTIONS } from '../options';
