@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { withOpenFileLimit } from './open-files';
+import { withOpenFileLimit } from './machine';
 import type { RunFiles } from './run-files';
 import type { LatencySummary } from './stats';
 import type { LoadEndpoint } from './target';

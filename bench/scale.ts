@@ -25,7 +25,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Crowd } from './crowd';
 import { LoadSession, type LoadRequest, type ScenarioControl } from './load-control';
-import { fileLimits } from './open-files';
+import { fileLimits } from './machine';
 import type { BenchOptions } from './options';
 import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
 import type { RunFiles } from './run-files';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../../shared/test/helpers';
 import { cpuMicrosPerMessage } from '../fanout';
 import { barChartSvg, buildCharts, CHART_NAMES, compact } from '../charts';
-import { raisedLimit, withOpenFileLimit } from '../open-files';
+import { raisedLimit, withOpenFileLimit } from '../machine';
 import { QUICK_OPTIONS } from '../options';
 import { formatMarkdownReport, formatReport, reportSections, writeMarkdownReport } from '../report';
 import { compare, judge, judgementText, verdicts } from '../verdicts';
