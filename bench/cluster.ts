@@ -19,7 +19,7 @@
  * @module
  */
 import { Redis } from 'ioredis';
-import { fanoutJob, fanoutTimeoutMs, type FanoutResult } from './fanout';
+import { cpuMicrosPerMessage, fanoutJob, fanoutTimeoutMs, type FanoutResult } from './fanout';
 import { loadMarked } from './load-control';
 import type { BenchOptions } from './options';
 import { runFile, type RunFiles } from './run-files';
@@ -178,14 +178,16 @@ async function measureLayout(
     );
     const serverCpuPercent = meters.reduce((sum, m) => sum + m.percent, 0);
     const redisCpuSecondsUsed = (await redisAtEnd) - (await redisAtStart);
-    const positive = (us: number) => (Number.isFinite(us) && us > 0 ? us : NaN);
     return {
       ...layout,
       ...result,
       round,
       serverCpuPercent,
-      serverCpuUsPerMessage: positive((serverCpuPercent / 100 / result.deliveredPerSecond) * 1e6),
-      redisCpuUsPerMessage: positive((redisCpuSecondsUsed / seconds / result.sentPerSecond) * 1e6),
+      serverCpuUsPerMessage: cpuMicrosPerMessage(serverCpuPercent, result.deliveredPerSecond),
+      redisCpuUsPerMessage: cpuMicrosPerMessage(
+        (redisCpuSecondsUsed / seconds) * 100,
+        result.sentPerSecond,
+      ),
     };
   } finally {
     for (const node of nodes) await node.stop();
