@@ -68,7 +68,7 @@ export interface ScenarioControl {
  * stay connected while the parent reads the server's memory).
  */
 export class LoadSession {
-  // Its open-file limit raised (open-files.ts): one may hold thousands of sockets.
+  // Its open-file limit raised (machine.ts): one may hold thousands of sockets.
   private readonly child = (() => {
     const args = ['--import', 'tsx', path.join(__dirname, 'load-process.ts')];
     const { command, args: wrapped } = withOpenFileLimit(process.execPath, args);
