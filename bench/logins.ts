@@ -126,7 +126,7 @@ const hashes = new Map<number, string>();
  * many as fit in about 300 ms), and returns a hash of the benchmark
  * password at that cost for seeding.
  */
-export function timeHash(cost: number): { hash: string; hashMs: number } {
+function timeHash(cost: number): { hash: string; hashMs: number } {
   let hash = hashes.get(cost);
   if (hash === undefined) hashes.set(cost, (hash = bcrypt.hashSync(BENCH_PASSWORD, cost)));
   const compare = () => {

@@ -9,7 +9,7 @@
  *    their latency is measured with nobody else there ("quiet").
  * 2. The server's memory is read after full GCs.
  * 3. `scale` idle clients (10,000) connect, spread over load processes of
- *    at most {@link IDLE_PER_PROCESS}; stage 6's register and log in (at
+ *    at most 5,000 (`IDLE_PER_PROCESS`); stage 6's register and log in (at
  *    bcrypt cost 4: this measures holding users, not hashing them). They are
  *    the target's cheapest client, but still in the room: they receive
  *    every message and every join.
@@ -42,7 +42,7 @@ import type { LoadClient, Target } from './target';
 import { targetNamed } from './targets';
 
 /** Idle clients one load process holds at most; more are spread over more processes. */
-export const IDLE_PER_PROCESS = 5000;
+const IDLE_PER_PROCESS = 5000;
 /** Connection attempts (and logins) each idle load process keeps in flight. */
 const IDLE_BATCH = 50;
 

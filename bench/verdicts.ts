@@ -218,7 +218,7 @@ export function compare(result: BenchResult): Comparison[] {
  * One metric's ratio target / baseline within each round, both measured in
  * that round (the rounds alternate the targets' order); impossible ones left out.
  */
-export function roundRatios(
+function roundRatios(
   result: BenchResult,
   target: string,
   baseline: string,
