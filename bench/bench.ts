@@ -14,69 +14,21 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ChatError } from '../shared/src/errors';
-import type { FanoutResult } from './fanout';
-import { loadIdle, loadMarked, REPO_ROOT } from './load-control';
+import { runCluster, type ClusterMeasurement } from './cluster';
+import { measureFanout, measureIdle, type FanoutMeasurement, type IdleMeasurement } from './fanout';
+import { REPO_ROOT } from './load-control';
 import {
   measureBurst,
   measureLogins,
   type BurstMeasurement,
   type LoginMeasurement,
-} from './login-bench';
+} from './logins';
 import { checkOpenFiles, checkPortRange, machineInfo, type MachineInfo } from './machine';
 import type { BenchOptions } from './options';
-import { createRunFiles, removeRunFiles, type RunFiles } from './run-files';
-import { idleProcesses, measureScale, type ScaleMeasurement } from './scale-bench';
-import {
-  CLUSTER_LAYOUTS,
-  connectBenchRedis,
-  measureLayout,
-  type ClusterMeasurement,
-} from './stage9-scale';
-import {
-  cpuMeter,
-  launchServer,
-  perConnection,
-  settledMemory,
-  type PerConnection,
-  type SettledMemory,
-} from './server-process';
-import { TARGETS, type Target } from './targets';
-
-/** A fan-out result plus what the parent saw of the server meanwhile. */
-export interface FanoutMeasurement extends FanoutResult {
-  /** CPU the server used during the measured period, in percent of one core. */
-  serverCpuPercent: number;
-  /**
-   * Server CPU time per delivered message, in µs: the figure that judges a
-   * server (see {@link cpuMicrosPerMessage}). NaN when it cannot be right.
-   */
-  serverCpuUsPerMessage: number;
-}
-
-/**
- * Server CPU time per delivered message, in µs: the server's CPU seconds per
- * second (from /proc, all its threads) over the messages delivered per
- * second, both over the measured period. It is the steadiest figure on a
- * shared machine: when other processes steal the CPU, throughput drops but
- * this barely moves.
- *
- * @param serverCpuPercent - the server's CPU, percent of one core
- * @param deliveredPerSecond - messages delivered per second
- * @returns µs per message, or NaN when the figure is impossible (zero,
- *   negative or not a number: no messages, or a clock that went wrong)
- */
-export function cpuMicrosPerMessage(serverCpuPercent: number, deliveredPerSecond: number): number {
-  const us = (serverCpuPercent / 100 / deliveredPerSecond) * 1e6;
-  return Number.isFinite(us) && us > 0 ? us : NaN;
-}
-
-/** What the idle-connections measurement found. */
-export interface IdleMeasurement extends PerConnection {
-  /** Connections held open while measuring. */
-  connections: number;
-  /** Connections the server dropped meanwhile (should be 0). */
-  disconnected: number;
-}
+import { createRunFiles, removeRunFiles } from './run-files';
+import { idleProcesses, measureScale, type ScaleMeasurement } from './scale';
+import type { Target } from './target';
+import { TARGETS } from './targets';
 
 /** Both measurements of one target in one round. */
 export interface RoundMeasurement {
@@ -218,10 +170,10 @@ export async function runBench(
       }
     }
     if (has('cluster') && targets.some((t) => t.name === 'stage9')) {
-      await measureCluster(options, files, result, progress);
+      await runCluster(options, files, result, progress);
     }
     // The scale scenario's rounds come last, and there are fewer of them: one
-    // stage 6 round logs 10,000 users in, which takes minutes (see scale-bench.ts).
+    // stage 6 round logs 10,000 users in, which takes minutes (see scale.ts).
     for (let round = 1; round <= options.scaleRounds && scaleTargets.length > 0; round++) {
       const order = round % 2 === 1 ? scaleTargets : [...scaleTargets].reverse();
       for (const target of order) {
@@ -239,89 +191,4 @@ export async function runBench(
   }
   result.seconds = (performance.now() - started) / 1000;
   return result;
-}
-
-/** The cluster scenario's rounds (see stage9-scale.ts); a Redis out of reach skips it. */
-async function measureCluster(
-  options: BenchOptions,
-  files: RunFiles,
-  result: BenchResult,
-  progress: (line: string) => void,
-): Promise<void> {
-  const redis = await connectBenchRedis(options.redisUrl);
-  if (typeof redis === 'string') {
-    result.clusterSkipped = redis;
-    progress(`cluster: skipped: ${redis}`);
-    return;
-  }
-  try {
-    for (let round = 1; round <= options.rounds; round++) {
-      const order = round % 2 === 1 ? CLUSTER_LAYOUTS : [...CLUSTER_LAYOUTS].reverse();
-      for (const layout of order) {
-        const m = await measureLayout(layout, options, files, round, redis, options.redisUrl);
-        progress(
-          `round ${round} stage9 cluster, ${m.nodes} node(s) ${m.redis ? 'via Redis' : 'alone'}: ` +
-            `${Math.round(m.deliveredPerSecond)} msg/s, p50 ${m.p50Ms.toFixed(2)} ms, ` +
-            `p99 ${m.p99Ms.toFixed(2)} ms, nodes ${m.serverCpuUsPerMessage.toFixed(2)} µs/msg, ` +
-            (m.redis ? `Redis ${m.redisCpuUsPerMessage.toFixed(2)} µs/msg sent` : 'no Redis'),
-        );
-        result.cluster.push(m);
-      }
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function measureFanout(
-  target: Target,
-  options: BenchOptions,
-  files: RunFiles,
-): Promise<FanoutMeasurement> {
-  const server = await launchServer(target, target.serverArgs?.(files));
-  try {
-    const cpu = cpuMeter(server);
-    const job = {
-      clients: options.clients,
-      senders: options.senders,
-      window: options.window,
-      seconds: options.seconds,
-      warmupSeconds: options.warmupSeconds,
-      payloadBytes: options.payloadBytes,
-    };
-    const result = await loadMarked<FanoutResult>(
-      { type: 'fanout', target: target.name, endpoint: server.endpoint, files, job },
-      cpu.mark,
-      (job.warmupSeconds + job.seconds) * 1000 + 120_000,
-    );
-    return {
-      ...result,
-      serverCpuPercent: cpu.percent,
-      serverCpuUsPerMessage: cpuMicrosPerMessage(cpu.percent, result.deliveredPerSecond),
-    };
-  } finally {
-    await server.stop();
-  }
-}
-
-async function measureIdle(
-  target: Target,
-  count: number,
-  files: RunFiles,
-): Promise<IdleMeasurement> {
-  const server = await launchServer(target, target.serverArgs?.(files));
-  try {
-    const before = await settledMemory(server);
-    let after: SettledMemory = { rssKiB: NaN, heapUsed: null };
-    const result = await loadIdle(target.name, server.endpoint, files, count, async () => {
-      after = await settledMemory(server);
-    });
-    return {
-      connections: result.opened,
-      disconnected: result.disconnected,
-      ...perConnection(before, after, result.opened),
-    };
-  } finally {
-    await server.stop();
-  }
 }

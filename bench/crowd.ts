@@ -13,8 +13,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunFiles } from './run-files';
-import type { LoadClient, LoadEndpoint } from './load-client';
-import type { Target } from './targets';
+import type { LoadClient, LoadEndpoint, Target } from './target';
 
 const SYNC_PREFIX = 's ';
 
@@ -31,16 +30,9 @@ export class Crowd {
 
   /**
    * Opens `count` clients, `batch` connection attempts at a time (1,000
-   * simultaneous SYNs would overflow the server's listen backlog and turn into
-   * slow retransmits).
-   *
-   * @param target - the server's protocol
-   * @param endpoint - where it listens
-   * @param count - how many clients
-   * @param onPayload - called for every chat payload any client receives
-   * @param files - the run's files (the room key), passed on to the target
-   * @param batch - connection attempts in flight at once
-   * @throws the first connection error, after closing every client opened so far
+   * simultaneous SYNs would overflow the server's listen backlog and turn
+   * into slow retransmits); `onPayload` gets every chat payload any client
+   * receives. Throws the first connection error, after closing every client.
    */
   static async open(
     target: Target,
@@ -78,11 +70,8 @@ export class Crowd {
   }
 
   /**
-   * Resolves once every client except client 0 has received a sync message
-   * from client 0, which proves the server has all of them in its room.
-   *
-   * @param timeoutMs - give up after this long
-   * @throws Error naming how many clients never heard the sync
+   * Resolves once every client but client 0 has received a sync message from
+   * client 0, which proves the server has all of them in its room.
    */
   async sync(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

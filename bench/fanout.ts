@@ -1,80 +1,193 @@
 /**
- * The fan-out scenario, run inside the load process: N clients in one room,
- * S of them sending, every message delivered to the N - 1 others.
+ * The fan-out and idle scenarios, both sides: what runs in the load process
+ * (`runFanout`, `runIdle`) and what the parent measures of the server
+ * meanwhile (`measureFanout`, `measureIdle`).
  *
- * Each sender keeps at most `window` messages in flight. A message stops being
- * in flight when every other client has received it, so the server is never
- * fed faster than it delivers: the benchmark measures its steady delivery
- * rate, not how large a backlog it can queue. The payload carries the sender,
- * a sequence number and the send time from `performance.now()` (a monotonic
- * clock, shared by all clients because they live in this one process), so
- * each receiver computes the end-to-end latency itself.
+ * Fan-out: N clients in one room, S of them sending, every message delivered
+ * to the N - 1 others. Each sender keeps at most `window` messages in
+ * flight, and a message stops being in flight only when every other client
+ * has received it (a closed loop), so the server is never fed faster than it
+ * delivers: the benchmark measures its steady delivery rate, not how large a
+ * backlog it can queue. Each payload carries its send time on the clock all
+ * clients share (they live in one process), so each receiver computes the
+ * end-to-end latency itself.
+ *
+ * Idle: many clients join and say nothing while the parent reads the
+ * server's memory. They keep reading, so notices never pile up in its queues.
  *
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Crowd } from './crowd';
+import { LoadSession, loadMarked, type LoadRequest, type ScenarioControl } from './load-control';
+import type { BenchOptions } from './options';
 import { encodePayload, parsePayload, type Payload } from './payload';
-import { SendWindow } from './send-window';
 import type { RunFiles } from './run-files';
+import {
+  cpuMeter,
+  launchServer,
+  perConnection,
+  settledMemory,
+  type PerConnection,
+  type SettledMemory,
+} from './server-process';
 import { percentile, Reservoir } from './stats';
-import type { LoadEndpoint } from './load-client';
-import type { Target } from './targets';
+import type { Target } from './target';
+import { targetNamed } from './targets';
 
-/** The parameters of one fan-out measurement. */
-export interface FanoutJob {
-  /** Clients in the room (at least 2). */
-  clients: number;
-  /** How many of them send (at least 1, at most `clients`). */
-  senders: number;
-  /** Messages each sender may have in flight. */
-  window: number;
-  /** Length of the measured period. */
-  seconds: number;
-  /** Sending before the measured period starts, so the JIT and buffers settle. */
-  warmupSeconds: number;
-  /** Size of each message's text, in bytes. */
-  payloadBytes: number;
-}
+/** The shape of one fan-out measurement (from the options of the same names). */
+export type FanoutJob = Pick<
+  BenchOptions,
+  'clients' | 'senders' | 'window' | 'seconds' | 'warmupSeconds' | 'payloadBytes'
+>;
 
-/** What one fan-out measurement found. */
+/** What one fan-out measurement found, in the load process. */
 export interface FanoutResult {
-  /** Messages received by all clients together during the measured period, per second. */
+  /** Messages received by all clients together in the measured period, per second. */
   deliveredPerSecond: number;
-  /** Messages sent by all senders together during the measured period, per second. */
+  /** Messages sent by all senders together in the measured period, per second. */
   sentPerSecond: number;
-  /** Median end-to-end latency in milliseconds. */
+  /** End-to-end latency percentiles, ms. */
   p50Ms: number;
-  /** 90th percentile end-to-end latency in milliseconds. */
+  /** See {@link FanoutResult.p50Ms}. */
   p90Ms: number;
-  /** 99th percentile end-to-end latency in milliseconds. */
+  /** See {@link FanoutResult.p50Ms}. */
   p99Ms: number;
   /** Deliveries still missing when the drain deadline passed (should be 0). */
   lost: number;
-  /** Clients the server disconnected during the run (should be 0). */
+  /** Clients the server disconnected (should be 0). */
   disconnected: number;
-  /** CPU the load process used during the measured period, in percent of one core. */
+  /** CPU the load process used in the measured period, percent of one core. */
   loadCpuPercent: number;
 }
 
+/** A fan-out result plus what the parent saw of the server meanwhile. */
+export interface FanoutMeasurement extends FanoutResult {
+  /** The server's CPU in the measured period (all threads, from /proc), percent of one core. */
+  serverCpuPercent: number;
+  /** Server CPU µs per delivered message: the figure that judges a server. NaN when impossible. */
+  serverCpuUsPerMessage: number;
+}
+
+/** What the idle measurement found. */
+export interface IdleMeasurement extends PerConnection {
+  /** Connections held open while measuring. */
+  connections: number;
+  /** Connections the server dropped meanwhile (should be 0). */
+  disconnected: number;
+}
+
 /**
- * Runs one fan-out measurement against a server that is already listening.
- *
- * @param target - the server's protocol
- * @param endpoint - where it listens
- * @param job - the load's shape
- * @param files - the run's files (the room key)
- * @param mark - called at the start and end of the measured period (the
- *   parent process samples the server's CPU time then)
- * @returns the measurement
+ * Server CPU time per delivered message, in µs: CPU seconds per second over
+ * messages per second, both over the measured period. The steadiest figure
+ * on a shared machine: when other processes steal the CPU, throughput drops
+ * but this barely moves. NaN when impossible (zero, negative, not a number).
  */
-export async function runFanout(
+export function cpuMicrosPerMessage(serverCpuPercent: number, deliveredPerSecond: number): number {
+  const us = (serverCpuPercent / 100 / deliveredPerSecond) * 1e6;
+  return Number.isFinite(us) && us > 0 ? us : NaN;
+}
+
+/** The fan-out's job as the options describe it. */
+export const fanoutJob = (o: BenchOptions): FanoutJob => ({
+  clients: o.clients,
+  senders: o.senders,
+  window: o.window,
+  seconds: o.seconds,
+  warmupSeconds: o.warmupSeconds,
+  payloadBytes: o.payloadBytes,
+});
+
+/** How long a fan-out's load process may take before it is killed. */
+export const fanoutTimeoutMs = (job: FanoutJob): number =>
+  (job.warmupSeconds + job.seconds) * 1000 + 120_000;
+
+/** One fan-out on a fresh server of `target`. */
+export async function measureFanout(
   target: Target,
-  endpoint: LoadEndpoint,
-  job: FanoutJob,
+  options: BenchOptions,
   files: RunFiles,
-  mark: (phase: 'start' | 'end') => void,
+): Promise<FanoutMeasurement> {
+  const server = await launchServer(target, target.serverArgs?.(files));
+  try {
+    const cpu = cpuMeter(server);
+    const job = fanoutJob(options);
+    const request: LoadRequest = {
+      type: 'fanout',
+      target: target.name,
+      endpoint: server.endpoint,
+      files,
+      job,
+    };
+    const result = await loadMarked<FanoutResult>(request, cpu.mark, fanoutTimeoutMs(job));
+    return {
+      ...result,
+      serverCpuPercent: cpu.percent,
+      serverCpuUsPerMessage: cpuMicrosPerMessage(cpu.percent, result.deliveredPerSecond),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The server's memory before and with `count` idle clients, on a fresh server of `target`. */
+export async function measureIdle(
+  target: Target,
+  count: number,
+  files: RunFiles,
+): Promise<IdleMeasurement> {
+  const server = await launchServer(target, target.serverArgs?.(files));
+  const request: LoadRequest = {
+    type: 'idle',
+    target: target.name,
+    endpoint: server.endpoint,
+    files,
+    job: { count },
+  };
+  try {
+    const before = await settledMemory(server);
+    let after: SettledMemory = { rssKiB: NaN, heapUsed: null };
+    let holdError: unknown = null;
+    const session: LoadSession = new LoadSession(request, 180_000, (event) => {
+      if (event.type !== 'ready') return;
+      // Release the clients even if the reading failed; report its error after.
+      settledMemory(server)
+        .then((m) => (after = m))
+        .catch((err: unknown) => (holdError = err))
+        .finally(() => session.send({ type: 'release' }));
+    });
+    const result = (await session.result) as { opened: number; disconnected: number };
+    if (holdError) throw holdError;
+    return {
+      connections: result.opened,
+      disconnected: result.disconnected,
+      ...perConnection(before, after, result.opened),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Load process: opens the idle clients, holds them until `release`. */
+export async function runIdle(request: LoadRequest, control: ScenarioControl) {
+  const { count } = request.job as { count: number };
+  const target = targetNamed(request.target!);
+  const crowd = await Crowd.open(target, request.endpoint, count, () => {}, request.files);
+  try {
+    await crowd.sync();
+    await control.hold();
+    return { opened: crowd.clients.length, disconnected: crowd.closedCount() };
+  } finally {
+    crowd.close();
+  }
+}
+
+/** Load process: one fan-out measurement against a server that is already listening. */
+export async function runFanout(
+  request: LoadRequest,
+  control: ScenarioControl,
 ): Promise<FanoutResult> {
+  const job = request.job as FanoutJob;
   const windows = Array.from(
     { length: job.senders },
     () => new SendWindow(job.window, job.clients - 1),
@@ -93,9 +206,8 @@ export async function runFanout(
       if (recording) sent++;
     }
   };
-
   const onPayload = (_receiver: number, payload: string, receivedAtUs: number) => {
-    if (!parsePayload(payload, parsed)) return; // not one of ours: ignore
+    if (!parsePayload(payload, parsed)) return; // not one of ours
     const window = windows[parsed.sender];
     if (window === undefined) return;
     if (recording) {
@@ -105,14 +217,15 @@ export async function runFanout(
     if (window.receive(parsed.seq)) pump(parsed.sender);
   };
 
-  const crowd = await Crowd.open(target, endpoint, job.clients, onPayload, files);
+  const target = targetNamed(request.target!);
+  const crowd = await Crowd.open(target, request.endpoint, job.clients, onPayload, request.files);
   try {
     await crowd.sync();
     sending = true;
     for (let i = 0; i < job.senders; i++) pump(i);
     await sleep(job.warmupSeconds * 1000);
 
-    mark('start');
+    control.mark('start');
     const cpuStart = process.cpuUsage();
     const started = performance.now();
     recording = true;
@@ -120,10 +233,11 @@ export async function runFanout(
     recording = false;
     const elapsedMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuStart);
-    mark('end');
+    control.mark('end');
 
     sending = false;
-    const lost = await drain(windows, 5_000);
+    const missing = () => windows.reduce((sum, w) => sum + w.outstanding(), 0);
+    for (let waited = 0; missing() > 0 && waited < 5_000; waited += 20) await sleep(20);
     const sorted = latencies.sorted();
     return {
       deliveredPerSecond: delivered / (elapsedMs / 1000),
@@ -131,7 +245,7 @@ export async function runFanout(
       p50Ms: percentile(sorted, 50),
       p90Ms: percentile(sorted, 90),
       p99Ms: percentile(sorted, 99),
-      lost,
+      lost: missing(),
       disconnected: crowd.closedCount(),
       loadCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
     };
@@ -140,10 +254,58 @@ export async function runFanout(
   }
 }
 
-/** Waits until no message is in flight, or the deadline; returns the receipts still missing. */
-async function drain(windows: SendWindow[], timeoutMs: number): Promise<number> {
-  const missing = () => windows.reduce((sum, w) => sum + w.outstanding(), 0);
-  const deadline = Date.now() + timeoutMs;
-  while (missing() > 0 && Date.now() < deadline) await sleep(20);
-  return missing();
+/**
+ * One sender's window: per message in flight, the recipients that have not
+ * received it yet. Messages complete in order (TCP keeps order, and a chat
+ * server relays in order, so message N cannot be everywhere before N - 1),
+ * which is why a ring of counters indexed by `seq % size` is enough, with no
+ * map lookups on the hot path.
+ */
+export class SendWindow {
+  private readonly missing: Int32Array;
+  private oldest = 1; // the oldest sequence number still in flight
+  private next = 1; // the sequence number the next message will get
+
+  /**
+   * @param size - the most messages in flight
+   * @param recipients - how many clients receive each message
+   */
+  constructor(
+    readonly size: number,
+    private readonly recipients: number,
+  ) {
+    this.missing = new Int32Array(size);
+  }
+
+  /** True if another message may be sent now. */
+  get canSend(): boolean {
+    return this.next - this.oldest < this.size;
+  }
+
+  /** Records a message as sent and returns its sequence number. */
+  open(): number {
+    const seq = this.next++;
+    this.missing[seq % this.size] = this.recipients;
+    return seq;
+  }
+
+  /** Records one receipt of message `seq`; true if that freed room in the window. */
+  receive(seq: number): boolean {
+    if (seq < this.oldest || seq >= this.next) return false; // a duplicate or a stranger
+    const slot = seq % this.size;
+    if (this.missing[slot]! > 0) this.missing[slot] = this.missing[slot]! - 1;
+    let freed = false;
+    while (this.oldest < this.next && this.missing[this.oldest % this.size] === 0) {
+      this.oldest++;
+      freed = true;
+    }
+    return freed;
+  }
+
+  /** Receipts still missing over all messages in flight. */
+  outstanding(): number {
+    let sum = 0;
+    for (let seq = this.oldest; seq < this.next; seq++) sum += this.missing[seq % this.size]!;
+    return sum;
+  }
 }

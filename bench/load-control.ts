@@ -1,156 +1,98 @@
 /**
- * The parent's side of the load process: start it, give it one scenario to
- * run, answer its events, and collect its result.
+ * The load process, seen from both ends: the parent starts one per scenario
+ * run (`LoadSession`), sends it a {@link LoadRequest}, answers its events and
+ * collects its result; the scenario inside talks back through a
+ * {@link ScenarioControl} (load-process.ts is the entry point).
  *
  * Why a separate process: on a 2-core machine the server under test gets one
- * core and the load generator the other. Were the load clients in the same
- * process as the benchmark's bookkeeping, or in the server's, each would steal
- * the other's event loop and the numbers would measure the contention.
- * Parent and load process talk over Node's IPC channel with the messages below.
+ * core and the load generator the other. Were the load clients in the
+ * benchmark's own process, or the server's, each would steal the other's
+ * event loop and the numbers would measure the contention.
  *
  * @module
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { LoadCommand, LoadProgress } from './load-channel';
-import type { FanoutJob, FanoutResult } from './fanout';
-import type { IdleResult } from './idle';
-import type { BurstJob, BurstResult } from './login-burst';
-import type { LoginsJob, LoginsResult } from './logins';
-import { withOpenFileLimit } from './open-files';
+import { withOpenFileLimit } from './machine';
 import type { RunFiles } from './run-files';
-import type { ActiveJob, ActiveResult, ScaleIdleJob, ScaleIdleResult } from './scale';
-import type { LoadEndpoint } from './load-client';
+import type { LatencySummary } from './stats';
+import type { LoadEndpoint } from './target';
 
 /** The repository root: every process the benchmark starts runs from here. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
-/** What the parent asks the load process to do (one request per process). */
-export type LoadRequest =
-  | { type: 'fanout'; target: string; endpoint: LoadEndpoint; files: RunFiles; job: FanoutJob }
-  | { type: 'idle'; target: string; endpoint: LoadEndpoint; files: RunFiles; count: number }
-  | { type: 'logins'; endpoint: LoadEndpoint; files: RunFiles; job: LoginsJob }
-  | { type: 'burst'; endpoint: LoadEndpoint; files: RunFiles; job: BurstJob }
-  | {
-      type: 'scale-idle';
-      target: string;
-      endpoint: LoadEndpoint;
-      files: RunFiles;
-      job: ScaleIdleJob;
-    }
-  | {
-      type: 'scale-active';
-      target: string;
-      endpoint: LoadEndpoint;
-      files: RunFiles;
-      job: ActiveJob;
-    }
-  | LoadCommand;
+/** One scenario run for the load process (each scenario's module defines its `job`). */
+export interface LoadRequest {
+  /** Which scenario (see load-process.ts). */
+  type: 'fanout' | 'idle' | 'logins' | 'burst' | 'scale-idle' | 'scale-active';
+  /** The target whose load clients to use, by name (not for the login scenarios). */
+  target?: string;
+  /** Where the server listens. */
+  endpoint: LoadEndpoint;
+  /** The run's files. */
+  files: RunFiles;
+  /** The scenario's parameters. */
+  job: object;
+}
 
-/** Any scenario's result. */
-export type LoadResult =
-  FanoutResult | IdleResult | LoginsResult | BurstResult | ScaleIdleResult | ActiveResult;
+/** What the parent tells a scenario that is already running. */
+export type LoadCommand = { type: 'release' } | { type: 'measure' };
 
-/** What the load process tells the parent. */
+/** What a running scenario tells the parent before its result. */
+export type LoadProgress =
+  | { type: 'mark'; phase: 'start' | 'end' }
+  | { type: 'ready' }
+  | { type: 'period'; latency: LatencySummary; lost: number };
+
+/** Everything the load process sends the parent. */
 export type LoadEvent =
-  LoadProgress | { type: 'result'; result: LoadResult } | { type: 'error'; message: string };
+  LoadProgress | { type: 'result'; result: unknown } | { type: 'error'; message: string };
 
-/** The load process's entry file, and how Node runs it. */
-const LOAD_PROCESS = ['--import', 'tsx', path.join(__dirname, 'load-process.ts')];
-
-/**
- * Starts a load process with its open-file limit raised (see open-files.ts):
- * one of them may hold thousands of sockets.
- */
-function startLoadProcess() {
-  const { command, args } = withOpenFileLimit(process.execPath, LOAD_PROCESS);
-  return spawn(command, args, {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-/**
- * Runs a scenario that marks the start and end of its measured period
- * (fan-out, logins, burst) in a fresh load process, and resolves with its result.
- *
- * @param request - the scenario
- * @param onMark - called when the measured period starts and ends
- * @param timeoutMs - the load process is killed after this long
- */
-export async function loadMarked<R extends LoadResult>(
-  request: LoadRequest,
-  onMark: (phase: 'start' | 'end') => void,
-  timeoutMs: number,
-): Promise<R> {
-  const session = new LoadSession(request, timeoutMs, (event) => {
-    if (event.type === 'mark') onMark(event.phase);
-  });
-  return (await session.result) as R;
-}
-
-/**
- * Runs the idle scenario in a load process: once all `count` clients are in
- * the room, `whileHeld` runs; the clients close when it resolves.
- *
- * @param target - the target's name
- * @param endpoint - where its server listens
- * @param files - the run's files (the room key)
- * @param count - how many idle clients
- * @param whileHeld - the measurement to take while they are connected
- */
-export async function loadIdle(
-  target: string,
-  endpoint: LoadEndpoint,
-  files: RunFiles,
-  count: number,
-  whileHeld: () => Promise<void>,
-): Promise<IdleResult> {
-  let holdError: unknown = null;
-  const request: LoadRequest = { type: 'idle', target, endpoint, files, count };
-  const session: LoadSession = new LoadSession(request, 180_000, (event) => {
-    if (event.type !== 'ready') return;
-    // Release the clients even if the measurement failed; report its error after.
-    whileHeld()
-      .catch((err: unknown) => (holdError = err))
-      .finally(() => session.send({ type: 'release' }));
-  });
-  const result = await session.result;
-  if (holdError) throw holdError;
-  return result as IdleResult;
+/** How a running scenario talks to the parent. */
+export interface ScenarioControl {
+  /** Sends a progress event. */
+  send(event: LoadProgress): Promise<void>;
+  /** The parent's next command. */
+  next(): Promise<LoadCommand>;
+  /** Marks the start or the end of the measured period (the parent meters the server then). */
+  mark(phase: 'start' | 'end'): void;
+  /** Says `ready`, then waits for `release` (ignoring `measure`). */
+  hold(): Promise<void>;
 }
 
 /**
  * One load process running one scenario. A one-shot scenario just ends with
- * its result (its progress events go to `onEvent`); a stepped one says `ready`
- * once its clients are connected, answers each `measure` with a `period`
- * event, and ends with its result when it gets `release`. The scale scenario
- * steps: its idle crowds stay connected while the parent reads the server's
- * memory, and its chatters measure their latency before and after the crowds
- * arrive.
+ * its result (marks go to `onEvent`); a stepped one says `ready` once its
+ * clients are connected, answers each `measure` with a `period`, and ends
+ * with its result on `release` (the idle and scale scenarios: their crowds
+ * stay connected while the parent reads the server's memory).
  */
 export class LoadSession {
-  private readonly child = startLoadProcess();
+  // Its open-file limit raised (machine.ts): one may hold thousands of sockets.
+  private readonly child = (() => {
+    const args = ['--import', 'tsx', path.join(__dirname, 'load-process.ts')];
+    const { command, args: wrapped } = withOpenFileLimit(process.execPath, args);
+    return spawn(command, wrapped, {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  })();
   private readonly events: LoadEvent[] = [];
   private waiter: (() => void) | null = null;
   private failure: Error | null = null;
-  /** The scenario's result, once released (rejects if the process fails). */
-  readonly result: Promise<LoadResult>;
+  /** The scenario's result, once it ends (rejects if the process fails). */
+  readonly result: Promise<unknown>;
 
   /**
-   * Starts the process and sends it its scenario.
-   *
-   * @param request - the scenario
    * @param timeoutMs - the process is killed, and every wait rejected, after this long
-   * @param onEvent - if given, receives every progress event as it comes
-   *   (instead of {@link LoadSession.next})
+   * @param onEvent - if given, receives every progress event (instead of {@link LoadSession.next})
    */
   constructor(
     request: LoadRequest,
     timeoutMs: number,
     private readonly onEvent?: (event: LoadProgress) => void,
   ) {
-    const what = 'target' in request ? `${request.type} ${request.target}` : request.type;
+    const what = `${request.type}${request.target ? ` ${request.target}` : ''}`;
     this.result = new Promise((resolve, reject) => {
       let done = false;
       const fail = (error: Error) => {
@@ -185,17 +127,12 @@ export class LoadSession {
         fail(new Error(`load process (${what}) exited (${code ?? signal}) without a result`)),
       );
     });
-    // A failure is reported by the next wait (or by `result`); never as an unhandled rejection.
+    // A failure is reported by the next wait (or by `result`), never as an unhandled rejection.
     this.result.catch(() => {});
     this.child.send(request);
   }
 
-  /**
-   * Waits for the next event of the given type (earlier events of other types are dropped).
-   *
-   * @param type - `ready` or `period`
-   * @throws the process's failure, if it fails first
-   */
+  /** Waits for the next event of this type (earlier ones of other types are dropped); throws the process's failure. */
   async next<T extends LoadEvent['type']>(type: T): Promise<Extract<LoadEvent, { type: T }>> {
     for (;;) {
       if (this.failure) throw this.failure;
@@ -205,11 +142,7 @@ export class LoadSession {
     }
   }
 
-  /**
-   * Sends a command to the running scenario.
-   *
-   * @param command - `measure` or `release`
-   */
+  /** Sends `measure` or `release` to the running scenario. */
   send(command: LoadCommand): void {
     if (this.child.connected) this.child.send(command);
   }
@@ -219,7 +152,7 @@ export class LoadSession {
     return this.child.pid;
   }
 
-  /** Kills the process if it is still running (for clean-up after a failure). */
+  /** Kills the process if it is still running (clean-up after a failure). */
   kill(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
@@ -229,4 +162,19 @@ export class LoadSession {
     this.waiter = null;
     waiter?.();
   }
+}
+
+/**
+ * Runs a one-shot scenario that marks its measured period (fan-out, logins,
+ * burst) in a fresh load process, and resolves with its result.
+ */
+export async function loadMarked<R>(
+  request: LoadRequest,
+  onMark: (phase: 'start' | 'end') => void,
+  timeoutMs: number,
+): Promise<R> {
+  const session = new LoadSession(request, timeoutMs, (event) => {
+    if (event.type === 'mark') onMark(event.phase);
+  });
+  return (await session.result) as R;
 }

@@ -2,18 +2,27 @@
  * Entry point of the load process (started by load-control.ts with an IPC
  * channel, never by hand): it waits for one request, runs that scenario with
  * the target's load clients, sends the result back and exits. While a
- * scenario runs, the parent's commands (`release`, `measure`) go to it in order.
+ * scenario runs, the parent's commands (`release`, `measure`) reach it in order.
  *
  * @module
  */
-import { runFanout } from './fanout';
-import { runIdle } from './idle';
-import type { LoadCommand, ScenarioControl } from './load-channel';
-import type { LoadEvent, LoadRequest, LoadResult } from './load-control';
-import { runBurst } from './login-burst';
-import { runLogins } from './logins';
+import { runFanout, runIdle } from './fanout';
+import type { LoadCommand, LoadEvent, LoadRequest, ScenarioControl } from './load-control';
+import { runBurst, runLogins } from './logins';
 import { runActive, runIdleCrowd } from './scale';
-import { targetNamed } from './targets';
+
+/** Each scenario's load-process side. */
+const SCENARIOS: Record<
+  LoadRequest['type'],
+  (request: LoadRequest, control: ScenarioControl) => Promise<unknown>
+> = {
+  fanout: runFanout,
+  idle: runIdle,
+  logins: runLogins,
+  burst: runBurst,
+  'scale-idle': runIdleCrowd,
+  'scale-active': runActive,
+};
 
 function send(event: LoadEvent): Promise<void> {
   return new Promise((resolve) => {
@@ -32,46 +41,22 @@ const control: ScenarioControl = {
     if (queued) return Promise.resolve(queued);
     return new Promise((resolve) => (commandWaiter = resolve));
   },
+  mark: (phase) => void send({ type: 'mark', phase }),
+  hold: async () => {
+    await send({ type: 'ready' });
+    while ((await control.next()).type !== 'release');
+  },
 };
 
-function command(c: LoadCommand): void {
-  const waiter = commandWaiter;
-  commandWaiter = null;
-  if (waiter) waiter(c);
-  else commands.push(c);
-}
-
-async function handle(request: LoadRequest): Promise<void> {
-  if (request.type === 'release' || request.type === 'measure') {
-    command(request);
+async function handle(message: LoadRequest | LoadCommand): Promise<void> {
+  if (message.type === 'release' || message.type === 'measure') {
+    const waiter = commandWaiter;
+    commandWaiter = null;
+    if (waiter) waiter(message);
+    else commands.push(message);
     return;
   }
-  const mark = (phase: 'start' | 'end') => void send({ type: 'mark', phase });
-  const { endpoint, files } = request;
-  let result: LoadResult;
-  if (request.type === 'fanout') {
-    result = await runFanout(targetNamed(request.target), endpoint, request.job, files, mark);
-  } else if (request.type === 'idle') {
-    result = await runIdle(
-      targetNamed(request.target),
-      endpoint,
-      request.count,
-      files,
-      async () => {
-        await send({ type: 'ready' });
-        while ((await control.next()).type !== 'release');
-      },
-    );
-  } else if (request.type === 'scale-idle') {
-    result = await runIdleCrowd(targetNamed(request.target), endpoint, request.job, files, control);
-  } else if (request.type === 'scale-active') {
-    result = await runActive(targetNamed(request.target), endpoint, request.job, files, control);
-  } else if (request.type === 'logins') {
-    result = await runLogins(endpoint, request.job, files, mark);
-  } else {
-    result = await runBurst(endpoint, request.job, files, mark);
-  }
-  await send({ type: 'result', result });
+  await send({ type: 'result', result: await SCENARIOS[message.type](message, control) });
   process.disconnect();
 }
 
@@ -79,8 +64,8 @@ if (!process.send) {
   console.error('bench/load-process.ts is started by `npm run bench`, not by hand');
   process.exit(2);
 }
-process.on('message', (request: LoadRequest) => {
-  handle(request).catch(async (err: unknown) => {
+process.on('message', (message: LoadRequest | LoadCommand) => {
+  handle(message).catch(async (err: unknown) => {
     await send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
     process.disconnect();
   });

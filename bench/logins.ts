@@ -1,44 +1,62 @@
 /**
- * The logins-per-second scenario, run inside the load process: `concurrency`
- * clients log in, one after another, as `count` different users that already
- * exist (the parent seeded them), and close as soon as they are welcomed.
+ * Stage 6's two login scenarios, both sides.
  *
- * Every login is the real handshake (hello, sealed credentials with the
- * challenge, welcome), so the server does everything it does for a person:
- * open the box, check the challenge, validate, rate-limit, look the user up,
- * compare the password in a hashing worker at the configured cost, claim the
- * name, join the room. With at least as many clients in flight as hashing
- * workers, the workers never wait for work, and the rate can be compared with
- * what they could do at most: workers / time of one comparison.
+ * **Logins per second.** `loginClients` clients keep logging in, each time
+ * as a different existing user (a second login of a user still online is
+ * refused), through the real handshake at the configured bcrypt cost; with
+ * at least as many in flight as hashing workers, the workers never wait.
+ * A login cannot beat its one bcrypt comparison, and the server runs
+ * `workers` at a time, so at most `workers / t_hash` per second; `t_hash` is
+ * timed here, right before the server starts, with the very function the
+ * workers run.
  *
- * Every login uses a different user, so a client never races its own previous
- * session's departure (a second login of a user still online is refused).
+ * **Login burst.** Do logins stall the chat? A few logged-in clients chat at
+ * a steady pace; their latency is measured with nothing else happening
+ * ("quiet"), then while `burst` others log in at once ("burst"). Stage 6
+ * hashes in worker threads; were bcrypt on the event loop, every chat
+ * message behind a login would wait for it. A message belongs to the period
+ * it was sent in; the burst's clients close once welcomed, so the room stays
+ * the same size.
+ *
+ * **Seeding.** The users are written into a fresh SQLite file (with stage
+ * 6's own store) before the server starts, all with one hash of the
+ * benchmark password at the configured cost: registering them through the
+ * server would cost a full hash each to measure nothing; a login compares
+ * against the stored hash at its cost either way. The server runs as
+ * shipped apart from `--bcrypt-cost` and `--hash-workers`.
  *
  * @module
  */
+import bcrypt from 'bcryptjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openUserStore } from '../shared/src/user-store';
 import { connectAndLogIn } from '../stage6-auth/src/client-login';
-import { BENCH_PASSWORD } from './login-client';
-import { runKey, type RunFiles } from './run-files';
-import { percentile, Reservoir } from './stats';
-import type { LoadEndpoint } from './load-client';
+import { BENCH_PASSWORD, openLoginClient } from './clients';
+import { loadMarked, type LoadRequest, type ScenarioControl } from './load-control';
+import type { BenchOptions } from './options';
+import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
+import { runFile, runKey, type RunFiles } from './run-files';
+import { cpuMeter, launchServer, type ServerProcess } from './server-process';
+import { percentile, Reservoir, summarize, summarizeLatency, type LatencySummary } from './stats';
+import type { LoadEndpoint } from './target';
+import { targetNamed } from './targets';
 
-/** The parameters of one logins measurement. */
-export interface LoginsJob {
-  /** Users to log in as: `PREFIX0` … `PREFIX{count-1}`, all registered beforehand. */
-  userPrefix: string;
-  /** How many logins (one per user). */
-  count: number;
-  /** Logins in flight at once. */
-  concurrency: number;
-}
+/** Milliseconds between two messages of one chatter in the burst scenario. */
+export const CHAT_INTERVAL_MS = 20;
+/** Seconds of chat measured with no logins, before the burst. */
+export const QUIET_SECONDS = 3;
+// Generous: at cost 16 one login takes seconds; the flags bound the sizes instead.
+const LOAD_TIMEOUT_MS = 600_000;
 
-/** What one logins measurement found. */
-export interface LoginsResult {
+/** One round of the logins-per-second scenario. */
+export interface LoginMeasurement {
+  /** 1-based round number. */
+  round: number;
   /** Logins that ended with a welcome. */
   completed: number;
-  /** Logins the server refused or that broke (after the client's own retries). */
+  /** Logins refused or broken (after the client's own retries). */
   failed: number;
-  /** "Busy, come back" answers the logins waited out (each one more connection). */
+  /** "Busy, come back" answers the logins waited out. */
   busyAnswers: number;
   /** The first failure's message, if any. */
   firstError: string | null;
@@ -46,72 +64,310 @@ export interface LoginsResult {
   seconds: number;
   /** Completed logins per second. */
   loginsPerSecond: number;
-  /** Median time from connect to welcome, in milliseconds. */
+  /** Time from connect to welcome, ms. */
   p50Ms: number;
-  /** 99th percentile time from connect to welcome, in milliseconds. */
+  /** See {@link LoginMeasurement.p50Ms}. */
   p99Ms: number;
+  /** Milliseconds one bcrypt comparison took in this round (median of a few). */
+  hashMs: number;
+  /** `workers / t_hash`: the most logins per second the hashing workers allow. */
+  maxLoginsPerSecond: number;
+  /** `loginsPerSecond / maxLoginsPerSecond`. */
+  ratio: number;
+  /** Server CPU (all threads) during the logins, percent of one core. */
+  serverCpuPercent: number;
+}
+
+/** One round of the login-burst scenario. */
+export interface BurstMeasurement {
+  /** 1-based round number. */
+  round: number;
+  /** Chat latency with no logins. */
+  quiet: LatencySummary;
+  /** Chat latency while the burst was served. */
+  burst: LatencySummary;
+  /** From the burst's first connect to its last answer, in seconds. */
+  burstSeconds: number;
+  /** Burst logins that ended with a welcome. */
+  loginsOk: number;
+  /** Burst logins refused or broken (after the client's own retries). */
+  loginsFailed: number;
+  /** Burst logins told "busy, come back" at least once before they got in. */
+  loginsRetried: number;
+  /** "Busy, come back" answers in all (each one more connection). */
+  busyAnswers: number;
+  /** The first failure's message, if any. */
+  firstError: string | null;
+  /** Deliveries of measured chat messages still missing at the end (should be 0). */
+  lost: number;
+  /** burst p99 / quiet p99. */
+  p99Ratio: number;
+  /**
+   * The worst delay of a 5-ms timer on the server's main thread during the
+   * burst (null if the probe did not answer): how long the event loop was
+   * held while the hashing ran in its workers.
+   */
+  stallMs: number | null;
+  /** Server CPU (all threads) during the burst, percent of one core. */
+  serverCpuPercent: number;
+}
+
+type LoginsResult = Omit<
+  LoginMeasurement,
+  'round' | 'hashMs' | 'maxLoginsPerSecond' | 'ratio' | 'serverCpuPercent'
+>;
+type BurstResult = Omit<BurstMeasurement, 'round' | 'p99Ratio' | 'stallMs' | 'serverCpuPercent'>;
+
+const hashes = new Map<number, string>();
+
+/**
+ * Times `bcryptjs.compareSync` at `cost` (one untimed call first, as the
+ * server's workers are warm too; then the median of at least 3, or of as
+ * many as fit in about 300 ms), and returns a hash of the benchmark
+ * password at that cost for seeding.
+ */
+function timeHash(cost: number): { hash: string; hashMs: number } {
+  let hash = hashes.get(cost);
+  if (hash === undefined) hashes.set(cost, (hash = bcrypt.hashSync(BENCH_PASSWORD, cost)));
+  const compare = () => {
+    if (!bcrypt.compareSync(BENCH_PASSWORD, hash)) throw new Error('bcrypt self-check failed');
+  };
+  compare();
+  const times: number[] = [];
+  const started = performance.now();
+  while (times.length < 3 || (performance.now() - started < 300 && times.length < 200)) {
+    const t0 = performance.now();
+    compare();
+    times.push(performance.now() - t0);
+  }
+  return { hash, hashMs: summarize(times).median };
+}
+
+/** Starts a stage 6 server on a fresh database seeded with users `PREFIX0`, `PREFIX1`, …. */
+async function startSeeded(
+  options: BenchOptions,
+  files: RunFiles,
+  groups: [prefix: string, count: number][],
+): Promise<ServerProcess> {
+  const { hash } = timeHash(options.bcryptCost);
+  const dbFile = runFile(files, 'logins', '.sqlite');
+  const store = await openUserStore({ sqlitePath: dbFile });
+  try {
+    for (const [prefix, count] of groups) {
+      for (let i = 0; i < count; i++) await store.createUser(`${prefix}${i}`, hash);
+    }
+  } finally {
+    await store.close();
+  }
+  return launchServer(targetNamed('stage6'), [
+    ...['--key-file', files.keyFile, '--db-file', dbFile],
+    ...['--bcrypt-cost', String(options.bcryptCost), '--hash-workers', String(options.hashWorkers)],
+    ...['--log-level', 'warn'], // keeps per-login lines out of the pipe
+  ]);
+}
+
+/** One round of the logins-per-second scenario. */
+export async function measureLogins(
+  options: BenchOptions,
+  files: RunFiles,
+  round: number,
+): Promise<LoginMeasurement> {
+  const { hashMs } = timeHash(options.bcryptCost);
+  const server = await startSeeded(options, files, [['l', options.logins]]);
+  try {
+    const cpu = cpuMeter(server);
+    const job = { count: options.logins, concurrency: options.loginClients };
+    const request: LoadRequest = { type: 'logins', endpoint: server.endpoint, files, job };
+    const result = await loadMarked<LoginsResult>(request, cpu.mark, LOAD_TIMEOUT_MS);
+    const maxLoginsPerSecond = options.hashWorkers / (hashMs / 1000);
+    return {
+      ...result,
+      round,
+      hashMs,
+      maxLoginsPerSecond,
+      ratio: result.loginsPerSecond / maxLoginsPerSecond,
+      serverCpuPercent: cpu.percent,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** One round of the login-burst scenario. */
+export async function measureBurst(
+  options: BenchOptions,
+  files: RunFiles,
+  round: number,
+): Promise<BurstMeasurement> {
+  const server = await startSeeded(options, files, [
+    ['c', options.chatters],
+    ['u', options.burst],
+  ]);
+  try {
+    const cpu = cpuMeter(server);
+    const job = {
+      chatters: options.chatters,
+      burst: options.burst,
+      payloadBytes: options.payloadBytes,
+    };
+    let stall: Promise<number | null> = Promise.resolve(null);
+    const mark = (phase: 'start' | 'end') => {
+      cpu.mark(phase);
+      stall = server.stall(phase === 'start' ? 'start' : 'stop');
+    };
+    const request: LoadRequest = { type: 'burst', endpoint: server.endpoint, files, job };
+    const result = await loadMarked<BurstResult>(request, mark, LOAD_TIMEOUT_MS);
+    return {
+      ...result,
+      round,
+      p99Ratio: result.burst.p99Ms / result.quiet.p99Ms,
+      serverCpuPercent: cpu.percent,
+      stallMs: await stall,
+    };
+  } finally {
+    await server.stop();
+  }
 }
 
 /**
- * Runs one logins measurement against a stage 6 server that is already listening.
- *
- * @param endpoint - where the server listens
- * @param job - how many logins, as whom, how many at once
- * @param files - the run's files (the room key)
- * @param mark - called when the first login starts and when the last one ended
- *   (the parent samples the server's CPU time then)
+ * Logs users `PREFIX{first}` … in with the real client, which tries again by
+ * itself when the server answers "busy" (SERVICE_UNAVAILABLE with a
+ * retryAfterMs): those retries are counted. Each session closes once welcomed.
  */
+async function logIn(endpoint: LoadEndpoint, key: Buffer, username: string) {
+  let busy = 0;
+  const started = performance.now();
+  try {
+    const session = await connectAndLogIn({
+      ...endpoint,
+      key,
+      username,
+      password: BENCH_PASSWORD,
+      onRetry: () => busy++,
+    });
+    session.socket.destroy();
+    return { ok: true as const, ms: performance.now() - started, busy };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    return { ok: false as const, error, busy };
+  }
+}
+
+/** Load process: `concurrency` clients log in, each as the next unused user, until none is left. */
 export async function runLogins(
-  endpoint: LoadEndpoint,
-  job: LoginsJob,
-  files: RunFiles,
-  mark: (phase: 'start' | 'end') => void,
+  request: LoadRequest,
+  control: ScenarioControl,
 ): Promise<LoginsResult> {
-  const key = runKey(files);
+  const job = request.job as { count: number; concurrency: number };
+  const key = runKey(request.files);
   const latencies = new Reservoir(job.count);
   let next = 0;
-  let completed = 0;
   let failed = 0;
   let busyAnswers = 0;
   let firstError: string | null = null;
-
-  // One "client" keeps logging in, as the next unused user, until none is left.
   const client = async () => {
     while (next < job.count) {
-      const username = `${job.userPrefix}${next++}`;
-      const started = performance.now();
-      try {
-        const session = await connectAndLogIn({
-          ...endpoint,
-          key,
-          username,
-          password: BENCH_PASSWORD,
-          onRetry: () => busyAnswers++,
-        });
-        latencies.add(performance.now() - started);
-        completed++;
-        session.socket.destroy();
-      } catch (err) {
+      const username = `l${next++}`;
+      const login = await logIn(request.endpoint, key, username);
+      busyAnswers += login.busy;
+      if (login.ok) latencies.add(login.ms);
+      else {
         failed++;
-        firstError ??= `${username}: ${err instanceof Error ? err.message : String(err)}`;
+        firstError ??= `${username}: ${login.error}`;
       }
     }
   };
-
-  mark('start');
+  control.mark('start');
   const started = performance.now();
   await Promise.all(Array.from({ length: Math.min(job.concurrency, job.count) }, client));
   const seconds = (performance.now() - started) / 1000;
-  mark('end');
+  control.mark('end');
   const sorted = latencies.sorted();
   return {
-    completed,
+    completed: latencies.count,
     failed,
     busyAnswers,
     firstError,
     seconds,
-    loginsPerSecond: completed / seconds,
+    loginsPerSecond: latencies.count / seconds,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
   };
+}
+
+/** Load process: the chatters' quiet period, then their chat during the burst of logins. */
+export async function runBurst(
+  request: LoadRequest,
+  control: ScenarioControl,
+): Promise<BurstResult> {
+  const job = request.job as { chatters: number; burst: number; payloadBytes: number };
+  const key = runKey(request.files);
+  const periods = { quiet: new Reservoir(), burst: new Reservoir() };
+  const bounds = { quietFrom: Infinity, burstFrom: Infinity, burstTo: Infinity };
+  const parsed: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
+  let expected = 0; // deliveries of measured messages owed
+  let received = 0;
+  const periodOf = (sentAtUs: number) =>
+    sentAtUs < bounds.quietFrom || sentAtUs >= bounds.burstTo
+      ? null
+      : sentAtUs < bounds.burstFrom
+        ? periods.quiet
+        : periods.burst;
+  const onPayload = (payload: string, receivedAtUs: number) => {
+    if (!parsePayload(payload, parsed)) return;
+    const period = periodOf(parsed.sentAtUs);
+    if (period === null) return;
+    period.add((receivedAtUs - parsed.sentAtUs) / 1000);
+    received++;
+  };
+  const chatters = await Promise.all(
+    Array.from({ length: job.chatters }, (_, i) =>
+      openLoginClient(request.endpoint, { onPayload }, key, `c${i}`, false),
+    ),
+  );
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    // Each chatter sends every interval; their starts are spread over one interval.
+    chatters.forEach((chatter, i) => {
+      let seq = 0;
+      const sent: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
+      const tick = () => {
+        const payload = encodePayload(i, ++seq, job.payloadBytes);
+        parsePayload(payload, sent);
+        if (periodOf(sent.sentAtUs) !== null) expected += job.chatters - 1;
+        chatter.send(payload);
+      };
+      const offset = (CHAT_INTERVAL_MS * i) / job.chatters;
+      timers.push(setTimeout(() => timers.push(setInterval(tick, CHAT_INTERVAL_MS)), offset));
+    });
+    await sleep(1000); // warm-up
+    bounds.quietFrom = nowUs();
+    await sleep(QUIET_SECONDS * 1000);
+
+    control.mark('start');
+    bounds.burstFrom = nowUs();
+    const logins = await Promise.all(
+      Array.from({ length: job.burst }, (_, i) => logIn(request.endpoint, key, `u${i}`)),
+    );
+    bounds.burstTo = nowUs();
+    control.mark('end');
+
+    for (const timer of timers) clearInterval(timer);
+    for (let waited = 0; received < expected && waited < 5_000; waited += 20) await sleep(20);
+    const loginsOk = logins.filter((l) => l.ok).length;
+    return {
+      quiet: summarizeLatency(periods.quiet),
+      burst: summarizeLatency(periods.burst),
+      burstSeconds: (bounds.burstTo - bounds.burstFrom) / 1e6,
+      loginsOk,
+      loginsFailed: job.burst - loginsOk,
+      loginsRetried: logins.filter((l) => l.busy > 0).length,
+      busyAnswers: logins.reduce((sum, l) => sum + l.busy, 0),
+      firstError: logins.find((l) => !l.ok)?.error ?? null,
+      lost: expected - received,
+    };
+  } finally {
+    for (const timer of timers) clearInterval(timer);
+    for (const chatter of chatters) chatter.close();
+  }
 }

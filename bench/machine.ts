@@ -1,14 +1,91 @@
 /**
- * What the numbers were measured on. Benchmark results mean little without
- * the machine: the report prints the CPU, the core count and the Node version
- * next to every table, and the open-file limit is checked before the run,
- * since every connection costs a file descriptor on both sides.
+ * What the numbers were measured on, and the machine's limits on
+ * connections. The report prints the CPU, cores and Node version next to
+ * every table; the limits are checked before the run, since every
+ * connection costs a file descriptor on both sides and an ephemeral port.
+ *
+ * A process may raise its own soft open-file limit up to its hard limit
+ * without privilege, but Node has no `setrlimit`. So the benchmark raises
+ * the limit of the processes it starts: it runs them through util-linux's
+ * `prlimit --nofile=N:N COMMAND…` (or `sh -c 'ulimit -n N && exec "$@"'`).
+ * Both `exec` the command, so the process id the benchmark watches is the
+ * Node process itself, and its IPC channel survives.
  *
  * @module
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { ChatError } from '../shared/src/errors';
-import { fileLimits, localPortRange, raisedLimit } from './open-files';
+
+/** A process's "Max open files" limits; null where unknown, Infinity for unlimited. */
+export interface FileLimits {
+  /** The limit in force (`ulimit -Sn`). */
+  soft: number | null;
+  /** The most the soft limit may be raised to without privilege (`ulimit -Hn`). */
+  hard: number | null;
+}
+
+/** Reads a process's open-file limits from /proc/PID/limits (Linux). */
+export function fileLimits(pid: number | 'self' = 'self'): FileLimits {
+  try {
+    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+    const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(limits);
+    const value = (text: string) => (text === 'unlimited' ? Infinity : Number(text));
+    return match ? { soft: value(match[1]!), hard: value(match[2]!) } : { soft: null, hard: null };
+  } catch {
+    return { soft: null, hard: null };
+  }
+}
+
+/**
+ * The soft limit the benchmark gives the processes it starts: the hard
+ * limit, or for an "unlimited" one the kernel's per-process ceiling
+ * (/proc/sys/fs/nr_open). Null if unknown.
+ */
+export function raisedLimit(limits: FileLimits = fileLimits()): number | null {
+  if (limits.hard === null) return limits.soft;
+  if (Number.isFinite(limits.hard)) return limits.hard;
+  try {
+    return Number(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
+  } catch {
+    return limits.soft;
+  }
+}
+
+let hasPrlimit: boolean | undefined;
+
+/**
+ * Wraps a command so that it starts with its soft open-file limit raised to
+ * `limit`; unchanged when the inherited limit (`current`) is already high
+ * enough or unknown.
+ *
+ * @returns the program and arguments to spawn instead
+ */
+export function withOpenFileLimit(
+  command: string,
+  args: readonly string[],
+  limit: number | null = raisedLimit(),
+  current: FileLimits = fileLimits(),
+): { command: string; args: string[] } {
+  if (limit === null || current.soft === null || current.soft >= limit) {
+    return { command, args: [...args] };
+  }
+  if (hasPrlimit === undefined) {
+    try {
+      execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
+      hasPrlimit = true;
+    } catch {
+      hasPrlimit = false;
+    }
+  }
+  if (hasPrlimit) {
+    return { command: 'prlimit', args: [`--nofile=${limit}:${limit}`, command, ...args] };
+  }
+  // "$0" is the limit, "$@" the command: no quoting of the arguments is needed.
+  const script = 'ulimit -n "$0" && exec "$@"';
+  return { command: 'sh', args: ['-c', script, String(limit), command, ...args] };
+}
 
 /** The machine and runtime a run was measured on. */
 export interface MachineInfo {
@@ -22,16 +99,17 @@ export interface MachineInfo {
   os: string;
   /** Total memory in GiB. */
   memoryGiB: number;
-  /** Soft limit on open file descriptors per process (`ulimit -n`), or null if unknown. */
+  /** Soft limit on open files per process (`ulimit -n`), or null if unknown. */
   openFilesLimit: number | null;
-  /** Hard limit on open file descriptors (`ulimit -Hn`), or null if unknown. */
+  /** Hard limit on open files (`ulimit -Hn`), or null if unknown. */
   openFilesHardLimit: number | null;
-  /**
-   * The soft limit the benchmark's server and load processes start with: raised
-   * to the hard limit (see open-files.ts). Null if unknown.
-   */
+  /** The soft limit the benchmark's processes start with ({@link raisedLimit}). */
   openFilesForBench: number | null;
-  /** The kernel's range of ephemeral ports for outgoing connections, or null if unknown. */
+  /**
+   * The kernel's range of ephemeral ports (ip_local_port_range): every load
+   * connection takes one, so it bounds the connections from one address to
+   * one server port. Null if unknown.
+   */
   localPortRange: [number, number] | null;
   /** When the run started, ISO 8601. */
   date: string;
@@ -40,6 +118,14 @@ export interface MachineInfo {
 /** Describes this machine. */
 export function machineInfo(): MachineInfo {
   const limits = fileLimits();
+  let localPortRange: [number, number] | null = null;
+  try {
+    const text = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+    const [low, high] = text.trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && high >= low) localPortRange = [low, high];
+  } catch {
+    // unknown
+  }
   return {
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
     cores: os.availableParallelism(),
@@ -49,18 +135,15 @@ export function machineInfo(): MachineInfo {
     openFilesLimit: limits.soft,
     openFilesHardLimit: limits.hard,
     openFilesForBench: raisedLimit(limits),
-    localPortRange: localPortRange(),
+    localPortRange,
     date: new Date().toISOString(),
   };
 }
 
 /**
- * Checks that one process may open `connections` sockets, with room to spare
- * for the files Node itself keeps open. The limit that counts is the one the
- * benchmark's processes get: the hard limit (see open-files.ts).
+ * Checks that one process may hold `connections` sockets (plus room for the
+ * files Node keeps open) at the limit the benchmark's processes get.
  *
- * @param machine - from {@link machineInfo}
- * @param connections - the most sockets one process (server or load) will hold
  * @throws ChatError `BAD_ARGUMENT` naming the `ulimit -Hn` needed
  */
 export function checkOpenFiles(machine: MachineInfo, connections: number): void {
@@ -76,11 +159,9 @@ export function checkOpenFiles(machine: MachineInfo, connections: number): void 
 }
 
 /**
- * Checks that the kernel's ephemeral port range leaves room for `connections`
- * outgoing connections from one source address (127.0.0.1) to one server port.
+ * Checks that the ephemeral port range leaves room for `connections` from
+ * 127.0.0.1 to one server port.
  *
- * @param machine - from {@link machineInfo}
- * @param connections - connections the load processes open to one server at once
  * @throws ChatError `BAD_ARGUMENT` naming the range
  */
 export function checkPortRange(machine: MachineInfo, connections: number): void {

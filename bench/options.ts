@@ -1,214 +1,132 @@
 /**
- * The benchmark's command-line flags, their defaults and their limits.
+ * The benchmark's flags: one table gives each number flag its option, its
+ * default, its `--quick` value, its range and its `--help` line.
  *
  * The defaults describe a small, busy chat room (50 clients, 10 talking) and
  * a big, mostly silent one (10,000 logged-in users, 100 of them chatting),
- * and keep a full run of every target and scenario under about twenty
- * minutes on 2 cores. `--quick` shrinks everything for a smoke run of a
- * minute or two. Every value is bounded: a benchmark that can be told to open
- * a million sockets will one day be told to.
+ * and keep a full run under about twenty minutes on 2 cores. `--quick`
+ * shrinks everything for a smoke run of a minute or two; flags given
+ * explicitly still win. Every value is bounded: a benchmark that can be told
+ * to open a million sockets will one day be told to.
  *
  * @module
  */
-import path from 'node:path';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { argumentError } from '../shared/src/cli';
 import { ChatError } from '../shared/src/errors';
 import { targetNamed } from './targets';
 
 /**
- * What can be measured: `fanout` and `idle` for every target; `logins`
- * (logins per second) and `burst` (chat latency during a burst of logins)
- * only for stage 6; `scale` (10,000 idle users plus 100 chatting) for the raw
- * baseline and stage 6; `cluster` (the fan-out over 1, 2 and 3 nodes through
- * Redis) for stage 9.
+ * What can be measured: `fanout` and `idle` for every target; `logins` and
+ * `burst` for stage 6; `scale` for raw and stage 6; `cluster` for stage 9.
  */
 export const SCENARIOS = ['fanout', 'idle', 'logins', 'burst', 'scale', 'cluster'] as const;
-
-/** The Redis of the cluster scenario (stage 9) unless `--redis-url` says otherwise. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Where the Markdown report goes by default (its charts go next to it, in `benchmarks/`). */
-export const DEFAULT_REPORT = path.join('docs', 'benchmarks.md');
 
 /** One of {@link SCENARIOS}. */
 export type Scenario = (typeof SCENARIOS)[number];
 
-/** Everything a run needs to know. */
-export interface BenchOptions {
-  /** Clients in the fan-out room. */
-  clients: number;
-  /** How many of them send. */
-  senders: number;
-  /** Messages each sender may have in flight. */
-  window: number;
-  /** Measured seconds per fan-out round. */
-  seconds: number;
-  /** Unmeasured seconds of sending before each measurement. */
-  warmupSeconds: number;
-  /** Rounds per target; the report shows the median. */
-  rounds: number;
-  /** Idle connections for the memory measurement (0 skips it). */
-  idle: number;
-  /** Size of each chat message's text, in bytes. */
-  payloadBytes: number;
+/** Where the Markdown report goes by default (its charts go next to it, in `benchmarks/`). */
+export const DEFAULT_REPORT = path.join('docs', 'benchmarks.md');
+
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+// [flag, option, default, --quick, min, max, help]; `S`/`R` in the help's
+// value name marks a flag that takes fractions.
+const NUMBER_FLAGS = [
+  ['clients', 'clients', 50, 10, 2, 2000, 'N', 'clients in the fan-out room'],
+  ['senders', 'senders', 10, 2, 1, 2000, 'N', 'how many of them send'],
+  ['window', 'window', 32, null, 1, 1000, 'N', 'messages in flight per sender'],
+  ['seconds', 'seconds', 5, 1, 0.2, 600, 'S', 'measured seconds per fan-out round'],
+  ['warmup', 'warmupSeconds', 1, 0.5, 0, 60, 'S', 'unmeasured seconds before measuring'],
+  ['rounds', 'rounds', 3, 1, 1, 50, 'N', 'rounds; the median is shown'],
+  ['idle', 'idle', 1000, 200, 0, 10_000, 'N', 'idle connections for memory, 0 = skip'],
+  ['scale', 'scale', 10_000, 1000, 0, 20_000, 'N', 'idle users in the scale scenario, 0 = skip'],
+  ['active', 'active', 100, 20, 2, 1000, 'N', 'clients chatting in the scale scenario'],
+  // Low on purpose: with 10,000 in the room every message costs 10,000
+  // writes; the question is what the crowd costs a conversation, not where
+  // the server saturates (the fan-out asks that).
+  ['active-rate', 'activeRate', 5, 10, 1, 1000, 'R', 'their messages per second, all together'],
+  [
+    'scale-seconds',
+    'scaleSeconds',
+    15,
+    3,
+    0.5,
+    600,
+    'S',
+    'measured seconds of that chat, per period',
+  ],
+  ['scale-rounds', 'scaleRounds', 2, 1, 1, 50, 'N', 'rounds of the scale scenario'],
+  ['bytes', 'payloadBytes', 64, null, 48, 4000, 'N', 'chat message size in bytes'],
+  ['bcrypt-cost', 'bcryptCost', 12, 10, 4, 16, 'N', 'stage 6 cost in logins and burst'],
+  // The stage 6 server's own default: one core is left for the event loop.
+  [
+    'hash-workers',
+    'hashWorkers',
+    Math.max(1, os.availableParallelism() - 1),
+    null,
+    1,
+    64,
+    'N',
+    'stage 6 hashing threads, default cores - 1',
+  ],
+  ['logins', 'logins', 20, 6, 1, 1000, 'N', 'logins per round (logins scenario)'],
+  ['login-clients', 'loginClients', 8, 3, 1, 200, 'N', 'logins in flight at once'],
+  ['burst', 'burst', 50, 10, 1, 500, 'N', 'logins at once (burst scenario)'],
+  ['chatters', 'chatters', 4, 3, 2, 50, 'N', 'clients chatting during the burst'],
+] as const;
+
+type NumberOption = (typeof NUMBER_FLAGS)[number][1];
+
+/**
+ * Everything a run needs to know: every number flag's option (see the
+ * `--help` text), and the rest below.
+ */
+export interface BenchOptions extends Record<NumberOption, number> {
   /** Run only these targets (by name), or every target when null. */
   only: string[] | null;
   /** The scenarios to run. */
   scenarios: Scenario[];
-  /** bcrypt cost of the stage 6 server in the login scenarios. */
-  bcryptCost: number;
-  /** Hashing worker threads of the stage 6 server in the login scenarios. */
-  hashWorkers: number;
-  /** Logins per round in the logins scenario. */
-  logins: number;
-  /** Logins in flight at once in the logins scenario. */
-  loginClients: number;
-  /** Logins at once in the burst scenario. */
-  burst: number;
-  /** Clients chatting during the burst scenario. */
-  chatters: number;
-  /** Idle connections in the scale scenario (0 skips it). */
-  scale: number;
-  /** Clients chatting in the scale scenario. */
-  active: number;
-  /** Messages per second, all active clients together, in the scale scenario. */
-  activeRate: number;
-  /** Measured seconds of chat per period in the scale scenario. */
-  scaleSeconds: number;
-  /** Rounds of the scale scenario (fewer than `rounds`: each takes minutes). */
-  scaleRounds: number;
   /** True when `--quick` chose the sizes (a smoke run, not for comparison). */
   quick: boolean;
   /** Write the Markdown report (and its charts) here; null: no report file. */
   report: string | null;
   /** Also write the full results as JSON to this file. */
   json: string | null;
-  /** The Redis the cluster scenario's nodes share (`redis://HOST:PORT`). */
+  /** The Redis the cluster scenario's nodes share (`redis://127.0.0.1:PORT`). */
   redisUrl: string;
 }
 
+const numbers = (quick: boolean) =>
+  Object.fromEntries(
+    NUMBER_FLAGS.flatMap(([, key, full, small]) =>
+      quick && small === null ? [] : [[key, quick ? small : full]],
+    ),
+  ) as Record<NumberOption, number>;
+
 /** The defaults, as documented in bench/README.md. */
 export const DEFAULT_OPTIONS: Readonly<BenchOptions> = {
-  clients: 50,
-  senders: 10,
-  window: 32,
-  seconds: 5,
-  warmupSeconds: 1,
-  rounds: 3,
-  idle: 1000,
-  payloadBytes: 64,
+  ...numbers(false),
   only: null,
   scenarios: [...SCENARIOS],
-  bcryptCost: 12,
-  // What the stage 6 server does by default: one core is left for the event loop.
-  hashWorkers: Math.max(1, os.availableParallelism() - 1),
-  logins: 20,
-  loginClients: 8,
-  burst: 50,
-  chatters: 4,
-  scale: 10_000,
-  active: 100,
-  // Low on purpose: with 10,000 in the room every message costs 10,000
-  // writes, and the question is what the crowd costs a conversation, not
-  // where the server saturates (the fan-out scenario asks that).
-  activeRate: 5,
-  scaleSeconds: 15,
-  scaleRounds: 2,
   quick: false,
   report: DEFAULT_REPORT,
   json: null,
   redisUrl: DEFAULT_REDIS_URL,
 };
 
-/**
- * What `--quick` changes: every size small and one round, for a smoke run
- * (about two minutes on 2 cores) that still exercises every scenario and
- * writes the whole report. Flags given explicitly still win.
- */
-export const QUICK_OPTIONS: Readonly<Partial<BenchOptions>> = {
-  clients: 10,
-  senders: 2,
-  seconds: 1,
-  warmupSeconds: 0.5,
-  rounds: 1,
-  idle: 200,
-  bcryptCost: 10,
-  logins: 6,
-  loginClients: 3,
-  burst: 10,
-  chatters: 3,
-  scale: 1000,
-  active: 20,
-  activeRate: 10,
-  scaleSeconds: 3,
-  scaleRounds: 1,
-  quick: true,
-};
-
-/** The options set by a number flag. */
-type NumberKey = {
-  [K in keyof BenchOptions]: BenchOptions[K] extends number ? K : never;
-}[keyof BenchOptions];
-
-/** One number flag: where it goes, its range, and its line in `--help`. */
-interface NumberFlag {
-  flag: string;
-  key: NumberKey;
-  min: number;
-  max: number;
-  /** Whole numbers only. */
-  whole: boolean;
-  help: string;
-}
-
-const flag = (
-  name: string,
-  key: NumberKey,
-  min: number,
-  max: number,
-  help: string,
-  whole = true,
-): NumberFlag => ({ flag: name, key, min, max, whole, help });
-
-/** Every number flag, in `--help` order (`--senders` is bounded by `--clients` too). */
-const NUMBER_FLAGS: readonly NumberFlag[] = [
-  flag('clients', 'clients', 2, 2000, 'clients in the fan-out room'),
-  flag('senders', 'senders', 1, 2000, 'how many of them send'),
-  flag('window', 'window', 1, 1000, 'messages in flight per sender'),
-  flag('seconds', 'seconds', 0.2, 600, 'measured seconds per fan-out round', false),
-  flag('warmup', 'warmupSeconds', 0, 60, 'unmeasured seconds before measuring', false),
-  flag('rounds', 'rounds', 1, 50, 'rounds; the median is shown'),
-  flag('idle', 'idle', 0, 10_000, 'idle connections for memory, 0 = skip'),
-  flag('scale', 'scale', 0, 20_000, 'idle users in the scale scenario, 0 = skip'),
-  flag('active', 'active', 2, 1000, 'clients chatting in the scale scenario'),
-  flag('active-rate', 'activeRate', 1, 1000, 'their messages per second, all together', false),
-  flag(
-    'scale-seconds',
-    'scaleSeconds',
-    0.5,
-    600,
-    'measured seconds of that chat, per period',
-    false,
-  ),
-  flag('scale-rounds', 'scaleRounds', 1, 50, 'rounds of the scale scenario'),
-  flag('bytes', 'payloadBytes', 48, 4000, 'chat message size in bytes'),
-  flag('bcrypt-cost', 'bcryptCost', 4, 16, 'stage 6 cost in logins and burst'),
-  flag('hash-workers', 'hashWorkers', 1, 64, 'stage 6 hashing threads, default cores - 1'),
-  flag('logins', 'logins', 1, 1000, 'logins per round (logins scenario)'),
-  flag('login-clients', 'loginClients', 1, 200, 'logins in flight at once'),
-  flag('burst', 'burst', 1, 500, 'logins at once (burst scenario)'),
-  flag('chatters', 'chatters', 2, 50, 'clients chatting during the burst'),
-];
+/** What `--quick` changes: every size small and one round, every scenario still run. */
+export const QUICK_OPTIONS: Readonly<Partial<BenchOptions>> = { ...numbers(true), quick: true };
 
 /** The `--help` text. */
 export const USAGE = [
   'usage: npm run bench -- [flags]',
   ...NUMBER_FLAGS.map(
-    (f) =>
-      `  ${`--${f.flag} ${f.whole ? 'N' : f.flag.endsWith('rate') ? 'R' : 'S'}`.padEnd(19)}${f.help.padEnd(45)}` +
-      `(default ${DEFAULT_OPTIONS[f.key]}, ${f.min}-${f.max})`,
+    ([flag, key, , , min, max, value, help]) =>
+      `  ${`--${flag} ${value}`.padEnd(19)}${help.padEnd(45)}` +
+      `(default ${DEFAULT_OPTIONS[key]}, ${min}-${max})`,
   ),
   '  --only LIST        targets, comma-separated: raw, stage4, raw-sealed, stage5, stage6,',
   '                     stage7, stage8, stage8-relay, stage9',
@@ -222,23 +140,9 @@ export const USAGE = [
   '  --json FILE        also write every measurement as JSON',
 ].join('\n');
 
-/** Reads one number flag, or its default; throws `BAD_ARGUMENT` if out of range. */
-function numberFlag(f: NumberFlag, text: string | undefined, fallback: number, max = f.max) {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || (f.whole && !Number.isInteger(value))) {
-    throw new ChatError('BAD_ARGUMENT', `--${f.flag} must be a number, got "${text}"`);
-  }
-  if (value < f.min || value > max) {
-    throw new ChatError('BAD_ARGUMENT', `--${f.flag} must be between ${f.min} and ${max}`);
-  }
-  return value;
-}
-
 /**
  * Parses the benchmark's flags.
  *
- * @param argv - the arguments after the script name
  * @returns the options, or `'help'` when `--help` was given
  * @throws ChatError `BAD_ARGUMENT` for an unknown flag or a value out of range
  */
@@ -250,14 +154,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       strict: true,
       allowPositionals: false,
       options: {
-        ...Object.fromEntries(NUMBER_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
-        only: { type: 'string' },
-        scenario: { type: 'string' },
+        ...Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' as const }])),
+        ...Object.fromEntries(
+          ['only', 'scenario', 'report', 'json', 'redis-url'].map((f) => [f, { type: 'string' }]),
+        ),
         quick: { type: 'boolean' },
-        report: { type: 'string' },
         'no-report': { type: 'boolean' },
-        json: { type: 'string' },
-        'redis-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -265,11 +167,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     throw argumentError(err);
   }
   if (values.help) return 'help';
-  if (values.report !== undefined && values['no-report']) {
+  const text = (name: string) => values[name] as string | undefined;
+  if (text('report') !== undefined && values['no-report']) {
     throw new ChatError('BAD_ARGUMENT', '--report and --no-report exclude each other');
   }
   const d: BenchOptions = { ...DEFAULT_OPTIONS, ...(values.quick ? QUICK_OPTIONS : {}) };
-  const text = (name: string) => values[name] as string | undefined;
   const options: BenchOptions = {
     ...d,
     only: values.only === undefined ? null : list(text('only')!).map((n) => targetNamed(n).name),
@@ -278,13 +180,23 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     json: text('json') ?? null,
     redisUrl: redisUrl(text('redis-url') ?? d.redisUrl),
   };
-  for (const f of NUMBER_FLAGS) {
-    if (f.key === 'senders') continue; // below: bounded by the clients
-    options[f.key] = numberFlag(f, text(f.flag), d[f.key]);
+  // In table order, so `--senders` is read after `--clients`, which bounds it.
+  for (const [flag, key, , , min, tableMax, value] of NUMBER_FLAGS) {
+    const raw = text(flag);
+    const max = key === 'senders' ? options.clients : tableMax;
+    if (raw === undefined) {
+      options[key] = key === 'senders' ? Math.min(d.senders, max) : d[key];
+      continue;
+    }
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || (value === 'N' && !Number.isInteger(n))) {
+      throw new ChatError('BAD_ARGUMENT', `--${flag} must be a number, got "${raw}"`);
+    }
+    if (n < min || n > max) {
+      throw new ChatError('BAD_ARGUMENT', `--${flag} must be between ${min} and ${max}`);
+    }
+    options[key] = n;
   }
-  const senders = NUMBER_FLAGS.find((f) => f.key === 'senders')!;
-  const { clients } = options;
-  options.senders = numberFlag(senders, text('senders'), Math.min(d.senders, clients), clients);
   return options;
 }
 
@@ -297,20 +209,16 @@ function list(text: string): string[] {
 
 function scenario(name: string): Scenario {
   const found = SCENARIOS.find((s) => s === name);
-  if (found === undefined) {
-    const known = SCENARIOS.join(', ');
-    throw new ChatError('BAD_ARGUMENT', `unknown scenario "${name}" (known: ${known})`);
-  }
-  return found;
+  if (found !== undefined) return found;
+  const known = SCENARIOS.join(', ');
+  throw new ChatError('BAD_ARGUMENT', `unknown scenario "${name}" (known: ${known})`);
 }
 
 /** Only `redis://` on loopback: the benchmark contacts nothing but this machine. */
 function redisUrl(text: string): string {
-  if (!/^redis:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(text)) {
-    throw new ChatError(
-      'BAD_ARGUMENT',
-      `--redis-url must be redis://127.0.0.1:PORT (this machine), got "${text}"`,
-    );
-  }
-  return text;
+  if (/^redis:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(text)) return text;
+  throw new ChatError(
+    'BAD_ARGUMENT',
+    `--redis-url must be redis://127.0.0.1:PORT (this machine), got "${text}"`,
+  );
 }

@@ -27,24 +27,12 @@ export function nowUs(): number {
   return Math.round(performance.now() * 1000);
 }
 
-/**
- * Builds one payload.
- *
- * @param sender - the sender's index
- * @param seq - its sequence number
- * @param bytes - total length; the text is padded with `x` up to it
- */
+/** Builds one payload, padded with `x` to `bytes`. */
 export function encodePayload(sender: number, seq: number, bytes: number): string {
   return `m ${sender} ${seq} ${nowUs()} `.padEnd(bytes, 'x');
 }
 
-/**
- * Parses a payload into `out` (reused, so a delivery allocates nothing).
- *
- * @param text - the received text
- * @param out - receives the fields
- * @returns false if `text` is not a benchmark payload
- */
+/** Parses a payload into `out` (reused: a delivery allocates nothing); false if it is not one. */
 export function parsePayload(text: string, out: Payload): boolean {
   if (text.charCodeAt(0) !== 0x6d /* m */ || text.charCodeAt(1) !== 0x20 /* space */) return false;
   let field = 0;

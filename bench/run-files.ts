@@ -26,11 +26,7 @@ export interface RunFiles {
   keyFile: string;
 }
 
-/**
- * Creates the run's directory and key.
- *
- * @returns the paths; call {@link removeRunFiles} when the run is over
- */
+/** Creates the run's directory and key; {@link removeRunFiles} deletes them. */
 export function createRunFiles(): RunFiles {
   // mkdtemp creates the directory with mode 0700: other local users cannot list it.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-bench-'));
@@ -46,14 +42,7 @@ export function removeRunFiles(files: RunFiles): void {
 
 let serial = 0;
 
-/**
- * A new file name inside the run's directory, different on every call (each
- * stage 6 server gets an empty database of its own).
- *
- * @param files - the run's files
- * @param prefix - the start of the name, e.g. `stage6`
- * @param extension - e.g. `.sqlite`
- */
+/** A new file name in the run's directory, e.g. `stage6-PID-7.sqlite`: every server gets an empty database. */
 export function runFile(files: RunFiles, prefix: string, extension: string): string {
   serial++;
   return path.join(files.dir, `${prefix}-${process.pid}-${serial}${extension}`);
@@ -61,13 +50,7 @@ export function runFile(files: RunFiles, prefix: string, extension: string): str
 
 const keys = new Map<string, Buffer>();
 
-/**
- * The run's room key, read from its file once per process (a load process
- * opens hundreds of clients; each must not read the file again).
- *
- * @param files - the run's files
- * @throws ChatError `KEY_MISSING` or `BAD_KEY` if the file is gone or damaged
- */
+/** The run's room key, read once per process (not once per each of a thousand clients). */
 export function runKey(files: RunFiles): Buffer {
   let key = keys.get(files.keyFile);
   if (key === undefined) {

@@ -11,9 +11,9 @@ import '../shared/src/node-version'; // first: an old Node.js gets one clear lin
 import { writeFileSync } from 'node:fs';
 import { runMain } from '../shared/src/cli';
 import { runBench } from './bench';
-import { writeMarkdownReport } from './markdown-report';
 import { parseBenchArgs, USAGE } from './options';
-import { compare, formatReport } from './report';
+import { formatReport, writeMarkdownReport } from './report';
+import { compare } from './verdicts';
 
 runMain(async () => {
   const argv = process.argv.slice(2);

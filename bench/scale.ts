@@ -1,107 +1,218 @@
 /**
- * The scale scenario, load-process side: thousands of idle logged-in clients,
- * and a hundred active ones whose chat latency is measured with and without
- * the idle thousands in the room.
+ * The scale scenario: can a server hold 10,000 logged-in users, what does
+ * each cost it in memory, and does their mere presence slow down the ones
+ * who talk? One round, for one target (raw, then stage 6, each fresh):
  *
- * Two kinds of load process take part (the parent side, scale-bench.ts,
- * starts one of the first kind and several of the second):
- *
- * - **Active** ({@link runActive}): `clients` clients join first, then chat at
- *   a steady, low rate, the same with or without the crowd: `rate` messages per
- *   second from all of them together, the clients taking turns. Each
- *   `measure` command runs one period (a warm-up, then the measured seconds)
- *   and answers with the latency every other active client saw. The rate is
- *   an open loop on purpose: a closed loop (send when the last one arrived)
- *   would slow down with the server and hide the latency it is meant to show.
- * - **Idle** ({@link runIdleCrowd}): `count` clients connect (stage 6: register
- *   and log in), report `ready`, and then only read until `release`. They are
- *   the target's cheapest client (see {@link Target.openIdleClient}): they
- *   still receive every chat message and every join, since they are in the room.
+ * 1. `active` clients (100) join and chat at a low, steady rate, the same
+ *    with or without the crowd (an open loop on purpose: a closed loop would
+ *    slow down with the server and hide the latency it is meant to show);
+ *    their latency is measured with nobody else there ("quiet").
+ * 2. The server's memory is read after full GCs.
+ * 3. `scale` idle clients (10,000) connect, spread over load processes of
+ *    at most 5,000 (`IDLE_PER_PROCESS`); stage 6's register and log in (at
+ *    bcrypt cost 4: this measures holding users, not hashing them). They are
+ *    the target's cheapest client, but still in the room: they receive
+ *    every message and every join.
+ * 4. The memory is read again: the growth over the idle clients is the
+ *    memory per connection, compared with raw's in the same run.
+ * 5. The active clients chat again ("crowded"): every message now goes to
+ *    10,100 members, so p99 crowded / p99 quiet is what the crowd costs.
+ * 6. The server is killed, not stopped: a polite shutdown would announce
+ *    every departure to everyone still there, n²/2 frames that measure nothing.
  *
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Crowd } from './crowd';
-import type { ScenarioControl } from './load-channel';
+import { LoadSession, type LoadRequest, type ScenarioControl } from './load-control';
+import { fileLimits } from './machine';
+import type { BenchOptions } from './options';
 import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
 import type { RunFiles } from './run-files';
-import { Reservoir, summarizeLatency } from './stats';
-import type { LoadClient, LoadEndpoint } from './load-client';
-import type { Target } from './targets';
+import {
+  cpuMeter,
+  launchServer,
+  perConnection,
+  settledMemory,
+  type PerConnection,
+  type ServerProcess,
+} from './server-process';
+import { Reservoir, summarizeLatency, type LatencySummary } from './stats';
+import type { LoadClient, Target } from './target';
+import { targetNamed } from './targets';
 
-/** One idle crowd. */
-export interface ScaleIdleJob {
-  /** Index of the first client: usernames stay unique across load processes. */
-  first: number;
-  /** How many clients this process holds. */
-  count: number;
-  /** Connection attempts (and logins) in flight at once. */
-  batch: number;
+/** Idle clients one load process holds at most; more are spread over more processes. */
+const IDLE_PER_PROCESS = 5000;
+/** Connection attempts (and logins) each idle load process keeps in flight. */
+const IDLE_BATCH = 50;
+
+/** The active clients' chat during one period, with the server's CPU meanwhile. */
+export interface ChatPeriod extends LatencySummary {
+  /** Deliveries of measured messages that never arrived (should be 0). */
+  lost: number;
+  /** Server CPU during the period, percent of one core. */
+  serverCpuPercent: number;
 }
 
-/** What an idle crowd reports when released. */
-export interface ScaleIdleResult {
-  /** Clients connected and admitted. */
+/** One round of the scale scenario for one target. */
+export interface ScaleMeasurement extends PerConnection {
+  /** The target's name. */
+  target: string;
+  /** 1-based round number. */
+  round: number;
+  /** Idle clients asked for. */
+  requested: number;
+  /** Idle clients connected (and logged in) at the memory reading. */
   opened: number;
-  /** Clients the server closed meanwhile (should be 0). */
+  /** Idle or active clients the server dropped during the round (should be 0). */
   disconnected: number;
-  /** Seconds from the first connection attempt to the last admission. */
+  /** Why fewer than `requested` connected, if so (the first refusal). */
+  firstError: string | null;
+  /** How many load processes held the idle clients. */
+  loadProcesses: number;
+  /** Seconds from the first idle connection attempt to the last one admitted. */
   connectSeconds: number;
-  /** Why the crowd stopped short of `count`, if it did (the first failure). */
+  /** Server CPU seconds spent meanwhile (all threads). */
+  connectCpuSeconds: number;
+  /** The active clients' chat with nobody else connected. */
+  quiet: ChatPeriod;
+  /** The same chat with the idle clients connected. */
+  crowded: ChatPeriod;
+  /** crowded p99 / quiet p99. */
+  p99Ratio: number;
+  /** The soft open-file limit the server and the load processes started with (null if unknown). */
+  serverOpenFiles: number | null;
+  /** See {@link ScaleMeasurement.serverOpenFiles}. */
+  loadOpenFiles: number | null;
+}
+
+interface IdleCrowdResult {
+  opened: number;
+  disconnected: number;
   firstError: string | null;
 }
 
-/** The active clients' chat. */
-export interface ActiveJob {
-  /** How many clients chat. */
+interface ActiveJob {
   clients: number;
-  /** Messages per second, all active clients together. */
   messagesPerSecond: number;
-  /** Size of each message's text, in bytes. */
   payloadBytes: number;
-  /** Unmeasured seconds of chat at the start of each period. */
   warmupSeconds: number;
-  /** Measured seconds per period. */
   seconds: number;
 }
 
-/** What the active clients report when released. */
-export interface ActiveResult {
-  /** Active clients the server closed during the scenario (should be 0). */
-  disconnected: number;
+/** How many load processes hold `count` idle clients. */
+export function idleProcesses(count: number): number {
+  return Math.max(1, Math.ceil(count / IDLE_PER_PROCESS));
+}
+
+/** One round of the scale scenario on a fresh server of `target`; `log` hears when the crowd is in. */
+export async function measureScale(
+  target: Target,
+  options: BenchOptions,
+  files: RunFiles,
+  round: number,
+  log: (line: string) => void = () => {},
+): Promise<ScaleMeasurement> {
+  const server = await launchServer(target, target.serverArgs?.(files));
+  const sessions: LoadSession[] = [];
+  const start = (type: LoadRequest['type'], job: object) => {
+    const request = { type, target: target.name, endpoint: server.endpoint, files, job };
+    // Generous: logging 10,000 users in is quadratic in stage 6 (joins announced to all).
+    const session = new LoadSession(request, 1_800_000);
+    sessions.push(session);
+    return session;
+  };
+  try {
+    const job: ActiveJob = {
+      clients: options.active,
+      messagesPerSecond: options.activeRate,
+      payloadBytes: options.payloadBytes,
+      warmupSeconds: 1,
+      seconds: options.scaleSeconds,
+    };
+    const active = start('scale-active', job);
+    await active.next('ready');
+    const loadOpenFiles = active.pid === undefined ? null : fileLimits(active.pid).soft;
+    const quiet = await chatPeriod(active, server);
+    const before = await settledMemory(server);
+
+    const processes = idleProcesses(options.scale);
+    const idle = Array.from({ length: processes }, (_, p) => {
+      const first = Math.floor((options.scale * p) / processes);
+      const count = Math.floor((options.scale * (p + 1)) / processes) - first;
+      return start('scale-idle', { first, count });
+    });
+    const connectStarted = performance.now();
+    const cpuBefore = server.cpuSeconds();
+    await Promise.all(idle.map((s) => s.next('ready')));
+    const connectSeconds = (performance.now() - connectStarted) / 1000;
+    const connectCpuSeconds = server.cpuSeconds() - cpuBefore;
+    log(
+      `${target.name}: ${options.scale} idle clients connected in ${connectSeconds.toFixed(1)} s ` +
+        `(server CPU ${connectCpuSeconds.toFixed(1)} s)`,
+    );
+    const after = await settledMemory(server);
+    const crowded = await chatPeriod(active, server);
+
+    for (const s of [...idle, active]) s.send({ type: 'release' });
+    const crowds = (await Promise.all(idle.map((s) => s.result))) as IdleCrowdResult[];
+    const activeResult = (await active.result) as { disconnected: number };
+    const opened = crowds.reduce((sum, r) => sum + r.opened, 0);
+    return {
+      target: target.name,
+      round,
+      requested: options.scale,
+      opened,
+      disconnected: crowds.reduce((sum, r) => sum + r.disconnected, activeResult.disconnected),
+      firstError: crowds.find((r) => r.firstError !== null)?.firstError ?? null,
+      loadProcesses: processes,
+      connectSeconds,
+      connectCpuSeconds,
+      ...perConnection(before, after, opened),
+      quiet,
+      crowded,
+      p99Ratio: crowded.p99Ms / quiet.p99Ms,
+      serverOpenFiles: server.openFilesLimit(),
+      loadOpenFiles,
+    };
+  } finally {
+    await server.kill();
+    for (const s of sessions) s.kill();
+  }
+}
+
+/** One measured chat period of the active clients, metering the server's CPU. */
+async function chatPeriod(active: LoadSession, server: ServerProcess): Promise<ChatPeriod> {
+  const cpu = cpuMeter(server);
+  cpu.mark('start');
+  active.send({ type: 'measure' });
+  const { latency, lost } = await active.next('period');
+  cpu.mark('end');
+  return { ...latency, lost, serverCpuPercent: cpu.percent };
 }
 
 /**
- * Opens an idle crowd, reports `ready`, holds it until `release`. A client the
- * server refuses stops the opening (and is reported), but not the scenario:
- * "the server held 6,000 of 10,000, then refused with …" is a result too.
- *
- * @param target - the server's protocol
- * @param endpoint - where it listens
- * @param job - which clients, how many at a time
- * @param files - the run's files (the room key)
- * @param control - the parent
+ * Load process: opens an idle crowd, reports `ready`, holds it until
+ * `release`. A refused client stops the opening, not the scenario: "the
+ * server held 6,000 of 10,000, then refused with …" is a result too.
  */
 export async function runIdleCrowd(
-  target: Target,
-  endpoint: LoadEndpoint,
-  job: ScaleIdleJob,
-  files: RunFiles,
+  request: LoadRequest,
   control: ScenarioControl,
-): Promise<ScaleIdleResult> {
+): Promise<IdleCrowdResult> {
+  const { first, count } = request.job as { first: number; count: number };
+  const target = targetNamed(request.target!);
   const open =
     target.openIdleClient?.bind(target) ??
-    ((e: LoadEndpoint, context: { files: RunFiles; index: number }) =>
+    ((e: typeof request.endpoint, context: { files: RunFiles; index: number }) =>
       target.openClient(e, { onPayload: () => {} }, context));
   const clients: LoadClient[] = [];
-  const started = performance.now();
   let firstError: string | null = null;
   try {
-    for (let done = 0; done < job.count && firstError === null; done += job.batch) {
-      const size = Math.min(job.batch, job.count - done);
+    for (let done = 0; done < count && firstError === null; done += IDLE_BATCH) {
       const opened = await Promise.allSettled(
-        Array.from({ length: size }, (_, i) =>
-          open(endpoint, { files, index: job.first + done + i }),
+        Array.from({ length: Math.min(IDLE_BATCH, count - done) }, (_, i) =>
+          open(request.endpoint, { files: request.files, index: first + done + i }),
         ),
       );
       for (const result of opened) {
@@ -109,13 +220,10 @@ export async function runIdleCrowd(
         else firstError ??= errorText(result.reason);
       }
     }
-    const connectSeconds = (performance.now() - started) / 1000;
-    await control.send({ type: 'ready' });
-    while ((await control.next()).type !== 'release');
+    await control.hold();
     return {
       opened: clients.length,
       disconnected: clients.filter((c) => c.closed).length,
-      connectSeconds,
       firstError,
     };
   } finally {
@@ -124,41 +232,31 @@ export async function runIdleCrowd(
 }
 
 function errorText(reason: unknown): string {
-  if (reason instanceof Error) {
-    const code = (reason as { code?: unknown }).code;
-    return typeof code === 'string' ? `${code}: ${reason.message}` : reason.message;
-  }
-  return String(reason);
+  if (!(reason instanceof Error)) return String(reason);
+  const code = (reason as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${reason.message}` : reason.message;
 }
 
 /**
- * Opens the active clients, reports `ready`, then runs one chat period per
- * `measure` (answered with a `period` event) until `release`.
- *
- * @param target - the server's protocol
- * @param endpoint - where it listens
- * @param job - the chat's shape
- * @param files - the run's files (the room key)
- * @param control - the parent
+ * Load process: opens the active clients, reports `ready`, then runs one
+ * chat period per `measure` (answered with a `period`) until `release`. The
+ * clients take turns, one message every 1/rate seconds; a message belongs
+ * to the period it was sent in.
  */
-export async function runActive(
-  target: Target,
-  endpoint: LoadEndpoint,
-  job: ActiveJob,
-  files: RunFiles,
-  control: ScenarioControl,
-): Promise<ActiveResult> {
+export async function runActive(request: LoadRequest, control: ScenarioControl) {
+  const job = request.job as ActiveJob;
   const parsed: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
   const sent: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
   let period = { from: Infinity, to: Infinity, latencies: new Reservoir(1) };
   let received = 0;
+  const inPeriod = (p: Payload) => p.sentAtUs >= period.from && p.sentAtUs < period.to;
   const onPayload = (_receiver: number, payload: string, receivedAtUs: number) => {
-    if (!parsePayload(payload, parsed)) return;
-    if (parsed.sentAtUs < period.from || parsed.sentAtUs >= period.to) return;
+    if (!parsePayload(payload, parsed) || !inPeriod(parsed)) return;
     period.latencies.add((receivedAtUs - parsed.sentAtUs) / 1000);
     received++;
   };
-  const crowd = await Crowd.open(target, endpoint, job.clients, onPayload, files);
+  const target = targetNamed(request.target!);
+  const crowd = await Crowd.open(target, request.endpoint, job.clients, onPayload, request.files);
   try {
     await crowd.sync();
     await control.send({ type: 'ready' });
@@ -167,15 +265,12 @@ export async function runActive(
       period = { from: Infinity, to: Infinity, latencies: new Reservoir() };
       received = 0;
       let expected = 0;
-      // The clients take turns: one message every 1/rate seconds from the next one.
       let turn = 0;
       const timer = setInterval(() => {
         const sender = turn++ % job.clients;
         const payload = encodePayload(sender, ++seq, job.payloadBytes);
-        parsePayload(payload, sent); // its send time decides whether it is measured
-        if (sent.sentAtUs >= period.from && sent.sentAtUs < period.to) {
-          expected += job.clients - 1;
-        }
+        parsePayload(payload, sent);
+        if (inPeriod(sent)) expected += job.clients - 1;
         crowd.clients[sender]!.send(payload);
       }, 1000 / job.messagesPerSecond);
       await sleep(job.warmupSeconds * 1000);
@@ -185,11 +280,8 @@ export async function runActive(
       clearInterval(timer);
       // Let the last measured messages arrive: they carry the latest latencies.
       for (let waited = 0; received < expected && waited < 5_000; waited += 20) await sleep(20);
-      await control.send({
-        type: 'period',
-        latency: summarizeLatency(period.latencies),
-        lost: expected - received,
-      });
+      const latency = summarizeLatency(period.latencies);
+      await control.send({ type: 'period', latency, lost: expected - received });
       command = await control.next();
     }
     return { disconnected: crowd.closedCount() };

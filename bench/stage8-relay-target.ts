@@ -24,12 +24,10 @@ import { MAX_FRAME_BYTES } from '../shared/src/protocol';
 import { encodeKeyBundle, generateIdentity, SIGNATURE_BYTES } from '../shared/src/identity-keys';
 import { connectAndLogIn } from '../stage8-e2e/src/client-login';
 import { encodeClientFrame } from '../stage8-e2e/src/messages';
-import { BENCH_PASSWORD } from './login-client';
+import { BENCH_PASSWORD, CHAT_SCENARIO_ARGS, pinnedTrust } from './clients';
 import { nowUs } from './payload';
 import { runFile, type RunFiles } from './run-files';
-import { CHAT_SCENARIO_ARGS, pinnedTrust } from './stage7-target';
-import type { LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
-import type { Target } from './target';
+import type { LoadClient, LoadClientEvents, LoadEndpoint, Target } from './target';
 
 const dataDir = (files: RunFiles) => path.join(files.dir, 'stage8-relay');
 const SIG = Buffer.alloc(SIGNATURE_BYTES).toString('base64');

@@ -30,12 +30,10 @@ import { encodeKeyBundle, generateIdentity } from '../shared/src/identity-keys';
 import { KnownMembers } from '../shared/src/known-members';
 import { connectAndLogIn } from '../stage8-e2e/src/client-login';
 import { RoomClient } from '../stage8-e2e/src/room-client';
-import { BENCH_PASSWORD } from './login-client';
+import { BENCH_PASSWORD, CHAT_SCENARIO_ARGS, pinnedTrust } from './clients';
 import { nowUs } from './payload';
 import { runFile, type RunFiles } from './run-files';
-import { CHAT_SCENARIO_ARGS, pinnedTrust } from './stage7-target';
-import type { LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
-import type { Target } from './target';
+import type { LoadClient, LoadClientEvents, LoadEndpoint, Target } from './target';
 
 const dataDir = (files: RunFiles) => path.join(files.dir, 'stage8');
 

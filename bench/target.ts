@@ -1,87 +1,101 @@
 /**
- * What a server under test is to the benchmark: how to start it, what it is
- * judged against, and how its load clients connect. Its own file so that a
- * target defined elsewhere (bench/stage7-target.ts) and the list in
- * bench/targets.ts both import it without importing each other.
+ * What a server under test is to the benchmark (a {@link Target}: how to
+ * start it, what it is judged against, how its load clients connect) and
+ * what a load client is to the scenarios that drive it. Only types, so that
+ * targets defined in other files (stage8-target.ts) and the list in
+ * targets.ts import them without importing each other.
+ *
+ * The scenarios know nothing about protocols: they pass opaque ASCII
+ * payloads through a client's `send` and `onPayload`; the target's client
+ * decides what goes on the wire.
  *
  * @module
  */
-
 import type { RunFiles } from './run-files';
-import type { ClientContext, LoadClient, LoadClientEvents, LoadEndpoint } from './load-client';
 
-/** Goals relative to the baseline, from the project's performance requirements. */
-export interface Goals {
+/** Where a load client connects (always loopback in this benchmark). */
+export interface LoadEndpoint {
+  /** The server's address, e.g. `127.0.0.1`. */
+  host: string;
+  /** The port from the server's `listening on HOST:PORT` line. */
+  port: number;
+  /** A cluster's nodes (stage 9): client `i` uses `ports[i % ports.length]`. */
+  ports?: number[];
+}
+
+/** What a load client reports back to the scenario driving it. */
+export interface LoadClientEvents {
   /**
-   * Delivered messages per second must be at least this fraction of the
-   * baseline's (if set). Stage 8 has none: its clients' signatures, not its
-   * server, set its rate.
+   * Called with each received chat payload, exactly as sent, and `nowUs()`
+   * once it was readable: after any decryption, so latency covers the client's work.
    */
+  onPayload(payload: string, receivedAtUs: number): void;
+}
+
+/** One connected load client, ready to chat. */
+export interface LoadClient {
+  /** Sends one chat message whose text is `payload` (ASCII, no line breaks). */
+  send(payload: string): void;
+  /** Closes the connection; never throws. */
+  close(): void;
+  /** True once the connection ended, for whatever reason. */
+  readonly closed: boolean;
+}
+
+/** What a load client is given besides the server's address. */
+export interface ClientContext {
+  /** The run's temporary files (the room key, the servers' certificates). */
+  files: RunFiles;
+  /** The client's index, unique within its scenario (e.g. for a username). */
+  index: number;
+}
+
+/** Goals relative to the target's baseline, from the project's performance requirements. */
+export interface Goals {
+  /** Delivered msg/s at least this fraction of the baseline's. */
   minThroughputRatio?: number;
-  /** Memory per idle connection must be at most this multiple of the baseline's (if set). */
+  /** Memory per idle connection at most this multiple of the baseline's. */
   maxMemoryRatio?: number;
   /**
-   * Server CPU time per delivered message must be at most this multiple of
-   * the baseline's (if set). The figure that judges a server when the load
-   * generator, not the server, sets the message rate (see bench/README.md).
+   * Server CPU per delivered message at most this multiple of the baseline's:
+   * the figure that judges a server when the load generator sets the rate.
    */
   maxCpuPerMessageRatio?: number;
 }
 
 /** A server under test. */
 export interface Target {
-  /** Short name used by `--only` and in the table. */
+  /** Short name used by `--only` and in the tables. */
   readonly name: string;
   /** One line describing what is being run. */
   readonly description: string;
-  /** Entry file, relative to the repository root; run as `node --require tsx/cjs FILE --port 0`. */
+  /** Entry file from the repository root, run with `--host 127.0.0.1 --port 0`. */
   readonly entryFile: string;
-  /**
-   * Extra server arguments after `--port 0`, if any. Called once per server
-   * start, so a target can give every server fresh files (stage 6: its own database).
-   *
-   * @param files - the run's temporary files
-   */
+  /** Extra server arguments, called once per start (a fresh database each time). */
   serverArgs?(files: RunFiles): string[];
   /**
-   * The target this one is judged against: the raw broadcaster driven by
-   * load clients that do the same work per message as this target's. Default
-   * `raw` (plain-text clients); `raw-sealed` for the stages whose clients
-   * encrypt. See bench/README.md, "Goals and verdicts".
+   * The target this one is judged against: the raw broadcaster (or stage 7)
+   * driven by load clients that do the same work per message. Default `raw`.
    */
   readonly baseline?: string;
-  /** What this server should achieve relative to its baseline; checked and printed. */
+  /** What this server should achieve relative to its baseline. */
   readonly goals?: Goals;
-  /**
-   * False for a target whose idle memory would only repeat another's (same
-   * server program): the idle scenario skips it.
-   */
+  /** False: the idle scenario skips it (its memory would repeat another target's). */
   readonly idle?: boolean;
-  /**
-   * True for the targets of the scale scenario (10,000 idle connections plus
-   * 100 chatting clients): the raw baseline and stage 6.
-   */
+  /** True for the scale scenario's targets (raw and stage 6). */
   readonly scale?: boolean;
   /**
-   * Connects one load client that will only sit in the room (the scale
-   * scenario's idle thousands). It must keep reading what the server sends,
-   * as cheaply as it can. Default: {@link Target.openClient}, ignoring payloads.
-   *
-   * @param endpoint - where the server listens
-   * @param context - the run's files and the client's index (unique across load processes)
-   */
-  openIdleClient?(endpoint: LoadEndpoint, context: ClientContext): Promise<LoadClient>;
-  /**
-   * Connects one load client. Resolves once the server has admitted it (for
-   * example after a welcome line or a login), so the scenario may start.
-   *
-   * @param endpoint - where the server listens
-   * @param events - where received chat payloads go
-   * @param context - the run's files and the client's index
+   * Connects one load client; resolves once the server has admitted it (a
+   * welcome, a login), so the scenario may start.
    */
   openClient(
     endpoint: LoadEndpoint,
     events: LoadClientEvents,
     context: ClientContext,
   ): Promise<LoadClient>;
+  /**
+   * Connects a client that only sits in the room (the scale scenario's
+   * crowd), reading as cheaply as it can. Default: `openClient`, payloads ignored.
+   */
+  openIdleClient?(endpoint: LoadEndpoint, context: ClientContext): Promise<LoadClient>;
 }

@@ -16,11 +16,13 @@ import {
   parseBenchArgs,
   QUICK_OPTIONS,
   SCENARIOS,
+  USAGE,
   type BenchOptions,
 } from '../options';
 import { encodePayload, parsePayload, type Payload } from '../payload';
-import { compare, formatReport } from '../report';
-import { SendWindow } from '../send-window';
+import { formatReport } from '../report';
+import { compare } from '../verdicts';
+import { SendWindow } from '../fanout';
 import { percentile, Reservoir, summarize } from '../stats';
 
 // A tiny run of everything: 3 clients, 1 sender, 1 second, 20 idle
@@ -250,26 +252,40 @@ describe('parseBenchArgs', () => {
   });
 
   it('reads every flag', () => {
-    const argv = ['--clients', '8', '--senders', '2', '--window', '4', '--seconds', '1.5'];
-    const more = ['--rounds', '2', '--idle', '0', '--only', 'stage4', '--warmup', '0'];
-    const stage6 = ['--bcrypt-cost', '10', '--hash-workers', '2', '--logins', '30'];
-    const burst = ['--login-clients', '4', '--burst', '20', '--chatters', '3'];
-    expect(parseBenchArgs([...argv, ...more, ...stage6, ...burst])).toMatchObject({
-      clients: 8,
-      senders: 2,
-      window: 4,
-      seconds: 1.5,
-      rounds: 2,
-      idle: 0,
-      only: ['stage4'],
-      warmupSeconds: 0,
-      bcryptCost: 10,
-      hashWorkers: 2,
-      logins: 30,
-      loginClients: 4,
-      burst: 20,
-      chatters: 3,
-    });
+    const flags: [string, string, Partial<BenchOptions>][] = [
+      ['--clients', '8', { clients: 8 }],
+      ['--senders', '2', { senders: 2 }],
+      ['--window', '4', { window: 4 }],
+      ['--seconds', '1.5', { seconds: 1.5 }],
+      ['--warmup', '0', { warmupSeconds: 0 }],
+      ['--rounds', '2', { rounds: 2 }],
+      ['--idle', '0', { idle: 0 }],
+      ['--bytes', '100', { payloadBytes: 100 }],
+      ['--bcrypt-cost', '10', { bcryptCost: 10 }],
+      ['--hash-workers', '2', { hashWorkers: 2 }],
+      ['--logins', '30', { logins: 30 }],
+      ['--login-clients', '4', { loginClients: 4 }],
+      ['--burst', '20', { burst: 20 }],
+      ['--chatters', '3', { chatters: 3 }],
+      ['--scale', '2000', { scale: 2000 }],
+      ['--active', '50', { active: 50 }],
+      ['--active-rate', '2.5', { activeRate: 2.5 }],
+      ['--scale-seconds', '4', { scaleSeconds: 4 }],
+      ['--scale-rounds', '1', { scaleRounds: 1 }],
+      ['--only', 'stage4', { only: ['stage4'] }],
+      ['--report', 'out.md', { report: 'out.md' }],
+      ['--json', 'out.json', { json: 'out.json' }],
+      ['--redis-url', 'redis://localhost:6380', { redisUrl: 'redis://localhost:6380' }],
+    ];
+    expect(parseBenchArgs(flags.flatMap(([flag, value]) => [flag, value]))).toMatchObject(
+      Object.assign({}, ...flags.map(([, , expected]) => expected)),
+    );
+    expect(parseBenchArgs(['--no-report'])).toMatchObject({ report: null });
+    expect(parseBenchArgs(['--scenario', 'scale'])).toMatchObject({ scenarios: ['scale'] });
+    // Every number flag the help lists is in this test.
+    const listed = [...USAGE.matchAll(/^ {2}(--[\w-]+) [NSR] /gm)].map((m) => m[1]);
+    expect(listed).toHaveLength(19);
+    expect(flags.map(([flag]) => flag)).toEqual(expect.arrayContaining(listed));
   });
 
   it('reads lists of targets and scenarios', () => {
@@ -313,28 +329,6 @@ describe('parseBenchArgs', () => {
       scale: 500,
       idle: QUICK_OPTIONS.idle,
     });
-  });
-
-  it('reads the scale and report flags', () => {
-    const argv = [
-      '--scale',
-      '2000',
-      '--active',
-      '50',
-      '--active-rate',
-      '5',
-      '--scale-seconds',
-      '4',
-    ];
-    expect(parseBenchArgs([...argv, '--report', 'out.md'])).toMatchObject({
-      scale: 2000,
-      active: 50,
-      activeRate: 5,
-      scaleSeconds: 4,
-      report: 'out.md',
-    });
-    expect(parseBenchArgs(['--no-report'])).toMatchObject({ report: null });
-    expect(parseBenchArgs(['--scenario', 'scale'])).toMatchObject({ scenarios: ['scale'] });
   });
 
   it('answers --help', () => {

@@ -5,10 +5,10 @@
  * some are not.
  */
 import type { BenchResult, RoundMeasurement } from '../bench';
-import type { BurstMeasurement, LoginMeasurement } from '../login-bench';
+import type { BurstMeasurement, LoginMeasurement } from '../logins';
 import { DEFAULT_OPTIONS } from '../options';
-import type { ChatPeriod, ScaleMeasurement } from '../scale-bench';
-import { CLUSTER_LAYOUTS, type ClusterMeasurement } from '../stage9-scale';
+import type { ChatPeriod, ScaleMeasurement } from '../scale';
+import { CLUSTER_LAYOUTS, type ClusterMeasurement } from '../cluster';
 import { TARGETS } from '../targets';
 
 /** Per target: delivered msg/s, RSS KiB per idle connection (NaN: not measured). */

@@ -8,16 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../shared/test/helpers';
-import { cpuMicrosPerMessage } from '../bench';
-import { buildCharts, CHART_NAMES } from '../charts';
-import { formatClusterReport } from '../cluster-report';
-import { verdicts } from '../goals';
-import { judge, judgementText } from '../verdict';
-import { formatMarkdownReport, writeMarkdownReport } from '../markdown-report';
-import { raisedLimit, withOpenFileLimit } from '../open-files';
+import { cpuMicrosPerMessage } from '../fanout';
+import { barChartSvg, buildCharts, CHART_NAMES, compact } from '../charts';
+import { raisedLimit, withOpenFileLimit } from '../machine';
 import { QUICK_OPTIONS } from '../options';
-import { compare, formatReport } from '../report';
-import { barChartSvg, compact } from '../svg-chart';
+import { formatMarkdownReport, formatReport, reportSections, writeMarkdownReport } from '../report';
+import { compare, judge, judgementText, verdicts } from '../verdicts';
 import { fixedResult } from './fixture';
 
 /** Checks that every tag is closed in order and there is one root: enough XML for an SVG. */
@@ -115,6 +111,9 @@ describe('barChartSvg', () => {
     expect(compact(value)).toBe(label);
   });
 });
+
+const formatClusterReport = (result: ReturnType<typeof fixedResult>) =>
+  reportSections(result).find((s) => s.id === 'cluster')?.lines ?? [];
 
 describe('the cluster section (stage 9 over Redis)', () => {
   it('lists every layout, the Redis hop, the 2-core caveat and the capacity model', () => {

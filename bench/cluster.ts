@@ -19,12 +19,12 @@
  * @module
  */
 import { Redis } from 'ioredis';
-import type { FanoutResult } from './fanout';
+import { cpuMicrosPerMessage, fanoutJob, fanoutTimeoutMs, type FanoutResult } from './fanout';
 import { loadMarked } from './load-control';
 import type { BenchOptions } from './options';
 import { runFile, type RunFiles } from './run-files';
 import { cpuMeter, launchServer, type ServerProcess } from './server-process';
-import { stage9, stage9NodeArgs } from './stage9-target';
+import { stage9NodeArgs, targetNamed } from './targets';
 
 /** One cluster layout: how many nodes, and whether they share the room through Redis. */
 export interface ClusterLayout {
@@ -54,24 +54,15 @@ export interface ClusterMeasurement extends FanoutResult, ClusterLayout {
   redisCpuUsPerMessage: number;
 }
 
-/**
- * Redis's CPU seconds so far (`used_cpu_sys` + `used_cpu_user` of `INFO cpu`).
- *
- * @param redis - a connected client
- */
+/** Redis's CPU seconds so far (`used_cpu_sys` + `used_cpu_user` of `INFO cpu`). */
 async function redisCpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
   return field('used_cpu_sys') + field('used_cpu_user');
 }
 
-/**
- * Connects to the benchmark's Redis, or says why it cannot.
- *
- * @param url - `redis://HOST:PORT`
- * @returns a connected client, or the reason as a string
- */
-export async function connectBenchRedis(url: string): Promise<Redis | string> {
+/** Connects to the benchmark's Redis, or returns why it cannot. */
+async function connectBenchRedis(url: string): Promise<Redis | string> {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 3_000,
@@ -106,28 +97,56 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 let clusterSerial = 0;
 
 /**
+ * The cluster scenario's rounds, every layout in each, the order reversed
+ * every other round. A Redis out of reach skips it: `clusterSkipped` says why.
+ */
+export async function runCluster(
+  options: BenchOptions,
+  files: RunFiles,
+  result: { cluster: ClusterMeasurement[]; clusterSkipped: string | null },
+  progress: (line: string) => void,
+): Promise<void> {
+  const redis = await connectBenchRedis(options.redisUrl);
+  if (typeof redis === 'string') {
+    result.clusterSkipped = redis;
+    progress(`cluster: skipped: ${redis}`);
+    return;
+  }
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      const order = round % 2 === 1 ? CLUSTER_LAYOUTS : [...CLUSTER_LAYOUTS].reverse();
+      for (const layout of order) {
+        const m = await measureLayout(layout, options, files, round, redis);
+        progress(
+          `round ${round} stage9 cluster, ${m.nodes} node(s) ${m.redis ? 'via Redis' : 'alone'}: ` +
+            `${Math.round(m.deliveredPerSecond)} msg/s, p50 ${m.p50Ms.toFixed(2)} ms, ` +
+            `p99 ${m.p99Ms.toFixed(2)} ms, nodes ${m.serverCpuUsPerMessage.toFixed(2)} µs/msg, ` +
+            (m.redis ? `Redis ${m.redisCpuUsPerMessage.toFixed(2)} µs/msg sent` : 'no Redis'),
+        );
+        result.cluster.push(m);
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
  * Measures one layout once: starts its nodes (the first alone, so it makes
  * the shared certificate; then the others), runs a fan-out with the clients
  * spread over them, and stops them.
- *
- * @param layout - nodes, Redis or not
- * @param options - the fan-out's shape (clients, senders, window, seconds)
- * @param files - the run's files
- * @param round - the round number, for the result
- * @param redis - a connected client of the benchmark's Redis (unused when alone)
- * @param redisUrl - the URL the nodes get
  */
-export async function measureLayout(
+async function measureLayout(
   layout: ClusterLayout,
   options: BenchOptions,
   files: RunFiles,
   round: number,
-  redis: Redis | null,
-  redisUrl: string,
+  redis: Redis,
 ): Promise<ClusterMeasurement> {
+  const stage9 = targetNamed('stage9');
   const prefix = `chat-bench-${process.pid}-${++clusterSerial}:`;
   const args = stage9NodeArgs(files, runFile(files, 'stage9-cluster', '.sqlite'));
-  const bus = layout.redis ? ['--redis-url', redisUrl, '--redis-prefix', prefix] : [];
+  const bus = layout.redis ? ['--redis-url', options.redisUrl, '--redis-prefix', prefix] : [];
   // No CHAT_REDIS_URL from the environment: "alone" must really be alone.
   const env = { CHAT_REDIS_URL: undefined, CHAT_REDIS_PREFIX: undefined };
   const nodes: ServerProcess[] = [];
@@ -139,49 +158,39 @@ export async function measureLayout(
     const ports = nodes.map((n) => n.endpoint.port);
     let redisAtStart: Promise<number> = Promise.resolve(NaN);
     let redisAtEnd: Promise<number> = Promise.resolve(NaN);
-    const job = {
-      clients: options.clients,
-      senders: options.senders,
-      window: options.window,
-      seconds: options.seconds,
-      warmupSeconds: options.warmupSeconds,
-      payloadBytes: options.payloadBytes,
-    };
+    const job = fanoutJob(options);
     let startedAt = 0;
     let seconds = NaN;
+    const endpoint = { host: nodes[0]!.endpoint.host, port: ports[0]!, ports };
     const result = await loadMarked<FanoutResult>(
-      {
-        type: 'fanout',
-        target: stage9.name,
-        endpoint: { host: nodes[0]!.endpoint.host, port: ports[0]!, ports },
-        files,
-        job,
-      },
+      { type: 'fanout', target: stage9.name, endpoint, files, job },
       (phase) => {
         for (const meter of meters) meter.mark(phase);
         if (phase === 'start') startedAt = performance.now();
         else seconds = (performance.now() - startedAt) / 1000;
-        if (layout.redis && redis !== null) {
+        if (layout.redis) {
           const reading = redisCpuSeconds(redis).catch(() => NaN);
           if (phase === 'start') redisAtStart = reading;
           else redisAtEnd = reading;
         }
       },
-      (job.warmupSeconds + job.seconds) * 1000 + 120_000,
+      fanoutTimeoutMs(job),
     );
     const serverCpuPercent = meters.reduce((sum, m) => sum + m.percent, 0);
     const redisCpuSecondsUsed = (await redisAtEnd) - (await redisAtStart);
-    const positive = (us: number) => (Number.isFinite(us) && us > 0 ? us : NaN);
     return {
       ...layout,
       ...result,
       round,
       serverCpuPercent,
-      serverCpuUsPerMessage: positive((serverCpuPercent / 100 / result.deliveredPerSecond) * 1e6),
-      redisCpuUsPerMessage: positive((redisCpuSecondsUsed / seconds / result.sentPerSecond) * 1e6),
+      serverCpuUsPerMessage: cpuMicrosPerMessage(serverCpuPercent, result.deliveredPerSecond),
+      redisCpuUsPerMessage: cpuMicrosPerMessage(
+        (redisCpuSecondsUsed / seconds) * 100,
+        result.sentPerSecond,
+      ),
     };
   } finally {
     for (const node of nodes) await node.stop();
-    if (layout.redis && redis !== null) await deleteKeys(redis, prefix).catch(() => {});
+    if (layout.redis) await deleteKeys(redis, prefix).catch(() => {});
   }
 }
