@@ -52,6 +52,20 @@ export interface RejectedFrame {
 /** What the decoder produced for one frame: its text, or why it was rejected. */
 export type DecodedFrame = TextFrame | RejectedFrame;
 
+/**
+ * A complete line within the size limit, as bytes: not yet checked for
+ * UTF-8 nor decoded (see {@link decodeLine}).
+ */
+export interface LineBytes {
+  /** Always `true`: the line is within the size limit. */
+  ok: true;
+  /** The line's bytes, without `\r\n` or `\n`; may share memory with the chunk read. */
+  bytes: Uint8Array;
+}
+
+/** What {@link LineDecoder.split} produced for one line: its bytes, or why it was rejected. */
+export type SplitLine = LineBytes | RejectedFrame;
+
 /** Options for {@link LineDecoder}. */
 export interface LineDecoderOptions {
   /** Longest accepted frame in bytes, excluding `\r\n`. Default {@link DEFAULT_MAX_FRAME_BYTES}. */
@@ -98,7 +112,22 @@ export class LineDecoder {
    * @returns zero or more decoded frames, in order
    */
   push(chunk: Uint8Array): DecodedFrame[] {
-    const frames: DecodedFrame[] = [];
+    return this.split(chunk).map((line) => (line.ok ? decodeLine(line.bytes) : line));
+  }
+
+  /**
+   * Consumes one chunk of bytes and returns the lines it completed, checked
+   * for size but not decoded: for a caller that can recognise its commonest
+   * frame from its bytes and decodes only the others (with {@link decodeLine}),
+   * instead of turning every line into a string first.
+   *
+   * @param chunk - bytes exactly as the socket delivered them
+   * @returns zero or more lines, in order; a line's bytes may be a view of
+   *   `chunk`, so they stay valid only while nobody reuses its memory (a
+   *   socket hands every read a fresh Buffer, so a server may keep them)
+   */
+  split(chunk: Uint8Array): SplitLine[] {
+    const frames: SplitLine[] = [];
     let start = 0;
     while (start < chunk.length) {
       const newline = chunk.indexOf(LF, start);
@@ -111,9 +140,9 @@ export class LineDecoder {
           this.pendingBytes = 0;
           this.discarding = true;
         } else if (newline !== -1 && this.pending === undefined) {
-          // The whole line is inside this chunk (the common case): decode it
+          // The whole line is inside this chunk (the common case): take it
           // from the chunk itself. Nothing is kept, so nothing is copied.
-          frames.push(this.decode(chunk.subarray(start, end)));
+          frames.push(this.complete(chunk.subarray(start, end)));
           start = newline + 1;
           continue;
         } else if (end > start) {
@@ -143,23 +172,19 @@ export class LineDecoder {
   }
 
   // The line that the newline just ended began in an earlier chunk: join its parts.
-  private finishLine(): DecodedFrame {
+  private finishLine(): SplitLine {
     const parts = this.pending ?? [];
     const line = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     this.pending = undefined;
     this.pendingBytes = 0;
-    return this.decode(line);
+    return this.complete(line);
   }
 
-  // One complete line, without its \n.
-  private decode(line: Uint8Array): DecodedFrame {
+  // One complete line, without its \n: drop a '\r' before it, check its size.
+  private complete(line: Uint8Array): SplitLine {
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     if (line.length > this.maxFrameBytes) return { ok: false, error: this.tooLarge() };
-    try {
-      return { ok: true, text: UTF8.decode(line) };
-    } catch {
-      return { ok: false, error: new ChatError('BAD_UTF8', 'frame is not valid UTF-8') };
-    }
+    return { ok: true, bytes: line };
   }
 
   private tooLarge(): ChatError {
@@ -167,6 +192,21 @@ export class LineDecoder {
       'FRAME_TOO_LARGE',
       `line longer than ${this.maxFrameBytes} bytes (lines are rejected, never truncated)`,
     );
+  }
+}
+
+/**
+ * Decodes one line's bytes (from {@link LineDecoder.split}) as UTF-8.
+ *
+ * @param bytes - the line, without its line ending
+ * @returns its text, or `BAD_UTF8` for bytes that are not valid UTF-8
+ *   (never replacement characters)
+ */
+export function decodeLine(bytes: Uint8Array): DecodedFrame {
+  try {
+    return { ok: true, text: UTF8.decode(bytes) };
+  } catch {
+    return { ok: false, error: new ChatError('BAD_UTF8', 'frame is not valid UTF-8') };
   }
 }
 

@@ -12,18 +12,14 @@
  * @module
  */
 import type net from 'node:net';
+import { canonicalChatBox, ChatRelayWriter } from '../../shared/src/chat-relay';
 import type { ChatError } from '../../shared/src/errors';
-import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
+import { decodeLine, LineDecoder, type SplitLine } from '../../shared/src/framing';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
 import { announcesPresence } from '../../shared/src/presence';
 import type { Room } from '../../shared/src/room';
-import {
-  decodeClientFrame,
-  encodeServerFrame,
-  encodeServerFrames,
-  type ServerFrame,
-} from './messages';
+import { decodeClientFrame, encodeServerFrame, type ServerFrame } from './messages';
 
 /** A connection as the room sees it. */
 export interface Member {
@@ -66,8 +62,9 @@ export function serveConnection(socket: net.Socket, state: ServerState): void {
 class Connection implements Member {
   readonly label: string;
   private readonly decoder: LineDecoder;
-  // Chat relays completed by one read, sent as ONE broadcast (see flush).
-  private outgoing: ServerFrame[] | undefined;
+  private readonly relay: ChatRelayWriter;
+  // The encoded chat relays completed by one read, sent as ONE broadcast (see flush).
+  private outgoing: Uint8Array[] | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -75,6 +72,7 @@ class Connection implements Member {
   ) {
     this.label = peerLabel(socket.remoteAddress, socket.remotePort);
     this.decoder = new LineDecoder({ maxFrameBytes: state.maxFrameBytes });
+    this.relay = new ChatRelayWriter(this.label);
   }
 
   // #region focus
@@ -113,7 +111,7 @@ class Connection implements Member {
   }
 
   private onData(chunk: Buffer): void {
-    for (const line of this.decoder.push(chunk)) {
+    for (const line of this.decoder.split(chunk)) {
       // After FRAME_TOO_LARGE the rest of this client's input is ignored
       // (but still read, so that the close stays polite).
       if (!this.state.room.has(this)) break;
@@ -123,16 +121,18 @@ class Connection implements Member {
   }
 
   // What happens to one frame: relayed to everyone else, or answered with an error.
-  private handleLine(line: DecodedFrame): void {
+  private handleLine(line: SplitLine): void {
+    if (this.relayedAsIs(line)) return; // the usual chat request, from its bytes
     // Two layers of checks, both returning errors instead of throwing:
     // the line (size, UTF-8), then the frame (JSON, type, exact fields,
     // canonical base64, box size). The server cannot check more: it has no key.
-    const decoded = line.ok ? decodeClientFrame(line.text) : line;
+    const text = line.ok ? decodeLine(line.bytes) : line;
+    const decoded = text.ok ? decodeClientFrame(text.text) : text;
     if (decoded.ok) {
       // Relay the box exactly as received; `from` is the server's own label.
       // #region relay
       const { box } = decoded.frame;
-      (this.outgoing ??= []).push({ type: 'chat', from: this.label, box });
+      (this.outgoing ??= []).push(encodeServerFrame({ type: 'chat', from: this.label, box }));
       // #endregion relay
       return;
     }
@@ -141,14 +141,24 @@ class Connection implements Member {
   }
   // #endregion focus
 
-  // The frames this read completed go out as ONE broadcast, encoded once into
+  // The short cut: a chat request exactly as clients write it is relayed
+  // from its bytes, after the same checks as handleLine's (see
+  // shared/src/chat-relay.ts). Any other line takes the general path.
+  private relayedAsIs(line: SplitLine): boolean {
+    const box = line.ok ? canonicalChatBox(line.bytes) : undefined;
+    if (box === undefined) return false;
+    this.relay.append((this.outgoing ??= []), box);
+    return true;
+  }
+
+  // The frames this read completed go out as ONE broadcast, joined into
   // one buffer: one write per recipient, not one per frame (a burst of 100
   // messages costs 100 times fewer system calls).
   private flush(): void {
     const { outgoing } = this;
     if (outgoing === undefined) return;
     this.outgoing = undefined;
-    this.state.room.broadcast(encodeServerFrames(outgoing), this);
+    this.state.room.broadcast(Buffer.concat(outgoing), this);
   }
 
   private send(frame: ServerFrame): void {

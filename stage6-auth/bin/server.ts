@@ -17,8 +17,13 @@ import { chooseLogFormat, LOG_FORMAT_ENV } from '../../shared/src/log-format';
 import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
 import { openUserStore } from '../../shared/src/user-store';
-import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LOGIN_TIMEOUT_MS, startServer } from '../src/server';
-import { limitFlags, LIMITS_USAGE, parseLimitFlags } from '../src/limit-flags';
+import {
+  DEFAULT_ERROR_BUDGET,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_LOGIN_TIMEOUT_MS,
+  startServer,
+} from '../src/server';
+import { limitFlags, limitsUsage, parseLimitFlags } from '../../shared/src/limit-flags';
 
 const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file PATH]
        [--db-file PATH] [--bcrypt-cost N] [--hash-workers N] [--hash-queue N]
@@ -40,7 +45,7 @@ const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file 
   --log-format FORMAT    json or pretty (or LOG_FORMAT); default: pretty when stderr is
                          a terminal, JSON lines otherwise. Logs go to stderr
 
-${LIMITS_USAGE}`;
+${limitsUsage({ tls: false })}`;
 
 runMain(async () => {
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
@@ -68,7 +73,7 @@ runMain(async () => {
   const hashQueue = parsePositiveInt('--hash-queue', values['hash-queue']);
   const loginTimeoutMs = parsePositiveInt('--login-timeout-ms', timeoutText);
   const idleTimeoutMs = parsePositiveInt('--idle-timeout-ms', values['idle-timeout-ms']);
-  const limits = parseLimitFlags(values);
+  const limits = parseLimitFlags(values, { errorBudget: DEFAULT_ERROR_BUDGET });
   const logger = createLogger({
     level: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
     format: chooseLogFormat(

@@ -53,9 +53,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
+import { canonicalChatBox, ChatRelayWriter } from '../../shared/src/chat-relay';
 import type { ConnectionCaps } from '../../shared/src/connection-caps';
 import { ChatError } from '../../shared/src/errors';
-import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
+import { decodeLine, LineDecoder, type SplitLine } from '../../shared/src/framing';
 import type { LogSampler } from '../../shared/src/log-sampler';
 import { connectionLogger, type Logger } from '../../shared/src/logger';
 import { peerLabel } from '../../shared/src/peer-label';
@@ -160,10 +161,12 @@ class Connection implements Member {
   private abort: AbortController | undefined;
   private readonly decoder = new LineDecoder({ maxFrameBytes: MAX_FRAME_BYTES });
   // Frames that arrived while the password was being checked, in order.
-  private backlog: DecodedFrame[] | undefined;
+  private backlog: SplitLine[] | undefined;
   // Chat relays completed by one read, sent as ONE broadcast (one write per
   // recipient, not one per frame), as in stage 5.
-  private outgoing: Buffer[] | undefined;
+  private outgoing: Uint8Array[] | undefined;
+  // Made at the first chat relayed from its bytes: an idle user never needs it.
+  private relay: ChatRelayWriter | undefined;
   // The idle sweep's tick when a byte last arrived.
   private heardAt: number;
   private errors: ErrorBudget | undefined;
@@ -279,13 +282,13 @@ class Connection implements Member {
   private onData(chunk: Buffer): void {
     if (this.phase === 'closed') return; // refused: read (so the close stays polite) but ignore
     this.heardAt = this.state.tick;
-    this.process(this.decoder.push(chunk), 0);
+    this.process(this.decoder.split(chunk), 0);
   }
 
   // Handles frames in order, from `start`. Once a login starts, the rest wait
   // in the backlog (the socket is paused, but this read may already hold more
   // frames); after `framesPerTurn` frames, the rest wait for the next turn.
-  private process(frames: DecodedFrame[], start: number): void {
+  private process(frames: SplitLine[], start: number): void {
     const end = Math.min(frames.length, start + this.state.framesPerTurn);
     let i = start;
     for (; i < end; i++) {
@@ -306,7 +309,7 @@ class Connection implements Member {
   // Lets every other connection (and every timer) have a turn, then goes on
   // with the same read. The socket stays paused meanwhile, so no newer read
   // can overtake these frames.
-  private yieldTurn(frames: DecodedFrame[], next: number): void {
+  private yieldTurn(frames: SplitLine[], next: number): void {
     this.socket.pause();
     setImmediate(() => {
       if (this.phase === 'closed') return;
@@ -317,16 +320,28 @@ class Connection implements Member {
     });
   }
 
+  // Stage 5's short cut: once logged in, a chat request exactly as clients
+  // write it is relayed from its bytes, after the same checks as the general
+  // path's (see shared/src/chat-relay.ts). Any other line takes that path.
+  private relayedAsIs(raw: SplitLine): boolean {
+    if (this.phase !== 'chatting' || !raw.ok) return false;
+    const box = canonicalChatBox(raw.bytes);
+    if (box === undefined) return false;
+    (this.relay ??= new ChatRelayWriter(this.username)).append((this.outgoing ??= []), box);
+    return true;
+  }
+
   private flush(): void {
     const { outgoing } = this;
     if (outgoing === undefined) return;
     this.outgoing = undefined;
-    const bytes = outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing);
-    this.state.room.broadcast(bytes, this);
+    this.state.room.broadcast(Buffer.concat(outgoing), this);
   }
 
-  private handle(raw: DecodedFrame): void {
-    const decoded = raw.ok ? decodeClientFrame(raw.text) : raw;
+  private handle(raw: SplitLine): void {
+    if (this.relayedAsIs(raw)) return; // the usual chat request, from its bytes
+    const text = raw.ok ? decodeLine(raw.bytes) : raw;
+    const decoded = text.ok ? decodeClientFrame(text.text) : text;
     // #region focus
     if (decoded.ok && this.phase === 'chatting' && decoded.frame.type === 'chat') {
       // The box is relayed unchanged, labelled with the name we authenticated.

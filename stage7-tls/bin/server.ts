@@ -17,8 +17,13 @@ import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
 import { ensureServerIdentity, resolveIdentityFiles } from '../../shared/src/server-identity';
 import { openUserStore } from '../../shared/src/user-store';
-import { limitFlags, LIMITS_USAGE, parseLimitFlags } from '../src/limit-flags';
-import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LOGIN_TIMEOUT_MS, startServer } from '../src/server';
+import { limitFlags, limitsUsage, parseLimitFlags } from '../../shared/src/limit-flags';
+import {
+  DEFAULT_ERROR_BUDGET,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_LOGIN_TIMEOUT_MS,
+  startServer,
+} from '../src/server';
 
 const USAGE = `usage: npm run stage7 -- [--host HOST] [--port PORT] [--cert FILE --key FILE]
        [--ticket-key FILE] [--data-dir DIR] [--db-file PATH] [--bcrypt-cost N]
@@ -45,7 +50,7 @@ const USAGE = `usage: npm run stage7 -- [--host HOST] [--port PORT] [--cert FILE
 At start it prints the key's fingerprint (SHA256:…): give it to your users, who
 pin it on first contact (the client asks, or takes --server-fingerprint).
 
-${LIMITS_USAGE}`;
+${limitsUsage({ tls: true })}`;
 
 runMain(async () => {
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
@@ -77,7 +82,7 @@ runMain(async () => {
   const hashQueue = parsePositiveInt('--hash-queue', values['hash-queue']);
   const loginTimeoutMs = parsePositiveInt('--login-timeout-ms', values['login-timeout-ms']);
   const idleTimeoutMs = parsePositiveInt('--idle-timeout-ms', values['idle-timeout-ms']);
-  const limits = parseLimitFlags(values);
+  const limits = parseLimitFlags(values, { errorBudget: DEFAULT_ERROR_BUDGET });
   const logger = createLogger({
     level: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
     format: chooseLogFormat(

@@ -19,8 +19,13 @@ import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
 import { ensureServerIdentity, resolveIdentityFiles } from '../../shared/src/server-identity';
 import { openUserStore } from '../../shared/src/user-store';
-import { limitFlags, LIMITS_USAGE, parseLimitFlags } from '../src/limit-flags';
-import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LOGIN_TIMEOUT_MS, startServer } from '../src/server';
+import { limitFlags, limitsUsage, parseLimitFlags } from '../../shared/src/limit-flags';
+import {
+  DEFAULT_ERROR_BUDGET,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_LOGIN_TIMEOUT_MS,
+  startServer,
+} from '../src/server';
 
 const USAGE = `usage: npm run stage9 -- [--host HOST] [--port PORT] [--redis-url URL]
        [--node-id NAME] [--cert FILE --key FILE]
@@ -58,7 +63,7 @@ pin it on first contact (the client asks, or takes --server-fingerprint). Every
 node of a cluster should share one --data-dir (or --cert, --key and --ticket-key
 files): one fingerprint to pin, tickets good on any node.
 
-${LIMITS_USAGE}`;
+${limitsUsage({ tls: true })}`;
 
 runMain(async () => {
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
@@ -95,7 +100,8 @@ runMain(async () => {
   const hashQueue = parsePositiveInt('--hash-queue', values['hash-queue']);
   const loginTimeoutMs = parsePositiveInt('--login-timeout-ms', values['login-timeout-ms']);
   const idleTimeoutMs = parsePositiveInt('--idle-timeout-ms', values['idle-timeout-ms']);
-  const limits = parseLimitFlags(values);
+  // On a Redis cluster --failed-logins-per-ip sizes the shared bucket: one budget for all nodes.
+  const limits = parseLimitFlags(values, { errorBudget: DEFAULT_ERROR_BUDGET });
   const redisUrl = values['redis-url'] ?? (env.CHAT_REDIS_URL || undefined);
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ChatError('BAD_ARGUMENT', '--redis-url must start with redis:// or rediss://');
