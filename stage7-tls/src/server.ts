@@ -39,6 +39,7 @@ import {
 import type { UserStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
 import { ALPN_PROTOCOL, encodeServerFrame, PRESENCE_NOTICE_LIMIT } from './messages';
+import { PresenceNotices } from './presence-notices';
 
 /** How long a connection may take to log in after its handshake, by default: 30 s. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
@@ -102,7 +103,7 @@ export interface ServerOptions {
   errorBudget?: BucketLimit;
   /** Frames per connection per turn. Default {@link DEFAULT_FRAMES_PER_TURN}. */
   framesPerTurn?: number;
-  /** Largest room with `joined`/`left` notices. Default 1,000. */
+  /** Largest room with `joined`/`left`/`presence` notices (0: none). Default 1,000. */
   presenceLimit?: number;
   /** Per-client output queue cap in bytes. Default 1 MiB. */
   maxQueueBytes?: number;
@@ -194,7 +195,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
     framesPerTurn,
     tick: 0,
-    presenceLimit,
+    presence: new PresenceNotices(room, presenceLimit),
     shuttingDown: false,
     logger,
     sampler,
@@ -265,6 +266,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       closing ??= (async () => {
         state.shuttingDown = true;
         clearInterval(sweep);
+        state.presence.close(); // everyone is told "bye"; who left no longer matters
         logger.info({ event: 'shutdown', connections: state.sockets.size }, 'shutting down');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         door.closeUnfinished(); // mid-handshake: nothing to say goodbye to yet
