@@ -6,7 +6,8 @@
  * connection has a TLS session: the door (connection caps, counted when the
  * TCP connection arrives, before the handshake spends a signature on it),
  * plain-text clients (answered with `TLS_REQUIRED`), failed handshakes
- * (logged by kind, sampled), start-up, the idle sweep and shutdown. After
+ * (logged by kind, sampled), a few handshakes per turn of the event loop
+ * (`handshake-gate.ts`), start-up, the idle sweep and shutdown. After
  * the handshake, `connection.ts` takes over, as in stage 6.
  *
  * @module
@@ -38,6 +39,7 @@ import {
 } from '../../shared/src/tls-server';
 import type { UserStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
+import { DEFAULT_HANDSHAKES_PER_TURN, gateHandshakes, TurnGate } from './handshake-gate';
 import { ALPN_PROTOCOL, encodeServerFrame, PRESENCE_NOTICE_LIMIT } from './messages';
 import { PresenceNotices } from './presence-notices';
 
@@ -105,6 +107,8 @@ export interface ServerOptions {
   framesPerTurn?: number;
   /** Largest room with `joined`/`left`/`presence` notices (0: none). Default 1,000. */
   presenceLimit?: number;
+  /** TLS handshakes started per turn of the event loop. Default {@link DEFAULT_HANDSHAKES_PER_TURN}. */
+  handshakesPerTurn?: number;
   /** Per-client output queue cap in bytes. Default 1 MiB. */
   maxQueueBytes?: number;
   /** Structured logs. Default: none. */
@@ -152,6 +156,11 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     ),
   });
   const presenceLimit = whole('presence limit', options.presenceLimit, PRESENCE_NOTICE_LIMIT, 0);
+  const handshakesPerTurn = whole(
+    'handshakes per turn',
+    options.handshakesPerTurn,
+    DEFAULT_HANDSHAKES_PER_TURN,
+  );
   const framesPerTurn = whole('frames per turn', options.framesPerTurn, DEFAULT_FRAMES_PER_TURN);
   const ownHasher = options.hasher === undefined;
   const hasher =
@@ -213,6 +222,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     }),
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   });
+  gateHandshakes(server, new TurnGate(handshakesPerTurn)); // first: the door's plain-text check hands over to the gate
   const door = openDoor(server, caps, sampler);
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     const group = door.handOver(socket);
