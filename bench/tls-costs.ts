@@ -591,7 +591,7 @@ async function printMemory(cert: GeneratedCertificate): Promise<void> {
 }
 
 async function printReconnects(cert: GeneratedCertificate): Promise<void> {
-  for (const presence of [undefined, 0]) {
+  for (const presence of [0, undefined]) {
     const notices = presence === 0 ? 'join notices off' : 'shipped defaults (join notices on)';
     console.log(
       `\n${RECONNECTS} logged-in users reconnecting at once after a restart, ` +

@@ -12,7 +12,7 @@
  * batches events:
  *
  * ```text
- * quiet room:  bob joins ──▶ "joined bob" at once ──▶ timer starts (250 ms)
+ * quiet room:  bob joins ──▶ "joined bob" at once ──▶ timer starts (250 ms or more)
  * in a burst:  carol, dave, eve… join while the timer runs ──▶ remembered
  * timer fires: one frame for all of them ──▶ timer starts again
  * timer fires with nothing remembered ──▶ quiet again
@@ -24,6 +24,10 @@
  *   {@link MAX_LISTED_USERS} of each kind, like `welcome` and `who`) and the
  *   counts. A burst of n arrivals over T seconds costs each member about
  *   T / 250 ms frames instead of n.
+ * - A frame is one write per member, so a big room waits longer between
+ *   frames: one millisecond per member, at least 250 ms (1 s for 1,000).
+ *   However large the room, a burst costs the server at most about 1,000
+ *   notice writes a second.
  * - Waiting notices go out before any chat frame (`sendPending`): nobody
  *   reads a message from a user before the notice that announces them.
  * - Changes that cancel out within a batch are not reported: a user who
@@ -39,6 +43,8 @@ import { encodeServerFrame, MAX_LISTED_USERS, type ServerFrame } from './message
 
 /** The shortest time between two presence frames: 250 ms (a person sees no delay). */
 export const PRESENCE_INTERVAL_MS = 250;
+/** Members per millisecond of that time: a room of 1,000 waits 1 s between frames. */
+const MEMBERS_PER_MS = 1;
 
 /** A room member with a name, as the notices need it. */
 export interface NamedMember extends RoomMember {
@@ -58,7 +64,7 @@ export class PresenceNotices<M extends NamedMember> {
   /**
    * @param room - the room the notices go to
    * @param limit - largest room in which notices are sent (0: never)
-   * @param intervalMs - shortest time between two frames
+   * @param intervalMs - shortest time between two frames (longer in rooms of more members)
    */
   constructor(
     private readonly room: Room<M>,
@@ -113,7 +119,8 @@ export class PresenceNotices<M extends NamedMember> {
     this.timer = undefined;
     if (this.pending.size === 0) return; // a whole interval without news: quiet again
     this.send();
-    this.timer = setTimeout(this.flush, this.intervalMs).unref();
+    const wait = Math.max(this.intervalMs, this.room.size / MEMBERS_PER_MS);
+    this.timer = setTimeout(this.flush, wait).unref();
   };
 
   private send(): void {
