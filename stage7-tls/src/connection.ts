@@ -43,6 +43,7 @@ import {
   type LoginFrame,
   type ServerFrame,
 } from './messages';
+import type { PresenceNotices } from './presence-notices';
 
 /** A connection as the room sees it. */
 export interface Member {
@@ -76,8 +77,8 @@ export interface ServerState {
   framesPerTurn: number;
   /** The idle sweep's clock. */
   tick: number;
-  /** Largest room in which `joined`/`left` are sent. */
-  presenceLimit: number;
+  /** The `joined`/`left` notices, batched during bursts. */
+  presence: PresenceNotices<Member>;
   /** Set when shutdown begins. */
   shuttingDown: boolean;
   /** The server's logger. */
@@ -183,11 +184,9 @@ class Connection implements Member {
   }
 
   endSession(): void {
-    const { room, online, presenceLimit } = this.state;
+    const { room, online, presence } = this.state;
     if (this.username !== '' && online.get(this.username) === this) online.delete(this.username);
-    if (room.leave(this) && room.size + 1 <= presenceLimit) {
-      room.broadcast(encodeServerFrame({ type: 'left', who: this.username, online: room.size }));
-    }
+    if (room.leave(this)) presence.left(this);
   }
 
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void {
@@ -246,6 +245,7 @@ class Connection implements Member {
     const { outgoing } = this;
     if (outgoing === undefined) return;
     this.outgoing = undefined;
+    this.state.presence.sendPending();
     const bytes = outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing);
     this.state.room.broadcast(bytes, this);
   }
@@ -352,9 +352,7 @@ class Connection implements Member {
       const issued = services.tickets.issue(username);
       this.send({ type: 'ticket', ticket: issued.ticket, expires: issued.expiresAt.toISOString() });
     }
-    if (room.size <= this.state.presenceLimit) {
-      room.broadcast(encodeServerFrame({ type: 'joined', who: username, online: room.size }), this);
-    }
+    this.state.presence.joined(this);
     const backlog = this.backlog;
     this.backlog = undefined;
     this.socket.resume();

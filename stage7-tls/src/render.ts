@@ -41,11 +41,32 @@ export function renderServerFrame(frame: ShownFrame): Rendered {
       return { kind: 'notice', text: `* ${safe(frame.who)} joined (${frame.online} online)` };
     case 'left':
       return { kind: 'notice', text: `* ${safe(frame.who)} left (${frame.online} online)` };
+    case 'presence':
+      return { kind: 'notice', text: `* ${presenceLine(frame)} (${frame.online} online)` };
     case 'bye':
       return { kind: 'notice', text: `* server says goodbye: ${safe(frame.reason)}` };
     case 'error':
       return { kind: 'warning', text: `! ${frame.code}: ${safe(frame.message)}` };
   }
+}
+
+// "bob, carol and 3 more joined; dave left": the names sent, then the rest as a count.
+function presenceLine(frame: Extract<ShownFrame, { type: 'presence' }>): string {
+  const parts: string[] = [];
+  for (const [names, count, verb] of [
+    [frame.joined, frame.joinedCount, 'joined'],
+    [frame.left, frame.leftCount, 'left'],
+  ] as const) {
+    if (count === 0 && names.length === 0) continue;
+    const listed = names.map((name) => safe(name));
+    const more = count - names.length;
+    if (more > 0) listed.push(`${more.toLocaleString('en-US')} more`);
+    const last = listed.pop();
+    parts.push(
+      listed.length === 0 ? `${last} ${verb}` : `${listed.join(', ')} and ${last} ${verb}`,
+    );
+  }
+  return parts.join('; ');
 }
 
 function onlineList(count: number, listed: readonly string[]): string {

@@ -6,7 +6,8 @@
  * connection has a TLS session: the door (connection caps, counted when the
  * TCP connection arrives, before the handshake spends a signature on it),
  * plain-text clients (answered with `TLS_REQUIRED`), failed handshakes
- * (logged by kind, sampled), start-up, the idle sweep and shutdown. After
+ * (logged by kind, sampled), a few handshakes per turn of the event loop
+ * (`handshake-gate.ts`), start-up, the idle sweep and shutdown. After
  * the handshake, `connection.ts` takes over, as in stage 6.
  *
  * @module
@@ -38,7 +39,9 @@ import {
 } from '../../shared/src/tls-server';
 import type { UserStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
+import { DEFAULT_HANDSHAKES_PER_TURN, gateHandshakes, TurnGate } from './handshake-gate';
 import { ALPN_PROTOCOL, encodeServerFrame, PRESENCE_NOTICE_LIMIT } from './messages';
+import { PresenceNotices } from './presence-notices';
 
 /** How long a connection may take to log in after its handshake, by default: 30 s. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
@@ -102,8 +105,10 @@ export interface ServerOptions {
   errorBudget?: BucketLimit;
   /** Frames per connection per turn. Default {@link DEFAULT_FRAMES_PER_TURN}. */
   framesPerTurn?: number;
-  /** Largest room with `joined`/`left` notices. Default 1,000. */
+  /** Largest room with `joined`/`left`/`presence` notices (0: none). Default 1,000. */
   presenceLimit?: number;
+  /** TLS handshakes started per turn of the event loop. Default {@link DEFAULT_HANDSHAKES_PER_TURN}. */
+  handshakesPerTurn?: number;
   /** Per-client output queue cap in bytes. Default 1 MiB. */
   maxQueueBytes?: number;
   /** Structured logs. Default: none. */
@@ -151,6 +156,11 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     ),
   });
   const presenceLimit = whole('presence limit', options.presenceLimit, PRESENCE_NOTICE_LIMIT, 0);
+  const handshakesPerTurn = whole(
+    'handshakes per turn',
+    options.handshakesPerTurn,
+    DEFAULT_HANDSHAKES_PER_TURN,
+  );
   const framesPerTurn = whole('frames per turn', options.framesPerTurn, DEFAULT_FRAMES_PER_TURN);
   const ownHasher = options.hasher === undefined;
   const hasher =
@@ -194,7 +204,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
     framesPerTurn,
     tick: 0,
-    presenceLimit,
+    presence: new PresenceNotices(room, presenceLimit),
     shuttingDown: false,
     logger,
     sampler,
@@ -212,6 +222,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     }),
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   });
+  gateHandshakes(server, new TurnGate(handshakesPerTurn)); // first: the door's plain-text check hands over to the gate
   const door = openDoor(server, caps, sampler);
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     const group = door.handOver(socket);
@@ -265,6 +276,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       closing ??= (async () => {
         state.shuttingDown = true;
         clearInterval(sweep);
+        state.presence.close(); // everyone is told "bye"; who left no longer matters
         logger.info({ event: 'shutdown', connections: state.sockets.size }, 'shutting down');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         door.closeUnfinished(); // mid-handshake: nothing to say goodbye to yet
