@@ -25,6 +25,7 @@ import type { BenchOptions } from './options';
 import { runFile, type RunFiles } from './run-files';
 import { cpuMeter, launchServer, type ServerProcess } from './server-process';
 import { stage9NodeArgs, targetNamed } from './targets';
+import { connectRedis, deleteKeysUnder } from '../testkit/redis';
 
 /** One cluster layout: how many nodes, and whether they share the room through Redis. */
 export interface ClusterLayout {
@@ -63,35 +64,8 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
 
 /** Connects to the benchmark's Redis, or returns why it cannot. */
 async function connectBenchRedis(url: string): Promise<Redis | string> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 3_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  // The socket's own error (ECONNREFUSED…) says more than connect()'s "closed".
-  let cause: unknown;
-  redis.on('error', (err: unknown) => (cause ??= err));
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    const why = cause ?? err;
-    return `Redis at ${url} cannot be reached (${why instanceof Error ? why.message : String(why)})`;
-  }
-}
-
-/** Deletes every key under `prefix` (the nodes' sessions and presence, with TTLs anyway). */
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  const redis = await connectRedis(url);
+  return typeof redis === 'string' ? `Redis at ${url} cannot be reached (${redis})` : redis;
 }
 
 let clusterSerial = 0;
@@ -191,6 +165,6 @@ async function measureLayout(
     };
   } finally {
     for (const node of nodes) await node.stop();
-    if (layout.redis) await deleteKeys(redis, prefix).catch(() => {});
+    if (layout.redis) await deleteKeysUnder(redis, prefix).catch(() => {});
   }
 }

@@ -19,11 +19,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import * as path from 'node:path';
-import { Redis } from 'ioredis';
 import { formatLikePrettier } from './format';
 import type { GeneratedFile, Generator } from './generator';
 import { Proc, RawClient, Terminal } from './session';
 import { Normaliser, renderTranscriptPage, type TranscriptSection } from './transcript-format';
+import { connectRedis, deleteKeys } from '../testkit/redis';
 
 /** What one stage's scenario produces. */
 interface Recording {
@@ -756,43 +756,12 @@ class ClusterNormaliser extends Normaliser {
   }
 }
 
-/** Deletes every Redis key under `prefix` (SCAN, never KEYS: it does not block Redis). */
-async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** Why the Redis at `url` cannot be used, or undefined when it answers PING. */
 async function redisUnreachable(url: string): Promise<string | undefined> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 3_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  let cause: unknown;
-  redis.on('error', (err: unknown) => (cause ??= err));
-  try {
-    await redis.connect();
-    await redis.ping();
-    return undefined;
-  } catch (err) {
-    const why = cause ?? err;
-    return why instanceof Error ? why.message : String(why);
-  } finally {
-    redis.disconnect();
-  }
+  const redis = await connectRedis(url);
+  if (typeof redis === 'string') return redis;
+  redis.disconnect();
+  return undefined;
 }
 
 /** The Redis that stage 9's recording uses: `CHAT_REDIS_URL`, else the machine's default. */
@@ -813,7 +782,7 @@ async function stage9(ctx: Context): Promise<Recording> {
   // A prefix of its own (not shown): runs sharing one Redis, CI's included,
   // never see each other's users, and its keys are deleted afterwards.
   const prefix = `chat-transcript:${process.pid}:${randomBytes(4).toString('hex')}:`;
-  ctx.cleanups.push(() => deleteRedisKeys(url, prefix));
+  ctx.cleanups.push(() => deleteKeys(url, prefix));
   const env = {
     CHAT_DB_URL: '',
     LOG_LEVEL: 'warn',

@@ -12,7 +12,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { isCI } from '../../shared/test/mysql-env';
 
 /** The Redis URL for tests: `CHAT_REDIS_URL`, else the machine's default Redis. */
@@ -25,21 +24,8 @@ export function testPrefix(): string {
   return `chat-test:${process.pid}:${randomBytes(4).toString('hex')}:`;
 }
 
-/** Deletes every key under `prefix` (SCAN, never KEYS: it does not block Redis). */
-export async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+/** Deletes every key under `prefix` (the kit shared with the tools). */
+export { deleteKeys } from '../../testkit/redis';
 
 /** Why Redis at `url` cannot be used, or undefined if it answers PING. */
 function unreachableReason(url: string): string | undefined {
