@@ -49,7 +49,7 @@ import { TlsSessionCache } from '../shared/src/tls-client';
 import { openUserStore } from '../shared/src/user-store';
 import { connectAndLogIn, type LoggedIn } from '../stage7-tls/src/client-login';
 import { ALPN_PROTOCOL, encodeClientFrame } from '../stage7-tls/src/messages';
-import { PRESENCE_INTERVAL_MS } from '../stage7-tls/src/presence-notices';
+import { PRESENCE_INTERVAL_MS } from '../shared/src/presence-notices';
 import { DEFAULT_HANDSHAKES_PER_TURN } from '../stage7-tls/src/handshake-gate';
 import { startServer, type ChatServer, type ServerOptions } from '../stage7-tls/src/server';
 import { format, table } from './report-format';

@@ -43,7 +43,7 @@ import {
   type LoginFrame,
   type ServerFrame,
 } from './messages';
-import type { PresenceNotices } from './presence-notices';
+import type { PresenceNotices } from '../../shared/src/presence-notices';
 
 /** A connection as the room sees it. */
 export interface Member {

@@ -41,7 +41,7 @@ import type { UserStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
 import { DEFAULT_HANDSHAKES_PER_TURN, gateHandshakes, TurnGate } from './handshake-gate';
 import { ALPN_PROTOCOL, encodeServerFrame, PRESENCE_NOTICE_LIMIT } from './messages';
-import { PresenceNotices } from './presence-notices';
+import { PresenceNotices } from '../../shared/src/presence-notices';
 
 /** How long a connection may take to log in after its handshake, by default: 30 s. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
@@ -204,7 +204,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
     framesPerTurn,
     tick: 0,
-    presence: new PresenceNotices(room, presenceLimit),
+    presence: new PresenceNotices(room, presenceLimit, { encode: encodeServerFrame }),
     shuttingDown: false,
     logger,
     sampler,

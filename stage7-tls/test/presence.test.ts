@@ -4,7 +4,7 @@
 // server and real TLS clients; fake timers run the interval.
 import { LoginTickets } from '../../shared/src/login-ticket';
 import { MAX_LISTED_USERS, type ServerFrame } from '../src/messages';
-import { PRESENCE_INTERVAL_MS } from '../src/presence-notices';
+import { PRESENCE_INTERVAL_MS } from '../../shared/src/presence-notices';
 import { renderServerFrame } from '../src/render';
 import { rawTls, startTestServer, type RawTls, type TestServer } from './harness';
 

@@ -21,6 +21,8 @@
  * - **`/who` and the welcome ask the cluster**; `joined`/`left` counts are
  *   the cluster's. While the node is split they fall back to its own
  *   members: it cannot know better.
+ * - **Notices are stage 7's, batched** (`state.presence`): this node's
+ *   arrivals and the cluster's go through one batcher, flushed before chat.
  * - **Leaving releases the claim**, so every node sees the user leave.
  *
  * @module
@@ -33,6 +35,7 @@ import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
 import type { LogSampler } from '../../shared/src/log-sampler';
 import { connectionLogger, type Logger } from '../../shared/src/logger';
 import { peerLabel } from '../../shared/src/peer-label';
+import type { PresenceNotices } from '../../shared/src/presence-notices';
 import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
 import type { BucketLimit } from '../../shared/src/rate-limit';
 import { retryAfterOf } from '../../shared/src/retry-after';
@@ -97,8 +100,8 @@ export interface ServerState {
   framesPerTurn: number;
   /** The idle sweep's clock. */
   tick: number;
-  /** Largest room in which `joined`/`left` are sent. */
-  presenceLimit: number;
+  /** This node's `joined`/`left` notices, batched during a burst (stage 7's). */
+  presence: PresenceNotices<Member>;
   /** Set when shutdown begins. */
   shuttingDown: boolean;
   /** The server's logger. */
@@ -205,17 +208,15 @@ class Connection implements Member {
   }
 
   endSession(): void {
-    const { room, online, presenceLimit, roster, cluster } = this.state;
+    const { room, online, presence, roster, cluster } = this.state;
     if (this.username === '' || online.get(this.username) !== this) return;
     online.delete(this.username);
-    room.leave(this);
+    const wasHere = room.leave(this);
     roster.count = Math.max(online.size, roster.count - 1);
     // Other nodes hear the leave from the release; a failed release is
     // retried by the cluster when it rejoins (no ghost stays in /who).
     cluster.presence.release(this.username, this.sessionId).catch(() => {});
-    if (roster.count + 1 <= presenceLimit) {
-      room.broadcast(encodeServerFrame({ type: 'left', who: this.username, online: roster.count }));
-    }
+    if (wasHere) presence.left(this);
   }
 
   kick(error: ChatError): void {
@@ -279,6 +280,8 @@ class Connection implements Member {
     if (outgoing === undefined) return;
     this.outgoing = undefined;
     const bytes = outgoing.length === 1 ? outgoing[0]! : Buffer.concat(outgoing);
+    // Notices first: nobody reads a user's message before their `joined`.
+    this.state.presence.sendPending();
     this.state.room.broadcast(bytes, this);
     // Then once for the other nodes, frame by frame (an envelope holds one
     // line). Publishes leave in call order: this sender's order is kept.
@@ -413,10 +416,7 @@ class Connection implements Member {
     }
     const { roster } = this.state;
     roster.count = Math.max(roster.count, listing.count);
-    if (roster.count <= this.state.presenceLimit) {
-      const joined = encodeServerFrame({ type: 'joined', who: username, online: roster.count });
-      room.broadcast(joined, this);
-    }
+    this.state.presence.joined(this);
     const backlog = this.backlog;
     this.backlog = undefined;
     this.socket.resume();

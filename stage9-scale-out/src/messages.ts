@@ -23,6 +23,8 @@
  * client → server   {"type":"chat","text":"hello"}   {"type":"who"}   {"type":"pong"}
  * server → client   {"type":"chat","from":"alice","text":"hello"}
  *                   {"type":"joined"|"left","who":"bob","online":2}
+ *                   {"type":"presence","joined":["bob","carol"],"joinedCount":2,
+ *                    "left":[],"leftCount":0,"online":3}     several at once
  *                   {"type":"who","count":2,"online":["bob","alice"]}
  *                   {"type":"ping"}   {"type":"bye","reason":"…"}
  * ```
@@ -158,6 +160,23 @@ export const LEFT = frameSchema('left', {
   /** How many are still online. */
   online: countField,
 });
+/**
+ * Server → everyone: several arrivals and departures at once, when more than
+ * one happened within one presence interval (a burst, such as everyone
+ * reconnecting after a restart). Rooms up to {@link PRESENCE_NOTICE_LIMIT}.
+ */
+export const PRESENCE = frameSchema('presence', {
+  /** Who logged in, up to {@link MAX_LISTED_USERS} names (it may name you). */
+  joined: onlineField,
+  /** How many logged in, named or not. */
+  joinedCount: countField,
+  /** Who left, up to {@link MAX_LISTED_USERS} names. */
+  left: onlineField,
+  /** How many left, named or not. */
+  leftCount: countField,
+  /** How many are online now. */
+  online: countField,
+});
 /** Server → everyone: the server is going away. */
 export const BYE = frameSchema('bye', {
   /** Why. */
@@ -192,6 +211,7 @@ export type ServerFrame =
   | FrameOf<typeof CHAT_RELAY>
   | FrameOf<typeof JOINED>
   | FrameOf<typeof LEFT>
+  | FrameOf<typeof PRESENCE>
   | FrameOf<typeof BYE>
   | FrameOf<typeof PING>
   | FrameOf<typeof ERROR_FRAME>;
@@ -209,6 +229,7 @@ export const SERVER_SCHEMAS = [
   CHAT_RELAY,
   JOINED,
   LEFT,
+  PRESENCE,
   BYE,
   PING,
   ERROR_FRAME,

@@ -31,6 +31,7 @@ import { silentLogger, type Logger } from '../../shared/src/logger';
 import { LoginTickets, tlsSessionTicketKeys, type TicketKeys } from '../../shared/src/login-ticket';
 import { PasswordHasher } from '../../shared/src/passwords';
 import { endPolitely } from '../../shared/src/polite-close';
+import { PresenceNotices } from '../../shared/src/presence-notices';
 import {
   LoginRateLimiter,
   type BucketLimit,
@@ -205,6 +206,13 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   let connections = 0;
   const online = new Map<string, Member>();
   const roster = { count: 0 };
+  // Stage 7's batcher, fed by this node's members and the cluster's news;
+  // the head count is the cluster's. Its interval grows with *this* room,
+  // the writes this node makes per frame.
+  const presence = new PresenceNotices(room, presenceLimit, {
+    encode: encodeServerFrame,
+    online: () => roster.count,
+  });
   let cluster: ClusterNode;
   // Members hear of a split and a rejoin as a notice: an `error` frame that
   // leaves the connection open, which stage 7's client already shows.
@@ -247,19 +255,22 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       commandTimeoutMs: options.redisCommandTimeoutMs,
       loginLimits: options.rateLimits,
       members: {
-        broadcast: (frame) => room.broadcast(frame),
+        broadcast: (frame) => {
+          presence.sendPending(); // notices before chat, as on stage 7
+          room.broadcast(frame);
+        },
         sendTo: (user, frame) => {
           const member = online.get(user);
           if (member === undefined) return false;
+          presence.sendPending();
           room.send(member, frame);
           return true;
         },
       },
       onPresence: (event) => {
         roster.count = Math.max(online.size, roster.count + (event.kind === 'join' ? 1 : -1));
-        if (roster.count + (event.kind === 'leave' ? 1 : 0) > presenceLimit) return;
-        const type = event.kind === 'join' ? 'joined' : 'left';
-        room.broadcast(encodeServerFrame({ type, who: event.user, online: roster.count }));
+        if (event.kind === 'join') presence.joinedElsewhere(event.user);
+        else presence.leftElsewhere(event.user);
       },
       onState: (linkState) => tellMembers(linkState),
       onSessionLost: (user, sessionId, error) => {
@@ -299,7 +310,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
     framesPerTurn,
     tick: 0,
-    presenceLimit,
+    presence,
     shuttingDown: false,
     logger,
     sampler,
@@ -367,6 +378,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       closing ??= (async () => {
         state.shuttingDown = true;
         clearInterval(sweep);
+        presence.close(); // everyone is told "bye"; who left no longer matters
         logger.info({ event: 'shutdown', connections: state.sockets.size }, 'shutting down');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         door.closeUnfinished(); // mid-handshake: nothing to say goodbye to yet

@@ -22,6 +22,8 @@ export const PASSWORD = 'correct horse battery';
 export interface TestCluster {
   nodes: ChatServer[];
   store: UserStore;
+  /** The nodes' ticket keys (a test can log in by `resume`, with no bcrypt). */
+  ticketKeys: TicketKeys;
   /** Every node's log lines (JSON). */
   logLines: string[];
   close(): Promise<void>;
@@ -67,6 +69,7 @@ export async function startCluster(
   return {
     nodes,
     store,
+    ticketKeys,
     logLines,
     close: async () => {
       await Promise.all(nodes.map((node) => node.close()));

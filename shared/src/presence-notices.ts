@@ -36,10 +36,16 @@
  *   users its `welcome` already listed: the price of encoding one frame for
  *   the whole room.
  *
+ * Stage 7 wrote this; stage 9 uses it unchanged on every node, for its own
+ * members and for users arriving on other nodes (`joinedElsewhere`), which
+ * is why it lives here and takes the stage's encoder and head count.
+ *
  * @module
  */
-import type { Room, RoomMember } from '../../shared/src/room';
-import { encodeServerFrame, MAX_LISTED_USERS, type ServerFrame } from './messages';
+import type { Room, RoomMember } from './room';
+
+/** Most usernames a `presence` frame names (as `welcome` and `who`). */
+export const MAX_LISTED_USERS = 50;
 
 /** The shortest time between two presence frames: 250 ms (a person sees no delay). */
 export const PRESENCE_INTERVAL_MS = 250;
@@ -52,7 +58,30 @@ export interface NamedMember extends RoomMember {
   readonly username: string;
 }
 
-type Change<M> = { kind: 'joined' | 'left'; member: M };
+/** The frames this module sends: stage 7's `joined`, `left` and `presence`. */
+export type PresenceFrame =
+  | { type: 'joined' | 'left'; who: string; online: number }
+  | {
+      type: 'presence';
+      joined: string[];
+      joinedCount: number;
+      left: string[];
+      leftCount: number;
+      online: number;
+    };
+
+/** How a stage encodes the frames, and what head count they carry. */
+export interface PresenceOptions {
+  /** The stage's frame encoder. */
+  encode(frame: PresenceFrame): Buffer;
+  /** How many are online (stage 7: the room; stage 9: the whole cluster). */
+  online?: () => number;
+  /** Shortest time between two frames (longer in rooms of more members). */
+  intervalMs?: number;
+}
+
+// `member` is set for a member of this room (a lone `joined` skips them).
+type Change<M> = { kind: 'joined' | 'left'; who: string; member?: M };
 
 /** Sends a room's `joined`/`left` notices, batched during bursts. */
 export class PresenceNotices<M extends NamedMember> {
@@ -60,17 +89,20 @@ export class PresenceNotices<M extends NamedMember> {
   private readonly pending = new Map<string, Change<M>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly intervalMs: number;
 
   /**
    * @param room - the room the notices go to
    * @param limit - largest room in which notices are sent (0: never)
-   * @param intervalMs - shortest time between two frames (longer in rooms of more members)
+   * @param options - the stage's encoder, head count and interval
    */
   constructor(
     private readonly room: Room<M>,
     private readonly limit: number,
-    private readonly intervalMs = PRESENCE_INTERVAL_MS,
-  ) {}
+    private readonly options: PresenceOptions,
+  ) {
+    this.intervalMs = options.intervalMs ?? PRESENCE_INTERVAL_MS;
+  }
 
   /**
    * A member joined the room (call after `room.join`).
@@ -78,7 +110,25 @@ export class PresenceNotices<M extends NamedMember> {
    * @param member - the newcomer (a lone `joined` frame skips it)
    */
   joined(member: M): void {
-    this.change({ kind: 'joined', member });
+    this.change({ kind: 'joined', who: member.username, member });
+  }
+
+  /**
+   * A user joined on another node (stage 9): told to everyone here.
+   *
+   * @param who - their username
+   */
+  joinedElsewhere(who: string): void {
+    this.change({ kind: 'joined', who });
+  }
+
+  /**
+   * A user left on another node (stage 9).
+   *
+   * @param who - their username
+   */
+  leftElsewhere(who: string): void {
+    this.change({ kind: 'left', who });
   }
 
   /**
@@ -87,7 +137,7 @@ export class PresenceNotices<M extends NamedMember> {
    * @param member - who left
    */
   left(member: M): void {
-    this.change({ kind: 'left', member });
+    this.change({ kind: 'left', who: member.username });
   }
 
   /** Stops: nothing more is sent (at shutdown, after `bye`). Safe to call twice. */
@@ -99,7 +149,7 @@ export class PresenceNotices<M extends NamedMember> {
 
   private change(change: Change<M>): void {
     if (this.closed || this.limit === 0) return;
-    const name = change.member.username;
+    const name = change.who;
     const earlier = this.pending.get(name);
     // Joined then left, or left then back: the two cancel out.
     if (earlier !== undefined && earlier.kind !== change.kind) this.pending.delete(name);
@@ -126,19 +176,19 @@ export class PresenceNotices<M extends NamedMember> {
   private send(): void {
     const changes = [...this.pending.values()];
     this.pending.clear();
-    const online = this.room.size;
+    const online = this.options.online?.() ?? this.room.size;
     if (online > this.limit) return;
+    const { encode } = this.options;
     const only = changes.length === 1 ? changes[0]! : undefined;
     if (only !== undefined) {
-      const frame: ServerFrame = { type: only.kind, who: only.member.username, online };
-      this.room.broadcast(encodeServerFrame(frame), only.member);
+      this.room.broadcast(encode({ type: only.kind, who: only.who, online }), only.member);
       return;
     }
     const names = (kind: Change<M>['kind']) =>
-      changes.filter((c) => c.kind === kind).map((c) => c.member.username);
+      changes.filter((c) => c.kind === kind).map((c) => c.who);
     const joined = names('joined');
     const left = names('left');
-    const frame: ServerFrame = {
+    const frame: PresenceFrame = {
       type: 'presence',
       joined: joined.slice(0, MAX_LISTED_USERS),
       joinedCount: joined.length,
@@ -146,6 +196,6 @@ export class PresenceNotices<M extends NamedMember> {
       leftCount: left.length,
       online,
     };
-    this.room.broadcast(encodeServerFrame(frame));
+    this.room.broadcast(encode(frame));
   }
 }
