@@ -59,16 +59,33 @@ export interface NamedMember extends RoomMember {
 }
 
 /** The frames this module sends: stage 7's `joined`, `left` and `presence`. */
-export type PresenceFrame =
-  | { type: 'joined' | 'left'; who: string; online: number }
-  | {
-      type: 'presence';
-      joined: string[];
-      joinedCount: number;
-      left: string[];
-      leftCount: number;
-      online: number;
-    };
+export type PresenceFrame = PresenceOne | PresenceBatch;
+
+/** One arrival or departure: `joined` or `left`. */
+export interface PresenceOne {
+  /** Which of the two. */
+  type: 'joined' | 'left';
+  /** Who. */
+  who: string;
+  /** How many are online now. */
+  online: number;
+}
+
+/** Several at once: `presence`. */
+export interface PresenceBatch {
+  /** The frame's type. */
+  type: 'presence';
+  /** Who logged in, up to {@link MAX_LISTED_USERS} names. */
+  joined: string[];
+  /** How many logged in, named or not. */
+  joinedCount: number;
+  /** Who left, up to {@link MAX_LISTED_USERS} names. */
+  left: string[];
+  /** How many left, named or not. */
+  leftCount: number;
+  /** How many are online now. */
+  online: number;
+}
 
 /** How a stage encodes the frames, and what head count they carry. */
 export interface PresenceOptions {
