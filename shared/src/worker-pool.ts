@@ -135,6 +135,10 @@ export class WorkerPool<Task, Result> {
   // itself is broken, so starting another worker would only fail again, forever.
   private broken?: ChatError;
   private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  // Workers retired without being in `slots` any more, still terminating.
+  private readonly dying: Promise<number>[] = [];
+  // Settles when close() has stopped every worker; a second close() waits for it too.
+  private stopped: Promise<void> = Promise.resolve();
 
   /** @param options - the worker script, the pool size and the queue bound */
   constructor(options: WorkerPoolOptions) {
@@ -238,7 +242,7 @@ export class WorkerPool<Task, Result> {
    * `SHUTTING_DOWN`, and so is every later `run`.
    */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed) return this.stopped;
     this.closed = true;
     const stopped = new ChatError('SHUTTING_DOWN', 'worker pool closed before the task finished');
     for (const job of this.queue.drain()) job.reject(stopped);
@@ -249,7 +253,8 @@ export class WorkerPool<Task, Result> {
     });
     this.slots.clear();
     this.settleReady();
-    await Promise.all(workers);
+    this.stopped = Promise.all([...workers, ...this.dying]).then(() => undefined);
+    await this.stopped;
   }
 
   private spawn(): void {
@@ -305,6 +310,11 @@ export class WorkerPool<Task, Result> {
     // every worker running it will fail the same way. Fail everything now.
     const broken = new ChatError('SERVICE_UNAVAILABLE', `worker script failed to load: ${how}`);
     this.broken = broken;
+    // A worker that reported "load-failed" is still alive (a script that called
+    // serveTasks before throwing keeps listening), and it has left `slots`, so
+    // close() would not stop it: stop it here (close() waits for it), or it
+    // keeps the process running.
+    this.dying.push(slot.worker.terminate());
     const jobs = [slot.job, ...[...this.slots].map((s) => s.job), ...this.queue.drain()];
     for (const s of this.slots) s.job = undefined;
     for (const job of jobs) job?.reject(broken);

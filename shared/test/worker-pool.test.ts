@@ -20,6 +20,11 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((pool) => pool.close()));
 });
 
+// A live worker thread shows in the parent as one active MessagePort.
+function workerPorts(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'MessagePort').length;
+}
+
 function sharedInts(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
 }
@@ -162,6 +167,7 @@ test('a script that throws at load after serveTasks: every task fails with the c
   // crash before the "ready" or after it. Whatever the order, no task may be
   // taken for the one that killed the worker, and the pool must not start
   // replacements that die the same way, forever.
+  const portsBefore = workerPorts();
   const pool = new WorkerPool<unknown, string>({
     script: path.join(__dirname, 'worker-pool-broken-fixture.ts'),
     size: 2,
@@ -174,6 +180,10 @@ test('a script that throws at load after serveTasks: every task fails with the c
     await expect(task).rejects.toThrow(/worker script failed to load.*broken below serveTasks/);
   }
   await expect(pool.run(5)).rejects.toThrow(/worker script failed to load/);
+  // That worker reported its failure and stayed alive (serveTasks listens):
+  // closing must still stop it, or it keeps the test process from exiting.
+  await pool.close();
+  expect(workerPorts()).toBe(portsBefore);
 });
 
 test('rejects a nonsensical size or queue bound', () => {

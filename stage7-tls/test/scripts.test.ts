@@ -17,8 +17,11 @@ let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage7-scripts-'));
 });
-afterAll(() => {
+afterAll(async () => {
   for (const proc of started) proc.kill('SIGKILL');
+  // Reap them before the suite ends: a child not yet exited keeps its
+  // process and pipe handles open in this jest worker.
+  await Promise.all(started.map((proc) => proc.exit));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
