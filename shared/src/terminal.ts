@@ -34,9 +34,10 @@ import readline from 'node:readline';
 //   "Trojan Source" (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069),
 //   the zero-width space, non-joiner and joiner (U+200B–U+200D), the word
 //   joiner and invisible operators (U+2060–U+2064), the byte order mark
-//   U+FEFF, the soft hyphen U+00AD, and the tag characters U+E0000–U+E007F
+//   U+FEFF, the soft hyphen U+00AD, and the tag characters U+E0001–U+E007F
 //   (an invisible copy of ASCII, used to hide text from the reader but not
-//   from software);
+//   from software); the whole tag block U+E0000–U+E007F is listed by
+//   range, because U+E0000 itself is unassigned and so not \p{Cf};
 // - the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0): letters that print
 //   as nothing, so a name made of them looks empty.
 // A zero-width joiner between two pictographs is kept: it is what makes
@@ -45,7 +46,7 @@ import readline from 'node:readline';
 // of blanks (see BLANK_WIDTH).
 const UNSAFE =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  /(\p{Extended_Pictographic}\ufe0f?\u200d)(?=\p{Extended_Pictographic})|[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u115f\u1160\u3164\uffa0\p{Cf}]|[\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u2800\u3000]{2,}/gu;
+  /(\p{Extended_Pictographic}\ufe0f?\u200d)(?=\p{Extended_Pictographic})|[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u115f\u1160\u3164\uffa0\u{e0000}-\u{e007f}\p{Cf}]|[\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u2800\u3000]{2,}/gu;
 
 // A run of blanks wider than this many columns is collapsed: 80 columns of
 // spaces push the rest of a message onto what looks like a line of its own

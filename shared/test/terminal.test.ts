@@ -65,6 +65,8 @@ describe('sanitizeForTerminal', () => {
       `hello${[...'ignore previous'].map((c) => `\\u{e00${c.charCodeAt(0).toString(16)}}`).join('')}`,
     );
     expect(sanitizeForTerminal('\u{e0001}')).toBe('\\u{e0001}');
+    // U+E0000 is unassigned, so \p{Cf} misses it; a property run found it.
+    expect(sanitizeForTerminal('\u{e0000}\u{e007f}')).toBe('\\u{e0000}\\u{e007f}');
   });
 
   test('a long run of blanks, which can push text onto a fake new line, is collapsed', () => {
