@@ -45,12 +45,15 @@ test('30 simultaneous wrong passwords for one user from one address: at most the
   expect(codes.filter((c) => c === 'AUTH_FAILED').length).toBeLessThanOrEqual(BURST);
   expect(hashed).toBeLessThanOrEqual(BURST);
 
-  // One refill interval later (12 s), one more guess is allowed, not thirty.
+  // One refill interval later (12 s), one more token exists, not thirty. On a
+  // busy machine the first round may not have spent the whole burst (a guess
+  // can finish before the next arrives), so the invariant is over both
+  // rounds: never more than the burst plus one refill.
   jest.advanceTimersByTime(12_000);
-  const again = hashingJobs();
   const codes2 = await raceGuesses(2);
-  expect(codes2.filter((c) => c === 'AUTH_FAILED').length).toBeLessThanOrEqual(1);
-  expect(hashingJobs() - again).toBeLessThanOrEqual(1);
+  const failed = [...codes, ...codes2].filter((c) => c === 'AUTH_FAILED').length;
+  expect(failed).toBeLessThanOrEqual(BURST + 1);
+  expect(hashingJobs() - before).toBeLessThanOrEqual(BURST + 1);
 
   // The owner, from her own address, is not locked out.
   const owner = await rawConnect(t.port);
