@@ -21,7 +21,7 @@
  * - A notice in a quiet room goes out at once, as before, as the familiar
  *   `joined`/`left` frame; so does a batch of one.
  * - A batch of several is one `presence` frame: the names (at most
- *   {@link MAX_LISTED_USERS} of each kind, like `welcome` and `who`) and the
+ *   `maxListed` of each kind, the stage's cap for `welcome` and `who`) and the
  *   counts. A burst of n arrivals over T seconds costs each member about
  *   T / 250 ms frames instead of n.
  * - A frame is one write per member, so a big room waits longer between
@@ -38,14 +38,12 @@
  *
  * Stage 7 wrote this; stage 9 uses it unchanged on every node, for its own
  * members and for users arriving on other nodes (`joinedElsewhere`), which
- * is why it lives here and takes the stage's encoder and head count.
+ * is why it lives here and takes the stage's encoder, list cap and head
+ * count: the frame's shape belongs to the stage's protocol module, not here.
  *
  * @module
  */
 import type { Room, RoomMember } from './room';
-
-/** Most usernames a `presence` frame names (as `welcome` and `who`). */
-export const MAX_LISTED_USERS = 50;
 
 /** The shortest time between two presence frames: 250 ms (a person sees no delay). */
 export const PRESENCE_INTERVAL_MS = 250;
@@ -75,11 +73,11 @@ export interface PresenceOne {
 export interface PresenceBatch {
   /** The frame's type. */
   type: 'presence';
-  /** Who logged in, up to {@link MAX_LISTED_USERS} names. */
+  /** Who logged in, up to `maxListed` names. */
   joined: string[];
   /** How many logged in, named or not. */
   joinedCount: number;
-  /** Who left, up to {@link MAX_LISTED_USERS} names. */
+  /** Who left, up to `maxListed` names. */
   left: string[];
   /** How many left, named or not. */
   leftCount: number;
@@ -87,10 +85,12 @@ export interface PresenceBatch {
   online: number;
 }
 
-/** How a stage encodes the frames, and what head count they carry. */
+/** How a stage encodes the frames, how many names they list, and what head count they carry. */
 export interface PresenceOptions {
   /** The stage's frame encoder. */
   encode(frame: PresenceFrame): Buffer;
+  /** Most names of each kind one frame lists: the stage schema's cap (its `MAX_LISTED_USERS`). */
+  maxListed: number;
   /** How many are online (stage 7: the room; stage 9: the whole cluster). */
   online?: () => number;
   /** Shortest time between two frames (longer in rooms of more members). */
@@ -195,7 +195,7 @@ export class PresenceNotices<M extends NamedMember> {
     this.pending.clear();
     const online = this.options.online?.() ?? this.room.size;
     if (online > this.limit) return;
-    const { encode } = this.options;
+    const { encode, maxListed } = this.options;
     const only = changes.length === 1 ? changes[0]! : undefined;
     if (only !== undefined) {
       this.room.broadcast(encode({ type: only.kind, who: only.who, online }), only.member);
@@ -207,9 +207,9 @@ export class PresenceNotices<M extends NamedMember> {
     const left = names('left');
     const frame: PresenceFrame = {
       type: 'presence',
-      joined: joined.slice(0, MAX_LISTED_USERS),
+      joined: joined.slice(0, maxListed),
       joinedCount: joined.length,
-      left: left.slice(0, MAX_LISTED_USERS),
+      left: left.slice(0, maxListed),
       leftCount: left.length,
       online,
     };

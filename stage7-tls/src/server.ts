@@ -40,7 +40,12 @@ import {
 import type { UserStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
 import { DEFAULT_HANDSHAKES_PER_TURN, gateHandshakes, TurnGate } from './handshake-gate';
-import { ALPN_PROTOCOL, encodeServerFrame, PRESENCE_NOTICE_LIMIT } from './messages';
+import {
+  ALPN_PROTOCOL,
+  encodeServerFrame,
+  MAX_LISTED_USERS,
+  PRESENCE_NOTICE_LIMIT,
+} from './messages';
 import { PresenceNotices } from '../../shared/src/presence-notices';
 
 /** How long a connection may take to log in after its handshake, by default: 30 s. */
@@ -204,7 +209,10 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
     framesPerTurn,
     tick: 0,
-    presence: new PresenceNotices(room, presenceLimit, { encode: encodeServerFrame }),
+    presence: new PresenceNotices(room, presenceLimit, {
+      encode: encodeServerFrame,
+      maxListed: MAX_LISTED_USERS,
+    }),
     shuttingDown: false,
     logger,
     sampler,

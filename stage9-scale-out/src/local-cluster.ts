@@ -22,11 +22,11 @@ import { makeNodeId } from './cluster-keys';
 import {
   decodePresenceEvent,
   encodePresenceEvent,
-  MAX_LISTED_USERS,
   type Presence,
   type PresenceEvent,
   type WhoAnswer,
 } from './presence';
+import { MAX_LISTED_USERS } from './messages';
 
 /** One node of a {@link LocalCluster}: its bus, its presence, and how to leave. */
 export interface LocalNode {

@@ -24,11 +24,9 @@ import { ChatError } from '../../shared/src/errors';
 import { USERNAME_PATTERN } from '../../shared/src/user-record';
 import { NODE_ID_PATTERN } from './cluster-keys';
 
-/**
- * Most usernames a {@link WhoAnswer} lists, as stage 6's `who` does: the
- * count is exact, the list stays small however big the room is.
- */
-export const MAX_LISTED_USERS = 50;
+// A WhoAnswer lists at most the protocol's MAX_LISTED_USERS names, as stage
+// 6's `who` does: the count is exact, the list stays small however big the
+// room is. The cap is the schema's (messages.ts), so the two cannot drift.
 
 /** A user joined or left, somewhere in the cluster. */
 export interface PresenceEvent {
@@ -44,7 +42,7 @@ export interface PresenceEvent {
 export interface WhoAnswer {
   /** How many users are logged in on live nodes: exact. */
   count: number;
-  /** Up to {@link MAX_LISTED_USERS} of them, longest online first. */
+  /** Up to `MAX_LISTED_USERS` (messages.ts) of them, longest online first. */
   online: string[];
 }
 

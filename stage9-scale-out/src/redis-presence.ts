@@ -26,13 +26,8 @@
  */
 import { ChatError } from '../../shared/src/errors';
 import type { ClusterKeys } from './cluster-keys';
-import {
-  encodePresenceEvent,
-  MAX_LISTED_USERS,
-  type Presence,
-  type PresenceEvent,
-  type WhoAnswer,
-} from './presence';
+import { encodePresenceEvent, type Presence, type PresenceEvent, type WhoAnswer } from './presence';
+import { MAX_LISTED_USERS } from './messages';
 import { CLAIM, HEARTBEAT, REAP, RELEASE, WHO } from './presence-scripts';
 import { DEFAULT_HEARTBEAT_MS, type RedisLink } from './redis-link';
 

@@ -48,7 +48,12 @@ import { attemptPermits } from './attempt-permits';
 import { joinCluster, type ClusterNode } from './cluster-node';
 import { serveConnection, type Member, type ServerState } from './connection';
 import type { LocalCluster } from './local-cluster';
-import { ALPN_PROTOCOL, encodeServerFrame, PRESENCE_NOTICE_LIMIT } from './messages';
+import {
+  ALPN_PROTOCOL,
+  encodeServerFrame,
+  MAX_LISTED_USERS,
+  PRESENCE_NOTICE_LIMIT,
+} from './messages';
 
 /** How long a connection may take to log in after its handshake, by default: 30 s. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
@@ -211,6 +216,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   // the writes this node makes per frame.
   const presence = new PresenceNotices(room, presenceLimit, {
     encode: encodeServerFrame,
+    maxListed: MAX_LISTED_USERS,
     online: () => roster.count,
   });
   let cluster: ClusterNode;
