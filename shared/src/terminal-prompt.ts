@@ -2,13 +2,20 @@
  * Asking a person something on the terminal before the chat starts: a
  * password (nothing echoed) or a yes/no question (echoed).
  *
- * Introduced by stage 7, whose client asks both: "trust this server?" on
- * first contact, then the password. Both read the terminal in *raw* mode
- * (every key press at once, no echo by the terminal) and do the little line
+ * Introduced by stage 6, whose client asks for a password; stage 7's client
+ * also asks "trust this server?" on first contact. A terminal normally
+ * echoes what you type and lets you edit the line before the program sees
+ * it ("cooked" mode). Both prompts switch it to *raw* mode instead (every
+ * key press at once, no echo by the terminal) and do the little line
  * editing themselves (Enter, Backspace, Ctrl-C, Ctrl-D); raw mode is always
  * switched off again, even when the person cancels. Reading key presses
  * directly, rather than through `readline`, leaves nothing buffered behind:
  * the chat's own line reader starts clean afterwards.
+ *
+ * Scripts do not type: the clients' `--password-stdin` reads the first line
+ * of standard input instead (as `docker login` does), which keeps the
+ * password out of the command line (visible to every user in `ps`) and out
+ * of the shell history.
  *
  * @module
  */

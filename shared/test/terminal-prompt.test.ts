@@ -28,6 +28,15 @@ test('a hidden line echoes nothing, edits with Backspace, and leaves raw mode', 
   expect(input.modes).toEqual([true, false]);
 });
 
+test('a line may arrive in pieces; Backspace removes a whole emoji; arrow keys are ignored', async () => {
+  const input = fakeTerminal();
+  const answer = promptLine('pw: ', input, capture().stream, false);
+  input.write('ab🔑\u007f');
+  input.write('\u001b[D'); // left arrow
+  input.write('c\n');
+  await expect(answer).resolves.toBe('abc');
+});
+
 test('a yes/no question echoes, and only y or yes is yes', async () => {
   for (const [typed, expected] of [
     ['y\r', true],

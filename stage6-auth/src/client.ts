@@ -22,11 +22,11 @@
  */
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { ChatConsole } from '../../shared/src/terminal';
+import { isRawModeInput, promptLine } from '../../shared/src/terminal-prompt';
 import { validateUsername } from '../../shared/src/user-record';
 import { initialPhase, transition, type InputEvent } from './client-input';
 import { connectAndLogIn, type LoggedIn } from './client-login';
 import { encodeClientFrame } from './messages';
-import { promptHidden, type RawModeInput } from './password-prompt';
 import { renderServerFrame, sealMessage } from './sealed-messages';
 
 /**
@@ -76,15 +76,15 @@ export async function runClient(options: ClientOptions): Promise<number> {
   const name = validateUsername(options.username);
   let password: string | undefined;
   if (!options.passwordStdin) {
-    if (!isTerminal(input)) {
+    if (!isRawModeInput(input)) {
       throw new ChatError(
         'BAD_ARGUMENT',
         'stdin is not a terminal: pass --password-stdin and send the password as the first line',
       );
     }
-    password = await promptHidden(`password for ${name}: `, input, errorOutput);
+    password = await promptLine(`password for ${name}: `, input, errorOutput, false);
     // Nobody sees what they typed, so a new password is typed twice.
-    if (options.register && (await promptHidden('again: ', input, errorOutput)) !== password) {
+    if (options.register && (await promptLine('again: ', input, errorOutput, false)) !== password) {
       throw new ChatError('BAD_ARGUMENT', 'the two passwords differ; nothing was sent');
     }
   }
@@ -206,8 +206,4 @@ export async function runClient(options: ClientOptions): Promise<number> {
 function withHint(err: unknown): unknown {
   if (!isChatError(err) || err.code !== 'AUTH_FAILED') return err;
   return new ChatError('AUTH_FAILED', `${err.message}; new here? add --register`);
-}
-
-function isTerminal(stream: NodeJS.ReadableStream): stream is RawModeInput {
-  return (stream as { isTTY?: boolean }).isTTY === true;
 }

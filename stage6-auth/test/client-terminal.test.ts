@@ -2,7 +2,7 @@
 // with setRawMode, and terminal mode on): what a person typing sees.
 import { PassThrough } from 'node:stream';
 import { runClient } from '../src/client';
-import type { RawModeInput } from '../src/password-prompt';
+import type { RawModeInput } from '../../shared/src/terminal-prompt';
 import { startTestServer, type TestServer } from './harness';
 
 let t: TestServer;
