@@ -3,17 +3,16 @@
 // the database comes back logins work again, without restarting anything.
 // Against the real MySQL through a TCP proxy the test controls; and, so the
 // server's side is tested on any machine, against a store wrapper.
-import { formatMysqlUrl, parseMysqlUrl } from '../../shared/src/mysql-url';
-import { databaseUnavailable } from '../../shared/src/mysql-errors';
-import { openUserStore, type UserStore } from '../../shared/src/user-store';
 import { describeWithMysql, mysqlTestUrl } from '../../shared/test/mysql-env';
-import { startTcpProxy, type TcpProxy } from '../../shared/test/tcp-proxy';
 import { uniqueName } from '../../shared/test/user-store-contract';
+import {
+  DRIVER_DETAIL,
+  flakyStore,
+  mysqlBehindProxy,
+  type BreakableStore,
+} from '../../testkit/outage';
 import { sealMessage } from '../src/sealed-messages';
 import { logIn, rawAuth, rawConnect, startTestServer, type TestServer } from './harness';
-
-/** What a database failure's message says that a client must not hear. */
-const DRIVER_DETAIL = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|PROTOCOL_|ER_[A-Z_]+|unreachable|database/;
 
 /** Runs the outage scenario; `down()` and `up()` break and repair the database. */
 async function outageScenario(t: TestServer, down: () => void, up: () => void): Promise<void> {
@@ -73,64 +72,35 @@ async function outageScenario(t: TestServer, down: () => void, up: () => void): 
   ]);
 }
 
+// The same scenario against each way of breaking the database (testkit/outage.ts).
 describeWithMysql('stage 6 server, MySQL stopped and restarted mid-run', mysqlTestUrl(), (url) => {
-  let proxy: TcpProxy;
-  let store: UserStore;
+  let db: BreakableStore;
   let t: TestServer;
   beforeAll(async () => {
-    const target = parseMysqlUrl(url);
-    proxy = await startTcpProxy(target);
-    store = await openUserStore({
-      url: formatMysqlUrl({ ...target, host: '127.0.0.1', port: proxy.port }),
-      // Short deadlines so the outage is noticed quickly; generous for a busy box.
-      mysql: { connectTimeoutMs: 2000, queryTimeoutMs: 2000 },
-    });
-    t = await startTestServer({ store });
+    db = await mysqlBehindProxy(url);
+    t = await startTestServer({ store: db.store });
   });
   afterAll(async () => {
     // Optional chaining: if beforeAll failed half-way, still close what it opened.
     await t?.close();
-    await store?.close();
-    await proxy?.close();
+    await db?.close();
   });
 
   test('logins fail with SERVICE_UNAVAILABLE while chat goes on; they work again after', async () => {
-    expect(store.description).toMatch(/^MySQL /);
-    await outageScenario(
-      t,
-      () => proxy.stop(),
-      () => proxy.resume(),
-    );
+    expect(db.store.description).toMatch(/^MySQL /);
+    await outageScenario(t, db.down, db.up);
   });
 });
 
 describe('stage 6 server, a store that goes away (wrapper; runs without MySQL)', () => {
   test('logins fail with SERVICE_UNAVAILABLE while chat goes on; they work again after', async () => {
-    const inner = await openUserStore({ sqlitePath: ':memory:' });
-    let available = true;
-    // What the MySQL store throws when its server refuses the connection.
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), {
-      code: 'ECONNREFUSED',
-    });
-    const check = () => {
-      if (!available) throw databaseUnavailable(refused);
-    };
-    const flaky: UserStore = {
-      description: `flaky ${inner.description}`,
-      createUser: async (u, h) => (check(), inner.createUser(u, h)),
-      findUser: async (u) => (check(), inner.findUser(u)),
-      close: () => inner.close(),
-    };
-    const t = await startTestServer({ store: flaky });
+    const db = await flakyStore();
+    const t = await startTestServer({ store: db.store });
     try {
-      await outageScenario(
-        t,
-        () => (available = false),
-        () => (available = true),
-      );
+      await outageScenario(t, db.down, db.up);
     } finally {
       await t.close();
-      await inner.close();
+      await db.close();
     }
   });
 });

@@ -5,18 +5,18 @@
 // through a TCP proxy, and against a store wrapper so it runs anywhere.
 import fs from 'node:fs';
 import path from 'node:path';
-import { databaseUnavailable } from '../../shared/src/mysql-errors';
-import { formatMysqlUrl, parseMysqlUrl } from '../../shared/src/mysql-url';
 import { serverName } from '../../shared/src/known-servers';
 import { TicketStore } from '../../shared/src/ticket-store';
-import { openUserStore, type UserStore } from '../../shared/src/user-store';
 import { describeWithMysql, mysqlTestUrl } from '../../shared/test/mysql-env';
-import { startTcpProxy, type TcpProxy } from '../../shared/test/tcp-proxy';
 import { uniqueName } from '../../shared/test/user-store-contract';
+import {
+  DRIVER_DETAIL,
+  flakyStore,
+  mysqlBehindProxy,
+  type BreakableStore,
+} from '../../testkit/outage';
 import type { LoggedIn } from '../src/client-login';
 import { logIn, PASSWORD, rawTls, startTestServer, tempDir, type TestServer } from './harness';
-
-const DRIVER_DETAIL = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|PROTOCOL_|ER_[A-Z_]+|unreachable|database/;
 
 async function outageScenario(t: TestServer, down: () => void, up: () => void): Promise<void> {
   const dir = tempDir();
@@ -70,61 +70,35 @@ async function nextChat(session: LoggedIn): Promise<unknown> {
   }
 }
 
+// The same scenario against each way of breaking the database (testkit/outage.ts).
 describeWithMysql('stage 7 server, MySQL stopped and restarted mid-run', mysqlTestUrl(), (url) => {
-  let proxy: TcpProxy;
-  let store: UserStore;
+  let db: BreakableStore;
   let t: TestServer;
   beforeAll(async () => {
-    const target = parseMysqlUrl(url);
-    proxy = await startTcpProxy(target);
-    store = await openUserStore({
-      url: formatMysqlUrl({ ...target, host: '127.0.0.1', port: proxy.port }),
-      mysql: { connectTimeoutMs: 2000, queryTimeoutMs: 2000 },
-    });
-    t = await startTestServer({ store });
+    db = await mysqlBehindProxy(url);
+    t = await startTestServer({ store: db.store });
   });
   afterAll(async () => {
+    // Optional chaining: if beforeAll failed half-way, still close what it opened.
     await t?.close();
-    await store?.close();
-    await proxy?.close();
+    await db?.close();
   });
 
   test('logins and resumes fail with SERVICE_UNAVAILABLE while chat goes on; the ticket works after', async () => {
-    expect(store.description).toMatch(/^MySQL /);
-    await outageScenario(
-      t,
-      () => proxy.stop(),
-      () => proxy.resume(),
-    );
+    expect(db.store.description).toMatch(/^MySQL /);
+    await outageScenario(t, db.down, db.up);
   });
 });
 
 describe('stage 7 server, a store that goes away (wrapper; runs without MySQL)', () => {
   test('logins and resumes fail with SERVICE_UNAVAILABLE while chat goes on; the ticket works after', async () => {
-    const inner = await openUserStore({ sqlitePath: ':memory:' });
-    let available = true;
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), {
-      code: 'ECONNREFUSED',
-    });
-    const check = () => {
-      if (!available) throw databaseUnavailable(refused);
-    };
-    const flaky: UserStore = {
-      description: `flaky ${inner.description}`,
-      createUser: async (u, h) => (check(), inner.createUser(u, h)),
-      findUser: async (u) => (check(), inner.findUser(u)),
-      close: () => inner.close(),
-    };
-    const t = await startTestServer({ store: flaky });
+    const db = await flakyStore();
+    const t = await startTestServer({ store: db.store });
     try {
-      await outageScenario(
-        t,
-        () => (available = false),
-        () => (available = true),
-      );
+      await outageScenario(t, db.down, db.up);
     } finally {
       await t.close();
-      await inner.close();
+      await db.close();
     }
   });
 });
