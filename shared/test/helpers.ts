@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { LineDecoder } from '../src/framing';
@@ -149,6 +151,49 @@ export function runScript(
       } catch {
         /* already gone */
       }
+    },
+  };
+}
+
+/** The npm scripts one test file starts, and a scratch folder for them. */
+export interface ScriptSuite {
+  /** Starts `npm run SCRIPT -- ARGS` with the suite's environment plus `env`. */
+  run(script: string, args?: string[], env?: NodeJS.ProcessEnv): ScriptProcess;
+  /** A path inside the suite's scratch folder (made before the first test). */
+  file(...parts: string[]): string;
+}
+
+/**
+ * Call at the top level of a test file that starts npm scripts. After the
+ * file's last test it kills every process `run` started and waits for each
+ * to exit: a child that has not exited yet keeps its process and pipe
+ * handles open in the jest worker, which then "fails to exit gracefully".
+ * Then it removes the scratch folder.
+ *
+ * @param name - the scratch folder's prefix, e.g. `stage7-process`
+ * @param env - added to every script's environment, e.g. `{ LOG_LEVEL: 'warn' }`
+ */
+export function scriptSuite(name: string, env: NodeJS.ProcessEnv = {}): ScriptSuite {
+  const started: ScriptProcess[] = [];
+  let dir: string | undefined;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  });
+  afterAll(async () => {
+    for (const proc of started) proc.kill('SIGKILL');
+    await Promise.all(started.map((proc) => proc.exit));
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    run(script, args = [], extra = {}) {
+      const proc = runScript(script, args, { ...env, ...extra });
+      started.push(proc);
+      return proc;
+    },
+    file(...parts) {
+      if (dir === undefined)
+        throw new Error('scriptSuite: the scratch folder exists once tests run');
+      return path.join(dir, ...parts);
     },
   };
 }

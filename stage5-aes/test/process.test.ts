@@ -1,33 +1,15 @@
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { listeningPort, runScript, type ScriptProcess } from '../../shared/test/helpers';
+import { listeningPort, scriptSuite } from '../../shared/test/helpers';
 
 // These tests run the npm scripts as a user would: `npm run keygen`,
 // `npm run stage5` and `npm run stage5:client`, as separate processes.
-let dir: string;
-const started: ScriptProcess[] = [];
-const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
-  const proc = runScript(script, args, env);
-  started.push(proc);
-  return proc;
-};
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage5-'));
-});
-afterAll(async () => {
-  for (const proc of started) proc.kill('SIGKILL');
-  // Reap them before the suite ends: a child not yet exited keeps its
-  // process and pipe handles open in this jest worker.
-  await Promise.all(started.map((proc) => proc.exit));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const scripts = scriptSuite('stage5');
+const run = scripts.run;
 
 test('npm run keygen writes a 0600 key file and will not overwrite it without --force', async () => {
-  const file = path.join(dir, 'keygen-test.key');
+  const file = scripts.file('keygen-test.key');
   const first = run('keygen', ['--key-file', file]);
   expect(await first.exit).toBe(0);
   // One tool serves stages 5 and 6: its closing words must be true in both.
@@ -51,7 +33,7 @@ test('npm run keygen writes a 0600 key file and will not overwrite it without --
 });
 
 test('npm run stage5 and two npm run stage5:client processes chat; a client without a key refuses to start', async () => {
-  const keyFile = path.join(dir, 'room.key');
+  const keyFile = scripts.file('room.key');
   expect(await run('keygen', ['--key-file', keyFile]).exit).toBe(0);
   const server = run('stage5', ['--port', '0']);
   const port = String(await listeningPort(server));
@@ -68,7 +50,7 @@ test('npm run stage5 and two npm run stage5:client processes chat; a client with
   await alice.stdout.waitFor(`${bobLabel}: hi alice`);
 
   // No key file: a clear message and a non-zero exit, and it never joins.
-  const lost = run('stage5:client', ['--port', port, '--key-file', path.join(dir, 'none.key')]);
+  const lost = run('stage5:client', ['--port', port, '--key-file', scripts.file('none.key')]);
   expect(await lost.exit).toBe(1);
   await lost.stderr.waitFor(/no key file at .*npm run keygen.*\[KEY_MISSING\]/);
 
@@ -94,7 +76,7 @@ test('npm run stage5 and two npm run stage5:client processes chat; a client with
 });
 
 test('quitting never hangs: a server that never closes its side cannot keep the client alive', async () => {
-  const keyFile = path.join(dir, 'hang.key');
+  const keyFile = scripts.file('hang.key');
   expect(await run('keygen', ['--key-file', keyFile]).exit).toBe(0);
   // A "server" that accepts, reads, and never answers or closes (allowHalfOpen
   // keeps its side open after the client's FIN).

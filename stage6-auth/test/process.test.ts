@@ -2,45 +2,24 @@
 // as separate processes, with a temporary key file and SQLite file.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { generateKey } from '../../shared/src/crypto';
 import { saveKeyFile } from '../../shared/src/key-file';
-import {
-  LineReader,
-  listeningPort,
-  REPO_ROOT,
-  runScript,
-  type ScriptProcess,
-} from '../../shared/test/helpers';
+import { LineReader, listeningPort, REPO_ROOT, scriptSuite } from '../../shared/test/helpers';
 
-let dir: string;
-let keyFile: string;
-const started: ScriptProcess[] = [];
 // CHAT_DB_URL is cleared so a developer's MySQL setting cannot leak in: the
 // default, embedded store is what a new user gets.
 const ENV = { CHAT_DB_URL: '', CHAT_KEY_FILE: '', LOG_LEVEL: 'info', LOG_FORMAT: '' };
-const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
-  const proc = runScript(script, args, { ...ENV, ...env });
-  started.push(proc);
-  return proc;
-};
+const scripts = scriptSuite('stage6', ENV);
+const run = scripts.run;
+let keyFile: string;
 
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage6-'));
-  keyFile = path.join(dir, 'room.key');
+  keyFile = scripts.file('room.key');
   saveKeyFile(keyFile, generateKey());
-});
-afterAll(async () => {
-  for (const proc of started) proc.kill('SIGKILL');
-  // Reap them before the suite ends: a child not yet exited keeps its
-  // process and pipe handles open in this jest worker.
-  await Promise.all(started.map((proc) => proc.exit));
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('npm run stage6 + stage6:client: register, chat, a refused login, and a clean shutdown', async () => {
-  const dbFile = path.join(dir, 'chat.sqlite');
+  const dbFile = scripts.file('chat.sqlite');
   const server = run('stage6', ['--port', '0', '--key-file', keyFile, '--bcrypt-cost', '4'], {
     CHAT_DB_FILE: dbFile,
   });
@@ -122,9 +101,9 @@ test('npm run stage6 + stage6:client: register, chat, a refused login, and a cle
 });
 
 test('without a key file the server makes one where it was told, and says so', async () => {
-  const made = path.join(dir, 'new', 'room.key');
+  const made = scripts.file('new', 'room.key');
   const server = run('stage6', ['--port', '0', '--key-file', made], {
-    CHAT_DB_FILE: path.join(dir, 'new.sqlite'),
+    CHAT_DB_FILE: scripts.file('new.sqlite'),
   });
   await server.stdout.waitFor(`created the room key ${made} (mode 0600: only you can read it)`);
   await server.stdout.waitFor(/^every member needs a copy, given over a channel you trust/);
@@ -136,7 +115,7 @@ test('without a key file the server makes one where it was told, and says so', a
 
 test('LOG_FORMAT=pretty: one readable line per event on stderr instead of JSON', async () => {
   const server = run('stage6', ['--port', '0', '--key-file', keyFile], {
-    CHAT_DB_FILE: path.join(dir, 'pretty.sqlite'),
+    CHAT_DB_FILE: scripts.file('pretty.sqlite'),
     LOG_FORMAT: 'pretty',
   });
   const port = await listeningPort(server);
@@ -169,11 +148,11 @@ test.each(['644', '640', '604', '660'])(
   'the server refuses a key file with mode %s and names chmod 600',
   async (mode) => {
     if (process.platform === 'win32') return;
-    const loose = path.join(dir, `loose-${mode}.key`);
+    const loose = scripts.file(`loose-${mode}.key`);
     saveKeyFile(loose, generateKey());
     fs.chmodSync(loose, parseInt(mode, 8));
     const server = run('stage6', ['--port', '0', '--key-file', loose], {
-      CHAT_DB_FILE: path.join(dir, 'loose.sqlite'),
+      CHAT_DB_FILE: scripts.file('loose.sqlite'),
     });
     // On the old code the server warned and started: race its exit with "listening on".
     const outcome = await Promise.race([
@@ -201,7 +180,7 @@ test('SIGINT to the server process itself: exit code 0', async () => {
       env: {
         ...process.env,
         ...ENV,
-        CHAT_DB_FILE: path.join(dir, 'sigint.sqlite'),
+        CHAT_DB_FILE: scripts.file('sigint.sqlite'),
         CHAT_BCRYPT_COST: '4',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

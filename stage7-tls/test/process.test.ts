@@ -3,30 +3,14 @@
 // started with `npm run stage7:client` pin it, chat, come back with a
 // ticket, and are refused loudly without a fingerprint; SIGTERM says bye.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { listeningPort, runScript, type ScriptProcess } from '../../shared/test/helpers';
+import { listeningPort, scriptSuite } from '../../shared/test/helpers';
 
-const started: ScriptProcess[] = [];
-let dir: string;
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage7-process-'));
-});
-afterAll(async () => {
-  for (const proc of started) proc.kill('SIGKILL');
-  // Reap them before the suite ends: a child not yet exited keeps its
-  // process and pipe handles open in this jest worker.
-  await Promise.all(started.map((proc) => proc.exit));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-const run = (script: string, args: string[]) => {
-  const proc = runScript(script, args, { LOG_LEVEL: 'warn' });
-  started.push(proc);
-  return proc;
-};
+const scripts = scriptSuite('stage7-process', { LOG_LEVEL: 'warn' });
+const run = scripts.run;
 
 test('npm run stage7 from nothing; two clients pin it and chat; a ticket brings one back; SIGTERM ends all', async () => {
-  const data = path.join(dir, 'data');
+  const data = scripts.file('data');
   const server = run('stage7', ['--port', '0', '--data-dir', data, '--bcrypt-cost', '4']);
   await server.stdout.waitFor(/created a self-signed certificate/);
   const fingerprint = (await server.stdout.waitFor(/^fingerprint: /)).slice('fingerprint: '.length);
@@ -38,8 +22,8 @@ test('npm run stage7 from nothing; two clients pin it and chat; a ticket brings 
   const client = (user: string, ...extra: string[]) =>
     run('stage7:client', [
       '--port', port, '--user', user, '--password-stdin',
-      '--known-servers', path.join(dir, 'known_servers'),
-      '--ticket-dir', path.join(dir, 'tickets'),
+      '--known-servers', scripts.file('known_servers'),
+      '--ticket-dir', scripts.file('tickets'),
       ...extra,
     ]); // prettier-ignore
 

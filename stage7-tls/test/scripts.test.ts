@@ -1,29 +1,12 @@
 // As a user runs them: `npm run stage7:minimal` and its client as processes,
 // and `npm run certgen` writing real files.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { loadCertificateFiles } from '../../shared/src/certificate';
 import { loadTicketKeys } from '../../shared/src/login-ticket';
-import { listeningPort, runScript, type ScriptProcess } from '../../shared/test/helpers';
+import { listeningPort, scriptSuite } from '../../shared/test/helpers';
 
-const started: ScriptProcess[] = [];
-const run = (script: string, args: string[]) => {
-  const proc = runScript(script, args);
-  started.push(proc);
-  return proc;
-};
-let dir: string;
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage7-scripts-'));
-});
-afterAll(async () => {
-  for (const proc of started) proc.kill('SIGKILL');
-  // Reap them before the suite ends: a child not yet exited keeps its
-  // process and pipe handles open in this jest worker.
-  await Promise.all(started.map((proc) => proc.exit));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const scripts = scriptSuite('stage7-scripts');
+const run = scripts.run;
 
 test('npm run stage7:minimal echoes through TLS to a client that pinned its key, and gets nothing from one with another pin', async () => {
   const server = run('stage7:minimal', ['--port', '0']);
@@ -55,8 +38,8 @@ test('npm run stage7:minimal echoes through TLS to a client that pinned its key,
 });
 
 test('npm run certgen writes a 0600 certificate, key and ticket key, prints the fingerprint, and refuses to overwrite', async () => {
-  const cert = path.join(dir, 'id', 'server.crt');
-  const key = path.join(dir, 'id', 'server.key');
+  const cert = scripts.file('id', 'server.crt');
+  const key = scripts.file('id', 'server.key');
   const args = ['--cert', cert, '--key', key, '--name', 'chat.example.org', '--days', '30'];
   const first = run('certgen', args);
   expect(await first.exit).toBe(0);
@@ -67,7 +50,7 @@ test('npm run certgen writes a 0600 certificate, key and ticket key, prints the 
     `  npm run stage7:client -- --server-fingerprint ${loaded.fingerprint}`,
   );
   expect(loaded.leaf.subjectAltName).toContain('DNS:chat.example.org');
-  const ticketKey = path.join(dir, 'id', 'ticket.key');
+  const ticketKey = scripts.file('id', 'ticket.key');
   expect(loadTicketKeys(ticketKey)).toBeDefined();
   for (const file of [cert, key, ticketKey]) expect(fs.statSync(file).mode & 0o777).toBe(0o600);
 

@@ -3,42 +3,26 @@
 // safety numbers with /verify; the key files are 0600; a wrong password
 // cannot unlock the key file (and nothing reaches the server).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { listeningPort, runScript, type ScriptProcess } from '../../shared/test/helpers';
+import { listeningPort, scriptSuite, type ScriptProcess } from '../../shared/test/helpers';
 
 jest.setTimeout(120_000);
 
-const started: ScriptProcess[] = [];
-let dir: string;
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage8-process-'));
-});
-afterAll(async () => {
-  for (const proc of started) proc.kill('SIGKILL');
-  // Reap them before the suite ends: a child not yet exited keeps its
-  // process and pipe handles open in this jest worker.
-  await Promise.all(started.map((proc) => proc.exit));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-const run = (script: string, args: string[]) => {
-  const proc = runScript(script, args, { LOG_LEVEL: 'warn' });
-  started.push(proc);
-  return proc;
-};
+const scripts = scriptSuite('stage8-process', { LOG_LEVEL: 'warn' });
+const run = scripts.run;
 
 test('npm run stage8; two stage8:client --register users chat end to end and /verify agrees; a wrong password stays local', async () => {
-  const data = path.join(dir, 'data');
+  const data = scripts.file('data');
   const server = run('stage8', ['--port', '0', '--data-dir', data, '--bcrypt-cost', '4']);
   const fingerprint = (await server.stdout.waitFor(/^fingerprint: /)).slice('fingerprint: '.length);
   const port = String(await listeningPort(server));
-  const keys = path.join(dir, 'keys');
+  const keys = scripts.file('keys');
   const client = (user: string, ...extra: string[]) =>
     run('stage8:client', [
       '--port', port, '--user', user, '--password-stdin',
       '--server-fingerprint', fingerprint,
-      '--known-servers', path.join(dir, 'known_servers'),
-      '--ticket-dir', path.join(dir, 'tickets'),
+      '--known-servers', scripts.file('known_servers'),
+      '--ticket-dir', scripts.file('tickets'),
       '--key-dir', keys,
       ...extra,
     ]); // prettier-ignore

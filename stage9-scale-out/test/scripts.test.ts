@@ -2,31 +2,14 @@
 // (`npm run stage9:client` is stage 7's): a demo cluster on a fresh data
 // folder with no Redis; and separate `npm run stage9` node processes over
 // Redis, one of which is killed with SIGKILL mid-chat.
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { listeningPort, runScript, type ScriptProcess } from '../../shared/test/helpers';
+import { listeningPort, scriptSuite } from '../../shared/test/helpers';
 import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
 
 jest.setTimeout(120_000);
 
-const started: ScriptProcess[] = [];
-let dir: string;
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage9-scripts-'));
-});
-afterAll(async () => {
-  for (const proc of started) proc.kill('SIGKILL');
-  // Reap them before the suite ends: a child not yet exited keeps its
-  // process and pipe handles open in this jest worker.
-  await Promise.all(started.map((proc) => proc.exit));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
-  const proc = runScript(script, args, { LOG_LEVEL: 'warn', ...env });
-  started.push(proc);
-  return proc;
-};
+const scripts = scriptSuite('stage9-scripts', { LOG_LEVEL: 'warn' });
+const run = scripts.run;
 
 /** `npm run stage9:client` (stage 7's client) as `user`, pinned to `fingerprint`. */
 function client(home: string, port: number, user: string, fingerprint: string, register = true) {
@@ -42,7 +25,7 @@ function client(home: string, port: number, user: string, fingerprint: string, r
 }
 
 test('npm run stage9:cluster on a fresh folder, no Redis: clients of different nodes chat; SIGTERM stops all', async () => {
-  const home = path.join(dir, 'demo');
+  const home = scripts.file('demo');
   const cluster = run(
     'stage9:cluster',
     ['--nodes', '3', '--port', '0', '--data-dir', home, '--bcrypt-cost', '4'],
@@ -74,7 +57,7 @@ describeWithRedis('npm run stage9 node processes over Redis', (url) => {
   afterAll(() => deleteKeys(url, prefix));
 
   test('SIGKILL of a node mid-chat: the others lose nothing, see its user leave; she logs in again elsewhere', async () => {
-    const home = path.join(dir, 'nodes');
+    const home = scripts.file('nodes');
     const node = (name: string) =>
       run('stage9', [
         '--port', '0', '--data-dir', home, '--bcrypt-cost', '4', '--node-id', name,
