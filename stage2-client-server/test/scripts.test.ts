@@ -1,14 +1,6 @@
-import { listeningPort, runScript, type ScriptProcess } from '../../shared/test/helpers';
+import { listeningPort, scriptSuite } from '../../shared/test/helpers';
 
-const started: ScriptProcess[] = [];
-function run(script: string, args: string[]): ScriptProcess {
-  const proc = runScript(script, args);
-  started.push(proc);
-  return proc;
-}
-afterEach(() => {
-  for (const proc of started.splice(0)) proc.kill('SIGKILL');
-});
+const { run } = scriptSuite('stage2-scripts');
 
 describe('npm run stage2 and npm run stage2:client, with piped stdin', () => {
   test('a scripted conversation; a second client waits for the first', async () => {

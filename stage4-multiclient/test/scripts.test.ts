@@ -1,27 +1,12 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
-import {
-  LineReader,
-  listeningPort,
-  REPO_ROOT,
-  runScript,
-  type ScriptProcess,
-} from '../../shared/test/helpers';
+import { LineReader, listeningPort, REPO_ROOT, scriptSuite } from '../../shared/test/helpers';
 import { joinRoom } from './chat-peer';
 
 // `npm run stage4` and `npm run stage4:client` as a user runs them, with
 // stdin a pipe: the clients' scriptable mode.
-const started: ScriptProcess[] = [];
-afterEach(() => {
-  for (const p of started.splice(0)) p.kill('SIGKILL');
-});
-
-function run(script: string, args: string[]): ScriptProcess {
-  const proc = runScript(script, args);
-  started.push(proc);
-  return proc;
-}
+const { run } = scriptSuite('stage4-scripts');
 
 /** Starts a client and waits for its welcome notice; returns it and its label. */
 async function startClient(port: number) {
