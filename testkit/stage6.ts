@@ -17,9 +17,9 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { generateKey, sealText } from '../shared/src/crypto';
-import { createLogger } from '../shared/src/logger';
 import { openUserStore, type UserStore } from '../shared/src/user-store';
 import { LineReader } from '../shared/test/helpers';
+import { captureLog, type LogCapture } from './log-capture';
 import { connectAndLogIn, type LoggedIn } from '../stage6-auth/src/client-login';
 import {
   credentialsAssociatedData,
@@ -29,23 +29,15 @@ import {
 } from '../stage6-auth/src/messages';
 import { startServer, type ChatServer, type ServerOptions } from '../stage6-auth/src/server';
 
-/** A running test server and what a test needs to drive and observe it. */
-export interface TestServer {
+/**
+ * A running test server and what a test needs to drive and observe it: its
+ * captured logs (every line, and waits for records) among them.
+ */
+export interface TestServer extends Omit<LogCapture, 'logger'> {
   server: ChatServer;
   port: number;
   key: Buffer;
   store: UserStore;
-  /** Every JSON log line the server wrote, raw. */
-  logLines: string[];
-  /** Resolves with the first log record (past or future) that matches. */
-  waitForLog(match: (record: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  /** How many log records so far match. */
-  countLogs(match: (record: Record<string, unknown>) => boolean): number;
-  /** Resolves once `count` log records in all match. */
-  waitForLogCount(
-    match: (record: Record<string, unknown>) => boolean,
-    count: number,
-  ): Promise<void>;
   /** Resolves at the next (future) disconnect of `username` in the server's logs. */
   nextDisconnect(username: string): Promise<void>;
   /** Ends a logged-in connection and waits until the server has let `username` go. */
@@ -63,36 +55,12 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
   const key = options.key ?? generateKey();
   const ownStore = options.store === undefined;
   const store = options.store ?? (await openUserStore({ sqlitePath: ':memory:' }));
-  const logLines: string[] = [];
-  const waiters: {
-    match: (r: Record<string, unknown>) => boolean;
-    resolve: (r: Record<string, unknown>) => void;
-  }[] = [];
-  const records = () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  const logger = createLogger({
-    level: 'debug',
-    destination: {
-      write(line: string) {
-        logLines.push(line);
-        const record = JSON.parse(line) as Record<string, unknown>;
-        for (const waiter of [...waiters]) {
-          if (waiter.match(record)) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve(record);
-          }
-        }
-      },
-    },
-  });
-  // A waiter only sees records written from now on: the next disconnect of
-  // this user is the one the caller is about to cause (one session per user).
-  const nextDisconnect = (username: string) =>
-    new Promise<void>((resolve) =>
-      waiters.push({
-        match: (r) => r.event === 'disconnect' && r.user === username,
-        resolve: () => resolve(),
-      }),
-    );
+  const { logger, ...log } = captureLog();
+  // Only records written from now on: the next disconnect of this user is
+  // the one the caller is about to cause (one session per user).
+  const nextDisconnect = async (username: string) => {
+    await log.nextLog((r) => r.event === 'disconnect' && r.user === username);
+  };
   const server = await startServer({
     bcryptCost: 4,
     hashWorkers: 2,
@@ -107,20 +75,7 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
     port: server.port,
     key,
     store,
-    logLines,
-    waitForLog: (match) => {
-      const found = records().find(match);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve) => waiters.push({ match, resolve }));
-    },
-    countLogs: (match) => records().filter(match).length,
-    waitForLogCount: async (match, count) => {
-      let seen = records().filter(match).length;
-      if (seen >= count) return;
-      await new Promise<void>((resolve) =>
-        waiters.push({ match: (r) => match(r) && ++seen >= count, resolve: () => resolve() }),
-      );
-    },
+    ...log,
     nextDisconnect,
     leave: async (socket, username) => {
       const gone = nextDisconnect(username);

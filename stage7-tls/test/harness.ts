@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { generateCertificate, type GeneratedCertificate } from '../../shared/src/certificate';
-import { createLogger } from '../../shared/src/logger';
 import { KnownServers } from '../../shared/src/known-servers';
 import { TicketKeys } from '../../shared/src/login-ticket';
 import { PasswordHasher } from '../../shared/src/passwords';
@@ -17,6 +16,7 @@ import { TicketStore } from '../../shared/src/ticket-store';
 import type { PinTrust } from '../../shared/src/tls-client';
 import { openUserStore, type UserStore } from '../../shared/src/user-store';
 import { LineReader } from '../../shared/test/helpers';
+import { captureLog, type LogCapture } from '../../testkit/log-capture';
 import { connectAndLogIn, type LoggedIn, type LoginOptions } from '../src/client-login';
 import { ALPN_PROTOCOL, decodeServerFrame, type ServerFrame } from '../src/messages';
 import { startServer, type ChatServer, type ServerOptions } from '../src/server';
@@ -24,8 +24,8 @@ import { startServer, type ChatServer, type ServerOptions } from '../src/server'
 /** The password every test user has unless told otherwise. */
 export const PASSWORD = 'correct horse battery';
 
-/** A running server and what a test needs to observe it. */
-export interface TestServer {
+/** A running server and what a test needs to observe it, its captured logs among them. */
+export interface TestServer extends Omit<LogCapture, 'logger'> {
   server: ChatServer;
   port: number;
   certificate: GeneratedCertificate;
@@ -33,10 +33,6 @@ export interface TestServer {
   store: UserStore;
   /** Hashing jobs started (bcrypt hashes and compares). */
   hashJobs(): number;
-  /** Every JSON log line, raw. */
-  logLines: string[];
-  /** Resolves with the first log record (past or future) that matches. */
-  waitForLog(match: (r: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -63,26 +59,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       release: () => place.release(),
     };
   };
-  const logLines: string[] = [];
-  const waiters: {
-    match: (r: Record<string, unknown>) => boolean;
-    resolve: (r: Record<string, unknown>) => void;
-  }[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: {
-      write(line: string) {
-        logLines.push(line);
-        const record = JSON.parse(line) as Record<string, unknown>;
-        for (const waiter of [...waiters]) {
-          if (waiter.match(record)) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve(record);
-          }
-        }
-      },
-    },
-  });
+  const { logger, ...log } = captureLog();
   const server = await startServer({
     ...options,
     port: 0,
@@ -102,12 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ticketKeys,
     store,
     hashJobs: () => jobs,
-    logLines,
-    waitForLog: (match) => {
-      const found = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find(match);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve) => waiters.push({ match, resolve }));
-    },
+    ...log,
     close: async () => {
       await server.close();
       await hasher.close();
