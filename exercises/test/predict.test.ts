@@ -9,17 +9,11 @@ import { promisify } from 'node:util';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
-const STAGES = [
-  'stage1-basic-server',
-  'stage2-client-server',
-  'stage3-threads',
-  'stage4-multiclient',
-  'stage5-aes',
-  'stage6-auth',
-  'stage7-tls',
-  'stage8-e2e',
-  'stage9-scale-out',
-];
+// Every stage folder, found rather than listed, so a new stage is checked too.
+const STAGES = fs
+  .readdirSync(REPO)
+  .filter((name) => /^stage\d+-/.test(name))
+  .sort();
 
 /** One question: its heading, its snippet, and the output its answer promises. */
 interface Question {
