@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Summary } from './stats';
+import { summarize } from './stats';
 
 /**
  * Formats a number for the report, `-` when it is not finite.
@@ -22,16 +22,17 @@ export function format(value: number, digits: number): string {
 }
 
 /**
- * One table cell: the median, and the min–max range over rounds when there
- * were several.
+ * One table cell: the median of one number over the rounds, and their
+ * min–max range when the run had several.
  *
- * @param s - the summary of one number over the rounds
+ * @param values - one value per round
  * @param digits - digits after the decimal point
- * @param options - how many rounds the run had
+ * @param rounds - how many rounds the run had
  */
-export function cell(s: Summary, digits: number, options: { rounds: number }): string {
+export function cell(values: readonly number[], digits: number, rounds: number): string {
+  const s = summarize(values);
   const median = format(s.median, digits);
-  if (options.rounds < 2 || !Number.isFinite(s.median)) return median;
+  if (rounds < 2 || !Number.isFinite(s.median)) return median;
   return `${median} (${format(s.min, digits)}–${format(s.max, digits)})`;
 }
 

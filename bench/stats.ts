@@ -70,14 +70,15 @@ export interface Summary {
 }
 
 /**
- * Summarises one number measured in each round.
+ * Summarises one number measured in each round; a round without it (NaN) is
+ * left out, so it cannot scramble the sort.
  *
  * @param values - one value per round
- * @returns median, min and max (all NaN when `values` is empty)
+ * @returns median, min and max (all NaN when no value is a number)
  */
 export function summarize(values: readonly number[]): Summary {
-  if (values.length === 0) return { median: NaN, min: NaN, max: NaN };
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return { median: NaN, min: NaN, max: NaN };
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
