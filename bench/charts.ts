@@ -43,11 +43,7 @@ function latencyBars(periods: { p50Ms: number; p90Ms: number; p99Ms: number }[])
   return PERCENTILES.map((p) => summarize(periods.map((m) => m[`${p}Ms`])));
 }
 
-/**
- * Builds the charts for the parts of the run that were measured.
- *
- * @param result - a finished run
- */
+/** Builds the charts for the parts of the run that were measured. */
 export function buildCharts(result: BenchResult): ChartFile[] {
   const o = result.options;
   const charts: ChartFile[] = [];

@@ -47,11 +47,8 @@ export class Reservoir {
 }
 
 /**
- * The value below which `p` percent of the sorted samples fall (nearest rank).
- *
- * @param sorted - samples sorted ascending
- * @param p - the percentile, 0 to 100
- * @returns the percentile, or NaN when there are no samples
+ * The value below which `p` percent (0 to 100) of the samples, sorted
+ * ascending, fall (nearest rank); NaN when there are none.
  */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
@@ -70,11 +67,8 @@ export interface Summary {
 }
 
 /**
- * Summarises one number measured in each round; a round without it (NaN) is
- * left out, so it cannot scramble the sort.
- *
- * @param values - one value per round
- * @returns median, min and max (all NaN when no value is a number)
+ * Summarises one number measured in each round (all NaN when none has it); a
+ * round without it (NaN) is left out, so it cannot scramble the sort.
  */
 export function summarize(values: readonly number[]): Summary {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
@@ -98,11 +92,7 @@ export interface LatencySummary {
   maxMs: number;
 }
 
-/**
- * Summarises the latencies (in milliseconds) a reservoir collected.
- *
- * @param reservoir - the samples of one period
- */
+/** Summarises the latencies (in milliseconds) a reservoir collected over one period. */
 export function summarizeLatency(reservoir: Reservoir): LatencySummary {
   const sorted = reservoir.sorted();
   return {
@@ -110,6 +100,6 @@ export function summarizeLatency(reservoir: Reservoir): LatencySummary {
     p50Ms: percentile(sorted, 50),
     p90Ms: percentile(sorted, 90),
     p99Ms: percentile(sorted, 99),
-    maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
+    maxMs: sorted.at(-1) ?? NaN,
   };
 }

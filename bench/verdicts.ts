@@ -253,6 +253,8 @@ export function compareScale(result: BenchResult): ScaleComparison {
   const p99Ratio = medianOf(stage6, (m) => m.p99Ratio);
   const rounds = result.options.scaleRounds;
   const what = 'RSS KiB per idle connection';
+  const p99 = (words: string, period: 'quiet' | 'crowded') =>
+    evidence(`stage6 chat p99 ms ${words} the crowd`, stage6, (m) => m[period].p99Ms, rounds);
   return {
     memoryRatio,
     memoryVerdict:
@@ -266,8 +268,8 @@ export function compareScale(result: BenchResult): ScaleComparison {
     p99Verdict:
       stage6.length > 0
         ? judge(p99Ratio, { atMost: MAX_SCALE_P99_RATIO }, [
-            evidence('stage6 chat p99 ms without the crowd', stage6, (m) => m.quiet.p99Ms, rounds),
-            evidence('stage6 chat p99 ms with the crowd', stage6, (m) => m.crowded.p99Ms, rounds),
+            p99('without', 'quiet'),
+            p99('with', 'crowded'),
           ])
         : null,
     rawP99Ratio: medianOf(raw, (m) => m.p99Ratio),
@@ -277,18 +279,12 @@ export function compareScale(result: BenchResult): ScaleComparison {
 /** The burst goal: median over rounds of p99 during the burst / p99 without. */
 export function burstVerdict(result: BenchResult): Judgement {
   const { bursts, options } = result;
+  const p99 = (what: string, period: 'quiet' | 'burst') =>
+    evidence(`stage6 chat p99 ms ${what}`, bursts, (m) => m[period].p99Ms, options.rounds);
   return judge(
     medianOf(bursts, (m) => m.p99Ratio),
     { atMost: MAX_BURST_P99_RATIO },
-    [
-      evidence('stage6 chat p99 ms without logins', bursts, (m) => m.quiet.p99Ms, options.rounds),
-      evidence(
-        'stage6 chat p99 ms during the logins',
-        bursts,
-        (m) => m.burst.p99Ms,
-        options.rounds,
-      ),
-    ],
+    [p99('without logins', 'quiet'), p99('during the logins', 'burst')],
   );
 }
 
@@ -379,13 +375,10 @@ function scaleVerdicts(result: BenchResult): Verdict[] {
     });
   }
   const raw = Number.isFinite(scale.rawP99Ratio) ? ` (raw: ${format(scale.rawP99Ratio, 2)}×)` : '';
+  const p99Ratios = stage6.map((m) => m.p99Ratio);
   out.push({
     goal: `stage6 chat p99 with ${users} idle ≤ ${MAX_SCALE_P99_RATIO}× without`,
-    measured:
-      ratioText(
-        scale.p99Ratio,
-        stage6.map((m) => m.p99Ratio),
-      ) + raw,
+    measured: ratioText(scale.p99Ratio, p99Ratios) + raw,
     ...scale.p99Verdict!,
   });
   return out;
@@ -402,10 +395,8 @@ function clusterVerdict(result: BenchResult): Verdict | null {
     return { goal, measured: 'not run', outcome: 'inconclusive', reason: result.clusterSkipped };
   }
   if (result.cluster.length === 0) return null;
-  const [three, alone] = [
-    { nodes: 3, redis: true },
-    { nodes: 1, redis: false },
-  ];
+  const three = { nodes: 3, redis: true };
+  const alone = { nodes: 1, redis: false };
   const cpu = (m: ClusterMeasurement) => m.serverCpuUsPerMessage;
   const ratio = medianOf(layoutRows(result, three), cpu) / medianOf(layoutRows(result, alone), cpu);
   const evidenceOf = (layout: ClusterLayout) =>
