@@ -140,7 +140,7 @@ function row<M>(labels: string[], columns: Column<M>[], rounds: M[], count = rou
 }
 
 /** An open-file limit in words (null: unknown). */
-const limit = (value: number | null) =>
+const fileLimit = (value: number | null) =>
   value === null ? 'unknown' : Number.isFinite(value) ? String(value) : 'unlimited';
 
 /** ` (goal <= 2x: met)` after a ratio, or nothing when it has no goal. */
@@ -151,7 +151,7 @@ function goalText(sign: '<=' | '>=', limit: number | undefined, j: Judgement | n
 
 /** The report's sections, in order; sections that did not run are left out. */
 export function reportSections(result: BenchResult): ReportSection[] {
-  const goals = verdicts(result);
+  const goals = verdicts(result).map((v) => [v.goal, v.measured, judgementText(v)]);
   const sections: ReportSection[] = [
     { id: 'fanout', lines: fanoutLines(result) },
     { id: 'idle', lines: idleLines(result) },
@@ -161,15 +161,7 @@ export function reportSections(result: BenchResult): ReportSection[] {
     { id: 'cluster', lines: clusterLines(result) },
     {
       id: 'goals',
-      lines:
-        goals.length === 0
-          ? []
-          : [
-              table([
-                ['goal', 'measured', 'verdict'],
-                ...goals.map((v) => [v.goal, v.measured, judgementText(v)]),
-              ]),
-            ],
+      lines: goals.length === 0 ? [] : [table([['goal', 'measured', 'verdict'], ...goals])],
     },
   ];
   return sections.filter((s) => s.lines.length > 0);
@@ -181,8 +173,8 @@ export function formatReport(result: BenchResult): string {
   const ports = m.localPortRange ? `, ephemeral ports ${m.localPortRange.join('-')}` : '';
   const out = [
     `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ` +
-      `open files soft ${limit(m.openFilesLimit)} / hard ${limit(m.openFilesHardLimit)} ` +
-      `(bench processes: ${limit(m.openFilesForBench)})${ports}; ${m.date}`,
+      `open files soft ${fileLimit(m.openFilesLimit)} / hard ${fileLimit(m.openFilesHardLimit)} ` +
+      `(bench processes: ${fileLimit(m.openFilesForBench)})${ports}; ${m.date}`,
   ];
   for (const s of result.skipped) out.push(`skipped ${s.target}: ${s.reason}`);
   for (const section of reportSections(result)) out.push('', ...section.lines);
@@ -263,19 +255,17 @@ function fanoutRatios(result: BenchResult, c: Comparison): string[] {
     parts.push(`throughput ${format(c.throughputRatio, 2)}x${goal}`);
   }
   const max = goals?.maxCpuPerMessageRatio;
-  const judged = c.cpuPerMessageVerdict;
-  const rounds = c.cpuPerMessageRounds;
+  const [rounds, judged] = [c.cpuPerMessageRounds, c.cpuPerMessageVerdict];
+  const range = `rounds ${format(Math.min(...rounds), 2)}–${format(Math.max(...rounds), 2)}x`;
   const detail = [
-    rounds.length < 2
-      ? ''
-      : `rounds ${format(Math.min(...rounds), 2)}–${format(Math.max(...rounds), 2)}x`,
+    rounds.length < 2 ? '' : range,
     max === undefined || judged === null ? '' : `target <= ${max}x: ${judgementText(judged)}`,
   ]
     .filter((d) => d !== '')
     .join('; ');
   if (Number.isFinite(c.cpuPerMessageRatio)) {
-    const range = detail ? ` (${detail})` : '';
-    parts.push(`server CPU per message ${format(c.cpuPerMessageRatio, 2)}x${range}`);
+    const brackets = detail ? ` (${detail})` : '';
+    parts.push(`server CPU per message ${format(c.cpuPerMessageRatio, 2)}x${brackets}`);
   } else if (max !== undefined) {
     parts.push(`server CPU per message: inconclusive (target <= ${max}x)`);
   }
@@ -575,6 +565,13 @@ export function formatMarkdownReport(
     );
   }
   const ports = m.localPortRange;
+  const portRange = ports
+    ? `${ports.join('–')} (${format(ports[1] - ports[0] + 1, 0)} ports)`
+    : 'unknown';
+  const scaleRounds = result.scale.length > 0 ? ` (scale scenario: ${o.scaleRounds})` : '';
+  const openFiles =
+    `soft limit ${fileLimit(m.openFilesLimit)}, hard limit ${fileLimit(m.openFilesHardLimit)}; ` +
+    `the servers and load processes ran with ${fileLimit(m.openFilesForBench)}`;
   blocks.push(
     'How and why each number is measured is explained in the ' +
       '[benchmark README](../bench/README.md). In short: every server runs in its own process ' +
@@ -588,19 +585,9 @@ export function formatMarkdownReport(
       ['memory', `${m.memoryGiB} GiB`],
       ['OS', m.os],
       ['Node', m.node],
-      [
-        'open files',
-        `soft limit ${limit(m.openFilesLimit)}, hard limit ${limit(m.openFilesHardLimit)}; ` +
-          `the servers and load processes ran with ${limit(m.openFilesForBench)}`,
-      ],
-      [
-        'ephemeral ports',
-        ports ? `${ports.join('–')} (${format(ports[1] - ports[0] + 1, 0)} ports)` : 'unknown',
-      ],
-      [
-        'rounds',
-        `${o.rounds}${result.scale.length > 0 ? ` (scale scenario: ${o.scaleRounds})` : ''}`,
-      ],
+      ['open files', openFiles],
+      ['ephemeral ports', portRange],
+      ['rounds', `${o.rounds}${scaleRounds}`],
       ['date', m.date],
     ]),
   );
