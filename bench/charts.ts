@@ -1,9 +1,7 @@
 /**
  * The report's charts: grouped bar charts of medians over rounds, with a
- * whisker from the smallest to the largest round, written as SVG by hand.
- * The charts are simple (bars, whiskers, an axis, a legend); plain SVG text
- * diffs well in git, renders on GitHub and in the docs site, and adds no
- * dependency. The only real work is mapping values to pixels.
+ * whisker from the smallest to the largest round, written as SVG by hand:
+ * plain SVG diffs well in git, renders on GitHub and adds no dependency.
  *
  * @module
  */

@@ -1,11 +1,8 @@
 /**
- * Turns a run into what a person reads: a list of sections (fan-out, idle,
- * logins, burst, scale, cluster, goals), each a few lines of text and
- * Markdown tables. The terminal gets them as they are (`formatReport`);
- * docs/benchmarks.md gets the same sections under headings, with charts
- * (`writeMarkdownReport`). The page is generated, never typed: every number
- * comes from the run, and the page names the command, the machine and the
- * date.
+ * Turns a run into what a person reads: sections of text lines and Markdown
+ * tables, printed as they are (`formatReport`) and written to
+ * docs/benchmarks.md under headings, with charts (`writeMarkdownReport`).
+ * The page is generated, never typed: every number comes from the run.
  *
  * @module
  */
@@ -410,13 +407,10 @@ function scaleLines(result: BenchResult): string[] {
     ...CHAT_COLUMNS,
     ['server CPU %', 0, (p) => p.serverCpuPercent],
   ];
-  const period = (t: string, name: 'quiet' | 'crowded') =>
-    row(
-      [t, name === 'quiet' ? 'none' : users],
-      chat,
-      rowsOf(scale, t).map((m) => m[name]),
-      rounds,
-    );
+  const period = (t: string, name: 'quiet' | 'crowded') => {
+    const periods = rowsOf(scale, t).map((m) => m[name]);
+    return row([t, name === 'quiet' ? 'none' : users], chat, periods, rounds);
+  };
   const lines = [
     `scale: ${users} idle clients (stage 6: registered and logged in at bcrypt ` +
       `cost ${CHAT_SCENARIO_BCRYPT_COST}, a bench-only setting), held by ` +

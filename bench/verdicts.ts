@@ -1,14 +1,12 @@
 /**
  * The ratios a run is judged by, and every goal's verdict: met, not met,
- * reported (a figure with no target), or inconclusive.
+ * reported (a figure with no target), or inconclusive (bench/README.md).
  *
- * Every goal is a ratio of two medians from the same run, and every median
- * comes from measurements that must be positive. On a busy machine one can
- * come out impossible: the memory of 30 idle connections is a difference of
- * two RSS readings, and a GC between them makes it negative. A ratio of such
- * numbers is still a number (-23.05× is "≤ 2.5×"), so {@link judge} checks
- * the inputs first and says **inconclusive**, with the reason. A goal whose
- * measurements did not run (`--only`, `--scenario`) is not listed at all.
+ * A measurement can come out impossible on a busy machine: the memory of 30
+ * idle connections is a difference of two RSS readings, and a GC between
+ * them makes it negative. A ratio of such numbers is still a number (-23.05×
+ * is "≤ 2.5×"), so {@link judge} checks the inputs first and says
+ * **inconclusive**, with the reason.
  *
  * @module
  */
