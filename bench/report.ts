@@ -252,7 +252,8 @@ function fanoutRatios(result: BenchResult, c: Comparison): string[] {
     parts.push(`throughput ${format(c.throughputRatio, 2)}x${goal}`);
   }
   const max = goals?.maxCpuPerMessageRatio;
-  const [rounds, judged] = [c.cpuPerMessageRounds, c.cpuPerMessageVerdict];
+  const rounds = c.cpuPerMessageRounds;
+  const judged = c.cpuPerMessageVerdict;
   const range = `rounds ${format(Math.min(...rounds), 2)}–${format(Math.max(...rounds), 2)}x`;
   const detail = [
     rounds.length < 2 ? '' : range,

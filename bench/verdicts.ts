@@ -189,7 +189,8 @@ export function compare(result: BenchResult): Comparison[] {
       if (!ran(baseline) || baseline === t.name) continue;
       const judged = baseline === own;
       const c = { target: t.name, baseline, judged } as Comparison;
-      const [target, base] = [rowsOf(result.rounds, t.name), rowsOf(result.rounds, baseline)];
+      const target = rowsOf(result.rounds, t.name);
+      const base = rowsOf(result.rounds, baseline);
       for (const [name, part, goalKey, direction, what] of RATIOS) {
         const metric = METRICS[name];
         const ratio = medianOf(target, metric) / medianOf(base, metric);
@@ -245,7 +246,8 @@ export interface ScaleComparison {
 
 /** Computes the scale scenario's ratios and verdicts. */
 export function compareScale(result: BenchResult): ScaleComparison {
-  const [stage6, raw] = [rowsOf(result.scale, 'stage6'), rowsOf(result.scale, 'raw')];
+  const stage6 = rowsOf(result.scale, 'stage6');
+  const raw = rowsOf(result.scale, 'raw');
   const rss = (m: ScaleMeasurement) => m.rssPerConnectionKiB;
   const memoryRatio = medianOf(stage6, rss) / medianOf(raw, rss);
   const p99Ratio = medianOf(stage6, (m) => m.p99Ratio);
