@@ -5,14 +5,9 @@
  *
  * @module
  */
-import type { Summary } from './stats';
+import { summarize } from './stats';
 
-/**
- * Formats a number for the report, `-` when it is not finite.
- *
- * @param value - the number
- * @param digits - digits after the decimal point
- */
+/** A number with `digits` decimals and thousands separators, `-` when it is not finite. */
 export function format(value: number, digits: number): string {
   if (!Number.isFinite(value)) return '-';
   return value.toLocaleString('en-US', {
@@ -22,25 +17,20 @@ export function format(value: number, digits: number): string {
 }
 
 /**
- * One table cell: the median, and the min–max range over rounds when there
- * were several.
- *
- * @param s - the summary of one number over the rounds
- * @param digits - digits after the decimal point
- * @param options - how many rounds the run had
+ * A table cell: the median of one number's values over the rounds, and their
+ * min–max range when the run had several rounds.
  */
-export function cell(s: Summary, digits: number, options: { rounds: number }): string {
+export function cell(values: readonly number[], digits: number, rounds: number): string {
+  const s = summarize(values);
   const median = format(s.median, digits);
-  if (options.rounds < 2 || !Number.isFinite(s.median)) return median;
+  if (rounds < 2 || !Number.isFinite(s.median)) return median;
   return `${median} (${format(s.min, digits)}–${format(s.max, digits)})`;
 }
 
 /**
- * A Markdown table with padded columns, laid out exactly as Prettier lays out
+ * A Markdown table, header row first, laid out exactly as Prettier lays out
  * Markdown tables (columns at least 3 wide, `| --- |` under the header), so
  * that the generated docs/benchmarks.md passes `prettier --check` as written.
- *
- * @param rows - the header row first; every row has the same number of cells
  */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, col) => Math.max(3, ...rows.map((r) => r[col]!.length)));

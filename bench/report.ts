@@ -1,43 +1,44 @@
 /**
- * Turns a run into what a person reads: a list of sections (fan-out, idle,
- * logins, burst, scale, cluster, goals), each a few lines of text and
- * Markdown tables. The terminal gets them as they are (`formatReport`);
- * docs/benchmarks.md gets the same sections under headings, with charts
- * (`writeMarkdownReport`). The page is generated, never typed: every number
- * comes from the run, and the page names the command, the machine and the
- * date. The method lives in bench/README.md.
+ * Turns a run into what a person reads: sections of text lines and Markdown
+ * tables, printed as they are (`formatReport`) and written to
+ * docs/benchmarks.md under headings, with charts (`writeMarkdownReport`).
+ * The page is generated, never typed: every number comes from the run.
  *
  * @module
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BenchResult } from './bench';
+import type { BenchResult, RoundMeasurement } from './bench';
 import { buildCharts, CHART_NAMES, type ChartFile } from './charts';
-import { CHAT_INTERVAL_MS, QUIET_SECONDS } from './logins';
+import { CHAT_SCENARIO_BCRYPT_COST } from './clients';
+import { CLUSTER_LAYOUTS, type ClusterLayout, type ClusterMeasurement } from './cluster';
+import {
+  CHAT_INTERVAL_MS,
+  QUIET_SECONDS,
+  type BurstMeasurement,
+  type LoginMeasurement,
+} from './logins';
 import { cell, format, table } from './report-format';
 import type { ChatPeriod, ScaleMeasurement } from './scale';
-import { CLUSTER_LAYOUTS, type ClusterLayout, type ClusterMeasurement } from './cluster';
-import { summarize, type LatencySummary } from './stats';
-import { CHAT_SCENARIO_BCRYPT_COST } from './clients';
+import type { LatencySummary } from './stats';
+import type { Target } from './target';
 import { BASELINE } from './targets';
 import {
   burstVerdict,
-  clusterSummary,
   compare,
   compareScale,
   judgementText,
   layoutName,
+  layoutRows,
   MAX_BURST_P99_RATIO,
   MAX_SCALE_MEMORY_RATIO,
   MAX_SCALE_P99_RATIO,
+  medianOf,
   METRICS,
-  sameLayout,
-  scaleSummary,
-  valuesOf,
+  rowsOf,
   verdicts,
   type Comparison,
   type Judgement,
-  type Metric,
 } from './verdicts';
 
 /** One part of the report, and its heading in docs/benchmarks.md. */
@@ -62,7 +63,10 @@ export interface ReportSection {
 /** CPU use, in percent of one core, above which a process counts as saturated. */
 const SATURATED = 90;
 
-const FANOUT_COLUMNS: [string, number, Metric][] = [
+/** A table column: its title, its digits, and its number in one round. */
+type Column<M> = [title: string, digits: number, value: (m: M) => number];
+
+const FANOUT_COLUMNS: Column<RoundMeasurement>[] = [
   ['delivered msg/s', 0, METRICS.throughput],
   ['p50 ms', 1, (m) => m.fanout?.p50Ms ?? NaN],
   ['p90 ms', 1, (m) => m.fanout?.p90Ms ?? NaN],
@@ -73,45 +77,91 @@ const FANOUT_COLUMNS: [string, number, Metric][] = [
   ['load CPU µs/msg', 2, METRICS.loadCpuPerMessage],
 ];
 
-const IDLE_COLUMNS: [string, number, Metric][] = [
+const IDLE_COLUMNS: Column<RoundMeasurement>[] = [
   ['RSS KiB/idle conn', 2, METRICS.memory],
   ['heap KiB/idle conn', 2, (m) => m.idle?.heapPerConnectionKiB ?? NaN],
   ['baseline RSS MiB', 1, (m) => (m.idle?.baselineRssKiB ?? NaN) / 1024],
 ];
 
+const LOGIN_COLUMNS: Column<LoginMeasurement>[] = [
+  ['logins/s', 2, (m) => m.loginsPerSecond],
+  ['t_hash ms', 0, (m) => m.hashMs],
+  ['max logins/s', 2, (m) => m.maxLoginsPerSecond],
+  ['ratio', 2, (m) => m.ratio],
+  ['login p50 ms', 0, (m) => m.p50Ms],
+  ['server CPU %', 0, (m) => m.serverCpuPercent],
+];
+
+/** The chat latency columns the burst and scale tables share. */
+const CHAT_COLUMNS: Column<LatencySummary>[] = [
+  ['chat p50 ms', 2, (p) => p.p50Ms],
+  ['p90 ms', 2, (p) => p.p90Ms],
+  ['p99 ms', 2, (p) => p.p99Ms],
+  ['max ms', 1, (p) => p.maxMs],
+];
+
+const BURST_LOGIN_COLUMNS: Column<BurstMeasurement>[] = [
+  ['logins in', 0, (m) => m.loginsOk],
+  ['refused for good', 0, (m) => m.loginsFailed],
+  ['told to retry', 0, (m) => m.loginsRetried],
+  ['"busy" answers', 0, (m) => m.busyAnswers],
+  ['main-thread stall ms', 1, (m) => m.stallMs ?? NaN],
+];
+
+const SCALE_COLUMNS: Column<ScaleMeasurement>[] = [
+  ['idle connected', 0, (m) => m.opened],
+  ['connect s', 1, (m) => m.connectSeconds],
+  ['server CPU s', 1, (m) => m.connectCpuSeconds],
+  ['RSS KiB/conn', 2, (m) => m.rssPerConnectionKiB],
+  ['heap KiB/conn', 2, (m) => m.heapPerConnectionKiB ?? NaN],
+  ['RSS MiB before', 1, (m) => m.baselineRssKiB / 1024],
+];
+
+const CLUSTER_COLUMNS: Column<ClusterMeasurement>[] = [
+  ['delivered msg/s', 0, (m) => m.deliveredPerSecond],
+  ['p50 ms', 1, (m) => m.p50Ms],
+  ['p99 ms', 1, (m) => m.p99Ms],
+  ['nodes CPU µs/msg (sum)', 2, (m) => m.serverCpuUsPerMessage],
+  ['Redis CPU µs/msg sent', 2, (m) => (m.redis ? m.redisCpuUsPerMessage : NaN)],
+  ['load CPU %', 0, (m) => m.loadCpuPercent],
+];
+
+/** A table's header: the rows' own labels, then the columns' titles. */
+function header<M>(labels: string[], columns: Column<M>[]): string[] {
+  return [...labels, ...columns.map(([title]) => title)];
+}
+
+/** A table row: its labels, then a "median (min–max)" cell per column over `rounds`. */
+function row<M>(labels: string[], columns: Column<M>[], rounds: M[], count = rounds.length) {
+  return [...labels, ...columns.map(([, digits, value]) => cell(rounds.map(value), digits, count))];
+}
+
 /** An open-file limit in words (null: unknown). */
-const limit = (value: number | null) =>
+const fileLimit = (value: number | null) =>
   value === null ? 'unknown' : Number.isFinite(value) ? String(value) : 'unlimited';
 
-/** `: met` after a goal, or nothing when there is no verdict. */
-const verdict = (j: Judgement | null) => (j === null ? '' : `: ${judgementText(j, true)}`);
-
-/** A "median (min–max)" cell of one number over a list of rounds. */
-const col = <M>(rounds: M[], value: (m: M) => number, digits: number) =>
-  cell(summarize(rounds.map(value)), digits, { rounds: rounds.length });
+/** ` (goal <= 2x: met)` after a ratio, or nothing when it has no goal. */
+function goalText(sign: '<=' | '>=', limit: number | undefined, j: Judgement | null): string {
+  if (limit === undefined) return '';
+  return ` (goal ${sign} ${limit}x${j === null ? '' : `: ${judgementText(j, true)}`})`;
+}
 
 /** The report's sections, in order; sections that did not run are left out. */
 export function reportSections(result: BenchResult): ReportSection[] {
-  const sections: ReportSection[] = [];
-  const add = (id: ReportSection['id'], lines: string[]) => {
-    if (lines.length > 0) sections.push({ id, lines });
-  };
-  add('fanout', fanoutLines(result, 'fanout'));
-  add('idle', fanoutLines(result, 'idle'));
-  add('logins', loginsLines(result));
-  add('burst', burstLines(result));
-  add('scale', scaleLines(result));
-  add('cluster', clusterLines(result));
-  const goals = verdicts(result);
-  if (goals.length > 0) {
-    add('goals', [
-      table([
-        ['goal', 'measured', 'verdict'],
-        ...goals.map((v) => [v.goal, v.measured, judgementText(v)]),
-      ]),
-    ]);
-  }
-  return sections;
+  const goals = verdicts(result).map((v) => [v.goal, v.measured, judgementText(v)]);
+  const sections: ReportSection[] = [
+    { id: 'fanout', lines: fanoutLines(result) },
+    { id: 'idle', lines: idleLines(result) },
+    { id: 'logins', lines: loginsLines(result) },
+    { id: 'burst', lines: burstLines(result) },
+    { id: 'scale', lines: scaleLines(result) },
+    { id: 'cluster', lines: clusterLines(result) },
+    {
+      id: 'goals',
+      lines: goals.length === 0 ? [] : [table([['goal', 'measured', 'verdict'], ...goals])],
+    },
+  ];
+  return sections.filter((s) => s.lines.length > 0);
 }
 
 /** The report for the terminal (its tables are Markdown too). */
@@ -120,70 +170,54 @@ export function formatReport(result: BenchResult): string {
   const ports = m.localPortRange ? `, ephemeral ports ${m.localPortRange.join('-')}` : '';
   const out = [
     `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ` +
-      `open files soft ${limit(m.openFilesLimit)} / hard ${limit(m.openFilesHardLimit)} ` +
-      `(bench processes: ${limit(m.openFilesForBench)})${ports}; ${m.date}`,
+      `open files soft ${fileLimit(m.openFilesLimit)} / hard ${fileLimit(m.openFilesHardLimit)} ` +
+      `(bench processes: ${fileLimit(m.openFilesForBench)})${ports}; ${m.date}`,
   ];
   for (const s of result.skipped) out.push(`skipped ${s.target}: ${s.reason}`);
   for (const section of reportSections(result)) out.push('', ...section.lines);
   return out.join('\n');
 }
 
-/** The fan-out or the idle section: a table per target, the ratios, notes and warnings. */
-function fanoutLines(result: BenchResult, part: 'fanout' | 'idle'): string[] {
-  const o = result.options;
-  const targets = result.targets.filter((t) =>
-    result.rounds.some((r) => r.target === t.name && r[part] !== null),
-  );
-  if (targets.length === 0) return [];
+/** The targets that measured one part (fan-out or idle), and their table. */
+function targetTable(result: BenchResult, part: 'fanout' | 'idle') {
   const columns = part === 'fanout' ? FANOUT_COLUMNS : IDLE_COLUMNS;
-  const heading =
-    part === 'fanout'
-      ? `fan-out: ${o.clients} clients, ${o.senders} senders, window ${o.window}, ` +
-        `${o.payloadBytes}-byte messages, ${o.seconds} s measured after ${o.warmupSeconds} s ` +
-        `warm-up; ${o.rounds} round(s), median (min–max)`
-      : `idle: ${o.idle} connections; RSS after full GCs, young generation excluded; ` +
-        `${o.rounds} round(s), median (min–max)`;
+  const targets = result.targets.filter((t) =>
+    rowsOf(result.rounds, t.name).some((r) => r[part] !== null),
+  );
+  const text = table([
+    header(['target'], columns),
+    ...targets.map((t) =>
+      row([t.name], columns, rowsOf(result.rounds, t.name), result.options.rounds),
+    ),
+  ]);
+  return { targets, text };
+}
+
+/** The goals of a comparison's target, if it is judged against that baseline. */
+function goalsOf(result: BenchResult, c: Comparison): Target['goals'] {
+  return c.judged ? result.targets.find((t) => t.name === c.target)?.goals : undefined;
+}
+
+/** The fan-out section: a table of targets, the ratios, notes and warnings. */
+function fanoutLines(result: BenchResult): string[] {
+  const o = result.options;
+  const { targets, text } = targetTable(result, 'fanout');
+  if (targets.length === 0) return [];
   const lines = [
-    heading,
+    `fan-out: ${o.clients} clients, ${o.senders} senders, window ${o.window}, ` +
+      `${o.payloadBytes}-byte messages, ${o.seconds} s measured after ${o.warmupSeconds} s ` +
+      `warm-up; ${o.rounds} round(s), median (min–max)`,
     '',
-    table([
-      ['target', ...columns.map(([title]) => title)],
-      ...targets.map((t) => [
-        t.name,
-        ...columns.map(([, digits, metric]) =>
-          cell(summarize(valuesOf(result, t.name, metric)), digits, o),
-        ),
-      ]),
-    ]),
+    text,
     '',
-    ...compare(result)
-      .map((c) => comparisonLine(result, c, part))
-      .filter((l) => l !== ''),
+    ...compare(result).flatMap((c) => fanoutRatios(result, c)),
   ];
-  if (part === 'idle') {
-    for (const r of result.rounds.filter((r) => (r.idle?.disconnected ?? 0) > 0)) {
-      lines.push(
-        `warning: ${r.target} round ${r.round}: ${r.idle!.disconnected} idle clients disconnected`,
-      );
-    }
-    // Stage 6's bcrypt worker thread's heap moves by a few MiB between
-    // readings: noise at 1,000 connections, small at the scale scenario's 10,000.
-    if (result.rounds.some((r) => r.target === 'stage6' && r.idle !== undefined)) {
-      lines.push(
-        `note: stage6 also runs a bcrypt worker thread whose heap moves by a few MiB between ` +
-          `readings, several KiB per connection at ${format(o.idle, 0)} ` +
-          `connections; its memory goal is judged with 10,000 connections in the scale section`,
-      );
-    }
-    return lines;
-  }
   // Which side ran out of CPU decides what "delivered msg/s" measured.
   for (const t of targets) {
-    const load = summarize(valuesOf(result, t.name, METRICS.loadCpu)).median;
-    const server = summarize(valuesOf(result, t.name, METRICS.serverCpu)).median;
-    if (server >= SATURATED) {
+    const rounds = rowsOf(result.rounds, t.name);
+    if (medianOf(rounds, METRICS.serverCpu) >= SATURATED) {
       lines.push(`note: ${t.name}: the server used a whole core; msg/s is its own limit`);
-    } else if (load >= SATURATED) {
+    } else if (medianOf(rounds, METRICS.loadCpu) >= SATURATED) {
       lines.push(
         `note: ${t.name}: the load process used a whole core; msg/s is the load generator's ` +
           `limit, and server CPU µs/msg shows the server's own cost`,
@@ -209,239 +243,227 @@ function fanoutLines(result: BenchResult, part: 'fanout' | 'idle'): string[] {
   return lines;
 }
 
-/** One comparison's fan-out ratios, or its idle-memory ratio ('' if it has none). */
-function comparisonLine(result: BenchResult, c: Comparison, part: 'fanout' | 'idle'): string {
-  const goals = c.judged ? result.targets.find((t) => t.name === c.target)?.goals : undefined;
+/** One comparison's fan-out ratios, with their goals (no line if it has none). */
+function fanoutRatios(result: BenchResult, c: Comparison): string[] {
+  const goals = goalsOf(result, c);
   const parts: string[] = [];
-  if (part === 'idle') {
-    if (!Number.isFinite(c.memoryRatio)) return '';
-    const max = goals?.maxMemoryRatio;
-    const goal = max === undefined ? '' : ` (goal <= ${max}x${verdict(c.memoryVerdict)})`;
-    return `${c.target} / ${c.baseline}: memory per idle connection ${format(c.memoryRatio, 2)}x${goal}`;
-  }
   if (Number.isFinite(c.throughputRatio)) {
-    const min = goals?.minThroughputRatio;
-    const goal = min === undefined ? '' : ` (goal >= ${min}x${verdict(c.throughputVerdict)})`;
+    const goal = goalText('>=', goals?.minThroughputRatio, c.throughputVerdict);
     parts.push(`throughput ${format(c.throughputRatio, 2)}x${goal}`);
   }
   const max = goals?.maxCpuPerMessageRatio;
-  const judged = c.cpuPerMessageVerdict;
   const rounds = c.cpuPerMessageRounds;
+  const judged = c.cpuPerMessageVerdict;
+  const range = `rounds ${format(Math.min(...rounds), 2)}–${format(Math.max(...rounds), 2)}x`;
   const detail = [
-    rounds.length < 2
-      ? ''
-      : `rounds ${format(Math.min(...rounds), 2)}–${format(Math.max(...rounds), 2)}x`,
+    rounds.length < 2 ? '' : range,
     max === undefined || judged === null ? '' : `target <= ${max}x: ${judgementText(judged)}`,
   ]
     .filter((d) => d !== '')
     .join('; ');
   if (Number.isFinite(c.cpuPerMessageRatio)) {
-    const range = detail ? ` (${detail})` : '';
-    parts.push(`server CPU per message ${format(c.cpuPerMessageRatio, 2)}x${range}`);
+    const brackets = detail ? ` (${detail})` : '';
+    parts.push(`server CPU per message ${format(c.cpuPerMessageRatio, 2)}x${brackets}`);
   } else if (max !== undefined) {
     parts.push(`server CPU per message: inconclusive (target <= ${max}x)`);
   }
-  if (parts.length === 0) return '';
+  if (parts.length === 0) return [];
   // A target whose clients do more work than the baseline's is not judged against it.
   const unfair = c.judged ? '' : ' [different client work: not judged]';
-  return `${c.target} / ${c.baseline}: ${parts.join(', ')}${unfair}`;
+  return [`${c.target} / ${c.baseline}: ${parts.join(', ')}${unfair}`];
+}
+
+/** The idle section: a table of targets, the memory ratios, notes and warnings. */
+function idleLines(result: BenchResult): string[] {
+  const o = result.options;
+  const { targets, text } = targetTable(result, 'idle');
+  if (targets.length === 0) return [];
+  const lines = [
+    `idle: ${o.idle} connections; RSS after full GCs, young generation excluded; ` +
+      `${o.rounds} round(s), median (min–max)`,
+    '',
+    text,
+    '',
+    ...compare(result)
+      .filter((c) => Number.isFinite(c.memoryRatio))
+      .map(
+        (c) =>
+          `${c.target} / ${c.baseline}: memory per idle connection ${format(c.memoryRatio, 2)}x` +
+          goalText('<=', goalsOf(result, c)?.maxMemoryRatio, c.memoryVerdict),
+      ),
+  ];
+  for (const r of result.rounds) {
+    if (r.idle && r.idle.disconnected > 0) {
+      lines.push(
+        `warning: ${r.target} round ${r.round}: ${r.idle.disconnected} idle clients disconnected`,
+      );
+    }
+  }
+  if (targets.some((t) => t.name === 'stage6')) {
+    lines.push(
+      `note: stage6 also runs a bcrypt worker thread whose heap moves by a few MiB between ` +
+        `readings, several KiB per connection at ${format(o.idle, 0)} ` +
+        `connections; its memory goal is judged with 10,000 connections in the scale section`,
+    );
+  }
+  return lines;
 }
 
 /** Logins per second against the hashing workers' theoretical maximum. */
 function loginsLines(result: BenchResult): string[] {
-  const o = result.options;
-  const logins = result.logins;
-  const out: string[] = [];
-  if (logins.length > 0) {
-    const ratio = summarize(logins.map((m) => m.ratio)).median;
-    out.push(
-      `stage6 logins: bcrypt cost ${o.bcryptCost}, ${o.hashWorkers} hashing worker(s), ` +
-        `${o.loginClients} clients logging in at once, ${o.logins} logins per round; ` +
-        `every other server setting as shipped`,
-      '',
-      table([
-        ['logins/s', 't_hash ms', 'max logins/s', 'ratio', 'login p50 ms', 'server CPU %'],
-        [
-          col(logins, (m) => m.loginsPerSecond, 2),
-          col(logins, (m) => m.hashMs, 0),
-          col(logins, (m) => m.maxLoginsPerSecond, 2),
-          col(logins, (m) => m.ratio, 2),
-          col(logins, (m) => m.p50Ms, 0),
-          col(logins, (m) => m.serverCpuPercent, 0),
-        ],
-      ]),
-      '',
-      `stage6 logins: ${format(ratio, 2)}x the theoretical maximum ` +
-        `(workers / t_hash = ${o.hashWorkers} / t_hash, t_hash timed in this run)`,
-    );
-  }
+  const { logins, options: o } = result;
+  if (logins.length === 0) return [];
+  const lines = [
+    `stage6 logins: bcrypt cost ${o.bcryptCost}, ${o.hashWorkers} hashing worker(s), ` +
+      `${o.loginClients} clients logging in at once, ${o.logins} logins per round; ` +
+      `every other server setting as shipped`,
+    '',
+    table([header([], LOGIN_COLUMNS), row([], LOGIN_COLUMNS, logins)]),
+    '',
+    `stage6 logins: ${format(
+      medianOf(logins, (m) => m.ratio),
+      2,
+    )}x the theoretical maximum ` +
+      `(workers / t_hash = ${o.hashWorkers} / t_hash, t_hash timed in this run)`,
+  ];
   for (const m of logins) {
     if (m.failed > 0) {
-      out.push(`warning: logins round ${m.round}: ${m.failed} failed (${m.firstError})`);
+      lines.push(`warning: logins round ${m.round}: ${m.failed} failed (${m.firstError})`);
     }
     if (m.busyAnswers > 0) {
-      out.push(
+      lines.push(
         `note: logins round ${m.round}: ${m.busyAnswers} "busy, try again" answers waited out`,
       );
     }
   }
-  return out;
+  return lines;
 }
 
 /** Chat latency during a burst of logins against the same chat with none. */
 function burstLines(result: BenchResult): string[] {
-  const o = result.options;
-  const bursts = result.bursts;
-  const out: string[] = [];
-  if (bursts.length > 0) {
-    const period = (name: string, of: (m: (typeof bursts)[number]) => LatencySummary) => [
-      name,
-      col(bursts, (m) => of(m).p50Ms, 2),
-      col(bursts, (m) => of(m).p90Ms, 2),
-      col(bursts, (m) => of(m).p99Ms, 2),
-      col(bursts, (m) => of(m).maxMs, 1),
-      col(bursts, (m) => of(m).samples, 0),
-    ];
-    const ratio = summarize(bursts.map((m) => m.p99Ratio)).median;
-    out.push(
-      `stage6 chat during a login burst: ${o.chatters} clients chatting (one message each ` +
-        `every ${CHAT_INTERVAL_MS} ms), then ${o.burst} logins at once at cost ${o.bcryptCost}, ` +
-        `from one address, against the server as shipped`,
-      '',
-      table([
-        ['period', 'chat p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'samples', 'lasted s'],
-        [...period('no logins', (m) => m.quiet), String(QUIET_SECONDS)],
-        [...period(`${o.burst} logins`, (m) => m.burst), col(bursts, (m) => m.burstSeconds, 1)],
-      ]),
-      '',
-      `stage6 chat p99 during logins / without: ${format(ratio, 2)}x ` +
-        `(goal <= ${MAX_BURST_P99_RATIO}x${verdict(burstVerdict(result))})`,
-      '',
-      table([
-        [
-          'logins in',
-          'refused for good',
-          'told to retry',
-          '"busy" answers',
-          'main-thread stall ms',
-        ],
-        [
-          col(bursts, (m) => m.loginsOk, 0),
-          col(bursts, (m) => m.loginsFailed, 0),
-          col(bursts, (m) => m.loginsRetried, 0),
-          col(bursts, (m) => m.busyAnswers, 0),
-          col(bursts, (m) => m.stallMs ?? NaN, 1),
-        ],
-      ]),
-      '',
-      `stage6 burst: "told to retry" logins got SERVICE_UNAVAILABLE with a retryAfterMs ` +
-        `(the queue would not answer them in time, or their address had many waiting) and ` +
-        `the client tried again by itself; the stall is the worst delay of a 5-ms timer on ` +
-        `the server's main thread during the burst (bcrypt runs in a worker thread)`,
-    );
-  }
+  const { bursts, options: o } = result;
+  if (bursts.length === 0) return [];
+  const chat: Column<LatencySummary>[] = [...CHAT_COLUMNS, ['samples', 0, (p) => p.samples]];
+  const lasted = cell(
+    bursts.map((m) => m.burstSeconds),
+    1,
+    bursts.length,
+  );
+  const lines = [
+    `stage6 chat during a login burst: ${o.chatters} clients chatting (one message each ` +
+      `every ${CHAT_INTERVAL_MS} ms), then ${o.burst} logins at once at cost ${o.bcryptCost}, ` +
+      `from one address, against the server as shipped`,
+    '',
+    table([
+      [...header(['period'], chat), 'lasted s'],
+      [
+        ...row(
+          ['no logins'],
+          chat,
+          bursts.map((m) => m.quiet),
+        ),
+        String(QUIET_SECONDS),
+      ],
+      [
+        ...row(
+          [`${o.burst} logins`],
+          chat,
+          bursts.map((m) => m.burst),
+        ),
+        lasted,
+      ],
+    ]),
+    '',
+    `stage6 chat p99 during logins / without: ${format(
+      medianOf(bursts, (m) => m.p99Ratio),
+      2,
+    )}x` + goalText('<=', MAX_BURST_P99_RATIO, burstVerdict(result)),
+    '',
+    table([header([], BURST_LOGIN_COLUMNS), row([], BURST_LOGIN_COLUMNS, bursts)]),
+    '',
+    `stage6 burst: "told to retry" logins got SERVICE_UNAVAILABLE with a retryAfterMs ` +
+      `(the queue would not answer them in time, or their address had many waiting) and ` +
+      `the client tried again by itself; the stall is the worst delay of a 5-ms timer on ` +
+      `the server's main thread during the burst (bcrypt runs in a worker thread)`,
+  ];
   for (const m of bursts) {
     if (m.loginsFailed > 0 || m.lost > 0) {
-      out.push(
+      lines.push(
         `warning: burst round ${m.round}: ${m.loginsFailed} logins failed` +
           `${m.firstError ? ` (${m.firstError})` : ''}, ${m.lost} chat deliveries lost`,
       );
     }
   }
-  return out;
+  return lines;
 }
 
 /** Memory per connection with thousands idle, and the chat with and without them. */
 function scaleLines(result: BenchResult): string[] {
-  if (result.scale.length === 0) return [];
-  const o = result.options;
+  const { scale, options: o } = result;
+  if (scale.length === 0) return [];
   const users = format(o.scale, 0);
-  const targets = [...new Set(result.scale.map((m) => m.target))];
-  const rounds = {
-    rounds: Math.max(...targets.map((t) => result.scale.filter((m) => m.target === t).length)),
-  };
-  const s = (target: string, value: (m: ScaleMeasurement) => number, digits: number) =>
-    cell(scaleSummary(result, target, value), digits, rounds);
+  const targets = [...new Set(scale.map((m) => m.target))];
+  const rounds = Math.max(...targets.map((t) => rowsOf(scale, t).length));
+  const chat: Column<ChatPeriod>[] = [
+    ...CHAT_COLUMNS,
+    ['server CPU %', 0, (p) => p.serverCpuPercent],
+  ];
   const period = (t: string, name: 'quiet' | 'crowded') => {
-    const p = (value: (p: ChatPeriod) => number, digits: number) =>
-      s(t, (m) => value(m[name]), digits);
-    return [
-      t,
-      name === 'quiet' ? 'none' : users,
-      p((p) => p.p50Ms, 2),
-      p((p) => p.p90Ms, 2),
-      p((p) => p.p99Ms, 2),
-      p((p) => p.maxMs, 1),
-      p((p) => p.serverCpuPercent, 0),
-    ];
+    const periods = rowsOf(scale, t).map((m) => m[name]);
+    return row([t, name === 'quiet' ? 'none' : users], chat, periods, rounds);
   };
-  const out: string[] = [
+  const lines = [
     `scale: ${users} idle clients (stage 6: registered and logged in at bcrypt ` +
       `cost ${CHAT_SCENARIO_BCRYPT_COST}, a bench-only setting), held by ` +
-      `${result.scale[0]!.loadProcesses} load process(es); ${o.active} active clients chatting ` +
+      `${scale[0]!.loadProcesses} load process(es); ${o.active} active clients chatting ` +
       `at ${o.activeRate} messages/s in all, ${o.scaleSeconds} s measured per period. The ` +
       `active clients join before the idle ones, so each broadcast reaches them first; the ` +
       `server still writes every message to every member (its CPU column shows that cost).`,
     '',
     table([
-      [
-        'target',
-        'idle connected',
-        'connect s',
-        'server CPU s',
-        'RSS KiB/conn',
-        'heap KiB/conn',
-        'RSS MiB before',
-      ],
-      ...targets.map((t) => [
-        t,
-        s(t, (m) => m.opened, 0),
-        s(t, (m) => m.connectSeconds, 1),
-        s(t, (m) => m.connectCpuSeconds, 1),
-        s(t, (m) => m.rssPerConnectionKiB, 2),
-        s(t, (m) => m.heapPerConnectionKiB ?? NaN, 2),
-        s(t, (m) => m.baselineRssKiB / 1024, 1),
-      ]),
+      header(['target'], SCALE_COLUMNS),
+      ...targets.map((t) => row([t], SCALE_COLUMNS, rowsOf(scale, t), rounds)),
     ]),
     '',
     table([
-      ['target', 'idle users', 'chat p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'server CPU %'],
+      header(['target', 'idle users'], chat),
       ...targets.flatMap((t) => [period(t, 'quiet'), period(t, 'crowded')]),
     ]),
     '',
   ];
   const c = compareScale(result);
   if (c.memoryVerdict !== null) {
-    out.push(
-      `stage6 / raw: memory per connection with ${users} idle ${format(c.memoryRatio, 2)}x ` +
-        `(goal <= ${MAX_SCALE_MEMORY_RATIO}x${verdict(c.memoryVerdict)})`,
+    lines.push(
+      `stage6 / raw: memory per connection with ${users} idle ${format(c.memoryRatio, 2)}x` +
+        goalText('<=', MAX_SCALE_MEMORY_RATIO, c.memoryVerdict),
     );
   }
   if (c.p99Verdict !== null) {
     const raw = Number.isFinite(c.rawP99Ratio)
       ? `; raw in the same scenario: ${format(c.rawP99Ratio, 2)}x`
       : '';
-    out.push(
-      `stage6 chat p99 with ${users} idle / without: ${format(c.p99Ratio, 2)}x ` +
-        `(goal <= ${MAX_SCALE_P99_RATIO}x${verdict(c.p99Verdict)})${raw}`,
+    lines.push(
+      `stage6 chat p99 with ${users} idle / without: ${format(c.p99Ratio, 2)}x` +
+        goalText('<=', MAX_SCALE_P99_RATIO, c.p99Verdict) +
+        raw,
     );
   }
-  const limits = [...new Set(result.scale.flatMap((m) => [m.serverOpenFiles, m.loadOpenFiles]))];
-  out.push(
+  const limits = [...new Set(scale.flatMap((m) => [m.serverOpenFiles, m.loadOpenFiles]))];
+  lines.push(
     `open files: the servers and load processes ran with a soft limit of ` +
       `${limits.map((l) => (l === null ? 'unknown' : format(l, 0))).join(' / ')}`,
   );
-  for (const m of result.scale) {
+  for (const m of scale) {
     const lost = m.quiet.lost + m.crowded.lost;
     if (m.opened !== m.requested || m.disconnected > 0 || lost > 0) {
-      out.push(
+      lines.push(
         `warning: scale ${m.target} round ${m.round}: ${m.opened} of ${m.requested} idle ` +
           `clients connected${m.firstError ? ` (${m.firstError})` : ''}, ` +
           `${m.disconnected} disconnected, ${lost} chat deliveries lost`,
       );
     }
   }
-  return out;
+  return lines;
 }
 
 /**
@@ -455,42 +477,19 @@ function clusterLines(result: BenchResult): string[] {
   }
   if (result.cluster.length === 0) return [];
   const median = (layout: ClusterLayout, value: (m: ClusterMeasurement) => number) =>
-    clusterSummary(result, layout, value).median;
-  const row = (layout: ClusterLayout) => {
-    const s = (value: (m: ClusterMeasurement) => number, digits: number) =>
-      cell(clusterSummary(result, layout, value), digits, o);
-    return [
-      layoutName(layout),
-      s((m) => m.deliveredPerSecond, 0),
-      s((m) => m.p50Ms, 1),
-      s((m) => m.p99Ms, 1),
-      s((m) => m.serverCpuUsPerMessage, 2),
-      layout.redis ? s((m) => m.redisCpuUsPerMessage, 2) : '-',
-      s((m) => m.loadCpuPercent, 0),
-    ];
-  };
-  const ran = CLUSTER_LAYOUTS.filter((l) => result.cluster.some((m) => sameLayout(m, l)));
+    medianOf(layoutRows(result, layout), value);
+  const ran = CLUSTER_LAYOUTS.filter((l) => layoutRows(result, l).length > 0);
   // The Redis hop: the same server, with and without Redis in between.
-  const alone = { nodes: 1, redis: false };
-  const viaRedis = { nodes: 1, redis: true };
   const hop = (value: (m: ClusterMeasurement) => number) =>
-    format(median(viaRedis, value) - median(alone, value), 2);
+    format(median({ nodes: 1, redis: true }, value) - median({ nodes: 1, redis: false }, value), 2);
   const lines = [
     `cluster (stage 9 over ${o.redisUrl}): ${o.clients} clients spread over the nodes, ` +
       `${o.senders} senders, window ${o.window}, ${o.seconds} s measured; ${o.rounds} round(s), ` +
       'median (min–max)',
     '',
     table([
-      [
-        'layout',
-        'delivered msg/s',
-        'p50 ms',
-        'p99 ms',
-        'nodes CPU µs/msg (sum)',
-        'Redis CPU µs/msg sent',
-        'load CPU %',
-      ],
-      ...ran.map(row),
+      header(['layout'], CLUSTER_COLUMNS),
+      ...ran.map((l) => row([layoutName(l)], CLUSTER_COLUMNS, layoutRows(result, l), o.rounds)),
     ]),
     '',
     `the Redis hop adds p50 ${hop((m) => m.p50Ms)} ms, p99 ${hop((m) => m.p99Ms)} ms ` +
@@ -504,7 +503,7 @@ function clusterLines(result: BenchResult): string[] {
   ];
   // What the costs predict with a core per node: each node makes its share
   // of the deliveries; Redis, one thread, handles each message once per node.
-  const largest = [...ran].reverse().find((l) => l.redis);
+  const largest = ran.findLast((l) => l.redis);
   const nodeUs = largest ? median(largest, (m) => m.serverCpuUsPerMessage) : NaN;
   const redisUs = largest ? median(largest, (m) => m.redisCpuUsPerMessage) : NaN;
   if (largest && nodeUs > 0 && redisUs > 0) {
@@ -561,6 +560,13 @@ export function formatMarkdownReport(
     );
   }
   const ports = m.localPortRange;
+  const portRange = ports
+    ? `${ports.join('–')} (${format(ports[1] - ports[0] + 1, 0)} ports)`
+    : 'unknown';
+  const scaleRounds = result.scale.length > 0 ? ` (scale scenario: ${o.scaleRounds})` : '';
+  const openFiles =
+    `soft limit ${fileLimit(m.openFilesLimit)}, hard limit ${fileLimit(m.openFilesHardLimit)}; ` +
+    `the servers and load processes ran with ${fileLimit(m.openFilesForBench)}`;
   blocks.push(
     'How and why each number is measured is explained in the ' +
       '[benchmark README](../bench/README.md). In short: every server runs in its own process ' +
@@ -574,19 +580,9 @@ export function formatMarkdownReport(
       ['memory', `${m.memoryGiB} GiB`],
       ['OS', m.os],
       ['Node', m.node],
-      [
-        'open files',
-        `soft limit ${limit(m.openFilesLimit)}, hard limit ${limit(m.openFilesHardLimit)}; ` +
-          `the servers and load processes ran with ${limit(m.openFilesForBench)}`,
-      ],
-      [
-        'ephemeral ports',
-        ports ? `${ports.join('–')} (${format(ports[1] - ports[0] + 1, 0)} ports)` : 'unknown',
-      ],
-      [
-        'rounds',
-        `${o.rounds}${result.scale.length > 0 ? ` (scale scenario: ${o.scaleRounds})` : ''}`,
-      ],
+      ['open files', openFiles],
+      ['ephemeral ports', portRange],
+      ['rounds', `${o.rounds}${scaleRounds}`],
       ['date', m.date],
     ]),
   );

@@ -47,11 +47,8 @@ export class Reservoir {
 }
 
 /**
- * The value below which `p` percent of the sorted samples fall (nearest rank).
- *
- * @param sorted - samples sorted ascending
- * @param p - the percentile, 0 to 100
- * @returns the percentile, or NaN when there are no samples
+ * The value below which `p` percent (0 to 100) of the samples, sorted
+ * ascending, fall (nearest rank); NaN when there are none.
  */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
@@ -70,14 +67,12 @@ export interface Summary {
 }
 
 /**
- * Summarises one number measured in each round.
- *
- * @param values - one value per round
- * @returns median, min and max (all NaN when `values` is empty)
+ * Summarises one number measured in each round (all NaN when none has it); a
+ * round without it (NaN) is left out, so it cannot scramble the sort.
  */
 export function summarize(values: readonly number[]): Summary {
-  if (values.length === 0) return { median: NaN, min: NaN, max: NaN };
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return { median: NaN, min: NaN, max: NaN };
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
@@ -97,11 +92,7 @@ export interface LatencySummary {
   maxMs: number;
 }
 
-/**
- * Summarises the latencies (in milliseconds) a reservoir collected.
- *
- * @param reservoir - the samples of one period
- */
+/** Summarises the latencies (in milliseconds) a reservoir collected over one period. */
 export function summarizeLatency(reservoir: Reservoir): LatencySummary {
   const sorted = reservoir.sorted();
   return {
@@ -109,6 +100,6 @@ export function summarizeLatency(reservoir: Reservoir): LatencySummary {
     p50Ms: percentile(sorted, 50),
     p90Ms: percentile(sorted, 90),
     p99Ms: percentile(sorted, 99),
-    maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
+    maxMs: sorted.at(-1) ?? NaN,
   };
 }

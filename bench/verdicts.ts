@@ -1,25 +1,20 @@
 /**
  * The ratios a run is judged by, and every goal's verdict: met, not met,
- * reported (a figure with no target), or inconclusive.
+ * reported (a figure with no target), or inconclusive (bench/README.md).
  *
- * Ratios, not absolute numbers, are the result: "stage 4 delivers this
- * fraction of what raw Node delivers on the same machine in the same run"
- * carries over to other machines. Every goal is a ratio of medians, and
- * every median comes from measurements that must be positive (messages per
- * second, KiB per connection, milliseconds). On a busy machine one can come
- * out impossible: the memory of 30 idle connections is a difference of two
- * RSS readings, and a GC between them makes it negative. A ratio of such
- * numbers is still a number (-23.05× is "≤ 2.5×"), so {@link judge} checks
- * the inputs first and says **inconclusive**, with the reason. A goal whose
- * measurements did not run (`--only`, `--scenario`) is not listed at all.
+ * A measurement can come out impossible on a busy machine: the memory of 30
+ * idle connections is a difference of two RSS readings, and a GC between
+ * them makes it negative. A ratio of such numbers is still a number (-23.05×
+ * is "≤ 2.5×"), so {@link judge} checks the inputs first and says
+ * **inconclusive**, with the reason.
  *
  * @module
  */
 import type { BenchResult, RoundMeasurement } from './bench';
-import { format } from './report-format';
 import type { ClusterLayout, ClusterMeasurement } from './cluster';
+import { format } from './report-format';
 import type { ScaleMeasurement } from './scale';
-import { summarize, type Summary } from './stats';
+import { summarize } from './stats';
 import { BASELINE } from './targets';
 
 /** Stage 6 chat p99 during a login burst at most this multiple of without. */
@@ -88,6 +83,11 @@ function impossibility(evidence: readonly Evidence[]): string | undefined {
   return undefined;
 }
 
+/** The evidence of one figure over some rounds. */
+function evidence<M>(what: string, rows: readonly M[], value: (m: M) => number, rounds: number) {
+  return { what, values: rows.map(value), rounds };
+}
+
 /** A judgement in words: `met`, `NOT met` (`loud`, the terminal's style), `reported`, or `inconclusive: REASON`. */
 export function judgementText(j: Judgement, loud = false): string {
   if (j.outcome === 'inconclusive') return `inconclusive: ${j.reason ?? 'no reason given'}`;
@@ -96,8 +96,6 @@ export function judgementText(j: Judgement, loud = false): string {
 
 /** One number taken from one target's round. */
 export type Metric = (m: RoundMeasurement) => number;
-
-const positive = (us: number) => (Number.isFinite(us) && us > 0 ? us : NaN);
 
 /** The fan-out and idle figures the tables, ratios and charts share. */
 export const METRICS = {
@@ -111,22 +109,21 @@ export const METRICS = {
   serverCpu: ((m) => m.fanout?.serverCpuPercent ?? NaN) as Metric,
   /** The load process's CPU during the fan-out, percent of one core. */
   loadCpu: ((m) => m.fanout?.loadCpuPercent ?? NaN) as Metric,
-  /**
-   * The load process's CPU per delivered message, µs: what the clients' own
-   * work costs (for stage 8: signing, sealing, verifying and opening).
-   */
-  loadCpuPerMessage: ((m) =>
-    m.fanout
-      ? positive((m.fanout.loadCpuPercent / 100 / m.fanout.deliveredPerSecond) * 1e6)
-      : NaN) as Metric,
+  /** The load process's CPU per delivered message, µs: what the clients' own work costs. */
+  loadCpuPerMessage: ((m) => {
+    const us = m.fanout ? (m.fanout.loadCpuPercent / 100 / m.fanout.deliveredPerSecond) * 1e6 : NaN;
+    return Number.isFinite(us) && us > 0 ? us : NaN;
+  }) as Metric,
 };
 
-/** One metric's values over the rounds of one target that measured it. */
-export function valuesOf(result: BenchResult, target: string, metric: Metric): number[] {
-  return result.rounds
-    .filter((m) => m.target === target)
-    .map(metric)
-    .filter((v) => !Number.isNaN(v));
+/** The rows of one target: its fan-out and idle rounds, or its scale rounds. */
+export function rowsOf<M extends { target: string }>(rows: readonly M[], target: string): M[] {
+  return rows.filter((m) => m.target === target);
+}
+
+/** The median of one figure over some rounds (rounds without it left out). */
+export function medianOf<M>(rows: readonly M[], value: (m: M) => number): number {
+  return summarize(rows.map(value)).median;
 }
 
 /** One target's comparison with one baseline, from the medians of all rounds. */
@@ -153,16 +150,24 @@ export interface Comparison {
   cpuPerMessageVerdict: Judgement | null;
 }
 
-/** A ratio's name, its metric, its goal field and the words for its evidence. */
+/** Each compared figure: its name, scenario, goal field, direction and words. */
 const RATIOS = [
-  ['throughput', 'fanout', 'minThroughputRatio', 'atLeast', 'delivered msg/s'],
-  ['memory', 'idle', 'maxMemoryRatio', 'atMost', 'RSS KiB per idle connection'],
+  ['throughput', 'fanout', 'minThroughputRatio', 'atLeast', 'delivered msg/s', 'throughput'],
+  [
+    'memory',
+    'idle',
+    'maxMemoryRatio',
+    'atMost',
+    'RSS KiB per idle connection',
+    'memory per idle connection',
+  ],
   [
     'cpuPerMessage',
     'fanout',
     'maxCpuPerMessageRatio',
     'atMost',
     'server CPU µs per delivered message',
+    'server CPU per delivered message',
   ],
 ] as const;
 
@@ -174,40 +179,34 @@ const RATIOS = [
  */
 export function compare(result: BenchResult): Comparison[] {
   const ran = (name: string) => result.targets.some((t) => t.name === name);
-  const median = (target: string, metric: Metric) =>
-    summarize(valuesOf(result, target, metric)).median;
-  const measured = (name: string, part: 'fanout' | 'idle') =>
-    result.rounds.some((m) => m.target === name && m[part] !== null);
-  const evidenceOf = (target: string, metric: Metric, what: string): Evidence => ({
-    what: `${target} ${what}`,
-    values: result.rounds.filter((m) => m.target === target).map(metric),
-    rounds: result.options.rounds,
-  });
+  const measured = (rows: RoundMeasurement[], part: 'fanout' | 'idle') =>
+    rows.some((m) => m[part] !== null);
   const comparisons: Comparison[] = [];
   for (const t of result.targets) {
     if (t.name === BASELINE.name) continue;
     const own = t.baseline ?? BASELINE.name;
-    for (const baseline of [...new Set([BASELINE.name, own])].filter(
-      (b) => ran(b) && b !== t.name,
-    )) {
+    for (const baseline of new Set([BASELINE.name, own])) {
+      if (!ran(baseline) || baseline === t.name) continue;
       const judged = baseline === own;
       const c = { target: t.name, baseline, judged } as Comparison;
+      const target = rowsOf(result.rounds, t.name);
+      const base = rowsOf(result.rounds, baseline);
       for (const [name, part, goalKey, direction, what] of RATIOS) {
         const metric = METRICS[name];
-        const ratio = median(t.name, metric) / median(baseline, metric);
+        const ratio = medianOf(target, metric) / medianOf(base, metric);
         const limit = judged ? t.goals?.[goalKey] : undefined;
         c[`${name}Ratio`] = ratio;
         // Not measured at all (a scenario left out) is no verdict; measured
         // but impossible is "inconclusive".
         c[`${name}Verdict`] =
-          limit === undefined || !measured(t.name, part) || !measured(baseline, part)
+          limit === undefined || !measured(target, part) || !measured(base, part)
             ? null
-            : judge(ratio, direction === 'atMost' ? { atMost: limit } : { atLeast: limit }, [
-                evidenceOf(t.name, metric, what),
-                evidenceOf(baseline, metric, what),
+            : judge(ratio, { [direction]: limit }, [
+                evidence(`${t.name} ${what}`, target, metric, result.options.rounds),
+                evidence(`${baseline} ${what}`, base, metric, result.options.rounds),
               ]);
       }
-      c.cpuPerMessageRounds = roundRatios(result, t.name, baseline, METRICS.cpuPerMessage);
+      c.cpuPerMessageRounds = pairedRatios(result.rounds, t.name, baseline, METRICS.cpuPerMessage);
       comparisons.push(c);
     }
   }
@@ -215,30 +214,20 @@ export function compare(result: BenchResult): Comparison[] {
 }
 
 /**
- * One metric's ratio target / baseline within each round, both measured in
+ * One figure's ratio target / baseline within each round, both measured in
  * that round (the rounds alternate the targets' order); impossible ones left out.
  */
-function roundRatios(
-  result: BenchResult,
+function pairedRatios<M extends { target: string; round: number }>(
+  rows: readonly M[],
   target: string,
   baseline: string,
-  metric: Metric,
+  value: (m: M) => number,
 ): number[] {
-  const ratios: number[] = [];
-  for (const m of result.rounds.filter((r) => r.target === target)) {
-    const base = result.rounds.find((r) => r.target === baseline && r.round === m.round);
-    if (base) ratios.push(metric(m) / metric(base));
-  }
+  const ratios = rowsOf(rows, target).map((m) => {
+    const base = rows.find((r) => r.target === baseline && r.round === m.round);
+    return base ? value(m) / value(base) : NaN;
+  });
   return ratios.filter(Number.isFinite);
-}
-
-/** One number of one target's scale rounds, summarised. */
-export function scaleSummary(
-  result: BenchResult,
-  target: string,
-  value: (m: ScaleMeasurement) => number,
-): Summary {
-  return summarize(result.scale.filter((m) => m.target === target).map(value));
 }
 
 /** The scale scenario's ratios (medians over rounds) and verdicts (null: not measured). */
@@ -253,60 +242,50 @@ export interface ScaleComparison {
   p99Verdict: Judgement | null;
   /** Raw's p99 ratio in the same scenario, for comparison. */
   rawP99Ratio: number;
-  /** True if stage 6 held every idle user in every round. */
-  heldAll: boolean | null;
 }
 
 /** Computes the scale scenario's ratios and verdicts. */
 export function compareScale(result: BenchResult): ScaleComparison {
-  const median = (target: string, value: (m: ScaleMeasurement) => number) =>
-    scaleSummary(result, target, value).median;
+  const stage6 = rowsOf(result.scale, 'stage6');
+  const raw = rowsOf(result.scale, 'raw');
   const rss = (m: ScaleMeasurement) => m.rssPerConnectionKiB;
-  const memoryRatio = median('stage6', rss) / median('raw', rss);
-  const p99Ratio = median('stage6', (m) => m.p99Ratio);
-  const stage6 = result.scale.filter((m) => m.target === 'stage6');
-  const ran = (target: string) => result.scale.some((m) => m.target === target);
-  const evidence = (target: string, value: (m: ScaleMeasurement) => number, what: string) => ({
-    what: `${target} ${what}`,
-    values: result.scale.filter((m) => m.target === target).map(value),
-    rounds: result.options.scaleRounds,
-  });
+  const memoryRatio = medianOf(stage6, rss) / medianOf(raw, rss);
+  const p99Ratio = medianOf(stage6, (m) => m.p99Ratio);
+  const rounds = result.options.scaleRounds;
+  const what = 'RSS KiB per idle connection';
+  const p99 = (words: string, period: 'quiet' | 'crowded') =>
+    evidence(`stage6 chat p99 ms ${words} the crowd`, stage6, (m) => m[period].p99Ms, rounds);
   return {
     memoryRatio,
     memoryVerdict:
-      ran('stage6') && ran('raw')
+      stage6.length > 0 && raw.length > 0
         ? judge(memoryRatio, { atMost: MAX_SCALE_MEMORY_RATIO }, [
-            evidence('stage6', rss, 'RSS KiB per idle connection'),
-            evidence('raw', rss, 'RSS KiB per idle connection'),
+            evidence(`stage6 ${what}`, stage6, rss, rounds),
+            evidence(`raw ${what}`, raw, rss, rounds),
           ])
         : null,
     p99Ratio,
-    p99Verdict: ran('stage6')
-      ? judge(p99Ratio, { atMost: MAX_SCALE_P99_RATIO }, [
-          evidence('stage6', (m) => m.quiet.p99Ms, 'chat p99 ms without the crowd'),
-          evidence('stage6', (m) => m.crowded.p99Ms, 'chat p99 ms with the crowd'),
-        ])
-      : null,
-    rawP99Ratio: median('raw', (m) => m.p99Ratio),
-    heldAll:
-      stage6.length === 0
-        ? null
-        : stage6.every((m) => m.opened === m.requested && m.disconnected === 0),
+    p99Verdict:
+      stage6.length > 0
+        ? judge(p99Ratio, { atMost: MAX_SCALE_P99_RATIO }, [
+            p99('without', 'quiet'),
+            p99('with', 'crowded'),
+          ])
+        : null,
+    rawP99Ratio: medianOf(raw, (m) => m.p99Ratio),
   };
 }
 
 /** The burst goal: median over rounds of p99 during the burst / p99 without. */
 export function burstVerdict(result: BenchResult): Judgement {
-  const bursts = result.bursts;
-  const evidence = (value: (m: (typeof bursts)[number]) => number, what: string) => ({
-    what: `stage6 ${what}`,
-    values: bursts.map(value),
-    rounds: result.options.rounds,
-  });
-  return judge(summarize(bursts.map((m) => m.p99Ratio)).median, { atMost: MAX_BURST_P99_RATIO }, [
-    evidence((m) => m.quiet.p99Ms, 'chat p99 ms without logins'),
-    evidence((m) => m.burst.p99Ms, 'chat p99 ms during the logins'),
-  ]);
+  const { bursts, options } = result;
+  const p99 = (what: string, period: 'quiet' | 'burst') =>
+    evidence(`stage6 chat p99 ms ${what}`, bursts, (m) => m[period].p99Ms, options.rounds);
+  return judge(
+    medianOf(bursts, (m) => m.p99Ratio),
+    { atMost: MAX_BURST_P99_RATIO },
+    [p99('without logins', 'quiet'), p99('during the logins', 'burst')],
+  );
 }
 
 /** `1 node alone`, `2 nodes via Redis`. */
@@ -314,18 +293,10 @@ export function layoutName(layout: ClusterLayout): string {
   return `${layout.nodes} node${layout.nodes === 1 ? '' : 's'} ${layout.redis ? 'via Redis' : 'alone'}`;
 }
 
-/** One number of one cluster layout's rounds, summarised. */
-export function clusterSummary(
-  result: BenchResult,
-  layout: ClusterLayout,
-  value: (m: ClusterMeasurement) => number,
-): Summary {
-  return summarize(result.cluster.filter((m) => sameLayout(m, layout)).map(value));
+/** The cluster rounds of one layout (as many nodes, the same bus). */
+export function layoutRows(result: BenchResult, layout: ClusterLayout): ClusterMeasurement[] {
+  return result.cluster.filter((m) => m.nodes === layout.nodes && m.redis === layout.redis);
 }
-
-/** True if two layouts have as many nodes and the same bus. */
-export const sameLayout = (a: ClusterLayout, b: ClusterLayout): boolean =>
-  a.nodes === b.nodes && a.redis === b.redis;
 
 /** One goal's outcome, as the goals table shows it. */
 export interface Verdict extends Judgement {
@@ -335,98 +306,81 @@ export interface Verdict extends Judgement {
   measured: string;
 }
 
-const GOAL_WORDS = {
-  throughput: (limit: number) => `throughput ≥ ${limit}×`,
-  memory: (limit: number) => `memory per idle connection ≤ ${limit}×`,
-  cpuPerMessage: (limit: number) => `server CPU per delivered message ≤ ${limit}×`,
-};
-
 /** Judges every goal the run measured, in the order the goals table lists them. */
 export function verdicts(result: BenchResult): Verdict[] {
   const out: Verdict[] = [];
   for (const c of compare(result).filter((c) => c.judged)) {
     const goals = result.targets.find((t) => t.name === c.target)?.goals;
-    for (const [name, , goalKey] of RATIOS) {
+    for (const [name, , goalKey, direction, , words] of RATIOS) {
       const limit = goals?.[goalKey];
       const verdict = c[`${name}Verdict`];
       if (limit === undefined || verdict === null) continue;
-      const rounds =
-        name === 'cpuPerMessage'
-          ? c.cpuPerMessageRounds
-          : roundRatios(result, c.target, c.baseline, METRICS[name]);
+      const rounds = pairedRatios(result.rounds, c.target, c.baseline, METRICS[name]);
       out.push({
-        goal: `${c.target} ${GOAL_WORDS[name](limit)} ${c.baseline}`,
+        goal: `${c.target} ${words} ${direction === 'atMost' ? '≤' : '≥'} ${limit}× ${c.baseline}`,
         measured: ratioText(c[`${name}Ratio`], rounds),
         ...verdict,
       });
     }
   }
-  const evidence = <M>(list: M[], value: (m: M) => number, what: string): Evidence => ({
-    what: `stage6 ${what}`,
-    values: list.map(value),
-    rounds: result.options.rounds,
-  });
-  if (result.logins.length > 0) {
-    const ratios = result.logins.map((m) => m.ratio);
+  const { logins, bursts, options } = result;
+  if (logins.length > 0) {
+    const ratios = logins.map((m) => m.ratio);
     const median = summarize(ratios).median;
     out.push({
       goal: 'stage6 logins/s against workers / t_hash (no target: reported)',
       measured: ratioText(median, ratios),
       ...judge(median, null, [
-        evidence(result.logins, (m) => m.loginsPerSecond, 'logins/s'),
-        evidence(result.logins, (m) => m.hashMs, 't_hash ms'),
+        evidence('stage6 logins/s', logins, (m) => m.loginsPerSecond, options.rounds),
+        evidence('stage6 t_hash ms', logins, (m) => m.hashMs, options.rounds),
       ]),
     });
   }
-  if (result.bursts.length > 0) {
-    const ratios = result.bursts.map((m) => m.p99Ratio);
+  if (bursts.length > 0) {
+    const ratios = bursts.map((m) => m.p99Ratio);
     out.push({
-      goal: `stage6 chat p99 during ${result.options.burst} logins ≤ ${MAX_BURST_P99_RATIO}× without`,
+      goal: `stage6 chat p99 during ${options.burst} logins ≤ ${MAX_BURST_P99_RATIO}× without`,
       measured: ratioText(summarize(ratios).median, ratios),
       ...burstVerdict(result),
     });
   }
-  const scale = compareScale(result);
+  out.push(...scaleVerdicts(result));
+  const cluster = clusterVerdict(result);
+  if (cluster !== null) out.push(cluster);
+  return out;
+}
+
+/** The scale scenario's goals: every user held, memory per connection, and chat p99. */
+function scaleVerdicts(result: BenchResult): Verdict[] {
+  const stage6 = rowsOf(result.scale, 'stage6');
+  if (stage6.length === 0) return [];
   const users = format(result.options.scale, 0);
-  const stage6 = result.scale.filter((m) => m.target === 'stage6');
-  if (scale.heldAll !== null) {
-    const least = Math.min(...stage6.map((m) => m.opened));
-    const dropped = stage6.some((m) => m.disconnected > 0) ? ', some dropped' : '';
-    out.push({
+  const scale = compareScale(result);
+  const held = stage6.every((m) => m.opened === m.requested && m.disconnected === 0);
+  const least = Math.min(...stage6.map((m) => m.opened));
+  const dropped = stage6.some((m) => m.disconnected > 0) ? ', some dropped' : '';
+  const out: Verdict[] = [
+    {
       goal: `stage6 holds ${users} logged-in users at once`,
       measured: `${format(least, 0)} connected and logged in${dropped}`,
-      outcome: scale.heldAll ? 'met' : 'not met',
-    });
-  }
+      outcome: held ? 'met' : 'not met',
+    },
+  ];
   if (scale.memoryVerdict !== null) {
-    const ratios = stage6
-      .map((m) => {
-        const raw = result.scale.find((r) => r.target === 'raw' && r.round === m.round);
-        return raw ? m.rssPerConnectionKiB / raw.rssPerConnectionKiB : NaN;
-      })
-      .filter(Number.isFinite);
+    const ratios = pairedRatios(result.scale, 'stage6', 'raw', (m) => m.rssPerConnectionKiB);
     out.push({
       goal: `stage6 memory per connection with ${users} idle ≤ ${MAX_SCALE_MEMORY_RATIO}× raw`,
       measured: ratioText(scale.memoryRatio, ratios),
       ...scale.memoryVerdict,
     });
   }
-  if (scale.p99Verdict !== null) {
-    const raw = Number.isFinite(scale.rawP99Ratio)
-      ? ` (raw: ${format(scale.rawP99Ratio, 2)}×)`
-      : '';
-    out.push({
-      goal: `stage6 chat p99 with ${users} idle ≤ ${MAX_SCALE_P99_RATIO}× without`,
-      measured:
-        ratioText(
-          scale.p99Ratio,
-          stage6.map((m) => m.p99Ratio),
-        ) + raw,
-      ...scale.p99Verdict,
-    });
-  }
-  const cluster = clusterVerdict(result);
-  if (cluster !== null) out.push(cluster);
+  const raw = Number.isFinite(scale.rawP99Ratio) ? ` (raw: ${format(scale.rawP99Ratio, 2)}×)` : '';
+  const p99Ratios = stage6.map((m) => m.p99Ratio);
+  out.push({
+    goal: `stage6 chat p99 with ${users} idle ≤ ${MAX_SCALE_P99_RATIO}× without`,
+    measured: ratioText(scale.p99Ratio, p99Ratios) + raw,
+    ...scale.p99Verdict!,
+  });
   return out;
 }
 
@@ -441,20 +395,21 @@ function clusterVerdict(result: BenchResult): Verdict | null {
     return { goal, measured: 'not run', outcome: 'inconclusive', reason: result.clusterSkipped };
   }
   if (result.cluster.length === 0) return null;
-  const cpu = (m: ClusterMeasurement) => m.serverCpuUsPerMessage;
   const three = { nodes: 3, redis: true };
   const alone = { nodes: 1, redis: false };
-  const ratio =
-    clusterSummary(result, three, cpu).median / clusterSummary(result, alone, cpu).median;
-  const evidence = (layout: ClusterLayout): Evidence => ({
-    what: `stage9 ${layoutName(layout)} server CPU µs per delivered message`,
-    values: result.cluster.filter((m) => sameLayout(m, layout)).map(cpu),
-    rounds: result.options.rounds,
-  });
+  const cpu = (m: ClusterMeasurement) => m.serverCpuUsPerMessage;
+  const ratio = medianOf(layoutRows(result, three), cpu) / medianOf(layoutRows(result, alone), cpu);
+  const evidenceOf = (layout: ClusterLayout) =>
+    evidence(
+      `stage9 ${layoutName(layout)} server CPU µs per delivered message`,
+      layoutRows(result, layout),
+      cpu,
+      result.options.rounds,
+    );
   return {
     goal,
     measured: `${format(ratio, 2)}×`,
-    ...judge(ratio, null, [evidence(three), evidence(alone)]),
+    ...judge(ratio, null, [evidenceOf(three), evidenceOf(alone)]),
   };
 }
 

@@ -320,6 +320,17 @@ describe('the printed report', () => {
     expect(report).toMatch(/stage5 \/ raw: .*server CPU per message [\d.]+x \(rounds [^;)]*\) \[/);
   });
 
+  it('leaves a round without a figure out of its median and range', () => {
+    const result = fixedResult();
+    result.bursts = result.bursts.map((m, i) =>
+      i === 1 ? { ...m, quiet: { ...m.quiet, p99Ms: NaN }, stallMs: null } : m,
+    );
+    const report = formatReport(result);
+    // Rounds 1 and 3 of the quiet p99 (2.88 and 3.52 ms); the stall of rounds 1 and 3.
+    expect(report).toMatch(/\| no logins +\| [^|]+\| [^|]+\| 3\.20 \(2\.88–3\.52\) +\|/);
+    expect(report).toMatch(/\| 8\.5 \(8\.5–8\.5\) +\|$/m);
+  });
+
   it('calls an impossible CPU figure inconclusive, never met', () => {
     const result = fixedResult();
     // A server that used no CPU at all, or a round that delivered nothing.
