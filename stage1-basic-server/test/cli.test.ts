@@ -20,6 +20,7 @@ describe('npm run stage1', () => {
       expect(proc.stderr.lines).toEqual([]);
     } finally {
       proc.kill();
+      await proc.exit;
     }
   });
 

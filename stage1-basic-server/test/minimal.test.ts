@@ -20,5 +20,6 @@ test('npm run stage1:minimal prints both ends of one connection, says goodbye, a
     expect(proc.stderr.lines).toEqual([]);
   } finally {
     proc.kill();
+    await proc.exit;
   }
 });

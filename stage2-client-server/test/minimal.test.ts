@@ -31,5 +31,6 @@ test('npm run stage2:minimal and stage2:minimal:client take turns, one line each
   } finally {
     client?.kill();
     server.kill();
+    await Promise.all([client?.exit, server.exit]);
   }
 });

@@ -40,6 +40,7 @@ test('npm run stage3:server -- --port 0 --mode pool serves ping and hash', async
     expect(proc.stderr.lines).toEqual([]);
   } finally {
     proc.kill('SIGKILL');
+    await proc.exit;
   }
 });
 

@@ -1,27 +1,17 @@
 // `npm run stage9:minimal`, twice, as a user runs it: two processes sharing
 // one room through Redis, each with a client of its own.
-import {
-  connect,
-  LineReader,
-  listeningPort,
-  runScript,
-  type ScriptProcess,
-} from '../../shared/test/helpers';
+import { connect, LineReader, listeningPort, scriptSuite } from '../../shared/test/helpers';
 import { describeWithRedis, testPrefix } from './redis-env';
 
 describeWithRedis('the minimal node (npm run stage9:minimal)', (url) => {
-  const started: ScriptProcess[] = [];
-  afterEach(() => {
-    for (const node of started.splice(0)) node.kill('SIGKILL');
-  });
+  const { run } = scriptSuite('stage9-minimal');
 
   test('two nodes share a room: a line sent on one reaches the members of both, once', async () => {
     const env = { CHAT_REDIS_URL: url, CHAT_REDIS_PREFIX: testPrefix() };
     const nodes = [
-      runScript('stage9:minimal', ['--port', '0'], env),
-      runScript('stage9:minimal', ['--port', '0'], env),
+      run('stage9:minimal', ['--port', '0'], env),
+      run('stage9:minimal', ['--port', '0'], env),
     ];
-    started.push(...nodes);
     const [port1, port2] = await Promise.all(nodes.map(listeningPort));
 
     const alice = await connect(port1!);
