@@ -1,24 +1,14 @@
 /**
  * What TLS costs the stage 7 server: `npx tsx bench/tls-costs.ts` prints four
  * tables (name some of `handshakes memory reconnects chat` to run only those),
- * explained in stage7-tls/docs/appendix.md. Servers and clients run in
- * separate processes (this file forked as a child), so a server's figures are
- * its own work; the machine's other cores may still be busy with other
- * things: read the ratios, not the third digit.
- *
- * 1. **Handshakes per second**, full and resumed, against a bare TLS server
- *    in a child; the child's CPU time per handshake says how many one core
- *    of a server can do.
- * 2. **Memory per idle connection**, TLS against plain TCP, held by a child
- *    server (heap, external memory and RSS after a garbage collection).
- * 3. **Ticket reconnects after a restart**: 1,000 accounts with stored
- *    tickets reconnect at once to a fresh stage 7 server in this process,
- *    from two child processes running the real client code (with no TLS
- *    session to resume), with join notices on, then off as the baseline.
- * 4. **Chat latency during a burst of handshakes**: four logged-in clients
- *    in one child chat (timed on that child's clock) while the server is
- *    idle, then while another child opens 500 TLS connections at once, with
- *    the handshake gate (`handshake-gate.ts`) off, then on.
+ * explained in stage7-tls/docs/appendix.md: handshakes per second, full and
+ * resumed, with the server's CPU per handshake; memory per idle connection,
+ * TLS against plain TCP; 1,000 ticket reconnects at once after a restart,
+ * join notices off and on; chat round trips while 500 TLS connections open
+ * at once, the handshake gate (`handshake-gate.ts`) off and on. Servers and
+ * clients run in separate processes (this file, forked), so a server's
+ * figures are its own work; other processes may still share the cores:
+ * read the ratios, not the third digit.
  *
  * @module
  */
