@@ -114,12 +114,18 @@ export function generateIdentity(username: string): Identity {
   return identityFromKeys(username, signing, agreement);
 }
 
-// PKCS#8 wrappers for a raw 32-byte private key (RFC 8410): the fixed ASN.1
-// header, then the key. Node has no "raw private key" import, and JWK import
-// needs the public half too.
+// The fixed DER headers (RFC 8410) around a raw 32-byte key: PKCS#8 for a
+// private key, SPKI for a public one. Node has no "raw" key format, so a
+// raw key goes in and comes out through these. (Not through JWK, whose "x"
+// and "d" are the same bytes: on Node 20, exporting a fresh private key as
+// JWK can deadlock against the garbage collector; see rawPublicKey.)
 const PKCS8_PREFIX = {
   ed25519: Buffer.from('302e020100300506032b657004220420', 'hex'),
   x25519: Buffer.from('302e020100300506032b656e04220420', 'hex'),
+};
+const SPKI_PREFIX = {
+  ed25519: Buffer.from('302a300506032b6570032100', 'hex'),
+  x25519: Buffer.from('302a300506032b656e032100', 'hex'),
 };
 
 /**
@@ -151,8 +157,8 @@ export function identityFromPrivateKeys(
  */
 export function privateKeyBytes(identity: Identity): Buffer {
   return Buffer.concat([
-    rawKey(identity.signingPrivateKey, 'd'),
-    rawKey(identity.agreementPrivateKey, 'd'),
+    rawPrivateKey(identity.signingPrivateKey),
+    rawPrivateKey(identity.agreementPrivateKey),
   ]);
 }
 
@@ -231,15 +237,15 @@ export function publicKeyFromRaw(curve: 'Ed25519' | 'X25519', raw: Uint8Array): 
   if (raw.length !== KEY_BYTES_25519) {
     throw new ChatError('BAD_FRAME', `an ${curve} public key is ${KEY_BYTES_25519} bytes`);
   }
-  const x = Buffer.from(raw).toString('base64url');
-  return createPublicKey({ key: { kty: 'OKP', crv: curve, x }, format: 'jwk' });
+  const der = Buffer.concat([SPKI_PREFIX[curve === 'Ed25519' ? 'ed25519' : 'x25519'], raw]);
+  return createPublicKey({ key: der, format: 'der', type: 'spki' });
 }
 
 function identityFromKeys(username: string, signing: KeyObject, agreement: KeyObject): Identity {
   const signingKeyObject = createPublicKey(signing);
   const agreementKeyObject = createPublicKey(agreement);
-  const signingKey = rawKey(signingKeyObject, 'x');
-  const agreementKey = rawKey(agreementKeyObject, 'x');
+  const signingKey = rawPublicKey(signingKeyObject);
+  const agreementKey = rawPublicKey(agreementKeyObject);
   const signature = sign(null, keyBundleSignedBytes(username, signingKey, agreementKey), signing);
   return {
     username,
@@ -271,17 +277,41 @@ export function privateKeyFromRaw(type: 'ed25519' | 'x25519', raw: Uint8Array): 
 /**
  * The raw 32 bytes of a public key object, as the wire carries them.
  *
+ * Read from the SPKI encoding, never from JWK: on Node 20, exporting a
+ * freshly generated X25519 private key as JWK can deadlock (the export holds
+ * the key's lock while a garbage collection runs a finaliser that needs it),
+ * and a client makes one such key per pairwise box. A private key is turned
+ * into its public half first.
+ *
  * @param key - an Ed25519 or X25519 public (or private) key object
  */
 export function rawPublicKey(key: KeyObject): Buffer {
-  return rawKey(key, 'x');
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  return unwrap(publicKey.export({ format: 'der', type: 'spki' }), SPKI_PREFIX, publicKey);
 }
 
-// JWK's "x" is the raw public key and "d" the raw private key, in base64url.
-function rawKey(key: KeyObject, part: 'x' | 'd'): Buffer {
-  const value = key.export({ format: 'jwk' })[part];
-  if (typeof value !== 'string') throw new Error(`key has no "${part}"`);
-  return Buffer.from(value, 'base64url');
+// The raw 32-byte private key, from its PKCS#8 encoding.
+function rawPrivateKey(key: KeyObject): Buffer {
+  return unwrap(key.export({ format: 'der', type: 'pkcs8' }), PKCS8_PREFIX, key);
+}
+
+// The key after the fixed header, once the header is exactly the expected
+// one: a different algorithm or an unexpected encoding is a bug, not a key.
+function unwrap(
+  der: Buffer,
+  prefixes: Record<'ed25519' | 'x25519', Buffer>,
+  key: KeyObject,
+): Buffer {
+  const type = key.asymmetricKeyType;
+  const prefix = type === 'ed25519' || type === 'x25519' ? prefixes[type] : undefined;
+  if (
+    prefix === undefined ||
+    der.length !== prefix.length + KEY_BYTES_25519 ||
+    !der.subarray(0, prefix.length).equals(prefix)
+  ) {
+    throw new Error(`not a raw Ed25519 or X25519 key (${String(type)})`);
+  }
+  return Buffer.from(der.subarray(prefix.length));
 }
 
 // A handful of X25519 public values (small-order points) give the same

@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { once } from 'node:events';
 import {
   encodeKeyBundle,
   generateIdentity,
@@ -8,6 +10,7 @@ import {
   verifyKeyBundle,
 } from '../src/identity-keys';
 import { code, identityOf } from './e2e-fixtures';
+import { REPO_ROOT } from './helpers';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
@@ -97,4 +100,31 @@ describe('identity keys', () => {
     const signed = keyBundleSignedBytes('alice', alice.signingKey, alice.agreementKey);
     expect(verify(null, signed, alice.signingKeyObject, alice.signature)).toBe(true);
   });
+});
+
+// Node 20 can deadlock exporting a freshly made X25519 *private* KeyObject
+// as JWK: the export holds the key's lock, a garbage collection runs a
+// finaliser that wants the same lock, and the thread waits on itself
+// forever. A client sealing one pairwise box per member makes a fresh
+// ephemeral key per box, so a few busy joins could freeze it. The loop runs
+// in a child process, since a deadlocked jest thread could not even time
+// out; a hang fails the test at jest's deadline.
+describe('raw key bytes under garbage-collection pressure', () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => child?.kill('SIGKILL'));
+
+  test('50,000 fresh ephemeral keys, each read as raw bytes, and the process exits', async () => {
+    const script = [
+      "const { generateKeyPairSync } = require('node:crypto');",
+      "const { rawPublicKey, privateKeyBytes, generateIdentity } = require('./shared/src/identity-keys');",
+      'for (let i = 0; i < 50000; i++) rawPublicKey(generateKeyPairSync("x25519").privateKey);',
+      "for (let i = 0; i < 2000; i++) privateKeyBytes(generateIdentity('alice'));",
+    ].join('\n');
+    child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  }, 120_000);
 });
