@@ -31,6 +31,7 @@ export type Scenario = (typeof SCENARIOS)[number];
 export const DEFAULT_REPORT = path.join('docs', 'benchmarks.md');
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const WORKERS = Math.max(1, os.availableParallelism() - 1);
 
 // [flag, option, default, --quick, min, max, help]; `S`/`R` in the help's
 // value name marks a flag that takes fractions.
@@ -48,30 +49,12 @@ const NUMBER_FLAGS = [
   // writes; the question is what the crowd costs a conversation, not where
   // the server saturates (the fan-out asks that).
   ['active-rate', 'activeRate', 5, 10, 1, 1000, 'R', 'their messages per second, all together'],
-  [
-    'scale-seconds',
-    'scaleSeconds',
-    15,
-    3,
-    0.5,
-    600,
-    'S',
-    'measured seconds of that chat, per period',
-  ],
+  ['scale-seconds', 'scaleSeconds', 15, 3, 0.5, 600, 'S', 'measured seconds of that chat, each'],
   ['scale-rounds', 'scaleRounds', 2, 1, 1, 50, 'N', 'rounds of the scale scenario'],
   ['bytes', 'payloadBytes', 64, null, 48, 4000, 'N', 'chat message size in bytes'],
   ['bcrypt-cost', 'bcryptCost', 12, 10, 4, 16, 'N', 'stage 6 cost in logins and burst'],
   // The stage 6 server's own default: one core is left for the event loop.
-  [
-    'hash-workers',
-    'hashWorkers',
-    Math.max(1, os.availableParallelism() - 1),
-    null,
-    1,
-    64,
-    'N',
-    'stage 6 hashing threads, default cores - 1',
-  ],
+  ['hash-workers', 'hashWorkers', WORKERS, null, 1, 64, 'N', 'stage 6 hash threads, cores - 1'],
   ['logins', 'logins', 20, 6, 1, 1000, 'N', 'logins per round (logins scenario)'],
   ['login-clients', 'loginClients', 8, 3, 1, 200, 'N', 'logins in flight at once'],
   ['burst', 'burst', 50, 10, 1, 500, 'N', 'logins at once (burst scenario)'],

@@ -23,28 +23,26 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Crowd } from './crowd';
+import { Crowd, openBatched } from './crowd';
 import { LoadSession, type LoadRequest, type ScenarioControl } from './load-control';
 import { fileLimits } from './machine';
 import type { BenchOptions } from './options';
-import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
+import { ChatLedger, encodePayload, nowUs } from './payload';
 import type { RunFiles } from './run-files';
 import {
   cpuMeter,
-  launchServer,
   perConnection,
+  withServer,
   settledMemory,
   type PerConnection,
   type ServerProcess,
 } from './server-process';
 import { Reservoir, summarizeLatency, type LatencySummary } from './stats';
-import type { LoadClient, Target } from './target';
+import type { Target } from './target';
 import { targetNamed } from './targets';
 
 /** Idle clients one load process holds at most; more are spread over more processes. */
 const IDLE_PER_PROCESS = 5000;
-/** Connection attempts (and logins) each idle load process keeps in flight. */
-const IDLE_BATCH = 50;
 
 /** The active clients' chat during one period, with the server's CPU meanwhile. */
 export interface ChatPeriod extends LatencySummary {
@@ -101,7 +99,7 @@ interface ActiveJob {
 }
 
 /** How many load processes hold `count` idle clients. */
-export function idleProcesses(count: number): number {
+function idleProcesses(count: number): number {
   return Math.max(1, Math.ceil(count / IDLE_PER_PROCESS));
 }
 
@@ -113,16 +111,15 @@ export async function measureScale(
   round: number,
   log: (line: string) => void = () => {},
 ): Promise<ScaleMeasurement> {
-  const server = await launchServer(target, target.serverArgs?.(files));
   const sessions: LoadSession[] = [];
-  const start = (type: LoadRequest['type'], job: object) => {
-    const request = { type, target: target.name, endpoint: server.endpoint, files, job };
-    // Generous: logging 10,000 users in is quadratic in stage 6 (joins announced to all).
-    const session = new LoadSession(request, 1_800_000);
-    sessions.push(session);
-    return session;
-  };
-  try {
+  const measure = async (server: ServerProcess): Promise<ScaleMeasurement> => {
+    const start = (type: LoadRequest['type'], job: object) => {
+      const request = { type, target: target.name, endpoint: server.endpoint, files, job };
+      // Generous: logging 10,000 users in is quadratic in stage 6 (joins announced to all).
+      const session = new LoadSession(request, 1_800_000);
+      sessions.push(session);
+      return session;
+    };
     const job: ActiveJob = {
       clients: options.active,
       messagesPerSecond: options.activeRate,
@@ -175,8 +172,10 @@ export async function measureScale(
       serverOpenFiles: server.openFilesLimit(),
       loadOpenFiles,
     };
+  };
+  try {
+    return await withServer(target, target.serverArgs?.(files), measure, 'kill');
   } finally {
-    await server.kill();
     for (const s of sessions) s.kill();
   }
 }
@@ -202,29 +201,18 @@ export async function runIdleCrowd(
 ): Promise<IdleCrowdResult> {
   const { first, count } = request.job as { first: number; count: number };
   const target = targetNamed(request.target!);
-  const open =
-    target.openIdleClient?.bind(target) ??
-    ((e: typeof request.endpoint, context: { files: RunFiles; index: number }) =>
-      target.openClient(e, { onPayload: () => {} }, context));
-  const clients: LoadClient[] = [];
-  let firstError: string | null = null;
+  const context = (index: number) => ({ files: request.files, index: first + index });
+  const { clients, failure } = await openBatched(count, (index) =>
+    target.openIdleClient
+      ? target.openIdleClient(request.endpoint, context(index))
+      : target.openClient(request.endpoint, { onPayload: () => {} }, context(index)),
+  );
   try {
-    for (let done = 0; done < count && firstError === null; done += IDLE_BATCH) {
-      const opened = await Promise.allSettled(
-        Array.from({ length: Math.min(IDLE_BATCH, count - done) }, (_, i) =>
-          open(request.endpoint, { files: request.files, index: first + done + i }),
-        ),
-      );
-      for (const result of opened) {
-        if (result.status === 'fulfilled') clients.push(result.value);
-        else firstError ??= errorText(result.reason);
-      }
-    }
     await control.hold();
     return {
       opened: clients.length,
       disconnected: clients.filter((c) => c.closed).length,
-      firstError,
+      firstError: failure && errorText(failure.reason),
     };
   } finally {
     for (const client of clients) client.close();
@@ -245,32 +233,24 @@ function errorText(reason: unknown): string {
  */
 export async function runActive(request: LoadRequest, control: ScenarioControl) {
   const job = request.job as ActiveJob;
-  const parsed: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
-  const sent: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
-  let period = { from: Infinity, to: Infinity, latencies: new Reservoir(1) };
-  let received = 0;
-  const inPeriod = (p: Payload) => p.sentAtUs >= period.from && p.sentAtUs < period.to;
-  const onPayload = (_receiver: number, payload: string, receivedAtUs: number) => {
-    if (!parsePayload(payload, parsed) || !inPeriod(parsed)) return;
-    period.latencies.add((receivedAtUs - parsed.sentAtUs) / 1000);
-    received++;
-  };
-  const target = targetNamed(request.target!);
-  const crowd = await Crowd.open(target, request.endpoint, job.clients, onPayload, request.files);
+  let period = { from: Infinity, to: Infinity, latencies: new Reservoir() };
+  const inPeriod = (sentAtUs: number) =>
+    sentAtUs >= period.from && sentAtUs < period.to ? period.latencies : null;
+  let ledger = new ChatLedger(job.clients - 1, inPeriod);
+  const crowd = await Crowd.open(request, job.clients, (_receiver, payload, receivedAtUs) =>
+    ledger.receive(payload, receivedAtUs),
+  );
   try {
-    await crowd.sync();
     await control.send({ type: 'ready' });
     let seq = 0;
-    for (let command = await control.next(); command.type === 'measure';) {
+    while ((await control.next()).type === 'measure') {
       period = { from: Infinity, to: Infinity, latencies: new Reservoir() };
-      received = 0;
-      let expected = 0;
+      ledger = new ChatLedger(job.clients - 1, inPeriod);
       let turn = 0;
       const timer = setInterval(() => {
         const sender = turn++ % job.clients;
         const payload = encodePayload(sender, ++seq, job.payloadBytes);
-        parsePayload(payload, sent);
-        if (inPeriod(sent)) expected += job.clients - 1;
+        ledger.sent(payload);
         crowd.clients[sender]!.send(payload);
       }, 1000 / job.messagesPerSecond);
       await sleep(job.warmupSeconds * 1000);
@@ -279,10 +259,8 @@ export async function runActive(request: LoadRequest, control: ScenarioControl) 
       period.to = nowUs();
       clearInterval(timer);
       // Let the last measured messages arrive: they carry the latest latencies.
-      for (let waited = 0; received < expected && waited < 5_000; waited += 20) await sleep(20);
-      const latency = summarizeLatency(period.latencies);
-      await control.send({ type: 'period', latency, lost: expected - received });
-      command = await control.next();
+      const lost = await ledger.lost();
+      await control.send({ type: 'period', latency: summarizeLatency(period.latencies), lost });
     }
     return { disconnected: crowd.closedCount() };
   } finally {
