@@ -1,13 +1,9 @@
 /**
- * The harness: for each round and each target, start a fresh server process,
- * drive a fresh load process against it, measure, and stop both; then, when
- * stage 6 is among the targets, its two login scenarios; then the scale
- * scenario (10,000 idle users) for the raw baseline and stage 6.
- *
- * Every server starts fresh for each measurement, so one measurement's
- * leftovers (a grown heap, a fragmented allocator) never count in the next
- * one. Targets alternate order from round to round, so no target always
- * runs first on a cold machine or last on a warm one.
+ * The harness: rounds × targets × scenarios (bench/README.md), with a fresh
+ * server process and a fresh load process for every measurement, so one
+ * measurement's leftovers (a grown heap, a fragmented allocator) never count
+ * in the next. Targets alternate order from round to round, so no target
+ * always runs first on a cold machine or last on a warm one.
  *
  * @module
  */

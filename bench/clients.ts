@@ -1,18 +1,15 @@
 /**
  * The load clients, one per protocol. Each connects, waits until the server
- * has admitted it, and then sends payloads as chat messages and reports the
+ * has admitted it, then sends payloads as chat messages and reports the
  * payloads it receives.
  *
- * Two kinds, on purpose. The plain-text client (raw, stage 4) is cut short
- * for speed: one load process plays every client, so each microsecond per
- * received line lowers the ceiling the servers are measured against; it
- * decodes each read once as latin1 (every byte exchanged is ASCII) instead
- * of validating UTF-8 line by line. The encrypting clients (raw-sealed and
- * stages 5 to 7) skip nothing: they use the stages' own `connectAndLogIn`,
- * `sealMessage`, decoders and `openText`, because in those stages the cost
- * sits in the clients and the benchmark must show it. Every client reads
- * every byte as soon as it arrives (a slow reader gets cut off) and
- * disables Nagle's algorithm, as the stages do: compare servers, not Nagle.
+ * The plain-text client (raw, stage 4) is cut short for speed, since one
+ * load process plays every client: it decodes each read once as latin1
+ * (every byte exchanged is ASCII) instead of validating UTF-8 line by line.
+ * The encrypting clients skip nothing: they use the stages' own login,
+ * sealing, decoders and opening, because there the cost sits in the clients
+ * and the benchmark must show it. All read every byte as soon as it arrives
+ * and disable Nagle's algorithm, as the stages do.
  *
  * @module
  */
@@ -234,7 +231,7 @@ export async function openLoginClient(
     try {
       text = openText(key, frame.box, ad);
     } catch {
-      return void socket.destroy();
+      return void socket.destroy(); // a box that does not open: never counted as delivered
     }
     events.onPayload(text, nowUs());
   });

@@ -1,7 +1,8 @@
 /**
- * The benchmark's message text: `m SENDER SEQ SENT_AT_US xxxx…`, padded to a
- * fixed size. SENT_AT_US is `performance.now()` in whole microseconds, so the
- * receiver computes the end-to-end latency from the payload alone.
+ * The benchmark's message text, `m SENDER SEQ SENT_AT_US xxxx…` padded to a
+ * fixed size, and the ledger of measured chat. SENT_AT_US is
+ * `performance.now()` in whole microseconds, so the receiver computes the
+ * end-to-end latency from the payload alone.
  *
  * Parsing runs once per delivery, over a million times a second, in the one
  * load process that plays every client; every allocation there lowers the

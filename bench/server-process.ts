@@ -247,12 +247,11 @@ export function perConnection(
 /**
  * Collects garbage in the server and reads its RSS until two readings half a
  * second apart agree within 64 KiB (at most 8 tries): right after a burst of
- * work, RSS still counts garbage V8 has freed but not returned to the OS,
- * noise larger than the few MiB the connections cost. V8's young
- * generation is subtracted: after a busy period it keeps up to 32 MiB
- * resident but empty, returned seconds later on its own schedule, so a
- * reading after 10,000 logins and one after a quiet minute would otherwise
- * differ by more than the connections cost.
+ * work, RSS still counts memory V8 has freed but not returned to the OS.
+ * V8's young generation is subtracted: after a busy period it stays up to
+ * 32 MiB resident but empty, returned seconds later, so a reading after
+ * 10,000 logins would otherwise differ from one after a quiet minute by
+ * more than the connections cost.
  */
 export async function settledMemory(server: ServerProcess): Promise<SettledMemory> {
   let previous = NaN;
