@@ -32,7 +32,7 @@ import { sealMessage as seal6 } from '../stage6-auth/src/sealed-messages';
 import { connectAndLogIn as logIn7 } from '../stage7-tls/src/client-login';
 import { encodeClientFrame as frame7 } from '../stage7-tls/src/messages';
 import { nowUs } from './payload';
-import { runFile, type RunFiles } from './run-files';
+import { runDatabase, type RunFiles } from './run-files';
 import type { LoadClient, LoadClientEvents, LoadEndpoint } from './target';
 
 /** The password of every benchmark user: it meets the policy, and is no secret (throw-away databases). */
@@ -247,7 +247,7 @@ const certDir = (files: RunFiles, stage: string) => path.join(files.dir, stage);
  * nodes share) and {@link CHAT_SCENARIO_ARGS}.
  */
 export function tlsServerArgs(files: RunFiles, stage: string, dbFile?: string): string[] {
-  dbFile ??= runFile(files, stage, '.sqlite');
+  dbFile ??= runDatabase(files, stage);
   return ['--data-dir', certDir(files, stage), '--db-file', dbFile, ...CHAT_SCENARIO_ARGS];
 }
 

@@ -11,7 +11,7 @@
 import { Redis } from 'ioredis';
 import { cpuMicrosPerMessage, fanoutLoad, type FanoutResult } from './fanout';
 import type { BenchOptions } from './options';
-import { runFile, type RunFiles } from './run-files';
+import { runDatabase, type RunFiles } from './run-files';
 import { cpuMeter, launchServer, type ServerProcess } from './server-process';
 import { tlsServerArgs } from './clients';
 import { targetNamed } from './targets';
@@ -104,7 +104,7 @@ async function measureLayout(
   const stage9 = targetNamed('stage9');
   const prefix = `chat-bench-${process.pid}-${++clusterSerial}:`;
   // One database for all nodes, as a real cluster must have.
-  const args = tlsServerArgs(files, 'stage9', runFile(files, 'stage9-cluster', '.sqlite'));
+  const args = tlsServerArgs(files, 'stage9', runDatabase(files, 'stage9-cluster'));
   const bus = layout.redis ? ['--redis-url', options.redisUrl, '--redis-prefix', prefix] : [];
   // No CHAT_REDIS_URL from the environment: "alone" must really be alone.
   const env = { CHAT_REDIS_URL: undefined, CHAT_REDIS_PREFIX: undefined };

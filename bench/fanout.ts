@@ -34,7 +34,7 @@ import {
 import { percentile, Reservoir } from './stats';
 import type { LoadEndpoint, Target } from './target';
 
-/** The shape of one fan-out measurement (from the options of the same names). */
+/** What a fan-out's load process reads of the options. */
 type FanoutJob = Pick<
   BenchOptions,
   'clients' | 'senders' | 'window' | 'seconds' | 'warmupSeconds' | 'payloadBytes'
@@ -98,14 +98,10 @@ export function fanoutLoad(
   files: RunFiles,
   onMark: (phase: 'start' | 'end') => void,
 ): Promise<FanoutResult> {
-  const { clients, senders, window, seconds, warmupSeconds, payloadBytes } = options;
-  const job: FanoutJob = { clients, senders, window, seconds, warmupSeconds, payloadBytes };
-  const timeoutMs = (warmupSeconds + seconds) * 1000 + 120_000;
-  return new LoadSession<FanoutResult>(
-    { type: 'fanout', target, endpoint, files, job },
-    timeoutMs,
-    onMark,
-  ).result;
+  const job: FanoutJob = options;
+  const timeoutMs = (options.warmupSeconds + options.seconds) * 1000 + 120_000;
+  const request: LoadRequest = { type: 'fanout', target, endpoint, files, job };
+  return new LoadSession<FanoutResult>(request, timeoutMs, onMark).result;
 }
 
 /** One fan-out on a fresh server of `target`. */
@@ -133,13 +129,13 @@ export function measureIdle(
 ): Promise<IdleMeasurement> {
   return withServer(target, target.serverArgs?.(files), async (server) => {
     const before = await settledMemory(server);
-    const { endpoint } = server;
+    const job = { count };
     const request: LoadRequest = {
       type: 'idle',
       target: target.name,
-      endpoint,
+      endpoint: server.endpoint,
       files,
-      job: { count },
+      job,
     };
     const session = new LoadSession<{ opened: number; disconnected: number }>(request, 180_000);
     let after: SettledMemory;

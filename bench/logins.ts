@@ -25,7 +25,7 @@ import { BENCH_PASSWORD, openLoginClient } from './clients';
 import { LoadSession, type LoadRequest, type ScenarioControl } from './load-control';
 import type { BenchOptions } from './options';
 import { ChatLedger, encodePayload, nowUs } from './payload';
-import { runFile, runKey, type RunFiles } from './run-files';
+import { runDatabase, runKey, type RunFiles } from './run-files';
 import { cpuMeter, withServer, type ServerProcess } from './server-process';
 import { percentile, Reservoir, summarize, summarizeLatency, type LatencySummary } from './stats';
 import type { LoadEndpoint } from './target';
@@ -144,7 +144,7 @@ async function withSeededServer<R>(
   use: (server: ServerProcess) => Promise<R>,
 ): Promise<R> {
   const { hash } = timeHash(options.bcryptCost);
-  const dbFile = runFile(files, 'logins', '.sqlite');
+  const dbFile = runDatabase(files, 'logins');
   const store = await openUserStore({ sqlitePath: dbFile });
   try {
     for (const [prefix, count] of groups) {

@@ -37,20 +37,15 @@ export function removeRunFiles(files: RunFiles): void {
 
 let serial = 0;
 
-/** A new file name in the run's directory, e.g. `stage6-PID-7.sqlite`: every server gets an empty database. */
-export function runFile(files: RunFiles, prefix: string, extension: string): string {
-  serial++;
-  return path.join(files.dir, `${prefix}-${process.pid}-${serial}${extension}`);
+/** A new SQLite file name in the run's directory, e.g. `stage6-PID-7.sqlite`: an empty database. */
+export function runDatabase(files: RunFiles, prefix: string): string {
+  return path.join(files.dir, `${prefix}-${process.pid}-${++serial}.sqlite`);
 }
 
-const keys = new Map<string, Buffer>();
+let key: { file: string; key: Buffer } | undefined;
 
 /** The run's room key, read once per process (not once per each of a thousand clients). */
 export function runKey(files: RunFiles): Buffer {
-  let key = keys.get(files.keyFile);
-  if (key === undefined) {
-    key = loadKeyFile(files.keyFile);
-    keys.set(files.keyFile, key);
-  }
-  return key;
+  if (key?.file !== files.keyFile) key = { file: files.keyFile, key: loadKeyFile(files.keyFile) };
+  return key.key;
 }

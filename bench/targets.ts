@@ -17,7 +17,7 @@ import {
   openStage7Client,
   tlsServerArgs,
 } from './clients';
-import { runFile, runKey } from './run-files';
+import { runDatabase, runKey } from './run-files';
 import { stage8, stage8Relay } from './stage8-target';
 import type { LoadEndpoint, Target } from './target';
 
@@ -78,7 +78,7 @@ export const TARGETS: readonly Target[] = [
     // limits that stop one address from doing exactly that are lifted, as
     // for the TLS stages. The login scenarios run the server as shipped.
     serverArgs: (files) => [
-      ...['--key-file', files.keyFile, '--db-file', runFile(files, 'stage6', '.sqlite')],
+      ...['--key-file', files.keyFile, '--db-file', runDatabase(files, 'stage6')],
       ...CHAT_SCENARIO_ARGS,
     ],
     scale: true,
