@@ -1,19 +1,13 @@
 /**
- * The fan-out and idle scenarios, both sides: what runs in the load process
- * (`runFanout`, `runIdle`) and what the parent measures of the server
- * meanwhile (`measureFanout`, `measureIdle`).
+ * The fan-out and idle scenarios (bench/README.md), both sides: what runs in
+ * the load process (`runFanout`, `runIdle`) and what the parent measures of
+ * the server meanwhile (`measureFanout`, `measureIdle`).
  *
- * Fan-out: N clients in one room, S of them sending, every message delivered
- * to the N - 1 others. Each sender keeps at most `window` messages in
- * flight, and a message stops being in flight only when every other client
- * has received it (a closed loop), so the server is never fed faster than it
+ * A fan-out message stops being in flight only when every other client has
+ * received it (a closed loop), so the server is never fed faster than it
  * delivers: the benchmark measures its steady delivery rate, not how large a
- * backlog it can queue. Each payload carries its send time on the clock all
- * clients share (they live in one process), so each receiver computes the
- * end-to-end latency itself.
- *
- * Idle: many clients join and say nothing while the parent reads the
- * server's memory. They keep reading, so notices never pile up in its queues.
+ * backlog it can queue. Idle clients keep reading, so notices never pile up
+ * in the server's queues.
  *
  * @module
  */

@@ -92,11 +92,7 @@ export interface BurstMeasurement {
   lost: number;
   /** burst p99 / quiet p99. */
   p99Ratio: number;
-  /**
-   * The worst delay of a 5-ms timer on the server's main thread during the
-   * burst (null if the probe did not answer): how long the event loop was
-   * held while the hashing ran in its workers.
-   */
+  /** The worst delay of a 5-ms timer on the server's main thread during the burst (null: no answer). */
   stallMs: number | null;
   /** Server CPU (all threads) during the burst, percent of one core. */
   serverCpuPercent: number;

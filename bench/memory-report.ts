@@ -31,11 +31,9 @@ export interface MemoryReport {
 
 /**
  * The other question: "watch your event loop from now" (`phase: 'start'`),
- * then "how late was your timer at worst?" (`phase: 'stop'`, answered with
- * a {@link StallReport}). A timer on the server's main thread ticks every
- * {@link STALL_TICK_MS}; the worst gap between two ticks, minus the tick,
- * is how long the main thread was busy with something else (a hashing
- * worker's CPU time does not count: it has a thread of its own).
+ * then "how late was your timer at worst?" (`phase: 'stop'`, answered with a
+ * {@link StallReport}): the worst gap between two ticks, minus the tick, is
+ * how long the main thread was busy (worker threads do not count).
  */
 export const STALL_REQUEST = 'bench:stall';
 

@@ -1,13 +1,10 @@
 /**
  * The benchmark's flags: one table gives each number flag its option, its
- * default, its `--quick` value, its range and its `--help` line.
- *
- * The defaults describe a small, busy chat room (50 clients, 10 talking) and
- * a big, mostly silent one (10,000 logged-in users, 100 of them chatting),
- * and keep a full run under about twenty minutes on 2 cores. `--quick`
- * shrinks everything for a smoke run of a minute or two; flags given
- * explicitly still win. Every value is bounded: a benchmark that can be told
- * to open a million sockets will one day be told to.
+ * default, its `--quick` value, its range and its `--help` line. The
+ * defaults describe a small, busy chat room and a big, mostly silent one, and
+ * keep a full run under about twenty minutes on 2 cores. Every value is
+ * bounded: a benchmark that can be told to open a million sockets will one
+ * day be told to.
  *
  * @module
  */

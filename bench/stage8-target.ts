@@ -1,30 +1,20 @@
 /**
- * Stage 8 in the benchmark, two targets on the same server.
+ * Stage 8 in the benchmark: two targets on the same server (bench/README.md
+ * says what each shows).
  *
- * `stage8`: each load client is a real stage 8 member. It makes its own
- * identity keys, registers with them through the stage 8 client code (TLS,
- * pin check, `register` carrying the key bundle), and runs the real
- * `RoomClient` over an `E2eSession`: every payload is sealed and signed, and
- * every `e2e-chat` received is verified and opened before it counts as
- * delivered. A message the client refuses (bad signature, replay, no sender
- * key) is a warning, never a delivery, so it shows up as lost. Judged
- * against stage 7 (same TLS server and accounts, relaying plain text), its
- * load CPU per message is what end to end costs the clients.
+ * `stage8`: each load client is a real stage 8 member, with its own identity
+ * keys registered through the stage 8 client code, running the real
+ * `RoomClient` over an `E2eSession`. A message the client refuses (bad
+ * signature, replay, no sender key) is a warning, never a delivery, so it
+ * shows up as lost.
  *
- * `stage8-relay`: the fair test of "the server relays opaque boxes at no
- * more cost per message than stage 7". With real clients the load process
- * spends most of its time verifying signatures, so the server sees a small
- * fraction of stage 7's rate and batches almost nothing per read. Here the
- * clients register real key bundles but send `e2e-chat` frames whose fields
- * only have the right shape and size (the payload plus a nonce's and a tag's
- * bytes as the box, a zero signature); the server checks only shapes and
- * cannot tell. Receivers read the payload back out of the box without
- * validating the frame, so the load process does not set the pace. Nothing
- * in it is end to end: it measures the server.
+ * `stage8-relay`: clients with real key bundles that send `e2e-chat` frames
+ * which only have the right shape and size (the payload plus a nonce's and a
+ * tag's bytes as the box, a zero signature), and read the payload back out
+ * without validating the frame, so the load process does not set the pace.
  *
- * Neither runs the idle scenario: every join sends the newcomer's key bundle
- * to everyone present and everyone's to the newcomer, so n joins cost about
- * n² frames, and 1,000 idle members take many minutes per round on 2 cores.
+ * Neither runs the idle scenario: every join sends key bundles both ways,
+ * about n² frames for n members, many minutes per round for 1,000.
  *
  * @module
  */
