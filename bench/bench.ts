@@ -1,13 +1,9 @@
 /**
- * The harness: for each round and each target, start a fresh server process,
- * drive a fresh load process against it, measure, and stop both; then, when
- * stage 6 is among the targets, its two login scenarios; then the scale
- * scenario (10,000 idle users) for the raw baseline and stage 6.
- *
- * Every server starts fresh for each measurement, so one measurement's
- * leftovers (a grown heap, a fragmented allocator) never count in the next
- * one. Targets alternate order from round to round, so no target always
- * runs first on a cold machine or last on a warm one.
+ * The harness: rounds × targets × scenarios (bench/README.md), with a fresh
+ * server process and a fresh load process for every measurement, so one
+ * measurement's leftovers (a grown heap, a fragmented allocator) never count
+ * in the next. Targets alternate order from round to round, so no target
+ * always runs first on a cold machine or last on a warm one.
  *
  * @module
  */
@@ -23,10 +19,10 @@ import {
   type BurstMeasurement,
   type LoginMeasurement,
 } from './logins';
-import { checkOpenFiles, checkPortRange, machineInfo, type MachineInfo } from './machine';
+import { checkLimits, machineInfo, type MachineInfo } from './machine';
 import type { BenchOptions } from './options';
 import { createRunFiles, removeRunFiles } from './run-files';
-import { idleProcesses, measureScale, type ScaleMeasurement } from './scale';
+import { measureScale, type ScaleMeasurement } from './scale';
 import type { Target } from './target';
 import { TARGETS } from './targets';
 
@@ -87,12 +83,9 @@ export async function runBench(
   const idleCount = has('idle') ? options.idle : 0;
   const scaleCount = has('scale') ? options.scale : 0;
   const scaleServer = scaleCount > 0 ? scaleCount + options.active : 0;
-  checkOpenFiles(
-    machine,
-    Math.max(has('fanout') ? options.clients : 0, idleCount, options.burst, scaleServer),
-  );
-  checkPortRange(machine, Math.max(idleCount, scaleServer));
-  if (scaleCount > 0) checkOpenFiles(machine, Math.ceil(scaleCount / idleProcesses(scaleCount)));
+  // The scale scenario's server holds the most; its load processes fewer (see scale.ts).
+  const perProcess = [has('fanout') ? options.clients : 0, idleCount, options.burst, scaleServer];
+  checkLimits(machine, Math.max(...perProcess), Math.max(idleCount, scaleServer));
   const skipped: BenchResult['skipped'] = [];
   const targets = TARGETS.filter((target) => {
     if (options.only !== null && !options.only.includes(target.name)) return false;

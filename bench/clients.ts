@@ -1,18 +1,15 @@
 /**
  * The load clients, one per protocol. Each connects, waits until the server
- * has admitted it, and then sends payloads as chat messages and reports the
+ * has admitted it, then sends payloads as chat messages and reports the
  * payloads it receives.
  *
- * Two kinds, on purpose. The plain-text client (raw, stage 4) is cut short
- * for speed: one load process plays every client, so each microsecond per
- * received line lowers the ceiling the servers are measured against; it
- * decodes each read once as latin1 (every byte exchanged is ASCII) instead
- * of validating UTF-8 line by line. The encrypting clients (raw-sealed and
- * stages 5 to 7) skip nothing: they use the stages' own `connectAndLogIn`,
- * `sealMessage`, decoders and `openText`, because in those stages the cost
- * sits in the clients and the benchmark must show it. Every client reads
- * every byte as soon as it arrives (a slow reader gets cut off) and
- * disables Nagle's algorithm, as the stages do: compare servers, not Nagle.
+ * The plain-text client (raw, stage 4) is cut short for speed, since one
+ * load process plays every client: it decodes each read once as latin1
+ * (every byte exchanged is ASCII) instead of validating UTF-8 line by line.
+ * The encrypting clients skip nothing: they use the stages' own login,
+ * sealing, decoders and opening, because there the cost sits in the clients
+ * and the benchmark must show it. All read every byte as soon as it arrives
+ * and disable Nagle's algorithm, as the stages do.
  *
  * @module
  */
@@ -35,7 +32,7 @@ import { sealMessage as seal6 } from '../stage6-auth/src/sealed-messages';
 import { connectAndLogIn as logIn7 } from '../stage7-tls/src/client-login';
 import { encodeClientFrame as frame7 } from '../stage7-tls/src/messages';
 import { nowUs } from './payload';
-import type { RunFiles } from './run-files';
+import { runDatabase, type RunFiles } from './run-files';
 import type { LoadClient, LoadClientEvents, LoadEndpoint } from './target';
 
 /** The password of every benchmark user: it meets the policy, and is no secret (throw-away databases). */
@@ -65,7 +62,7 @@ export const CHAT_SCENARIO_ARGS: readonly string[] = [
 ];
 
 /** A load client over `socket`, whose `send` does nothing once it closed. */
-function socketClient(socket: net.Socket, send: (payload: string) => void): LoadClient {
+export function socketClient(socket: net.Socket, send: (payload: string) => void): LoadClient {
   const client = {
     closed: socket.destroyed,
     send: (payload: string) => void (client.closed || send(payload)),
@@ -234,60 +231,71 @@ export async function openLoginClient(
     try {
       text = openText(key, frame.box, ad);
     } catch {
-      return void socket.destroy();
+      return void socket.destroy(); // a box that does not open: never counted as delivered
     }
     events.onPayload(text, nowUs());
   });
   return socketClient(socket, (payload) => socket.write(seal6(key, session.username, payload)));
 }
 
+/** The folder a TLS stage's servers keep their certificate in (made by the first start). */
+const certDir = (files: RunFiles, stage: string) => path.join(files.dir, stage);
+
+/**
+ * The server flags of a TLS stage (7 to 9) in the chat scenarios: its
+ * certificate folder, a fresh SQLite file (or `dbFile`, which a cluster's
+ * nodes share) and {@link CHAT_SCENARIO_ARGS}.
+ */
+export function tlsServerArgs(files: RunFiles, stage: string, dbFile?: string): string[] {
+  dbFile ??= runDatabase(files, stage);
+  return ['--data-dir', certDir(files, stage), '--db-file', dbFile, ...CHAT_SCENARIO_ARGS];
+}
+
 // One known-servers file per load process and server: a thousand clients only read it.
 const pins = new Map<string, KnownServers>();
 
 /**
- * How a load client trusts a TLS server under test (stages 7 to 9): the key
- * of the certificate the server made in `certDir` on its first start,
- * pinned once per load process in a known-servers file of the run.
+ * The login options of a TLS stage's load client (stages 7 to 9): it
+ * registers `username` with the benchmark password, trusting the key of the
+ * certificate the server made on its first start, pinned once per load
+ * process in a known-servers file of the run.
  */
-export function pinnedTrust(
-  endpoint: LoadEndpoint,
-  files: RunFiles,
-  certDir: string,
-): { knownServers: KnownServers } {
+export function tlsLogin(endpoint: LoadEndpoint, files: RunFiles, stage: string, username: string) {
   const name = serverName(endpoint.host, endpoint.port);
   let known = pins.get(name);
   if (known === undefined) {
     known = new KnownServers(path.join(files.dir, `known_servers-${process.pid}`));
-    const pem = readFileSync(path.join(certDir, 'server.crt'), 'utf8');
+    const pem = readFileSync(path.join(certDir(files, stage), 'server.crt'), 'utf8');
     if (known.lookup(name) === undefined) known.remember(name, fingerprintOfCertificate(pem));
     pins.set(name, known);
   }
-  return { knownServers: known };
+  const password = () => Promise.resolve(BENCH_PASSWORD);
+  return {
+    ...endpoint,
+    trust: { knownServers: known },
+    username,
+    password,
+    register: true,
+    retries: 0,
+  };
 }
 
 /**
  * A stage 7 client (also stage 9's: same protocol): registers `username`
  * through the real stage 7 client code (TLS, pin check, `register`), then
- * sends plain `chat` frames inside TLS. No `events`: an idle client.
+ * sends plain `chat` frames inside TLS.
  */
 export async function openStage7Client(
   endpoint: LoadEndpoint,
-  events: LoadClientEvents | undefined,
+  events: LoadClientEvents,
   files: RunFiles,
   username: string,
-  certDir: string,
+  stage: 'stage7' | 'stage9',
 ): Promise<LoadClient> {
-  const { socket, frames } = await logIn7({
-    ...endpoint,
-    trust: pinnedTrust(endpoint, files, certDir),
-    username,
-    password: () => Promise.resolve(BENCH_PASSWORD),
-    register: true,
-    retries: 0,
-  });
+  const { socket, frames } = await logIn7(tlsLogin(endpoint, files, stage, username));
   frames.listen((decoded) => {
     if (!decoded.ok) return void socket.destroy();
-    if (decoded.frame.type === 'chat') events?.onPayload(decoded.frame.text, nowUs());
+    if (decoded.frame.type === 'chat') events.onPayload(decoded.frame.text, nowUs());
   });
   return socketClient(socket, (text) => socket.write(frame7({ type: 'chat', text })));
 }

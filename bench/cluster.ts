@@ -1,30 +1,20 @@
 /**
  * The cluster scenario: the fan-out across 1, 2 and 3 stage 9 nodes joined
- * through the machine's Redis, next to one node alone on its in-process
- * bus. The load clients are spread over the nodes (client `i` on node
- * `i % n`), so a message usually reaches most of its receivers through Redis.
- *
- * Per configuration it reports delivered msg/s and p50/p99 like the fan-out,
- * the server CPU per delivered message **summed over the nodes**, and Redis's
- * own CPU (from `INFO cpu` before and after the measured seconds) per
- * message sent. The latency the Redis hop adds is "1 node via Redis" minus
- * "1 node alone": the same server code, with and without Redis in between.
- *
- * Redis is shared: its CPU counts every client of that Redis server during
- * the measured seconds, not only this run's nodes, so it is an upper bound.
- * Each run uses a key prefix of its own and deletes its keys afterwards. If
- * Redis cannot be reached, the scenario is skipped with the reason, and the
- * report says "inconclusive", never "met".
+ * through the machine's Redis, next to one node alone on its in-process bus
+ * (see bench/README.md for the figures). Client `i` uses node `i % n`, so a
+ * message usually reaches most of its receivers through Redis. Each run uses
+ * a key prefix of its own and deletes its keys afterwards; an unreachable
+ * Redis skips the scenario, with the reason.
  *
  * @module
  */
 import { Redis } from 'ioredis';
-import { cpuMicrosPerMessage, fanoutJob, fanoutTimeoutMs, type FanoutResult } from './fanout';
-import { loadMarked } from './load-control';
+import { cpuMicrosPerMessage, fanoutLoad, type FanoutResult } from './fanout';
 import type { BenchOptions } from './options';
-import { runFile, type RunFiles } from './run-files';
+import { runDatabase, type RunFiles } from './run-files';
 import { cpuMeter, launchServer, type ServerProcess } from './server-process';
-import { stage9NodeArgs, targetNamed } from './targets';
+import { tlsServerArgs } from './clients';
+import { targetNamed } from './targets';
 import { connectRedis, deleteKeysUnder } from '../testkit/redis';
 
 /** One cluster layout: how many nodes, and whether they share the room through Redis. */
@@ -55,17 +45,11 @@ export interface ClusterMeasurement extends FanoutResult, ClusterLayout {
   redisCpuUsPerMessage: number;
 }
 
-/** Redis's CPU seconds so far (`used_cpu_sys` + `used_cpu_user` of `INFO cpu`). */
+/** Redis's CPU seconds so far (`used_cpu_sys` + `used_cpu_user` of `INFO cpu`); NaN if unknown. */
 async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
+  const info = await redis.info('cpu').catch(() => '');
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
   return field('used_cpu_sys') + field('used_cpu_user');
-}
-
-/** Connects to the benchmark's Redis, or returns why it cannot. */
-async function connectBenchRedis(url: string): Promise<Redis | string> {
-  const redis = await connectRedis(url);
-  return typeof redis === 'string' ? `Redis at ${url} cannot be reached (${redis})` : redis;
 }
 
 let clusterSerial = 0;
@@ -80,10 +64,10 @@ export async function runCluster(
   result: { cluster: ClusterMeasurement[]; clusterSkipped: string | null },
   progress: (line: string) => void,
 ): Promise<void> {
-  const redis = await connectBenchRedis(options.redisUrl);
+  const redis = await connectRedis(options.redisUrl);
   if (typeof redis === 'string') {
-    result.clusterSkipped = redis;
-    progress(`cluster: skipped: ${redis}`);
+    result.clusterSkipped = `Redis at ${options.redisUrl} cannot be reached (${redis})`;
+    progress(`cluster: skipped: ${result.clusterSkipped}`);
     return;
   }
   try {
@@ -119,7 +103,8 @@ async function measureLayout(
 ): Promise<ClusterMeasurement> {
   const stage9 = targetNamed('stage9');
   const prefix = `chat-bench-${process.pid}-${++clusterSerial}:`;
-  const args = stage9NodeArgs(files, runFile(files, 'stage9-cluster', '.sqlite'));
+  // One database for all nodes, as a real cluster must have.
+  const args = tlsServerArgs(files, 'stage9', runDatabase(files, 'stage9-cluster'));
   const bus = layout.redis ? ['--redis-url', options.redisUrl, '--redis-prefix', prefix] : [];
   // No CHAT_REDIS_URL from the environment: "alone" must really be alone.
   const env = { CHAT_REDIS_URL: undefined, CHAT_REDIS_PREFIX: undefined };
@@ -128,38 +113,23 @@ async function measureLayout(
     for (let i = 0; i < layout.nodes; i++) {
       nodes.push(await launchServer(stage9, [...args, ...bus, '--node-id', `bench${i}`], env));
     }
-    const meters = nodes.map(cpuMeter);
+    const meter = cpuMeter(...nodes);
+    const redisCpu: Promise<number>[] = [];
     const ports = nodes.map((n) => n.endpoint.port);
-    let redisAtStart: Promise<number> = Promise.resolve(NaN);
-    let redisAtEnd: Promise<number> = Promise.resolve(NaN);
-    const job = fanoutJob(options);
-    let startedAt = 0;
-    let seconds = NaN;
     const endpoint = { host: nodes[0]!.endpoint.host, port: ports[0]!, ports };
-    const result = await loadMarked<FanoutResult>(
-      { type: 'fanout', target: stage9.name, endpoint, files, job },
-      (phase) => {
-        for (const meter of meters) meter.mark(phase);
-        if (phase === 'start') startedAt = performance.now();
-        else seconds = (performance.now() - startedAt) / 1000;
-        if (layout.redis) {
-          const reading = redisCpuSeconds(redis).catch(() => NaN);
-          if (phase === 'start') redisAtStart = reading;
-          else redisAtEnd = reading;
-        }
-      },
-      fanoutTimeoutMs(job),
-    );
-    const serverCpuPercent = meters.reduce((sum, m) => sum + m.percent, 0);
-    const redisCpuSecondsUsed = (await redisAtEnd) - (await redisAtStart);
+    const result = await fanoutLoad(stage9.name, endpoint, options, files, (phase) => {
+      meter.mark(phase);
+      if (layout.redis) redisCpu.push(redisCpuSeconds(redis));
+    });
+    const [atStart = NaN, atEnd = NaN] = await Promise.all(redisCpu);
     return {
       ...layout,
       ...result,
       round,
-      serverCpuPercent,
-      serverCpuUsPerMessage: cpuMicrosPerMessage(serverCpuPercent, result.deliveredPerSecond),
+      serverCpuPercent: meter.percent,
+      serverCpuUsPerMessage: cpuMicrosPerMessage(meter.percent, result.deliveredPerSecond),
       redisCpuUsPerMessage: cpuMicrosPerMessage(
-        (redisCpuSecondsUsed / seconds) * 100,
+        ((atEnd - atStart) / meter.seconds) * 100,
         result.sentPerSecond,
       ),
     };

@@ -12,77 +12,79 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunFiles } from './run-files';
-import type { LoadClient, LoadEndpoint, Target } from './target';
+import type { LoadRequest } from './load-control';
+import type { LoadClient } from './target';
+import { targetNamed } from './targets';
 
 const SYNC_PREFIX = 's ';
+// 1,000 simultaneous SYNs would overflow the server's listen backlog and turn into slow retransmits.
+const BATCH = 50;
 
 /** Handles one received (non-sync) payload; `receiver` is the client's index. */
 export type PayloadHandler = (receiver: number, payload: string, receivedAtUs: number) => void;
+
+/**
+ * Opens clients `0` to `count - 1`, {@link BATCH} connection attempts at a
+ * time, and stops after the first batch in which one failed.
+ *
+ * @returns the clients opened, in index order, and the first failure's reason, if any
+ */
+export async function openBatched(
+  count: number,
+  open: (index: number) => Promise<LoadClient>,
+): Promise<{ clients: LoadClient[]; failure: { reason: unknown } | null }> {
+  const clients: LoadClient[] = [];
+  for (let first = 0; first < count; first += BATCH) {
+    const batch = Array.from({ length: Math.min(BATCH, count - first) }, (_, i) => open(first + i));
+    const opened = await Promise.allSettled(batch);
+    for (const result of opened) if (result.status === 'fulfilled') clients.push(result.value);
+    const failed = opened.find((result) => result.status === 'rejected');
+    if (failed) return { clients, failure: failed };
+  }
+  return { clients, failure: null };
+}
 
 /** The load clients of one scenario. */
 export class Crowd {
   /** The clients, by index. */
   readonly clients: LoadClient[] = [];
-  private heard = new Uint8Array(0);
+  private readonly heard: Uint8Array;
 
-  private constructor(private readonly onPayload: PayloadHandler) {}
+  private constructor(
+    count: number,
+    private readonly onPayload: PayloadHandler,
+  ) {
+    this.heard = new Uint8Array(count);
+  }
 
   /**
-   * Opens `count` clients, `batch` connection attempts at a time (1,000
-   * simultaneous SYNs would overflow the server's listen backlog and turn
-   * into slow retransmits); `onPayload` gets every chat payload any client
-   * receives. Throws the first connection error, after closing every client.
+   * Opens `count` clients of the request's target, and resolves once the
+   * server has them all in its room; `onPayload` gets every chat payload any
+   * client receives. Throws the first connection error, after closing every client.
    */
   static async open(
-    target: Target,
-    endpoint: LoadEndpoint,
+    request: LoadRequest,
     count: number,
     onPayload: PayloadHandler,
-    files: RunFiles,
-    batch = 50,
   ): Promise<Crowd> {
-    const crowd = new Crowd(onPayload);
-    crowd.heard = new Uint8Array(count);
+    const crowd = new Crowd(count, onPayload);
+    const target = targetNamed(request.target!);
+    const { clients, failure } = await openBatched(count, (index) =>
+      target.openClient(
+        request.endpoint,
+        { onPayload: (payload, receivedAtUs) => crowd.receive(index, payload, receivedAtUs) },
+        { files: request.files, index },
+      ),
+    );
+    crowd.clients.push(...clients);
     try {
-      for (let first = 0; first < count; first += batch) {
-        const indexes = Array.from({ length: Math.min(batch, count - first) }, (_, i) => first + i);
-        const opened = await Promise.allSettled(
-          indexes.map((index) =>
-            target.openClient(
-              endpoint,
-              { onPayload: (payload, receivedAtUs) => crowd.receive(index, payload, receivedAtUs) },
-              { files, index },
-            ),
-          ),
-        );
-        for (const result of opened) {
-          if (result.status === 'fulfilled') crowd.clients.push(result.value);
-        }
-        const failed = opened.find((r) => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      }
+      if (failure) throw failure.reason;
+      await crowd.sync();
     } catch (err) {
       crowd.close();
       throw err;
     }
     return crowd;
-  }
-
-  /**
-   * Resolves once every client but client 0 has received a sync message from
-   * client 0, which proves the server has all of them in its room.
-   */
-  async sync(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (let attempt = 0; Date.now() < deadline; attempt++) {
-      this.clients[0]?.send(`${SYNC_PREFIX}${attempt}`);
-      for (let waited = 0; waited < 500 && Date.now() < deadline; waited += 10) {
-        if (this.missing() === 0) return;
-        await sleep(10);
-      }
-    }
-    throw new Error(`${this.missing()} of ${this.clients.length - 1} clients never heard the sync`);
   }
 
   /** Closes every client. */
@@ -93,6 +95,22 @@ export class Crowd {
   /** How many clients have closed (a server may disconnect a client it judges too slow). */
   closedCount(): number {
     return this.clients.filter((c) => c.closed).length;
+  }
+
+  /**
+   * Resolves once every client but client 0 has received a sync message from
+   * client 0, which proves the server has all of them in its room.
+   */
+  private async sync(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      this.clients[0]?.send(`${SYNC_PREFIX}${attempt}`);
+      for (let waited = 0; waited < 500 && Date.now() < deadline; waited += 10) {
+        if (this.missing() === 0) return;
+        await sleep(10);
+      }
+    }
+    throw new Error(`${this.missing()} of ${this.clients.length - 1} clients never heard the sync`);
   }
 
   private missing(): number {

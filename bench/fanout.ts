@@ -1,42 +1,35 @@
 /**
- * The fan-out and idle scenarios, both sides: what runs in the load process
- * (`runFanout`, `runIdle`) and what the parent measures of the server
- * meanwhile (`measureFanout`, `measureIdle`).
+ * The fan-out and idle scenarios (bench/README.md), both sides: what runs in
+ * the load process (`runFanout`, `runIdle`) and what the parent measures of
+ * the server meanwhile (`measureFanout`, `measureIdle`).
  *
- * Fan-out: N clients in one room, S of them sending, every message delivered
- * to the N - 1 others. Each sender keeps at most `window` messages in
- * flight, and a message stops being in flight only when every other client
- * has received it (a closed loop), so the server is never fed faster than it
+ * A fan-out message stops being in flight only when every other client has
+ * received it (a closed loop), so the server is never fed faster than it
  * delivers: the benchmark measures its steady delivery rate, not how large a
- * backlog it can queue. Each payload carries its send time on the clock all
- * clients share (they live in one process), so each receiver computes the
- * end-to-end latency itself.
- *
- * Idle: many clients join and say nothing while the parent reads the
- * server's memory. They keep reading, so notices never pile up in its queues.
+ * backlog it can queue. Idle clients keep reading, so notices never pile up
+ * in the server's queues.
  *
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Crowd } from './crowd';
-import { LoadSession, loadMarked, type LoadRequest, type ScenarioControl } from './load-control';
+import { LoadSession, type LoadRequest, type ScenarioControl } from './load-control';
 import type { BenchOptions } from './options';
-import { encodePayload, parsePayload, type Payload } from './payload';
+import { drain, encodePayload, parsePayload, type Payload } from './payload';
 import type { RunFiles } from './run-files';
 import {
   cpuMeter,
-  launchServer,
   perConnection,
   settledMemory,
+  withServer,
   type PerConnection,
   type SettledMemory,
 } from './server-process';
 import { percentile, Reservoir } from './stats';
-import type { Target } from './target';
-import { targetNamed } from './targets';
+import type { LoadEndpoint, Target } from './target';
 
-/** The shape of one fan-out measurement (from the options of the same names). */
-export type FanoutJob = Pick<
+/** What a fan-out's load process reads of the options. */
+type FanoutJob = Pick<
   BenchOptions,
   'clients' | 'senders' | 'window' | 'seconds' | 'warmupSeconds' | 'payloadBytes'
 >;
@@ -88,93 +81,78 @@ export function cpuMicrosPerMessage(serverCpuPercent: number, deliveredPerSecond
   return Number.isFinite(us) && us > 0 ? us : NaN;
 }
 
-/** The fan-out's job as the options describe it. */
-export const fanoutJob = (o: BenchOptions): FanoutJob => ({
-  clients: o.clients,
-  senders: o.senders,
-  window: o.window,
-  seconds: o.seconds,
-  warmupSeconds: o.warmupSeconds,
-  payloadBytes: o.payloadBytes,
-});
-
-/** How long a fan-out's load process may take before it is killed. */
-export const fanoutTimeoutMs = (job: FanoutJob): number =>
-  (job.warmupSeconds + job.seconds) * 1000 + 120_000;
+/**
+ * Runs one fan-out's load process against a server (or a cluster's nodes)
+ * already listening; `onMark` hears the measured period's start and end.
+ */
+export function fanoutLoad(
+  target: string,
+  endpoint: LoadEndpoint,
+  options: BenchOptions,
+  files: RunFiles,
+  onMark: (phase: 'start' | 'end') => void,
+): Promise<FanoutResult> {
+  const job: FanoutJob = options;
+  const timeoutMs = (options.warmupSeconds + options.seconds) * 1000 + 120_000;
+  const request: LoadRequest = { type: 'fanout', target, endpoint, files, job };
+  return new LoadSession<FanoutResult>(request, timeoutMs, onMark).result;
+}
 
 /** One fan-out on a fresh server of `target`. */
-export async function measureFanout(
+export function measureFanout(
   target: Target,
   options: BenchOptions,
   files: RunFiles,
 ): Promise<FanoutMeasurement> {
-  const server = await launchServer(target, target.serverArgs?.(files));
-  try {
+  return withServer(target, target.serverArgs?.(files), async (server) => {
     const cpu = cpuMeter(server);
-    const job = fanoutJob(options);
-    const request: LoadRequest = {
-      type: 'fanout',
-      target: target.name,
-      endpoint: server.endpoint,
-      files,
-      job,
-    };
-    const result = await loadMarked<FanoutResult>(request, cpu.mark, fanoutTimeoutMs(job));
+    const result = await fanoutLoad(target.name, server.endpoint, options, files, cpu.mark);
     return {
       ...result,
       serverCpuPercent: cpu.percent,
       serverCpuUsPerMessage: cpuMicrosPerMessage(cpu.percent, result.deliveredPerSecond),
     };
-  } finally {
-    await server.stop();
-  }
+  });
 }
 
 /** The server's memory before and with `count` idle clients, on a fresh server of `target`. */
-export async function measureIdle(
+export function measureIdle(
   target: Target,
   count: number,
   files: RunFiles,
 ): Promise<IdleMeasurement> {
-  const server = await launchServer(target, target.serverArgs?.(files));
-  const request: LoadRequest = {
-    type: 'idle',
-    target: target.name,
-    endpoint: server.endpoint,
-    files,
-    job: { count },
-  };
-  try {
+  return withServer(target, target.serverArgs?.(files), async (server) => {
     const before = await settledMemory(server);
-    let after: SettledMemory = { rssKiB: NaN, heapUsed: null };
-    let holdError: unknown = null;
-    const session: LoadSession = new LoadSession(request, 180_000, (event) => {
-      if (event.type !== 'ready') return;
-      // Release the clients even if the reading failed; report its error after.
-      settledMemory(server)
-        .then((m) => (after = m))
-        .catch((err: unknown) => (holdError = err))
-        .finally(() => session.send({ type: 'release' }));
-    });
-    const result = (await session.result) as { opened: number; disconnected: number };
-    if (holdError) throw holdError;
+    const job = { count };
+    const request: LoadRequest = {
+      type: 'idle',
+      target: target.name,
+      endpoint: server.endpoint,
+      files,
+      job,
+    };
+    const session = new LoadSession<{ opened: number; disconnected: number }>(request, 180_000);
+    let after: SettledMemory;
+    try {
+      await session.next('ready');
+      after = await settledMemory(server);
+    } finally {
+      session.send({ type: 'release' });
+    }
+    const result = await session.result;
     return {
       connections: result.opened,
       disconnected: result.disconnected,
       ...perConnection(before, after, result.opened),
     };
-  } finally {
-    await server.stop();
-  }
+  });
 }
 
 /** Load process: opens the idle clients, holds them until `release`. */
 export async function runIdle(request: LoadRequest, control: ScenarioControl) {
   const { count } = request.job as { count: number };
-  const target = targetNamed(request.target!);
-  const crowd = await Crowd.open(target, request.endpoint, count, () => {}, request.files);
+  const crowd = await Crowd.open(request, count, () => {});
   try {
-    await crowd.sync();
     await control.hold();
     return { opened: crowd.clients.length, disconnected: crowd.closedCount() };
   } finally {
@@ -217,10 +195,8 @@ export async function runFanout(
     if (window.receive(parsed.seq)) pump(parsed.sender);
   };
 
-  const target = targetNamed(request.target!);
-  const crowd = await Crowd.open(target, request.endpoint, job.clients, onPayload, request.files);
+  const crowd = await Crowd.open(request, job.clients, onPayload);
   try {
-    await crowd.sync();
     sending = true;
     for (let i = 0; i < job.senders; i++) pump(i);
     await sleep(job.warmupSeconds * 1000);
@@ -237,7 +213,7 @@ export async function runFanout(
 
     sending = false;
     const missing = () => windows.reduce((sum, w) => sum + w.outstanding(), 0);
-    for (let waited = 0; missing() > 0 && waited < 5_000; waited += 20) await sleep(20);
+    await drain(() => missing() === 0);
     const sorted = latencies.sorted();
     return {
       deliveredPerSecond: delivered / (elapsedMs / 1000),

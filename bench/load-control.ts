@@ -62,12 +62,12 @@ export interface ScenarioControl {
 
 /**
  * One load process running one scenario. A one-shot scenario just ends with
- * its result (marks go to `onEvent`); a stepped one says `ready` once its
+ * its result (marks go to `onMark`); a stepped one says `ready` once its
  * clients are connected, answers each `measure` with a `period`, and ends
  * with its result on `release` (the idle and scale scenarios: their crowds
  * stay connected while the parent reads the server's memory).
  */
-export class LoadSession {
+export class LoadSession<R = unknown> {
   // Its open-file limit raised (machine.ts): one may hold thousands of sockets.
   private readonly child = (() => {
     const args = ['--import', 'tsx', path.join(__dirname, 'load-process.ts')];
@@ -77,54 +77,43 @@ export class LoadSession {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
   })();
-  private readonly events: LoadEvent[] = [];
+  private readonly events: LoadProgress[] = [];
   private waiter: (() => void) | null = null;
   private failure: Error | null = null;
   /** The scenario's result, once it ends (rejects if the process fails). */
-  readonly result: Promise<unknown>;
+  readonly result: Promise<R>;
 
   /**
    * @param timeoutMs - the process is killed, and every wait rejected, after this long
-   * @param onEvent - if given, receives every progress event (instead of {@link LoadSession.next})
+   * @param onMark - hears the marks of the measured period
    */
-  constructor(
-    request: LoadRequest,
-    timeoutMs: number,
-    private readonly onEvent?: (event: LoadProgress) => void,
-  ) {
-    const what = `${request.type}${request.target ? ` ${request.target}` : ''}`;
-    this.result = new Promise((resolve, reject) => {
-      let done = false;
-      const fail = (error: Error) => {
-        if (done) return;
-        done = true;
+  constructor(request: LoadRequest, timeoutMs: number, onMark?: (phase: 'start' | 'end') => void) {
+    const what = `load process (${request.type}${request.target ? ` ${request.target}` : ''})`;
+    this.result = new Promise<R>((resolve, reject) => {
+      const fail = (why: string) => {
         clearTimeout(timer);
-        this.failure ??= error;
-        this.child.kill('SIGKILL');
+        this.failure ??= new Error(`${what}${why}`);
+        this.kill();
         reject(this.failure);
         this.wake();
       };
-      const timer = setTimeout(
-        () => fail(new Error(`load process (${what}) did not finish within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => fail(` did not finish within ${timeoutMs} ms`), timeoutMs);
       this.child.on('message', (event: LoadEvent) => {
         if (event.type === 'result') {
-          done = true;
           clearTimeout(timer);
-          resolve(event.result);
+          resolve(event.result as R);
         } else if (event.type === 'error') {
-          fail(new Error(`load process (${what}): ${event.message}`));
-        } else if (this.onEvent) {
-          this.onEvent(event);
+          fail(`: ${event.message}`);
+        } else if (event.type === 'mark') {
+          onMark?.(event.phase);
         } else {
           this.events.push(event);
           this.wake();
         }
       });
-      this.child.once('error', fail);
+      this.child.once('error', (err) => fail(`: ${err.message}`));
       this.child.once('exit', (code, signal) =>
-        fail(new Error(`load process (${what}) exited (${code ?? signal}) without a result`)),
+        fail(` exited (${code ?? signal}) without a result`),
       );
     });
     // A failure is reported by the next wait (or by `result`), never as an unhandled rejection.
@@ -133,11 +122,11 @@ export class LoadSession {
   }
 
   /** Waits for the next event of this type (earlier ones of other types are dropped); throws the process's failure. */
-  async next<T extends LoadEvent['type']>(type: T): Promise<Extract<LoadEvent, { type: T }>> {
+  async next<T extends LoadProgress['type']>(type: T): Promise<Extract<LoadProgress, { type: T }>> {
     for (;;) {
       if (this.failure) throw this.failure;
       const event = this.events.shift();
-      if (event?.type === type) return event as Extract<LoadEvent, { type: T }>;
+      if (event?.type === type) return event as Extract<LoadProgress, { type: T }>;
       if (event === undefined) await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }
@@ -162,19 +151,4 @@ export class LoadSession {
     this.waiter = null;
     waiter?.();
   }
-}
-
-/**
- * Runs a one-shot scenario that marks its measured period (fan-out, logins,
- * burst) in a fresh load process, and resolves with its result.
- */
-export async function loadMarked<R>(
-  request: LoadRequest,
-  onMark: (phase: 'start' | 'end') => void,
-  timeoutMs: number,
-): Promise<R> {
-  const session = new LoadSession(request, timeoutMs, (event) => {
-    if (event.type === 'mark') onMark(event.phase);
-  });
-  return (await session.result) as R;
 }

@@ -1,29 +1,19 @@
 /**
- * Stage 6's two login scenarios, both sides.
+ * Stage 6's two login scenarios, both sides (what they measure: bench/README.md).
  *
- * **Logins per second.** `loginClients` clients keep logging in, each time
- * as a different existing user (a second login of a user still online is
- * refused), through the real handshake at the configured bcrypt cost; with
- * at least as many in flight as hashing workers, the workers never wait.
- * A login cannot beat its one bcrypt comparison, and the server runs
- * `workers` at a time, so at most `workers / t_hash` per second; `t_hash` is
- * timed here, right before the server starts, with the very function the
- * workers run.
+ * **Logins per second.** `loginClients` clients keep logging in, each as
+ * the next unused user (a second login of a user still online is refused).
+ * With at least as many in flight as hashing workers the workers never
+ * wait, so at most `workers / t_hash` logins per second; `t_hash` is timed
+ * here, right before the server starts, with the very function they run.
  *
- * **Login burst.** Do logins stall the chat? A few logged-in clients chat at
- * a steady pace; their latency is measured with nothing else happening
- * ("quiet"), then while `burst` others log in at once ("burst"). Stage 6
- * hashes in worker threads; were bcrypt on the event loop, every chat
- * message behind a login would wait for it. A message belongs to the period
- * it was sent in; the burst's clients close once welcomed, so the room stays
- * the same size.
+ * **Login burst.** A few logged-in clients chat at a steady pace, measured
+ * with nothing else happening ("quiet"), then while `burst` others log in
+ * at once; the burst's clients close once welcomed, so the room keeps its size.
  *
- * **Seeding.** The users are written into a fresh SQLite file (with stage
- * 6's own store) before the server starts, all with one hash of the
- * benchmark password at the configured cost: registering them through the
- * server would cost a full hash each to measure nothing; a login compares
- * against the stored hash at its cost either way. The server runs as
- * shipped apart from `--bcrypt-cost` and `--hash-workers`.
+ * The users are written into a fresh database before the server starts, all
+ * with one hash at the configured cost: registering them through the server
+ * would cost a hash each and measure nothing.
  *
  * @module
  */
@@ -32,11 +22,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openUserStore } from '../shared/src/user-store';
 import { connectAndLogIn } from '../stage6-auth/src/client-login';
 import { BENCH_PASSWORD, openLoginClient } from './clients';
-import { loadMarked, type LoadRequest, type ScenarioControl } from './load-control';
+import { LoadSession, type LoadRequest, type ScenarioControl } from './load-control';
 import type { BenchOptions } from './options';
-import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
-import { runFile, runKey, type RunFiles } from './run-files';
-import { cpuMeter, launchServer, type ServerProcess } from './server-process';
+import { ChatLedger, encodePayload, nowUs } from './payload';
+import { runDatabase, runKey, type RunFiles } from './run-files';
+import { cpuMeter, withServer, type ServerProcess } from './server-process';
 import { percentile, Reservoir, summarize, summarizeLatency, type LatencySummary } from './stats';
 import type { LoadEndpoint } from './target';
 import { targetNamed } from './targets';
@@ -102,11 +92,7 @@ export interface BurstMeasurement {
   lost: number;
   /** burst p99 / quiet p99. */
   p99Ratio: number;
-  /**
-   * The worst delay of a 5-ms timer on the server's main thread during the
-   * burst (null if the probe did not answer): how long the event loop was
-   * held while the hashing ran in its workers.
-   */
+  /** The worst delay of a 5-ms timer on the server's main thread during the burst (null: no answer). */
   stallMs: number | null;
   /** Server CPU (all threads) during the burst, percent of one core. */
   serverCpuPercent: number;
@@ -143,14 +129,18 @@ function timeHash(cost: number): { hash: string; hashMs: number } {
   return { hash, hashMs: summarize(times).median };
 }
 
-/** Starts a stage 6 server on a fresh database seeded with users `PREFIX0`, `PREFIX1`, …. */
-async function startSeeded(
+/**
+ * Runs `use` on a stage 6 server (then stops it) whose fresh database holds
+ * users `PREFIX0`, `PREFIX1`, … for each group.
+ */
+async function withSeededServer<R>(
   options: BenchOptions,
   files: RunFiles,
   groups: [prefix: string, count: number][],
-): Promise<ServerProcess> {
+  use: (server: ServerProcess) => Promise<R>,
+): Promise<R> {
   const { hash } = timeHash(options.bcryptCost);
-  const dbFile = runFile(files, 'logins', '.sqlite');
+  const dbFile = runDatabase(files, 'logins');
   const store = await openUserStore({ sqlitePath: dbFile });
   try {
     for (const [prefix, count] of groups) {
@@ -159,11 +149,30 @@ async function startSeeded(
   } finally {
     await store.close();
   }
-  return launchServer(targetNamed('stage6'), [
+  const args = [
     ...['--key-file', files.keyFile, '--db-file', dbFile],
     ...['--bcrypt-cost', String(options.bcryptCost), '--hash-workers', String(options.hashWorkers)],
     ...['--log-level', 'warn'], // keeps per-login lines out of the pipe
-  ]);
+  ];
+  return withServer(targetNamed('stage6'), args, use);
+}
+
+/** Runs a login scenario's load process against `server`, metering its CPU. */
+async function meteredLoad<R>(
+  server: ServerProcess,
+  type: 'logins' | 'burst',
+  job: object,
+  files: RunFiles,
+  onMark: (phase: 'start' | 'end') => void = () => {},
+): Promise<R & { serverCpuPercent: number }> {
+  const cpu = cpuMeter(server);
+  const request: LoadRequest = { type, endpoint: server.endpoint, files, job };
+  const mark = (phase: 'start' | 'end') => {
+    cpu.mark(phase);
+    onMark(phase);
+  };
+  const result = await new LoadSession<R>(request, LOAD_TIMEOUT_MS, mark).result;
+  return { ...result, serverCpuPercent: cpu.percent };
 }
 
 /** One round of the logins-per-second scenario. */
@@ -173,24 +182,13 @@ export async function measureLogins(
   round: number,
 ): Promise<LoginMeasurement> {
   const { hashMs } = timeHash(options.bcryptCost);
-  const server = await startSeeded(options, files, [['l', options.logins]]);
-  try {
-    const cpu = cpuMeter(server);
-    const job = { count: options.logins, concurrency: options.loginClients };
-    const request: LoadRequest = { type: 'logins', endpoint: server.endpoint, files, job };
-    const result = await loadMarked<LoginsResult>(request, cpu.mark, LOAD_TIMEOUT_MS);
-    const maxLoginsPerSecond = options.hashWorkers / (hashMs / 1000);
-    return {
-      ...result,
-      round,
-      hashMs,
-      maxLoginsPerSecond,
-      ratio: result.loginsPerSecond / maxLoginsPerSecond,
-      serverCpuPercent: cpu.percent,
-    };
-  } finally {
-    await server.stop();
-  }
+  const job = { count: options.logins, concurrency: options.loginClients };
+  const result = await withSeededServer(options, files, [['l', options.logins]], (server) =>
+    meteredLoad<LoginsResult>(server, 'logins', job, files),
+  );
+  const maxLoginsPerSecond = options.hashWorkers / (hashMs / 1000);
+  const ratio = result.loginsPerSecond / maxLoginsPerSecond;
+  return { ...result, round, hashMs, maxLoginsPerSecond, ratio };
 }
 
 /** One round of the login-burst scenario. */
@@ -199,40 +197,29 @@ export async function measureBurst(
   files: RunFiles,
   round: number,
 ): Promise<BurstMeasurement> {
-  const server = await startSeeded(options, files, [
-    ['c', options.chatters],
-    ['u', options.burst],
-  ]);
-  try {
-    const cpu = cpuMeter(server);
-    const job = {
-      chatters: options.chatters,
-      burst: options.burst,
-      payloadBytes: options.payloadBytes,
-    };
+  const { chatters, burst, payloadBytes } = options;
+  const groups: [string, number][] = [
+    ['c', chatters],
+    ['u', burst],
+  ];
+  return withSeededServer(options, files, groups, async (server) => {
     let stall: Promise<number | null> = Promise.resolve(null);
-    const mark = (phase: 'start' | 'end') => {
-      cpu.mark(phase);
-      stall = server.stall(phase === 'start' ? 'start' : 'stop');
-    };
-    const request: LoadRequest = { type: 'burst', endpoint: server.endpoint, files, job };
-    const result = await loadMarked<BurstResult>(request, mark, LOAD_TIMEOUT_MS);
-    return {
-      ...result,
-      round,
-      p99Ratio: result.burst.p99Ms / result.quiet.p99Ms,
-      serverCpuPercent: cpu.percent,
-      stallMs: await stall,
-    };
-  } finally {
-    await server.stop();
-  }
+    const result = await meteredLoad<BurstResult>(
+      server,
+      'burst',
+      { chatters, burst, payloadBytes },
+      files,
+      (phase) => (stall = server.stall(phase === 'start' ? 'start' : 'stop')),
+    );
+    const p99Ratio = result.burst.p99Ms / result.quiet.p99Ms;
+    return { ...result, round, p99Ratio, stallMs: await stall };
+  });
 }
 
 /**
- * Logs users `PREFIX{first}` … in with the real client, which tries again by
- * itself when the server answers "busy" (SERVICE_UNAVAILABLE with a
- * retryAfterMs): those retries are counted. Each session closes once welcomed.
+ * Logs `username` in with the real client, which tries again by itself when
+ * the server answers "busy" (SERVICE_UNAVAILABLE with a retryAfterMs): those
+ * retries are counted. The session closes once welcomed.
  */
 async function logIn(endpoint: LoadEndpoint, key: Buffer, username: string) {
   let busy = 0;
@@ -304,25 +291,17 @@ export async function runBurst(
   const key = runKey(request.files);
   const periods = { quiet: new Reservoir(), burst: new Reservoir() };
   const bounds = { quietFrom: Infinity, burstFrom: Infinity, burstTo: Infinity };
-  const parsed: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
-  let expected = 0; // deliveries of measured messages owed
-  let received = 0;
-  const periodOf = (sentAtUs: number) =>
+  const ledger = new ChatLedger(job.chatters - 1, (sentAtUs) =>
     sentAtUs < bounds.quietFrom || sentAtUs >= bounds.burstTo
       ? null
       : sentAtUs < bounds.burstFrom
         ? periods.quiet
-        : periods.burst;
-  const onPayload = (payload: string, receivedAtUs: number) => {
-    if (!parsePayload(payload, parsed)) return;
-    const period = periodOf(parsed.sentAtUs);
-    if (period === null) return;
-    period.add((receivedAtUs - parsed.sentAtUs) / 1000);
-    received++;
-  };
+        : periods.burst,
+  );
+  const events = { onPayload: ledger.receive.bind(ledger) };
   const chatters = await Promise.all(
     Array.from({ length: job.chatters }, (_, i) =>
-      openLoginClient(request.endpoint, { onPayload }, key, `c${i}`, false),
+      openLoginClient(request.endpoint, events, key, `c${i}`, false),
     ),
   );
   const timers: NodeJS.Timeout[] = [];
@@ -330,11 +309,9 @@ export async function runBurst(
     // Each chatter sends every interval; their starts are spread over one interval.
     chatters.forEach((chatter, i) => {
       let seq = 0;
-      const sent: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
       const tick = () => {
         const payload = encodePayload(i, ++seq, job.payloadBytes);
-        parsePayload(payload, sent);
-        if (periodOf(sent.sentAtUs) !== null) expected += job.chatters - 1;
+        ledger.sent(payload);
         chatter.send(payload);
       };
       const offset = (CHAT_INTERVAL_MS * i) / job.chatters;
@@ -353,7 +330,7 @@ export async function runBurst(
     control.mark('end');
 
     for (const timer of timers) clearInterval(timer);
-    for (let waited = 0; received < expected && waited < 5_000; waited += 20) await sleep(20);
+    const lost = await ledger.lost();
     const loginsOk = logins.filter((l) => l.ok).length;
     return {
       quiet: summarizeLatency(periods.quiet),
@@ -364,7 +341,7 @@ export async function runBurst(
       loginsRetried: logins.filter((l) => l.busy > 0).length,
       busyAnswers: logins.reduce((sum, l) => sum + l.busy, 0),
       firstError: logins.find((l) => !l.ok)?.error ?? null,
-      lost: expected - received,
+      lost,
     };
   } finally {
     for (const timer of timers) clearInterval(timer);

@@ -1,19 +1,14 @@
 /**
  * What the numbers were measured on, and the machine's limits on
- * connections. The report prints the CPU, cores and Node version next to
- * every table; the limits are checked before the run, since every
- * connection costs a file descriptor on both sides and an ephemeral port.
+ * connections: every connection costs a file descriptor on both sides and an
+ * ephemeral port, so the limits are checked before the run.
  *
- * A process may raise its own soft open-file limit up to its hard limit
- * without privilege, but Node has no `setrlimit`. So the benchmark raises
- * the limit of the processes it starts: it runs them through util-linux's
- * `prlimit --nofile=N:N COMMAND…` (or `sh -c 'ulimit -n N && exec "$@"'`).
- * Both `exec` the command, so the process id the benchmark watches is the
- * Node process itself, and its IPC channel survives.
+ * Node has no `setrlimit`, so the benchmark raises the open-file limit of the
+ * processes it starts by running them through `sh -c 'ulimit -n N && exec
+ * "$@"'`: `exec` keeps the process id the benchmark watches, and its IPC channel.
  *
  * @module
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { ChatError } from '../shared/src/errors';
@@ -26,16 +21,23 @@ export interface FileLimits {
   hard: number | null;
 }
 
+/** A number read from a /proc file, or null if the file or the pattern is missing. */
+function procNumber(file: string, pattern: RegExp): number | null {
+  try {
+    const text = pattern.exec(readFileSync(file, 'utf8'))?.[1];
+    return text === undefined ? null : text === 'unlimited' ? Infinity : Number(text);
+  } catch {
+    return null;
+  }
+}
+
 /** Reads a process's open-file limits from /proc/PID/limits (Linux). */
 export function fileLimits(pid: number | 'self' = 'self'): FileLimits {
-  try {
-    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
-    const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(limits);
-    const value = (text: string) => (text === 'unlimited' ? Infinity : Number(text));
-    return match ? { soft: value(match[1]!), hard: value(match[2]!) } : { soft: null, hard: null };
-  } catch {
-    return { soft: null, hard: null };
-  }
+  const file = `/proc/${pid}/limits`;
+  return {
+    soft: procNumber(file, /^Max open files\s+(\d+|unlimited)/m),
+    hard: procNumber(file, /^Max open files\s+\S+\s+(\d+|unlimited)/m),
+  };
 }
 
 /**
@@ -46,14 +48,8 @@ export function fileLimits(pid: number | 'self' = 'self'): FileLimits {
 export function raisedLimit(limits: FileLimits = fileLimits()): number | null {
   if (limits.hard === null) return limits.soft;
   if (Number.isFinite(limits.hard)) return limits.hard;
-  try {
-    return Number(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
-  } catch {
-    return limits.soft;
-  }
+  return procNumber('/proc/sys/fs/nr_open', /(\d+)/) ?? limits.soft;
 }
-
-let hasPrlimit: boolean | undefined;
 
 /**
  * Wraps a command so that it starts with its soft open-file limit raised to
@@ -70,17 +66,6 @@ export function withOpenFileLimit(
 ): { command: string; args: string[] } {
   if (limit === null || current.soft === null || current.soft >= limit) {
     return { command, args: [...args] };
-  }
-  if (hasPrlimit === undefined) {
-    try {
-      execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
-      hasPrlimit = true;
-    } catch {
-      hasPrlimit = false;
-    }
-  }
-  if (hasPrlimit) {
-    return { command: 'prlimit', args: [`--nofile=${limit}:${limit}`, command, ...args] };
   }
   // "$0" is the limit, "$@" the command: no quoting of the arguments is needed.
   const script = 'ulimit -n "$0" && exec "$@"';
@@ -106,9 +91,8 @@ export interface MachineInfo {
   /** The soft limit the benchmark's processes start with ({@link raisedLimit}). */
   openFilesForBench: number | null;
   /**
-   * The kernel's range of ephemeral ports (ip_local_port_range): every load
-   * connection takes one, so it bounds the connections from one address to
-   * one server port. Null if unknown.
+   * The kernel's range of ephemeral ports (ip_local_port_range): it bounds
+   * the connections from one address to one server port. Null if unknown.
    */
   localPortRange: [number, number] | null;
   /** When the run started, ISO 8601. */
@@ -118,14 +102,9 @@ export interface MachineInfo {
 /** Describes this machine. */
 export function machineInfo(): MachineInfo {
   const limits = fileLimits();
-  let localPortRange: [number, number] | null = null;
-  try {
-    const text = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
-    const [low, high] = text.trim().split(/\s+/).map(Number);
-    if (low !== undefined && high !== undefined && high >= low) localPortRange = [low, high];
-  } catch {
-    // unknown
-  }
+  const range = '/proc/sys/net/ipv4/ip_local_port_range';
+  const low = procNumber(range, /^(\d+)/);
+  const high = procNumber(range, /^\d+\s+(\d+)/);
   return {
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
     cores: os.availableParallelism(),
@@ -135,44 +114,39 @@ export function machineInfo(): MachineInfo {
     openFilesLimit: limits.soft,
     openFilesHardLimit: limits.hard,
     openFilesForBench: raisedLimit(limits),
-    localPortRange,
+    localPortRange: low !== null && high !== null && high >= low ? [low, high] : null,
     date: new Date().toISOString(),
   };
 }
 
 /**
- * Checks that one process may hold `connections` sockets (plus room for the
- * files Node keeps open) at the limit the benchmark's processes get.
+ * Checks that one process may hold `perProcess` sockets at the limit the
+ * benchmark's processes get, and that the ephemeral ports leave room for
+ * `fromOneAddress` connections from 127.0.0.1 to one server port (each with
+ * room for the 100 files and ports Node and the system keep).
  *
- * @throws ChatError `BAD_ARGUMENT` naming the `ulimit -Hn` needed
+ * @throws ChatError `BAD_ARGUMENT` naming the limit to raise
  */
-export function checkOpenFiles(machine: MachineInfo, connections: number): void {
-  const needed = connections + 100;
-  const limit = machine.openFilesForBench;
-  if (limit !== null && limit < needed) {
+export function checkLimits(
+  machine: MachineInfo,
+  perProcess: number,
+  fromOneAddress: number,
+): void {
+  const files = machine.openFilesForBench;
+  if (files !== null && files < perProcess + 100) {
     throw new ChatError(
       'BAD_ARGUMENT',
-      `${connections} connections need about ${needed} open files per process, but the ` +
-        `hard limit (\`ulimit -Hn\`) is ${limit}; raise it or lower --scale/--idle/--clients`,
+      `${perProcess} connections need about ${perProcess + 100} open files per process, but ` +
+        `the hard limit (\`ulimit -Hn\`) is ${files}; raise it or lower --scale/--idle/--clients`,
     );
   }
-}
-
-/**
- * Checks that the ephemeral port range leaves room for `connections` from
- * 127.0.0.1 to one server port.
- *
- * @throws ChatError `BAD_ARGUMENT` naming the range
- */
-export function checkPortRange(machine: MachineInfo, connections: number): void {
   const range = machine.localPortRange;
-  if (range === null) return;
-  const ports = range[1] - range[0] + 1;
-  if (ports < connections + 100) {
+  const ports = range === null ? Infinity : range[1] - range[0] + 1;
+  if (ports < fromOneAddress + 100) {
     throw new ChatError(
       'BAD_ARGUMENT',
-      `${connections} connections from 127.0.0.1 need as many ephemeral ports, but ` +
-        `ip_local_port_range ${range[0]}-${range[1]} has ${ports}; lower --scale`,
+      `${fromOneAddress} connections from 127.0.0.1 need as many ephemeral ports, but ` +
+        `ip_local_port_range ${range!.join('-')} has ${ports}; lower --scale`,
     );
   }
 }

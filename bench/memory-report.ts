@@ -1,8 +1,7 @@
 /**
- * The one message the benchmark exchanges with a server under test over IPC:
- * "collect garbage, then tell me your memory usage". The server side lives in
- * server-probe.ts (preloaded into the server), the asking side in
- * server-process.ts (and, for the soak, soak/server-child.ts).
+ * The questions the benchmark asks a server under test over IPC, and their
+ * answers. The server side lives in server-probe.ts (preloaded into the
+ * server), the asking side in server-process.ts and soak/server-child.ts.
  *
  * @module
  */
@@ -21,11 +20,9 @@ export interface MemoryReport {
   /** Bytes held outside the JavaScript heap by C++ objects tied to JS ones (Buffers among them). */
   external: number;
   /**
-   * Bytes V8 has reserved for its young generation (new space and new large
-   * object space), empty right after a full GC but still resident. V8 sizes it
-   * from the recent allocation rate (about 1 to 32 MiB) and gives it back
-   * seconds later, on its own schedule; the benchmark subtracts it from RSS so
-   * that a reading does not depend on how busy the server was just before.
+   * Bytes V8 has reserved for its young generation, empty right after a full
+   * GC but still resident (about 1 to 32 MiB, sized by the recent allocation
+   * rate): the benchmark subtracts it from RSS (see settledMemory).
    */
   youngGeneration: number;
   /** Whether a GC could be forced (the server was started with `--expose-gc`). */
@@ -34,11 +31,9 @@ export interface MemoryReport {
 
 /**
  * The other question: "watch your event loop from now" (`phase: 'start'`),
- * then "how late was your timer at worst?" (`phase: 'stop'`, answered with
- * a {@link StallReport}). A timer on the server's main thread ticks every
- * {@link STALL_TICK_MS}; the worst gap between two ticks, minus the tick,
- * is how long the main thread was busy with something else (a hashing
- * worker's CPU time does not count: it has a thread of its own).
+ * then "how late was your timer at worst?" (`phase: 'stop'`, answered with a
+ * {@link StallReport}): the worst gap between two ticks, minus the tick, is
+ * how long the main thread was busy (worker threads do not count).
  */
 export const STALL_REQUEST = 'bench:stall';
 

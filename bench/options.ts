@@ -1,13 +1,10 @@
 /**
  * The benchmark's flags: one table gives each number flag its option, its
- * default, its `--quick` value, its range and its `--help` line.
- *
- * The defaults describe a small, busy chat room (50 clients, 10 talking) and
- * a big, mostly silent one (10,000 logged-in users, 100 of them chatting),
- * and keep a full run under about twenty minutes on 2 cores. `--quick`
- * shrinks everything for a smoke run of a minute or two; flags given
- * explicitly still win. Every value is bounded: a benchmark that can be told
- * to open a million sockets will one day be told to.
+ * default, its `--quick` value, its range and its `--help` line. The
+ * defaults describe a small, busy chat room and a big, mostly silent one, and
+ * keep a full run under about twenty minutes on 2 cores. Every value is
+ * bounded: a benchmark that can be told to open a million sockets will one
+ * day be told to.
  *
  * @module
  */
@@ -31,6 +28,7 @@ export type Scenario = (typeof SCENARIOS)[number];
 export const DEFAULT_REPORT = path.join('docs', 'benchmarks.md');
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const WORKERS = Math.max(1, os.availableParallelism() - 1);
 
 // [flag, option, default, --quick, min, max, help]; `S`/`R` in the help's
 // value name marks a flag that takes fractions.
@@ -48,30 +46,12 @@ const NUMBER_FLAGS = [
   // writes; the question is what the crowd costs a conversation, not where
   // the server saturates (the fan-out asks that).
   ['active-rate', 'activeRate', 5, 10, 1, 1000, 'R', 'their messages per second, all together'],
-  [
-    'scale-seconds',
-    'scaleSeconds',
-    15,
-    3,
-    0.5,
-    600,
-    'S',
-    'measured seconds of that chat, per period',
-  ],
+  ['scale-seconds', 'scaleSeconds', 15, 3, 0.5, 600, 'S', 'measured seconds of that chat, each'],
   ['scale-rounds', 'scaleRounds', 2, 1, 1, 50, 'N', 'rounds of the scale scenario'],
   ['bytes', 'payloadBytes', 64, null, 48, 4000, 'N', 'chat message size in bytes'],
   ['bcrypt-cost', 'bcryptCost', 12, 10, 4, 16, 'N', 'stage 6 cost in logins and burst'],
   // The stage 6 server's own default: one core is left for the event loop.
-  [
-    'hash-workers',
-    'hashWorkers',
-    Math.max(1, os.availableParallelism() - 1),
-    null,
-    1,
-    64,
-    'N',
-    'stage 6 hashing threads, default cores - 1',
-  ],
+  ['hash-workers', 'hashWorkers', WORKERS, null, 1, 64, 'N', 'stage 6 hash threads, cores - 1'],
   ['logins', 'logins', 20, 6, 1, 1000, 'N', 'logins per round (logins scenario)'],
   ['login-clients', 'loginClients', 8, 3, 1, 200, 'N', 'logins in flight at once'],
   ['burst', 'burst', 50, 10, 1, 500, 'N', 'logins at once (burst scenario)'],

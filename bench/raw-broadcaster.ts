@@ -1,16 +1,12 @@
 /**
- * The baseline: the smallest Node TCP broadcaster that still frames lines.
- *
- * It is what "as fast as Node goes on this machine" means for the benchmark.
- * No decoding, no sender prefix, no limits, no notices: every complete line a
- * client sends is forwarded, as the same bytes, to every other client. When
- * one read completes several lines they go out in one write per recipient.
- * (The stages' room goes one step further and also merges what several
- * reads in one turn of the event loop send to the same member, one `writev`
- * per member per turn: shared/src/room.ts. The baseline stays the plain
- * broadcaster, so the ratios show what that batching buys.) Deliberately unsafe
- * (a client that never sends a newline grows `pending` forever; a client that
- * stops reading grows its output queue forever): never use it as a chat server.
+ * The baseline: the smallest Node TCP broadcaster that still frames lines,
+ * what "as fast as Node goes on this machine" means for the benchmark. No
+ * decoding, no sender prefix, no limits, no notices: the complete lines of
+ * one read go, as the same bytes, in one write to every other client. (The
+ * stages' room also merges the reads of one event-loop turn per member,
+ * shared/src/room.ts; the baseline stays plain, so the ratios show what that
+ * buys.) Deliberately unsafe (a client that never sends a newline, or stops
+ * reading, grows its buffers forever): never use it as a chat server.
  *
  * Run: `node --import tsx bench/raw-broadcaster.ts --port 0`
  *

@@ -1,14 +1,9 @@
 /**
  * The files one benchmark run shares between its processes: a private
- * temporary directory holding a fresh room key (and, for stage 6, the SQLite
- * files of its servers).
- *
- * Why the benchmark makes its own key: stage 5 and 6 load clients really
- * encrypt and decrypt, so they need the room key, and the stage 6 server needs
- * it to open credentials. Using the developer's `.data/chat.key` would make a
- * benchmark depend on (and possibly read) a real secret; a key generated for
- * the run, written with mode 0600 by the same `saveKeyFile` as `npm run
- * keygen`, and deleted with the directory at the end, touches nothing real.
+ * temporary directory holding a fresh room key, the servers' SQLite files
+ * and the TLS stages' certificates. A key made for the run (by the same
+ * `saveKeyFile` as `npm run keygen`) and deleted with the directory means a
+ * benchmark never reads a real secret such as `.data/chat.key`.
  *
  * @module
  */
@@ -42,20 +37,15 @@ export function removeRunFiles(files: RunFiles): void {
 
 let serial = 0;
 
-/** A new file name in the run's directory, e.g. `stage6-PID-7.sqlite`: every server gets an empty database. */
-export function runFile(files: RunFiles, prefix: string, extension: string): string {
-  serial++;
-  return path.join(files.dir, `${prefix}-${process.pid}-${serial}${extension}`);
+/** A new SQLite file name in the run's directory, e.g. `stage6-PID-7.sqlite`: an empty database. */
+export function runDatabase(files: RunFiles, prefix: string): string {
+  return path.join(files.dir, `${prefix}-${process.pid}-${++serial}.sqlite`);
 }
 
-const keys = new Map<string, Buffer>();
+let key: { file: string; key: Buffer } | undefined;
 
 /** The run's room key, read once per process (not once per each of a thousand clients). */
 export function runKey(files: RunFiles): Buffer {
-  let key = keys.get(files.keyFile);
-  if (key === undefined) {
-    key = loadKeyFile(files.keyFile);
-    keys.set(files.keyFile, key);
-  }
-  return key;
+  if (key?.file !== files.keyFile) key = { file: files.keyFile, key: loadKeyFile(files.keyFile) };
+  return key.key;
 }

@@ -1,50 +1,42 @@
 /**
- * The scale scenario: can a server hold 10,000 logged-in users, what does
- * each cost it in memory, and does their mere presence slow down the ones
- * who talk? One round, for one target (raw, then stage 6, each fresh):
+ * The scale scenario (see bench/README.md). One round, for one target (raw,
+ * then stage 6, each fresh):
  *
- * 1. `active` clients (100) join and chat at a low, steady rate, the same
- *    with or without the crowd (an open loop on purpose: a closed loop would
- *    slow down with the server and hide the latency it is meant to show);
- *    their latency is measured with nobody else there ("quiet").
- * 2. The server's memory is read after full GCs.
- * 3. `scale` idle clients (10,000) connect, spread over load processes of
- *    at most 5,000 (`IDLE_PER_PROCESS`); stage 6's register and log in (at
- *    bcrypt cost 4: this measures holding users, not hashing them). They are
- *    the target's cheapest client, but still in the room: they receive
- *    every message and every join.
- * 4. The memory is read again: the growth over the idle clients is the
- *    memory per connection, compared with raw's in the same run.
- * 5. The active clients chat again ("crowded"): every message now goes to
- *    10,100 members, so p99 crowded / p99 quiet is what the crowd costs.
- * 6. The server is killed, not stopped: a polite shutdown would announce
+ * 1. `active` clients chat at a low, steady rate: an open loop on purpose,
+ *    as a closed one would slow down with the server and hide the latency
+ *    it is meant to show. Their latency with nobody else there is "quiet".
+ * 2. `scale` idle clients connect (stage 6's register and log in at bcrypt
+ *    cost 4: this measures holding users, not hashing them), spread over
+ *    load processes of at most `IDLE_PER_PROCESS`. They are still in the
+ *    room: they receive every message and every join.
+ * 3. The memory growth over them, read after full GCs, is the memory per
+ *    connection; the active clients chat again ("crowded").
+ * 4. The server is killed, not stopped: a polite shutdown would announce
  *    every departure to everyone still there, n²/2 frames that measure nothing.
  *
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Crowd } from './crowd';
+import { Crowd, openBatched } from './crowd';
 import { LoadSession, type LoadRequest, type ScenarioControl } from './load-control';
 import { fileLimits } from './machine';
 import type { BenchOptions } from './options';
-import { encodePayload, nowUs, parsePayload, type Payload } from './payload';
+import { ChatLedger, encodePayload, nowUs } from './payload';
 import type { RunFiles } from './run-files';
 import {
   cpuMeter,
-  launchServer,
   perConnection,
+  withServer,
   settledMemory,
   type PerConnection,
   type ServerProcess,
 } from './server-process';
 import { Reservoir, summarizeLatency, type LatencySummary } from './stats';
-import type { LoadClient, Target } from './target';
+import type { Target } from './target';
 import { targetNamed } from './targets';
 
 /** Idle clients one load process holds at most; more are spread over more processes. */
 const IDLE_PER_PROCESS = 5000;
-/** Connection attempts (and logins) each idle load process keeps in flight. */
-const IDLE_BATCH = 50;
 
 /** The active clients' chat during one period, with the server's CPU meanwhile. */
 export interface ChatPeriod extends LatencySummary {
@@ -92,18 +84,8 @@ interface IdleCrowdResult {
   firstError: string | null;
 }
 
-interface ActiveJob {
-  clients: number;
-  messagesPerSecond: number;
-  payloadBytes: number;
-  warmupSeconds: number;
-  seconds: number;
-}
-
-/** How many load processes hold `count` idle clients. */
-export function idleProcesses(count: number): number {
-  return Math.max(1, Math.ceil(count / IDLE_PER_PROCESS));
-}
+/** What the active clients' load process reads of the options. */
+type ActiveJob = Pick<BenchOptions, 'active' | 'activeRate' | 'payloadBytes' | 'scaleSeconds'>;
 
 /** One round of the scale scenario on a fresh server of `target`; `log` hears when the crowd is in. */
 export async function measureScale(
@@ -113,34 +95,26 @@ export async function measureScale(
   round: number,
   log: (line: string) => void = () => {},
 ): Promise<ScaleMeasurement> {
-  const server = await launchServer(target, target.serverArgs?.(files));
   const sessions: LoadSession[] = [];
-  const start = (type: LoadRequest['type'], job: object) => {
-    const request = { type, target: target.name, endpoint: server.endpoint, files, job };
-    // Generous: logging 10,000 users in is quadratic in stage 6 (joins announced to all).
-    const session = new LoadSession(request, 1_800_000);
-    sessions.push(session);
-    return session;
-  };
-  try {
-    const job: ActiveJob = {
-      clients: options.active,
-      messagesPerSecond: options.activeRate,
-      payloadBytes: options.payloadBytes,
-      warmupSeconds: 1,
-      seconds: options.scaleSeconds,
+  const measure = async (server: ServerProcess): Promise<ScaleMeasurement> => {
+    const start = <R>(type: LoadRequest['type'], job: object) => {
+      const request = { type, target: target.name, endpoint: server.endpoint, files, job };
+      // Generous: logging 10,000 users in is quadratic in stage 6 (joins announced to all).
+      const session = new LoadSession<R>(request, 1_800_000);
+      sessions.push(session);
+      return session;
     };
-    const active = start('scale-active', job);
+    const active = start<{ disconnected: number }>('scale-active', options satisfies ActiveJob);
     await active.next('ready');
     const loadOpenFiles = active.pid === undefined ? null : fileLimits(active.pid).soft;
     const quiet = await chatPeriod(active, server);
     const before = await settledMemory(server);
 
-    const processes = idleProcesses(options.scale);
+    const processes = Math.max(1, Math.ceil(options.scale / IDLE_PER_PROCESS));
     const idle = Array.from({ length: processes }, (_, p) => {
       const first = Math.floor((options.scale * p) / processes);
       const count = Math.floor((options.scale * (p + 1)) / processes) - first;
-      return start('scale-idle', { first, count });
+      return start<IdleCrowdResult>('scale-idle', { first, count });
     });
     const connectStarted = performance.now();
     const cpuBefore = server.cpuSeconds();
@@ -155,15 +129,17 @@ export async function measureScale(
     const crowded = await chatPeriod(active, server);
 
     for (const s of [...idle, active]) s.send({ type: 'release' });
-    const crowds = (await Promise.all(idle.map((s) => s.result))) as IdleCrowdResult[];
-    const activeResult = (await active.result) as { disconnected: number };
+    const crowds = await Promise.all(idle.map((s) => s.result));
     const opened = crowds.reduce((sum, r) => sum + r.opened, 0);
     return {
       target: target.name,
       round,
       requested: options.scale,
       opened,
-      disconnected: crowds.reduce((sum, r) => sum + r.disconnected, activeResult.disconnected),
+      disconnected: crowds.reduce(
+        (sum, r) => sum + r.disconnected,
+        (await active.result).disconnected,
+      ),
       firstError: crowds.find((r) => r.firstError !== null)?.firstError ?? null,
       loadProcesses: processes,
       connectSeconds,
@@ -175,8 +151,10 @@ export async function measureScale(
       serverOpenFiles: server.openFilesLimit(),
       loadOpenFiles,
     };
+  };
+  try {
+    return await withServer(target, target.serverArgs?.(files), measure, 'kill');
   } finally {
-    await server.kill();
     for (const s of sessions) s.kill();
   }
 }
@@ -202,29 +180,18 @@ export async function runIdleCrowd(
 ): Promise<IdleCrowdResult> {
   const { first, count } = request.job as { first: number; count: number };
   const target = targetNamed(request.target!);
-  const open =
-    target.openIdleClient?.bind(target) ??
-    ((e: typeof request.endpoint, context: { files: RunFiles; index: number }) =>
-      target.openClient(e, { onPayload: () => {} }, context));
-  const clients: LoadClient[] = [];
-  let firstError: string | null = null;
+  const context = (index: number) => ({ files: request.files, index: first + index });
+  const { clients, failure } = await openBatched(count, (index) =>
+    target.openIdleClient
+      ? target.openIdleClient(request.endpoint, context(index))
+      : target.openClient(request.endpoint, { onPayload: () => {} }, context(index)),
+  );
   try {
-    for (let done = 0; done < count && firstError === null; done += IDLE_BATCH) {
-      const opened = await Promise.allSettled(
-        Array.from({ length: Math.min(IDLE_BATCH, count - done) }, (_, i) =>
-          open(request.endpoint, { files: request.files, index: first + done + i }),
-        ),
-      );
-      for (const result of opened) {
-        if (result.status === 'fulfilled') clients.push(result.value);
-        else firstError ??= errorText(result.reason);
-      }
-    }
     await control.hold();
     return {
       opened: clients.length,
       disconnected: clients.filter((c) => c.closed).length,
-      firstError,
+      firstError: failure && errorText(failure.reason),
     };
   } finally {
     for (const client of clients) client.close();
@@ -245,44 +212,35 @@ function errorText(reason: unknown): string {
  */
 export async function runActive(request: LoadRequest, control: ScenarioControl) {
   const job = request.job as ActiveJob;
-  const parsed: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
-  const sent: Payload = { sender: 0, seq: 0, sentAtUs: 0 };
-  let period = { from: Infinity, to: Infinity, latencies: new Reservoir(1) };
-  let received = 0;
-  const inPeriod = (p: Payload) => p.sentAtUs >= period.from && p.sentAtUs < period.to;
-  const onPayload = (_receiver: number, payload: string, receivedAtUs: number) => {
-    if (!parsePayload(payload, parsed) || !inPeriod(parsed)) return;
-    period.latencies.add((receivedAtUs - parsed.sentAtUs) / 1000);
-    received++;
-  };
-  const target = targetNamed(request.target!);
-  const crowd = await Crowd.open(target, request.endpoint, job.clients, onPayload, request.files);
+  const clients = job.active;
+  let period = { from: Infinity, to: Infinity, latencies: new Reservoir() };
+  const inPeriod = (sentAtUs: number) =>
+    sentAtUs >= period.from && sentAtUs < period.to ? period.latencies : null;
+  let ledger = new ChatLedger(clients - 1, inPeriod);
+  const crowd = await Crowd.open(request, clients, (_receiver, payload, receivedAtUs) =>
+    ledger.receive(payload, receivedAtUs),
+  );
   try {
-    await crowd.sync();
     await control.send({ type: 'ready' });
     let seq = 0;
-    for (let command = await control.next(); command.type === 'measure';) {
+    while ((await control.next()).type === 'measure') {
       period = { from: Infinity, to: Infinity, latencies: new Reservoir() };
-      received = 0;
-      let expected = 0;
+      ledger = new ChatLedger(clients - 1, inPeriod);
       let turn = 0;
       const timer = setInterval(() => {
-        const sender = turn++ % job.clients;
+        const sender = turn++ % clients;
         const payload = encodePayload(sender, ++seq, job.payloadBytes);
-        parsePayload(payload, sent);
-        if (inPeriod(sent)) expected += job.clients - 1;
+        ledger.sent(payload);
         crowd.clients[sender]!.send(payload);
-      }, 1000 / job.messagesPerSecond);
-      await sleep(job.warmupSeconds * 1000);
+      }, 1000 / job.activeRate);
+      await sleep(1000); // warm-up
       period.from = nowUs();
-      await sleep(job.seconds * 1000);
+      await sleep(job.scaleSeconds * 1000);
       period.to = nowUs();
       clearInterval(timer);
       // Let the last measured messages arrive: they carry the latest latencies.
-      for (let waited = 0; received < expected && waited < 5_000; waited += 20) await sleep(20);
-      const latency = summarizeLatency(period.latencies);
-      await control.send({ type: 'period', latency, lost: expected - received });
-      command = await control.next();
+      const lost = await ledger.lost();
+      await control.send({ type: 'period', latency: summarizeLatency(period.latencies), lost });
     }
     return { disconnected: crowd.closedCount() };
   } finally {

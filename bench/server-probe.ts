@@ -1,17 +1,10 @@
 /**
  * Preloaded into every server under test (`node --require tsx/cjs --require
- * bench/server-probe.ts SERVER`), so the benchmark (and the soak, which uses
- * the same probe) can ask for the server's heap without the server's code
- * knowing about either.
- *
- * On `{ type: 'bench:memory' }` over the IPC channel it runs full garbage
- * collections (the server is started with `--expose-gc`) and answers with
- * `process.memoryUsage()`. On `{ type: 'bench:stall', phase }` it starts (or
- * stops and reports) a timer that measures how late the main thread's event
- * loop runs it: the "main-thread stall" of the login-burst scenario. Collecting first makes the idle-memory numbers
- * about live objects, not about garbage that happened to be uncollected.
- * It loads the same way for every target, so its small cost is in both sides
- * of every ratio.
+ * bench/server-probe.ts SERVER`), so the benchmark and the soak can ask for
+ * the server's memory without the server's code knowing about either. It
+ * answers the questions of memory-report.ts over the IPC channel; collecting
+ * garbage first makes the memory figures about live objects. It loads the
+ * same way for every target, so its small cost is in both sides of every ratio.
  *
  * @module
  */

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,22 +21,19 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from './load-control';
 import { fileLimits, withOpenFileLimit } from './machine';
-import { MEMORY_REQUEST, STALL_REQUEST, type MemoryReport } from './memory-report';
+import {
+  MEMORY_REQUEST,
+  STALL_REQUEST,
+  type MemoryReport,
+  type StallReport,
+} from './memory-report';
 import type { LoadEndpoint, Target } from './target';
 
-let clockTicks: number | undefined;
-
-/** Clock ticks per second, the unit of CPU times in /proc/PID/stat. */
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
+/**
+ * Clock ticks per second, the unit of CPU times in /proc/PID/stat: USER_HZ,
+ * 100 on every architecture Node.js runs on.
+ */
+const TICKS_PER_SECOND = 100;
 
 /** A running server under test. */
 export interface ServerProcess {
@@ -57,10 +54,7 @@ export interface ServerProcess {
   stall(phase: 'start' | 'stop'): Promise<number | null>;
   /** Sends SIGTERM and waits for the exit (SIGKILL after 10 s). */
   stop(): Promise<void>;
-  /**
-   * Sends SIGKILL and waits: for a server holding thousands of connections,
-   * whose polite shutdown would announce every departure to everyone left.
-   */
+  /** Sends SIGKILL and waits for the exit. */
   kill(): Promise<void>;
 }
 
@@ -111,23 +105,13 @@ export async function launchServer(
   });
   const pid = child.pid!;
   const exited = once(child, 'exit');
-  const running = () => child.exitCode === null && child.signalCode === null;
-  // One question to the probe over IPC, answered by a message of the same type within 5 s.
-  const ask = <A extends { type: string }>(question: { type: string; phase?: string }) =>
-    new Promise<A | null>((resolve) => {
-      if (!child.connected) return resolve(null);
-      const timer = setTimeout(() => done(null), 5_000);
-      const onMessage = (message: A) => {
-        if (message?.type === question.type) done(message);
-      };
-      const done = (answer: A | null) => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        resolve(answer);
-      };
-      child.on('message', onMessage);
-      child.send(question);
-    });
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.kill(signal);
+    await exited;
+    clearTimeout(killer);
+  };
   return {
     endpoint,
     rssKiB: () => {
@@ -138,57 +122,87 @@ export async function launchServer(
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // After the ")" that closes the command name: utime and stime are the 12th and 13th.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+      return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
     },
-    memory: () => ask<MemoryReport>({ type: MEMORY_REQUEST }),
+    memory: () => askProbe<MemoryReport>(child, { type: MEMORY_REQUEST }),
     openFilesLimit: () => fileLimits(pid).soft,
     stall: async (phase) => {
-      if (phase === 'start') {
-        if (child.connected) child.send({ type: STALL_REQUEST, phase });
-        return null;
-      }
-      const report = await ask<{ type: string; maxStallMs: number }>({
-        type: STALL_REQUEST,
-        phase,
-      });
-      return report?.maxStallMs ?? null;
+      const question = { type: STALL_REQUEST, phase };
+      if (phase === 'stop')
+        return (await askProbe<StallReport>(child, question))?.maxStallMs ?? null;
+      if (child.connected) child.send(question);
+      return null;
     },
-    stop: async () => {
-      if (!running()) return;
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.kill('SIGTERM');
-      await exited;
-      clearTimeout(killer);
-    },
-    kill: async () => {
-      if (!running()) return;
-      child.kill('SIGKILL');
-      await exited;
-    },
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
   };
 }
 
-/** Measures a server's CPU between the marks of a measured period. */
+/** Asks the server's probe one question over IPC; null unless answered (same type) within 5 s. */
+function askProbe<A extends { type: string }>(
+  child: ChildProcess,
+  question: { type: string; phase?: string },
+): Promise<A | null> {
+  return new Promise((resolve) => {
+    if (!child.connected) return resolve(null);
+    const timer = setTimeout(() => done(null), 5_000);
+    const onMessage = (message: A) => {
+      if (message?.type === question.type) done(message);
+    };
+    const done = (answer: A | null) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(answer);
+    };
+    child.on('message', onMessage);
+    child.send(question);
+  });
+}
+
+/**
+ * Runs `use` on a fresh server of `target` (see {@link launchServer}), then
+ * stops it, or kills it (`end: 'kill'`: a server holding thousands of
+ * connections, whose polite shutdown would announce every departure).
+ */
+export async function withServer<R>(
+  target: Target,
+  serverArgs: readonly string[] | undefined,
+  use: (server: ServerProcess) => Promise<R>,
+  end: 'stop' | 'kill' = 'stop',
+): Promise<R> {
+  const server = await launchServer(target, serverArgs);
+  try {
+    return await use(server);
+  } finally {
+    await server[end]();
+  }
+}
+
+/** Measures servers' CPU between the marks of a measured period. */
 export interface CpuMeter {
-  /** The CPU used between the marks, percent of one core (NaN until `end`). */
+  /** Their CPU together between the marks, percent of one core (NaN until `end`). */
   percent: number;
+  /** Seconds between the marks (NaN until `end`). */
+  seconds: number;
   /** Call with `start` when the measured period begins and `end` when it ends. */
   mark(phase: 'start' | 'end'): void;
 }
 
-/** A meter of the server's CPU time (all threads, from /proc) over a period the load process marks. */
-export function cpuMeter(server: ServerProcess): CpuMeter {
+/** A meter of the servers' CPU time (all threads, from /proc) over a period the load process marks. */
+export function cpuMeter(...servers: ServerProcess[]): CpuMeter {
+  const cpu = () => servers.reduce((sum, server) => sum + server.cpuSeconds(), 0);
   let cpuAtStart = 0;
   let startedAt = 0;
   const meter: CpuMeter = {
     percent: NaN,
+    seconds: NaN,
     mark: (phase) => {
       if (phase === 'start') {
-        cpuAtStart = server.cpuSeconds();
+        cpuAtStart = cpu();
         startedAt = performance.now();
       } else {
-        const elapsed = (performance.now() - startedAt) / 1000;
-        meter.percent = ((server.cpuSeconds() - cpuAtStart) / elapsed) * 100;
+        meter.seconds = (performance.now() - startedAt) / 1000;
+        meter.percent = ((cpu() - cpuAtStart) / meter.seconds) * 100;
       }
     },
   };
@@ -233,12 +247,11 @@ export function perConnection(
 /**
  * Collects garbage in the server and reads its RSS until two readings half a
  * second apart agree within 64 KiB (at most 8 tries): right after a burst of
- * work, RSS still counts garbage V8 has freed but not returned to the OS,
- * noise larger than the few MiB the connections cost. V8's young
- * generation is subtracted: after a busy period it keeps up to 32 MiB
- * resident but empty, returned seconds later on its own schedule, so a
- * reading after 10,000 logins and one after a quiet minute would otherwise
- * differ by more than the connections cost.
+ * work, RSS still counts memory V8 has freed but not returned to the OS.
+ * V8's young generation is subtracted: after a busy period it stays up to
+ * 32 MiB resident but empty, returned seconds later, so a reading after
+ * 10,000 logins would otherwise differ from one after a quiet minute by
+ * more than the connections cost.
  */
 export async function settledMemory(server: ServerProcess): Promise<SettledMemory> {
   let previous = NaN;

@@ -1,13 +1,8 @@
 /**
- * What a server under test is to the benchmark (a {@link Target}: how to
- * start it, what it is judged against, how its load clients connect) and
- * what a load client is to the scenarios that drive it. Only types, so that
- * targets defined in other files (stage8-target.ts) and the list in
+ * What a server under test is to the benchmark (a {@link Target}) and what a
+ * load client is to the scenarios, which pass opaque ASCII payloads through
+ * its `send` and `onPayload`. Only types, so that stage8-target.ts and
  * targets.ts import them without importing each other.
- *
- * The scenarios know nothing about protocols: they pass opaque ASCII
- * payloads through a client's `send` and `onPayload`; the target's client
- * decides what goes on the wire.
  *
  * @module
  */
@@ -25,10 +20,7 @@ export interface LoadEndpoint {
 
 /** What a load client reports back to the scenario driving it. */
 export interface LoadClientEvents {
-  /**
-   * Called with each received chat payload, exactly as sent, and `nowUs()`
-   * once it was readable: after any decryption, so latency covers the client's work.
-   */
+  /** Called with each received chat payload, exactly as sent, and `nowUs()` once readable (decrypted). */
   onPayload(payload: string, receivedAtUs: number): void;
 }
 
@@ -56,10 +48,7 @@ export interface Goals {
   minThroughputRatio?: number;
   /** Memory per idle connection at most this multiple of the baseline's. */
   maxMemoryRatio?: number;
-  /**
-   * Server CPU per delivered message at most this multiple of the baseline's:
-   * the figure that judges a server when the load generator sets the rate.
-   */
+  /** Server CPU per delivered message at most this multiple of the baseline's. */
   maxCpuPerMessageRatio?: number;
 }
 
@@ -73,10 +62,7 @@ export interface Target {
   readonly entryFile: string;
   /** Extra server arguments, called once per start (a fresh database each time). */
   serverArgs?(files: RunFiles): string[];
-  /**
-   * The target this one is judged against: the raw broadcaster (or stage 7)
-   * driven by load clients that do the same work per message. Default `raw`.
-   */
+  /** The target this one is judged against (default `raw`): same client work per message. */
   readonly baseline?: string;
   /** What this server should achieve relative to its baseline. */
   readonly goals?: Goals;
@@ -84,18 +70,12 @@ export interface Target {
   readonly idle?: boolean;
   /** True for the scale scenario's targets (raw and stage 6). */
   readonly scale?: boolean;
-  /**
-   * Connects one load client; resolves once the server has admitted it (a
-   * welcome, a login), so the scenario may start.
-   */
+  /** Connects one load client; resolves once the server has admitted it (a welcome, a login). */
   openClient(
     endpoint: LoadEndpoint,
     events: LoadClientEvents,
     context: ClientContext,
   ): Promise<LoadClient>;
-  /**
-   * Connects a client that only sits in the room (the scale scenario's
-   * crowd), reading as cheaply as it can. Default: `openClient`, payloads ignored.
-   */
+  /** Connects a scale crowd's client, reading as cheaply as it can (default: `openClient`). */
   openIdleClient?(endpoint: LoadEndpoint, context: ClientContext): Promise<LoadClient>;
 }

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import path from 'node:path';
 import { ChatError } from '../shared/src/errors';
 import {
   CHAT_SCENARIO_ARGS,
@@ -16,23 +15,11 @@ import {
   openLoginClient,
   openSealedClient,
   openStage7Client,
+  tlsServerArgs,
 } from './clients';
-import { runFile, runKey, type RunFiles } from './run-files';
-import { stage8Relay } from './stage8-relay-target';
-import { stage8 } from './stage8-target';
+import { runDatabase, runKey } from './run-files';
+import { stage8, stage8Relay } from './stage8-target';
 import type { LoadEndpoint, Target } from './target';
-
-/** The folder a TLS stage's servers keep their certificate in (made by the first start). */
-const certDir = (files: RunFiles, stage: string) => path.join(files.dir, stage);
-
-/**
- * The flags of one stage 9 node: the folder (certificate, ticket key) and
- * the SQLite file every node of a run shares, as a real cluster must, and
- * the chat-scenario limits; the cluster scenario adds the Redis flags.
- */
-export function stage9NodeArgs(files: RunFiles, dbFile: string): string[] {
-  return ['--data-dir', certDir(files, 'stage9'), '--db-file', dbFile, ...CHAT_SCENARIO_ARGS];
-}
 
 /** Spreads a cluster's clients over its nodes: client `i` on node `i % nodes`. */
 function nodeFor(endpoint: LoadEndpoint, index: number): LoadEndpoint {
@@ -91,7 +78,7 @@ export const TARGETS: readonly Target[] = [
     // limits that stop one address from doing exactly that are lifted, as
     // for the TLS stages. The login scenarios run the server as shipped.
     serverArgs: (files) => [
-      ...['--key-file', files.keyFile, '--db-file', runFile(files, 'stage6', '.sqlite')],
+      ...['--key-file', files.keyFile, '--db-file', runDatabase(files, 'stage6')],
       ...CHAT_SCENARIO_ARGS,
     ],
     scale: true,
@@ -108,14 +95,9 @@ export const TARGETS: readonly Target[] = [
     name: 'stage7',
     description: 'stage 7 TLS server (stage7-tls/bin/server.ts), logged-in clients over TLS 1.3',
     entryFile: 'stage7-tls/bin/server.ts',
-    serverArgs: (files) => [
-      ...['--data-dir', certDir(files, 'stage7'), '--db-file', runFile(files, 'stage7', '.sqlite')],
-      ...CHAT_SCENARIO_ARGS,
-    ],
+    serverArgs: (files) => tlsServerArgs(files, 'stage7'),
     openClient: (endpoint, events, { files, index }) =>
-      openStage7Client(endpoint, events, files, `t${index}`, certDir(files, 'stage7')),
-    openIdleClient: (endpoint, { files, index }) =>
-      openStage7Client(endpoint, undefined, files, `s${index}`, certDir(files, 'stage7')),
+      openStage7Client(endpoint, events, files, `t${index}`, 'stage7'),
   },
   stage8,
   stage8Relay,
@@ -127,23 +109,9 @@ export const TARGETS: readonly Target[] = [
     entryFile: 'stage9-scale-out/bin/server.ts',
     baseline: 'stage7',
     idle: false, // stage 7's relay with a bus in between: its memory would repeat stage 7's
-    serverArgs: (files) => stage9NodeArgs(files, runFile(files, 'stage9', '.sqlite')),
+    serverArgs: (files) => tlsServerArgs(files, 'stage9'),
     openClient: (endpoint, events, { files, index }) =>
-      openStage7Client(
-        nodeFor(endpoint, index),
-        events,
-        files,
-        `n${index}`,
-        certDir(files, 'stage9'),
-      ),
-    openIdleClient: (endpoint, { files, index }) =>
-      openStage7Client(
-        nodeFor(endpoint, index),
-        undefined,
-        files,
-        `o${index}`,
-        certDir(files, 'stage9'),
-      ),
+      openStage7Client(nodeFor(endpoint, index), events, files, `n${index}`, 'stage9'),
   },
 ];
 
