@@ -257,9 +257,10 @@ function signedBytes(
 }
 
 function ephemeralKey(fixed: Uint8Array | undefined): { privateKey: KeyObject; publicKey: Buffer } {
-  const privateKey =
-    fixed === undefined
-      ? generateKeyPairSync('x25519').privateKey
-      : privateKeyFromRaw('x25519', fixed);
+  if (fixed === undefined) {
+    const pair = generateKeyPairSync('x25519');
+    return { privateKey: pair.privateKey, publicKey: rawPublicKey(pair.publicKey) };
+  }
+  const privateKey = privateKeyFromRaw('x25519', fixed);
   return { privateKey, publicKey: rawPublicKey(privateKey) };
 }

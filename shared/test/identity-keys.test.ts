@@ -102,7 +102,7 @@ describe('identity keys', () => {
   });
 });
 
-// Node 20 can deadlock exporting a freshly made X25519 *private* KeyObject
+// Node 20 can deadlock exporting freshly made X25519 or Ed25519 KeyObjects
 // as JWK: the export holds the key's lock, a garbage collection runs a
 // finaliser that wants the same lock, and the thread waits on itself
 // forever. A client sealing one pairwise box per member makes a fresh
@@ -117,7 +117,11 @@ describe('raw key bytes under garbage-collection pressure', () => {
     const script = [
       "const { generateKeyPairSync } = require('node:crypto');",
       "const { rawPublicKey, privateKeyBytes, generateIdentity } = require('./shared/src/identity-keys');",
-      'for (let i = 0; i < 50000; i++) rawPublicKey(generateKeyPairSync("x25519").privateKey);',
+      'for (let i = 0; i < 50000; i++) {',
+      '  const pair = generateKeyPairSync(i % 2 ? "x25519" : "ed25519");',
+      '  rawPublicKey(pair.publicKey);',
+      '  rawPublicKey(pair.privateKey);',
+      '}',
       "for (let i = 0; i < 2000; i++) privateKeyBytes(generateIdentity('alice'));",
     ].join('\n');
     child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
