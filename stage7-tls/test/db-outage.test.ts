@@ -16,7 +16,15 @@ import {
   type BreakableStore,
 } from '../../testkit/outage';
 import type { LoggedIn } from '../src/client-login';
-import { logIn, PASSWORD, rawTls, startTestServer, tempDir, type TestServer } from './harness';
+import {
+  logIn,
+  PASSWORD,
+  rawTls,
+  startTestServer,
+  tempDir,
+  watchedTickets,
+  type TestServer,
+} from './harness';
 
 async function outageScenario(t: TestServer, down: () => void, up: () => void): Promise<void> {
   const dir = tempDir();
@@ -24,7 +32,10 @@ async function outageScenario(t: TestServer, down: () => void, up: () => void): 
   try {
     const a = await logIn(t, dir, alice, { register: true });
     const b = await logIn(t, dir, bob, { register: true });
-    await logIn(t, dir, dave, { register: true }).then((d) => d.socket.end());
+    const daveTickets = watchedTickets(dir);
+    const d = await logIn(t, dir, dave, { register: true, tickets: daveTickets.store });
+    await daveTickets.saved; // the ticket follows welcome, maybe in a later read
+    d.socket.end();
     const tickets = new TicketStore(path.join(dir, 'tickets'));
     const daveTicket = tickets.load(serverName('127.0.0.1', t.port), dave);
     expect(daveTicket).toBeDefined();

@@ -123,6 +123,25 @@ export function logIn(
   });
 }
 
+/**
+ * The ticket store {@link logIn} uses for `dir`, with a promise that settles
+ * at its first save. The server sends `ticket` right after `welcome`, but it
+ * may arrive in a later read, after the login has already resolved: a test
+ * that needs the stored ticket waits for `saved`, never for the login alone.
+ */
+export function watchedTickets(dir: string): { store: TicketStore; saved: Promise<void> } {
+  const store = new TicketStore(path.join(dir, 'tickets'));
+  const save = store.save.bind(store);
+  let settle!: () => void;
+  const saved = new Promise<void>((resolve) => (settle = resolve));
+  store.save = (server, username, ticket) => {
+    const done = save(server, username, ticket);
+    settle();
+    return done;
+  };
+  return { store, saved };
+}
+
 /** A TLS connection that trusts anything (a test's raw client), with its frames. */
 export interface RawTls {
   socket: tls.TLSSocket;

@@ -8,7 +8,14 @@ import { serverName } from '../../shared/src/known-servers';
 import { TicketStore } from '../../shared/src/ticket-store';
 import { TicketKeys } from '../../shared/src/login-ticket';
 import { openUserStore } from '../../shared/src/user-store';
-import { logIn, rawTls, startTestServer, tempDir, type TestServer } from './harness';
+import {
+  logIn,
+  rawTls,
+  startTestServer,
+  tempDir,
+  watchedTickets,
+  type TestServer,
+} from './harness';
 
 let dir: string;
 const servers: TestServer[] = [];
@@ -28,14 +35,14 @@ const code = (c: string) => expect.objectContaining({ code: c });
 
 test('a reconnect with the stored ticket logs in without the password and without a hashing job', async () => {
   const t = await serve();
-  const first = await logIn(t, dir, 'alice', { register: true });
+  const tickets = watchedTickets(dir);
+  const first = await logIn(t, dir, 'alice', { register: true, tickets: tickets.store });
   expect(first.by).toBe('password');
   const jobs = t.hashJobs();
   expect(jobs).toBe(1);
-  const store = new TicketStore(path.join(dir, 'tickets'));
-  const file = store.fileFor(serverName('127.0.0.1', t.port), 'alice');
-  // The ticket frame follows welcome: wait for the file.
-  await t.waitForLog((r) => r.event === 'register_ok');
+  const file = tickets.store.fileFor(serverName('127.0.0.1', t.port), 'alice');
+  // The ticket frame follows welcome, maybe in a later read: wait for the save.
+  await tickets.saved;
   await new Promise<void>((resolve) => first.socket.once('close', resolve).end());
   expect(fs.statSync(file).mode & 0o777).toBe(0o600);
 
@@ -94,7 +101,10 @@ test('after a restart with the same ticket key file, a stored ticket still logs 
   const users = await openUserStore({ sqlitePath: ':memory:' });
   try {
     const first = await serve({ ticketKeys: keys, store: users });
-    await logIn(first, dir, 'alice', { register: true }).then((s) => s.socket.end());
+    const tickets = watchedTickets(dir);
+    const session = await logIn(first, dir, 'alice', { register: true, tickets: tickets.store });
+    await tickets.saved;
+    session.socket.end();
     await first.close();
     servers.splice(servers.indexOf(first), 1);
 

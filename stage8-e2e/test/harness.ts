@@ -100,6 +100,12 @@ export interface TestMember {
   frames: ShownFrame[];
   /** Resolves once `lines` (chat, notices or warnings) has a line matching `pattern`. */
   waitFor(kind: 'chat' | 'notices' | 'warnings', pattern: RegExp | string): Promise<string>;
+  /**
+   * Resolves with the first frame that matches, once it has arrived. Frames
+   * sent after `welcome` (such as `member`) may come in a later read than
+   * `welcome` itself, so a test waits for them instead of looking right away.
+   */
+  waitForFrame(match: (frame: ShownFrame) => boolean): Promise<ShownFrame>;
   /** Says `/quit`'s part: closes the connection and waits for the close. */
   leave(): Promise<void>;
 }
@@ -149,9 +155,12 @@ export async function join(
 
   const lines = { chat: [] as string[], notices: [] as string[], warnings: [] as string[] };
   const waiters: (() => void)[] = [];
+  const wake = () => {
+    for (const w of [...waiters]) w();
+  };
   const push = (kind: keyof typeof lines) => (line: string) => {
     lines[kind].push(line);
-    for (const w of [...waiters]) w();
+    wake();
   };
   const room = new RoomClient(
     login.socket,
@@ -170,7 +179,19 @@ export async function join(
       frames.push(frame);
       room.receive(frame);
     }
+    wake();
   });
+  const until = <T>(find: () => T | undefined): Promise<T> =>
+    new Promise((resolve) => {
+      const check = () => {
+        const found = find();
+        if (found === undefined) return;
+        waiters.splice(waiters.indexOf(check), 1);
+        resolve(found);
+      };
+      waiters.push(check);
+      check();
+    });
   return {
     name,
     identity,
@@ -179,19 +200,12 @@ export async function join(
     ...lines,
     frames,
     waitFor: (kind, pattern) =>
-      new Promise((resolve) => {
-        const check = () => {
-          const found = lines[kind].find((l) =>
-            typeof pattern === 'string' ? l.includes(pattern) : pattern.test(l),
-          );
-          if (found === undefined) return false;
-          waiters.splice(waiters.indexOf(check), 1);
-          resolve(found);
-          return true;
-        };
-        waiters.push(check);
-        check();
-      }),
+      until(() =>
+        lines[kind].find((l) =>
+          typeof pattern === 'string' ? l.includes(pattern) : pattern.test(l),
+        ),
+      ),
+    waitForFrame: (match) => until(() => frames.find(match)),
     leave: () =>
       new Promise((resolve) => {
         login.socket.once('close', () => resolve());

@@ -23,7 +23,7 @@ describeWithMysql('stage 8 on MySQL', mysqlTestUrl(), (url) => {
     const newKeys = generateIdentity(alice);
     const again = await join(t, alice, { register: false, identity: newKeys });
     const bob = await join(t, uniqueName('bob'));
-    const member = bob.frames.find((f) => f.type === 'member' && f.user === alice);
+    const member = await bob.waitForFrame((f) => f.type === 'member' && f.user === alice);
     expect(member).toMatchObject({ signingKey: newKeys.signingKey.toString('base64') });
 
     const app = await mysql.createConnection(url);
