@@ -3,9 +3,9 @@
  * what "as fast as Node goes on this machine" means for the benchmark. No
  * decoding, no sender prefix, no limits, no notices: the complete lines of
  * one read go, as the same bytes, in one write to every other client. (The
- * stages' room also merges a member's second and later frames of one
- * event-loop turn, shared/src/room.ts; the baseline stays plain, so the
- * ratios show what that buys.) Deliberately unsafe (a client that never sends a newline, or stops
+ * stages' room also merges the reads of one event-loop turn per member,
+ * shared/src/room.ts; the baseline stays plain, so the ratios show what that
+ * buys.) Deliberately unsafe (a client that never sends a newline, or stops
  * reading, grows its buffers forever): never use it as a chat server.
  *
  * Run: `node --import tsx bench/raw-broadcaster.ts --port 0`

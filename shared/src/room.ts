@@ -38,29 +38,19 @@
  *    same: IRC servers such as ergo cap each client's send queue (`max-sendq`)
  *    and drop a client that passes it; the `ws` library exposes
  *    `bufferedAmount` so applications can apply such a policy.
- * 4. **At most two writes per member per turn of the event loop.** A
- *    `write()` is a system call, and on a busy server several senders'
- *    messages can reach the same member in one turn of the event loop. The
- *    first frame of a turn is written at once: most turns carry one frame per
- *    member, and holding it back would only add work. From the second frame
- *    on, the room corks the member's socket, and when the turn's I/O is done
- *    (`setImmediate`) it uncorks every socket it corked, so Node hands the
- *    kernel the rest of the turn's frames in one `writev`. Nothing waits
- *    longer than the current turn, and nothing is reordered. Redis batches
- *    in a similar way: replies are queued and written once per event-loop
- *    iteration, just before it sleeps.
+ * 4. **One write per member per turn of the event loop.** A `write()` is a
+ *    system call, and on a busy server several senders' messages reach the
+ *    same member in one turn of the event loop. The room corks a member's
+ *    socket at its first write in a turn and uncorks every corked socket when
+ *    the turn's I/O is done (`setImmediate`), so Node hands the kernel all of
+ *    that turn's frames for the member in one `writev`. Nothing waits longer
+ *    than the current turn. Redis does the same: replies are queued and
+ *    written once per event-loop iteration, just before it sleeps.
  *
  * @module
  */
 import type net from 'node:net';
 import { ChatError } from './errors';
-
-// What the room keeps per member: when it joined (a broadcast skips members
-// that joined after it began) and the last turn the room wrote to it.
-interface Seat {
-  readonly joined: number;
-  turn: number;
-}
 
 /** The default per-member output queue cap: 1 MiB of unsent bytes. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
@@ -111,17 +101,12 @@ export interface RoomOptions<M extends RoomMember> {
 export class Room<M extends RoomMember> {
   /** The per-member output queue cap in bytes. */
   readonly maxQueueBytes: number;
-  // Member → its seat; a Map iterates in insertion (join) order.
-  private readonly current = new Map<M, Seat>();
+  // Member → its join number; a Map iterates in insertion (join) order.
+  private readonly current = new Map<M, number>();
   private joins = 0;
-  // Turns of the event loop in which the room wrote, counted (see `send`).
-  private turn = 0;
-  private turnEnding = false;
-  // Sockets corked in this turn.
+  // Sockets corked in this turn of the event loop (see `send`).
   private corked: net.Socket[] = [];
-  private readonly endTurn = () => {
-    this.turn++;
-    this.turnEnding = false;
+  private readonly uncorkAll = () => {
     const corked = this.corked;
     this.corked = [];
     for (const socket of corked) socket.uncork();
@@ -142,7 +127,7 @@ export class Room<M extends RoomMember> {
    */
   join(member: M): boolean {
     if (this.current.has(member)) return false;
-    this.current.set(member, { joined: ++this.joins, turn: -1 });
+    this.current.set(member, ++this.joins);
     return true;
   }
 
@@ -195,9 +180,9 @@ export class Room<M extends RoomMember> {
     // during the loop is skipped by the iteration itself, and members added
     // during it come last, after everyone who was here when it began.
     const last = this.joins;
-    for (const [member, seat] of this.current) {
-      if (seat.joined > last) break;
-      if (member !== except && this.write(member, seat, frame)) written++;
+    for (const [member, joined] of this.current) {
+      if (joined > last) break;
+      if (member !== except && this.send(member, frame)) written++;
     }
     return written;
   }
@@ -212,29 +197,15 @@ export class Room<M extends RoomMember> {
    *   was just disconnected for passing the cap
    */
   send(member: M, frame: Buffer): boolean {
-    return this.write(member, this.current.get(member), frame);
-  }
-
-  private write(member: M, seat: Seat | undefined, frame: Buffer): boolean {
     const { socket } = member;
     // A destroyed or ended socket cannot take more bytes; writing would only
     // produce an ERR_STREAM_DESTROYED / write-after-end error.
     if (socket.destroyed || socket.writableEnded) return false;
-    if (seat !== undefined) {
-      if (seat.turn !== this.turn) {
-        // The member's first frame this turn: written at once (see the
-        // module comment). The turn ends in the check phase, after the I/O.
-        seat.turn = this.turn;
-        if (!this.turnEnding) {
-          this.turnEnding = true;
-          setImmediate(this.endTurn);
-        }
-      } else if (!socket.writableCorked) {
-        // A second frame in the same turn: hold this one and the rest of the
-        // turn's frames for one writev when the turn ends.
-        socket.cork();
-        this.corked.push(socket);
-      }
+    // The first write to this member in this turn corks its socket; the
+    // turn's last step uncorks them all (see the module comment).
+    if (!socket.writableCorked) {
+      socket.cork();
+      if (this.corked.push(socket) === 1) setImmediate(this.uncorkAll);
     }
     // We deliberately ignore write()'s return value (see the module comment):
     // the cap below is our flow control.
