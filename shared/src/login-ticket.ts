@@ -257,8 +257,12 @@ export class LoginTickets {
     const signer = this.keys.find(id);
     if (signer === undefined) return { ok: false, reason: 'unknown-key' };
     const body = (ticket as string).slice(0, -(tag.length + 1));
-    const expectedTag = Buffer.from(mac(signer.key, body), 'base64url');
-    const givenTag = Buffer.from(tag, 'base64url');
+    // Compare the MAC as the text the server wrote, not as decoded bytes: the
+    // last of its 43 base64url characters has 2 unused bits, which a decoder
+    // ignores, so a byte comparison would accept four spellings of one ticket.
+    // The pattern fixed both lengths at 43 ASCII characters.
+    const expectedTag = Buffer.from(mac(signer.key, body), 'latin1');
+    const givenTag = Buffer.from(tag, 'latin1');
     if (givenTag.length !== expectedTag.length || !timingSafeEqual(givenTag, expectedTag)) {
       return { ok: false, reason: 'bad-mac' };
     }

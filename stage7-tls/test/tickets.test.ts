@@ -96,6 +96,28 @@ test('a ticket for another user, or an expired one, is TICKET_INVALID (the reaso
   expect((await later.waitForLog((r) => r.event === 'ticket_refused')).reason).toBe('expired');
 });
 
+test("a ticket respelled in its MAC's unused bits is TICKET_INVALID (bad-mac), the real one still resumes", async () => {
+  const t = await serve();
+  const a = await rawTls(t.port);
+  a.send({ type: 'register', user: 'alice', password: 'correct horse battery' });
+  await a.next();
+  const { ticket } = (await a.next()) as { ticket: string };
+  a.socket.destroy();
+  // The last of the MAC's 43 base64url characters carries 2 unused bits:
+  // flipping the lowest gives the same MAC bytes in another spelling.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const twin = ticket.slice(0, -1) + alphabet[alphabet.indexOf(ticket.at(-1)!) ^ 1]!;
+  const b = await rawTls(t.port);
+  b.send({ type: 'resume', user: 'alice', ticket: twin });
+  expect(await b.next()).toEqual(code('TICKET_INVALID'));
+  expect((await t.waitForLog((r) => r.event === 'ticket_refused')).reason).toBe('bad-mac');
+  const c = await rawTls(t.port);
+  c.send({ type: 'resume', user: 'alice', ticket });
+  expect(await c.next()).toMatchObject({ type: 'welcome', user: 'alice' });
+  b.socket.destroy();
+  c.socket.destroy();
+});
+
 test('after a restart with the same ticket key file, a stored ticket still logs in without bcrypt', async () => {
   const keys = TicketKeys.generate();
   const users = await openUserStore({ sqlitePath: ':memory:' });
