@@ -203,3 +203,15 @@ export async function listeningPort(proc: ScriptProcess): Promise<number> {
   const line = await proc.stdout.waitFor(/listening on /);
   return Number(/:(\d+)\s*$/.exec(line)![1]);
 }
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The same base64url text in another spelling: the last character with its
+ * lowest bit flipped. When the text ends in unused bits (a 32-byte MAC is 43
+ * characters, the last carrying 2 unused bits) it decodes to the same bytes,
+ * so a check that must refuse it proves it compares the text, not the bytes.
+ */
+export function respellLastCharacter(text: string): string {
+  return text.slice(0, -1) + BASE64URL[BASE64URL.indexOf(text.at(-1)!) ^ 1]!;
+}
