@@ -26,7 +26,7 @@ import { measureScale, type ScaleMeasurement } from './scale';
 import type { Target } from './target';
 import { TARGETS } from './targets';
 
-/** Both measurements of one target in one round. */
+/** What one target measured in one round. */
 export interface RoundMeasurement {
   /** The target's name. */
   target: string;
@@ -34,6 +34,8 @@ export interface RoundMeasurement {
   round: number;
   /** The fan-out measurement, or null when the fan-out scenario was not asked for. */
   fanout: FanoutMeasurement | null;
+  /** The paced fan-out (one sender at `--pace` msg/s), or null when not measured. */
+  paced: FanoutMeasurement | null;
   /** The idle measurement, or null when `--idle 0` or the idle scenario was not asked for. */
   idle: IdleMeasurement | null;
 }
@@ -131,6 +133,17 @@ export async function runBench(
               `load CPU ${fanout.loadCpuPercent.toFixed(0)}%`,
           );
         }
+        const paced =
+          has('fanout') && options.pace > 0
+            ? await measureFanout(target, options, files, options.pace)
+            : null;
+        if (paced) {
+          progress(
+            `round ${round} ${target.name} paced: ${Math.round(paced.sentPerSecond)} of ` +
+              `${options.pace} msg/s sent, server CPU ${paced.serverCpuPercent.toFixed(0)}% ` +
+              `(${paced.serverCpuUsPerMessage.toFixed(2)} µs/msg)`,
+          );
+        }
         const idle =
           idleCount > 0 && target.idle !== false
             ? await measureIdle(target, idleCount, files)
@@ -141,7 +154,7 @@ export async function runBench(
               `${idle.rssPerConnectionKiB.toFixed(2)} KiB RSS each`,
           );
         }
-        result.rounds.push({ target: target.name, round, fanout, idle });
+        result.rounds.push({ target: target.name, round, fanout, paced, idle });
       }
       if (stage6 && has('logins')) {
         const m = await measureLogins(options, files, round);

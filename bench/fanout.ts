@@ -28,11 +28,14 @@ import {
 import { percentile, Reservoir } from './stats';
 import type { LoadEndpoint, Target } from './target';
 
-/** What a fan-out's load process reads of the options. */
+/** How often a paced fan-out sends what it owes, ms. */
+const PACE_TICK_MS = 5;
+
+/** What a fan-out's load process reads of the options, and its pace (0: a closed loop). */
 type FanoutJob = Pick<
   BenchOptions,
   'clients' | 'senders' | 'window' | 'seconds' | 'warmupSeconds' | 'payloadBytes'
->;
+> & { rate: number };
 
 /** What one fan-out measurement found, in the load process. */
 export interface FanoutResult {
@@ -40,6 +43,8 @@ export interface FanoutResult {
   deliveredPerSecond: number;
   /** Messages sent by all senders together in the measured period, per second. */
   sentPerSecond: number;
+  /** The pace asked for, msg/s (0: a closed loop, as fast as messages are delivered). */
+  pace: number;
   /** End-to-end latency percentiles, ms. */
   p50Ms: number;
   /** See {@link FanoutResult.p50Ms}. */
@@ -84,6 +89,7 @@ export function cpuMicrosPerMessage(serverCpuPercent: number, deliveredPerSecond
 /**
  * Runs one fan-out's load process against a server (or a cluster's nodes)
  * already listening; `onMark` hears the measured period's start and end.
+ * With a `pace`, one sender sends that many messages per second instead.
  */
 export function fanoutLoad(
   target: string,
@@ -91,22 +97,39 @@ export function fanoutLoad(
   options: BenchOptions,
   files: RunFiles,
   onMark: (phase: 'start' | 'end') => void,
+  pace = 0,
 ): Promise<FanoutResult> {
-  const job: FanoutJob = options;
+  // Paced, a second's messages may be in flight: the window only stops a
+  // backlog from growing in a server that cannot keep up.
+  const job: FanoutJob =
+    pace > 0
+      ? { ...options, senders: 1, window: Math.max(options.window, Math.ceil(pace)), rate: pace }
+      : { ...options, rate: 0 };
   const timeoutMs = (options.warmupSeconds + options.seconds) * 1000 + 120_000;
   const request: LoadRequest = { type: 'fanout', target, endpoint, files, job };
   return new LoadSession<FanoutResult>(request, timeoutMs, onMark).result;
 }
 
-/** One fan-out on a fresh server of `target`. */
+/**
+ * One fan-out on a fresh server of `target`: a closed loop, or with a `pace`
+ * one sender at that many msg/s.
+ *
+ * Why paced as well: in the closed loop the load process saturates its core
+ * and the server idles most of the time, so how many messages each of the
+ * server's reads carries (and so its CPU per message) moves with the load
+ * process's speed, from run to run and target to target. One sender at a
+ * fixed rate gives every server the same reads: CPU per message then
+ * compares their code, not their batching.
+ */
 export function measureFanout(
   target: Target,
   options: BenchOptions,
   files: RunFiles,
+  pace = 0,
 ): Promise<FanoutMeasurement> {
   return withServer(target, target.serverArgs?.(files), async (server) => {
     const cpu = cpuMeter(server);
-    const result = await fanoutLoad(target.name, server.endpoint, options, files, cpu.mark);
+    const result = await fanoutLoad(target.name, server.endpoint, options, files, cpu.mark, pace);
     return {
       ...result,
       serverCpuPercent: cpu.percent,
@@ -177,13 +200,29 @@ export async function runFanout(
   let delivered = 0;
   let sent = 0;
 
+  const sendOne = (index: number) => {
+    crowd.clients[index]!.send(encodePayload(index, windows[index]!.open(), job.payloadBytes));
+    if (recording) sent++;
+  };
   const pump = (index: number) => {
     const window = windows[index]!;
-    while (sending && window.canSend) {
-      crowd.clients[index]!.send(encodePayload(index, window.open(), job.payloadBytes));
-      if (recording) sent++;
-    }
+    while (sending && job.rate === 0 && window.canSend) sendOne(index);
   };
+  // Paced: a tick every few ms sends what is owed by now, the senders in
+  // turn; a sender whose window is full skips its turn (the server is
+  // behind), so no backlog builds up in the load process.
+  let owed = 0;
+  let turn = 0;
+  let lastTick = performance.now();
+  const pace = () => {
+    if (!sending) return;
+    const now = performance.now();
+    owed = Math.min(owed + (job.rate * (now - lastTick)) / 1000, job.rate);
+    lastTick = now;
+    for (; owed >= 1; owed--, turn = (turn + 1) % job.senders)
+      if (windows[turn]!.canSend) sendOne(turn);
+  };
+  let ticker: NodeJS.Timeout | undefined;
   const onPayload = (_receiver: number, payload: string, receivedAtUs: number) => {
     if (!parsePayload(payload, parsed)) return; // not one of ours
     const window = windows[parsed.sender];
@@ -198,6 +237,8 @@ export async function runFanout(
   const crowd = await Crowd.open(request, job.clients, onPayload);
   try {
     sending = true;
+    lastTick = performance.now();
+    if (job.rate > 0) ticker = setInterval(pace, PACE_TICK_MS);
     for (let i = 0; i < job.senders; i++) pump(i);
     await sleep(job.warmupSeconds * 1000);
 
@@ -218,6 +259,7 @@ export async function runFanout(
     return {
       deliveredPerSecond: delivered / (elapsedMs / 1000),
       sentPerSecond: sent / (elapsedMs / 1000),
+      pace: job.rate,
       p50Ms: percentile(sorted, 50),
       p90Ms: percentile(sorted, 90),
       p99Ms: percentile(sorted, 99),
@@ -226,6 +268,7 @@ export async function runFanout(
       loadCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
     };
   } finally {
+    clearInterval(ticker);
     crowd.close();
   }
 }

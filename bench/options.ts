@@ -36,6 +36,10 @@ const NUMBER_FLAGS = [
   ['clients', 'clients', 50, 10, 2, 2000, 'N', 'clients in the fan-out room'],
   ['senders', 'senders', 10, 2, 1, 2000, 'N', 'how many of them send'],
   ['window', 'window', 32, null, 1, 1000, 'N', 'messages in flight per sender'],
+  // The paced fan-out behind the CPU goals: one sender at this rate, so every
+  // server gets the same reads (fanout.ts). Far below every judged target's
+  // capacity; 0 leaves it out (and the CPU goals unjudged).
+  ['pace', 'pace', 1000, null, 0, 100_000, 'R', "paced fan-out's msg/s, one sender; 0 = skip"],
   ['seconds', 'seconds', 5, 1, 0.2, 600, 'S', 'measured seconds per fan-out round'],
   ['warmup', 'warmupSeconds', 1, 0.5, 0, 60, 'S', 'unmeasured seconds before measuring'],
   ['rounds', 'rounds', 3, 1, 1, 50, 'N', 'rounds; the median is shown'],

@@ -72,9 +72,17 @@ const FANOUT_COLUMNS: Column<RoundMeasurement>[] = [
   ['p90 ms', 1, (m) => m.fanout?.p90Ms ?? NaN],
   ['p99 ms', 1, (m) => m.fanout?.p99Ms ?? NaN],
   ['server CPU %', 0, METRICS.serverCpu],
-  ['server CPU µs/msg', 2, METRICS.cpuPerMessage],
+  ['server CPU µs/msg', 2, METRICS.busyCpuPerMessage],
   ['load CPU %', 0, METRICS.loadCpu],
   ['load CPU µs/msg', 2, METRICS.loadCpuPerMessage],
+];
+
+const PACED_COLUMNS: Column<RoundMeasurement>[] = [
+  ['sent msg/s', 0, (m) => m.paced?.sentPerSecond ?? NaN],
+  ['delivered msg/s', 0, (m) => m.paced?.deliveredPerSecond ?? NaN],
+  ['p99 ms', 1, (m) => m.paced?.p99Ms ?? NaN],
+  ['server CPU %', 0, (m) => m.paced?.serverCpuPercent ?? NaN],
+  ['server CPU µs/msg', 2, METRICS.cpuPerMessage],
 ];
 
 const IDLE_COLUMNS: Column<RoundMeasurement>[] = [
@@ -178,9 +186,9 @@ export function formatReport(result: BenchResult): string {
   return out.join('\n');
 }
 
-/** The targets that measured one part (fan-out or idle), and their table. */
-function targetTable(result: BenchResult, part: 'fanout' | 'idle') {
-  const columns = part === 'fanout' ? FANOUT_COLUMNS : IDLE_COLUMNS;
+/** The targets that measured one part (fan-out, paced fan-out or idle), and their table. */
+function targetTable(result: BenchResult, part: 'fanout' | 'paced' | 'idle') {
+  const columns = { fanout: FANOUT_COLUMNS, paced: PACED_COLUMNS, idle: IDLE_COLUMNS }[part];
   const targets = result.targets.filter((t) =>
     rowsOf(result.rounds, t.name).some((r) => r[part] !== null),
   );
@@ -210,8 +218,18 @@ function fanoutLines(result: BenchResult): string[] {
     '',
     text,
     '',
-    ...compare(result).flatMap((c) => fanoutRatios(result, c)),
   ];
+  const paced = targetTable(result, 'paced');
+  if (paced.targets.length > 0) {
+    lines.push(
+      `paced: 1 sender at ${o.pace} msg/s, the same reads for every server, so server CPU ` +
+        `per message compares code, not batching (the CPU ratios below come from here)`,
+      '',
+      paced.text,
+      '',
+    );
+  }
+  lines.push(...compare(result).flatMap((c) => fanoutRatios(result, c)));
   // Which side ran out of CPU decides what "delivered msg/s" measured.
   for (const t of targets) {
     const rounds = rowsOf(result.rounds, t.name);

@@ -24,6 +24,9 @@ const BASE: Record<string, [throughput: number, rss: number]> = {
   stage9: [40_000, NaN], // one node alone against stage7; the cluster rows are below
 };
 
+/** The paced fan-out's msg/s. */
+const PACE = DEFAULT_OPTIONS.pace;
+
 // Round 1 a little slow, round 3 a little fast: min, median and max differ.
 const SPREAD = [0.9, 1, 1.1];
 
@@ -68,6 +71,21 @@ export function fixedResult(overrides: Partial<BenchResult> = {}): BenchResult {
           loadCpuPercent: 100,
           serverCpuPercent: 50 * factor,
           serverCpuUsPerMessage: (0.5 / throughput) * 1e6,
+          pace: 0,
+        },
+        // The same CPU per message, at a pace every target but stage 8 keeps.
+        paced: {
+          deliveredPerSecond: 49 * (target.name === 'stage8' ? 30 : PACE),
+          sentPerSecond: target.name === 'stage8' ? 30 : PACE,
+          p50Ms: 1 * factor,
+          p90Ms: 2 * factor,
+          p99Ms: 4 * factor,
+          lost: 0,
+          disconnected: 0,
+          loadCpuPercent: 60,
+          serverCpuPercent: 10 * factor,
+          serverCpuUsPerMessage: (0.5 / throughput) * 1e6,
+          pace: PACE,
         },
         idle: Number.isNaN(rss)
           ? null
@@ -126,6 +144,7 @@ export function fixedResult(overrides: Partial<BenchResult> = {}): BenchResult {
         loadCpuPercent: 100,
         serverCpuPercent: 60,
         serverCpuUsPerMessage: 20 + 2 * extra,
+        pace: 0,
         redisCpuUsPerMessage: layout.redis ? 30 + 10 * layout.nodes : NaN,
       });
     }
