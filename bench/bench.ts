@@ -134,7 +134,7 @@ export async function runBench(
           );
         }
         const paced =
-          has('fanout') && options.pace > 0
+          has('fanout') && options.pace > 0 && target.paced !== false
             ? await measureFanout(target, options, files, options.pace)
             : null;
         if (paced) {

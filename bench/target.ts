@@ -68,6 +68,8 @@ export interface Target {
   readonly goals?: Goals;
   /** False: the idle scenario skips it (its memory would repeat another target's). */
   readonly idle?: boolean;
+  /** False: the paced fan-out skips it (its clients cannot keep the pace). */
+  readonly paced?: boolean;
   /** True for the scale scenario's targets (raw and stage 6). */
   readonly scale?: boolean;
   /** Connects one load client; resolves once the server has admitted it (a welcome, a login). */

@@ -73,20 +73,23 @@ export function fixedResult(overrides: Partial<BenchResult> = {}): BenchResult {
           serverCpuUsPerMessage: (0.5 / throughput) * 1e6,
           pace: 0,
         },
-        // The same CPU per message, at a pace every target but stage 8 keeps.
-        paced: {
-          deliveredPerSecond: 49 * (target.name === 'stage8' ? 30 : PACE),
-          sentPerSecond: target.name === 'stage8' ? 30 : PACE,
-          p50Ms: 1 * factor,
-          p90Ms: 2 * factor,
-          p99Ms: 4 * factor,
-          lost: 0,
-          disconnected: 0,
-          loadCpuPercent: 60,
-          serverCpuPercent: 10 * factor,
-          serverCpuUsPerMessage: (0.5 / throughput) * 1e6,
-          pace: PACE,
-        },
+        // The same CPU per message, at the pace (stage 8 is not paced).
+        paced:
+          target.paced === false
+            ? null
+            : {
+                deliveredPerSecond: 49 * PACE,
+                sentPerSecond: PACE,
+                p50Ms: 1 * factor,
+                p90Ms: 2 * factor,
+                p99Ms: 4 * factor,
+                lost: 0,
+                disconnected: 0,
+                loadCpuPercent: 60,
+                serverCpuPercent: 10 * factor,
+                serverCpuUsPerMessage: (0.5 / throughput) * 1e6,
+                pace: PACE,
+              },
         idle: Number.isNaN(rss)
           ? null
           : {
