@@ -204,23 +204,22 @@ export async function runFanout(
     crowd.clients[index]!.send(encodePayload(index, windows[index]!.open(), job.payloadBytes));
     if (recording) sent++;
   };
+  // Closed loop: a sender sends whenever its window has room.
   const pump = (index: number) => {
     const window = windows[index]!;
     while (sending && job.rate === 0 && window.canSend) sendOne(index);
   };
-  // Paced: a tick every few ms sends what is owed by now, the senders in
-  // turn; a sender whose window is full skips its turn (the server is
+  // Paced (one sender): a tick every few ms sends what is owed by now; a
+  // message owed while the window is full is skipped (the server is
   // behind), so no backlog builds up in the load process.
   let owed = 0;
-  let turn = 0;
-  let lastTick = performance.now();
+  let lastTick = 0;
   const pace = () => {
     if (!sending) return;
     const now = performance.now();
     owed = Math.min(owed + (job.rate * (now - lastTick)) / 1000, job.rate);
     lastTick = now;
-    for (; owed >= 1; owed--, turn = (turn + 1) % job.senders)
-      if (windows[turn]!.canSend) sendOne(turn);
+    for (; owed >= 1; owed--) if (windows[0]!.canSend) sendOne(0);
   };
   let ticker: NodeJS.Timeout | undefined;
   const onPayload = (_receiver: number, payload: string, receivedAtUs: number) => {
