@@ -1,19 +1,40 @@
 // `npm run stage9:minimal`, twice, as a user runs it: two processes sharing
 // one room through Redis, each with a client of its own.
-import { connect, LineReader, listeningPort, scriptSuite } from '../../shared/test/helpers';
+import {
+  connect,
+  LineReader,
+  listeningPort,
+  scriptSuite,
+  type ScriptProcess,
+} from '../../shared/test/helpers';
 import { describeWithRedis, testPrefix } from './redis-env';
 
 describeWithRedis('the minimal node (npm run stage9:minimal)', (url) => {
   const { run } = scriptSuite('stage9-minimal');
+  // If the test fails, even by timing out, say which step it was waiting on
+  // and what the nodes printed: a hang alone tells nobody anything.
+  let step = 'not started';
+  let nodes: ScriptProcess[] = [];
+  afterEach(() => {
+    if (step === 'done') return;
+    const printed = nodes.map(
+      (node, i) =>
+        `node ${i + 1} stdout:\n${node.stdout.lines.join('\n')}\n` +
+        `node ${i + 1} stderr:\n${node.stderr.lines.join('\n')}`,
+    );
+    process.stderr.write(`stage9:minimal test stopped at: ${step}\n${printed.join('\n')}\n`);
+  });
 
   test('two nodes share a room: a line sent on one reaches the members of both, once', async () => {
     const env = { CHAT_REDIS_URL: url, CHAT_REDIS_PREFIX: testPrefix() };
-    const nodes = [
+    nodes = [
       run('stage9:minimal', ['--port', '0'], env),
       run('stage9:minimal', ['--port', '0'], env),
     ];
+    step = 'both nodes printing "listening on"';
     const [port1, port2] = await Promise.all(nodes.map(listeningPort));
 
+    step = 'connecting alice and carol to node 1, bob to node 2';
     const alice = await connect(port1!);
     const carol = await connect(port1!);
     const bob = await connect(port2!);
@@ -21,15 +42,21 @@ describeWithRedis('the minimal node (npm run stage9:minimal)', (url) => {
     const label = (s: typeof alice) => `127.0.0.1:${s.localPort}`;
 
     alice.write('hello from node 1\n');
+    step = "bob (node 2) hearing alice's line through Redis";
     expect(await bobLines!.next()).toBe(`${label(alice)}: hello from node 1`);
+    step = "carol (node 1) hearing alice's line";
     expect(await carolLines!.next()).toBe(`${label(alice)}: hello from node 1`);
     bob.write('héllo back\r\n'); // telnet's line ending, and a multi-byte character
+    step = "alice (node 1) hearing bob's line through Redis";
     expect(await aliceLines!.next()).toBe(`${label(bob)}: héllo back`);
+    step = "carol (node 1) hearing bob's line through Redis";
     expect(await carolLines!.next()).toBe(`${label(bob)}: héllo back`);
     // Nobody got anything twice, or their own line back.
     bob.write('last\n');
+    step = "alice hearing bob's last line";
     expect(await aliceLines!.next()).toBe(`${label(bob)}: last`);
     expect(bobLines!.lines).toEqual([`${label(alice)}: hello from node 1`]);
     for (const s of [alice, carol, bob]) s.destroy();
+    step = 'done';
   });
 });
