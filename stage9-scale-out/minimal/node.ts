@@ -29,6 +29,17 @@ const publisher = new Redis(url); // a subscribing connection can do nothing els
 const subscriber = new Redis(url); // so publishing needs a second one
 const members = new Set<net.Socket>();
 
+// ioredis reconnects a lost connection by itself, forever; with no 'error'
+// listener it prints a stack trace for every try. One line per outage will do.
+let outage = false;
+for (const redis of [publisher, subscriber]) {
+  redis.on('error', (err: Error) => {
+    if (!outage) console.error(`redis: ${err.message}; retrying`);
+    outage = true;
+  });
+  redis.on('ready', () => (outage = false));
+}
+
 subscriber.on('message', (_channel: string, message: string) => {
   const space = message.indexOf(' ');
   if (message.slice(0, space) === nodeId) return; // our members have it already
@@ -46,6 +57,9 @@ const server = net.createServer((socket) => {
     for (const line of lines) {
       const text = `${label}: ${line.replace(/\r$/, '')}`;
       for (const member of members) if (member !== socket) member.write(`${text}\n`);
+      // While Redis is away, ioredis keeps this in memory until it is back,
+      // however long that takes; the real stage queues nothing and tells
+      // its members the room is split.
       void publisher.publish(channel, `${nodeId} ${text}`);
     }
   });

@@ -1,5 +1,6 @@
 // `npm run stage9:minimal`, twice, as a user runs it: two processes sharing
 // one room through Redis, each with a client of its own.
+import { Redis } from 'ioredis';
 import {
   connect,
   LineReader,
@@ -7,6 +8,7 @@ import {
   scriptSuite,
   type ScriptProcess,
 } from '../../shared/test/helpers';
+import { startOwnRedis } from './own-redis';
 import { describeWithRedis, testPrefix } from './redis-env';
 
 describeWithRedis('the minimal node (npm run stage9:minimal)', (url) => {
@@ -60,3 +62,52 @@ describeWithRedis('the minimal node (npm run stage9:minimal)', (url) => {
     step = 'done';
   });
 });
+
+describeWithRedis(
+  'the minimal node when Redis goes away',
+  () => {
+    const { run } = scriptSuite('stage9-minimal-outage');
+
+    test('it says why in one line per outage, and its own room keeps going', async () => {
+      const redis = await startOwnRedis();
+      const node = run('stage9:minimal', ['--port', '0'], { CHAT_REDIS_URL: redis.url });
+      try {
+        const port = await listeningPort(node);
+        const [ana, bo] = [await connect(port), await connect(port)];
+        const boLines = new LineReader(bo);
+        await redis.stop();
+        expect(await node.stderr.next()).toMatch(/^redis: connect ECONNREFUSED .*; retrying$/);
+        ana.write('while redis is down\n');
+        expect(await boLines.next()).toBe(`127.0.0.1:${ana.localPort}: while redis is down`);
+        // Redis is back: the node reconnects by itself (a line from ana
+        // reaches a watcher on the channel), and a new outage gets a new line.
+        await redis.restart();
+        const watcher = new Redis(redis.url);
+        try {
+          await watcher.subscribe('chat:minimal-room');
+          // (The line typed during the outage may come first: ioredis kept it.)
+          const heard = new Promise<string>((resolve) => {
+            watcher.on('message', (_channel: string, message: string) => {
+              if (message.endsWith(': redis is back')) resolve(message);
+            });
+          });
+          ana.write('redis is back\n');
+          expect(await heard).toContain(`127.0.0.1:${ana.localPort}: redis is back`);
+          expect(await boLines.next()).toBe(`127.0.0.1:${ana.localPort}: redis is back`);
+        } finally {
+          watcher.disconnect();
+        }
+        await redis.stop();
+        expect(await node.stderr.next()).toMatch(/^redis: .*; retrying$/);
+        ana.write('still here\n');
+        expect(await boLines.next()).toBe(`127.0.0.1:${ana.localPort}: still here`);
+        // Never a stack trace per retry, as ioredis prints with no listener.
+        expect(node.stderr.lines.join('\n')).not.toMatch(/Unhandled|\n\s+at /);
+        for (const s of [ana, bo]) s.destroy();
+      } finally {
+        await redis.stop();
+      }
+    });
+  },
+  { ownServer: true },
+);
