@@ -1,5 +1,6 @@
-// `npm run stage9:minimal`, twice, as a user runs it: two processes sharing
-// one room through Redis, each with a client of its own.
+// `npm run stage9:minimal` as a user runs it: two processes sharing one room
+// through Redis, each with a client of its own; then one node through a Redis
+// outage (its own redis-server, stopped and restarted).
 import { Redis } from 'ioredis';
 import {
   connect,
