@@ -38,19 +38,32 @@
  *    same: IRC servers such as ergo cap each client's send queue (`max-sendq`)
  *    and drop a client that passes it; the `ws` library exposes
  *    `bufferedAmount` so applications can apply such a policy.
- * 4. **One write per member per turn of the event loop.** A `write()` is a
+ * 4. **Few writes per member per turn of the event loop.** A `write()` is a
  *    system call, and on a busy server several senders' messages reach the
- *    same member in one turn of the event loop. The room corks a member's
- *    socket at its first write in a turn and uncorks every corked socket when
- *    the turn's I/O is done (`setImmediate`), so Node hands the kernel all of
- *    that turn's frames for the member in one `writev`. Nothing waits longer
- *    than the current turn. Redis does the same: replies are queued and
- *    written once per event-loop iteration, just before it sleeps.
+ *    same member in one turn of the event loop. The first frame a member gets
+ *    in a turn is written at once; a second one in the same turn corks the
+ *    member's socket, and every corked socket is uncorked when the turn's I/O
+ *    is done (`setImmediate`), so Node hands the kernel the rest of that
+ *    turn's frames in one `writev`. Why not cork from the first frame? In a
+ *    quiet room each turn carries one message, there is nothing to merge, and
+ *    the cork (the bytes wait in a queue, a second pass sends them) is pure
+ *    cost, plainly visible in the benchmark's paced fan-out (bench/README.md).
+ *    Nothing waits longer than the current turn. Redis does the same: replies
+ *    are queued and written once per event-loop iteration, just before it
+ *    sleeps.
  *
  * @module
  */
 import type net from 'node:net';
 import { ChatError } from './errors';
+
+/** A member's place in the room: when it joined, and the last turn it was written to. */
+interface Seat {
+  /** Its join number: a broadcast skips members that joined after it began. */
+  readonly joined: number;
+  /** The event-loop turn of its last write (see lesson 4), -1 before any. */
+  writtenInTurn: number;
+}
 
 /** The default per-member output queue cap: 1 MiB of unsent bytes. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
@@ -101,12 +114,17 @@ export interface RoomOptions<M extends RoomMember> {
 export class Room<M extends RoomMember> {
   /** The per-member output queue cap in bytes. */
   readonly maxQueueBytes: number;
-  // Member → its join number; a Map iterates in insertion (join) order.
-  private readonly current = new Map<M, number>();
+  // Member → its seat; a Map iterates in insertion (join) order.
+  private readonly current = new Map<M, Seat>();
   private joins = 0;
-  // Sockets corked in this turn of the event loop (see `send`).
+  // Which turn of the event loop this is, whether its end is scheduled, and
+  // the sockets corked in it (see `deliver`).
+  private turn = 0;
+  private turnEnding = false;
   private corked: net.Socket[] = [];
-  private readonly uncorkAll = () => {
+  private readonly endTurn = () => {
+    this.turn++;
+    this.turnEnding = false;
     const corked = this.corked;
     this.corked = [];
     for (const socket of corked) socket.uncork();
@@ -127,7 +145,7 @@ export class Room<M extends RoomMember> {
    */
   join(member: M): boolean {
     if (this.current.has(member)) return false;
-    this.current.set(member, ++this.joins);
+    this.current.set(member, { joined: ++this.joins, writtenInTurn: -1 });
     return true;
   }
 
@@ -180,9 +198,9 @@ export class Room<M extends RoomMember> {
     // during the loop is skipped by the iteration itself, and members added
     // during it come last, after everyone who was here when it began.
     const last = this.joins;
-    for (const [member, joined] of this.current) {
-      if (joined > last) break;
-      if (member !== except && this.send(member, frame)) written++;
+    for (const [member, seat] of this.current) {
+      if (seat.joined > last) break;
+      if (member !== except && this.deliver(member, seat, frame)) written++;
     }
     return written;
   }
@@ -197,15 +215,27 @@ export class Room<M extends RoomMember> {
    *   was just disconnected for passing the cap
    */
   send(member: M, frame: Buffer): boolean {
+    return this.deliver(member, this.current.get(member), frame);
+  }
+
+  // One frame to one member; `seat` is the member's place in the room
+  // (undefined for a socket that is not a member: then every write goes out at once).
+  private deliver(member: M, seat: Seat | undefined, frame: Buffer): boolean {
     const { socket } = member;
     // A destroyed or ended socket cannot take more bytes; writing would only
     // produce an ERR_STREAM_DESTROYED / write-after-end error.
     if (socket.destroyed || socket.writableEnded) return false;
-    // The first write to this member in this turn corks its socket; the
-    // turn's last step uncorks them all (see the module comment).
-    if (!socket.writableCorked) {
+    // The turn's first frame to this member goes straight out; a second one
+    // corks its socket until the turn ends (see the module comment).
+    if (seat === undefined || seat.writtenInTurn !== this.turn) {
+      if (seat !== undefined) seat.writtenInTurn = this.turn;
+      if (!this.turnEnding) {
+        this.turnEnding = true;
+        setImmediate(this.endTurn);
+      }
+    } else if (!socket.writableCorked) {
       socket.cork();
-      if (this.corked.push(socket) === 1) setImmediate(this.uncorkAll);
+      this.corked.push(socket);
     }
     // We deliberately ignore write()'s return value (see the module comment):
     // the cap below is our flow control.

@@ -125,17 +125,23 @@ describe('Room.broadcast', () => {
     expect(await joinedLate.lines.next()).toBe('second'); // joined after 'hello' began
   });
 
-  test("a turn's frames to a member go out together, when the turn's I/O is done", async () => {
+  test("a turn's first frame to a member goes out at once, the rest together when the turn's I/O is done", async () => {
     const room = new Room<Member>();
     const [a, b] = await Promise.all([pair('a'), pair('b')]);
     room.join(a.member);
     room.join(b.member);
     room.broadcast(encodeFrame('one'));
+    // The first frame of the turn was handed to the kernel at once: nothing corked, nothing queued.
+    for (const { member } of [a, b]) {
+      expect(member.socket.writableCorked).toBe(0);
+      expect(member.socket.writableLength).toBe(0);
+    }
     room.send(a.member, encodeFrame('two'));
     room.broadcast(encodeFrame('three'), b.member);
-    // Nothing has been handed to the kernel yet: the sockets are corked.
+    // The second and third wait, corked, for the end of the turn.
     expect(a.member.socket.writableCorked).toBe(1);
-    expect(a.member.socket.writableLength).toBe('one\ntwo\nthree\n'.length);
+    expect(a.member.socket.writableLength).toBe('two\nthree\n'.length);
+    expect(b.member.socket.writableCorked).toBe(0);
     await new Promise((resolve) => setImmediate(resolve));
     expect(a.member.socket.writableCorked).toBe(0);
     expect(b.member.socket.writableCorked).toBe(0);

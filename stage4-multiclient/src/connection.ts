@@ -92,7 +92,7 @@ class Connection implements Member {
     // Chat lines are small and should leave at once. Nagle's algorithm would
     // hold a small write back while an earlier one is unacknowledged, adding
     // up to tens of milliseconds of latency per message. Batching is ours to
-    // do: one buffer per read (flush), one write per member per loop turn (the room).
+    // do: one buffer per read (flush), at most two writes per member per loop turn (the room).
     socket.setNoDelay(true);
     // ECONNRESET, EPIPE, ETIMEDOUT: a client that vanished. Not a server
     // error, just a disconnect; 'close' always follows and handles it.
