@@ -14,10 +14,12 @@ import { describeWithRedis, testPrefix } from './redis-env';
 
 describeWithRedis('the minimal node (npm run stage9:minimal)', (url) => {
   const { run } = scriptSuite('stage9-minimal');
-  // If the test fails, even by timing out, say which step it was waiting on
-  // and what the nodes printed: a hang alone tells nobody anything.
+  // If the test fails, even by timing out, say which step it was waiting on,
+  // what the nodes printed and what went through Redis: a hang alone tells
+  // nobody anything.
   let step = 'not started';
   let nodes: ScriptProcess[] = [];
+  const published: string[] = [];
   afterEach(() => {
     if (step === 'done') return;
     const printed = nodes.map(
@@ -25,42 +27,82 @@ describeWithRedis('the minimal node (npm run stage9:minimal)', (url) => {
         `node ${i + 1} stdout:\n${node.stdout.lines.join('\n')}\n` +
         `node ${i + 1} stderr:\n${node.stderr.lines.join('\n')}`,
     );
-    process.stderr.write(`stage9:minimal test stopped at: ${step}\n${printed.join('\n')}\n`);
+    process.stderr.write(
+      `stage9:minimal test stopped at: ${step}\n${printed.join('\n')}\n` +
+        `published on the channel:\n${published.join('\n')}\n`,
+    );
   });
 
+  // A member is in a node's room once the node has run its connection
+  // handler, not when the client's connect() returns: a line from Redis can
+  // reach the node before it gets round to accepting a client that is already
+  // connected, and that client never sees the line. So each member proves it
+  // is in (a line of its own that the others hear) before the test counts on
+  // it hearing anything.
   test('two nodes share a room: a line sent on one reaches the members of both, once', async () => {
-    const env = { CHAT_REDIS_URL: url, CHAT_REDIS_PREFIX: testPrefix() };
-    nodes = [
-      run('stage9:minimal', ['--port', '0'], env),
-      run('stage9:minimal', ['--port', '0'], env),
-    ];
-    step = 'both nodes printing "listening on"';
-    const [port1, port2] = await Promise.all(nodes.map(listeningPort));
+    const prefix = testPrefix();
+    const env = { CHAT_REDIS_URL: url, CHAT_REDIS_PREFIX: prefix };
+    const watcher = new Redis(url);
+    try {
+      step = 'a watcher subscribing to the channel';
+      await watcher.subscribe(`${prefix}minimal-room`);
+      const onChannel = (text: string) =>
+        new Promise<void>((resolve) => {
+          watcher.on('message', (_channel: string, message: string) => {
+            if (message.endsWith(text)) resolve();
+          });
+        });
+      watcher.on('message', (_channel: string, message: string) => published.push(message));
 
-    step = 'connecting alice and carol to node 1, bob to node 2';
-    const alice = await connect(port1!);
-    const carol = await connect(port1!);
-    const bob = await connect(port2!);
-    const [aliceLines, carolLines, bobLines] = [alice, carol, bob].map((s) => new LineReader(s));
-    const label = (s: typeof alice) => `127.0.0.1:${s.localPort}`;
+      step = 'node 1 printing "listening on"';
+      nodes = [run('stage9:minimal', ['--port', '0'], env)];
+      const port1 = await listeningPort(nodes[0]!);
+      step = 'connecting alice and carol to node 1';
+      const alice = await connect(port1);
+      const carol = await connect(port1);
+      const [aliceLines, carolLines] = [alice, carol].map((s) => new LineReader(s));
+      const label = (s: typeof alice) => `127.0.0.1:${s.localPort}`;
+      // Node 1 accepts alice before carol, and reads carol's line only after
+      // accepting her: alice hearing it proves both are in.
+      const carolPublished = onChannel(': carol is here');
+      carol.write('carol is here\n');
+      step = "alice hearing carol's first line";
+      expect(await aliceLines!.next()).toBe(`${label(carol)}: carol is here`);
+      // Node 2 subscribes after this, so it never sees carol's line.
+      step = "carol's first line reaching Redis";
+      await carolPublished;
 
-    alice.write('hello from node 1\n');
-    step = "bob (node 2) hearing alice's line through Redis";
-    expect(await bobLines!.next()).toBe(`${label(alice)}: hello from node 1`);
-    step = "carol (node 1) hearing alice's line";
-    expect(await carolLines!.next()).toBe(`${label(alice)}: hello from node 1`);
-    bob.write('héllo back\r\n'); // telnet's line ending, and a multi-byte character
-    step = "alice (node 1) hearing bob's line through Redis";
-    expect(await aliceLines!.next()).toBe(`${label(bob)}: héllo back`);
-    step = "carol (node 1) hearing bob's line through Redis";
-    expect(await carolLines!.next()).toBe(`${label(bob)}: héllo back`);
-    // Nobody got anything twice, or their own line back.
-    bob.write('last\n');
-    step = "alice hearing bob's last line";
-    expect(await aliceLines!.next()).toBe(`${label(bob)}: last`);
-    expect(bobLines!.lines).toEqual([`${label(alice)}: hello from node 1`]);
-    for (const s of [alice, carol, bob]) s.destroy();
-    step = 'done';
+      step = 'node 2 printing "listening on"';
+      nodes.push(run('stage9:minimal', ['--port', '0'], env));
+      const port2 = await listeningPort(nodes[1]!);
+      step = 'connecting bob to node 2';
+      const bob = await connect(port2);
+      const bobLines = new LineReader(bob);
+      bob.write('bob is here\n'); // read after bob is accepted: it proves he is in
+      step = "alice and carol (node 1) hearing bob's first line through Redis";
+      expect(await aliceLines!.next()).toBe(`${label(bob)}: bob is here`);
+      expect(await carolLines!.next()).toBe(`${label(bob)}: bob is here`);
+
+      alice.write('hello from node 1\n');
+      step = "bob (node 2) hearing alice's line through Redis";
+      expect(await bobLines.next()).toBe(`${label(alice)}: hello from node 1`);
+      step = "carol (node 1) hearing alice's line";
+      expect(await carolLines!.next()).toBe(`${label(alice)}: hello from node 1`);
+      bob.write('héllo back\r\n'); // telnet's line ending, and a multi-byte character
+      step = "alice (node 1) hearing bob's line through Redis";
+      expect(await aliceLines!.next()).toBe(`${label(bob)}: héllo back`);
+      step = "carol (node 1) hearing bob's line through Redis";
+      expect(await carolLines!.next()).toBe(`${label(bob)}: héllo back`);
+      // Nobody got anything twice, or their own line back.
+      bob.write('last\n');
+      step = "alice hearing bob's last line";
+      expect(await aliceLines!.next()).toBe(`${label(bob)}: last`);
+      expect(bobLines.lines).toEqual([`${label(alice)}: hello from node 1`]);
+      for (const s of [alice, carol, bob]) s.destroy();
+      step = 'done';
+    } finally {
+      watcher.disconnect();
+    }
   });
 });
 
