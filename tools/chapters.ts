@@ -119,7 +119,7 @@ async function renderDiff(
   ].join('\n');
 }
 
-/** The generator that refreshes every marker block in the chapters of stages 1-6. */
+/** The generator that refreshes every marker block in every stage's chapters. */
 export function chaptersGenerator(root: string, read: ReadRepoFile): Generator {
   return {
     name: 'chapters',
