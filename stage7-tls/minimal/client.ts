@@ -5,7 +5,7 @@
  *
  * ```sh
  * npm run stage7:minimal                      # prints the port and the fingerprint
- * npm run stage7:minimal-client -- --port PORT --fingerprint SHA256:…
+ * npm run stage7:minimal:client -- --port PORT --fingerprint SHA256:…
  * ```
  *
  * The whole lesson is in {@link connectMinimal}: `rejectUnauthorized: false`

@@ -15,7 +15,7 @@ test('npm run stage7:minimal echoes through TLS to a client that pinned its key,
   const port = String(await listeningPort(server));
 
   const wrong = 'SHA256:OA+KdZTKD4Jp6Y1cxmO4oSGUYDooEL/7TCKtfqXuy1M';
-  const refused = run('stage7:minimal-client', ['--port', port, '--fingerprint', wrong]);
+  const refused = run('stage7:minimal:client', ['--port', port, '--fingerprint', wrong]);
   refused.write('my secret');
   refused.child.stdin!.end();
   expect(await refused.exit).toBe(1);
@@ -24,7 +24,7 @@ test('npm run stage7:minimal echoes through TLS to a client that pinned its key,
     `error: server key is ${fingerprint}, expected ${wrong}; nothing was sent [FINGERPRINT_MISMATCH]`,
   ]);
 
-  const client = run('stage7:minimal-client', ['--port', port, '--fingerprint', fingerprint]);
+  const client = run('stage7:minimal:client', ['--port', port, '--fingerprint', fingerprint]);
   await client.stderr.waitFor(`* connected; the server's key matches ${fingerprint}`);
   client.write('hello through TLS');
   client.child.stdin!.end();
