@@ -2,8 +2,9 @@
  * The relay's short cut for its commonest frame: a chat request in the form
  * every client sends, recognised from its bytes and relayed as bytes.
  *
- * Used by stages 5 and 6. Their servers relay `{"type":"chat","box":…}`
- * thousands of times a second, and the general path does a lot per frame:
+ * Introduced by stage 5; stage 6 uses it too. Their servers relay
+ * `{"type":"chat","box":…}` thousands of times a second, and the general
+ * path does a lot per frame:
  * decode the line's UTF-8 into a string, `JSON.parse` it into an object,
  * check the fields, then `JSON.stringify` a new object with `from` and
  * encode that string back into bytes. The box never changes on the way

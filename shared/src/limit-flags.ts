@@ -2,6 +2,8 @@
  * The command-line flags for an authenticated server's abuse limits (stages
  * 6 to 9), and what they set.
  *
+ * Introduced by stage 6.
+ *
  * Every limit has a default that suits one server on one machine (see the
  * option table in stage 6's README); the flags exist for an operator with
  * other numbers, and for test harnesses that must lift a limit their purpose

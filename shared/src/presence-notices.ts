@@ -36,7 +36,7 @@
  *   users its `welcome` already listed: the price of encoding one frame for
  *   the whole room.
  *
- * Stage 7 wrote this; stage 9 uses it unchanged on every node, for its own
+ * Introduced by stage 7; stage 9 uses it unchanged on every node, for its own
  * members and for users arriving on other nodes (`joinedElsewhere`), which
  * is why it lives here and takes the stage's encoder, list cap and head
  * count: the frame's shape belongs to the stage's protocol module, not here.
