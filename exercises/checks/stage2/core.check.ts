@@ -1,9 +1,9 @@
 // Stage 2, write the core: the line decoder. The task and the stub are in
 // exercises/core/stage2/line-decoder.ts.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import net from 'node:net';
 import type { CheckContext, Exercise } from '../../kit/check';
+import { seededRandom } from '../../kit/seeded-random';
+import { trickle } from '../../kit/trickle';
 
 const STARTER = 'exercises/core/stage2/line-decoder.ts';
 
@@ -58,16 +58,6 @@ function model(stream: Buffer, max: number): Shown[] {
     }
     start = newline + 1;
   }
-}
-
-/** A small seeded random generator (mulberry32): the same streams on every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const PIECES: (string | number[])[] = [
@@ -261,7 +251,7 @@ export const exercise: Exercise = {
       name: '300 random streams, cut at random places, give the lines a whole reading gives',
       hint: 'the message shows the first stream that differs; note that a TextDecoder drops a leading U+FEFF unless given ignoreBOM: true',
       async run(ctx) {
-        const next = random(2);
+        const next = seededRandom(2);
         for (let i = 0; i < 300; i++) {
           const stream = randomStream(next);
           const expected = model(stream, 32);
@@ -285,26 +275,13 @@ export const exercise: Exercise = {
       hint: 'one decoder per connection, fed every "data" chunk in order',
       async run(ctx) {
         const lines = Array.from({ length: 500 }, (_, i) => `line ${i}: ${'é👋'.repeat(i % 7)}`);
-        const received: Shown[] = [];
-        let done: () => void = () => {};
-        const allIn = new Promise<void>((resolve) => (done = resolve));
-        const server = net.createServer((socket) => {
-          const d = decoder(ctx);
-          socket.on('data', (chunk: Buffer) => {
-            received.push(...show(d.push(chunk)));
-            if (received.length >= lines.length) done();
-          });
-          socket.on('end', done);
-        });
-        ctx.defer(() => server.close());
-        await once(server.listen(0, '127.0.0.1'), 'listening');
-        const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-        ctx.defer(() => client.destroy());
-        client.setNoDelay(true);
         const stream = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
-        for (let i = 0; i < stream.length; i += 7) client.write(stream.subarray(i, i + 7));
-        client.end();
-        await allIn;
+        const d = decoder(ctx); // one connection, so one decoder
+        const received: Shown[] = [];
+        await trickle(ctx, stream, 7, (chunk) => {
+          received.push(...show(d.push(chunk)));
+          return received.length >= lines.length;
+        });
         assert.deepEqual(
           received,
           lines.map((l) => JSON.stringify(l)),

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { CheckContext, Exercise } from '../../kit/check';
+import { seededRandom } from '../../kit/seeded-random';
 import { runIsolated } from '../../kit/isolated';
 
 const STARTER = 'exercises/core/stage5/replay-guard.ts';
@@ -28,16 +29,6 @@ function guard(ctx: CheckContext, window?: number): Guard {
 /** Offers `seqs` from one sender in order; returns what each got, e.g. "yyn". */
 function offer(g: Guard, seqs: number[], sender = 'alice'): string {
   return seqs.map((seq) => (g.accept(sender, seq) ? 'y' : 'n')).join('');
-}
-
-/** A small seeded random generator (mulberry32): the same steps on every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const exercise: Exercise = {
@@ -172,7 +163,7 @@ export const exercise: Exercise = {
           const g = guard(ctx, window);
           const seen = new Set<number>();
           let highest = -1;
-          const next = random(window);
+          const next = seededRandom(window);
           const log: number[] = [];
           let base = 0;
           for (let i = 0; i < 5000; i++) {

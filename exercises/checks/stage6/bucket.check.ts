@@ -3,6 +3,7 @@
 // fake clock, moved by hand: no sleeps, and the same result on a busy machine.
 import assert from 'node:assert/strict';
 import type { CheckContext, Exercise } from '../../kit/check';
+import { seededRandom } from '../../kit/seeded-random';
 
 const STARTER = 'exercises/core/stage6/token-bucket.ts';
 
@@ -26,16 +27,6 @@ function bucket(ctx: CheckContext, capacity = 3, refillMs = 1000) {
     advance: (ms: number) => void (clock.ms += ms),
     /** Calls take() n times and returns what each said, e.g. "yyn". */
     takes: (n: number) => Array.from({ length: n }, () => (b.take() ? 'y' : 'n')).join(''),
-  };
-}
-
-/** A small seeded random generator (mulberry32): the same steps on every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -150,7 +141,7 @@ export const exercise: Exercise = {
         // The model: the rules above, written the plain way. Steps of 125 ms
         // keep every amount an exact binary fraction, so no rounding differs.
         let tokens = 4;
-        const next = random(6);
+        const next = seededRandom(6);
         const log: string[] = [];
         for (let step = 0; step < 2000; step++) {
           const ms = 125 * Math.floor(next() * 12);
