@@ -9,7 +9,8 @@ import {
   privateKeyBytes,
   verifyKeyBundle,
 } from '../src/identity-keys';
-import { code, identityOf } from './e2e-fixtures';
+import fc from 'fast-check';
+import { code, hostileFields, identityOf, onlyCodedErrors } from './e2e-fixtures';
 import { REPO_ROOT } from './helpers';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
@@ -78,6 +79,16 @@ describe('identity keys', () => {
     const wire = { ...encodeKeyBundle(identityOf('alice')), ...change };
     expect(() => verifyKeyBundle('alice', wire)).toThrow(code('BAD_FRAME'));
     expect(() => verifyKeyBundle('alice', null)).toThrow(code('BAD_FRAME'));
+  });
+
+  test('whatever a server sends as a bundle: keys, or a coded error, never a raw throw (property)', () => {
+    const wire = encodeKeyBundle(identityOf('alice')) as unknown as Record<string, unknown>;
+    fc.assert(
+      fc.property(hostileFields(wire), (fields) => {
+        onlyCodedErrors(() => verifyKeyBundle('alice', fields));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test('a signed bundle whose X25519 key is a small-order point is refused', () => {

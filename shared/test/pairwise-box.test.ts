@@ -7,7 +7,8 @@ import {
   sealPairwise,
   type PairwiseBox,
 } from '../src/pairwise-box';
-import { code, identityOf, publicOf } from './e2e-fixtures';
+import fc from 'fast-check';
+import { code, hostileFields, identityOf, onlyCodedErrors, publicOf } from './e2e-fixtures';
 
 const alice = identityOf('alice');
 const bob = identityOf('bob');
@@ -62,6 +63,17 @@ describe('pairwise box', () => {
     const wrongKeys = { ...publicOf(bob), agreementKeyObject: other.publicKey };
     const box = sealPairwise(alice, wrongKeys, secret);
     expect(() => openPairwise(bob, publicOf(alice), box)).toThrow(code('DECRYPT_FAILED'));
+  });
+
+  test('whatever arrives as a key box: opened, or a coded error, never a raw throw (property)', () => {
+    const wire = encodePairwiseBox(sealPairwise(alice, publicOf(bob), secret));
+    const sender = publicOf(alice);
+    fc.assert(
+      fc.property(hostileFields({ ...wire }), (fields) => {
+        onlyCodedErrors(() => openPairwise(bob, sender, decodePairwiseBox(fields)));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test('malformed fields are BAD_FRAME', () => {

@@ -10,7 +10,8 @@ import {
   type RoomMessage,
 } from '../src/room-message';
 import { newChainKey, SenderChain } from '../src/sender-chain';
-import { code, identityOf, publicOf } from './e2e-fixtures';
+import fc from 'fast-check';
+import { code, hostileFields, identityOf, onlyCodedErrors, publicOf } from './e2e-fixtures';
 
 const alice = identityOf('alice');
 const mallory = identityOf('mallory');
@@ -136,6 +137,20 @@ describe('room message', () => {
     const { send } = room();
     const wire = { ...encodeRoomMessage(send('x')), ...change };
     expect(() => decodeRoomMessage('alice', wire)).toThrow(code('BAD_FRAME'));
+  });
+
+  test('whatever arrives as a room message: opened, or a coded error, never a raw throw (property)', () => {
+    const { send, bobChains } = room();
+    const wire = encodeRoomMessage(send('hi')) as unknown as Record<string, unknown>;
+    const aliceKeys = publicOf(alice);
+    fc.assert(
+      fc.property(hostileFields(wire), (fields) => {
+        onlyCodedErrors(() => {
+          openRoomMessage(decodeRoomMessage('alice', fields), aliceKeys, bobChains);
+        });
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test('a text over 4096 UTF-8 bytes is refused before sealing', () => {
