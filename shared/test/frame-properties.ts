@@ -186,3 +186,64 @@ export function uncoveredTypes(
   const covered = new Set(seeds.map((seed) => seed.type));
   return schemas.map((s) => s.type).filter((type) => !covered.has(type));
 }
+
+/** What {@link testDecoderProperties} needs of a stage's protocol module. */
+export interface StageVocabulary {
+  /** The server's decoder, for what clients send. */
+  decodeClientFrame: (text: string) => Decoded<unknown>;
+  /** The client's decoder, for what servers send. */
+  decodeServerFrame: (text: string) => Decoded<unknown>;
+  /** The frame types clients send. */
+  CLIENT_SCHEMAS: readonly FrameSchema[];
+  /** The frame types servers send. */
+  SERVER_SCHEMAS: readonly FrameSchema[];
+}
+
+/**
+ * Registers the properties for both directions of a stage's vocabulary: the
+ * examples cover every frame type; damaged examples and random text get a
+ * strict answer and never a throw; an added or a dropped field is refused.
+ */
+export function testDecoderProperties(messages: StageVocabulary, examples: ProtocolExamples): void {
+  const sides = [
+    {
+      side: 'client → server',
+      decode: messages.decodeClientFrame,
+      schemas: messages.CLIENT_SCHEMAS,
+      examples: examples.fromClient,
+    },
+    {
+      side: 'server → client',
+      decode: messages.decodeServerFrame,
+      schemas: messages.SERVER_SCHEMAS,
+      examples: examples.fromServer,
+    },
+  ];
+  describe.each(sides)('$side frames', ({ decode, schemas, examples }) => {
+    const seeds = acceptedBy(decode, examples);
+
+    test('the examples cover every frame type', () => {
+      expect(uncoveredTypes(schemas, seeds)).toEqual([]);
+    });
+
+    test('a damaged example is refused as BAD_FRAME or decoded exactly, never a throw (property)', () => {
+      fc.assert(
+        fc.property(damagedFrame(seeds), (text) => expectStrictAnswer(decode(text), text)),
+        { numRuns: 3000 },
+      );
+    });
+
+    test('any text or JSON: never a throw (property)', () => {
+      fc.assert(
+        fc.property(fc.oneof(fc.string(), fc.json()), (text) =>
+          expectStrictAnswer(decode(text), text),
+        ),
+        { numRuns: 1000 },
+      );
+    });
+
+    test('a field added, or a required one dropped, is refused', () => {
+      expect(exactFieldFailures(decode, schemas, seeds)).toEqual([]);
+    });
+  });
+}

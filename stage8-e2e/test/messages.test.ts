@@ -1,64 +1,8 @@
-// The stage 8 vocabulary under damage: its decoders, seeded with the
-// stage 8 wire vectors, never throw and never accept a frame with a
-// field too many or too few (shared/test/frame-properties.ts says why).
-import fc from 'fast-check';
-import {
-  acceptedBy,
-  damagedFrame,
-  exactFieldFailures,
-  expectStrictAnswer,
-  uncoveredTypes,
-  wireVectorExamples,
-} from '../../shared/test/frame-properties';
-import {
-  CLIENT_SCHEMAS,
-  decodeClientFrame,
-  decodeServerFrame,
-  SERVER_SCHEMAS,
-} from '../src/messages';
+// The stage 8 vocabulary under damage: its decoders, seeded with the stage 8
+// wire vectors (docs/wire-vectors.json holds a line of every frame type,
+// generated from the real encoders), never throw and never accept a frame
+// with a field too many or too few (shared/test/frame-properties.ts says why).
+import { wireVectorExamples, testDecoderProperties } from '../../shared/test/frame-properties';
+import * as messages from '../src/messages';
 
-// docs/wire-vectors.json holds a line of every stage 8 frame type (its
-// test fails without one), generated from the real encoders.
-const examples = wireVectorExamples('stage8');
-const sides = [
-  {
-    side: 'client → server',
-    decode: decodeClientFrame,
-    schemas: CLIENT_SCHEMAS,
-    examples: examples.fromClient,
-  },
-  {
-    side: 'server → client',
-    decode: decodeServerFrame,
-    schemas: SERVER_SCHEMAS,
-    examples: examples.fromServer,
-  },
-];
-
-describe.each(sides)('$side frames', ({ decode, schemas, examples }) => {
-  const seeds = acceptedBy(decode, examples);
-
-  test('the examples cover every frame type', () => {
-    expect(uncoveredTypes(schemas, seeds)).toEqual([]);
-  });
-
-  test('a damaged example is refused as BAD_FRAME or decoded exactly, never a throw (property)', () => {
-    fc.assert(
-      fc.property(damagedFrame(seeds), (text) => expectStrictAnswer(decode(text), text)),
-      { numRuns: 3000 },
-    );
-  });
-
-  test('any text or JSON: never a throw (property)', () => {
-    fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json()), (text) =>
-        expectStrictAnswer(decode(text), text),
-      ),
-      { numRuns: 1000 },
-    );
-  });
-
-  test('a field added, or a required one dropped, is refused', () => {
-    expect(exactFieldFailures(decode, schemas, seeds)).toEqual([]);
-  });
-});
+testDecoderProperties(messages, wireVectorExamples('stage8'));
