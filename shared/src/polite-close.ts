@@ -32,8 +32,9 @@ export const LINGER_MS = 2000;
  *
  * @param socket - the connection to end
  * @param lastFrame - an encoded frame to send before the FIN (e.g. a goodbye notice)
+ * @param lingerMs - how long the peer may take to close its side (tests shorten it)
  */
-export function endPolitely(socket: net.Socket, lastFrame?: Buffer): void {
+export function endPolitely(socket: net.Socket, lastFrame?: Buffer, lingerMs = LINGER_MS): void {
   if (socket.destroyed) return;
   if (!socket.writableEnded) {
     if (lastFrame) socket.end(lastFrame);
@@ -41,7 +42,7 @@ export function endPolitely(socket: net.Socket, lastFrame?: Buffer): void {
   }
   // A paused socket never reads the peer's FIN, so 'close' would wait for the timer.
   socket.resume();
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  const timer = setTimeout(() => socket.destroy(), lingerMs);
   socket.once('close', () => clearTimeout(timer));
 }
 

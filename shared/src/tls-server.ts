@@ -19,12 +19,15 @@
  *   sees nothing. {@link refusePlaintext} looks at the first byte: a TLS
  *   handshake record starts with 22 (0x16), and anything else is answered in
  *   plain text with a `TLS_REQUIRED` error frame before the connection closes.
+ * - **A failed handshake closes its connection.** Node leaves a connection
+ *   whose handshake timed out open; {@link closeFailedHandshakes} closes it.
  *
  * @module
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { ChatErrorCode } from './errors';
+import { endPolitely } from './polite-close';
 
 /** What a chat server needs to serve TLS. */
 export interface TlsServerIdentity {
@@ -96,6 +99,7 @@ const OLD_TLS = new Set([
  * server.on('tlsClientError', (err, socket) => {
  *   const { code, message } = classifyTlsClientError(err);
  *   logger.info({ code, peer: socket.remoteAddress }, message);
+ *   socket.destroy(); // what closeFailedHandshakes does for you
  * });
  * ```
  */
@@ -110,6 +114,12 @@ export function classifyTlsClientError(err: Error): TlsClientFailure {
       message: `the client offered only TLS older than 1.3 (${openssl})`,
     };
   }
+  if (openssl === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
+    return {
+      code: 'TLS_HANDSHAKE',
+      message: `the client did not finish its handshake in time (${openssl})`,
+    };
+  }
   if (openssl === 'ERR_SSL_NO_APPLICATION_PROTOCOL') {
     return {
       code: 'TLS_HANDSHAKE',
@@ -117,6 +127,32 @@ export function classifyTlsClientError(err: Error): TlsClientFailure {
     };
   }
   return { code: 'TLS_HANDSHAKE', message: `TLS handshake failed: ${err.message} (${openssl})` };
+}
+
+/**
+ * Closes every connection whose TLS handshake failed, after reporting why.
+ *
+ * Node tells a server about a failed handshake with `tlsClientError`, and
+ * for most failures (a bad record, an old version) OpenSSL has already
+ * ended the connection. Not for a handshake that is too slow: when the
+ * `handshakeTimeout` passes, Node emits `tlsClientError` with
+ * `ERR_TLS_HANDSHAKE_TIMEOUT` and leaves the socket open. A client that
+ * sends half a ClientHello and waits would then keep its connection, and
+ * its place under every connection cap, for as long as it likes: a few dozen
+ * such clients lock everyone out. So the listener destroys the socket
+ * itself, whatever the failure.
+ *
+ * @param server - a `tls.Server`
+ * @param onFailure - called first with the failure's code and log line (to log it)
+ */
+export function closeFailedHandshakes(
+  server: tls.Server,
+  onFailure?: (failure: TlsClientFailure, socket: tls.TLSSocket) => void,
+): void {
+  server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+    onFailure?.(classifyTlsClientError(err), socket);
+    socket.destroy();
+  });
 }
 
 /** Options for {@link refusePlaintext}. */
@@ -133,6 +169,11 @@ export interface RefusePlaintextOptions {
    * 10 000 ms: Node's own handshake deadline starts only after the first byte.
    */
   firstByteTimeoutMs?: number;
+  /**
+   * How long a refused client may take to close its side after the reply
+   * before its connection is destroyed. Default `LINGER_MS` (polite-close.ts).
+   */
+  lingerMs?: number;
 }
 
 /** The plain-text reply of {@link refusePlaintext}, unless told otherwise. */
@@ -176,7 +217,10 @@ export function refusePlaintext(server: tls.Server, options: RefusePlaintextOpti
         message: 'the client sent plain text to the TLS port; answered and closed',
       };
       options.onRefused?.(socket, failure);
-      socket.end(options.reply ?? TLS_REQUIRED_FRAME);
+      // The reply, a FIN, and a deadline (endPolitely): the socket is paused
+      // here, and a paused socket never reads the client's FIN, so a plain
+      // `end` would hold every refused connection open for good.
+      endPolitely(socket, Buffer.from(options.reply ?? TLS_REQUIRED_FRAME), options.lingerMs);
     });
   });
 }

@@ -65,6 +65,18 @@ test('past the connection cap a TCP connection is dropped before its handshake c
   held.socket.destroy();
 });
 
+test('a handshake that stalls is closed at its deadline, and its place under the caps is freed', async () => {
+  t = await startTestServer({ handshakeTimeoutMs: 200, maxPreLoginPerAddress: 1 });
+  const stalled = net.connect({ host: '127.0.0.1', port: t.port });
+  stalled.on('error', () => {});
+  stalled.write(Buffer.from([0x16])); // a handshake record's first byte, and nothing more
+  await once(stalled, 'close'); // closed by the server (the test would hang otherwise)
+  await t.waitForLog((r) => r.event === 'handshake_refused' && r.code === 'TLS_HANDSHAKE');
+  const raw = await rawTls(t.port); // the address's one place is free again
+  raw.send({ type: 'register', user: 'alice', password: PASSWORD });
+  expect(await raw.next()).toEqual(expect.objectContaining({ type: 'welcome' }));
+});
+
 test('a logged-in client sending junk runs out of its error budget: TOO_MANY_ERRORS', async () => {
   t = await startTestServer({ errorBudget: { capacity: 2, refillMs: 600_000 } });
   const raw = await rawTls(t.port);

@@ -107,6 +107,32 @@ describe('the server', () => {
     expect(failures).toEqual([]);
   });
 
+  // The server's end of a refused connection, closed or not.
+  const serverSide = async (lingerMs?: number, allowHalfOpen = false) => {
+    const refused: net.Socket[] = [];
+    const server = await startRecordingServer(identity, {
+      beforeListen: (s) => refusePlaintext(s, { lingerMs, onRefused: (r) => refused.push(r) }),
+    });
+    cleanups.push(() => server.close());
+    const plain = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen });
+    cleanups.push(() => void plain.destroy());
+    plain.write('hello\n');
+    plain.resume();
+    await once(plain, 'end'); // the reply, then the server's FIN
+    return refused[0]!;
+  };
+  const closed = async (socket: net.Socket) =>
+    void (socket.closed || (await once(socket, 'close')));
+
+  test('lets go of a refused plain-text client as soon as it closes its side', async () => {
+    // An hour's linger: only reading the client's FIN can close it in time.
+    await closed(await serverSide(3_600_000)); // the test would hang otherwise
+  });
+
+  test('lets go of a refused plain-text client that never closes its side, after the linger', async () => {
+    await closed(await serverSide(50, true)); // the test would hang otherwise
+  });
+
   test('without the guard, a plain-text client only sees the connection drop (why the guard exists)', async () => {
     const failures: TlsClientFailure[] = [];
     const server = await startRecordingServer(identity, {

@@ -39,7 +39,7 @@ import {
 } from '../../shared/src/rate-limit';
 import { Room } from '../../shared/src/room';
 import {
-  classifyTlsClientError,
+  closeFailedHandshakes,
   refusePlaintext,
   tlsServerOptions,
 } from '../../shared/src/tls-server';
@@ -330,8 +330,8 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     if (group === undefined) return void socket.destroy(); // closed meanwhile
     serveConnection(socket, state, group);
   });
-  server.on('tlsClientError', (err: Error) => {
-    const failure = classifyTlsClientError(err);
+  // A failed handshake is logged, and its connection closed (Node leaves a timed-out one open).
+  closeFailedHandshakes(server, (failure) => {
     if (sampler.allow(`handshake_refused:${failure.code}`)) {
       logger.info({ event: 'handshake_refused', code: failure.code }, failure.message);
     }

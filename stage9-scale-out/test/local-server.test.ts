@@ -1,5 +1,7 @@
 // With no Redis: nodes on one in-process bus (what `npm run stage9:cluster`
 // runs on a fresh clone), and a node alone (what `npm run stage9` runs).
+import { once } from 'node:events';
+import net from 'node:net';
 import { LocalCluster } from '../src/local-cluster';
 import { chatFrom, join, startCluster, type TestCluster } from './server-harness';
 
@@ -39,4 +41,14 @@ test('a node alone (no Redis, no shared bus) is stage 7’s server: a room of it
   bob.send({ type: 'who' });
   expect(await bob.waitFor((f) => f.type === 'who')).toMatchObject({ count: 1 });
   expect(chatFrom(bob, 'alice')).toEqual([]);
+});
+
+test('a handshake that stalls is closed at its deadline, and its place under the caps is freed', async () => {
+  cluster = await startCluster(1, { handshakeTimeoutMs: 200, maxPreLoginPerAddress: 1 });
+  const port = cluster.nodes[0]!.port;
+  const stalled = net.connect({ host: '127.0.0.1', port });
+  stalled.on('error', () => {});
+  stalled.write(Buffer.from([0x16])); // a handshake record's first byte, and nothing more
+  await once(stalled, 'close'); // closed by the node (the test would hang otherwise)
+  await join(port, 'alice'); // the address's one place is free again
 });
