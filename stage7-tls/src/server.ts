@@ -233,6 +233,16 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   gateHandshakes(server, new TurnGate(handshakesPerTurn)); // first: the door's plain-text check hands over to the gate
   const door = openDoor(server, caps, sampler);
   server.on('secureConnection', (socket: tls.TLSSocket) => {
+    // ALPN is optional in TLS: a client that offers no protocol at all
+    // completes the handshake. It is not one of ours; it would only wait out
+    // the login deadline.
+    if (socket.alpnProtocol !== ALPN_PROTOCOL) {
+      if (sampler.allow('handshake_refused:TLS_HANDSHAKE')) {
+        const message = 'the client offered no application protocol (ALPN)';
+        logger.info({ event: 'handshake_refused', code: 'TLS_HANDSHAKE' }, message);
+      }
+      return void socket.destroy(); // before handOver: the door counts it down on close
+    }
     const group = door.handOver(socket);
     if (group === undefined) return void socket.destroy(); // closed meanwhile
     serveConnection(socket, state, group);

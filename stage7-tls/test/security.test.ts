@@ -105,6 +105,19 @@ test('a TLS 1.2 client is refused in the handshake, and the server logs TLS_VERS
   expect(logged.code).toBe('TLS_VERSION');
 });
 
+test('a TLS client that offers no application protocol (ALPN) is closed before any frame', async () => {
+  const t = await serve();
+  const other = tls.connect({ host: '127.0.0.1', port: t.port, rejectUnauthorized: false });
+  other.on('error', () => {});
+  await once(other, 'secureConnect'); // ALPN is optional in TLS: the handshake succeeds
+  const received: Buffer[] = [];
+  other.on('data', (chunk: Buffer) => received.push(chunk));
+  await once(other, 'close'); // the server hangs up (without the check it waits for a login)
+  expect(Buffer.concat(received)).toHaveLength(0);
+  const logged = await t.waitForLog((r) => r.event === 'handshake_refused');
+  expect(logged.code).toBe('TLS_HANDSHAKE');
+});
+
 test('a plain-text client (a stage 6 client, nc) gets one TLS_REQUIRED frame, then the close', async () => {
   const t = await serve();
   const plain = net.connect({ host: '127.0.0.1', port: t.port });
