@@ -17,10 +17,13 @@
  * the same script: an exercise.)
  *
  * The permit keeps stage 7's shape (`succeeded`, `failed`, `cancelled`, each
- * returning nothing), so the login code settles it exactly as before. A
- * shared permit settles over the network: if Redis is unreachable at that
- * moment, the outcome is lost, which errs on the strict side (tokens stay
- * taken; the attempt's marker expires with its lease).
+ * returning nothing) and its meaning: the buckets count failures, so a
+ * success gives back its per-IP and per-user tokens, a cancelled attempt (no
+ * password tested) gives back all of them, and only a failure keeps them.
+ * The login code settles it exactly as before. A shared permit settles over
+ * the network: if Redis is unreachable at that moment, the outcome is lost,
+ * which errs on the strict side (tokens stay taken; the attempt's marker
+ * expires with its lease).
  *
  * @module
  */
@@ -66,9 +69,11 @@ export function attemptPermits(
       return {
         succeeded: () => settle(() => permit.succeeded()),
         failed: () => settle(() => permit.failed()),
-        // The shared script cannot give tokens back: a cancelled attempt
-        // costs its token, and frees the (user, IP) marker at once.
-        cancelled: () => settle(() => permit.failed()),
+        // No password was tested: like stage 6's permit, every token goes
+        // back. Settling it as a failure instead would make a full hashing
+        // queue, a database hiccup or a client that hung up count as a
+        // wrong guess against everyone behind the same address.
+        cancelled: () => settle(() => permit.cancelled()),
       };
     },
   };

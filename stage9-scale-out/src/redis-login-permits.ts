@@ -19,11 +19,39 @@
  * | per (user, IP)                  | 5, +1 every 12 s | always                    |
  * | per user, from unknown IPs      | 50, +1 every 6 s | IP never logged in as him |
  *
- * `succeeded()` refills the (user, IP) bucket (typos are forgiven) and
- * remembers the IP as known for the user (the 8 most recent, for 30 days);
- * `failed()` keeps the tokens taken. Only one attempt per (user, IP) may be in
- * flight: a second one is refused until the first settles (or its 15 s lease
- * runs out, if its node died mid-attempt).
+ * The permit is settled with stage 6's three outcomes, and gives back
+ * exactly what stage 6's does (see `shared/src/rate-limit.ts`):
+ *
+ * | outcome       | per IP      | per (user, IP)            | per user (if taken) |
+ * | ------------- | ----------- | ------------------------- | ------------------- |
+ * | `succeeded()` | token back  | refilled (typos forgiven) | token back          |
+ * | `failed()`    | stays spent | stays spent               | stays spent         |
+ * | `cancelled()` | token back  | token back                | token back          |
+ *
+ * The buckets count *failures*: a token is taken up front only because the
+ * outcome is not known yet, and a success or an attempt that tested no
+ * password returns it. Without the refund every login would cost a token, and
+ * 21 people behind one NAT reconnecting after a node restart would find the
+ * 21st locked out by logins that all succeeded. A success gives back only its
+ * *own* tokens, never those failures spent: an attacker who logs into their
+ * own account between guesses gains nothing. `succeeded()` also remembers the
+ * IP as known for the user (the 8 most recent, for 30 days).
+ *
+ * Each settlement is one script, like the acquire: "read the bucket, add one,
+ * write it back" from Node would race with another node's acquire between the
+ * read and the write, and one of the two updates would be lost.
+ *
+ * Only one attempt per (user, IP) may be in flight: a second one is refused
+ * until the first settles (or its 15 s lease runs out, if its node died
+ * mid-attempt: its tokens then stay spent, the strict side).
+ *
+ * One difference from stage 6 remains, under concurrency only: a bucket that
+ * is empty just because attempts still in flight hold its tokens answers
+ * `RATE_LIMITED` here, where stage 6 answers `SERVICE_UNAVAILABLE` ("too
+ * many at once", retry in a second). Stage 6 counts the tokens held; here
+ * that count would have to expire with the leases of nodes that died (an
+ * exercise). Attempts one after another are answered exactly as stage 6
+ * answers them (the tests compare the two over a long run).
  *
  * Buckets refill lazily (the script adds what the elapsed time has earned)
  * and expire when they would be full again, so idle buckets cost no memory.
@@ -45,10 +73,15 @@ import { LuaScript } from './lua-script';
 export interface LoginPermit {
   /** Whether this IP had logged in as this user before (the per-user bucket did not apply). */
   readonly knownIp: boolean;
-  /** The password was right: forgive this IP's earlier typos and remember it. */
+  /**
+   * The password was right: its per-IP and per-user tokens go back, this IP's
+   * earlier typos are forgiven, and the IP is remembered.
+   */
   succeeded(): Promise<void>;
-  /** The attempt failed: the tokens stay taken. */
+  /** A password (or ticket) was tested and was wrong: the tokens stay taken. */
   failed(): Promise<void>;
+  /** No password was tested (refused before, or abandoned): every token goes back. */
+  cancelled(): Promise<void>;
 }
 
 /** Where login permits come from (this module across nodes, stage 6's in one process). */
@@ -116,17 +149,52 @@ return {1, known and 1 or 0}
 `,
 );
 
-// KEYS: user-ip bucket, known IPs, busy marker.
-// ARGV: clock, ip, permit id, known IPs kept, known IP TTL.
+// Gives one token back to the bucket at `key` (stage 6's `giveBack`): refill
+// it for the time elapsed, add one, and forget it once it is full again (a
+// missing key *is* a full bucket, so there is nothing to give back to).
+// Never above capacity: a refund is not a bonus.
+const LUA_GIVE_BACK = `local function give_back(key, capacity, refill)
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  if not state[1] then return end
+  local t = tonumber(state[1]) + math.max(0, now - tonumber(state[2])) / refill + 1
+  if t >= capacity then
+    redis.call('DEL', key)
+    return
+  end
+  redis.call('HSET', key, 'tokens', tostring(t), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((capacity - t) * refill))
+end
+`;
+
+// KEYS: ip, user-ip, user buckets, known IPs, busy marker.
+// ARGV: clock, ip, permit id, known IPs kept, known IP TTL, buckets taken
+// (2 from a known IP, 3 otherwise), then capacity and refill ms of the ip and
+// user buckets. The per-user token goes back only if it was taken.
 const SUCCEEDED = new LuaScript(
   'succeeded',
-  `${LUA_CLOCK}
-redis.call('DEL', KEYS[1])
-redis.call('ZADD', KEYS[2], now, ARGV[2])
-local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
-if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1) end
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
-if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+  `${LUA_CLOCK}${LUA_GIVE_BACK}
+give_back(KEYS[1], tonumber(ARGV[7]), tonumber(ARGV[8]))
+if tonumber(ARGV[6]) == 3 then give_back(KEYS[3], tonumber(ARGV[9]), tonumber(ARGV[10])) end
+redis.call('DEL', KEYS[2])
+redis.call('ZADD', KEYS[4], now, ARGV[2])
+local extra = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[4])
+if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, extra - 1) end
+redis.call('PEXPIRE', KEYS[4], ARGV[5])
+if redis.call('GET', KEYS[5]) == ARGV[3] then redis.call('DEL', KEYS[5]) end
+return 1
+`,
+);
+
+// KEYS: ip, user-ip, user buckets, busy marker.
+// ARGV: clock, permit id, buckets taken (2 or 3), then capacity and refill ms
+// of each bucket, in the order of the keys. Every token taken goes back.
+const CANCELLED = new LuaScript(
+  'cancelled',
+  `${LUA_CLOCK}${LUA_GIVE_BACK}
+for i = 1, tonumber(ARGV[3]) do
+  give_back(KEYS[i], tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i]))
+end
+if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
 return 1
 `,
 );
@@ -213,17 +281,44 @@ export class RedisLoginPermits implements LoginPermits {
       settled = true;
       return this.call(step).then(() => undefined);
     };
+    // The acquire script took the per-user token only from an unknown IP;
+    // a refund must give back what was taken, no more (the IP may have become
+    // known meanwhile, so the settlement scripts are told, not left to look).
+    const knownIp = detail === 1;
+    const taken = knownIp ? 2 : 3;
+    const bucketKeys = [keys.loginIp(ip), keys.loginUserIp(username, ip), keys.loginUser(username)];
     return {
-      knownIp: detail === 1,
+      knownIp,
       succeeded: () =>
         settle(() =>
           SUCCEEDED.run(
             this.redis,
-            [keys.loginUserIp(username, ip), keys.loginKnown(username), busy],
-            [this.clock(), ip, id, this.knownIpsPerUser, this.knownIpTtlMs],
+            [...bucketKeys, keys.loginKnown(username), busy],
+            [
+              this.clock(),
+              ip,
+              id,
+              this.knownIpsPerUser,
+              this.knownIpTtlMs,
+              taken,
+              ...[perIp, perUser].flatMap((b) => [b.capacity, b.refillMs]),
+            ],
           ),
         ),
       failed: () => settle(() => FAILED.run(this.redis, [busy], [id])),
+      cancelled: () =>
+        settle(() =>
+          CANCELLED.run(
+            this.redis,
+            [...bucketKeys, busy],
+            [
+              this.clock(),
+              id,
+              taken,
+              ...[perIp, perUserIp, perUser].flatMap((b) => [b.capacity, b.refillMs]),
+            ],
+          ),
+        ),
     };
   }
 

@@ -1,11 +1,14 @@
 // The login limits in Redis, as three nodes see them (three connections):
 // a guesser who spreads attempts over the nodes gets one budget, concurrent
 // attempts cannot take more tokens than a bucket holds, and the permit rules
-// of stage 6 hold (success forgives the user+IP bucket and makes the IP
-// known; one attempt in flight per user and IP). The clock is passed in, so
-// refills are tested without waiting.
+// of stage 6 hold (the buckets count failures: a success gives its tokens
+// back, forgives the user+IP bucket and makes the IP known; a cancelled
+// attempt gives every token back; one attempt in flight per user and IP), to
+// the point of answering a long run of attempts exactly as stage 6's
+// limiter does. The clock is passed in, so refills are tested without waiting.
 import { Redis } from 'ioredis';
 import { isChatError } from '../../shared/src/errors';
+import { LoginRateLimiter, type LoginLimits } from '../../shared/src/rate-limit';
 import { clusterKeys } from '../src/cluster-keys';
 import {
   RedisLoginPermits,
@@ -104,14 +107,96 @@ describeWithRedis('login permits across nodes (Redis)', (url) => {
     clock += 60_000; // one token back
     const permit: LoginPermit = await limits[2]!.acquire('10.9.9.9', 'dave');
     expect(permit.knownIp).toBe(false);
-    await permit.succeeded();
-    expect(await guess(limits[1]!, '10.1.0.5', 'dave')).toBe('RATE_LIMITED');
+    await permit.succeeded(); // its per-user token comes back: a success costs nothing
+    expect(await guess(limits[1]!, '10.1.0.5', 'dave')).toBe('granted'); // that token
+    expect(await guess(limits[1]!, '10.1.0.6', 'dave')).toBe('RATE_LIMITED');
     const known = await limits[0]!.acquire('10.9.9.9', 'dave');
     expect(known.knownIp).toBe(true);
     await known.failed();
     // Success refilled the user+IP bucket: five more tries from there.
     for (let i = 0; i < 4; i++)
       expect(await guess(limits[i % 3]!, '10.9.9.9', 'dave')).toBe('granted');
+  });
+
+  test('a success costs nothing: more correct logins than any bucket holds, from one IP or for one user', async () => {
+    const small = { capacity: 2, refillMs: 600_000 };
+    const limits = nodes({ perIp: small, perUser: small });
+    /** Acquires and succeeds: a right password. */
+    const logIn = async (node: number, ip: string, user: string) => {
+      const permit = await limits[node % 3]!.acquire(ip, user);
+      await permit.succeeded();
+    };
+    // Six users behind one NAT (per-IP bucket: 2)...
+    for (let i = 0; i < 6; i++) await logIn(i, '10.2.0.1', `nat${i}`);
+    // ...and one user from six new addresses (per-user bucket: 2, taken each time).
+    for (let i = 0; i < 6; i++) await logIn(i, `10.3.0.${i}`, 'gwen');
+    // The budgets are whole, and still count failures.
+    expect(await guess(limits[0]!, '10.2.0.1', 'nat0')).toBe('granted');
+    expect(await guess(limits[1]!, '10.2.0.1', 'nat1')).toBe('granted');
+    expect(await guess(limits[2]!, '10.2.0.1', 'nat2')).toBe('RATE_LIMITED');
+    expect(await guess(limits[0]!, '10.4.0.1', 'gwen')).toBe('granted');
+    expect(await guess(limits[1]!, '10.4.0.2', 'gwen')).toBe('granted');
+    expect(await guess(limits[2]!, '10.4.0.3', 'gwen')).toBe('RATE_LIMITED');
+  });
+
+  test('a cancelled attempt (no password tested) gives back every token it took', async () => {
+    const small = { capacity: 2, refillMs: 600_000 };
+    const limits = nodes({ perIp: small, perUserIp: small, perUser: small });
+    for (let i = 0; i < 5; i++) {
+      const permit = await limits[i % 3]!.acquire('10.5.0.1', 'hank');
+      await permit.cancelled();
+    }
+    // All three buckets (2 each) are whole: two failures, then refused.
+    expect(await guess(limits[0]!, '10.5.0.1', 'hank')).toBe('granted');
+    expect(await guess(limits[1]!, '10.5.0.1', 'hank')).toBe('granted');
+    expect(await guess(limits[2]!, '10.5.0.1', 'hank')).toBe('RATE_LIMITED');
+    expect(await connections[0]!.exists(keys.loginBusy('hank', '10.5.0.1'))).toBe(0);
+  });
+
+  test('300 attempts, one at a time, are answered exactly as stage 6’s limiter answers them', async () => {
+    // Small buckets, so the run hits every limit many times. Refills and clock
+    // steps are chosen so token counts are exact binary fractions (halves,
+    // quarters) in both JavaScript and Lua: the comparison is of the rules,
+    // not of rounding.
+    const buckets: Pick<LoginLimits, 'perIp' | 'perUserIp' | 'perUser'> = {
+      perIp: { capacity: 3, refillMs: 60_000 },
+      perUserIp: { capacity: 2, refillMs: 120_000 },
+      perUser: { capacity: 4, refillMs: 60_000 },
+    };
+    const shared = nodes(buckets);
+    const reference = new LoginRateLimiter({ ...buckets, now: () => clock });
+    const ips = ['10.6.0.1', '10.6.0.2', '10.6.0.3', '10.6.0.4'];
+    const users = ['ivy', 'jack', 'kim'];
+    const outcomes = ['succeeded', 'failed', 'failed', 'cancelled'] as const;
+    let seed = 42; // a fixed pseudo-random run, the same every time
+    const next = (n: number) => {
+      seed = (seed * 48_271) % 2_147_483_647; // Park-Miller: exact in a double
+      return Math.floor((seed / 2_147_483_647) * n);
+    };
+    const expected: string[] = [];
+    const actual: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      if (next(8) === 0) clock += 30_000;
+      const [ip, user, outcome] = [ips[next(4)]!, users[next(3)]!, outcomes[next(4)]!];
+      const step = `${i} ${ip} ${user} ${outcome}: `;
+      try {
+        reference.acquire(ip, user, 'login')[outcome]();
+        expected.push(`${step}granted`);
+      } catch (err) {
+        expected.push(step + (isChatError(err) ? err.code : String(err)));
+      }
+      try {
+        await (await shared[i % 3]!.acquire(ip, user))[outcome]();
+        actual.push(`${step}granted`);
+      } catch (err) {
+        actual.push(step + (isChatError(err) ? err.code : String(err)));
+      }
+    }
+    expect(actual).toEqual(expected);
+    // The run means something: both answers occur often.
+    const count = (end: string) => expected.filter((line) => line.endsWith(end)).length;
+    expect(count('granted')).toBeGreaterThan(50);
+    expect(count('RATE_LIMITED')).toBeGreaterThan(50);
   });
 
   test('buckets are keys with TTLs: an idle bucket is gone once it would be full again', async () => {
