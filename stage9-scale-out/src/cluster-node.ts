@@ -81,7 +81,7 @@ export interface ClusterNode {
   readonly bus: Bus;
   /** Sessions, `/who`, join and leave. */
   readonly presence: Presence;
-  /** Delivers what the bus brings; `relay.missed` counts room messages lost in splits. */
+  /** Delivers what the bus brings; `relay.missed` counts room messages lost in splits (each loss is logged). */
   readonly relay: Relay;
   /**
    * Login limits shared by every node (Redis only). Undefined on an
@@ -100,7 +100,12 @@ export interface ClusterNode {
  */
 export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterNode> {
   const nodeId = makeNodeId(options.name);
-  const relay = new Relay(nodeId, options.members);
+  // A jump in an origin's numbers is a loss nobody else sees: the log says so.
+  const relay = new Relay(nodeId, options.members, undefined, (origin, lost) =>
+    options.log?.(
+      `lost ${lost} room message(s) from ${origin} (a split, or this node fell behind)`,
+    ),
+  );
   const listener: BusListener = {
     envelope: (envelope) => void relay.receive(envelope),
     // The node announced its own members' arrivals itself, at once.

@@ -22,8 +22,9 @@
  * in its numbering order. Anything else is a repeat.
  *
  * A jump in room numbers (5 after 2) means messages were lost (the node was
- * cut off, or fell behind): they are counted in {@link Relay.missed} so the
- * server can tell its members. A jump from a *new* origin is not a loss: the
+ * cut off, or fell behind): they are counted in {@link Relay.missed}, and
+ * each jump is reported (`onMissed`), so that a loss is never silent: the
+ * node logs it. A jump from a *new* origin is not a loss: the
  * node simply was not listening before (and a restarted node is a new origin:
  * its id changes every run, so its 1, 2, 3… are never mistaken for repeats).
  *
@@ -86,11 +87,13 @@ export class Relay {
    * @param nodeId - this node's id: envelopes from it are skipped
    * @param members - where delivered frames are written
    * @param maxOrigins - most (kind, origin) numbering states kept
+   * @param onMissed - called for each jump: the origin, and how many room messages it lost
    */
   constructor(
     readonly nodeId: string,
     private readonly members: LocalMembers,
     private readonly maxOrigins = DEFAULT_MAX_ORIGINS,
+    private readonly onMissed?: (origin: string, count: number) => void,
   ) {}
 
   /**
@@ -104,7 +107,11 @@ export class Relay {
     const stream = `${envelope.kind} ${envelope.origin}`;
     const last = this.last.get(stream);
     if (last !== undefined && envelope.seq <= last) return 'repeat';
-    if (last !== undefined && envelope.kind === 'room') this.missed += envelope.seq - last - 1;
+    if (last !== undefined && envelope.kind === 'room' && envelope.seq > last + 1) {
+      const lost = envelope.seq - last - 1;
+      this.missed += lost;
+      this.onMissed?.(envelope.origin, lost);
+    }
     this.remember(stream, envelope.seq);
     if (envelope.kind === 'room') {
       this.members.broadcast(envelope.frame);

@@ -12,6 +12,7 @@ function room(origin: string, seq: number): BusEnvelope {
 
 function setup(maxOrigins?: number) {
   const broadcast: string[] = [];
+  const lost: string[] = [];
   const direct: string[] = [];
   const here = new Set(['bob']);
   const relay = new Relay(
@@ -22,8 +23,9 @@ function setup(maxOrigins?: number) {
         here.has(user) && direct.push(`${user} ${frame.toString().trimEnd()}`) > 0,
     },
     maxOrigins,
+    (origin, count) => lost.push(`${origin} ${count}`),
   );
-  return { relay, broadcast, direct };
+  return { relay, broadcast, direct, lost };
 }
 
 test('own envelopes are skipped; others delivered once, in order; repeats and stragglers dropped', () => {
@@ -40,14 +42,16 @@ test('own envelopes are skipped; others delivered once, in order; repeats and st
   expect(relay.missed).toBe(0);
 });
 
-test('a jump counts the room messages missed; a first contact does not', () => {
-  const { relay } = setup();
+test('a jump counts and reports the room messages missed; a first contact does not', () => {
+  const { relay, lost } = setup();
   relay.receive(room(A, 57)); // we were not listening before: not a loss
+  relay.receive(room(A, 58));
   expect(relay.missed).toBe(0);
-  relay.receive(room(A, 60));
+  relay.receive(room(A, 61));
   expect(relay.missed).toBe(2);
   relay.receive(room('node-a~0000000b', 1)); // a restarted node is a new origin
   expect(relay.missed).toBe(2);
+  expect(lost).toEqual([`${A} 2`]); // each loss reported once, for the log
 });
 
 test('directed envelopes: their own numbering, delivered only to a recipient who is here', () => {
