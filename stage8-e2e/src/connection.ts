@@ -409,8 +409,15 @@ class Connection implements Member {
     } finally {
       this.abort = undefined;
     }
-    if (user === undefined) {
+    // `logIn` checks right before it claims, so a closed connection gets
+    // `undefined`. Checked here too, because joining the room is what turns
+    // a closed connection into a ghost member: this connection never joins
+    // once closed, and gives back a name it may hold. (Asked through
+    // `abandoned()`: TypeScript still believes the phase is the
+    // 'authenticating' set above, as if the await could not change it.)
+    if (user === undefined || this.abandoned() === 'closed') {
       this.phase = 'closed';
+      this.endSession();
       return;
     }
     const { username } = user;

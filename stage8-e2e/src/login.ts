@@ -20,7 +20,9 @@
  *    worker). A refused ticket costs a rate-limit token like a wrong
  *    password, so guessing tickets is no cheaper than guessing passwords.
  * 4. **Claim the name** in the online table, unless the connection is gone
- *    or the server is shutting down.
+ *    or the server is shutting down: asked after the secret, and again
+ *    after the keys are stored, with no await between that last check and
+ *    the claim.
  *
  * @module
  */
@@ -113,12 +115,13 @@ export async function logIn(
       frame.type === 'resume'
         ? await resume(services, permit, username, frame.ticket, log)
         : await checkPassword(services, permit, attempt, username, frame.type, frame.password);
-    const gone = attempt.abandoned();
-    if (gone !== undefined) {
-      log.info({ event: `${action}_abandoned`, user: name, reason: gone }, `${action} abandoned`);
-      return undefined;
-    }
+    if (isAbandoned(attempt, action, name)) return undefined;
     await publishKeys(services.store, name, keys, log);
+    // Asked again: the connection may have closed (or the deadline fired, or
+    // shutdown begun) while the keys were being stored. The claim must come
+    // right after the last check, with no await between them, or a name is
+    // claimed for a connection that is gone and stays "logged in" for good.
+    if (isAbandoned(attempt, action, name)) return undefined;
     if (!attempt.claim(name)) {
       throw new ChatError('ALREADY_LOGGED_IN', `${name} is already logged in elsewhere`);
     }
@@ -144,6 +147,18 @@ export async function logIn(
   } finally {
     permit?.cancelled(); // a no-op once the attempt was settled
   }
+}
+
+// Whether nobody waits for this attempt any more; if so, says why in the log.
+// (The keys may already be stored: harmless, they are the user's own.)
+function isAbandoned(attempt: LoginAttempt, action: LoginFrame['type'], name: string): boolean {
+  const gone = attempt.abandoned();
+  if (gone === undefined) return false;
+  attempt.log.info(
+    { event: `${action}_abandoned`, user: name, reason: gone },
+    `${action} abandoned`,
+  );
+  return true;
 }
 
 async function checkPassword(

@@ -38,23 +38,60 @@ export interface TestServer {
   databaseBytes(): Buffer;
   /** Every JSON log line. */
   logLines: string[];
+  /** Resolves with the first log record (parsed) that matches, once it has been written. */
+  waitForLog(match: (record: LogRecord) => boolean): Promise<LogRecord>;
   /** Every byte any member wrote to or read from the server, as text. */
   traffic: string[];
   close(): Promise<void>;
 }
 
+/** One server log line, parsed. */
+export type LogRecord = Record<string, unknown>;
+
+/** Options of {@link startTestServer}. */
+export interface TestServerOptions {
+  /**
+   * Stands between the server and its store, e.g. to hold a query until the
+   * test lets it go. The harness's `store` stays the real one.
+   */
+  wrapStore?: (store: UserKeyStore) => UserKeyStore;
+}
+
 /** Starts a stage 8 server for a test: on a SQLite file of its own, or on `url` (MySQL). */
-export async function startTestServer(url?: string): Promise<TestServer> {
+export async function startTestServer(
+  url?: string,
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage8-'));
   const certificate = await generateCertificate();
   const dbFile = path.join(dir, 'chat.sqlite');
   const store = await openUserKeyStore({ url, sqlitePath: dbFile });
   const hasher = await PasswordHasher.start({ cost: 4, workers: 1 });
   const logLines: string[] = [];
+  const logWaiters = new Set<() => void>();
   const logger = createLogger({
     level: 'debug',
-    destination: { write: (line: string) => void logLines.push(line) },
+    destination: {
+      write: (line: string) => {
+        logLines.push(line);
+        for (const wake of [...logWaiters]) wake();
+      },
+    },
   });
+  const waitForLog = (match: (record: LogRecord) => boolean): Promise<LogRecord> =>
+    new Promise((resolve) => {
+      const check = () => {
+        for (const line of logLines) {
+          const record = JSON.parse(line) as LogRecord;
+          if (match(record)) {
+            logWaiters.delete(check);
+            return resolve(record);
+          }
+        }
+      };
+      logWaiters.add(check);
+      check();
+    });
   const server = await startServer({
     port: 0,
     identity: {
@@ -62,7 +99,7 @@ export async function startTestServer(url?: string): Promise<TestServer> {
       privateKeyPem: certificate.privateKeyPem,
       ticketKeys: TicketKeys.generate(),
     },
-    store,
+    store: options.wrapStore?.(store) ?? store,
     hasher,
     logger,
   });
@@ -77,6 +114,7 @@ export async function startTestServer(url?: string): Promise<TestServer> {
         [dbFile, `${dbFile}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)),
       ),
     logLines,
+    waitForLog,
     traffic: [],
     close: async () => {
       await server.close();

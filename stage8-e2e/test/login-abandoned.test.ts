@@ -1,0 +1,107 @@
+// A login whose connection closes while the server is still busy with it
+// must claim nothing. Stage 8's login has one more await than stage 7's,
+// after the password check: publishing the key bundle. The test holds that
+// step until the client is gone, then lets it finish, on a real server.
+import path from 'node:path';
+import { encodeKeyBundle, type Identity } from '../../shared/src/identity-keys';
+import { KnownServers } from '../../shared/src/known-servers';
+import { connectPinned } from '../../shared/src/tls-client';
+import type { UserKeyStore } from '../../shared/src/user-store';
+import { ALPN_PROTOCOL, encodeClientFrame } from '../src/messages';
+import { join, PASSWORD, startTestServer, type TestMember, type TestServer } from './harness';
+
+jest.setTimeout(60_000);
+
+/** A held store call: `reached` once the server is waiting in it, `release` to let it go on. */
+interface Hold {
+  reached: Promise<void>;
+  release: () => void;
+}
+
+let t: TestServer;
+let held: { enter: () => void; released: Promise<void> } | undefined;
+const members: TestMember[] = [];
+
+// The real store, except that the next `findUserKeys` (the first step of
+// publishing a login's keys) waits, once armed, until the test releases it.
+const holdingKeys = (store: UserKeyStore): UserKeyStore => ({
+  description: `held ${store.description}`,
+  createUser: (username, hash) => store.createUser(username, hash),
+  findUser: (username) => store.findUser(username),
+  addUserKeys: (username, keys) => store.addUserKeys(username, keys),
+  findUserKeys: async (username) => {
+    const hold = held;
+    held = undefined;
+    if (hold !== undefined) {
+      hold.enter();
+      await hold.released;
+    }
+    return store.findUserKeys(username);
+  },
+  close: () => store.close(),
+});
+
+function holdNextKeyLookUp(): Hold {
+  let enter!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (enter = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  held = { enter, released };
+  return { reached, release };
+}
+
+beforeEach(async () => {
+  held = undefined;
+  t = await startTestServer(undefined, { wrapStore: holdingKeys });
+});
+afterEach(async () => {
+  for (const m of members.splice(0)) m.login.socket.destroy();
+  await t.close();
+});
+
+// A login frame on a raw connection: the test must be able to close it
+// before any answer, which `connectAndLogIn` does not allow.
+async function startLogin(name: string, identity: Identity) {
+  const { socket } = await connectPinned({
+    host: '127.0.0.1',
+    port: t.port,
+    alpnProtocol: ALPN_PROTOCOL,
+    trust: {
+      knownServers: new KnownServers(path.join(t.dir, `${name}.raw.known_servers`)),
+      expectedFingerprint: t.certificate.fingerprint,
+    },
+  });
+  socket.on('error', () => {});
+  socket.write(
+    encodeClientFrame({
+      type: 'login',
+      user: name,
+      password: PASSWORD,
+      ...encodeKeyBundle(identity),
+    }),
+  );
+  return socket;
+}
+
+test('a login whose connection closes while its keys are being published claims nothing: no ghost, the name stays free', async () => {
+  const alice = await join(t, 'alice');
+  await alice.leave();
+  await t.waitForLog((r) => r.event === 'disconnect' && r.user === 'alice');
+
+  const hold = holdNextKeyLookUp();
+  const socket = await startLogin('alice', alice.identity);
+  await hold.reached; // password checked; the server now waits on the store
+  socket.destroy();
+  const conn = (await t.waitForLog((r) => r.event === 'disconnect' && r.user === undefined)).conn;
+  hold.release();
+  const outcome = await t.waitForLog(
+    (r) => r.conn === conn && (r.event === 'login_ok' || r.event === 'login_abandoned'),
+  );
+
+  // The same user, again: the name is free, and the room holds only this one.
+  const again = await join(t, 'alice', { register: false, identity: alice.identity });
+  members.push(again);
+  expect(again.login.count).toBe(1);
+  expect(t.server.online).toEqual(['alice']);
+  expect(outcome).toMatchObject({ event: 'login_abandoned', user: 'alice', reason: 'closed' });
+});
