@@ -47,6 +47,9 @@ After login: type a message and press Enter (only the members can read it);
 /fingerprint prints yours; /trust NAME accepts NAME's changed key after you
 compared; /who lists who is online; /quit leaves.`;
 
+// Above runMain: its function starts at once, before the rest of the file has run.
+const DEFAULT_KEY_DIR = path.resolve(__dirname, '..', '..', '.data', 'e2e');
+
 runMain(async () => {
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
     user: { type: 'string', short: 'u' },
@@ -100,8 +103,6 @@ runMain(async () => {
     passwordStdin: values['password-stdin'],
   });
 });
-
-const DEFAULT_KEY_DIR = path.resolve(__dirname, '..', '..', '.data', 'e2e');
 
 function readCa(file: string): string {
   try {

@@ -80,3 +80,16 @@ test('npm run stage8; two stage8:client --register users chat end to end and /ve
   server.kill('SIGTERM');
   await server.stdout.waitFor(/shutting down/);
 });
+
+test('npm run stage8:client with no --key-dir looks in .data/e2e (it crashed before reading its options)', async () => {
+  const client = run(
+    'stage8:client',
+    ['--port', '1', '--user', 'nobody-here', '--password-stdin', '--no-ticket'],
+    { CHAT_KEY_DIR: '' },
+  );
+  client.write('a long enough password');
+  expect(await client.exit).toBe(1);
+  const error = await client.stderr.waitFor(/^error: /);
+  expect(error).toContain(path.join('.data', 'e2e', 'nobody-here.identity'));
+  expect(error).toMatch(/\[KEY_MISSING\]$/);
+});
