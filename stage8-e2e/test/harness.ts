@@ -22,7 +22,7 @@ import type { Decoded } from '../../shared/src/protocol';
 import { openUserKeyStore, type UserKeyStore } from '../../shared/src/user-store';
 import { connectAndLogIn, type LoggedIn, type ShownFrame } from '../src/client-login';
 import { RoomClient } from '../src/room-client';
-import { startServer, type ChatServer } from '../src/server';
+import { startServer, type ChatServer, type ServerOptions } from '../src/server';
 
 /** The password every test user has. */
 export const PASSWORD = 'correct horse battery';
@@ -55,6 +55,8 @@ export interface TestServerOptions {
    * test lets it go. The harness's `store` stays the real one.
    */
   wrapStore?: (store: UserKeyStore) => UserKeyStore;
+  /** Server settings to change (limits, deadlines). */
+  server?: Partial<ServerOptions>;
 }
 
 /** Starts a stage 8 server for a test: on a SQLite file of its own, or on `url` (MySQL). */
@@ -93,6 +95,7 @@ export async function startTestServer(
       check();
     });
   const server = await startServer({
+    ...options.server,
     port: 0,
     identity: {
       chainPem: certificate.certificatePem,
