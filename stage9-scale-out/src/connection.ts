@@ -20,7 +20,10 @@
  *   other nodes, which write it to theirs.
  * - **`/who` and the welcome ask the cluster**; `joined`/`left` counts are
  *   the cluster's. While the node is split they fall back to its own
- *   members: it cannot know better.
+ *   members: it cannot know better. A `who` costs a script call on the
+ *   Redis every node shares, so, as stage 8's `keys`, one look-up in flight
+ *   per connection: a `who` sent while its last one is open is answered
+ *   `RATE_LIMITED` (and spends the connection's error budget).
  * - **Notices are stage 7's, batched** (`state.presence`): this node's
  *   arrivals and the cluster's go through one batcher, flushed before chat.
  * - **Leaving releases the claim**, so every node sees the user leave.
@@ -144,6 +147,8 @@ class Connection implements Member {
   private heardAt: number;
   private errors: { tokens: number; at: number } | undefined;
   private errorsLogged = 0;
+  // The `who` permit: set while this connection's look-up is open.
+  private lookingUp = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -320,15 +325,29 @@ class Connection implements Member {
       return;
     }
     if (frame.type === 'who') {
-      void this.listing().then((listing) => {
-        if (this.phase === 'chatting') this.send({ type: 'who', ...listing });
-      });
+      // A permit before the query: one look-up in flight per connection, so
+      // a client cannot queue Redis work faster than it is answered.
+      if (this.lookingUp) {
+        this.answerError(new ChatError('RATE_LIMITED', 'one who look-up at a time'));
+      } else void this.answerWho();
     } else if (frame.type !== 'pong') {
       this.answerError(new ChatError('BAD_FRAME', 'already logged in on this connection'));
     }
   }
 
+  private async answerWho(): Promise<void> {
+    this.lookingUp = true;
+    let listing: OnlineListing;
+    try {
+      listing = await this.listing();
+    } finally {
+      this.lookingUp = false;
+    }
+    if (this.phase === 'chatting') this.send({ type: 'who', ...listing });
+  }
+
   // Who is online on every node; this node's own members while it is split.
+  // Never throws.
   private async listing(): Promise<OnlineListing> {
     try {
       const answer = await this.state.cluster.presence.who();
