@@ -17,8 +17,16 @@
  * subscriber. That is what lets a stage 8 key box reach its recipient before
  * the first message sealed with it, and what the relay's numbering relies on.
  *
+ * A malformed message (another version's node, a bug, anyone else with
+ * access to Redis) is dropped and counted. Its log line goes through a log
+ * sampler: one per interval, with the running count, and at the interval's
+ * end one line saying how many more were dropped. Garbage that keeps coming
+ * stays visible, however fast it comes, and never floods the log.
+ *
  * @module
  */
+import { LogSampler } from '../../shared/src/log-sampler';
+import { createLogger } from '../../shared/src/logger';
 import type { Bus, BusListener, DirectResult } from './bus';
 import {
   decodeEnvelope,
@@ -42,11 +50,19 @@ return redis.call('PUBLISH', ARGV[1] .. node, ARGV[2])
 `,
 );
 
+// The sampler's key for malformed messages, and its interval: one line
+// about them per interval, then the sum of the rest when it ends.
+const REFUSED = 'bus_refused';
+const REFUSED_LOG_INTERVAL_MS = 10_000;
+
 /** Options for {@link RedisBus}. */
 export interface RedisBusOptions {
   /** Longest frame accepted from the bus. Default {@link DEFAULT_MAX_BUS_FRAME_BYTES}. */
   maxFrameBytes?: number;
-  /** Where to report the first malformed message (the rest are counted). */
+  /**
+   * Where to report malformed messages: one line per 10 s with the running
+   * count, and at the end of each 10 s how many more were dropped.
+   */
   log?: (line: string) => void;
 }
 
@@ -61,6 +77,9 @@ export class RedisBus implements Bus {
   private corked = false;
   private readonly maxFrameBytes: number;
   private readonly log: (line: string) => void;
+  private readonly sampler: LogSampler;
+  // `refused` when the last line about one was written.
+  private refusedLogged = 0;
 
   /**
    * Subscribes the node's channels on `link` (before the link starts).
@@ -80,6 +99,19 @@ export class RedisBus implements Bus {
   ) {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_BUS_FRAME_BYTES;
     this.log = options.log ?? (() => {});
+    // The sampler writes its end-of-interval summary through a logger; this
+    // one turns it into a line for `log` (only this bus's key is sampled).
+    const summary = createLogger({
+      level: 'warn',
+      destination: {
+        write: () =>
+          this.log(
+            `refused ${this.refused - this.refusedLogged} more malformed bus messages, ` +
+              `not logged one by one (${this.refused} so far)`,
+          ),
+      },
+    });
+    this.sampler = new LogSampler(summary, { intervalMs: REFUSED_LOG_INTERVAL_MS });
     const onEnvelope = (message: Buffer) => {
       const envelope = this.decode(() => decodeEnvelope(message, this.maxFrameBytes));
       if (envelope !== undefined) listener.envelope(envelope);
@@ -167,8 +199,13 @@ export class RedisBus implements Bus {
     try {
       return decode();
     } catch (err) {
-      if (this.refused++ === 0) {
-        this.log(`refused a malformed bus message (more are counted, not logged): ${String(err)}`);
+      this.refused++;
+      if (this.sampler.allow(REFUSED, 1)) {
+        this.refusedLogged = this.refused;
+        const every = REFUSED_LOG_INTERVAL_MS / 1000;
+        this.log(
+          `refused a malformed bus message (${this.refused} so far; one line per ${every} s): ${String(err)}`,
+        );
       }
       return undefined;
     }
