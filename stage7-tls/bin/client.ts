@@ -24,7 +24,7 @@ const USAGE = `usage: npm run stage7:client -- --user NAME [--register] [--passw
   --server-fingerprint SHA256:…
                      the server key to expect on first contact (the server prints
                      it at start); needed when no terminal can ask you
-  --known-servers FILE   pinned server keys (default .data/known_servers, or
+  --known-servers FILE   pinned server keys (default .data/known-servers, or
                      CHAT_KNOWN_SERVERS); a changed key is refused (KEY_CHANGED)
   --ca FILE          trust certificates issued by this CA (PEM) instead of pinning:
                      the certificate must be valid now and name --host
