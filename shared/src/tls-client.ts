@@ -220,7 +220,7 @@ export async function connectPinned(options: ConnectPinnedOptions): Promise<Pinn
   } catch (err) {
     sessions?.delete(server);
     socket.destroy();
-    throw toConnectError(err, server);
+    throw toConnectError(err, server, alpnProtocol);
   }
 }
 
@@ -260,15 +260,16 @@ const CERT_CODES =
 
 /**
  * Turns what a failed TLS connection throws into a {@link ChatError} with a
- * stable code; a `ChatError` passes through.
+ * stable code and a one-line message; a `ChatError` passes through.
  *
  * @param err - the error
  * @param server - `HOST:PORT`, for the message
+ * @param alpnProtocol - the application protocol the client offered, for the message
  */
-export function toConnectError(err: unknown, server: string): ChatError {
+export function toConnectError(err: unknown, server: string, alpnProtocol?: string): ChatError {
   if (isChatError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  const message = (err as Error).message;
+  const message = oneLine(err as OpenSslError);
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) {
     return new ChatError('CONNECT_FAILED', `cannot connect to ${server}: ${message}`);
   }
@@ -290,8 +291,32 @@ export function toConnectError(err: unknown, server: string): ChatError {
       `${server} did not answer in TLS (a server of an earlier stage?)`,
     );
   }
+  // The server refused our ALPN id with alert 120: it speaks another protocol.
+  if (code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
+    return new ChatError(
+      'TLS_HANDSHAKE',
+      `the server at ${server} does not speak ${alpnProtocol ?? 'this protocol'} (another stage's server?)`,
+    );
+  }
   return new ChatError(
     'TLS_HANDSHAKE',
     `TLS handshake with ${server} failed: ${message}${code ? ` (${code})` : ''}`,
   );
+}
+
+/** What Node puts on an error from OpenSSL's error queue, besides `code`. */
+interface OpenSslError extends Error {
+  /** The OpenSSL library, e.g. `SSL routines`: present only on such errors. */
+  library?: string;
+  /** OpenSSL's short reason, e.g. `tlsv1 alert no application protocol`. */
+  reason?: string;
+}
+
+// The message of an OpenSSL error is OpenSSL's own line: an id, the library,
+// the function, the source file and line, the detail, and a newline. Its
+// short reason says the same to a person. Any message is folded onto one
+// line: the client prints `error: MESSAGE [CODE]`, and one error is one line.
+function oneLine(err: OpenSslError): string {
+  const text = typeof err.library === 'string' && err.reason ? err.reason : String(err.message);
+  return text.replace(/\s+/g, ' ').trim();
 }

@@ -8,7 +8,11 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { generateCertificate, type GeneratedCertificate } from '../../shared/src/certificate';
 import { KnownServers } from '../../shared/src/known-servers';
-import { connectPinned, type ConnectPinnedOptions } from '../../shared/src/tls-client';
+import {
+  connectPinned,
+  toConnectError,
+  type ConnectPinnedOptions,
+} from '../../shared/src/tls-client';
 import {
   classifyTlsClientError,
   refusePlaintext,
@@ -203,6 +207,42 @@ describe('the client', () => {
     cleanups.push(() => server.close());
     await expect(connect(server.port, pinFor('ks-alpn'))).rejects.toThrow(code('TLS_HANDSHAKE'));
     expect(server.received()).toHaveLength(0);
+  });
+
+  test("refuses another stage's server (another ALPN id) in one line: TLS_HANDSHAKE", async () => {
+    const server = await startRecordingServer(identity, {
+      tlsOptions: { ALPNProtocols: ['socket-chat/8'] },
+    });
+    cleanups.push(() => server.close());
+    const attempt = connect(server.port, pinFor('ks-alpn-8'));
+    await expect(attempt).rejects.toThrow(code('TLS_HANDSHAKE'));
+    // Not OpenSSL's two lines ("…:error:0A000460:SSL routines:…\n (ERR_SSL_…)").
+    await expect(attempt).rejects.toHaveProperty(
+      'message',
+      `the server at 127.0.0.1:${server.port} does not speak ${TEST_ALPN} (another stage's server?)`,
+    );
+    expect(server.received()).toHaveLength(0);
+  });
+
+  test("any other OpenSSL failure is one line: OpenSSL's short reason, or the message folded", () => {
+    const openssl = Object.assign(
+      new Error(
+        '80FC423BD17F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:' +
+          '../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 40\n',
+      ),
+      {
+        code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+        library: 'SSL routines',
+        reason: 'sslv3 alert handshake failure',
+      },
+    );
+    expect(toConnectError(openssl, '127.0.0.1:5050').message).toBe(
+      'TLS handshake with 127.0.0.1:5050 failed: sslv3 alert handshake failure ' +
+        '(ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE)',
+    );
+    const folded = toConnectError(new Error('first line\n  second line\n'), '127.0.0.1:5050');
+    expect(folded).toMatchObject({ code: 'TLS_HANDSHAKE' });
+    expect(folded.message).toBe('TLS handshake with 127.0.0.1:5050 failed: first line second line');
   });
 
   test('nothing listening: CONNECT_FAILED', async () => {
