@@ -123,10 +123,10 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   KEY_MISSING: {
     stage: 5,
     reportedBy:
-      'a stage 5 or 6 client at startup (the stage 6 server makes a key on its first run instead)',
+      'a stage 5 or 6 client at startup (the stage 6 server makes a key on its first run instead); a stage 8 client with no identity file for the user',
     wire: 'local',
     action:
-      'Run `npm run keygen` once (or start the stage 6 server once), and give every member a copy of the key file (`--key-file` or `CHAT_KEY_FILE` says where).',
+      'Run `npm run keygen` once (or start the stage 6 server once), and give every member a copy of the key file (`--key-file` or `CHAT_KEY_FILE` says where). Stage 8: `--register` for a new account; for an existing one, `--new-keys` (everyone who saw the old key is warned).',
   },
   BAD_KEY: {
     stage: 5,

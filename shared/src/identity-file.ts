@@ -208,7 +208,12 @@ export async function loadIdentityFile(
 ): Promise<Identity> {
   const read = readPrivateFile(file, { maxBytes: MAX_FILE_BYTES, warn });
   if (!read.ok && read.reason === 'missing') {
-    throw new ChatError('KEY_MISSING', `no identity file at ${file}; register to create one`);
+    // Both remedies: --register alone on an existing account is NAME_TAKEN.
+    throw new ChatError(
+      'KEY_MISSING',
+      `no identity file at ${file}: pass --register to create a new account with one, or ` +
+        `--new-keys to make new keys for an existing account (everyone who saw its old key is warned)`,
+    );
   }
   if (!read.ok) throw new ChatError('BAD_IDENTITY_FILE', read.detail);
   return unlockIdentity(read.text, password);

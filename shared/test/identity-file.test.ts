@@ -121,6 +121,17 @@ describe('identity file', () => {
     );
   });
 
+  test('KEY_MISSING names both remedies: --register for a new account, --new-keys for an existing one', async () => {
+    const missing = path.join(dir, 'lost.json');
+    const attempt = loadIdentityFile(missing, 'pw');
+    await expect(attempt).rejects.toEqual(code('KEY_MISSING'));
+    // "register" alone sends the owner of an existing account to NAME_TAKEN.
+    await expect(attempt).rejects.toThrow(
+      `no identity file at ${missing}: pass --register to create a new account with one, or ` +
+        '--new-keys to make new keys for an existing account (everyone who saw its old key is warned)',
+    );
+  });
+
   test('an empty password cannot seal keys', async () => {
     await expect(lockIdentity(alice, '', FAST)).rejects.toEqual(code('BAD_PASSWORD'));
   });
