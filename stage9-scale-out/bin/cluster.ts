@@ -122,7 +122,8 @@ runMain(async () => {
           },
           store,
           hasher,
-          logger: logger.child({ node: i + 1 }),
+          // Not `node`: the `listening` line carries the node's id under that key.
+          logger: logger.child({ nodeIndex: i + 1 }),
           redisUrl,
           keyPrefix,
           localCluster,
