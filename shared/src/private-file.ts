@@ -20,6 +20,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ChatError } from './errors';
 
 /** Options for {@link writePrivateFile}. */
 export interface WritePrivateOptions {
@@ -38,6 +39,7 @@ export interface WritePrivateOptions {
  * @param content - the whole new content
  * @param options - `replace` to overwrite an existing file
  * @returns `true` if written; `false` if `file` exists and `replace` is not set
+ * @throws ChatError `BAD_ARGUMENT` if a file stands where the folder should be
  */
 export function writePrivateFile(
   file: string,
@@ -45,7 +47,7 @@ export function writePrivateFile(
   options: WritePrivateOptions = {},
 ): boolean {
   if (!options.replace && fs.existsSync(file)) return false;
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  makeFolderFor(file);
   // A random part keeps two writers in one process (or two processes) apart.
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   // 'wx' fails if the temp name exists instead of following a planted symlink.
@@ -63,6 +65,27 @@ export function writePrivateFile(
     return true;
   } finally {
     fs.rmSync(temp, { force: true });
+  }
+}
+
+// Creates the folder `file` goes in (0700). A file in the way (`--data-dir`
+// naming a file, say) is a clear error naming it, not mkdir's stack trace.
+function makeFolderFor(file: string): void {
+  const folder = path.dirname(file);
+  try {
+    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
+    // The nearest path at or above the folder that exists: what is in the way.
+    let inTheWay = folder;
+    while (!fs.existsSync(inTheWay) && path.dirname(inTheWay) !== inTheWay) {
+      inTheWay = path.dirname(inTheWay);
+    }
+    throw new ChatError(
+      'BAD_ARGUMENT',
+      `cannot write ${file}: ${inTheWay} is a file, not a folder`,
+    );
   }
 }
 

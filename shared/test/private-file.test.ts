@@ -56,3 +56,22 @@ test('reading says why there is no content: missing, not a file, too large; and 
   });
   expect(warnings).toEqual([`${big} is readable by other users (mode 640); fix: chmod 600 ${big}`]);
 });
+
+test('a file where the folder should be (--data-dir naming a file) is BAD_ARGUMENT naming it', () => {
+  const notAFolder = path.join(dir, 'x');
+  fs.writeFileSync(notAFolder, '');
+  const inside = path.join(notAFolder, 'server.key');
+  const message = `cannot write ${inside}: ${notAFolder} is a file, not a folder`;
+  expect(() => writePrivateFile(inside, 'key')).toThrow(
+    expect.objectContaining({ code: 'BAD_ARGUMENT', message }),
+  );
+  // Deeper down (mkdir says ENOTDIR, not EEXIST), the file in the way is still the one named.
+  const deeper = path.join(notAFolder, 'a', 'b', 'server.key');
+  expect(() => writePrivateFile(deeper, 'key', { replace: true })).toThrow(
+    expect.objectContaining({
+      code: 'BAD_ARGUMENT',
+      message: expect.stringContaining(`: ${notAFolder} is a file`),
+    }),
+  );
+  expect(fs.readdirSync(dir)).toEqual(['x']);
+});
