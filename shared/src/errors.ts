@@ -22,7 +22,8 @@ const CODES = {
     'A client stopped reading and its output queue passed the cap, so the server disconnected it.',
   DECRYPT_FAILED:
     'A ciphertext failed authentication: tampered, truncated, garbage, or sealed with another key.',
-  KEY_MISSING: 'No key file was found; run `npm run keygen` to create one.',
+  KEY_MISSING:
+    'No key file was found: for the room key run `npm run keygen`; for a stage 8 identity, `--register` (new account) or `--new-keys` (existing one).',
   BAD_KEY: 'A key file exists but does not hold a valid 32-byte key.',
   KEY_EXISTS: 'A key file already exists; pass --force to replace it.',
   AUTH_FAILED: 'The username or password is wrong (the server does not say which).',
@@ -33,7 +34,8 @@ const CODES = {
   ALREADY_LOGGED_IN: 'That user is already logged in on another connection.',
   NOT_LOGGED_IN: 'The frame needs a logged-in connection.',
   LOGIN_TIMEOUT: 'The connection did not log in before the deadline and was closed.',
-  RATE_LIMITED: 'Too many failed logins from this address or for this user; wait and try again.',
+  RATE_LIMITED:
+    'Too many failed logins from this address or for this user, or a look-up (`keys`, `who`) is already in flight on this connection; wait and try again.',
   SERVICE_UNAVAILABLE:
     'The user database or the hashing workers are unavailable or overloaded; try again shortly.',
   SHUTTING_DOWN: 'The server is shutting down.',
