@@ -8,7 +8,7 @@ import type { HashMode } from '../src/hasher';
 import { measureLoad, type LoadResult } from '../src/measure';
 import { COST_RANGE, parseIntOption } from '../src/options';
 import { startServer } from '../src/server';
-import { ms, verdictLines } from '../src/verdicts';
+import { ms, poolLabel, verdictLines } from '../src/verdicts';
 
 const USAGE = `usage: npm run stage3 -- [--cost N] [--hashes N] [--workers N] [--clients N]
   --cost N      bcrypt cost, ${COST_RANGE.min}-${COST_RANGE.max} (default 10)
@@ -52,7 +52,7 @@ runMain(async () => {
     }
   }
 
-  const label = (mode: HashMode) => (mode === 'pool' ? `pool (${workers} workers)` : 'blocking');
+  const label = (mode: HashMode) => (mode === 'pool' ? poolLabel(workers) : 'blocking');
   const header = [
     'mode',
     'hashes/s',
