@@ -23,7 +23,8 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '5050' } } });
 // The operator's keyboard, read one line at a time, only when it is our turn.
-const keyboard = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const operator = readline.createInterface({ input: process.stdin });
+const keyboard = operator[Symbol.asyncIterator]();
 
 const server = net.createServer(async (socket) => {
   server.close(); // one conversation, then exit
@@ -36,7 +37,7 @@ const server = net.createServer(async (socket) => {
     socket.write(`${reply.value}\n`); // the client's turn again
   }
   socket.end();
-  await keyboard.return?.(); // stop reading the keyboard, so the process can exit
+  operator.close(); // stop reading the keyboard, so the process can exit
 });
 
 server.listen(Number(values.port), '127.0.0.1', () => {
