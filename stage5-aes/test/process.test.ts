@@ -100,3 +100,18 @@ test('quitting never hangs: a server that never closes its side cannot keep the 
     silent.close();
   }
 });
+
+test('a client with no server to reach: the one-line CONNECT_FAILED error of stages 2 and 4, exit code 1', async () => {
+  const keyFile = scripts.file('refused.key');
+  expect(await run('keygen', ['--key-file', keyFile]).exit).toBe(0);
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const client = run('stage5:client', ['--port', String(port), '--key-file', keyFile]);
+  expect(await client.exit).toBe(1);
+  await client.stderr.ended;
+  expect(client.stderr.lines).toEqual([
+    `error: cannot connect to 127.0.0.1:${port}: connection refused (is the server running?) [CONNECT_FAILED]`,
+  ]);
+});

@@ -191,10 +191,11 @@ async function connectOnce(options: LoginOptions): Promise<Omit<LoggedIn, 'attem
   try {
     await once(socket, 'connect');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+    const why = refused ? 'connection refused (is the server running?)' : (err as Error).message;
     throw new ChatError(
       'CONNECT_FAILED',
-      `cannot connect to ${options.host}:${options.port} (${reason})`,
+      `cannot connect to ${options.host}:${options.port}: ${why}`,
     );
   }
   const frames = new FrameStream(socket);

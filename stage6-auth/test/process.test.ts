@@ -1,7 +1,9 @@
 // End to end, as a user runs it: `npm run stage6` and `npm run stage6:client`
 // as separate processes, with a temporary key file and SQLite file.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import { generateKey } from '../../shared/src/crypto';
 import { saveKeyFile } from '../../shared/src/key-file';
 import { LineReader, listeningPort, REPO_ROOT, scriptSuite } from '../../shared/test/helpers';
@@ -201,4 +203,26 @@ test('SIGINT to the server process itself: exit code 0', async () => {
     stdout: expect.arrayContaining(['SIGINT: shutting down', 'closed']),
   });
   expect(stderr.lines.filter((l) => !l.startsWith('{'))).toEqual([]);
+});
+
+test('a client with no server to reach: the one-line CONNECT_FAILED error of stages 2 and 4, exit code 1', async () => {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const client = run('stage6:client', [
+    '--port',
+    String(port),
+    '--key-file',
+    keyFile,
+    '--user',
+    'alice',
+    '--password-stdin',
+  ]);
+  client.write('pw');
+  expect(await client.exit).toBe(1);
+  await client.stderr.ended;
+  expect(client.stderr.lines).toEqual([
+    `error: cannot connect to 127.0.0.1:${port}: connection refused (is the server running?) [CONNECT_FAILED]`,
+  ]);
 });
