@@ -374,6 +374,13 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
     action:
       'The user is logged in on the other connection; log in here again only after leaving there.',
   },
+  CANCELLED: {
+    stage: 6,
+    reportedBy:
+      'a stage 6, 7 or 8 client when the person presses Ctrl-C, or Ctrl-D on an empty line, at a password or trust prompt; it exits 0, as leaving the chat does',
+    wire: 'local',
+    action: 'Nothing to undo: nothing was sent. Run the client again when ready.',
+  },
 };
 
 /** How a code travels: `! CODE` lines exist in the plain-text stages 2–4 only. */

@@ -164,7 +164,7 @@ export function parsePort(text: string): number {
 /**
  * Runs an entry file's `main`, turning failures into one clear line on stderr
  * and an exit code, instead of a stack trace: 2 for a usage error, 1 for any
- * other failure. A stack trace is printed only for errors that are not
+ * other failure, 0 for a prompt the person cancelled (`CANCELLED`). A stack trace is printed only for errors that are not
  * {@link ChatError}s, since those are bugs worth reporting.
  *
  * @param main - the program; it may return an exit code
@@ -175,7 +175,11 @@ export function runMain(main: () => Promise<number | void>): void {
       if (typeof code === 'number') process.exitCode = code;
     },
     (err: unknown) => {
-      if (isChatError(err)) {
+      if (isChatError(err) && err.code === 'CANCELLED') {
+        // The person chose to stop at a prompt: not a failure, as leaving the chat is not.
+        console.error(err.message);
+        process.exitCode = 0;
+      } else if (isChatError(err)) {
         console.error(`error: ${err.message} [${err.code}]`);
         process.exitCode = err.code === 'BAD_ARGUMENT' ? 2 : 1;
       } else {

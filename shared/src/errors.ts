@@ -90,6 +90,8 @@ const CODES = {
     'This server is back in touch with the rest of the cluster; what was said on other servers while it was cut off did not reach it.',
   LOGGED_IN_ELSEWHERE:
     'The session ended because the same user logged in on another server of the cluster while this one was cut off from it.',
+  CANCELLED:
+    'The person at the terminal cancelled a prompt (Ctrl-C, or Ctrl-D on an empty line); nothing was sent.',
 } as const satisfies Record<string, string>;
 
 /**

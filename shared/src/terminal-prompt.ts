@@ -75,7 +75,7 @@ export function promptLine(
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n') return finish();
         if (ch === '\u0003' || (ch === '\u0004' && typed.length === 0)) {
-          return finish(new ChatError('BAD_ARGUMENT', 'cancelled'));
+          return finish(new ChatError('CANCELLED', 'cancelled: nothing was sent'));
         }
         if (ch === '\u001b') return; // an arrow key's escape sequence: skip the chunk
         if (ch === '\u007f' || ch === '\b') {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { parseCommandLine, parseOptions, parsePort } from '../src/cli';
 
 describe('parseCommandLine', () => {
@@ -51,5 +53,38 @@ describe('parseCommandLine', () => {
       /^Unexpected argument 'extra'.*; --help lists the options$/,
     );
     expect(parseOptions(['-h'], {}).help).toBe(true);
+  });
+});
+
+describe('runMain, in a real process', () => {
+  // What a program that throws `error` prints on stderr, and its exit code.
+  const outcome = (error: string) => {
+    const program =
+      `const { runMain } = require('./shared/src/cli');` +
+      `const { ChatError } = require('./shared/src/errors');` +
+      `runMain(async () => { throw ${error}; });`;
+    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', program], {
+      cwd: path.join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    return { status: run.status, stderr: run.stderr };
+  };
+
+  test('a usage error exits 2 and any other coded failure 1, with one line', () => {
+    expect(outcome(`new ChatError('BAD_ARGUMENT', 'bad --port')`)).toEqual({
+      status: 2,
+      stderr: 'error: bad --port [BAD_ARGUMENT]\n',
+    });
+    expect(outcome(`new ChatError('CONNECT_FAILED', 'no server')`)).toEqual({
+      status: 1,
+      stderr: 'error: no server [CONNECT_FAILED]\n',
+    });
+  });
+
+  test('a prompt the person cancelled exits 0 with its message alone', () => {
+    expect(outcome(`new ChatError('CANCELLED', 'cancelled: nothing was sent')`)).toEqual({
+      status: 0,
+      stderr: 'cancelled: nothing was sent\n',
+    });
   });
 });

@@ -54,11 +54,11 @@ test('a yes/no question echoes, and only y or yes is yes', async () => {
   }
 });
 
-test('Ctrl-C cancels with BAD_ARGUMENT and still leaves raw mode', async () => {
+test('Ctrl-C cancels with CANCELLED and still leaves raw mode', async () => {
   const input = fakeTerminal();
   const answer = promptLine('password: ', input, capture().stream, false);
   input.write('abc\u0003');
-  await expect(answer).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  await expect(answer).rejects.toMatchObject({ code: 'CANCELLED' });
   expect(input.modes).toEqual([true, false]);
 });
 

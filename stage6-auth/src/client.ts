@@ -65,7 +65,8 @@ export interface ClientOptions {
  * @param options - where to connect, who to be, the key, and the streams
  * @returns 0 once the session is over (the user quit or the server left)
  * @throws ChatError the server's code if it refused the login, `CONNECT_FAILED`
- *   if it cannot be reached, `BAD_ARGUMENT` if no password could be read
+ *   if it cannot be reached, `BAD_ARGUMENT` if no password could be read,
+ *   `CANCELLED` if the person cancelled the password prompt (Ctrl-C, Ctrl-D)
  */
 export async function runClient(options: ClientOptions): Promise<number> {
   const { key } = options;
@@ -82,6 +83,8 @@ export async function runClient(options: ClientOptions): Promise<number> {
         'stdin is not a terminal: pass --password-stdin and send the password as the first line',
       );
     }
+    // Ctrl-C or Ctrl-D here rejects with CANCELLED: nothing was sent, and
+    // runMain exits 0 with one line, as leaving the chat does.
     password = await promptLine(`password for ${name}: `, input, errorOutput, false);
     // Nobody sees what they typed, so a new password is typed twice.
     if (options.register && (await promptLine('again: ', input, errorOutput, false)) !== password) {

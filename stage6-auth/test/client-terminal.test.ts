@@ -93,6 +93,21 @@ test('--register asks twice; two different passwords send nothing', async () => 
   expect(t.countLogs((r) => r.event === 'connect')).toBe(0);
 });
 
+test.each([
+  ['Ctrl-C at the password prompt', false, ['\u0003']],
+  ['Ctrl-D at the password prompt', false, ['\u0004']],
+  ['Ctrl-C at the second prompt of --register', true, ['pw\r', '\u0003']],
+])('%s cancels: CANCELLED (runMain exits 0), nothing sent', async (_name, register, keys) => {
+  const term = terminal();
+  const client = start(term, 'dave', register);
+  for (const [i, key] of keys.entries()) {
+    await term.waitForError(i === 0 ? 'password for dave: ' : 'again: ');
+    term.input.write(key);
+  }
+  await expect(client).rejects.toMatchObject({ code: 'CANCELLED' });
+  expect(t.countLogs((r) => r.event === 'connect')).toBe(0);
+});
+
 test('--register with the same password twice registers and logs in', async () => {
   const term = terminal();
   const client = start(term, 'carol', true);
