@@ -181,6 +181,11 @@ export async function runClient(options: ClientOptions): Promise<number> {
         console_.warn(`! not sent: message is ${length} bytes; the limit is 4096`);
         return;
       }
+      // A mistyped command must not go to the room as a message.
+      if (text.startsWith('/') && text !== '/who') {
+        console_.warn(`! not sent: ${text.split(/\s/)[0]} is not a command (/who, /quit)`);
+        return;
+      }
       const frame = encodeClientFrame(text === '/who' ? { type: 'who' } : { type: 'chat', text });
       if (!socket.write(frame)) {
         console_.pause();

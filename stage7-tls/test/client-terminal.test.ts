@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { RawModeInput } from '../../shared/src/terminal-prompt';
 import { runClient } from '../src/client';
-import { PASSWORD, pinTo, startTestServer, tempDir, type TestServer } from './harness';
+import { PASSWORD, pinTo, rawTls, startTestServer, tempDir, type TestServer } from './harness';
 
 let t: TestServer;
 let dir: string;
@@ -83,4 +83,30 @@ test('first contact answered "n": UNKNOWN_SERVER, nothing pinned, no login sent'
   await expect(done).rejects.toMatchObject({ code: 'UNKNOWN_SERVER' });
   expect(fs.existsSync(path.join(dir, 'known_servers'))).toBe(false);
   expect(t.logLines.filter((l) => /"event":"register_/.test(l))).toEqual([]);
+});
+
+test('a mistyped command is not sent to the room: the client says so, and chat goes on', async () => {
+  const bob = await rawTls(t.port);
+  bob.send({ type: 'register', user: 'bob', password: PASSWORD });
+  await bob.next(); // welcome
+  const input = fakeTerminal();
+  const errorOutput = new PassThrough();
+  const seen = written(errorOutput);
+  const done = start(input, errorOutput);
+  await seen('[y/N] ');
+  input.write('y\r');
+  await seen('password for alice: ');
+  input.write(`${PASSWORD}\r`);
+  await seen('again: ');
+  input.write(`${PASSWORD}\r`);
+  await seen('logged in as alice');
+  input.write('/nosuch hello\n');
+  await seen('! not sent: /nosuch is not a command (/who, /quit)');
+  input.write('hello for real\n');
+  let frame = await bob.next();
+  while (frame !== undefined && frame.type !== 'chat') frame = await bob.next();
+  expect(frame).toMatchObject({ type: 'chat', from: 'alice', text: 'hello for real' });
+  input.end();
+  await expect(done).resolves.toBe(0);
+  bob.socket.destroy();
 });

@@ -242,6 +242,12 @@ export async function runClient(options: ClientOptions): Promise<number> {
       if (text === '/quit') return leave();
       if (text === '/who') return void socket.write(encodeClientFrame({ type: 'who' }));
       if (room.command(text)) return;
+      // A mistyped command (or one missing its NAME) must not go to the room as a message.
+      if (text.startsWith('/')) {
+        const commands = '/who, /verify NAME, /trust NAME, /fingerprint, /quit';
+        console_.warn(`! not sent: ${text.split(/\s/)[0]} is not a command here (${commands})`);
+        return;
+      }
       if (!room.say(text)) {
         console_.pause();
         socket.once('drain', () => console_.resume());

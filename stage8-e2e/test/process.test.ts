@@ -49,6 +49,12 @@ test('npm run stage8; two stage8:client --register users chat end to end and /ve
   expect(a).toMatch(/\d{5}/);
   expect(await safetyNumber(bob, 'alice')).toBe(a);
 
+  // A command without its NAME is not a message: alice is told, bob sees nothing of it.
+  alice.write('/verify');
+  await alice.stderr.waitFor(/not sent: \/verify is not a command here/);
+  alice.write('after the typo');
+  expect(await bob.stdout.waitFor(/^alice:/)).toBe('alice: after the typo');
+
   for (const file of ['alice.identity', 'bob.identity']) {
     expect(fs.statSync(path.join(keys, file)).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(keys, file), 'utf8')).not.toContain('PRIVATE KEY');
