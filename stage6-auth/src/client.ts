@@ -154,6 +154,11 @@ export async function runClient(options: ClientOptions): Promise<number> {
 
     // #region focus
     const send = (text: string) => {
+      // A mistyped command must not go to the room as a message.
+      if (text.startsWith('/') && text !== '/who') {
+        ui.warn(`! not sent: ${text.split(/\s/)[0]} is not a command (/who, /quit)`);
+        return;
+      }
       let frame: Buffer;
       try {
         frame =

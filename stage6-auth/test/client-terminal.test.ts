@@ -161,3 +161,17 @@ test.each([
   expect(term.shown()).toContain('> '); // the prompt was drawn...
   expect(cursorColumn(term.shown())).toBe(0); // ...and the cursor left its line
 });
+
+test('a mistyped command is not sent to the room: the client names the commands', async () => {
+  const term = terminal();
+  const client = start(term, 'erin', true);
+  await term.waitForError('password for erin: ');
+  term.input.write('erin-password\r');
+  await term.waitForError('again: ');
+  term.input.write('erin-password\r');
+  await term.waitForError('* logged in as erin');
+  term.input.write('/nosuch hello\r');
+  await term.waitForError('! not sent: /nosuch is not a command (/who, /quit)');
+  term.input.write('/quit\r');
+  await expect(client).resolves.toBe(0);
+});
