@@ -108,14 +108,20 @@ test.each([
   expect(t.countLogs((r) => r.event === 'connect')).toBe(0);
 });
 
-test('--register with the same password twice registers and logs in', async () => {
+/** Starts `name --register` and types the same password twice, as a person would. */
+async function registerAtTerminal(name: string) {
   const term = terminal();
-  const client = start(term, 'carol', true);
-  await term.waitForError('password for carol: ');
-  term.input.write('carol-password\r');
+  const client = start(term, name, true);
+  await term.waitForError(`password for ${name}: `);
+  term.input.write(`${name}-password\r`);
   await term.waitForError('again: ');
-  term.input.write('carol-password\r');
-  await term.waitForError('* logged in as carol');
+  term.input.write(`${name}-password\r`);
+  await term.waitForError(`* logged in as ${name}`);
+  return { term, client };
+}
+
+test('--register with the same password twice registers and logs in', async () => {
+  const { term, client } = await registerAtTerminal('carol');
   term.input.write('/quit\r');
   await expect(client).resolves.toBe(0);
 });
@@ -163,13 +169,7 @@ test.each([
 });
 
 test('a mistyped command is not sent to the room: the client names the commands', async () => {
-  const term = terminal();
-  const client = start(term, 'erin', true);
-  await term.waitForError('password for erin: ');
-  term.input.write('erin-password\r');
-  await term.waitForError('again: ');
-  term.input.write('erin-password\r');
-  await term.waitForError('* logged in as erin');
+  const { term, client } = await registerAtTerminal('erin');
   term.input.write('/nosuch hello\r');
   await term.waitForError('! not sent: /nosuch is not a command (/who, /quit)');
   term.input.write('/quit\r');

@@ -53,31 +53,38 @@ function start(input: RawModeInput & PassThrough, errorOutput: PassThrough): Pro
   });
 }
 
-test('first contact asks with the fingerprint; "y" pins it, then the password is asked twice', async () => {
+/** Starts the client on a stand-in terminal; `seen` waits for what it shows. */
+function startAtTerminal() {
   const input = fakeTerminal();
   const errorOutput = new PassThrough();
   const seen = written(errorOutput);
-  const done = start(input, errorOutput);
+  return { input, seen, done: start(input, errorOutput) };
+}
+
+/** Trusts the server at first contact and registers alice, typing as a person would. */
+async function trustAndRegister({ input, seen }: ReturnType<typeof startAtTerminal>) {
   await seen('[y/N] ');
-  await seen(t.certificate.fingerprint);
   input.write('y\r');
   await seen('password for alice: ');
   input.write(`${PASSWORD}\r`);
   await seen('again: ');
   input.write(`${PASSWORD}\r`);
   await seen('logged in as alice');
+}
+
+test('first contact asks with the fingerprint; "y" pins it, then the password is asked twice', async () => {
+  const client = startAtTerminal();
+  await trustAndRegister(client);
+  await client.seen(t.certificate.fingerprint); // shown with the question
   expect(fs.readFileSync(path.join(dir, 'known_servers'), 'utf8')).toContain(
     t.certificate.fingerprint,
   );
-  input.end(); // Ctrl-D: leave
-  await expect(done).resolves.toBe(0);
+  client.input.end(); // Ctrl-D: leave
+  await expect(client.done).resolves.toBe(0);
 });
 
 test('first contact answered "n": UNKNOWN_SERVER, nothing pinned, no login sent', async () => {
-  const input = fakeTerminal();
-  const errorOutput = new PassThrough();
-  const seen = written(errorOutput);
-  const done = start(input, errorOutput);
+  const { input, seen, done } = startAtTerminal();
   await seen('[y/N] ');
   input.write('n\r');
   await expect(done).rejects.toMatchObject({ code: 'UNKNOWN_SERVER' });
@@ -89,24 +96,15 @@ test('a mistyped command is not sent to the room: the client says so, and chat g
   const bob = await rawTls(t.port);
   bob.send({ type: 'register', user: 'bob', password: PASSWORD });
   await bob.next(); // welcome
-  const input = fakeTerminal();
-  const errorOutput = new PassThrough();
-  const seen = written(errorOutput);
-  const done = start(input, errorOutput);
-  await seen('[y/N] ');
-  input.write('y\r');
-  await seen('password for alice: ');
-  input.write(`${PASSWORD}\r`);
-  await seen('again: ');
-  input.write(`${PASSWORD}\r`);
-  await seen('logged in as alice');
-  input.write('/nosuch hello\n');
-  await seen('! not sent: /nosuch is not a command (/who, /quit)');
-  input.write('hello for real\n');
+  const client = startAtTerminal();
+  await trustAndRegister(client);
+  client.input.write('/nosuch hello\n');
+  await client.seen('! not sent: /nosuch is not a command (/who, /quit)');
+  client.input.write('hello for real\n');
   let frame = await bob.next();
   while (frame !== undefined && frame.type !== 'chat') frame = await bob.next();
   expect(frame).toMatchObject({ type: 'chat', from: 'alice', text: 'hello for real' });
-  input.end();
-  await expect(done).resolves.toBe(0);
+  client.input.end();
+  await expect(client.done).resolves.toBe(0);
   bob.socket.destroy();
 });
