@@ -126,7 +126,11 @@ export function classifyTlsClientError(err: Error): TlsClientFailure {
       message: `the client offered another application protocol (ALPN) (${openssl})`,
     };
   }
-  return { code: 'TLS_HANDSHAKE', message: `TLS handshake failed: ${err.message} (${openssl})` };
+  // OpenSSL's own message is a multi-line record (ids, source file, line);
+  // its short reason says the same in a log line's space.
+  const reason = (err as { reason?: unknown }).reason;
+  const detail = (typeof reason === 'string' ? reason : err.message).replace(/\s+/g, ' ').trim();
+  return { code: 'TLS_HANDSHAKE', message: `TLS handshake failed: ${detail} (${openssl})` };
 }
 
 /**

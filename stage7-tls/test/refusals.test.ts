@@ -168,6 +168,17 @@ describe('the server', () => {
     await server.closed(1);
     expect(failures).toEqual([expect.objectContaining({ code: 'TLS_HANDSHAKE' })]);
   });
+
+  test("logs an unexpected OpenSSL failure on one line, with OpenSSL's short reason", () => {
+    const err = Object.assign(
+      new Error('80CC:error:0A0000C1:SSL routines:tls_post_process:no shared cipher:ssl.c:2283:\n'),
+      { code: 'ERR_SSL_NO_SHARED_CIPHER', library: 'SSL routines', reason: 'no shared cipher' },
+    );
+    expect(classifyTlsClientError(err)).toEqual({
+      code: 'TLS_HANDSHAKE',
+      message: 'TLS handshake failed: no shared cipher (ERR_SSL_NO_SHARED_CIPHER)',
+    });
+  });
 });
 
 describe('the client', () => {
