@@ -47,7 +47,7 @@ export function writePrivateFile(
   options: WritePrivateOptions = {},
 ): boolean {
   if (!options.replace && fs.existsSync(file)) return false;
-  makeFolderFor(file);
+  makePrivateFolder(file);
   // A random part keeps two writers in one process (or two processes) apart.
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   // 'wx' fails if the temp name exists instead of following a planted symlink.
@@ -68,9 +68,15 @@ export function writePrivateFile(
   }
 }
 
-// Creates the folder `file` goes in (0700). A file in the way (`--data-dir`
-// naming a file, say) is a clear error naming it, not mkdir's stack trace.
-function makeFolderFor(file: string): void {
+/**
+ * Creates the folder `file` goes in, private (0700), with any missing parents.
+ * A file in the way (`--data-dir` naming a file, say) is a clear error naming
+ * it, not mkdir's stack trace.
+ *
+ * @param file - the file that will be written in that folder
+ * @throws ChatError `BAD_ARGUMENT` if a file stands where the folder should be
+ */
+export function makePrivateFolder(file: string): void {
   const folder = path.dirname(file);
   try {
     fs.mkdirSync(folder, { recursive: true, mode: 0o700 });

@@ -23,7 +23,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { ChatError } from './errors';
+import { ChatError, isChatError } from './errors';
+import { makePrivateFolder } from './private-file';
 import {
   validatePasswordHash,
   validateStoredKeys,
@@ -68,7 +69,8 @@ const SCHEMA = `
  *
  * @param file - the database file, or `':memory:'` for a private in-memory database
  * @returns the open store
- * @throws ChatError `SERVICE_UNAVAILABLE` if the file cannot be created or opened
+ * @throws ChatError `SERVICE_UNAVAILABLE` if the file cannot be created or opened,
+ *   `BAD_ARGUMENT` if a file stands where its folder should be
  */
 export async function openSqliteUserStore(file: string): Promise<UserKeyStore> {
   return new SqliteUserStore(file);
@@ -106,6 +108,7 @@ class SqliteUserStore implements UserKeyStore {
       this.db.pragma('journal_mode = WAL');
       this.db.exec(SCHEMA);
     } catch (err) {
+      if (isChatError(err)) throw err; // a file where the folder should be: the operator's to fix
       const why = sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE' ? caseClashes(file) : reason(err);
       throw new ChatError('SERVICE_UNAVAILABLE', `cannot open ${this.description}: ${why}`);
     }
@@ -195,7 +198,7 @@ class SqliteUserStore implements UserKeyStore {
  * and it gives its `-wal` and `-shm` files the main file's mode.
  */
 function createPrivateFile(file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  makePrivateFolder(file);
   fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDWR, 0o600));
 }
 

@@ -112,13 +112,24 @@ describe('SQLite store on a file', () => {
     await onFile.close();
   });
 
-  test('an unusable path is SERVICE_UNAVAILABLE with the path in the message', async () => {
+  test('a file where its folder should be is BAD_ARGUMENT naming that file', async () => {
     const blocker = path.join(dir, 'not-a-folder');
     fs.writeFileSync(blocker, 'a file where a folder should be');
-    await expectCode(
-      openUserStore({ sqlitePath: path.join(blocker, 'chat.sqlite') }),
-      'SERVICE_UNAVAILABLE',
-    );
+    const opening = openUserStore({ sqlitePath: path.join(blocker, 'chat.sqlite') });
+    await expect(opening).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: expect.stringContaining(`${blocker} is a file, not a folder`),
+    });
+  });
+
+  test('a file SQLite cannot open is SERVICE_UNAVAILABLE with the path in the message', async () => {
+    const garbage = path.join(dir, 'garbage.sqlite');
+    fs.writeFileSync(garbage, 'this is not a SQLite database, not even its header.');
+    const opening = openUserStore({ sqlitePath: garbage });
+    await expect(opening).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      message: expect.stringContaining('garbage.sqlite'),
+    });
   });
 });
 
