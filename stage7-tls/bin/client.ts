@@ -13,7 +13,11 @@ import { resolveTicketDir, TicketStore } from '../../shared/src/ticket-store';
 import { TlsSessionCache } from '../../shared/src/tls-client';
 import { runClient } from '../src/client';
 
-const USAGE = `usage: npm run stage7:client -- --user NAME [--register] [--password-stdin]
+// Stage 9 runs this same client (`npm run stage9:client`): name the script the user typed.
+const SCRIPT =
+  process.env.npm_lifecycle_event === 'stage9:client' ? 'stage9:client' : 'stage7:client';
+
+const USAGE = `usage: npm run ${SCRIPT} -- --user NAME [--register] [--password-stdin]
        [--host HOST] [--port PORT] [--server-fingerprint SHA256:…]
        [--known-servers FILE] [--ca FILE] [--ticket-dir DIR] [--no-ticket]
 

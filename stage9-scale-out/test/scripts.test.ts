@@ -24,6 +24,12 @@ function client(home: string, port: number, user: string, fingerprint: string, r
   return proc;
 }
 
+test('npm run stage9:client -- --help names the script that was typed', async () => {
+  const help = run('stage9:client', ['--help']);
+  expect(await help.stdout.waitFor(/^usage: /)).toMatch(/^usage: npm run stage9:client -- --user/);
+  expect(await help.exit).toBe(0);
+});
+
 test('npm run stage9:cluster on a fresh folder, no Redis: clients of different nodes chat; SIGTERM stops all', async () => {
   const home = scripts.file('demo');
   const cluster = run(
