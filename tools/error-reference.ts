@@ -185,7 +185,7 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   RATE_LIMITED: {
     stage: 6,
     reportedBy:
-      'the stage 6-9 servers, after too many failed logins for this user or from this address; stage 8 for a `keys` and stage 9 for a `who` sent while the last one is still being looked up',
+      'the stage 6-9 servers, after too many failed logins for this user or from this address; stage 8 for a login with new keys past the key-change limit, and for a `keys` (stage 9: a `who`) sent while the last one is still being looked up',
     wire: 'sent',
     action:
       'Wait before trying again: the limit lets one more attempt through every few seconds, so retrying in a tight loop only keeps it closed. For a look-up, wait for its answer before asking again.',

@@ -35,7 +35,7 @@ const CODES = {
   NOT_LOGGED_IN: 'The frame needs a logged-in connection.',
   LOGIN_TIMEOUT: 'The connection did not log in before the deadline and was closed.',
   RATE_LIMITED:
-    'Too many failed logins from this address or for this user, or a look-up (`keys`, `who`) is already in flight on this connection; wait and try again.',
+    'Too many failed logins from this address or for this user, too many key changes for this user, or a look-up (`keys`, `who`) already in flight on this connection; wait and try again.',
   SERVICE_UNAVAILABLE:
     'The user database or the hashing workers are unavailable or overloaded; try again shortly.',
   SHUTTING_DOWN: 'The server is shutting down.',

@@ -35,7 +35,7 @@ import {
   validateNewPassword,
   type PasswordHasher,
 } from '../../shared/src/passwords';
-import type { LoginPermit, LoginRateLimiter } from '../../shared/src/rate-limit';
+import type { LoginPermit, LoginRateLimiter, TokenBuckets } from '../../shared/src/rate-limit';
 import { RetryAfterError } from '../../shared/src/retry-after';
 import { verifyKeyBundle, type MemberKeys } from '../../shared/src/identity-keys';
 import { validateUsername, type UserKeyStore } from '../../shared/src/user-store';
@@ -53,6 +53,12 @@ export interface LoginServices {
   tickets: LoginTickets;
   /** Failures anyone can cause at no cost are logged through it. */
   sampler: LogSampler;
+  /**
+   * Key changes per user: each one is a stored row, a `joined` frame with new
+   * keys for every member and a loud warning on their screens, so a user (or
+   * a stolen ticket) may not churn them without limit.
+   */
+  keyChanges: TokenBuckets;
 }
 
 /** One attempt on one connection. */
@@ -116,7 +122,7 @@ export async function logIn(
         ? await resume(services, permit, username, frame.ticket, log)
         : await checkPassword(services, permit, attempt, username, frame.type, frame.password);
     if (isAbandoned(attempt, action, name)) return undefined;
-    await publishKeys(services.store, name, keys, log);
+    await publishKeys(services, name, keys, log);
     // Asked again: the connection may have closed (or the deadline fired, or
     // shutdown begun) while the keys were being stored. The claim must come
     // right after the last check, with no await between them, or a name is
@@ -229,15 +235,16 @@ async function resume(
 }
 
 // Append-only: the stored keys change only by a new row, and only when the
-// client logs in with keys other than the newest ones. (A registration that
-// failed between its two INSERTs is healed by the next login, the same way.)
+// client logs in with keys other than the newest ones, at most as often as
+// `keyChanges` allows. (A registration that failed between its two INSERTs is
+// healed by the next login, the same way, and costs no key change.)
 async function publishKeys(
-  store: UserKeyStore,
+  services: LoginServices,
   username: string,
   keys: MemberKeys,
   log: Logger,
 ): Promise<void> {
-  const current = await store.findUserKeys(username);
+  const current = await services.store.findUserKeys(username);
   if (
     current !== undefined &&
     current.signingKey.equals(keys.signingKey) &&
@@ -245,7 +252,21 @@ async function publishKeys(
   ) {
     return;
   }
-  await store.addUserKeys(username, {
+  if (current !== undefined) {
+    // A change takes its permit before it is stored, with no await between
+    // the check and the take, so two logins cannot both slip under the limit.
+    const waitMs = services.keyChanges.waitMs(username);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new RetryAfterError(
+        'RATE_LIMITED',
+        `${username}'s keys changed too often; try new keys again in ${seconds} s`,
+        waitMs,
+      );
+    }
+    services.keyChanges.take(username);
+  }
+  await services.store.addUserKeys(username, {
     signingKey: keys.signingKey,
     agreementKey: keys.agreementKey,
     signature: keys.signature,

@@ -30,6 +30,7 @@ import { PasswordHasher } from '../../shared/src/passwords';
 import { endPolitely } from '../../shared/src/polite-close';
 import {
   LoginRateLimiter,
+  TokenBuckets,
   type BucketLimit,
   type LoginRateLimitOptions,
 } from '../../shared/src/rate-limit';
@@ -65,6 +66,13 @@ export interface ServerTlsIdentity {
   ticketKeys: TicketKeys;
 }
 
+/**
+ * Key changes per user: 5 at once, then one more every 12 minutes. A person
+ * who lost a laptop makes one; a script that churns keys would otherwise fill
+ * the table and every member's screen with warnings.
+ */
+export const DEFAULT_KEY_CHANGES: BucketLimit = { capacity: 5, refillMs: 12 * 60_000 };
+
 /** Options for {@link startServer}. `identity` and `store` are required. */
 export interface ServerOptions {
   /** Address to listen on. Default `127.0.0.1`. */
@@ -95,6 +103,8 @@ export interface ServerOptions {
   handshakeTimeoutMs?: number;
   /** Login and registration limits. */
   rateLimits?: LoginRateLimitOptions;
+  /** How often one user's keys may change. Default {@link DEFAULT_KEY_CHANGES}. */
+  keyChanges?: BucketLimit;
   /** Connections held at once. Default: from the open-file limit. */
   maxConnections?: number;
   /** Connections not yet logged in, per address. Default 32. */
@@ -182,6 +192,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       store: options.store,
       hasher,
       limiter: new LoginRateLimiter(options.rateLimits),
+      keyChanges: new TokenBuckets(options.keyChanges ?? DEFAULT_KEY_CHANGES),
       tickets: new LoginTickets({
         keys: identity.ticketKeys,
         lifetimeMs: options.ticketLifetimeMs,
