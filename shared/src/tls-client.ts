@@ -33,6 +33,7 @@ import { ChatError, isChatError } from './errors';
 import { fingerprintOfPeer } from './fingerprint';
 import { serverName, type KnownServers } from './known-servers';
 import { decidePin } from './pin-decision';
+import { describeTlsError } from './tls-server';
 
 /** Trust the server whose key is pinned in a known-servers file. */
 export interface PinTrust {
@@ -269,7 +270,7 @@ const CERT_CODES =
 export function toConnectError(err: unknown, server: string, alpnProtocol?: string): ChatError {
   if (isChatError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  const message = oneLine(err as OpenSslError);
+  const message = describeTlsError(err as Error);
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) {
     return new ChatError('CONNECT_FAILED', `cannot connect to ${server}: ${message}`);
   }
@@ -302,21 +303,4 @@ export function toConnectError(err: unknown, server: string, alpnProtocol?: stri
     'TLS_HANDSHAKE',
     `TLS handshake with ${server} failed: ${message}${code ? ` (${code})` : ''}`,
   );
-}
-
-/** What Node puts on an error from OpenSSL's error queue, besides `code`. */
-interface OpenSslError extends Error {
-  /** The OpenSSL library, e.g. `SSL routines`: present only on such errors. */
-  library?: string;
-  /** OpenSSL's short reason, e.g. `tlsv1 alert no application protocol`. */
-  reason?: string;
-}
-
-// The message of an OpenSSL error is OpenSSL's own line: an id, the library,
-// the function, the source file and line, the detail, and a newline. Its
-// short reason says the same to a person. Any message is folded onto one
-// line: the client prints `error: MESSAGE [CODE]`, and one error is one line.
-function oneLine(err: OpenSslError): string {
-  const text = typeof err.library === 'string' && err.reason ? err.reason : String(err.message);
-  return text.replace(/\s+/g, ' ').trim();
 }

@@ -126,11 +126,47 @@ export function classifyTlsClientError(err: Error): TlsClientFailure {
       message: `the client offered another application protocol (ALPN) (${openssl})`,
     };
   }
-  // OpenSSL's own message is a multi-line record (ids, source file, line);
-  // its short reason says the same in a log line's space.
-  const reason = (err as { reason?: unknown }).reason;
-  const detail = (typeof reason === 'string' ? reason : err.message).replace(/\s+/g, ' ').trim();
-  return { code: 'TLS_HANDSHAKE', message: `TLS handshake failed: ${detail} (${openssl})` };
+  return {
+    code: 'TLS_HANDSHAKE',
+    message: `TLS handshake failed: ${describeTlsError(err)} (${openssl})`,
+  };
+}
+
+/**
+ * A TLS error in one line for a person. The message of an OpenSSL error is
+ * OpenSSL's own record (an id, the library, the function, the source file
+ * and line, the detail, and a newline); its short reason says the same. Any
+ * other message is folded onto one line, so that one error stays one line,
+ * in a log as in a client's `error: MESSAGE [CODE]`.
+ *
+ * @param err - what a TLS socket failed with
+ * @returns OpenSSL's short reason (e.g. `no shared cipher`), or the message on one line
+ */
+export function describeTlsError(err: Error): string {
+  const { library, reason } = err as Error & { library?: unknown; reason?: unknown };
+  const text = typeof library === 'string' && typeof reason === 'string' ? reason : err.message;
+  return String(text).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Whether a finished handshake agreed on the server's application protocol.
+ *
+ * ALPN is an optional extension: a client that offers another protocol
+ * fails the handshake, but one that offers none at all completes it, and
+ * would then hold a connection (and its place under the caps) until the
+ * login deadline without ever speaking the chat protocol. Check this in
+ * `secureConnection` before the connection is served.
+ *
+ * @param socket - a server-side socket whose handshake finished
+ * @param alpnProtocol - the server's protocol id, e.g. `socket-chat/7`
+ * @returns the refusal to log (then destroy the socket), or `undefined` if it agreed
+ */
+export function unexpectedProtocol(
+  socket: tls.TLSSocket,
+  alpnProtocol: string,
+): TlsClientFailure | undefined {
+  if (socket.alpnProtocol === alpnProtocol) return undefined;
+  return { code: 'TLS_HANDSHAKE', message: 'the client offered no application protocol (ALPN)' };
 }
 
 /**

@@ -39,6 +39,8 @@ import {
   closeFailedHandshakes,
   refusePlaintext,
   tlsServerOptions,
+  unexpectedProtocol,
+  type TlsClientFailure,
 } from '../../shared/src/tls-server';
 import type { UserKeyStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
@@ -223,15 +225,16 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   });
   const door = openDoor(server, caps, sampler);
+  // Refused handshakes are logged by kind, sampled: anyone can cause them at no cost.
+  const refused = (failure: TlsClientFailure) => {
+    if (sampler.allow(`handshake_refused:${failure.code}`)) {
+      logger.info({ event: 'handshake_refused', code: failure.code }, failure.message);
+    }
+  };
   server.on('secureConnection', (socket: tls.TLSSocket) => {
-    // ALPN is optional in TLS: a client that offers no protocol at all
-    // completes the handshake. It is not one of ours; it would only wait out
-    // the login deadline.
-    if (socket.alpnProtocol !== ALPN_PROTOCOL) {
-      if (sampler.allow('handshake_refused:TLS_HANDSHAKE')) {
-        const message = 'the client offered no application protocol (ALPN)';
-        logger.info({ event: 'handshake_refused', code: 'TLS_HANDSHAKE' }, message);
-      }
+    const other = unexpectedProtocol(socket, ALPN_PROTOCOL); // a client that offered no ALPN
+    if (other !== undefined) {
+      refused(other);
       return void socket.destroy(); // before handOver: the door counts it down on close
     }
     const group = door.handOver(socket);
@@ -239,11 +242,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     serveConnection(socket, state, group);
   });
   // A failed handshake is logged, and its connection closed (Node leaves a timed-out one open).
-  closeFailedHandshakes(server, (failure) => {
-    if (sampler.allow(`handshake_refused:${failure.code}`)) {
-      logger.info({ event: 'handshake_refused', code: failure.code }, failure.message);
-    }
-  });
+  closeFailedHandshakes(server, refused);
 
   let address: net.AddressInfo;
   try {
