@@ -164,8 +164,9 @@ export function parsePort(text: string): number {
 /**
  * Runs an entry file's `main`, turning failures into one clear line on stderr
  * and an exit code, instead of a stack trace: 2 for a usage error, 1 for any
- * other failure, 0 for a prompt the person cancelled (`CANCELLED`). A stack trace is printed only for errors that are not
- * {@link ChatError}s, since those are bugs worth reporting.
+ * other failure, 0 for a prompt the person cancelled (`CANCELLED`). A stack
+ * trace is printed only for errors that are not {@link ChatError}s, since
+ * those are bugs worth reporting.
  *
  * @param main - the program; it may return an exit code
  */

@@ -81,7 +81,10 @@ export interface ClusterNode {
   readonly bus: Bus;
   /** Sessions, `/who`, join and leave. */
   readonly presence: Presence;
-  /** Delivers what the bus brings; `relay.missed` counts room messages lost in splits (each loss is logged). */
+  /**
+   * Delivers what the bus brings; `relay.missed` counts room messages lost in
+   * splits (each loss is also logged).
+   */
   readonly relay: Relay;
   /**
    * Login limits shared by every node (Redis only). Undefined on an
