@@ -76,7 +76,8 @@ export const TARGETS: readonly Target[] = [
     goals: { minThroughputRatio: 0.6, maxCpuPerMessageRatio: 1.1 },
     // Every load client registers from 127.0.0.1, up to 10,000 of them: the
     // limits that stop one address from doing exactly that are lifted, as
-    // for the TLS stages. The login scenarios run the server as shipped.
+    // for the TLS stages. The login scenarios run the server as shipped,
+    // but for the message budget (bench/logins.ts says why).
     serverArgs: (files) => [
       ...['--key-file', files.keyFile, '--db-file', runDatabase(files, 'stage6')],
       ...CHAT_SCENARIO_ARGS,

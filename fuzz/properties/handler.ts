@@ -71,9 +71,10 @@ export const handlerChatting: FuzzTarget = {
   ciRuns: 300,
   prepare: async (): Promise<Campaign> => {
     // No error budget: the reference model predicts one reply per bad frame,
-    // for ever. (The budget that ends a connection after too many bad frames
-    // is tested on its own, in stage6-auth/test/attack-bad-frames.test.ts.)
-    const t = await startTestServer({ errorBudget: { capacity: 1_000_000_000, refillMs: 1 } });
+    // for ever, and at once, so no message budget either. (Each is tested on
+    // its own: stage6-auth/test/attack-bad-frames.test.ts, attack-chat-flood.test.ts.)
+    const unlimited = { capacity: 1_000_000_000, refillMs: 1 };
+    const t = await startTestServer({ errorBudget: unlimited, messageBudget: unlimited });
     // A failed case may leave replies unread on either connection, which the
     // next case (fast-check shrinking) would take for its own: so after a
     // failure, both are replaced by fresh users with new names.

@@ -19,6 +19,7 @@
  * @module
  */
 import { parsePositiveInt } from './cli';
+import { DEFAULT_MESSAGE_BUDGET } from './message-budget';
 import { DEFAULT_LOGIN_LIMITS, type BucketLimit, type LoginRateLimitOptions } from './rate-limit';
 
 /** The name of a limit flag (without its `--`). */
@@ -29,7 +30,8 @@ export type LimitFlag =
   | 'registrations-per-ip'
   | 'registrations-per-minute'
   | 'failed-logins-per-ip'
-  | 'error-budget';
+  | 'error-budget'
+  | 'message-budget';
 
 /** A flag that takes a value, in `node:util` parseArgs form. */
 export interface StringFlag {
@@ -48,6 +50,7 @@ export const limitFlags: Readonly<Record<LimitFlag, StringFlag>> = {
   'registrations-per-minute': VALUE,
   'failed-logins-per-ip': VALUE,
   'error-budget': VALUE,
+  'message-budget': VALUE,
 };
 
 /** What a stage's server does that changes the usage text. */
@@ -82,7 +85,9 @@ ${connections}
                                 every 3 s (default 20); also the most attempts
                                 one address may have in flight
   --error-budget N              bad frames a logged-in client may send at once,
-                                then one more every 6 s (default 10)`;
+                                then one more every 6 s (default 10)
+  --message-budget N            frames a logged-in client may send at once, then
+                                5 a second; faster ones wait (default 20)`;
 }
 
 /**
@@ -99,6 +104,8 @@ export interface LimitOptions {
   hashJobsPerAddress?: number;
   /** `--error-budget`: error replies a logged-in connection may cause at once. */
   errorBudget?: BucketLimit;
+  /** `--message-budget`: frames a logged-in connection may send at once (see message-budget.ts). */
+  messageBudget?: BucketLimit;
   /** The login and registration buckets the flags size; the rest keep their defaults. */
   rateLimits?: Pick<LoginRateLimitOptions, 'perIp' | 'registrationsPerIp' | 'registrations'>;
 }
@@ -135,6 +142,10 @@ export function parseLimitFlags(
   const errors = n('error-budget');
   if (errors !== undefined) {
     options.errorBudget = { capacity: errors, refillMs: defaults.errorBudget.refillMs };
+  }
+  const messages = n('message-budget');
+  if (messages !== undefined) {
+    options.messageBudget = { capacity: messages, refillMs: DEFAULT_MESSAGE_BUDGET.refillMs };
   }
   const failures = n('failed-logins-per-ip');
   const perIpHour = n('registrations-per-ip');

@@ -15,6 +15,7 @@ test('each limit flag sets its server option; absent flags set nothing', () => {
         'registrations-per-ip': '6',
         'registrations-per-minute': '120',
         'error-budget': '3',
+        'message-budget': '40',
         'failed-logins-per-ip': '50',
       },
       defaults,
@@ -24,6 +25,8 @@ test('each limit flag sets its server option; absent flags set nothing', () => {
     maxPreLoginPerAddress: 4,
     hashJobsPerAddress: 2,
     errorBudget: { capacity: 3, refillMs: 6_000 },
+    // The burst only: the pace stays 5 a second.
+    messageBudget: { capacity: 40, refillMs: 200 },
     // 6 an hour: a burst of 6, one more every 10 minutes; 120 a minute: one every 0.5 s.
     rateLimits: {
       perIp: { capacity: 50, refillMs: 3_000 },

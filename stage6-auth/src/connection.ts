@@ -31,6 +31,11 @@
  *   `framesPerTurn` of them are handled at once; then the socket is paused
  *   and the rest wait for the next turn of the event loop (`setImmediate`),
  *   so other connections' frames and timers get their turn in between.
+ * - **Flood the room.** Every frame after login spends a token of the
+ *   connection's message budget (`message-budget.ts`: 20, then 5 a
+ *   second); with none left the socket stays paused until one is back. Valid
+ *   chat, sent as fast as a link allows, would otherwise be written to every
+ *   member as fast, and cut off each reader slower than the flood.
  * - **Stay after it is gone.** The session ends (the name is free, the room
  *   is told) the moment the server decides it ends, not when the socket
  *   finally closes; a member that sends nothing for the idle timeout is
@@ -59,6 +64,7 @@ import { ChatError } from '../../shared/src/errors';
 import { decodeLine, LineDecoder, type SplitLine } from '../../shared/src/framing';
 import type { LogSampler } from '../../shared/src/log-sampler';
 import { connectionLogger, type Logger } from '../../shared/src/logger';
+import { MessageBudget } from '../../shared/src/message-budget';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
 import { announcesPresence } from '../../shared/src/presence';
@@ -110,6 +116,8 @@ export interface ServerState {
   loginTimeoutMs: number;
   /** Error replies a logged-in connection may cause before `TOO_MANY_ERRORS`. */
   errorBudget: BucketLimit;
+  /** Frames a logged-in connection may send at once, then at the refill's pace. */
+  messageBudget: BucketLimit;
   /** Most frames of one connection handled in one turn of the event loop. */
   framesPerTurn: number;
   /** The idle sweep's clock: how many sweeps have run. */
@@ -171,6 +179,10 @@ class Connection implements Member {
   private heardAt: number;
   private errors: ErrorBudget | undefined;
   private errorsLogged = 0;
+  // Made at the first frame after login; `waitMs` says how long the frame
+  // that found it empty must wait (0: none did).
+  private budget: MessageBudget | undefined;
+  private waitMs = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -287,7 +299,8 @@ class Connection implements Member {
 
   // Handles frames in order, from `start`. Once a login starts, the rest wait
   // in the backlog (the socket is paused, but this read may already hold more
-  // frames); after `framesPerTurn` frames, the rest wait for the next turn.
+  // frames); after `framesPerTurn` frames, or at a frame the message budget
+  // has no token for, the rest wait for a later turn.
   private process(frames: SplitLine[], start: number): void {
     const end = Math.min(frames.length, start + this.state.framesPerTurn);
     let i = start;
@@ -300,24 +313,48 @@ class Connection implements Member {
         i = frames.length;
         break;
       }
+      if (this.phase === 'chatting' && !this.spend()) break;
       this.handle(frames[i]!);
     }
     this.flush();
     if (i < frames.length && this.phase !== 'closed') this.yieldTurn(frames, i);
   }
 
+  // One token of the message budget for the next frame, or false (and
+  // `waitMs` set) when there is none yet.
+  private spend(): boolean {
+    const now = performance.now();
+    this.waitMs = (this.budget ??= new MessageBudget(this.state.messageBudget, now)).take(now);
+    if (this.waitMs === 0) return true;
+    if (this.state.sampler.allow('throttled')) {
+      this.log.info(
+        { event: 'throttled', waitMs: this.waitMs },
+        'over the message budget: reading paused',
+      );
+    }
+    return false;
+  }
+
   // Lets every other connection (and every timer) have a turn, then goes on
-  // with the same read. The socket stays paused meanwhile, so no newer read
-  // can overtake these frames.
+  // with the same read: at the next turn, or once the message budget has a
+  // token again. The socket stays paused meanwhile, so no newer read can
+  // overtake these frames, and a flooder's kernel buffers fill up instead
+  // of our memory.
   private yieldTurn(frames: SplitLine[], next: number): void {
     this.socket.pause();
-    setImmediate(() => {
+    const goOn = () => {
       if (this.phase === 'closed') return;
+      // A member held back by its budget is not silent: keep the idle sweep off it.
+      this.heardAt = this.state.tick;
       // resume() only schedules the next read, so a yield inside this
       // process() call (which pauses again) still comes first.
       this.socket.resume();
       this.process(frames, next);
-    });
+    };
+    const { waitMs } = this;
+    this.waitMs = 0;
+    if (waitMs === 0) setImmediate(goOn);
+    else setTimeout(goOn, waitMs).unref(); // unref: it never keeps a stopped server alive
   }
 
   // Stage 5's short cut: once logged in, a chat request exactly as clients

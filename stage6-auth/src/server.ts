@@ -21,6 +21,7 @@ import { ChatError } from '../../shared/src/errors';
 import { listen } from '../../shared/src/listen';
 import { LogSampler } from '../../shared/src/log-sampler';
 import { silentLogger, type Logger } from '../../shared/src/logger';
+import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
 import { PasswordHasher } from '../../shared/src/passwords';
 import { closeServerPolitely } from '../../shared/src/polite-close';
 import { presenceLimitOption } from '../../shared/src/presence';
@@ -90,6 +91,11 @@ export interface ServerOptions {
   errorBudget?: BucketLimit;
   /** Frames of one connection handled per turn of the event loop. Default {@link DEFAULT_FRAMES_PER_TURN}. */
   framesPerTurn?: number;
+  /**
+   * Frames a logged-in connection may send at once, and how fast more come
+   * back; faster ones wait. Default `DEFAULT_MESSAGE_BUDGET` (shared/src/message-budget.ts).
+   */
+  messageBudget?: BucketLimit;
   /**
    * Largest room in which `joined` and `left` are sent (see
    * `PRESENCE_NOTICE_LIMIT` in shared/src/presence.ts). Default 1,000; tests
@@ -187,6 +193,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     caps,
     loginTimeoutMs: options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
     errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
+    messageBudget: options.messageBudget ?? DEFAULT_MESSAGE_BUDGET,
     framesPerTurn: wholeNumber('frames per turn', options.framesPerTurn, DEFAULT_FRAMES_PER_TURN),
     tick: 0,
     presenceLimit,

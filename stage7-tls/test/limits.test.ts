@@ -1,15 +1,18 @@
 // Stage 6's limits still hold behind TLS: failed passwords and failed
 // tickets spend the same login budget, one session per user, the login
 // deadline, the connection cap (counted before the handshake), the error
-// budget and the slow-reader cap.
+// and message budgets and the slow-reader cap.
 import fs from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
+import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
 import { logIn, PASSWORD, rawTls, startTestServer, tempDir, type TestServer } from './harness';
 
 let dir: string;
 let t: TestServer | undefined;
 const code = (c: string) => expect.objectContaining({ code: c });
+/** A message budget no test reaches: for the tests whose means, not subject, is a flood. */
+const NO_MESSAGE_BUDGET = { capacity: 1_000_000_000, refillMs: 1 };
 beforeEach(() => {
   dir = tempDir();
 });
@@ -89,8 +92,40 @@ test('a logged-in client sending junk runs out of its error budget: TOO_MANY_ERR
   expect(await raw.next()).toEqual(code('TOO_MANY_ERRORS'));
 });
 
+test('a member flooding valid chat is slowed to its message budget: another member overtakes the flood', async () => {
+  t = await startTestServer();
+  const registered = async (user: string) => {
+    const raw = await rawTls(t!.port);
+    raw.send({ type: 'register', user, password: PASSWORD });
+    expect(await raw.next()).toEqual(expect.objectContaining({ type: 'welcome' }));
+    expect(await raw.next()).toEqual(expect.objectContaining({ type: 'ticket' }));
+    return raw;
+  };
+  const mallory = await registered('mallory');
+  const alice = await registered('alice');
+  const bob = await registered('bob');
+  const nextChat = async () => {
+    let f = await bob.next();
+    while (f !== undefined && f.type !== 'chat') f = await bob.next(); // notices
+    return f;
+  };
+  const chat = (text: string) => JSON.stringify({ type: 'chat', text }) + '\n';
+  mallory.socket.write(Array.from({ length: 300 }, (_, i) => chat(`flood ${i}`)).join(''));
+  expect(await nextChat()).toEqual({ type: 'chat', from: 'mallory', text: 'flood 0' });
+  alice.socket.write(chat('hello'));
+  let fromMallory = 1;
+  let f = await nextChat();
+  for (; f?.type === 'chat' && f.from === 'mallory'; f = await nextChat()) fromMallory++;
+  expect(f).toEqual({ type: 'chat', from: 'alice', text: 'hello' });
+  // The burst, not the whole read: before the budget, 64 frames a turn went out at once.
+  expect(fromMallory).toBeGreaterThanOrEqual(DEFAULT_MESSAGE_BUDGET.capacity);
+  expect(fromMallory).toBeLessThan(40);
+  expect(t.server.online.sort()).toEqual(['alice', 'bob', 'mallory']);
+  for (const raw of [mallory, alice, bob]) raw.socket.destroy();
+});
+
 test('a member that stops reading is cut loose at the queue cap; the others keep chatting', async () => {
-  t = await startTestServer({ maxQueueBytes: 64 * 1024 });
+  t = await startTestServer({ maxQueueBytes: 64 * 1024, messageBudget: NO_MESSAGE_BUDGET });
   const slow = await logIn(t, dir, 'slow', { register: true });
   slow.socket.pause(); // reads nothing from now on
   const fast = await logIn(t, dir, 'fast', { register: true });

@@ -17,6 +17,7 @@
  * - `sender-key` goes to its `to` only. One addressed to someone who is no
  *   longer in the room is dropped without a word: the sender is about to
  *   hear `left` and rotate, and an error would only race that notice.
+ *   It costs no token of the message budget (see `isKeyBox`).
  * - Membership carries keys: after `welcome`, one `member` frame per member
  *   already online; to everyone else, `joined` with the newcomer's keys.
  *   Sent in rooms of every size (stage 7 stopped above 1,000): a member who
@@ -32,6 +33,7 @@ import { ChatError } from '../../shared/src/errors';
 import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
 import type { LogSampler } from '../../shared/src/log-sampler';
 import { connectionLogger, type Logger } from '../../shared/src/logger';
+import { MessageBudget } from '../../shared/src/message-budget';
 import { peerLabel } from '../../shared/src/peer-label';
 import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
 import type { BucketLimit } from '../../shared/src/rate-limit';
@@ -79,6 +81,8 @@ export interface ServerState {
   loginTimeoutMs: number;
   /** Error replies a logged-in connection may cause. */
   errorBudget: BucketLimit;
+  /** Frames a logged-in connection may send at once, then at the refill's pace. */
+  messageBudget: BucketLimit;
   /** Frames of one connection handled per turn of the event loop. */
   framesPerTurn: number;
   /** The idle sweep's clock. */
@@ -128,6 +132,10 @@ class Connection implements Member {
   private heardAt: number;
   private errors: { tokens: number; at: number } | undefined;
   private errorsLogged = 0;
+  // The message budget (shared/src/message-budget.ts), made at the first
+  // frame after login; `waitMs`: how long the frame that found it empty waits.
+  private budget: MessageBudget | undefined;
+  private waitMs = 0;
   private lookingUp = false;
 
   constructor(
@@ -229,6 +237,8 @@ class Connection implements Member {
     this.process(this.decoder.push(chunk), 0);
   }
 
+  // Frames in order, from `start`: at most `framesPerTurn` now; the rest wait
+  // for a later turn, as does a frame the message budget has no token for.
   private process(frames: DecodedFrame[], start: number): void {
     const end = Math.min(frames.length, start + this.state.framesPerTurn);
     let i = start;
@@ -239,17 +249,42 @@ class Connection implements Member {
         i = frames.length;
         break;
       }
+      if (this.phase === 'chatting' && !isKeyBox(frames[i]!) && !this.spend()) break;
       this.handle(frames[i]!);
     }
     this.flush();
-    if (i < frames.length && this.phase !== 'closed') {
-      this.socket.pause();
-      setImmediate(() => {
-        if (this.phase === 'closed') return;
-        this.socket.resume();
-        this.process(frames, i);
-      });
+    if (i < frames.length && this.phase !== 'closed') this.yieldTurn(frames, i);
+  }
+
+  // A token for the next frame, or false (and `waitMs` set) when none is left.
+  private spend(): boolean {
+    const now = performance.now();
+    this.waitMs = (this.budget ??= new MessageBudget(this.state.messageBudget, now)).take(now);
+    if (this.waitMs === 0) return true;
+    if (this.state.sampler.allow('throttled')) {
+      this.log.info(
+        { event: 'throttled', waitMs: this.waitMs },
+        'over the message budget: reading paused',
+      );
     }
+    return false;
+  }
+
+  // Goes on with the same read at the next turn, or once the budget has a
+  // token again; the socket stays paused meanwhile (no newer read overtakes
+  // these frames, and a flooder's own buffers fill instead of our memory).
+  private yieldTurn(frames: DecodedFrame[], next: number): void {
+    this.socket.pause();
+    const goOn = () => {
+      if (this.phase === 'closed') return;
+      this.heardAt = this.state.tick; // held back, not silent: no idle timeout
+      this.socket.resume();
+      this.process(frames, next);
+    };
+    const { waitMs } = this;
+    this.waitMs = 0;
+    if (waitMs === 0) setImmediate(goOn);
+    else setTimeout(goOn, waitMs).unref();
   }
 
   private flush(): void {
@@ -460,4 +495,11 @@ class Connection implements Member {
     if (this.state.shuttingDown) return 'shutdown';
     return undefined;
   }
+}
+
+// A key box as our clients write it costs no token: a leave makes every
+// member send one to each of the others at once (n - 1 frames), which no
+// fixed budget would fit. Written any other way, it counts like any frame.
+function isKeyBox(frame: DecodedFrame): boolean {
+  return frame.ok && frame.text.startsWith('{"type":"sender-key",');
 }

@@ -29,6 +29,7 @@ import { listen } from '../../shared/src/listen';
 import { LogSampler } from '../../shared/src/log-sampler';
 import { silentLogger, type Logger } from '../../shared/src/logger';
 import { LoginTickets, tlsSessionTicketKeys, type TicketKeys } from '../../shared/src/login-ticket';
+import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
 import { PasswordHasher } from '../../shared/src/passwords';
 import { endPolitely } from '../../shared/src/polite-close';
 import { PresenceNotices } from '../../shared/src/presence-notices';
@@ -119,6 +120,8 @@ export interface ServerOptions {
   errorBudget?: BucketLimit;
   /** Frames per connection per turn. Default {@link DEFAULT_FRAMES_PER_TURN}. */
   framesPerTurn?: number;
+  /** Frames a logged-in connection may send at once, then at the refill's pace. Default `DEFAULT_MESSAGE_BUDGET` (message-budget.ts). */
+  messageBudget?: BucketLimit;
   /** Largest room with `joined`/`left` notices. Default 1,000. */
   presenceLimit?: number;
   /** Per-client output queue cap in bytes. Default 1 MiB. */
@@ -316,6 +319,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     caps,
     loginTimeoutMs: options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
     errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
+    messageBudget: options.messageBudget ?? DEFAULT_MESSAGE_BUDGET,
     framesPerTurn,
     tick: 0,
     presence,

@@ -2,6 +2,7 @@
 // runs on a fresh clone), and a node alone (what `npm run stage9` runs).
 import { once } from 'node:events';
 import net from 'node:net';
+import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
 import { LocalCluster } from '../src/local-cluster';
 import { chatFrom, join, startCluster, type TestCluster } from './server-harness';
 
@@ -41,6 +42,27 @@ test('a node alone (no Redis, no shared bus) is stage 7’s server: a room of it
   bob.send({ type: 'who' });
   expect(await bob.waitFor((f) => f.type === 'who')).toMatchObject({ count: 1 });
   expect(chatFrom(bob, 'alice')).toEqual([]);
+});
+
+test('a member flooding chat on one node is slowed to its message budget: a member on the other node overtakes the flood', async () => {
+  cluster = await startCluster(2, { localCluster: new LocalCluster() });
+  const [a, b] = cluster.nodes.map((n) => n.port);
+  const mallory = await join(a!, 'mallory');
+  const alice = await join(b!, 'alice');
+  const bob = await join(b!, 'bob');
+  const chat = (text: string) => JSON.stringify({ type: 'chat', text }) + '\n';
+  mallory.socket.write(Array.from({ length: 300 }, (_, i) => chat(`flood ${i}`)).join(''));
+  await bob.waitFor((f) => f.type === 'chat' && f.from === 'mallory');
+  alice.send({ type: 'chat', text: 'hello' });
+  const hello = await bob.waitFor((f) => f.type === 'chat' && f.from === 'alice');
+  const before = chatFrom(
+    { ...bob, frames: bob.frames.slice(0, bob.frames.indexOf(hello)) },
+    'mallory',
+  );
+  // The burst, not the whole read: before the budget, 64 frames a turn went out at once.
+  expect(before.length).toBeGreaterThanOrEqual(DEFAULT_MESSAGE_BUDGET.capacity);
+  expect(before.length).toBeLessThan(40);
+  mallory.socket.destroy(); // not ended: its end would wait behind the flood
 });
 
 test('a handshake that stalls is closed at its deadline, and its place under the caps is freed', async () => {
