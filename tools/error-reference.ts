@@ -307,7 +307,7 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   BAD_IDENTITY_FILE: {
     stage: 8,
     reportedBy:
-      'a stage 8 client at startup, reading its identity key file or its known-members file',
+      'a stage 8 client at startup, reading its identity key file, its known-members file or its opened-counters file',
     wire: 'local',
     action:
       'Point the client at the file it wrote itself (at registration, or when it first met a member); a file from an unknown version, or edited by hand, is refused.',

@@ -30,6 +30,7 @@
 import { ChatError } from './errors';
 import { verifyKeyBundle, type Identity, type MemberKeys } from './identity-keys';
 import type { KeyChangeWarning, KnownMembers, TrustDecision } from './known-members';
+import type { OpenedCounters } from './opened-counters';
 import {
   decodePairwiseBox,
   encodePairwiseBox,
@@ -57,6 +58,12 @@ export interface E2eSessionOptions {
   known: KnownMembers;
   /** My first epoch: pass `Date.now()` (see the sender-state module). */
   firstEpoch: number;
+  /**
+   * Where my earlier sessions stopped reading each sender (a file: see
+   * opened-counters.ts), so that old messages cannot be replayed to me after
+   * a reconnect. Default: in memory, this session only.
+   */
+  opened?: OpenedCounters;
   /** Chain key source for tests and vectors; default random. */
   makeChainKey?: () => Buffer;
 }
@@ -84,7 +91,7 @@ export class E2eSession {
   private readonly members = new Map<string, MemberKeys>();
   private readonly held = new Map<string, { keys: MemberKeys; warning: KeyChangeWarning }>();
   private readonly sender: SenderState;
-  private readonly chains = new ReceiverChains();
+  private readonly chains: ReceiverChains;
 
   /**
    * @param options - my identity, my known-members store, my first epoch
@@ -98,6 +105,7 @@ export class E2eSession {
     if (mine === undefined || !mine.equals(this.identity.signingKey)) {
       this.known.accept(this.identity.username, this.identity.signingKey);
     }
+    this.chains = new ReceiverChains(options.opened);
     this.sender = new SenderState({
       firstEpoch: options.firstEpoch,
       makeChainKey: options.makeChainKey,

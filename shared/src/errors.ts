@@ -74,7 +74,7 @@ const CODES = {
   KEY_LOCKED:
     'The identity key file could not be unlocked: the password is wrong, or the file was altered.',
   BAD_IDENTITY_FILE:
-    'The identity key file or the known-members file is not in a known format (or its scrypt parameters are out of bounds).',
+    'The identity key file, the known-members file or the opened-counters file is not in a known format (or its scrypt parameters are out of bounds).',
   MEMBER_KEY_CHANGED:
     "A member's identity key differs from the one recorded on first use: compare safety numbers before trusting it.",
   TOO_MANY_CONNECTIONS:

@@ -35,9 +35,16 @@
  * messages of that epoch too. The last {@link EPOCHS_KEPT} epochs of each
  * sender stay open, so messages sent just before a rotation still open.
  *
+ * **Across sessions, too.** Given an {@link OpenedCounters} file, the chains
+ * start where the last session stopped reading: a sender key for an older
+ * epoch, or for the same epoch at a counter below the next one expected, is
+ * `REPLAYED` (a sender hands out its key as it is now, never as it was), and
+ * every key and message that moves the position forward is written down.
+ *
  * @module
  */
 import { ChatError } from './errors';
+import { OpenedCounters } from './opened-counters';
 import { ratchetStep, type SenderKey } from './sender-chain';
 
 /** Skipped message keys kept per (sender, epoch); the oldest is dropped first. */
@@ -70,11 +77,18 @@ export class ReceiverChains {
   private readonly senders = new Map<string, Sender>();
 
   /**
+   * @param opened - where earlier sessions stopped reading each sender;
+   *   default: nothing earlier (a store in memory)
+   */
+  constructor(private readonly opened: OpenedCounters = OpenedCounters.inMemory()) {}
+
+  /**
    * Accepts a sender key from a verified, opened pairwise box.
    *
    * @param sender - whose key it is (the box's signer)
    * @param key - epoch, counter and chain key (copied)
-   * @throws ChatError `REPLAYED` if the epoch is not newer than every epoch seen from `sender`
+   * @throws ChatError `REPLAYED` if the epoch is not newer than every epoch seen
+   *   from `sender` in this session, or is behind where an earlier session stopped
    */
   addSenderKey(sender: string, key: SenderKey): void {
     const known = this.senders.get(sender);
@@ -82,6 +96,17 @@ export class ReceiverChains {
       throw new ChatError(
         'REPLAYED',
         `a sender key from ${sender} for epoch ${key.epoch}, not newer than epoch ${known.newestEpoch}`,
+      );
+    }
+    const read = this.opened.positionOf(sender);
+    if (
+      read !== undefined &&
+      (key.epoch < read.epoch || (key.epoch === read.epoch && key.counter < read.next))
+    ) {
+      throw new ChatError(
+        'REPLAYED',
+        `an old sender key from ${sender} (epoch ${key.epoch}, message ${key.counter}): ` +
+          `an earlier session read up to epoch ${read.epoch}, message ${read.next}`,
       );
     }
     const entry = known ?? { newestEpoch: key.epoch, chains: new Map<number, Chain>() };
@@ -99,6 +124,7 @@ export class ReceiverChains {
       entry.chains.delete(oldest);
     }
     this.senders.set(sender, entry);
+    this.opened.advance(sender, { epoch: key.epoch, next: key.counter });
   }
 
   /**
@@ -177,6 +203,7 @@ export class ReceiverChains {
     chain.chainKey.fill(0);
     chain.chainKey = chainKey;
     chain.next = counter + 1;
+    this.opened.advance(sender, { epoch, next: chain.next }); // only grows: an older epoch is ignored
     for (const [c, key] of scratch) chain.skipped.set(c, key);
     for (const [oldest, key] of chain.skipped) {
       if (chain.skipped.size <= MAX_SKIPPED_KEYS) break;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { seal, open } from '../src/crypto';
+import { OpenedCounters } from '../src/opened-counters';
 import {
   EPOCHS_KEPT,
   MAX_FORWARD_JUMP,
@@ -12,10 +13,10 @@ import { code } from './e2e-fixtures';
 const AD = Buffer.from('test');
 
 /** A sender and one receiver holding its key: seal with `say`, open with `hear`. */
-function pair(epoch = 1, counter = 0) {
+function pair(epoch = 1, counter = 0, opened?: OpenedCounters) {
   const start: SenderKey = { epoch, counter, chainKey: newChainKey() };
   const sender = new SenderChain(start);
-  const chains = new ReceiverChains();
+  const chains = new ReceiverChains(opened);
   chains.addSenderKey('alice', start);
   const say = (text: string) => {
     const { counter: n, messageKey } = sender.next();
@@ -154,5 +155,36 @@ describe('receiver chains', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  describe('across sessions (an opened-counters store)', () => {
+    // What a server that recorded a member's traffic replays after the
+    // member's next login: an old key box, then the messages it opens.
+    test('the same epoch, from an old point of its chain: REPLAYED; the key as it is now still works', () => {
+      const opened = OpenedCounters.inMemory();
+      const first = pair(1, 0, opened);
+      const recordedKey = first.sender.senderKey();
+      const recorded = [first.say('a'), first.say('b')];
+      for (const m of recorded) first.hear(m);
+
+      const next = new ReceiverChains(opened); // the next session
+      expect(() => next.addSenderKey('alice', recordedKey)).toThrow(code('REPLAYED'));
+      // The sender hands out its key as it is now: it opens what comes next.
+      next.addSenderKey('alice', first.sender.senderKey());
+      const later = first.say('c');
+      expect(
+        next.withMessageKey('alice', 1, later.counter, (mk) => open(mk, later.box, AD).toString()),
+      ).toBe('c');
+    });
+
+    test('an older epoch: REPLAYED, even when this session has seen nothing of the sender', () => {
+      const opened = OpenedCounters.inMemory();
+      pair(7, 0, opened);
+      const next = new ReceiverChains(opened);
+      expect(() =>
+        next.addSenderKey('alice', { epoch: 6, counter: 0, chainKey: newChainKey() }),
+      ).toThrow(code('REPLAYED'));
+      next.addSenderKey('alice', { epoch: 8, counter: 0, chainKey: newChainKey() });
+    });
   });
 });

@@ -100,6 +100,7 @@ runMain(async () => {
     // The name is checked by runClient before either path is used.
     keyFile: path.join(keyDir, `${values.user}.identity`),
     knownMembersFile: path.join(keyDir, `${values.user}.known-members`),
+    openedCountersFile: path.join(keyDir, `${values.user}.opened-counters`),
     passwordStdin: values['password-stdin'],
   });
 });

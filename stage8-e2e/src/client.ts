@@ -37,6 +37,7 @@ import {
 } from '../../shared/src/identity-file';
 import { encodeKeyBundle, generateIdentity, type Identity } from '../../shared/src/identity-keys';
 import { KnownMembers } from '../../shared/src/known-members';
+import { OpenedCounters } from '../../shared/src/opened-counters';
 import type { TicketStore } from '../../shared/src/ticket-store';
 import type { CaTrust, PinTrust, TlsSessionCache } from '../../shared/src/tls-client';
 import { validateUsername } from '../../shared/src/user-record';
@@ -73,6 +74,11 @@ export interface ClientOptions {
   keyFile: string;
   /** Keys of members seen before (trust on first use); absent: remembered for this run only. */
   knownMembersFile?: string;
+  /**
+   * Where earlier runs stopped reading each member (opened-counters.ts), so a
+   * server cannot replay old messages after a reconnect; absent: this run only.
+   */
+  openedCountersFile?: string;
   /** scrypt cost for a new key file; default the identity file's (tests pass the floor). */
   scryptCost?: ScryptCost;
   /** Read the password from the first line of `input`. */
@@ -210,10 +216,14 @@ export async function runClient(options: ClientOptions): Promise<number> {
     options.knownMembersFile === undefined
       ? KnownMembers.inMemory()
       : KnownMembers.load(options.knownMembersFile, (m) => console_.warn(`warning: ${m}`));
+  const opened =
+    options.openedCountersFile === undefined
+      ? OpenedCounters.inMemory()
+      : OpenedCounters.load(options.openedCountersFile, (m) => console_.warn(`warning: ${m}`));
   const room = new RoomClient(
     session.socket,
     identity,
-    new E2eSession({ identity, known, firstEpoch: Date.now() }),
+    new E2eSession({ identity, known, opened, firstEpoch: Date.now() }),
     {
       chat: (line) => console_.print(line),
       notice: (line) => console_.warn(line, 'notice'),
@@ -264,6 +274,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
       if (!leaving && !saidBye) {
         console_.warn(lostWith ? `connection lost (${lostWith})` : 'server closed the connection');
       }
+      opened.close(); // what this run read, written down for the next one
       console_.close();
       resolve(0);
     });

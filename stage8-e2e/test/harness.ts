@@ -14,6 +14,7 @@ import { generateCertificate, type GeneratedCertificate } from '../../shared/src
 import { E2eSession } from '../../shared/src/e2e-session';
 import { encodeKeyBundle, generateIdentity, type Identity } from '../../shared/src/identity-keys';
 import { KnownMembers } from '../../shared/src/known-members';
+import type { OpenedCounters } from '../../shared/src/opened-counters';
 import { createLogger } from '../../shared/src/logger';
 import { KnownServers } from '../../shared/src/known-servers';
 import { TicketKeys } from '../../shared/src/login-ticket';
@@ -159,6 +160,8 @@ export interface JoinOptions {
   identity?: Identity;
   /** Known members (TOFU); default in memory. */
   known?: KnownMembers;
+  /** Where earlier sessions stopped reading (opened-counters.ts); default in memory. */
+  opened?: OpenedCounters;
   /**
    * A malicious server's part, for the tests: sees each decoded frame before
    * the member does and returns the frames to deliver instead.
@@ -209,6 +212,7 @@ export async function join(
     new E2eSession({
       identity,
       known: options.known ?? KnownMembers.inMemory(),
+      opened: options.opened,
       firstEpoch: Date.now(),
     }),
     { chat: push('chat'), notice: push('notices'), warning: push('warnings') },
