@@ -22,6 +22,7 @@
  *
  * @module
  */
+import type net from 'node:net';
 import type { BucketLimit } from './rate-limit';
 
 /** The default budget: a burst of 20 frames, then one every 200 ms (5 a second). */
@@ -61,5 +62,52 @@ export class MessageBudget {
     }
     // Rounded up (so at least 1): a timer that fired early would find no token.
     return Math.ceil((1 - this.tokens) * refillMs);
+  }
+}
+
+/**
+ * How one connection reads its frames: a message budget for the frames
+ * after login, and a way to go on with a read later. One copy for stages 6
+ * to 9, whose connections stop a read in two cases: after `framesPerTurn`
+ * frames (go on at the next turn of the event loop, so others get theirs)
+ * and at a frame the budget has no token for (go on once one is back).
+ * Either way the socket stays paused meanwhile: no newer read overtakes the
+ * waiting frames, and a flooder's own buffers fill instead of our memory.
+ */
+export class ReadPacer {
+  // Made at the first frame that spends: a connection that never logs in needs none.
+  private budget: MessageBudget | undefined;
+  // How long the frame the budget refused must wait; 0 when none did.
+  private waitMs = 0;
+
+  /** @param limit - the message budget's size and refill time */
+  constructor(private readonly limit: BucketLimit) {}
+
+  /**
+   * Spends the token of the next frame.
+   *
+   * @returns 0 when the frame may be handled now; otherwise the
+   *   milliseconds until a token is back (the next {@link later} waits them)
+   */
+  spend(): number {
+    const now = performance.now();
+    this.waitMs = (this.budget ??= new MessageBudget(this.limit, now)).take(now);
+    return this.waitMs;
+  }
+
+  /**
+   * Pauses `socket` and calls `goOn` at the next turn of the event loop, or,
+   * after a frame {@link spend} refused, once its token is back. `goOn`
+   * resumes the socket when it carries on.
+   *
+   * @param socket - the connection's socket
+   * @param goOn - carries on with the read (checks first that the connection is still open)
+   */
+  later(socket: net.Socket, goOn: () => void): void {
+    socket.pause();
+    const { waitMs } = this;
+    this.waitMs = 0;
+    if (waitMs === 0) setImmediate(goOn);
+    else setTimeout(goOn, waitMs).unref(); // unref: it never keeps a stopped server alive
   }
 }

@@ -1,4 +1,6 @@
-import { MessageBudget } from '../src/message-budget';
+import type net from 'node:net';
+import { PassThrough } from 'node:stream';
+import { MessageBudget, ReadPacer } from '../src/message-budget';
 
 const LIMIT = { capacity: 3, refillMs: 200 };
 
@@ -17,4 +19,26 @@ test('tokens come back one per `refillMs`, never above `capacity`', () => {
   expect(budget.take(200)).toBe(200);
   // A long silence refills the bucket, but only to its size.
   expect([0, 0, 0, 0].map(() => budget.take(60_000))).toEqual([0, 0, 0, 200]);
+});
+
+test('a read pacer goes on at the next turn, or once a refused frame has its token', () => {
+  jest.useFakeTimers();
+  try {
+    const pacer = new ReadPacer({ capacity: 1, refillMs: 200 });
+    const socket = new PassThrough() as unknown as net.Socket;
+    const wentOn: string[] = [];
+    pacer.later(socket, () => wentOn.push('next turn'));
+    jest.advanceTimersToNextTimer(); // the setImmediate
+    expect(wentOn).toEqual(['next turn']);
+    expect(pacer.spend()).toBe(0);
+    expect(pacer.spend()).toBe(200);
+    pacer.later(socket, () => wentOn.push('token back'));
+    expect(socket.isPaused()).toBe(true);
+    jest.advanceTimersByTime(199);
+    expect(wentOn).toEqual(['next turn']);
+    jest.advanceTimersByTime(1);
+    expect(wentOn).toEqual(['next turn', 'token back']);
+  } finally {
+    jest.useRealTimers();
+  }
 });

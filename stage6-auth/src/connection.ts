@@ -64,7 +64,7 @@ import { ChatError } from '../../shared/src/errors';
 import { decodeLine, LineDecoder, type SplitLine } from '../../shared/src/framing';
 import type { LogSampler } from '../../shared/src/log-sampler';
 import { connectionLogger, type Logger } from '../../shared/src/logger';
-import { MessageBudget } from '../../shared/src/message-budget';
+import { ReadPacer } from '../../shared/src/message-budget';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
 import { announcesPresence } from '../../shared/src/presence';
@@ -179,10 +179,8 @@ class Connection implements Member {
   private heardAt: number;
   private errors: ErrorBudget | undefined;
   private errorsLogged = 0;
-  // Made at the first frame after login; `waitMs` says how long the frame
-  // that found it empty must wait (0: none did).
-  private budget: MessageBudget | undefined;
-  private waitMs = 0;
+  // The message budget and the turn limit's pauses (made at the first pause or frame after login).
+  private pacer: ReadPacer | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -320,41 +318,30 @@ class Connection implements Member {
     if (i < frames.length && this.phase !== 'closed') this.yieldTurn(frames, i);
   }
 
-  // One token of the message budget for the next frame, or false (and
-  // `waitMs` set) when there is none yet.
+  // The message budget's token for the next frame; false when none is left.
   private spend(): boolean {
-    const now = performance.now();
-    this.waitMs = (this.budget ??= new MessageBudget(this.state.messageBudget, now)).take(now);
-    if (this.waitMs === 0) return true;
-    if (this.state.sampler.allow('throttled')) {
-      this.log.info(
-        { event: 'throttled', waitMs: this.waitMs },
-        'over the message budget: reading paused',
-      );
+    const waitMs = this.pacing().spend();
+    if (waitMs > 0 && this.state.sampler.allow('throttled')) {
+      this.log.info({ event: 'throttled', waitMs }, 'over the message budget: reading paused');
     }
-    return false;
+    return waitMs === 0;
   }
 
-  // Lets every other connection (and every timer) have a turn, then goes on
-  // with the same read: at the next turn, or once the message budget has a
-  // token again. The socket stays paused meanwhile, so no newer read can
-  // overtake these frames, and a flooder's kernel buffers fill up instead
-  // of our memory.
+  // Goes on with the same read later: at the next turn, or once the budget
+  // has a token again (ReadPacer). The socket stays paused meanwhile.
   private yieldTurn(frames: SplitLine[], next: number): void {
-    this.socket.pause();
-    const goOn = () => {
+    this.pacing().later(this.socket, () => {
       if (this.phase === 'closed') return;
-      // A member held back by its budget is not silent: keep the idle sweep off it.
-      this.heardAt = this.state.tick;
+      this.heardAt = this.state.tick; // held back, not silent: no idle timeout
       // resume() only schedules the next read, so a yield inside this
       // process() call (which pauses again) still comes first.
       this.socket.resume();
       this.process(frames, next);
-    };
-    const { waitMs } = this;
-    this.waitMs = 0;
-    if (waitMs === 0) setImmediate(goOn);
-    else setTimeout(goOn, waitMs).unref(); // unref: it never keeps a stopped server alive
+    });
+  }
+
+  private pacing(): ReadPacer {
+    return (this.pacer ??= new ReadPacer(this.state.messageBudget));
   }
 
   // Stage 5's short cut: once logged in, a chat request exactly as clients

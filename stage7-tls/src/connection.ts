@@ -31,7 +31,7 @@ import { ChatError } from '../../shared/src/errors';
 import { LineDecoder, type DecodedFrame } from '../../shared/src/framing';
 import type { LogSampler } from '../../shared/src/log-sampler';
 import { connectionLogger, type Logger } from '../../shared/src/logger';
-import { MessageBudget } from '../../shared/src/message-budget';
+import { ReadPacer } from '../../shared/src/message-budget';
 import { peerLabel } from '../../shared/src/peer-label';
 import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
 import type { BucketLimit } from '../../shared/src/rate-limit';
@@ -124,10 +124,8 @@ class Connection implements Member {
   private heardAt: number;
   private errors: { tokens: number; at: number } | undefined;
   private errorsLogged = 0;
-  // The message budget (shared/src/message-budget.ts), made at the first
-  // frame after login; `waitMs`: how long the frame that found it empty waits.
-  private budget: MessageBudget | undefined;
-  private waitMs = 0;
+  // The message budget and the turn limit's pauses (made at the first pause or frame after login).
+  private pacer: ReadPacer | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -245,35 +243,30 @@ class Connection implements Member {
     if (i < frames.length && this.phase !== 'closed') this.yieldTurn(frames, i);
   }
 
-  // A token for the next frame, or false (and `waitMs` set) when none is left.
+  // The message budget's token for the next frame; false when none is left.
   private spend(): boolean {
-    const now = performance.now();
-    this.waitMs = (this.budget ??= new MessageBudget(this.state.messageBudget, now)).take(now);
-    if (this.waitMs === 0) return true;
-    if (this.state.sampler.allow('throttled')) {
-      this.log.info(
-        { event: 'throttled', waitMs: this.waitMs },
-        'over the message budget: reading paused',
-      );
+    const waitMs = this.pacing().spend();
+    if (waitMs > 0 && this.state.sampler.allow('throttled')) {
+      this.log.info({ event: 'throttled', waitMs }, 'over the message budget: reading paused');
     }
-    return false;
+    return waitMs === 0;
   }
 
-  // Goes on with the same read at the next turn, or once the budget has a
-  // token again; the socket stays paused meanwhile (no newer read overtakes
-  // these frames, and a flooder's own buffers fill instead of our memory).
+  // Goes on with the same read later: at the next turn, or once the budget
+  // has a token again (ReadPacer). The socket stays paused meanwhile.
   private yieldTurn(frames: DecodedFrame[], next: number): void {
-    this.socket.pause();
-    const goOn = () => {
+    this.pacing().later(this.socket, () => {
       if (this.phase === 'closed') return;
       this.heardAt = this.state.tick; // held back, not silent: no idle timeout
+      // resume() only schedules the next read, so a yield inside this
+      // process() call (which pauses again) still comes first.
       this.socket.resume();
       this.process(frames, next);
-    };
-    const { waitMs } = this;
-    this.waitMs = 0;
-    if (waitMs === 0) setImmediate(goOn);
-    else setTimeout(goOn, waitMs).unref();
+    });
+  }
+
+  private pacing(): ReadPacer {
+    return (this.pacer ??= new ReadPacer(this.state.messageBudget));
   }
 
   private flush(): void {
