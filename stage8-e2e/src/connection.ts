@@ -17,7 +17,8 @@
  * - `sender-key` goes to its `to` only. One addressed to someone who is no
  *   longer in the room is dropped without a word: the sender is about to
  *   hear `left` and rotate, and an error would only race that notice.
- *   It costs no token of the message budget (see `isKeyBox`).
+ *   The first one to each member after a membership change costs no token
+ *   of the message budget (key-box-allowance.ts).
  * - Membership carries keys: after `welcome`, one `member` frame per member
  *   already online; to everyone else, `joined` with the newcomer's keys.
  *   Sent in rooms of every size (stage 7 stopped above 1,000): a member who
@@ -41,6 +42,7 @@ import { retryAfterOf } from '../../shared/src/retry-after';
 import type { Room } from '../../shared/src/room';
 import { encodeKeyBundle, type KeyBundleWire } from '../../shared/src/identity-keys';
 import { relayCanonicalChat, relayPrefix } from './chat-relay';
+import { KeyBoxAllowance, keyBoxRecipient } from './key-box-allowance';
 import { logIn, type LoginServices } from './login';
 import {
   decodeClientFrame,
@@ -85,6 +87,8 @@ export interface ServerState {
   messageBudget: BucketLimit;
   /** Frames of one connection handled per turn of the event loop. */
   framesPerTurn: number;
+  /** Joins and leaves so far: a key box per member is free again after each. */
+  membershipChanges: number;
   /** The idle sweep's clock. */
   tick: number;
   /** Set when shutdown begins. */
@@ -135,6 +139,7 @@ class Connection implements Member {
   // The message budget and the turn limit's pauses (made at the first pause or frame after login).
   private pacer: ReadPacer | undefined;
   private lookingUp = false;
+  private readonly keyBoxes = new KeyBoxAllowance();
 
   constructor(
     readonly socket: net.Socket,
@@ -202,6 +207,7 @@ class Connection implements Member {
     const { room, online } = this.state;
     if (this.username !== '' && online.get(this.username) === this) online.delete(this.username);
     if (room.leave(this)) {
+      this.state.membershipChanges += 1;
       room.broadcast(encodeServerFrame({ type: 'left', who: this.username, online: room.size }));
     }
   }
@@ -247,11 +253,23 @@ class Connection implements Member {
         i = frames.length;
         break;
       }
-      if (this.phase === 'chatting' && !isKeyBox(frames[i]!) && !this.spend()) break;
+      if (this.phase === 'chatting' && !this.freeKeyBox(frames[i]!) && !this.spend()) break;
       this.handle(frames[i]!);
     }
     this.flush();
     if (i < frames.length && this.phase !== 'closed') this.yieldTurn(frames, i);
+  }
+
+  // A key box that needs no token: the first to a member since the room's
+  // membership last changed, in the form our clients write.
+  private freeKeyBox(frame: DecodedFrame): boolean {
+    const to = frame.ok ? keyBoxRecipient(frame.text) : undefined;
+    return (
+      to !== undefined &&
+      to !== this.username &&
+      this.state.online.has(to) &&
+      this.keyBoxes.take(to, this.state.membershipChanges)
+    );
   }
 
   // The message budget's token for the next frame; false when none is left.
@@ -459,6 +477,7 @@ class Connection implements Member {
     this.heardAt = this.state.tick;
     this.phase = 'chatting';
     room.join(this);
+    this.state.membershipChanges += 1;
     this.send({ type: 'welcome', user: username, ...listOnline(online) });
     // Everyone already here, with their keys: what the newcomer needs to
     // check their messages and to seal its own sender key to them.
@@ -488,11 +507,4 @@ class Connection implements Member {
     if (this.state.shuttingDown) return 'shutdown';
     return undefined;
   }
-}
-
-// A key box as our clients write it costs no token: a leave makes every
-// member send one to each of the others at once (n - 1 frames), which no
-// fixed budget would fit. Written any other way, it counts like any frame.
-function isKeyBox(frame: DecodedFrame): boolean {
-  return frame.ok && frame.text.startsWith('{"type":"sender-key",');
 }

@@ -210,6 +210,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
     messageBudget: options.messageBudget ?? DEFAULT_MESSAGE_BUDGET,
     framesPerTurn,
+    membershipChanges: 0,
     tick: 0,
     shuttingDown: false,
     logger,

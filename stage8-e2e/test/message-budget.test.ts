@@ -1,7 +1,8 @@
 // Stage 6's message budget, on the relay of sealed frames: a member flooding
 // the room with room messages is slowed to the budget's pace, so another
-// member's message overtakes the flood; key boxes cost nothing, since a
-// leave makes every member send one to each of the others at once. The
+// member's message overtakes the flood. A key box costs nothing the first
+// time in a membership (a leave makes every member send one to each of the
+// others at once), and a token like any frame after that. The
 // server checks shapes only, so the flood is shape-valid frames with
 // random boxes: each receiver refuses them, after the server relayed them.
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
@@ -45,22 +46,59 @@ test("a flood of room messages does not hold another member's message back", asy
   expect(await bob.waitFor('chat', /hello/)).toMatch(/alice.*hello/);
 });
 
-test('key boxes cost no token: 100 of them, then a burst of room messages, all go at once', async () => {
-  // A budget that never refills within the test: a frame past it would never go.
+test('a box to each other member after a change costs no token, however many members', async () => {
+  // A budget of 2 that never refills within the test: a frame past it would never go.
   t = await startTestServer(undefined, {
-    server: { messageBudget: { capacity: 20, refillMs: 600_000 } },
+    server: { messageBudget: { capacity: 2, refillMs: 600_000 } },
+  });
+  const others = ['bob', 'carol', 'dave', 'erin'];
+  for (const name of others) members.push(await join(t, name));
+  const mallory = await join(t, 'mallory');
+  members.push(mallory);
+  // What a sender writes after a leave: one box to each other member (4,
+  // more than the budget), then its message; and one more message.
+  mallory.login.socket.write(
+    Buffer.concat([...others.map(keyBox), roomMessage(0), roomMessage(1)]),
+  );
+  for (const m of members.slice(0, 4)) {
+    await m.waitForFrame((f) => f.type === 'e2e-chat' && f.from === 'mallory' && f.counter === 1);
+    expect(m.frames.filter((f) => f.type === 'sender-key' && f.from === 'mallory')).toHaveLength(1);
+  }
+  expect(t.logLines.some((line) => line.includes('"throttled"'))).toBe(false);
+});
+
+test("a flood of key boxes at one member does not hold another member's message back", async () => {
+  t = await startTestServer();
+  members = [await join(t, 'alice'), await join(t, 'bob'), await join(t, 'mallory')];
+  const [alice, bob, mallory] = members as [TestMember, TestMember, TestMember];
+  const fromMallory = (f: ShownFrame) => f.type === 'sender-key' && f.from === 'mallory';
+  mallory.login.socket.write(Buffer.concat(Array.from({ length: 300 }, () => keyBox('bob'))));
+  await bob.waitForFrame(fromMallory);
+  alice.room.say('hello');
+  const hello = await bob.waitForFrame(isRoomMessageFrom('alice'));
+  const before = bob.frames.slice(0, bob.frames.indexOf(hello)).filter(fromMallory);
+  // One free box for bob in this membership, then the burst.
+  expect(before.length).toBeGreaterThan(DEFAULT_MESSAGE_BUDGET.capacity);
+  expect(before.length).toBeLessThan(40);
+  expect(await bob.waitFor('chat', /hello/)).toMatch(/alice.*hello/);
+});
+
+test('after a membership change, a key box to each member is free again', async () => {
+  // One token that never comes back: past it, only a free box goes.
+  t = await startTestServer(undefined, {
+    server: { messageBudget: { capacity: 1, refillMs: 600_000 } },
   });
   members = [await join(t, 'bob'), await join(t, 'mallory')];
   const [bob, mallory] = members as [TestMember, TestMember];
-  mallory.login.socket.write(
-    Buffer.concat([
-      ...Array.from({ length: 100 }, () => keyBox('bob')),
-      ...Array.from({ length: 20 }, (_, i) => roomMessage(i)),
-    ]),
-  );
-  await bob.waitForFrame((f) => f.type === 'e2e-chat' && f.from === 'mallory' && f.counter === 19);
-  expect(bob.frames.filter((f) => f.type === 'sender-key' && f.from === 'mallory')).toHaveLength(
-    100,
-  );
-  expect(t.logLines.some((line) => line.includes('"throttled"'))).toBe(false);
+  const boxesFrom = (m: TestMember) => () =>
+    m.frames.filter((f) => f.type === 'sender-key' && f.from === 'mallory').length;
+  mallory.login.socket.write(Buffer.concat([keyBox('bob'), keyBox('bob')])); // free, then the token
+  await bob.waitForFrame(() => boxesFrom(bob)() === 2);
+  const carol = await join(t, 'carol');
+  members.push(carol);
+  mallory.login.socket.write(Buffer.concat([keyBox('bob'), keyBox('carol'), keyBox('bob')]));
+  await bob.waitForFrame(() => boxesFrom(bob)() === 3);
+  await carol.waitForFrame(() => boxesFrom(carol)() === 1);
+  await t.waitForLog((record) => record.event === 'throttled'); // the last one waits
+  expect(boxesFrom(bob)()).toBe(3);
 });
