@@ -15,6 +15,7 @@
  * | `nodes`                           | zset    | node id → when its heartbeat runs out (ms)         |
  * | `members:ID`                      | zset    | username → when it joined on node ID (ms)          |
  * | `session:USER`                    | string  | `NODE SESSION`: who holds USER's one session       |
+ * | `reaped:ID`                       | string  | node ID was cleared up as dead (its users left)    |
  * | `login:ip:IP`, `login:user:USER`, | hash    | token buckets of the login limits                  |
  * | `login:user-ip:USER@IP`           |         |                                                    |
  * | `login:known:USER`                | zset    | IPs that logged in as USER → when (ms)             |
@@ -68,6 +69,8 @@ export interface ClusterKeys {
   nodeChannel(nodeId: string): string;
   /** The zset of one node's members. */
   members(nodeId: string): string;
+  /** The mark that node ID was reaped (the `reap` script builds it from the prefix too). */
+  reaped(nodeId: string): string;
   /** The key holding one user's session claim. */
   session(username: string): string;
   /** The login-limit bucket for one IP. */
@@ -100,6 +103,7 @@ export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
     nodes: `${prefix}nodes`,
     nodeChannel: (nodeId) => `${prefix}node:${nodeId}`,
     members: (nodeId) => `${prefix}members:${nodeId}`,
+    reaped: (nodeId) => `${prefix}reaped:${nodeId}`,
     session: (username) => `${prefix}session:${username}`,
     loginIp: (ip) => `${prefix}login:ip:${ip}`,
     loginUserIp: (username, ip) => `${prefix}login:user-ip:${username}@${ip}`,

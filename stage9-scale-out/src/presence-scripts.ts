@@ -63,11 +63,17 @@ return 1
 /**
  * One node's heartbeat for a batch of its sessions: pushes the node's expiry
  * forward, refreshes each session it still owns, takes back each one that
- * ran out (while the node was cut off) if nobody else took it, announcing a
- * `join` if the user had been cleared away meanwhile, and reports the ones
- * taken by another login.
- * KEYS: nodes, members of this node, then one session key per session.
- * ARGV: node, session TTL, members TTL, presence channel, then
+ * ran out (while the node was cut off) if nobody else took it, and reports
+ * the ones taken by another login.
+ *
+ * A user taken back is announced (`join`) only if a reap announced them
+ * leaving: the reap marks the node (`reaped:NODE`), and the user is missing
+ * from the node's list. A user missing for another reason was never
+ * announced as gone: after Redis restarts empty, every node takes all of its
+ * sessions back, and a `join` for each would tell the room that everyone
+ * arrived, when nobody had left.
+ * KEYS: nodes, members of this node, its reaped mark, then one session key
+ * per session. ARGV: node, session TTL, members TTL, presence channel, then
  * owner and user for each session. Returns the users whose session was lost.
  */
 export const HEARTBEAT = new LuaScript(
@@ -75,16 +81,17 @@ export const HEARTBEAT = new LuaScript(
   `${LUA_NOW}
 local ttl = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+local reaped = redis.call('EXISTS', KEYS[3]) == 1
 local lost = {}
-for i = 3, #KEYS do
-  local owner = ARGV[3 + 2 * (i - 2)]
-  local user = ARGV[4 + 2 * (i - 2)]
+for i = 4, #KEYS do
+  local owner = ARGV[5 + 2 * (i - 4)]
+  local user = ARGV[6 + 2 * (i - 4)]
   local current = redis.call('GET', KEYS[i])
   if current == owner then
     redis.call('PEXPIRE', KEYS[i], ttl)
   elseif not current then
     redis.call('SET', KEYS[i], owner, 'PX', ttl)
-    if redis.call('ZADD', KEYS[2], 'NX', now, user) == 1 then
+    if redis.call('ZADD', KEYS[2], 'NX', now, user) == 1 and reaped then
       redis.call('PUBLISH', ARGV[4], 'chat-presence/1 join ' .. user .. ' ' .. ARGV[1])
     end
   else
@@ -102,8 +109,9 @@ return lost
  * at a time. `ZPOPMIN` takes each user off its list exactly once, so two
  * nodes reaping at once never announce the same `leave` twice. A user whose
  * session already belongs to another node (they logged in again elsewhere)
- * is not announced as leaving.
- * KEYS: nodes. ARGV: key prefix, presence channel, batch size.
+ * is not announced as leaving. The node is marked `reaped:NODE` (for a
+ * day), so that, if it comes back, its heartbeat announces those users again.
+ * KEYS: nodes. ARGV: key prefix, presence channel, batch size, the mark's TTL.
  * Returns 0 when no node is dead, else a positive number (call again).
  */
 export const REAP = new LuaScript(
@@ -113,6 +121,7 @@ local node = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT', 0
 if not node then return 0 end
 local members = ARGV[1] .. 'members:' .. node
 local popped = redis.call('ZPOPMIN', members, tonumber(ARGV[3]))
+if #popped > 0 then redis.call('SET', ARGV[1] .. 'reaped:' .. node, '1', 'PX', ARGV[4]) end
 for i = 1, #popped, 2 do
   local user = popped[i]
   local key = ARGV[1] .. 'session:' .. user

@@ -37,6 +37,12 @@ const HEARTBEAT_BATCH = 500;
 const REAP_BATCH = 500;
 /** Reap calls per heartbeat at most: the rest waits for the next one. */
 const MAX_REAPS_PER_BEAT = 50;
+/**
+ * How long a reaped node's mark lasts: if it comes back within a day, its
+ * users (announced as leaving) are announced again. A node cut off for longer
+ * takes them back quietly.
+ */
+const REAPED_MARK_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** What a session id looks like: it is part of a Redis value, so no spaces. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -173,6 +179,7 @@ export class RedisPresence implements Presence {
           [
             this.keys.nodes,
             this.keys.members(this.nodeId),
+            this.keys.reaped(this.nodeId),
             ...batch.map(([u]) => this.keys.session(u)),
           ],
           [
@@ -203,7 +210,7 @@ export class RedisPresence implements Presence {
       const reply = await REAP.run(
         this.link.cmd,
         [this.keys.nodes],
-        [this.keys.prefix, this.keys.presenceChannel, REAP_BATCH],
+        [this.keys.prefix, this.keys.presenceChannel, REAP_BATCH, REAPED_MARK_TTL_MS],
       );
       if (reply === 0) return;
     }

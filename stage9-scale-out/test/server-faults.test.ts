@@ -62,6 +62,12 @@ describeWithRedis(
       await bob.waitFor((f) => f.type === 'chat' && f.text === 'after');
       await carol.waitFor((f) => f.type === 'chat' && f.text === 'bob is back');
       expect(chatFrom(bob, 'alice')).toEqual(['before', 'after']);
+      // Nobody left, so nobody is announced as arriving: Redis lost its
+      // state, not the room its members.
+      for (const c of everyone) {
+        const rejoined = c.frames.findIndex(errorCode('ROOM_REJOINED'));
+        expect(c.frames.slice(rejoined).filter((f) => f.type === 'joined')).toEqual([]);
+      }
       // Redis restarted empty; the nodes registered their sessions again.
       bob.send({ type: 'who' });
       expect(await bob.waitFor((f) => f.type === 'who')).toMatchObject({ count: 3 });
@@ -99,6 +105,28 @@ describeWithRedis(
       await alice.closed;
       elsewhere.send({ type: 'who' });
       expect(await elsewhere.waitFor((f) => f.type === 'who')).toMatchObject({ count: 2 });
+    });
+
+    test('a node cut off silently and cleared away: when it comes back, its users are announced again', async () => {
+      const link = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+      proxy = link;
+      cluster = await startCluster(
+        2,
+        { keyPrefix: 'back:', heartbeatMs: 200, sessionTtlMs: 1_000, redisCommandTimeoutMs: 500 },
+        (i) => ({ redisUrl: i === 0 ? `redis://127.0.0.1:${link.port}` : redis.url }),
+      );
+      const [x, y] = cluster.nodes.map((n) => n.port);
+      const alice = await join(x!, 'alice');
+      const bob = await join(y!, 'bob');
+      await alice.waitFor((f) => f.type === 'joined');
+
+      link.pause();
+      expect(await bob.waitFor((f) => f.type === 'left')).toMatchObject({ who: 'alice' });
+      link.resume();
+      // bob heard alice leave, so he hears her come back (the reap marked
+      // her node). bob joined after alice: this is his first `joined` for her.
+      await bob.waitFor((f) => f.type === 'joined' && f.who === 'alice');
+      await alice.waitFor(errorCode('ROOM_REJOINED'));
     });
   },
   { ownServer: true },
