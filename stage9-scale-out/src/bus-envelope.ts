@@ -6,13 +6,15 @@
  * an *envelope*: one ASCII header line, then the frame's bytes.
  *
  * ```text
- * chat-bus/1 room node-a~9f86d081 42 alice -\n{"type":"chat",...}\n
- * chat-bus/1 direct node-a~9f86d081 7 alice bob\n{"type":"keybox",...}\n
+ * chat-bus/2 room node-a~9f86d081 42 alice - MAC\n{"type":"chat",...}\n
+ * chat-bus/2 direct node-a~9f86d081 7 alice bob MAC\n{"type":"keybox",...}\n
  * ```
  *
  * Header fields, separated by one space: the version, the kind (`room` for
  * everyone, `direct` for one user), the origin node id, the sequence number,
- * the sending user, and the recipient (`-` for the room).
+ * the sending user, the recipient (`-` for the room), and the MAC: an
+ * HMAC-SHA256 of the header before it and the frame, under the cluster's bus
+ * key (`bus-keys.ts`).
  *
  * Why this shape:
  * - **Never re-encode.** The receiving node writes the frame part, a slice of
@@ -23,25 +25,29 @@
  *   origin numbers its `room` envelopes 1, 2, 3…, and its `direct` ones on a
  *   separate counter, so a receiver can drop a repeat (seq not above the last
  *   one seen) and count room messages it missed (a jump).
- * - **Versioned and validated.** Anything that can `PUBLISH` to Redis can put
- *   bytes on the bus; a node checks every field and refuses the envelope with
- *   `BAD_FRAME` rather than deliver something malformed to its members.
+ * - **Versioned, signed and validated.** Anything that can `PUBLISH` to Redis
+ *   can put bytes on the bus; a node checks the MAC and every field, and
+ *   refuses the envelope with `BAD_FRAME` rather than deliver something
+ *   forged or malformed to its members. (`chat-bus/1` had no MAC: whoever
+ *   could publish could speak as anyone, or mute a node with one huge
+ *   sequence number.)
  *
  * @module
  */
 import { isUtf8 } from 'node:buffer';
 import { ChatError } from '../../shared/src/errors';
 import { USERNAME_PATTERN } from '../../shared/src/user-record';
+import type { BusKeys } from './bus-keys';
 import { NODE_ID_PATTERN } from './cluster-keys';
 
 /** The first header field; a node refuses any other version. */
-export const BUS_VERSION = 'chat-bus/1';
+export const BUS_VERSION = 'chat-bus/2';
 
 /** Longest frame an envelope may carry, in bytes, when no other limit is given: 64 KiB. */
 export const DEFAULT_MAX_BUS_FRAME_BYTES = 64 * 1024;
 
 const LF = 0x0a;
-const MAX_HEADER_BYTES = 200;
+const MAX_HEADER_BYTES = 256;
 const SEQ_PATTERN = /^[1-9][0-9]{0,15}$/;
 
 /** What every envelope carries. */
@@ -77,46 +83,60 @@ export interface DirectEnvelope extends EnvelopeBase {
 export type BusEnvelope = RoomEnvelope | DirectEnvelope;
 
 /**
- * Encodes an envelope for `PUBLISH`.
+ * Encodes and signs an envelope for `PUBLISH`.
  *
  * @param envelope - fields as described in the module comment
+ * @param keys - the cluster's bus keys (the first signs)
  * @returns the header line followed by the frame's bytes
  * @throws Error if a field is malformed: a programming error, not bad input
  */
-export function encodeEnvelope(envelope: BusEnvelope): Buffer {
+export function encodeEnvelope(envelope: BusEnvelope, keys: BusKeys): Buffer {
   const to = envelope.kind === 'direct' ? envelope.to : '-';
-  const header = `${BUS_VERSION} ${envelope.kind} ${envelope.origin} ${envelope.seq} ${envelope.from} ${to}\n`;
-  const problem = checkFields(header.slice(0, -1).split(' '), envelope.frame);
+  const signed = `${BUS_VERSION} ${envelope.kind} ${envelope.origin} ${envelope.seq} ${envelope.from} ${to}`;
+  const problem = checkFields(signed.split(' '), envelope.frame);
   if (problem !== undefined) throw new Error(`encodeEnvelope: ${problem}`);
+  const header = `${signed} ${keys.sign(signed, envelope.frame)}\n`;
   return Buffer.concat([Buffer.from(header, 'latin1'), envelope.frame]);
 }
 
 /**
- * Decodes and validates an envelope a node received from the bus.
+ * Checks and decodes an envelope a node received from the bus.
  *
  * @param bytes - the message as Redis delivered it
+ * @param keys - the cluster's bus keys (any of them may have signed it)
  * @param maxFrameBytes - longest accepted frame, its `\n` not counted
  * @returns the envelope; its `frame` is a view of `bytes` (no copy)
  * @throws ChatError `BAD_FRAME` naming the first problem found
  *
  * @example
  * ```ts
+ * const keys = BusKeys.random();
  * const bytes = encodeEnvelope({ kind: 'room', origin: 'a~00000001', seq: 1, from: 'alice',
- *   frame: Buffer.from('hi\n') });
- * decodeEnvelope(bytes).seq; //=> 1
+ *   frame: Buffer.from('hi\n') }, keys);
+ * decodeEnvelope(bytes, keys).seq; //=> 1
  * ```
  */
 export function decodeEnvelope(
   bytes: Buffer,
+  keys: BusKeys,
   maxFrameBytes = DEFAULT_MAX_BUS_FRAME_BYTES,
 ): BusEnvelope {
   const end = bytes.indexOf(LF);
   if (end < 0 || end > MAX_HEADER_BYTES) throw bad('no header line');
-  const fields = bytes.toString('latin1', 0, end).split(' ');
+  const header = bytes.toString('latin1', 0, end);
   const frame = bytes.subarray(end + 1);
   if (frame.length > maxFrameBytes + 1) {
     throw bad(`frame of ${frame.length - 1} bytes is over the limit of ${maxFrameBytes}`);
   }
+  const version = header.split(' ', 1)[0]!;
+  if (version !== BUS_VERSION) throw bad(`unknown version ${JSON.stringify(version.slice(0, 20))}`);
+  // Then the MAC: nothing an outsider wrote is looked at any further.
+  const space = header.lastIndexOf(' ');
+  const signed = header.slice(0, space);
+  if (!keys.check(signed, frame, header.slice(space + 1))) {
+    throw bad("MAC does not check: not signed with this cluster's key");
+  }
+  const fields = signed.split(' ');
   const problem = checkFields(fields, frame);
   if (problem !== undefined) throw bad(problem);
   const [, kind, origin, seq, from, to] = fields as [

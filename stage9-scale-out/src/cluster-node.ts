@@ -19,6 +19,7 @@
  */
 import { ChatError } from '../../shared/src/errors';
 import type { Bus, BusListener, LinkState } from './bus';
+import type { BusKeys } from './bus-keys';
 import { clusterKeys, DEFAULT_KEY_PREFIX, makeNodeId } from './cluster-keys';
 import type { InboundQueueLimits } from './inbound-queue';
 import { LocalCluster } from './local-cluster';
@@ -37,6 +38,11 @@ import { Relay, type LocalMembers } from './relay';
 export interface ClusterNodeOptions {
   /** `CHAT_REDIS_URL`; absent: an in-process cluster. */
   redisUrl?: string;
+  /**
+   * The keys every node signs and checks envelopes with
+   * (`BusKeys.fromTicketKeys`); required with `redisUrl`.
+   */
+  busKeys?: BusKeys;
   /** The in-process cluster to join when there is no `redisUrl` (tests share one). */
   localCluster?: LocalCluster;
   /** A readable node name (the id adds a random suffix). Default: the host name. */
@@ -130,6 +136,7 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
     };
   }
 
+  if (options.busKeys === undefined) throw new Error('joinCluster: a Redis cluster needs busKeys');
   const keys = clusterKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const link = new RedisLink({
     url: options.redisUrl,
@@ -140,6 +147,7 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
     inbound: options.inbound,
   });
   const bus = new RedisBus(link, keys, nodeId, listener, {
+    busKeys: options.busKeys,
     maxFrameBytes: options.maxFrameBytes,
     log: options.log,
   });

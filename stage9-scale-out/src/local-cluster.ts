@@ -18,6 +18,7 @@
 import { ChatError } from '../../shared/src/errors';
 import type { Bus, BusListener, DirectResult } from './bus';
 import { decodeEnvelope, encodeEnvelope, type DirectEnvelope } from './bus-envelope';
+import { BusKeys } from './bus-keys';
 import { makeNodeId } from './cluster-keys';
 import {
   decodePresenceEvent,
@@ -52,6 +53,8 @@ export class LocalCluster {
   private readonly listeners = new Map<string, BusListener>();
   private readonly queue: Delivery[] = [];
   private scheduled = false;
+  // Every node here is in this process: a key of its own, never on disk.
+  private readonly busKeys = BusKeys.random();
 
   /**
    * Adds a node.
@@ -66,7 +69,10 @@ export class LocalCluster {
     const bus: Bus = {
       nodeId,
       publishRoom: (from, frame) => {
-        const bytes = encodeEnvelope({ kind: 'room', origin: nodeId, seq: ++roomSeq, from, frame });
+        const bytes = encodeEnvelope(
+          { kind: 'room', origin: nodeId, seq: ++roomSeq, from, frame },
+          this.busKeys,
+        );
         for (const node of this.listeners.keys()) this.enqueue({ node, bytes });
         return true;
       },
@@ -81,7 +87,7 @@ export class LocalCluster {
           to,
           frame,
         };
-        this.enqueue({ node: session.node, bytes: encodeEnvelope(envelope) });
+        this.enqueue({ node: session.node, bytes: encodeEnvelope(envelope, this.busKeys) });
         return 'sent';
       },
     };
@@ -139,7 +145,7 @@ export class LocalCluster {
     for (const delivery of this.queue.splice(0)) {
       const listener = this.listeners.get(delivery.node);
       if (listener === undefined) continue; // the node left meanwhile
-      if ('bytes' in delivery) listener.envelope(decodeEnvelope(delivery.bytes));
+      if ('bytes' in delivery) listener.envelope(decodeEnvelope(delivery.bytes, this.busKeys));
       else listener.presence(decodePresenceEvent(delivery.event));
     }
   }

@@ -17,8 +17,10 @@
  * subscriber. That is what lets a stage 8 key box reach its recipient before
  * the first message sealed with it, and what the relay's numbering relies on.
  *
- * A malformed message (another version's node, a bug, anyone else with
- * access to Redis) is dropped and counted. Its log line goes through a log
+ * Every envelope is signed with the cluster's bus key (`bus-keys.ts`). A
+ * message that is malformed or does not check (another version's node, a
+ * node with another key, a bug, anyone else with access to Redis) is
+ * dropped and counted. Its log line goes through a log
  * sampler: one per interval, with the running count, and at the interval's
  * end one line saying how many more were dropped. Garbage that keeps coming
  * stays visible, however fast it comes, and never floods the log.
@@ -34,6 +36,7 @@ import {
   encodeEnvelope,
   type BusEnvelope,
 } from './bus-envelope';
+import type { BusKeys } from './bus-keys';
 import type { ClusterKeys } from './cluster-keys';
 import { LuaScript } from './lua-script';
 import { decodePresenceEvent } from './presence';
@@ -57,6 +60,8 @@ const REFUSED_LOG_INTERVAL_MS = 10_000;
 
 /** Options for {@link RedisBus}. */
 export interface RedisBusOptions {
+  /** The cluster's envelope keys: what this node signs with, and checks with. */
+  busKeys: BusKeys;
   /** Longest frame accepted from the bus. Default {@link DEFAULT_MAX_BUS_FRAME_BYTES}. */
   maxFrameBytes?: number;
   /**
@@ -76,6 +81,7 @@ export class RedisBus implements Bus {
   private directSeq = 0;
   private corked = false;
   private readonly maxFrameBytes: number;
+  private readonly busKeys: BusKeys;
   private readonly log: (line: string) => void;
   private readonly sampler: LogSampler;
   // `refused` when the last line about one was written.
@@ -88,15 +94,16 @@ export class RedisBus implements Bus {
    * @param keys - the cluster's names
    * @param nodeId - this node's id
    * @param listener - receives envelopes and presence events
-   * @param options - the frame limit and the log
+   * @param options - the envelope keys, the frame limit and the log
    */
   constructor(
     private readonly link: RedisLink,
     private readonly keys: ClusterKeys,
     readonly nodeId: string,
     listener: BusListener,
-    options: RedisBusOptions = {},
+    options: RedisBusOptions,
   ) {
+    this.busKeys = options.busKeys;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_BUS_FRAME_BYTES;
     this.log = options.log ?? (() => {});
     // The sampler writes its end-of-interval summary through a logger; this
@@ -113,7 +120,7 @@ export class RedisBus implements Bus {
     });
     this.sampler = new LogSampler(summary, { intervalMs: REFUSED_LOG_INTERVAL_MS });
     const onEnvelope = (message: Buffer) => {
-      const envelope = this.decode(() => decodeEnvelope(message, this.maxFrameBytes));
+      const envelope = this.decode(() => decodeEnvelope(message, this.busKeys, this.maxFrameBytes));
       if (envelope !== undefined) listener.envelope(envelope);
     };
     link.listen(keys.roomChannel, onEnvelope);
@@ -128,13 +135,10 @@ export class RedisBus implements Bus {
   publishRoom(from: string, frame: Buffer): boolean {
     // Numbered even if it does not leave: receivers then see the gap and
     // count what they missed.
-    const bytes = encodeEnvelope({
-      kind: 'room',
-      origin: this.nodeId,
-      seq: ++this.roomSeq,
-      from,
-      frame,
-    });
+    const bytes = encodeEnvelope(
+      { kind: 'room', origin: this.nodeId, seq: ++this.roomSeq, from, frame },
+      this.busKeys,
+    );
     // While split nothing crosses, not even half-way (the command connection
     // may be back before the subscriber is): the users were told the room is
     // split, and the receivers count the gap when it heals.
@@ -185,7 +189,7 @@ export class RedisBus implements Bus {
       const reached = await ROUTE.runInOrder(
         this.link.cmd,
         [this.keys.session(to)],
-        [this.keys.nodeChannel(''), encodeEnvelope(envelope)],
+        [this.keys.nodeChannel(''), encodeEnvelope(envelope, this.busKeys)],
       );
       // -1: no session; 0: its node is not listening (cut off from Redis).
       return reached === 1 ? 'sent' : 'offline';

@@ -50,6 +50,7 @@ import type { UserStore } from '../../shared/src/user-store';
 import { attemptPermits } from './attempt-permits';
 import { joinCluster, type ClusterNode } from './cluster-node';
 import { serveConnection, type Member, type ServerState } from './connection';
+import { BusKeys } from './bus-keys';
 import type { LocalCluster } from './local-cluster';
 import {
   ALPN_PROTOCOL,
@@ -259,6 +260,9 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     cluster = await joinCluster({
       redisUrl: options.redisUrl,
       localCluster: options.localCluster,
+      // Signed with a key derived from the ticket key file, which every node
+      // of a cluster already shares: Redis carries the room but cannot speak in it.
+      busKeys: BusKeys.fromTicketKeys(identity.ticketKeys),
       name: options.nodeName ?? (options.port ? `node-${options.port}` : undefined),
       keyPrefix: options.keyPrefix,
       heartbeatMs: options.heartbeatMs,

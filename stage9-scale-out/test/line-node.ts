@@ -11,7 +11,7 @@
  *
  * Stdout: `listening on HOST:PORT`, then `node ID`, then `state split|joined`
  * on every change. Environment: CHAT_REDIS_URL, CHAT_REDIS_PREFIX,
- * CHAT_HEARTBEAT_MS, CHAT_TTL_MS.
+ * CHAT_HEARTBEAT_MS, CHAT_TTL_MS, CHAT_TEST_TICKET_KEY (32 bytes, base64).
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -20,6 +20,8 @@ import { isChatError } from '../../shared/src/errors';
 import { LineDecoder } from '../../shared/src/framing';
 import { Room } from '../../shared/src/room';
 import { validateUsername } from '../../shared/src/user-record';
+import { TicketKeys } from '../../shared/src/login-ticket';
+import { BusKeys } from '../src/bus-keys';
 import { joinCluster } from '../src/cluster-node';
 
 interface Member {
@@ -37,6 +39,11 @@ async function main(): Promise<void> {
 
   const cluster = await joinCluster({
     redisUrl: env.CHAT_REDIS_URL,
+    // The test gives every node process the same ticket key, as a cluster's
+    // nodes share one ticket key file.
+    busKeys: BusKeys.fromTicketKeys(
+      new TicketKeys([Buffer.from(env.CHAT_TEST_TICKET_KEY ?? '', 'base64')]),
+    ),
     keyPrefix: env.CHAT_REDIS_PREFIX,
     name: `line-${process.pid}`,
     heartbeatMs: env.CHAT_HEARTBEAT_MS ? Number(env.CHAT_HEARTBEAT_MS) : undefined,

@@ -4,6 +4,7 @@
  * client a real TCP connection speaking its line protocol.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import path from 'node:path';
 import { connect, LineReader, REPO_ROOT } from '../../shared/test/helpers';
@@ -21,6 +22,8 @@ export interface NodeProcess {
 }
 
 const LINE_NODE = path.join('stage9-scale-out', 'test', 'line-node.ts');
+// The nodes' shared secret, as a cluster's nodes share one ticket key file.
+const TICKET_KEY = randomBytes(32).toString('base64');
 const running = new Set<ChildProcess>();
 
 /**
@@ -31,7 +34,7 @@ const running = new Set<ChildProcess>();
 export async function startNodeProcess(env: Record<string, string>): Promise<NodeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', LINE_NODE, '--port', '0'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, CHAT_TEST_TICKET_KEY: TICKET_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

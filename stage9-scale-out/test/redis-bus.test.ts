@@ -6,11 +6,12 @@
 import { Redis } from 'ioredis';
 import { DeliveryLedger } from '../../soak/delivery-ledger';
 import { decodeEnvelope, encodeEnvelope } from '../src/bus-envelope';
+import { BusKeys } from '../src/bus-keys';
 import { clusterKeys, makeNodeId } from '../src/cluster-keys';
 import { RedisBus } from '../src/redis-bus';
 import { RedisLink } from '../src/redis-link';
 import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
-import { Progress, TestNode } from './test-node';
+import { Progress, TEST_BUS_KEYS, TestNode } from './test-node';
 
 describeWithRedis('the Redis bus (3 nodes in one process)', (url) => {
   const prefix = testPrefix();
@@ -69,16 +70,19 @@ describeWithRedis('the Redis bus (3 nodes in one process)', (url) => {
     await progress.until(() => progress.receipts === 1);
 
     // The same envelope again, as a client resending after a reconnect would.
-    const again = encodeEnvelope({
-      kind: 'room',
-      origin: a.cluster.nodeId,
-      seq: 1,
-      from: 'alice',
-      frame: Buffer.from('alice 1\n'),
-    });
+    const again = encodeEnvelope(
+      {
+        kind: 'room',
+        origin: a.cluster.nodeId,
+        seq: 1,
+        from: 'alice',
+        frame: Buffer.from('alice 1\n'),
+      },
+      TEST_BUS_KEYS,
+    );
     await raw.publish(keys.roomChannel, again);
     // Bytes that are not an envelope: refused and counted, never delivered.
-    await raw.publish(keys.roomChannel, 'chat-bus/1 room nobody 1 mallory -\nalice 99\n');
+    await raw.publish(keys.roomChannel, 'chat-bus/2 room nobody 1 mallory -\nalice 99\n');
     a.send('alice'); // alice 2: once it is in, everything before it was handled
     await progress.until(() => progress.receipts === 2);
 
@@ -93,6 +97,34 @@ describeWithRedis('the Redis bus (3 nodes in one process)', (url) => {
     expect(nodes.map((n) => n.logs.filter((l) => l.includes('malformed')).length)).toEqual([
       1, 1, 1,
     ]);
+  });
+
+  test("a forged envelope with a live node's origin and a huge number mutes nothing", async () => {
+    const [a, b] = nodes as [TestNode, TestNode];
+    a.join('alice');
+    b.join('bob');
+    a.send('alice'); // alice 1
+    await progress.until(() => progress.receipts === 1);
+    // Signed, but not with the cluster's key: what anyone with PUBLISH can
+    // make. Under chat-bus/1 (no MAC) it was delivered, and every node then
+    // dropped alice's node's real envelopes as repeats.
+    const forged = encodeEnvelope(
+      {
+        kind: 'room',
+        origin: a.cluster.nodeId,
+        seq: Number.MAX_SAFE_INTEGER,
+        from: 'alice',
+        frame: Buffer.from('forged\n'),
+      },
+      BusKeys.random(),
+    );
+    await raw.publish(keys.roomChannel, forged);
+    a.send('alice'); // alice 2, and then 3: still delivered to bob
+    a.send('alice');
+    await progress.until(() => progress.receipts === 3);
+    expect(b.arrivals.some((line) => line.includes('forged'))).toBe(false);
+    const refused = (n: TestNode) => n.logs.some((l) => l.includes('MAC does not check'));
+    await progress.until(() => nodes.every(refused));
   });
 
   test('a directed frame reaches only its recipient, on the node that holds them', async () => {
@@ -152,14 +184,15 @@ describeWithRedis('the Redis bus, one turn of publishes', (url) => {
   test('leaves in one write at the end of the turn, in call order', async () => {
     const nodeId = makeNodeId('batch');
     link = new RedisLink({ url, nodeId });
-    const bus = new RedisBus(link, keys, nodeId, { envelope: () => {}, presence: () => {} });
+    const listener = { envelope: () => {}, presence: () => {} };
+    const bus = new RedisBus(link, keys, nodeId, listener, { busKeys: TEST_BUS_KEYS });
     await link.start();
     raw = new Redis(url);
     const heard: number[] = [];
     let all: () => void = () => {};
     const arrived = new Promise<void>((resolve) => (all = resolve));
     raw.on('messageBuffer', (_channel: Buffer, message: Buffer) => {
-      heard.push(decodeEnvelope(message).seq);
+      heard.push(decodeEnvelope(message, TEST_BUS_KEYS).seq);
       if (heard.length === 30) all();
     });
     await raw.subscribe(keys.roomChannel);

@@ -10,7 +10,11 @@
 import { EventEmitter } from 'node:events';
 import { DeliveryLedger } from '../../soak/delivery-ledger';
 import { joinCluster, type ClusterNode, type ClusterNodeOptions } from '../src/cluster-node';
+import { BusKeys } from '../src/bus-keys';
 import type { PresenceEvent } from '../src/presence';
+
+/** The bus keys of every node this test file starts: they are one cluster. */
+export const TEST_BUS_KEYS = BusKeys.random();
 
 /** Wakes waiters whenever something was delivered or announced. */
 export class Progress extends EventEmitter {
@@ -75,6 +79,7 @@ export class TestNode {
       progress.changed();
     };
     node.cluster = await joinCluster({
+      busKeys: TEST_BUS_KEYS,
       ...options,
       members: {
         broadcast: (frame) => {
