@@ -366,6 +366,14 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
     action:
       'Nothing: the room is whole again. Messages sent on other servers during the split are not replayed.',
   },
+  MESSAGES_LOST: {
+    stage: 9,
+    reportedBy:
+      "a stage 9 server, to each of its logged-in members, when the next message from another server shows a gap in that server's numbering (messages published while one of the two was cut off from Redis)",
+    wire: 'sent',
+    action:
+      'Nothing: the connection stays open. The count says how many messages are missing at that point; they are not replayed.',
+  },
   LOGGED_IN_ELSEWHERE: {
     stage: 9,
     reportedBy:

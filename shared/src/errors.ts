@@ -88,6 +88,8 @@ const CODES = {
     'This server lost touch with the rest of the cluster: until it rejoins, messages reach only the members connected to it.',
   ROOM_REJOINED:
     'This server is back in touch with the rest of the cluster; what was said on other servers while it was cut off did not reach it.',
+  MESSAGES_LOST:
+    'Room messages sent on another server of the cluster never reached this one (one of the two was cut off for a moment): the conversation has a gap here.',
   LOGGED_IN_ELSEWHERE:
     'The session ended because the same user logged in on another server of the cluster while this one was cut off from it.',
   CANCELLED:

@@ -16,8 +16,8 @@
  * one node of many.
  *
  * Pub/sub, not a durable stream: a message published while a node is cut off
- * is lost *for that node* (the relay counts it; users are told the room was
- * split). Redis Streams would keep history and let a node catch up, at the
+ * is lost *for that node* (the relay counts it, and its members are told
+ * how many when the origin's next message shows the gap). Redis Streams would keep history and let a node catch up, at the
  * cost of storing every message and trimming the stream; a chat room that
  * already tells users "you missed N messages" does not need it.
  *

@@ -53,6 +53,11 @@ export interface ClusterNodeOptions {
   members: LocalMembers;
   /** A user joined or left on *another* node: tell the local members. */
   onPresence?: (event: PresenceEvent) => void;
+  /**
+   * Room messages from another node never arrived (a jump in its numbers,
+   * after a split on either side): tell the local members there is a gap.
+   */
+  onMissed?: (count: number) => void;
   /** The node split from the cluster, or rejoined it: tell the local members. */
   onState?: (state: LinkState, detail: string) => void;
   /**
@@ -109,12 +114,14 @@ export interface ClusterNode {
  */
 export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterNode> {
   const nodeId = makeNodeId(options.name);
-  // A jump in an origin's numbers is a loss nobody else sees: the log says so.
-  const relay = new Relay(nodeId, options.members, undefined, (origin, lost) =>
+  // A jump in an origin's numbers is a loss nobody else sees: the log says
+  // so, and so do the members, or they would never know of the gap.
+  const relay = new Relay(nodeId, options.members, undefined, (origin, lost) => {
     options.log?.(
       `lost ${lost} room message(s) from ${origin} (a split, or this node fell behind)`,
-    ),
-  );
+    );
+    options.onMissed?.(lost);
+  });
   const listener: BusListener = {
     envelope: (envelope) => void relay.receive(envelope),
     // The node announced its own members' arrivals itself, at once.

@@ -1,9 +1,9 @@
 /**
  * Stage 9's vocabulary is stage 7's, unchanged: same frames, same ALPN name,
  * so stage 7's client talks to any node of a cluster. What a cluster adds
- * travels in frames the client already knows: a split and a rejoin are
- * `error` frames that leave the connection open (`ROOM_SPLIT`,
- * `ROOM_REJOINED`), a session taken over elsewhere ends with
+ * travels in frames the client already knows: a split, a rejoin and a gap
+ * are `error` frames that leave the connection open (`ROOM_SPLIT`,
+ * `ROOM_REJOINED`, `MESSAGES_LOST`), a session taken over elsewhere ends with
  * `LOGGED_IN_ELSEWHERE`. What stage 7 said of its frames follows.
  *
  * Stage 7's vocabulary: stage 6's frames without the room key. TLS protects

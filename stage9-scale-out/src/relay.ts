@@ -24,7 +24,7 @@
  * A jump in room numbers (5 after 2) means messages were lost (the node was
  * cut off, or fell behind): they are counted in {@link Relay.missed}, and
  * each jump is reported (`onMissed`), so that a loss is never silent: the
- * node logs it. A jump from a *new* origin is not a loss: the
+ * node logs it and tells its members, just before the message that showed it. A jump from a *new* origin is not a loss: the
  * node simply was not listening before (and a restarted node is a new origin:
  * its id changes every run, so its 1, 2, 3… are never mistaken for repeats).
  *

@@ -4,10 +4,11 @@
  * in-process cluster: the same code path, nothing to install).
  *
  * What this file adds to stage 7's is the cluster membership: before
- * listening, the node joins the cluster (`joinCluster`) and hands it four
+ * listening, the node joins the cluster (`joinCluster`) and hands it five
  * callbacks: where to write frames from other nodes (its local room), what
  * to tell members when a user comes or goes elsewhere, when the node splits
- * from the cluster or rejoins it (`ROOM_SPLIT`, `ROOM_REJOINED`), and which
+ * from the cluster or rejoins it (`ROOM_SPLIT`, `ROOM_REJOINED`), when
+ * messages from another node never arrived (`MESSAGES_LOST`), and which
  * session to end when a login elsewhere took it over during a split
  * (`LOGGED_IN_ELSEWHERE`). At shutdown it leaves the cluster last, so the
  * other nodes see its users leave at once instead of after the TTL.
@@ -237,7 +238,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     }
     // What was said elsewhere meanwhile is not replayed (pub/sub keeps
     // nothing). How much it was shows only as each origin's next message
-    // arrives (a jump in its numbers): the relay counts it for the logs.
+    // arrives (a jump in its numbers): then `onMissed` tells the count.
     const message = 'the room is whole again; what was said on other servers meanwhile is lost';
     room.broadcast(encodeServerFrame({ type: 'error', code: 'ROOM_REJOINED', message }));
     void cluster.presence.who().then(
@@ -288,6 +289,13 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         else presence.leftElsewhere(event.user);
       },
       onState: (linkState) => tellMembers(linkState),
+      // Called just before the message that revealed the gap is delivered:
+      // members see the notice where the hole is.
+      onMissed: (count) => {
+        const message = `${count} ${count === 1 ? 'message' : 'messages'} sent on another server never reached this one: the conversation has a gap here`;
+        presence.sendPending();
+        room.broadcast(encodeServerFrame({ type: 'error', code: 'MESSAGES_LOST', message }));
+      },
       onSessionLost: (user, sessionId, error) => {
         const member = online.get(user);
         if (member?.sessionId === sessionId) member.kick(error);

@@ -107,6 +107,43 @@ describeWithRedis(
       expect(await elsewhere.waitFor((f) => f.type === 'who')).toMatchObject({ count: 2 });
     });
 
+    test('messages lost while another node was cut off: its members are told how many, before what follows', async () => {
+      const link = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+      proxy = link;
+      cluster = await startCluster(
+        2,
+        // A long TTL: the cut is short, and nobody is cleared away.
+        { keyPrefix: 'gap:', heartbeatMs: 200, sessionTtlMs: 10_000, redisCommandTimeoutMs: 500 },
+        (i) => ({ redisUrl: i === 0 ? `redis://127.0.0.1:${link.port}` : redis.url }),
+      );
+      const [x, y] = cluster.nodes.map((n) => n.port);
+      const alice = await join(x!, 'alice');
+      const carol = await join(x!, 'carol'); // hears what alice says on her node
+      const bob = await join(y!, 'bob');
+      alice.send({ type: 'chat', text: 'before' });
+      await bob.waitFor((f) => f.type === 'chat' && f.text === 'before');
+
+      link.pause();
+      await alice.waitFor(errorCode('ROOM_SPLIT'));
+      alice.send({ type: 'chat', text: 'lost 1' });
+      alice.send({ type: 'chat', text: 'lost 2' });
+      await carol.waitFor((f) => f.type === 'chat' && f.text === 'lost 2');
+      link.resume();
+      await alice.waitFor(errorCode('ROOM_REJOINED'));
+      alice.send({ type: 'chat', text: 'after' });
+      await bob.waitFor((f) => f.type === 'chat' && f.text === 'after');
+
+      // bob's node was never split: without this notice, nothing would tell
+      // him there is a hole between 'before' and 'after'.
+      const frames = bob.frames.filter((f) => f.type === 'chat' || f.type === 'error');
+      expect(frames.map((f) => (f.type === 'chat' ? f.text : f.code))).toEqual([
+        'before',
+        'MESSAGES_LOST',
+        'after',
+      ]);
+      expect(frames[1]).toMatchObject({ message: expect.stringMatching(/^2 messages /) });
+    });
+
     test('a node cut off silently and cleared away: when it comes back, its users are announced again', async () => {
       const link = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
       proxy = link;
