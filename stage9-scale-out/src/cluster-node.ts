@@ -180,6 +180,7 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
     close: async () => {
       await presence.leave();
       await link.close();
+      bus.close();
     },
   };
 }

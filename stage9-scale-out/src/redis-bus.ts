@@ -199,6 +199,14 @@ export class RedisBus implements Bus {
     }
   }
 
+  /**
+   * Writes the log sampler's last summary and stops its timer: called when
+   * the node leaves, so refusals counted in the last interval are not lost.
+   */
+  close(): void {
+    this.sampler.close();
+  }
+
   private decode<T>(decode: () => T): T | undefined {
     try {
       return decode();

@@ -1,10 +1,11 @@
 // Garbage on the bus stays visible to the operator without flooding the
 // log: refused bus messages are logged through a log sampler (one line per
 // interval, with the running count), and the interval's end says how many
-// more were refused. A node of the cluster on the machine's Redis; the
-// garbage comes from a separate Redis client on the node's own channel; the
-// sampler's interval is moved by fake timers (setInterval only: Redis,
-// sockets and the link's timers stay real).
+// more were refused (or the node's close does, if that comes first). A node
+// of the cluster on the machine's Redis; the garbage comes from a separate
+// Redis client on the node's own channel; the sampler's interval is moved by
+// fake timers (setInterval only: Redis, sockets and the link's timers stay
+// real).
 import { Redis } from 'ioredis';
 import { DeliveryLedger } from '../../soak/delivery-ledger';
 import { encodeEnvelope } from '../src/bus-envelope';
@@ -86,5 +87,30 @@ describeWithRedis('malformed bus messages in the log', (url) => {
     expect(summary).toMatch(/^refused 2 more malformed bus messages\b.*\(3 so far\)/);
     expect(again).toMatch(/^refused a malformed bus message \(4 so far\b/);
     expect(summaryAgain).toMatch(/^refused 49 more malformed bus messages\b.*\(53 so far\)/);
+  });
+
+  test("what the interval left out is still counted when the node closes before the interval's end", async () => {
+    const progress = new Progress();
+    const started = await TestNode.start(new DeliveryLedger(), progress, {
+      redisUrl: url,
+      keyPrefix: prefix,
+      name: 'closing',
+    });
+    node = started;
+    const publisher = (raw = new Redis(url));
+    for (let i = 0; i < 3; i++) {
+      await publisher.publish(keys.nodeChannel(started.cluster.nodeId), `not an envelope ${i}\n`);
+    }
+    const envelope = { kind: 'room', origin: makeNodeId('mark'), seq: 1, from: 'mark' } as const;
+    await publisher.publish(
+      keys.nodeChannel(started.cluster.nodeId),
+      encodeEnvelope({ ...envelope, frame: Buffer.from('mark\n') }, TEST_BUS_KEYS),
+    );
+    await progress.until(() => started.arrivals.length === 1);
+    await started.cluster.close();
+    node = undefined;
+    const malformed = started.logs.filter((l) => l.includes('malformed'));
+    expect(malformed).toHaveLength(2);
+    expect(malformed[1]).toMatch(/^refused 2 more malformed bus messages\b.*\(3 so far\)/);
   });
 });
