@@ -31,6 +31,20 @@ describeWithRedis(
       await redis.stop();
     });
 
+    // Two nodes, the first reaching Redis through a proxy the test can pause
+    // (a silent partition) and the second directly; X's and Y's ports.
+    const startCutOffPair = async (keyPrefix: string, sessionTtlMs: number) => {
+      const link = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+      proxy = link;
+      cluster = await startCluster(
+        2,
+        { keyPrefix, heartbeatMs: 200, sessionTtlMs, redisCommandTimeoutMs: 500 },
+        (i) => ({ redisUrl: i === 0 ? `redis://127.0.0.1:${link.port}` : redis.url }),
+      );
+      const [x, y] = cluster.nodes.map((n) => n.port) as [number, number];
+      return { link, x, y };
+    };
+
     test('split: each node serves its own members and says so once; rejoined: the room is whole again', async () => {
       cluster = await startCluster(2, {
         redisUrl: redis.url,
@@ -62,6 +76,10 @@ describeWithRedis(
       await bob.waitFor((f) => f.type === 'chat' && f.text === 'after');
       await carol.waitFor((f) => f.type === 'chat' && f.text === 'bob is back');
       expect(chatFrom(bob, 'alice')).toEqual(['before', 'after']);
+      // And bob is told that one of alice's lines ('during') never came.
+      expect(bob.frames.find(errorCode('MESSAGES_LOST'))).toMatchObject({
+        message: expect.stringMatching(/^1 message /),
+      });
       // Nobody left, so nobody is announced as arriving: Redis lost its
       // state, not the room its members.
       for (const c of everyone) {
@@ -79,22 +97,15 @@ describeWithRedis(
     });
 
     test('a node cut off silently: its user is cleared after the TTL, logs in on another node, and on rejoin the old session ends with LOGGED_IN_ELSEWHERE', async () => {
-      const link = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
-      proxy = link;
-      cluster = await startCluster(
-        2,
-        { keyPrefix: 'lost:', heartbeatMs: 200, sessionTtlMs: 1_000, redisCommandTimeoutMs: 500 },
-        (i) => ({ redisUrl: i === 0 ? `redis://127.0.0.1:${link.port}` : redis.url }),
-      );
-      const [x, y] = cluster.nodes.map((n) => n.port);
-      const alice = await join(x!, 'alice');
-      const bob = await join(y!, 'bob');
+      const { link, x, y } = await startCutOffPair('lost:', 1_000);
+      const alice = await join(x, 'alice');
+      const bob = await join(y, 'bob');
       await alice.waitFor((f) => f.type === 'joined');
 
       link.pause(); // no reset, no bytes: only the heartbeat's timeout can tell
       await alice.waitFor(errorCode('ROOM_SPLIT'));
       expect(await bob.waitFor((f) => f.type === 'left')).toMatchObject({ who: 'alice' });
-      const elsewhere = await join(y!, 'alice', 'login');
+      const elsewhere = await join(y, 'alice', 'login');
 
       link.resume();
       expect(
@@ -108,18 +119,11 @@ describeWithRedis(
     });
 
     test('messages lost while another node was cut off: its members are told how many, before what follows', async () => {
-      const link = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
-      proxy = link;
-      cluster = await startCluster(
-        2,
-        // A long TTL: the cut is short, and nobody is cleared away.
-        { keyPrefix: 'gap:', heartbeatMs: 200, sessionTtlMs: 10_000, redisCommandTimeoutMs: 500 },
-        (i) => ({ redisUrl: i === 0 ? `redis://127.0.0.1:${link.port}` : redis.url }),
-      );
-      const [x, y] = cluster.nodes.map((n) => n.port);
-      const alice = await join(x!, 'alice');
-      const carol = await join(x!, 'carol'); // hears what alice says on her node
-      const bob = await join(y!, 'bob');
+      // A long TTL: the cut is short, and nobody is cleared away.
+      const { link, x, y } = await startCutOffPair('gap:', 10_000);
+      const alice = await join(x, 'alice');
+      const carol = await join(x, 'carol'); // hears what alice says on her node
+      const bob = await join(y, 'bob');
       alice.send({ type: 'chat', text: 'before' });
       await bob.waitFor((f) => f.type === 'chat' && f.text === 'before');
 
@@ -145,16 +149,9 @@ describeWithRedis(
     });
 
     test('a node cut off silently and cleared away: when it comes back, its users are announced again', async () => {
-      const link = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
-      proxy = link;
-      cluster = await startCluster(
-        2,
-        { keyPrefix: 'back:', heartbeatMs: 200, sessionTtlMs: 1_000, redisCommandTimeoutMs: 500 },
-        (i) => ({ redisUrl: i === 0 ? `redis://127.0.0.1:${link.port}` : redis.url }),
-      );
-      const [x, y] = cluster.nodes.map((n) => n.port);
-      const alice = await join(x!, 'alice');
-      const bob = await join(y!, 'bob');
+      const { link, x, y } = await startCutOffPair('back:', 1_000);
+      const alice = await join(x, 'alice');
+      const bob = await join(y, 'bob');
       await alice.waitFor((f) => f.type === 'joined');
 
       link.pause();
