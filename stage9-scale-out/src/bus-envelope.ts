@@ -6,12 +6,13 @@
  * an *envelope*: one ASCII header line, then the frame's bytes.
  *
  * ```text
- * chat-bus/2 room node-a~9f86d081 42 alice - MAC\n{"type":"chat",...}\n
- * chat-bus/2 direct node-a~9f86d081 7 alice bob MAC\n{"type":"keybox",...}\n
+ * chat-bus/2 room node-a~9f86d081 42 1796601600000 alice - MAC\n{"type":"chat",...}\n
+ * chat-bus/2 direct node-a~9f86d081 7 1796601600250 alice bob MAC\n{"type":"keybox",...}\n
  * ```
  *
  * Header fields, separated by one space: the version, the kind (`room` for
  * everyone, `direct` for one user), the origin node id, the sequence number,
+ * the time it was sent (ms since 1970, by Redis's clock: `redis-clock.ts`),
  * the sending user, the recipient (`-` for the room), and the MAC: an
  * HMAC-SHA256 of the header before it and the frame, under the cluster's bus
  * key (`bus-keys.ts`).
@@ -31,6 +32,11 @@
  *   forged or malformed to its members. (`chat-bus/1` had no MAC: whoever
  *   could publish could speak as anyone, or mute a node with one huge
  *   sequence number.)
+ * - **Fresh.** A node refuses an envelope sent more than a minute from its
+ *   own reading of the cluster's clock. The relay drops a repeat from an
+ *   origin it has heard, but a node that never heard an origin (it started
+ *   later, or restarted) would take a recording of that origin's envelopes
+ *   as new: only the time, signed with the rest, tells it they are old.
  *
  * @module
  */
@@ -48,7 +54,23 @@ export const DEFAULT_MAX_BUS_FRAME_BYTES = 64 * 1024;
 
 const LF = 0x0a;
 const MAX_HEADER_BYTES = 256;
-const SEQ_PATTERN = /^[1-9][0-9]{0,15}$/;
+const NUMBER_PATTERN = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * How far an envelope's send time may be from the receiver's clock, either
+ * way: a minute. Wide enough for a busy node's queue and for a command
+ * resent after a quick reconnect; narrow enough that a recording is soon
+ * worthless.
+ */
+export const MAX_ENVELOPE_AGE_MS = 60_000;
+
+/** Options for {@link decodeEnvelope}. */
+export interface DecodeOptions {
+  /** The receiver's reading of the cluster's clock, in ms. Default: `Date.now()`. */
+  now?: number;
+  /** Longest accepted frame, its `\n` not counted. Default {@link DEFAULT_MAX_BUS_FRAME_BYTES}. */
+  maxFrameBytes?: number;
+}
 
 /** What every envelope carries. */
 interface EnvelopeBase {
@@ -87,12 +109,14 @@ export type BusEnvelope = RoomEnvelope | DirectEnvelope;
  *
  * @param envelope - fields as described in the module comment
  * @param keys - the cluster's bus keys (the first signs)
+ * @param sentAt - now, in ms by the cluster's clock (`RedisClock.now()`)
  * @returns the header line followed by the frame's bytes
  * @throws Error if a field is malformed: a programming error, not bad input
  */
-export function encodeEnvelope(envelope: BusEnvelope, keys: BusKeys): Buffer {
+export function encodeEnvelope(envelope: BusEnvelope, keys: BusKeys, sentAt: number): Buffer {
   const to = envelope.kind === 'direct' ? envelope.to : '-';
-  const signed = `${BUS_VERSION} ${envelope.kind} ${envelope.origin} ${envelope.seq} ${envelope.from} ${to}`;
+  const { kind, origin, seq, from } = envelope;
+  const signed = `${BUS_VERSION} ${kind} ${origin} ${seq} ${Math.floor(sentAt)} ${from} ${to}`;
   const problem = checkFields(signed.split(' '), envelope.frame);
   if (problem !== undefined) throw new Error(`encodeEnvelope: ${problem}`);
   const header = `${signed} ${keys.sign(signed, envelope.frame)}\n`;
@@ -104,7 +128,7 @@ export function encodeEnvelope(envelope: BusEnvelope, keys: BusKeys): Buffer {
  *
  * @param bytes - the message as Redis delivered it
  * @param keys - the cluster's bus keys (any of them may have signed it)
- * @param maxFrameBytes - longest accepted frame, its `\n` not counted
+ * @param options - the receiver's clock and the frame limit
  * @returns the envelope; its `frame` is a view of `bytes` (no copy)
  * @throws ChatError `BAD_FRAME` naming the first problem found
  *
@@ -112,15 +136,16 @@ export function encodeEnvelope(envelope: BusEnvelope, keys: BusKeys): Buffer {
  * ```ts
  * const keys = BusKeys.random();
  * const bytes = encodeEnvelope({ kind: 'room', origin: 'a~00000001', seq: 1, from: 'alice',
- *   frame: Buffer.from('hi\n') }, keys);
+ *   frame: Buffer.from('hi\n') }, keys, Date.now());
  * decodeEnvelope(bytes, keys).seq; //=> 1
  * ```
  */
 export function decodeEnvelope(
   bytes: Buffer,
   keys: BusKeys,
-  maxFrameBytes = DEFAULT_MAX_BUS_FRAME_BYTES,
+  options: DecodeOptions = {},
 ): BusEnvelope {
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_BUS_FRAME_BYTES;
   const end = bytes.indexOf(LF);
   if (end < 0 || end > MAX_HEADER_BYTES) throw bad('no header line');
   const header = bytes.toString('latin1', 0, end);
@@ -139,34 +164,29 @@ export function decodeEnvelope(
   const fields = signed.split(' ');
   const problem = checkFields(fields, frame);
   if (problem !== undefined) throw bad(problem);
-  const [, kind, origin, seq, from, to] = fields as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [, kind, origin, seq, sent, from, to] = fields as Fields;
+  // Only now: the time is trusted because the MAC covers it.
+  const age = (options.now ?? Date.now()) - Number(sent);
+  if (Math.abs(age) > MAX_ENVELOPE_AGE_MS) {
+    const seconds = Math.round(Math.abs(age) / 1000);
+    throw bad(age > 0 ? `sent ${seconds} s ago: too old` : `sent ${seconds} s in the future`);
+  }
   const base = { origin, seq: Number(seq), from, frame };
   return kind === 'room' ? { kind, ...base } : { kind: 'direct', to, ...base };
 }
 
 // One list of rules for both directions: what encode refuses to produce is
 // exactly what decode refuses to accept.
+type Fields = [string, string, string, string, string, string, string];
+
 function checkFields(fields: string[], frame: Buffer): string | undefined {
-  if (fields.length !== 6) return `header has ${fields.length} fields, expected 6`;
-  const [version, kind, origin, seq, from, to] = fields as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  if (fields.length !== 7) return `header has ${fields.length} fields, expected 7`;
+  const [version, kind, origin, seq, sent, from, to] = fields as Fields;
   if (version !== BUS_VERSION) return `unknown version ${JSON.stringify(version.slice(0, 20))}`;
   if (kind !== 'room' && kind !== 'direct') return `unknown kind ${JSON.stringify(kind)}`;
   if (!NODE_ID_PATTERN.test(origin)) return 'malformed origin node id';
-  if (!SEQ_PATTERN.test(seq) || !Number.isSafeInteger(Number(seq))) return 'malformed sequence';
+  if (!isNumber(seq)) return 'malformed sequence';
+  if (!isNumber(sent)) return 'malformed send time';
   if (!USERNAME_PATTERN.test(from)) return 'malformed sender';
   if (kind === 'room' ? to !== '-' : !USERNAME_PATTERN.test(to)) return 'malformed recipient';
   // The frame is one line: a \n only at its end, so a member's reader never
@@ -176,6 +196,10 @@ function checkFields(fields: string[], frame: Buffer): string | undefined {
   }
   if (!isUtf8(frame)) return 'frame is not valid UTF-8';
   return undefined;
+}
+
+function isNumber(field: string): boolean {
+  return NUMBER_PATTERN.test(field) && Number.isSafeInteger(Number(field));
 }
 
 function bad(problem: string): ChatError {

@@ -20,10 +20,12 @@
  * yet restarted cannot check the new key's envelopes until it is.
  *
  * What the MAC does not cover: presence events, which Redis's own scripts
- * publish (the scripts cannot hold the key), and a replay of a real
- * envelope to a node that has forgotten its origin (the relay drops any
- * envelope not newer than the last from its origin, but a restarted node
- * remembers none).
+ * publish (the scripts cannot hold the key). Nor can a MAC alone tell a
+ * replay: the relay drops any envelope not newer than the last from its
+ * origin, but a node that never heard that origin (it started later)
+ * remembers none. For that the envelope carries its send time, under the
+ * MAC, and a node refuses one over a minute old (`bus-envelope.ts`), so a
+ * recording is worthless after a minute.
  *
  * @module
  */

@@ -72,6 +72,7 @@ export class LocalCluster {
         const bytes = encodeEnvelope(
           { kind: 'room', origin: nodeId, seq: ++roomSeq, from, frame },
           this.busKeys,
+          Date.now(), // one process, one clock
         );
         for (const node of this.listeners.keys()) this.enqueue({ node, bytes });
         return true;
@@ -87,7 +88,10 @@ export class LocalCluster {
           to,
           frame,
         };
-        this.enqueue({ node: session.node, bytes: encodeEnvelope(envelope, this.busKeys) });
+        this.enqueue({
+          node: session.node,
+          bytes: encodeEnvelope(envelope, this.busKeys, Date.now()),
+        });
         return 'sent';
       },
     };

@@ -38,6 +38,7 @@ import {
 } from './bus-envelope';
 import type { BusKeys } from './bus-keys';
 import type { ClusterKeys } from './cluster-keys';
+import { RedisClock } from './redis-clock';
 import { LuaScript } from './lua-script';
 import { decodePresenceEvent } from './presence';
 import type { RedisLink } from './redis-link';
@@ -82,6 +83,8 @@ export class RedisBus implements Bus {
   private corked = false;
   private readonly maxFrameBytes: number;
   private readonly busKeys: BusKeys;
+  // Envelopes are stamped and checked by Redis's clock, not this machine's.
+  private readonly clock = new RedisClock();
   private readonly log: (line: string) => void;
   private readonly sampler: LogSampler;
   // `refused` when the last line about one was written.
@@ -120,7 +123,12 @@ export class RedisBus implements Bus {
     });
     this.sampler = new LogSampler(summary, { intervalMs: REFUSED_LOG_INTERVAL_MS });
     const onEnvelope = (message: Buffer) => {
-      const envelope = this.decode(() => decodeEnvelope(message, this.busKeys, this.maxFrameBytes));
+      const envelope = this.decode(() =>
+        decodeEnvelope(message, this.busKeys, {
+          now: this.clock.now(),
+          maxFrameBytes: this.maxFrameBytes,
+        }),
+      );
       if (envelope !== undefined) listener.envelope(envelope);
     };
     link.listen(keys.roomChannel, onEnvelope);
@@ -129,6 +137,10 @@ export class RedisBus implements Bus {
       const event = this.decode(() => decodePresenceEvent(message.toString('latin1')));
       if (event !== undefined) listener.presence(event);
     });
+    // Redis's time, asked for on joining (before anything is published) and
+    // on every heartbeat.
+    const sync = () => this.clock.sync(link.cmd);
+    link.addHooks({ rejoin: sync, beat: sync });
   }
 
   /** Publishes a room frame (see {@link Bus.publishRoom}): one `PUBLISH`, not awaited. */
@@ -138,6 +150,7 @@ export class RedisBus implements Bus {
     const bytes = encodeEnvelope(
       { kind: 'room', origin: this.nodeId, seq: ++this.roomSeq, from, frame },
       this.busKeys,
+      this.clock.now(),
     );
     // While split nothing crosses, not even half-way (the command connection
     // may be back before the subscriber is): the users were told the room is
@@ -189,7 +202,7 @@ export class RedisBus implements Bus {
       const reached = await ROUTE.runInOrder(
         this.link.cmd,
         [this.keys.session(to)],
-        [this.keys.nodeChannel(''), encodeEnvelope(envelope, this.busKeys)],
+        [this.keys.nodeChannel(''), encodeEnvelope(envelope, this.busKeys, this.clock.now())],
       );
       // -1: no session; 0: its node is not listening (cut off from Redis).
       return reached === 1 ? 'sent' : 'offline';

@@ -62,7 +62,11 @@ describeWithRedis('malformed bus messages in the log', (url) => {
       const envelope = { kind: 'room', origin, seq: mark, from: 'mark' } as const;
       await publisher.publish(
         channel,
-        encodeEnvelope({ ...envelope, frame: Buffer.from(`mark ${mark}\n`) }, TEST_BUS_KEYS),
+        encodeEnvelope(
+          { ...envelope, frame: Buffer.from(`mark ${mark}\n`) },
+          TEST_BUS_KEYS,
+          Date.now(),
+        ),
       );
       await progress.until(() => started.arrivals.length === mark);
     };
@@ -104,7 +108,7 @@ describeWithRedis('malformed bus messages in the log', (url) => {
     const envelope = { kind: 'room', origin: makeNodeId('mark'), seq: 1, from: 'mark' } as const;
     await publisher.publish(
       keys.nodeChannel(started.cluster.nodeId),
-      encodeEnvelope({ ...envelope, frame: Buffer.from('mark\n') }, TEST_BUS_KEYS),
+      encodeEnvelope({ ...envelope, frame: Buffer.from('mark\n') }, TEST_BUS_KEYS, Date.now()),
     );
     await progress.until(() => started.arrivals.length === 1);
     await started.cluster.close();

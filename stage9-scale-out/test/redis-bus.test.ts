@@ -79,6 +79,7 @@ describeWithRedis('the Redis bus (3 nodes in one process)', (url) => {
         frame: Buffer.from('alice 1\n'),
       },
       TEST_BUS_KEYS,
+      Date.now(),
     );
     await raw.publish(keys.roomChannel, again);
     // Bytes that are not an envelope: refused and counted, never delivered.
@@ -117,6 +118,7 @@ describeWithRedis('the Redis bus (3 nodes in one process)', (url) => {
         frame: Buffer.from('forged\n'),
       },
       BusKeys.random(),
+      Date.now(),
     );
     await raw.publish(keys.roomChannel, forged);
     a.send('alice'); // alice 2, and then 3: still delivered to bob
@@ -125,6 +127,30 @@ describeWithRedis('the Redis bus (3 nodes in one process)', (url) => {
     expect(b.arrivals.some((line) => line.includes('forged'))).toBe(false);
     const refused = (n: TestNode) => n.logs.some((l) => l.includes('MAC does not check'));
     await progress.until(() => nodes.every(refused));
+  });
+
+  test('a recording replayed to a node that never heard its origin is refused once it is old', async () => {
+    const [a] = nodes as [TestNode];
+    a.join('alice');
+    // What an eavesdropper on the Redis link recorded an hour ago, from a
+    // node run long gone: signed with the cluster's key, so the MAC checks,
+    // and from an origin no node remembers, so the numbering cannot tell.
+    // Before envelopes carried their time, it was delivered as new.
+    const recording = encodeEnvelope(
+      {
+        kind: 'room',
+        origin: makeNodeId('gone'),
+        seq: 7,
+        from: 'alice',
+        frame: Buffer.from('alice 7\n'),
+      },
+      TEST_BUS_KEYS,
+      Date.now() - 3_600_000,
+    );
+    await raw.publish(keys.roomChannel, recording);
+    const refused = (n: TestNode) => n.logs.some((l) => l.includes('too old'));
+    await progress.until(() => nodes.every(refused));
+    expect(nodes.flatMap((n) => n.arrivals)).toEqual([]);
   });
 
   test('a directed frame reaches only its recipient, on the node that holds them', async () => {
