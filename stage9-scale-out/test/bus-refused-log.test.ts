@@ -28,14 +28,36 @@ describeWithRedis('malformed bus messages in the log', (url) => {
     await deleteKeys(url, prefix);
   });
 
-  test('are logged once per interval with the running count, and the rest summed at its end', async () => {
+  // A node, and a separate client that publishes on the node's own channel:
+  // `garbage(n)` sends n malformed messages, then one good envelope behind
+  // them. Once the node has delivered that, it has read (and refused) the
+  // garbage.
+  const startNode = async (name: string) => {
     const progress = new Progress();
     const started = await TestNode.start(new DeliveryLedger(), progress, {
       redisUrl: url,
       keyPrefix: prefix,
-      name: 'garbage',
+      name,
     });
     node = started;
+    const publisher = (raw = new Redis(url));
+    const channel = keys.nodeChannel(started.cluster.nodeId);
+    const origin = makeNodeId('mark');
+    let marks = 0;
+    const garbage = async (times: number) => {
+      for (let i = 0; i < times; i++) await publisher.publish(channel, `not an envelope ${i}\n`);
+      const seq = ++marks;
+      const frame = Buffer.from(`mark ${seq}\n`);
+      const envelope = { kind: 'room', origin, seq, from: 'mark', frame } as const;
+      await publisher.publish(channel, encodeEnvelope(envelope, TEST_BUS_KEYS, Date.now()));
+      await progress.until(() => started.arrivals.length === seq);
+    };
+    const malformed = () => started.logs.filter((l) => l.includes('malformed'));
+    return { started, garbage, malformed };
+  };
+
+  test('are logged once per interval with the running count, and the rest summed at its end', async () => {
+    const { garbage, malformed } = await startNode('garbage');
     // After the node started, so only what is set from now on is fake.
     jest.useFakeTimers({
       doNotFake: [
@@ -50,27 +72,6 @@ describeWithRedis('malformed bus messages in the log', (url) => {
         'clearTimeout',
       ],
     });
-    const publisher = (raw = new Redis(url));
-    const channel = keys.nodeChannel(started.cluster.nodeId);
-    const origin = makeNodeId('mark');
-    let marks = 0;
-    // Garbage, then one good envelope behind it on the same channel: once
-    // the node has delivered that, it has read (and refused) the garbage.
-    const garbage = async (times: number) => {
-      for (let i = 0; i < times; i++) await publisher.publish(channel, `not an envelope ${i}\n`);
-      const mark = ++marks;
-      const envelope = { kind: 'room', origin, seq: mark, from: 'mark' } as const;
-      await publisher.publish(
-        channel,
-        encodeEnvelope(
-          { ...envelope, frame: Buffer.from(`mark ${mark}\n`) },
-          TEST_BUS_KEYS,
-          Date.now(),
-        ),
-      );
-      await progress.until(() => started.arrivals.length === mark);
-    };
-    const malformed = () => started.logs.filter((l) => l.includes('malformed'));
 
     // How many lines at each step first, then what they say.
     await garbage(3);
@@ -94,27 +95,11 @@ describeWithRedis('malformed bus messages in the log', (url) => {
   });
 
   test("what the interval left out is still counted when the node closes before the interval's end", async () => {
-    const progress = new Progress();
-    const started = await TestNode.start(new DeliveryLedger(), progress, {
-      redisUrl: url,
-      keyPrefix: prefix,
-      name: 'closing',
-    });
-    node = started;
-    const publisher = (raw = new Redis(url));
-    for (let i = 0; i < 3; i++) {
-      await publisher.publish(keys.nodeChannel(started.cluster.nodeId), `not an envelope ${i}\n`);
-    }
-    const envelope = { kind: 'room', origin: makeNodeId('mark'), seq: 1, from: 'mark' } as const;
-    await publisher.publish(
-      keys.nodeChannel(started.cluster.nodeId),
-      encodeEnvelope({ ...envelope, frame: Buffer.from('mark\n') }, TEST_BUS_KEYS, Date.now()),
-    );
-    await progress.until(() => started.arrivals.length === 1);
+    const { started, garbage, malformed } = await startNode('closing');
+    await garbage(3);
     await started.cluster.close();
     node = undefined;
-    const malformed = started.logs.filter((l) => l.includes('malformed'));
-    expect(malformed).toHaveLength(2);
-    expect(malformed[1]).toMatch(/^refused 2 more malformed bus messages\b.*\(3 so far\)/);
+    expect(malformed()).toHaveLength(2);
+    expect(malformed()[1]).toMatch(/^refused 2 more malformed bus messages\b.*\(3 so far\)/);
   });
 });
