@@ -19,9 +19,10 @@
  * first, the old one kept) can be rolled out one node at a time: a node not
  * yet restarted cannot check the new key's envelopes until it is.
  *
- * What the MAC does not cover: presence events, which Redis's own scripts
- * publish (the scripts cannot hold the key). Nor can a MAC alone tell a
- * replay: the relay drops any envelope not newer than the last from its
+ * Presence events are signed with the same key (`presence-event.ts`); an
+ * event's first field, `chat-presence/2`, keeps it from ever passing for an
+ * envelope, whose first field is `chat-bus/2`. What a MAC alone cannot tell
+ * is a replay: the relay drops any envelope not newer than the last from its
  * origin, but a node that never heard that origin (it started later)
  * remembers none. For that the envelope carries its send time, under the
  * MAC, and a node refuses one over a minute old (`bus-envelope.ts`), so a

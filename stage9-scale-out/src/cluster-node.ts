@@ -25,6 +25,7 @@ import type { InboundQueueLimits } from './inbound-queue';
 import { LocalCluster } from './local-cluster';
 import type { Presence, PresenceEvent } from './presence';
 import { RedisBus } from './redis-bus';
+import { RedisClock } from './redis-clock';
 import { RedisLink } from './redis-link';
 import {
   RedisLoginPermits,
@@ -153,12 +154,21 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
     commandTimeoutMs: options.commandTimeoutMs,
     inbound: options.inbound,
   });
+  // Envelopes and presence events are stamped and checked by Redis's clock:
+  // asked for on joining (before anything is published) and on every
+  // heartbeat, ahead of the other hooks.
+  const clock = new RedisClock();
+  const sync = () => clock.sync(link.cmd);
+  link.addHooks({ rejoin: sync, beat: sync });
   const bus = new RedisBus(link, keys, nodeId, listener, {
     busKeys: options.busKeys,
+    clock,
     maxFrameBytes: options.maxFrameBytes,
     log: options.log,
   });
   const presence = new RedisPresence(link, keys, nodeId, {
+    busKeys: options.busKeys,
+    clock,
     heartbeatMs: options.heartbeatMs,
     ttlMs: options.ttlMs,
     onSessionLost: (user, sessionId) => {

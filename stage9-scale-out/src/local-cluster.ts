@@ -20,13 +20,8 @@ import type { Bus, BusListener, DirectResult } from './bus';
 import { decodeEnvelope, encodeEnvelope, type DirectEnvelope } from './bus-envelope';
 import { BusKeys } from './bus-keys';
 import { makeNodeId } from './cluster-keys';
-import {
-  decodePresenceEvent,
-  encodePresenceEvent,
-  type Presence,
-  type PresenceEvent,
-  type WhoAnswer,
-} from './presence';
+import type { Presence, PresenceEvent, WhoAnswer } from './presence';
+import { encodePresenceEvent, PresenceEventReader } from './presence-event';
 import { MAX_LISTED_USERS } from './messages';
 
 /** One node of a {@link LocalCluster}: its bus, its presence, and how to leave. */
@@ -44,13 +39,15 @@ interface Session {
   sessionId: string;
 }
 
-type Delivery = { node: string; bytes: Buffer } | { node: string; event: string };
+type Delivery = { node: string; bytes: Buffer } | { node: string; event: Buffer };
 
 /** Nodes in one process, sharing one room. */
 export class LocalCluster {
   // Username → its session. A Map keeps insertion order: longest online first.
   private readonly sessions = new Map<string, Session>();
   private readonly listeners = new Map<string, BusListener>();
+  // Each node reads events with its own memory of those it has heard.
+  private readonly readers = new Map<string, PresenceEventReader>();
   private readonly queue: Delivery[] = [];
   private scheduled = false;
   // Every node here is in this process: a key of its own, never on disk.
@@ -64,6 +61,7 @@ export class LocalCluster {
    */
   join(listener: BusListener, nodeId: string = makeNodeId('local')): LocalNode {
     this.listeners.set(nodeId, listener);
+    this.readers.set(nodeId, new PresenceEventReader(this.busKeys));
     let roomSeq = 0;
     let directSeq = 0;
     const bus: Bus = {
@@ -120,6 +118,7 @@ export class LocalCluster {
           if (session.node === nodeId) this.release(user, nodeId, session.sessionId);
         }
         this.listeners.delete(nodeId);
+        this.readers.delete(nodeId);
       },
     };
   }
@@ -132,7 +131,7 @@ export class LocalCluster {
   }
 
   private announce(event: PresenceEvent): void {
-    const line = encodePresenceEvent(event);
+    const line = Buffer.from(encodePresenceEvent(event, this.busKeys, Date.now()), 'latin1');
     for (const node of this.listeners.keys()) this.enqueue({ node, event: line });
   }
 
@@ -150,7 +149,7 @@ export class LocalCluster {
       const listener = this.listeners.get(delivery.node);
       if (listener === undefined) continue; // the node left meanwhile
       if ('bytes' in delivery) listener.envelope(decodeEnvelope(delivery.bytes, this.busKeys));
-      else listener.presence(decodePresenceEvent(delivery.event));
+      else listener.presence(this.readers.get(delivery.node)!.read(delivery.event, Date.now()));
     }
   }
 }

@@ -13,7 +13,9 @@
  * that makes it (`PUBLISH` from Lua), so events and state cannot disagree:
  * the `join` of a user who moved to node B is always published after the
  * `leave` for their dead node A, because the script that freed the session
- * ran first.
+ * ran first. What a script publishes is an event a node signed and passed in
+ * (`presence-event.ts`): Redis never holds the key, so no script writes an
+ * event of its own, and nobody else can make one that a node would believe.
  *
  * Every script is safe to run twice (the Redis client may resend one after a
  * reconnect): a claim that finds its own owner in place succeeds without a
@@ -72,27 +74,42 @@ return 1
  * announced as gone: after Redis restarts empty, every node takes all of its
  * sessions back, and a `join` for each would tell the room that everyone
  * arrived, when nobody had left.
+ *
+ * Those `join`s must be signed by the node, one per user, which costs an HMAC
+ * per session: too much for every heartbeat, for an event that follows only
+ * a reap. So the node sends its batches `quiet` (owner and user for each
+ * session), and a quiet batch that finds the mark does nothing at all and
+ * returns -1. The node then sends every batch again with a signed `join` for
+ * each session (owner, user, event), `announce` for all but the last and
+ * `last` for the last, which clears the mark: the node's users are
+ * announced once, and its next heartbeat is quiet again.
  * KEYS: nodes, members of this node, its reaped mark, then one session key
- * per session. ARGV: node, session TTL, members TTL, presence channel, then
- * owner and user for each session. Returns the users whose session was lost.
+ * per session. ARGV: node, session TTL, members TTL, presence channel, mode
+ * (`quiet`, `announce` or `last`), then the sessions' fields. Returns the
+ * users whose session was lost, or -1 (`quiet` only): send the batches again
+ * with events.
  */
 export const HEARTBEAT = new LuaScript(
   'heartbeat',
   `${LUA_NOW}
 local ttl = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 local reaped = redis.call('EXISTS', KEYS[3]) == 1
+local quiet = ARGV[5] == 'quiet'
+if reaped and quiet then return -1 end
+local stride = quiet and 2 or 3
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 local lost = {}
 for i = 4, #KEYS do
-  local owner = ARGV[5 + 2 * (i - 4)]
-  local user = ARGV[6 + 2 * (i - 4)]
+  local at = 6 + stride * (i - 4)
+  local owner = ARGV[at]
+  local user = ARGV[at + 1]
   local current = redis.call('GET', KEYS[i])
   if current == owner then
     redis.call('PEXPIRE', KEYS[i], ttl)
   elseif not current then
     redis.call('SET', KEYS[i], owner, 'PX', ttl)
     if redis.call('ZADD', KEYS[2], 'NX', now, user) == 1 and reaped then
-      redis.call('PUBLISH', ARGV[4], 'chat-presence/1 join ' .. user .. ' ' .. ARGV[1])
+      redis.call('PUBLISH', ARGV[4], ARGV[at + 2])
     end
   else
     redis.call('ZREM', KEYS[2], user)
@@ -100,39 +117,65 @@ for i = 4, #KEYS do
   end
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if ARGV[5] == 'last' then redis.call('DEL', KEYS[3]) end
 return lost
 `,
 );
 
 /**
- * Clears up after one dead node (its heartbeat ran out), a batch of its users
- * at a time. `ZPOPMIN` takes each user off its list exactly once, so two
- * nodes reaping at once never announce the same `leave` twice. A user whose
- * session already belongs to another node (they logged in again elsewhere)
- * is not announced as leaving. The node is marked `reaped:NODE` (for a
- * day), so that, if it comes back, its heartbeat announces those users again.
- * KEYS: nodes. ARGV: key prefix, presence channel, batch size, the mark's TTL.
- * Returns 0 when no node is dead, else a positive number (call again).
+ * Finds a dead node (its heartbeat ran out) and lists the next batch of its
+ * users, first arrived first, for the reaper to sign a `leave` for each. A
+ * dead node with nobody left on its list is taken off the list of nodes.
+ * KEYS: nodes. ARGV: key prefix, batch size.
+ * Returns 0 when no node is dead, else `{node, user, user, …}`.
+ */
+export const DEAD_NODE = new LuaScript(
+  'dead-node',
+  `${LUA_NOW}
+local node = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT', 0, 1)[1]
+if not node then return 0 end
+local users = redis.call('ZRANGE', ARGV[1] .. 'members:' .. node, 0, tonumber(ARGV[2]) - 1)
+if #users == 0 then redis.call('ZREM', KEYS[1], node) end
+table.insert(users, 1, node)
+return users
+`,
+);
+
+/**
+ * Clears up a batch of a dead node's users, found by {@link DEAD_NODE}, each
+ * with the `leave` the reaper signed for them. The node must still be dead
+ * (it may have come back since it was found). `ZREM` takes each user off its
+ * list exactly once, so two nodes reaping at once never announce the same
+ * `leave` twice. A user whose session already belongs to another node (they
+ * logged in again elsewhere) is not announced as leaving. The node is marked
+ * `reaped:NODE` (for a day, or until its heartbeat has announced them again),
+ * so that, if it comes back, its users are announced again.
+ * KEYS: nodes. ARGV: key prefix, presence channel, node, the mark's TTL, then
+ * user and signed `leave` for each user. Returns how many users it cleared.
  */
 export const REAP = new LuaScript(
   'reap',
   `${LUA_NOW}
-local node = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT', 0, 1)[1]
-if not node then return 0 end
+local node = ARGV[3]
+local expires = redis.call('ZSCORE', KEYS[1], node)
+if not expires or tonumber(expires) >= now then return 0 end
 local members = ARGV[1] .. 'members:' .. node
-local popped = redis.call('ZPOPMIN', members, tonumber(ARGV[3]))
-if #popped > 0 then redis.call('SET', ARGV[1] .. 'reaped:' .. node, '1', 'PX', ARGV[4]) end
-for i = 1, #popped, 2 do
-  local user = popped[i]
-  local key = ARGV[1] .. 'session:' .. user
-  local current = redis.call('GET', key)
-  if not current or string.sub(current, 1, #node + 1) == node .. ' ' then
-    if current then redis.call('DEL', key) end
-    redis.call('PUBLISH', ARGV[2], 'chat-presence/1 leave ' .. user .. ' ' .. node)
+local cleared = 0
+for i = 5, #ARGV, 2 do
+  local user = ARGV[i]
+  if redis.call('ZREM', members, user) == 1 then
+    cleared = cleared + 1
+    local key = ARGV[1] .. 'session:' .. user
+    local current = redis.call('GET', key)
+    if not current or string.sub(current, 1, #node + 1) == node .. ' ' then
+      if current then redis.call('DEL', key) end
+      redis.call('PUBLISH', ARGV[2], ARGV[i + 1])
+    end
   end
 end
+if cleared > 0 then redis.call('SET', ARGV[1] .. 'reaped:' .. node, '1', 'PX', ARGV[4]) end
 if redis.call('EXISTS', members) == 0 then redis.call('ZREM', KEYS[1], node) end
-return 1 + #popped / 2
+return cleared
 `,
 );
 

@@ -16,13 +16,10 @@
  * elsewhere at once after that.
  *
  * This module is the interface, shared by the in-process and the Redis
- * implementations, and the presence events' wire format.
+ * implementations; `presence-event.ts` has the events' wire format.
  *
  * @module
  */
-import { ChatError } from '../../shared/src/errors';
-import { USERNAME_PATTERN } from '../../shared/src/user-record';
-import { NODE_ID_PATTERN } from './cluster-keys';
 
 // A WhoAnswer lists at most the protocol's MAX_LISTED_USERS names, as stage
 // 6's `who` does: the count is exact, the list stays small however big the
@@ -74,38 +71,4 @@ export interface Presence {
    * @throws ChatError `SERVICE_UNAVAILABLE` if the cluster cannot be reached
    */
   who(): Promise<WhoAnswer>;
-}
-
-/** The first field of a presence event on the wire. */
-export const PRESENCE_VERSION = 'chat-presence/1';
-
-/**
- * Encodes a presence event: `chat-presence/1 join alice node-a~9f86d081`.
- * (The Redis scripts build the same line in Lua; this is the reference.)
- *
- * @param event - the event
- */
-export function encodePresenceEvent(event: PresenceEvent): string {
-  return `${PRESENCE_VERSION} ${event.kind} ${event.user} ${event.node}`;
-}
-
-/**
- * Decodes and validates a presence event received from the bus.
- *
- * @param text - the message as delivered
- * @throws ChatError `BAD_FRAME` if it is not a well-formed event
- */
-export function decodePresenceEvent(text: string): PresenceEvent {
-  const fields = text.split(' ');
-  const [version, kind, user, node] = fields;
-  if (
-    fields.length !== 4 ||
-    version !== PRESENCE_VERSION ||
-    (kind !== 'join' && kind !== 'leave') ||
-    !USERNAME_PATTERN.test(user!) ||
-    !NODE_ID_PATTERN.test(node!)
-  ) {
-    throw new ChatError('BAD_FRAME', 'presence event refused: not a well-formed event');
-  }
-  return { kind, user: user!, node: node! };
 }

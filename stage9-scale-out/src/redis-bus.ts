@@ -17,8 +17,8 @@
  * subscriber. That is what lets a stage 8 key box reach its recipient before
  * the first message sealed with it, and what the relay's numbering relies on.
  *
- * Every envelope is signed with the cluster's bus key (`bus-keys.ts`). A
- * message that is malformed or does not check (another version's node, a
+ * Every envelope and presence event is signed with the cluster's bus key
+ * (`bus-keys.ts`). A message that is malformed or does not check (another version's node, a
  * node with another key, a bug, anyone else with access to Redis) is
  * dropped and counted. Its log line goes through a log
  * sampler: one per interval, with the running count, and at the interval's
@@ -38,9 +38,9 @@ import {
 } from './bus-envelope';
 import type { BusKeys } from './bus-keys';
 import type { ClusterKeys } from './cluster-keys';
-import { RedisClock } from './redis-clock';
+import type { RedisClock } from './redis-clock';
 import { LuaScript } from './lua-script';
-import { decodePresenceEvent } from './presence';
+import { PresenceEventReader } from './presence-event';
 import type { RedisLink } from './redis-link';
 
 // KEYS[1] the recipient's session; ARGV[1] the node channel prefix,
@@ -63,6 +63,11 @@ const REFUSED_LOG_INTERVAL_MS = 10_000;
 export interface RedisBusOptions {
   /** The cluster's envelope keys: what this node signs with, and checks with. */
   busKeys: BusKeys;
+  /**
+   * The cluster's clock (Redis's), which envelopes are stamped and checked
+   * by; the node keeps it in step.
+   */
+  clock: RedisClock;
   /** Longest frame accepted from the bus. Default {@link DEFAULT_MAX_BUS_FRAME_BYTES}. */
   maxFrameBytes?: number;
   /**
@@ -84,7 +89,7 @@ export class RedisBus implements Bus {
   private readonly maxFrameBytes: number;
   private readonly busKeys: BusKeys;
   // Envelopes are stamped and checked by Redis's clock, not this machine's.
-  private readonly clock = new RedisClock();
+  private readonly clock: RedisClock;
   private readonly log: (line: string) => void;
   private readonly sampler: LogSampler;
   // `refused` when the last line about one was written.
@@ -97,7 +102,7 @@ export class RedisBus implements Bus {
    * @param keys - the cluster's names
    * @param nodeId - this node's id
    * @param listener - receives envelopes and presence events
-   * @param options - the envelope keys, the frame limit and the log
+   * @param options - the envelope keys, the clock, the frame limit and the log
    */
   constructor(
     private readonly link: RedisLink,
@@ -107,6 +112,7 @@ export class RedisBus implements Bus {
     options: RedisBusOptions,
   ) {
     this.busKeys = options.busKeys;
+    this.clock = options.clock;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_BUS_FRAME_BYTES;
     this.log = options.log ?? (() => {});
     // The sampler writes its end-of-interval summary through a logger; this
@@ -133,14 +139,11 @@ export class RedisBus implements Bus {
     };
     link.listen(keys.roomChannel, onEnvelope);
     link.listen(keys.nodeChannel(nodeId), onEnvelope);
+    const events = new PresenceEventReader(this.busKeys);
     link.listen(keys.presenceChannel, (message) => {
-      const event = this.decode(() => decodePresenceEvent(message.toString('latin1')));
+      const event = this.decode(() => events.read(message, this.clock.now()));
       if (event !== undefined) listener.presence(event);
     });
-    // Redis's time, asked for on joining (before anything is published) and
-    // on every heartbeat.
-    const sync = () => this.clock.sync(link.cmd);
-    link.addHooks({ rejoin: sync, beat: sync });
   }
 
   /** Publishes a room frame (see {@link Bus.publishRoom}): one `PUBLISH`, not awaited. */

@@ -26,9 +26,12 @@
  */
 import { ChatError } from '../../shared/src/errors';
 import type { ClusterKeys } from './cluster-keys';
-import { encodePresenceEvent, type Presence, type PresenceEvent, type WhoAnswer } from './presence';
+import type { BusKeys } from './bus-keys';
+import type { Presence, PresenceEvent, WhoAnswer } from './presence';
+import { encodePresenceEvent } from './presence-event';
 import { MAX_LISTED_USERS } from './messages';
-import { CLAIM, HEARTBEAT, REAP, RELEASE, WHO } from './presence-scripts';
+import { CLAIM, DEAD_NODE, HEARTBEAT, REAP, RELEASE, WHO } from './presence-scripts';
+import type { RedisClock } from './redis-clock';
 import { DEFAULT_HEARTBEAT_MS, type RedisLink } from './redis-link';
 
 /** Sessions refreshed per heartbeat script call: a bounded pause for Redis. */
@@ -49,6 +52,10 @@ export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Options for {@link RedisPresence}. */
 export interface RedisPresenceOptions {
+  /** The cluster's keys: every event this node passes to a script is signed with them. */
+  busKeys: BusKeys;
+  /** The cluster's clock, for the events' times (kept in step by the node). */
+  clock: RedisClock;
   /** Session and node TTL in ms. Default three heartbeats. */
   ttlMs?: number;
   /** The link's heartbeat period (to derive the default TTL). */
@@ -69,6 +76,8 @@ export class RedisPresence implements Presence {
   // Releases that could not reach Redis; retried on every heartbeat.
   private readonly pendingReleases = new Map<string, string>();
   private readonly onSessionLost: (user: string, sessionId: string) => void;
+  private readonly busKeys: BusKeys;
+  private readonly clock: RedisClock;
 
   /**
    * Attaches to `link`: the heartbeat refreshes this node's sessions and
@@ -77,14 +86,16 @@ export class RedisPresence implements Presence {
    * @param link - the connections to Redis
    * @param keys - the cluster's names
    * @param nodeId - this node's id
-   * @param options - TTL and the lost-session callback
+   * @param options - the signing keys and clock, the TTL and the lost-session callback
    */
   constructor(
     private readonly link: RedisLink,
     private readonly keys: ClusterKeys,
     private readonly nodeId: string,
-    options: RedisPresenceOptions = {},
+    options: RedisPresenceOptions,
   ) {
+    this.busKeys = options.busKeys;
+    this.clock = options.clock;
     this.ttlMs = options.ttlMs ?? 3 * (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     this.onSessionLost = options.onSessionLost ?? (() => {});
     link.addHooks({
@@ -170,9 +181,29 @@ export class RedisPresence implements Presence {
       this.pendingReleases.delete(user);
     }
     const held = [...this.sessions];
+    // Quiet first; again with signed joins if a reap announced the users gone.
+    const lost = (await this.heartbeat(held, false)) ?? (await this.heartbeat(held, true));
+    const sent = new Map(held);
+    for (const user of lost ?? []) {
+      // Only the session the heartbeat was about: not a newer one since.
+      const sessionId = sent.get(user);
+      if (sessionId === undefined || this.sessions.get(user) !== sessionId) continue;
+      this.sessions.delete(user);
+      this.onSessionLost(user, sessionId);
+    }
+  }
+
+  // Sends the heartbeat script for every batch of `held`; `announce` adds a
+  // signed join for each session. Returns the users whose session was lost,
+  // or undefined if a quiet batch found the node reaped (see HEARTBEAT).
+  private async heartbeat(
+    held: [string, string][],
+    announce: boolean,
+  ): Promise<string[] | undefined> {
     const batches: Promise<unknown>[] = [];
     for (let i = 0; i === 0 || i < held.length; i += HEARTBEAT_BATCH) {
       const batch = held.slice(i, i + HEARTBEAT_BATCH);
+      const last = i + HEARTBEAT_BATCH >= held.length;
       batches.push(
         HEARTBEAT.run(
           this.link.cmd,
@@ -187,32 +218,44 @@ export class RedisPresence implements Presence {
             this.ttlMs,
             3 * this.ttlMs,
             this.keys.presenceChannel,
-            ...batch.flatMap(([user, sessionId]) => [this.owner(sessionId), user]),
+            announce ? (last ? 'last' : 'announce') : 'quiet',
+            ...batch.flatMap(([user, sessionId]) => [
+              this.owner(sessionId),
+              user,
+              ...(announce ? [this.event('join', user)] : []),
+            ]),
           ],
         ),
       );
     }
-    const lost = (await Promise.all(batches)).flatMap((reply) =>
-      Array.isArray(reply) ? reply.map(String) : [],
-    );
-    const sent = new Map(held);
-    for (const user of lost) {
-      // Only the session the heartbeat was about: not a newer one since.
-      const sessionId = sent.get(user);
-      if (sessionId === undefined || this.sessions.get(user) !== sessionId) continue;
-      this.sessions.delete(user);
-      this.onSessionLost(user, sessionId);
-    }
+    const replies = await Promise.all(batches);
+    if (replies.some((reply) => reply === -1)) return undefined;
+    return replies.flatMap((reply) => (Array.isArray(reply) ? reply.map(String) : []));
   }
 
+  // Clears up dead nodes: find one and a batch of its users, sign a leave
+  // for each, and hand them to the script that clears them.
   private async reap(): Promise<void> {
     for (let i = 0; i < MAX_REAPS_PER_BEAT; i++) {
-      const reply = await REAP.run(
+      const found = await DEAD_NODE.run(
         this.link.cmd,
         [this.keys.nodes],
-        [this.keys.prefix, this.keys.presenceChannel, REAP_BATCH, REAPED_MARK_TTL_MS],
+        [this.keys.prefix, REAP_BATCH],
       );
-      if (reply === 0) return;
+      if (!Array.isArray(found)) return; // no dead node
+      const [node, ...users] = found.map(String);
+      if (users.length === 0) continue; // it had nobody left: struck off
+      await REAP.run(
+        this.link.cmd,
+        [this.keys.nodes],
+        [
+          this.keys.prefix,
+          this.keys.presenceChannel,
+          node!,
+          REAPED_MARK_TTL_MS,
+          ...users.flatMap((user) => [user, this.event('leave', user, node)]),
+        ],
+      );
     }
   }
 
@@ -228,8 +271,9 @@ export class RedisPresence implements Presence {
     return `${this.nodeId} ${sessionId}`;
   }
 
-  private event(kind: PresenceEvent['kind'], user: string): string {
-    return encodePresenceEvent({ kind, user, node: this.nodeId });
+  // A signed event, by the cluster's clock, for a script to publish.
+  private event(kind: PresenceEvent['kind'], user: string, node = this.nodeId): string {
+    return encodePresenceEvent({ kind, user, node }, this.busKeys, this.clock.now());
   }
 
   private async run<T>(step: () => Promise<T>): Promise<T> {

@@ -3,8 +3,10 @@
 // a silent partition while its user logs in elsewhere, and a node that falls
 // behind its inbound queue. Nodes run with short timings (heartbeat 200 ms,
 // TTL 1 s); the tests wait for events and bounded polls, never fixed sleeps.
+import { Redis } from 'ioredis';
 import { DeliveryLedger, type DeliveryProblem } from '../../soak/delivery-ledger';
 import { startTcpProxy, type TcpProxy } from '../../shared/test/tcp-proxy';
+import { clusterKeys } from '../src/cluster-keys';
 import type { ClusterNodeOptions } from '../src/cluster-node';
 import { startOwnRedis, type OwnRedis } from './own-redis';
 import { describeWithRedis } from './redis-env';
@@ -130,6 +132,11 @@ describeWithRedis(
       const who = await y.cluster.presence.who();
       expect(who.count).toBe(2);
       expect(new Set(who.online)).toEqual(new Set(['xena', 'xavier']));
+      // Announced once: the heartbeat that did it cleared the reap's mark.
+      const raw = new Redis(redis.url);
+      const marked = await raw.exists(clusterKeys('fault:').reaped(x.cluster.nodeId));
+      raw.disconnect();
+      expect(marked).toBe(0);
     });
 
     test('a node whose inbound queue overflows drops it, reports a split and rejoins; the others lose nothing', async () => {

@@ -1,7 +1,8 @@
 // The stage 9 section of docs/protocol.md shows what a node sends its
 // members: every example line must decode with the client's decoder (stage
 // 7's frames, unchanged), and every key and channel it names must be one the
-// code builds; and its envelope is a test vector the code reproduces.
+// code builds; and its envelope and presence event are test vectors the code
+// reproduces.
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../shared/test/helpers';
@@ -10,6 +11,7 @@ import { decodeEnvelope, encodeEnvelope } from '../src/bus-envelope';
 import { BusKeys } from '../src/bus-keys';
 import { clusterKeys } from '../src/cluster-keys';
 import { decodeServerFrame } from '../src/messages';
+import { encodePresenceEvent, PresenceEventReader } from '../src/presence-event';
 
 const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'protocol.md'), 'utf8');
 const section = doc.slice(doc.indexOf('## Stage 9:'));
@@ -39,15 +41,27 @@ test('the key table names the keys the code builds', () => {
   }
 });
 
+const zeros = BusKeys.fromTicketKeys(new TicketKeys([Buffer.alloc(32)]));
+
 test('the envelope shown is the one a cluster with a ticket key of zeros signs', () => {
   const shown = /^```text\n(chat-bus\/.*\n.*\n)```$/m.exec(section)?.[1];
   expect(shown).toBeDefined();
-  const zeros = BusKeys.fromTicketKeys(new TicketKeys([Buffer.alloc(32)]));
   const sentAt = Number(shown!.split(' ')[4]);
   const envelope = decodeEnvelope(Buffer.from(shown!), zeros, { now: sentAt });
   expect(encodeEnvelope(envelope, zeros, sentAt).toString()).toBe(shown);
   // And no other key's cluster accepts it.
   expect(() => decodeEnvelope(Buffer.from(shown!), BusKeys.random(), { now: sentAt })).toThrow(
+    /MAC/,
+  );
+});
+
+test('the presence event shown is the one that cluster signs', () => {
+  const shown = /^```text\n(chat-presence\/.*)\n```$/m.exec(section)?.[1];
+  expect(shown).toBeDefined();
+  const sentAt = Number(shown!.split(' ')[4]);
+  const event = new PresenceEventReader(zeros).read(Buffer.from(shown!), sentAt);
+  expect(encodePresenceEvent(event, zeros, sentAt)).toBe(shown);
+  expect(() => new PresenceEventReader(BusKeys.random()).read(Buffer.from(shown!), sentAt)).toThrow(
     /MAC/,
   );
 });

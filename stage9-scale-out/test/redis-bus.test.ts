@@ -9,6 +9,7 @@ import { decodeEnvelope, encodeEnvelope } from '../src/bus-envelope';
 import { BusKeys } from '../src/bus-keys';
 import { clusterKeys, makeNodeId } from '../src/cluster-keys';
 import { RedisBus } from '../src/redis-bus';
+import { RedisClock } from '../src/redis-clock';
 import { RedisLink } from '../src/redis-link';
 import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
 import { Progress, TEST_BUS_KEYS, TestNode } from './test-node';
@@ -211,7 +212,10 @@ describeWithRedis('the Redis bus, one turn of publishes', (url) => {
     const nodeId = makeNodeId('batch');
     link = new RedisLink({ url, nodeId });
     const listener = { envelope: () => {}, presence: () => {} };
-    const bus = new RedisBus(link, keys, nodeId, listener, { busKeys: TEST_BUS_KEYS });
+    const bus = new RedisBus(link, keys, nodeId, listener, {
+      busKeys: TEST_BUS_KEYS,
+      clock: new RedisClock(), // this machine's: the test publishes, and reads, here
+    });
     await link.start();
     raw = new Redis(url);
     const heard: number[] = [];

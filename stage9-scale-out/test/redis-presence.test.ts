@@ -1,6 +1,7 @@
 // Sessions and presence across three nodes on the machine's Redis: one
 // session per user for the whole cluster, released only by its owner, join
-// and leave events on every other node, and /who counting every node.
+// and leave events on every other node, /who counting every node, and
+// presence events nobody but a node could have sent, each heard once.
 import { Redis } from 'ioredis';
 import { DeliveryLedger } from '../../soak/delivery-ledger';
 import { clusterKeys } from '../src/cluster-keys';
@@ -108,5 +109,34 @@ describeWithRedis('presence and sessions across nodes (Redis)', (url) => {
     await progress.until(() => b.events.filter((e) => e.kind === 'leave').length === 2);
     expect(await b.cluster.presence.who()).toEqual({ count: 0, online: [] });
     await b.cluster.presence.claim('dave', 's3');
+  });
+
+  test('a forged presence event is refused, and a recorded real one is not heard twice', async () => {
+    const [a, b] = nodes;
+    const recorder = new Redis(url);
+    const recorded: string[] = [];
+    recorder.on('message', (_channel: string, message: string) => recorded.push(message));
+    await recorder.subscribe(keys.presenceChannel);
+    await b.cluster.presence.claim('bob', 's1');
+    await progress.until(() => a.events.length === 1 && recorded.length === 1);
+    recorder.disconnect();
+
+    // What anyone who can PUBLISH could send before events were signed, the
+    // same with a MAC under another key, and bob's real join played again.
+    const node = b.cluster.nodeId;
+    await raw.publish(keys.presenceChannel, `chat-presence/1 leave bob ${node}`);
+    const forged = `chat-presence/2 leave bob ${node} ${Date.now()}`;
+    await raw.publish(keys.presenceChannel, `${forged} ${'A'.repeat(43)}`);
+    await raw.publish(keys.presenceChannel, recorded[0]!);
+    // A real event after them: once it is heard, they were all handled.
+    await b.cluster.presence.claim('carol', 's2');
+    await progress.until(() => a.events.some((e) => e.user === 'carol'));
+
+    expect(a.events).toEqual([
+      { kind: 'join', user: 'bob', node },
+      { kind: 'join', user: 'carol', node },
+    ]);
+    const refused = a.logs.filter((l) => l.includes('refused'));
+    expect(refused[0]).toMatch(/unknown version "chat-presence\/1"/);
   });
 });
