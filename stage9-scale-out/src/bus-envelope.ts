@@ -36,7 +36,10 @@
  *   own reading of the cluster's clock. The relay drops a repeat from an
  *   origin it has heard, but a node that never heard an origin (it started
  *   later, or restarted) would take a recording of that origin's envelopes
- *   as new: only the time, signed with the rest, tells it they are old.
+ *   as new: only the time, signed with the rest, tells it they are old. A
+ *   node also refuses one sent well before it joined the bus, however recent
+ *   (pub/sub never delivers what was published before a subscription, so
+ *   only a recording can be that early).
  *
  * @module
  */
@@ -64,12 +67,28 @@ const NUMBER_PATTERN = /^[1-9][0-9]{0,15}$/;
  */
 export const MAX_ENVELOPE_AGE_MS = 60_000;
 
+/**
+ * How long before a node joined the bus an envelope may have been sent and
+ * still reach it: 5 s. Pub/sub delivers only what is published after a
+ * subscription, so an envelope sent well before it is a recording. The
+ * allowance is the time between the origin stamping an envelope and Redis
+ * running its `PUBLISH`: milliseconds, or seconds when the origin's
+ * connection dropped and the command was resent after reconnecting.
+ */
+export const MAX_PUBLISH_DELAY_MS = 5_000;
+
 /** Options for {@link decodeEnvelope}. */
 export interface DecodeOptions {
   /** The receiver's reading of the cluster's clock, in ms. Default: `Date.now()`. */
   now?: number;
   /** Longest accepted frame, its `\n` not counted. Default {@link DEFAULT_MAX_BUS_FRAME_BYTES}. */
   maxFrameBytes?: number;
+  /**
+   * When the receiver (last) joined the bus, in ms by the cluster's clock:
+   * an envelope sent more than {@link MAX_PUBLISH_DELAY_MS} before it is
+   * refused. Default: no such check.
+   */
+  joinedAt?: number;
 }
 
 /** What every envelope carries. */
@@ -170,6 +189,11 @@ export function decodeEnvelope(
   if (Math.abs(age) > MAX_ENVELOPE_AGE_MS) {
     const seconds = Math.round(Math.abs(age) / 1000);
     throw bad(age > 0 ? `sent ${seconds} s ago: too old` : `sent ${seconds} s in the future`);
+  }
+  const early = (options.joinedAt ?? -Infinity) - Number(sent);
+  if (early > MAX_PUBLISH_DELAY_MS) {
+    const seconds = Math.round(early / 1000);
+    throw bad(`sent ${seconds} s before this node joined the bus: a recording`);
   }
   const base = { origin, seq: Number(seq), from, frame };
   return kind === 'room' ? { kind, ...base } : { kind: 'direct', to, ...base };

@@ -25,8 +25,8 @@
  * is a replay: the relay drops any envelope not newer than the last from its
  * origin, but a node that never heard that origin (it started later)
  * remembers none. For that the envelope carries its send time, under the
- * MAC, and a node refuses one over a minute old (`bus-envelope.ts`), so a
- * recording is worthless after a minute.
+ * MAC, and a node refuses one over a minute old, or sent before it joined
+ * the bus (`bus-envelope.ts`).
  *
  * @module
  */

@@ -24,7 +24,8 @@
  * could tell every member `* bob left` while bob was there.
  *
  * **Fresh, and heard once.** A reader refuses an event signed more than a
- * minute from its own reading of the cluster's clock, as for envelopes. Inside
+ * minute from its own reading of the cluster's clock, or well before its node
+ * joined the bus, as for envelopes (`bus-envelope.ts`). Inside
  * that minute it remembers the MAC of each event it accepted, and refuses the
  * same event again: otherwise a recording of `join bob`, played back, would
  * announce him twice. Envelopes need no such memory, because their sequence
@@ -37,7 +38,7 @@
  */
 import { ChatError } from '../../shared/src/errors';
 import { USERNAME_PATTERN } from '../../shared/src/user-record';
-import { MAX_ENVELOPE_AGE_MS } from './bus-envelope';
+import { MAX_ENVELOPE_AGE_MS, MAX_PUBLISH_DELAY_MS } from './bus-envelope';
 import type { BusKeys } from './bus-keys';
 import { NODE_ID_PATTERN } from './cluster-keys';
 import type { PresenceEvent } from './presence';
@@ -84,9 +85,12 @@ export class PresenceEventReader {
    *
    * @param message - the message as delivered
    * @param now - this node's reading of the cluster's clock, in ms
+   * @param joinedAt - when this node last joined the bus, by that clock: an
+   *   event sent well before it is a recording (as for envelopes,
+   *   `MAX_PUBLISH_DELAY_MS`)
    * @throws ChatError `BAD_FRAME` naming the first problem found
    */
-  read(message: Buffer, now: number): PresenceEvent {
+  read(message: Buffer, now: number, joinedAt = -Infinity): PresenceEvent {
     if (message.length > MAX_EVENT_BYTES) throw bad(`${message.length} bytes: too long`);
     const text = message.toString('latin1');
     const version = text.split(' ', 1)[0]!;
@@ -113,6 +117,10 @@ export class PresenceEventReader {
     if (Math.abs(age) > MAX_ENVELOPE_AGE_MS) {
       const seconds = Math.round(Math.abs(age) / 1000);
       throw bad(age > 0 ? `sent ${seconds} s ago: too old` : `sent ${seconds} s in the future`);
+    }
+    const early = joinedAt - Number(sent);
+    if (early > MAX_PUBLISH_DELAY_MS) {
+      throw bad(`sent ${Math.round(early / 1000)} s before this node joined the bus: a recording`);
     }
     this.forget(now);
     if (this.heard.has(mac)) throw bad('a repeat of an event already heard');

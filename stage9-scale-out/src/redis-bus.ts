@@ -90,6 +90,9 @@ export class RedisBus implements Bus {
   private readonly busKeys: BusKeys;
   // Envelopes are stamped and checked by Redis's clock, not this machine's.
   private readonly clock: RedisClock;
+  // When this node last joined the bus, by that clock: nothing sent well
+  // before it can be news here (see MAX_PUBLISH_DELAY_MS).
+  private joinedAt = -Infinity;
   private readonly log: (line: string) => void;
   private readonly sampler: LogSampler;
   // `refused` when the last line about one was written.
@@ -133,15 +136,23 @@ export class RedisBus implements Bus {
         decodeEnvelope(message, this.busKeys, {
           now: this.clock.now(),
           maxFrameBytes: this.maxFrameBytes,
+          joinedAt: this.joinedAt,
         }),
       );
       if (envelope !== undefined) listener.envelope(envelope);
     };
     link.listen(keys.roomChannel, onEnvelope);
     link.listen(keys.nodeChannel(nodeId), onEnvelope);
+    // Run a moment after the channels are subscribed (and the clock synced):
+    // the allowance covers that moment too.
+    link.addHooks({
+      rejoin: async () => {
+        this.joinedAt = this.clock.now();
+      },
+    });
     const events = new PresenceEventReader(this.busKeys);
     link.listen(keys.presenceChannel, (message) => {
-      const event = this.decode(() => events.read(message, this.clock.now()));
+      const event = this.decode(() => events.read(message, this.clock.now(), this.joinedAt));
       if (event !== undefined) listener.presence(event);
     });
   }

@@ -8,6 +8,7 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   MAX_ENVELOPE_AGE_MS,
+  MAX_PUBLISH_DELAY_MS,
   type BusEnvelope,
 } from '../src/bus-envelope';
 import { BusKeys } from '../src/bus-keys';
@@ -92,6 +93,19 @@ test("an envelope sent more than a minute from the receiver's clock is refused, 
   expect(() => decodeEnvelope(bytes, keys, { now: NOW - 3_600_000 })).toThrow(
     /sent 3600 s in the future/,
   );
+});
+
+test('an envelope sent well before the receiver joined the bus is refused, however recent', () => {
+  const bytes = encode(room);
+  const now = NOW + 10_000; // ten seconds old: fresh enough
+  // Sent while the receiver was joining, or just before (a resent PUBLISH): news.
+  for (const joinedAt of [NOW - 1, NOW + MAX_PUBLISH_DELAY_MS]) {
+    expect(decodeEnvelope(bytes, keys, { now, joinedAt })).toEqual(room);
+  }
+  // Earlier than that, pub/sub could not have brought it: a recording.
+  expect(() =>
+    decodeEnvelope(bytes, keys, { now, joinedAt: NOW + MAX_PUBLISH_DELAY_MS + 1000 }),
+  ).toThrow(/sent 6 s before this node joined the bus: a recording/);
 });
 
 test.each([

@@ -50,6 +50,14 @@ test('an event from more than a minute ago, or ahead, is refused', () => {
   expect(() => reader.read(ahead, NOW)).toThrow(/61 s in the future/);
 });
 
+test('an event sent well before the reader joined the bus is refused, however recent', () => {
+  const line = bytes(encodePresenceEvent(bob, keys, NOW));
+  expect(new PresenceEventReader(keys).read(line, NOW + 10_000, NOW + 5_000)).toEqual(bob);
+  expect(() => new PresenceEventReader(keys).read(line, NOW + 10_000, NOW + 6_000)).toThrow(
+    /sent 6 s before this node joined the bus: a recording/,
+  );
+});
+
 test('a signed event with a malformed field is refused', () => {
   const reader = new PresenceEventReader(keys);
   for (const text of [

@@ -154,6 +154,30 @@ describeWithRedis('the Redis bus (3 nodes in one process)', (url) => {
     expect(nodes.flatMap((n) => n.arrivals)).toEqual([]);
   });
 
+  test('a recent recording from before a node joined is refused: pub/sub could not have sent it', async () => {
+    const [a] = nodes as [TestNode];
+    a.join('alice');
+    // Signed 20 s ago, before any of these nodes started: under a minute
+    // old, and from an origin none of them has heard. Before nodes knew when
+    // they joined, every one delivered it.
+    const recording = encodeEnvelope(
+      {
+        kind: 'room',
+        origin: makeNodeId('gone'),
+        seq: 3,
+        from: 'alice',
+        frame: Buffer.from('alice 3\n'),
+      },
+      TEST_BUS_KEYS,
+      Date.now() - 20_000,
+    );
+    await raw.publish(keys.roomChannel, recording);
+    const refused = (n: TestNode) => n.logs.some((l) => l.includes('before this node joined'));
+    await progress.until(() => nodes.every((n) => refused(n) || n.arrivals.length > 0));
+    expect(nodes.flatMap((n) => n.arrivals)).toEqual([]);
+    expect(nodes.every(refused)).toBe(true);
+  });
+
   test('a directed frame reaches only its recipient, on the node that holds them', async () => {
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
     a.join('alice');

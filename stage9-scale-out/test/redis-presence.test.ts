@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { DeliveryLedger } from '../../soak/delivery-ledger';
 import { clusterKeys } from '../src/cluster-keys';
 import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
-import { Progress, TestNode } from './test-node';
+import { encodePresenceEvent } from '../src/presence-event';
+import { Progress, TEST_BUS_KEYS, TestNode } from './test-node';
 
 describeWithRedis('presence and sessions across nodes (Redis)', (url) => {
   const prefix = testPrefix();
@@ -122,12 +123,20 @@ describeWithRedis('presence and sessions across nodes (Redis)', (url) => {
     recorder.disconnect();
 
     // What anyone who can PUBLISH could send before events were signed, the
-    // same with a MAC under another key, and bob's real join played again.
+    // same with a MAC under another key, bob's real join played again, and a
+    // real leave recorded before the nodes started.
     const node = b.cluster.nodeId;
     await raw.publish(keys.presenceChannel, `chat-presence/1 leave bob ${node}`);
     const forged = `chat-presence/2 leave bob ${node} ${Date.now()}`;
     await raw.publish(keys.presenceChannel, `${forged} ${'A'.repeat(43)}`);
     await raw.publish(keys.presenceChannel, recorded[0]!);
+    // A real leave from 20 s ago, before these nodes started: a recording.
+    const before = encodePresenceEvent(
+      { kind: 'leave', user: 'bob', node },
+      TEST_BUS_KEYS,
+      Date.now() - 20_000,
+    );
+    await raw.publish(keys.presenceChannel, before);
     // A real event after them: once it is heard, they were all handled.
     await b.cluster.presence.claim('carol', 's2');
     await progress.until(() => a.events.some((e) => e.user === 'carol'));
