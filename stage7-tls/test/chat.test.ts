@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { LoginTickets } from '../../shared/src/login-ticket';
 import { TicketStore } from '../../shared/src/ticket-store';
 import { LineReader } from '../../shared/test/helpers';
 import type { LoggedIn, ShownFrame } from '../src/client-login';
@@ -165,4 +166,26 @@ test('the terminal client: --password-stdin, chat to stdout, /who on stderr; the
   await t.server.close(); // everyone gets "bye"
   await errors.waitFor((line) => line.includes('server says goodbye'));
   await expect(done).resolves.toBe(0);
+});
+
+test('close() resolves only once every connection has closed and its departure is logged', async () => {
+  const users = Array.from({ length: 20 }, (_, i) => `user${i}`);
+  const clients = await Promise.all(
+    users.map(async (user) => {
+      await t.store.createUser(user, 'not-a-real-hash');
+      const client = await rawTls(t.port);
+      client.send({
+        type: 'resume',
+        user,
+        ticket: new LoginTickets({ keys: t.ticketKeys }).issue(user).ticket,
+      });
+      await client.next(); // welcome
+      return client;
+    }),
+  );
+  await t.server.close();
+  // Each connection's own 'close' handling (its session released, its line
+  // logged) is part of closing: none of it may run after close() resolved.
+  expect(t.countLogs((r) => r.event === 'disconnect')).toBe(users.length);
+  for (const client of clients) expect(client.socket.closed).toBe(true);
 });

@@ -28,7 +28,7 @@ import { silentLogger, type Logger } from '../../shared/src/logger';
 import { LoginTickets, tlsSessionTicketKeys, type TicketKeys } from '../../shared/src/login-ticket';
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
 import { PasswordHasher } from '../../shared/src/passwords';
-import { endPolitely } from '../../shared/src/polite-close';
+import { closeServerPolitely, endPolitely } from '../../shared/src/polite-close';
 import {
   LoginRateLimiter,
   TokenBuckets,
@@ -290,11 +290,11 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         state.shuttingDown = true;
         clearInterval(sweep);
         logger.info({ event: 'shutdown', connections: state.sockets.size }, 'shutting down');
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         door.closeUnfinished(); // mid-handshake: nothing to say goodbye to yet
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });
-        for (const socket of state.sockets) endPolitely(socket, bye);
-        await closed;
+        // Resolves after every connection's own 'close' handling (its session
+        // released, its line logged), not just when Node counts none open.
+        await closeServerPolitely(server, state.sockets, bye);
         sampler.close();
         if (ownHasher) await hasher.close();
       })();

@@ -280,3 +280,13 @@ test('one keys look-up at a time per connection: a second one while the first is
   await alice.waitFor('notices', '1 online');
   expect(alice.frames.filter((f) => f.type === 'keys')).toHaveLength(1);
 });
+
+test('close() resolves only once every connection has closed and its departure is logged', async () => {
+  const users = ['ann', 'ben', 'cat'];
+  for (const user of users) await enter(t, user);
+  await t.server.close();
+  // Each connection's 'close' handling (its session let go, its line logged)
+  // is part of closing, not something that runs after it.
+  const departures = t.logLines.filter((l) => l.includes('"event":"disconnect"'));
+  expect(departures).toHaveLength(users.length);
+});

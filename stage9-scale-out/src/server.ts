@@ -32,7 +32,7 @@ import { silentLogger, type Logger } from '../../shared/src/logger';
 import { LoginTickets, tlsSessionTicketKeys, type TicketKeys } from '../../shared/src/login-ticket';
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
 import { PasswordHasher } from '../../shared/src/passwords';
-import { endPolitely } from '../../shared/src/polite-close';
+import { closeServerPolitely, endPolitely } from '../../shared/src/polite-close';
 import { PresenceNotices } from '../../shared/src/presence-notices';
 import {
   LoginRateLimiter,
@@ -411,11 +411,11 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         clearInterval(sweep);
         presence.close(); // everyone is told "bye"; who left no longer matters
         logger.info({ event: 'shutdown', connections: state.sockets.size }, 'shutting down');
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         door.closeUnfinished(); // mid-handshake: nothing to say goodbye to yet
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });
-        for (const socket of state.sockets) endPolitely(socket, bye);
-        await closed;
+        // Resolves after every connection's own 'close' handling (its session
+        // released, its line logged), not just when Node counts none open.
+        await closeServerPolitely(server, state.sockets, bye);
         // Last: the sessions are released now, so other nodes see these
         // users leave at once instead of after the TTL.
         await cluster.close().catch(() => {});

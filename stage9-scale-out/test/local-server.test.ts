@@ -74,3 +74,14 @@ test('a handshake that stalls is closed at its deadline, and its place under the
   await once(stalled, 'close'); // closed by the node (the test would hang otherwise)
   await join(port, 'alice'); // the address's one place is free again
 });
+
+test("a node's close() resolves once every connection has closed and its departure is logged", async () => {
+  cluster = await startCluster(1, { localCluster: new LocalCluster() });
+  const users = ['ann', 'ben', 'cat', 'dan', 'eve'];
+  for (const user of users) await join(cluster.nodes[0]!.port, user);
+  await cluster.nodes[0]!.close();
+  // Each connection's 'close' handling (its session released, its line
+  // logged) comes before the node leaves the cluster, not after.
+  const departures = cluster.logLines.filter((l) => l.includes('"event":"disconnect"'));
+  expect(departures).toHaveLength(users.length);
+});
