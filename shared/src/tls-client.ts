@@ -271,7 +271,14 @@ export function toConnectError(err: unknown, server: string, alpnProtocol?: stri
   if (isChatError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const message = describeTlsError(err as Error);
-  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) {
+  // The plain-TCP clients of stages 2-6 say it the same way.
+  if (code === 'ECONNREFUSED') {
+    return new ChatError(
+      'CONNECT_FAILED',
+      `cannot connect to ${server}: connection refused (is the server running?)`,
+    );
+  }
+  if (['ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) {
     return new ChatError('CONNECT_FAILED', `cannot connect to ${server}: ${message}`);
   }
   if (CERT_CODES.test(code)) {

@@ -256,13 +256,18 @@ describe('the client', () => {
     expect(folded.message).toBe('TLS handshake with 127.0.0.1:5050 failed: first line second line');
   });
 
-  test('nothing listening: CONNECT_FAILED', async () => {
+  test('nothing listening: CONNECT_FAILED, asking whether the server is running', async () => {
     const probe = net.createServer().listen(0, '127.0.0.1');
     await once(probe, 'listening');
     const port = (probe.address() as net.AddressInfo).port;
     probe.close();
     await once(probe, 'close');
-    await expect(connect(port, pinFor('ks-none'))).rejects.toThrow(code('CONNECT_FAILED'));
+    const refused = connect(port, pinFor('ks-none'));
+    await expect(refused).rejects.toThrow(code('CONNECT_FAILED'));
+    // What stages 2-6 say, not Node's `connect ECONNREFUSED 127.0.0.1:PORT`.
+    await expect(refused).rejects.toThrow(
+      `cannot connect to 127.0.0.1:${port}: connection refused (is the server running?)`,
+    );
   });
 });
 
