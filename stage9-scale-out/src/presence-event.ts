@@ -2,12 +2,14 @@
  * Presence events on the wire: one line, signed like an envelope.
  *
  * ```text
- * chat-presence/2 join alice node-a~9f86d081 1796601600000 MAC
+ * chat-presence/2 join alice node-a~9f86d081 1796601600000 q3Xz0b9LmRc MAC
  * ```
  *
  * Fields, separated by one space: the version, the kind (`join` or `leave`),
  * the user, the node their session is (or was) on, the time it was signed (ms
- * since 1970, by Redis's clock: `redis-clock.ts`), and the MAC: an
+ * since 1970, by Redis's clock: `redis-clock.ts`), a nonce (8 random bytes,
+ * base64url: the same user can come and go twice within one millisecond, and
+ * each event must still be one of a kind), and the MAC: an
  * HMAC-SHA256 of everything before it, under the cluster's bus key
  * (`bus-keys.ts`, the key envelopes are signed with; the first field tells
  * the two kinds of message apart, so neither can pass for the other).
@@ -36,6 +38,7 @@
  *
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { ChatError } from '../../shared/src/errors';
 import { USERNAME_PATTERN } from '../../shared/src/user-record';
 import { MAX_ENVELOPE_AGE_MS, MAX_PUBLISH_DELAY_MS } from './bus-envelope';
@@ -49,6 +52,7 @@ export const PRESENCE_VERSION = 'chat-presence/2';
 // Longer than any event can be: refused before it is even split.
 const MAX_EVENT_BYTES = 256;
 const TIME_PATTERN = /^[1-9][0-9]{0,15}$/;
+const NONCE_PATTERN = /^[A-Za-z0-9_-]{11}$/;
 // The MAC signs no frame: an event is all header.
 const NO_FRAME = new Uint8Array(0);
 
@@ -58,10 +62,17 @@ const NO_FRAME = new Uint8Array(0);
  * @param event - who, where, and whether they arrived or went
  * @param keys - the cluster's bus keys (the first signs)
  * @param sentAt - now, in ms by the cluster's clock (`RedisClock.now()`)
- * @returns the line a script publishes, e.g. `chat-presence/2 join alice node-a~9f86d081 1796601600000 MAC`
+ * @param nonce - 8 random bytes when none is given (a test vector gives its own)
+ * @returns the line a script publishes, e.g. `chat-presence/2 join alice node-a~9f86d081 1796601600000 q3Xz0b9LmRc MAC`
  */
-export function encodePresenceEvent(event: PresenceEvent, keys: BusKeys, sentAt: number): string {
-  const signed = `${PRESENCE_VERSION} ${event.kind} ${event.user} ${event.node} ${Math.floor(sentAt)}`;
+export function encodePresenceEvent(
+  event: PresenceEvent,
+  keys: BusKeys,
+  sentAt: number,
+  nonce: string = randomBytes(8).toString('base64url'),
+): string {
+  const { kind, user, node } = event;
+  const signed = `${PRESENCE_VERSION} ${kind} ${user} ${node} ${Math.floor(sentAt)} ${nonce}`;
   return `${signed} ${keys.sign(signed, NO_FRAME)}`;
 }
 
@@ -103,13 +114,14 @@ export class PresenceEventReader {
       throw bad("MAC does not check: not signed with this cluster's key");
     }
     const fields = text.split(' ');
-    const [, kind, user, node, sent] = fields;
+    const [, kind, user, node, sent, nonce] = fields;
     if (
-      fields.length !== 6 ||
+      fields.length !== 7 ||
       (kind !== 'join' && kind !== 'leave') ||
       !USERNAME_PATTERN.test(user!) ||
       !NODE_ID_PATTERN.test(node!) ||
-      !TIME_PATTERN.test(sent!)
+      !TIME_PATTERN.test(sent!) ||
+      !NONCE_PATTERN.test(nonce!)
     ) {
       throw bad('not a well-formed event');
     }

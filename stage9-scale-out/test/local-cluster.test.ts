@@ -59,3 +59,24 @@ test('sessions: one per user, owner-only release, events to the other nodes, dir
   expect(a.events).toEqual([]);
   await b.cluster.presence.claim('alice', 's2');
 });
+
+test('a user who comes and goes twice in one millisecond is announced four times, and no node crashes', async () => {
+  const [a, b] = nodes;
+  // One frozen millisecond: the same kind, user, node and time each time.
+  // Before events carried a nonce, the second join was the first one's twin,
+  // refused as a repeat by a throw nothing caught: the process exited.
+  jest.useFakeTimers({
+    now: Date.now(),
+    doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'],
+  });
+  try {
+    for (const session of ['s1', 's2']) {
+      await a.cluster.presence.claim('bob', session);
+      await a.cluster.presence.release('bob', session);
+    }
+  } finally {
+    jest.useRealTimers();
+  }
+  await progress.until(() => b.events.length === 4);
+  expect(b.events.map((e) => e.kind)).toEqual(['join', 'leave', 'join', 'leave']);
+});

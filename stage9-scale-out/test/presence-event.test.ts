@@ -16,8 +16,19 @@ const signed = (text: string) => bytes(`${text} ${keys.sign(text, new Uint8Array
 
 test('an event is one signed line, read back as it was', () => {
   const line = encodePresenceEvent(bob, keys, NOW);
-  expect(line).toMatch(/^chat-presence\/2 leave bob node-b~0123abcd 1796601600000 [\w-]{43}$/);
+  expect(line).toMatch(
+    /^chat-presence\/2 leave bob node-b~0123abcd 1796601600000 [\w-]{11} [\w-]{43}$/,
+  );
   expect(new PresenceEventReader(keys).read(bytes(line), NOW)).toEqual(bob);
+});
+
+test('the same event signed twice in one millisecond is two events, each heard once', () => {
+  const reader = new PresenceEventReader(keys);
+  const [first, second] = [1, 2].map(() => bytes(encodePresenceEvent(bob, keys, NOW)));
+  expect(first).not.toEqual(second); // the nonce
+  expect(reader.read(first!, NOW)).toEqual(bob);
+  expect(reader.read(second!, NOW)).toEqual(bob);
+  expect(() => reader.read(second!, NOW)).toThrow(/a repeat/);
 });
 
 test("an event not signed with the cluster's key, or changed, is refused", () => {
@@ -61,11 +72,13 @@ test('an event sent well before the reader joined the bus is refused, however re
 test('a signed event with a malformed field is refused', () => {
   const reader = new PresenceEventReader(keys);
   for (const text of [
-    `chat-presence/2 arrive bob node-b~0123abcd ${NOW}`,
-    `chat-presence/2 join bob! node-b~0123abcd ${NOW}`,
-    `chat-presence/2 join bob node-b ${NOW}`,
-    `chat-presence/2 join bob node-b~0123abcd 0${NOW}`,
-    `chat-presence/2 join bob node-b~0123abcd ${NOW} extra`,
+    `chat-presence/2 arrive bob node-b~0123abcd ${NOW} AAAAAAAAAAA`,
+    `chat-presence/2 join bob! node-b~0123abcd ${NOW} AAAAAAAAAAA`,
+    `chat-presence/2 join bob node-b ${NOW} AAAAAAAAAAA`,
+    `chat-presence/2 join bob node-b~0123abcd 0${NOW} AAAAAAAAAAA`,
+    `chat-presence/2 join bob node-b~0123abcd ${NOW} AAAA`,
+    `chat-presence/2 join bob node-b~0123abcd ${NOW}`,
+    `chat-presence/2 join bob node-b~0123abcd ${NOW} AAAAAAAAAAA extra`,
   ]) {
     expect(() => reader.read(signed(text), NOW)).toThrow(/not a well-formed event/);
   }

@@ -58,9 +58,10 @@ test('the envelope shown is the one a cluster with a ticket key of zeros signs',
 test('the presence event shown is the one that cluster signs', () => {
   const shown = /^```text\n(chat-presence\/.*)\n```$/m.exec(section)?.[1];
   expect(shown).toBeDefined();
-  const sentAt = Number(shown!.split(' ')[4]);
+  const [, , , , sent, nonce] = shown!.split(' ');
+  const sentAt = Number(sent);
   const event = new PresenceEventReader(zeros).read(Buffer.from(shown!), sentAt);
-  expect(encodePresenceEvent(event, zeros, sentAt)).toBe(shown);
+  expect(encodePresenceEvent(event, zeros, sentAt, nonce)).toBe(shown);
   expect(() => new PresenceEventReader(BusKeys.random()).read(Buffer.from(shown!), sentAt)).toThrow(
     /MAC/,
   );
