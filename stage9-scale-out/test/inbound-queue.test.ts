@@ -68,3 +68,20 @@ test('a handler that clears the queue mid-batch stops the batch cleanly', async 
   await nextTurn();
   expect(handled).toEqual(['m1']);
 });
+
+test('a queue that never quite empties still lets go of what it handled', async () => {
+  const queue = new InboundQueue(
+    () => {},
+    () => {},
+    { batch: 3 },
+  );
+  // A batch per turn, behind a few that wait: the queue is never empty.
+  for (let i = 0; i < 5; i++) queue.push(ch, msg(i));
+  for (let turn = 0; turn < 1000; turn++) {
+    for (let i = 0; i < 3; i++) queue.push(ch, msg(i));
+    await nextTurn();
+  }
+  expect(queue.length).toBeGreaterThan(0);
+  // Before, it held every message since it was last empty: 3,005 here.
+  expect(queue.held).toBeLessThanOrEqual(2 * queue.length + 3);
+});
