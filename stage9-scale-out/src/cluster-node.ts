@@ -155,11 +155,12 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
     inbound: options.inbound,
   });
   // Envelopes and presence events are stamped and checked by Redis's clock:
-  // asked for on joining (before anything is published) and on every
-  // heartbeat, ahead of the other hooks.
+  // asked for on joining (before the channels are subscribed, so before
+  // anything arrives or is published) and on every heartbeat, ahead of the
+  // other hooks.
   const clock = new RedisClock();
   const sync = () => clock.sync(link.cmd);
-  link.addHooks({ rejoin: sync, beat: sync });
+  link.addHooks({ subscribing: sync, beat: sync });
   const bus = new RedisBus(link, keys, nodeId, listener, {
     busKeys: options.busKeys,
     clock,

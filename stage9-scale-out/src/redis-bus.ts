@@ -143,10 +143,12 @@ export class RedisBus implements Bus {
     };
     link.listen(keys.roomChannel, onEnvelope);
     link.listen(keys.nodeChannel(nodeId), onEnvelope);
-    // Run a moment after the channels are subscribed (and the clock synced):
-    // the allowance covers that moment too.
+    // Just before the channels are subscribed (the clock was synced a moment
+    // before): whatever arrives from then on is checked against it. Noted
+    // after subscribing, messages drained in between would be checked
+    // against the last join's time, or none.
     link.addHooks({
-      rejoin: async () => {
+      subscribing: async () => {
         this.joinedAt = this.clock.now();
       },
     });

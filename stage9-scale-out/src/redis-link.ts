@@ -53,6 +53,11 @@ export interface RedisLinkOptions {
 
 /** Work other modules attach to the link's life cycle. */
 export interface LinkHooks {
+  /**
+   * Runs when the link (re)joins, before its channels are subscribed: what
+   * must be in place before the first message can arrive.
+   */
+  subscribing?(): Promise<void>;
   /** Runs before the link reports *joined*: at start, and after every split. */
   rejoin?(): Promise<void>;
   /** Runs on every heartbeat while joined. */
@@ -231,6 +236,7 @@ export class RedisLink {
   }
 
   private async rejoin(epoch: number): Promise<void> {
+    for (const hooks of this.hooks) await hooks.subscribing?.();
     await this.sub.subscribe(...this.channels.keys());
     for (const hooks of this.hooks) await hooks.rejoin?.();
     if (this.closed || epoch !== this.epoch) throw STALE;
