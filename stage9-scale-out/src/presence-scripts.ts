@@ -47,7 +47,11 @@ return 1
 
 /**
  * Releases a session, only for its owner (compare-and-delete: a late release
- * from an old connection must not end a newer session).
+ * from an old connection must not end a newer session). If the user holds a
+ * session on another node now (a release retried after they logged in
+ * again elsewhere), they are still taken off this node's list, quietly:
+ * left there, they would be counted twice by `/who` for as long as this
+ * node lives.
  * KEYS: session, members of this node. ARGV: owner, user, presence channel,
  * the `leave` event. Returns 1 if the session was ours (or already gone), 0
  * if someone else holds it now.
@@ -55,7 +59,11 @@ return 1
 export const RELEASE = new LuaScript(
   'release',
   `local current = redis.call('GET', KEYS[1])
-if current and current ~= ARGV[1] then return 0 end
+if current and current ~= ARGV[1] then
+  local node = string.match(ARGV[1], '^(%S+) ')
+  if string.sub(current, 1, #node + 1) ~= node .. ' ' then redis.call('ZREM', KEYS[2], ARGV[2]) end
+  return 0
+end
 if current then redis.call('DEL', KEYS[1]) end
 if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return 1

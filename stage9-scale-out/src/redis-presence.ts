@@ -111,19 +111,26 @@ export class RedisPresence implements Presence {
   async claim(user: string, sessionId: string): Promise<void> {
     if (!SESSION_ID_PATTERN.test(sessionId)) throw new Error(`bad session id ${sessionId}`);
     if (this.link.state !== 'joined') throw unavailable();
-    const claimed = await this.run(() =>
-      CLAIM.run(
-        this.link.cmd,
-        [this.keys.session(user), this.keys.members(this.nodeId)],
-        [
-          this.owner(sessionId),
-          this.ttlMs,
-          user,
-          this.keys.presenceChannel,
-          this.event('join', user),
-          3 * this.ttlMs,
-        ],
-      ),
+    // A claim that fails may still have run: a timeout says only that the
+    // answer did not come in time. Left alone, its session would run out,
+    // but the user would stay on this node's list (counted by /who) and the
+    // room would have heard them join and never leave. So it is released on
+    // the next heartbeat, which does nothing if the claim never ran.
+    const claimed = await this.run(
+      () =>
+        CLAIM.run(
+          this.link.cmd,
+          [this.keys.session(user), this.keys.members(this.nodeId)],
+          [
+            this.owner(sessionId),
+            this.ttlMs,
+            user,
+            this.keys.presenceChannel,
+            this.event('join', user),
+            3 * this.ttlMs,
+          ],
+        ),
+      () => this.pendingReleases.set(user, sessionId),
     );
     if (claimed !== 1) {
       throw new ChatError(
@@ -180,11 +187,16 @@ export class RedisPresence implements Presence {
       await this.sendRelease(user, sessionId);
       this.pendingReleases.delete(user);
     }
-    const held = [...this.sessions];
+    let held = [...this.sessions];
     // Quiet first; again with signed joins if a reap announced the users gone.
-    const lost = (await this.heartbeat(held, false)) ?? (await this.heartbeat(held, true));
+    let lost = await this.heartbeat(held, false);
+    if (lost === undefined) {
+      // The sessions as they are now: one released meanwhile is not taken back.
+      held = [...this.sessions];
+      lost = (await this.heartbeat(held, true)) ?? [];
+    }
     const sent = new Map(held);
-    for (const user of lost ?? []) {
+    for (const user of lost) {
       // Only the session the heartbeat was about: not a newer one since.
       const sessionId = sent.get(user);
       if (sessionId === undefined || this.sessions.get(user) !== sessionId) continue;
@@ -276,10 +288,11 @@ export class RedisPresence implements Presence {
     return encodePresenceEvent({ kind, user, node }, this.busKeys, this.clock.now());
   }
 
-  private async run<T>(step: () => Promise<T>): Promise<T> {
+  private async run<T>(step: () => Promise<T>, onFailure?: () => void): Promise<T> {
     try {
       return await step();
     } catch {
+      onFailure?.();
       throw unavailable();
     }
   }

@@ -162,6 +162,47 @@ describeWithRedis(
       expect(b.arrivals).toEqual(Array.from({ length: 2_002 }, (_, i) => `room alice ${i + 1}`));
       expect(corruptions(ledger, ['bob', 'sam'])).toEqual([]);
     });
+
+    test('a login Redis ran after the node stopped waiting leaves no ghost: the node releases it', async () => {
+      // A slow heartbeat, so that none falls inside the pause below (one
+      // that timed out would drop the connection, and the claim with it).
+      const x = await start('x', { heartbeatMs: 5_000, ttlMs: 15_000 });
+      const keys = clusterKeys('fault:');
+      const listener = new Redis(redis.url);
+      const events: string[] = [];
+      listener.on('message', (_c: string, m: string) =>
+        events.push(m.split(' ').slice(1, 3).join(' ')),
+      );
+      // Bob comes and goes first: Redis now knows the claim script by its
+      // digest (a fresh Redis would answer NOSCRIPT once the pause is over).
+      await x.cluster.presence.claim('bob', 's0');
+      await x.cluster.presence.release('bob', 's0');
+      await listener.subscribe(keys.presenceChannel);
+      // Redis holds every write for 700 ms: x's claim waits in line, x stops
+      // waiting after 500 ms (SERVICE_UNAVAILABLE), then Redis runs it: alice
+      // has a session, a place on x's list, and the room heard her join.
+      const admin = new Redis(redis.url);
+      await admin.call('CLIENT', 'PAUSE', '700', 'WRITE');
+      await expect(x.cluster.presence.claim('alice', 's1')).rejects.toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+      });
+      try {
+        // x's next heartbeat releases what it could not know had run. Before,
+        // nothing did: alice stayed on x's list (counted by /who) as long as
+        // x lived, and the room never heard her leave.
+        await new Promise<void>((resolve) => {
+          const check = () =>
+            events.includes('leave alice') ? resolve() : listener.once('message', check);
+          check();
+        });
+        expect(events).toEqual(['join alice', 'leave alice']);
+        expect(await admin.zscore(keys.members(x.cluster.nodeId), 'alice')).toBeNull();
+        expect(await admin.exists(keys.session('alice'))).toBe(0);
+      } finally {
+        admin.disconnect();
+        listener.disconnect();
+      }
+    });
   },
   { ownServer: true },
 );

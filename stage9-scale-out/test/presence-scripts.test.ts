@@ -2,12 +2,13 @@
 // run one step at a time on the machine's Redis: two reapers announce each
 // user's leave once; a node that came back is not reaped; a reaped node's
 // quiet heartbeat changes nothing until it is sent again with its joins,
-// and the last batch of that heartbeat clears the mark.
+// and the last batch of that heartbeat clears the mark; a late release
+// leaves no ghost on the node's list.
 import { Redis } from 'ioredis';
 import { BusKeys } from '../src/bus-keys';
 import { clusterKeys } from '../src/cluster-keys';
 import { encodePresenceEvent } from '../src/presence-event';
-import { DEAD_NODE, HEARTBEAT, REAP } from '../src/presence-scripts';
+import { DEAD_NODE, HEARTBEAT, REAP, RELEASE } from '../src/presence-scripts';
 import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
 
 const busKeys = BusKeys.random();
@@ -118,5 +119,26 @@ describeWithRedis('the presence scripts, step by step (Redis)', (url) => {
       'join ben',
     ]);
     expect(await redis.get(keys.session('ben'))).toBe(`${node} s-ben`);
+  });
+
+  test('a release retried after the user logged in elsewhere takes them off this node quietly', async () => {
+    const release = (owner: string) =>
+      RELEASE.run(redis, [keys.session('ann'), keys.members(node)], [
+        owner, 'ann', keys.presenceChannel, leave('ann'),
+      ]); // prettier-ignore
+    // ann's release on this node could not reach Redis; she logged in on
+    // another node meanwhile, and this node's list still has her.
+    await redis.zadd(keys.members(node), 1, 'ann');
+    await redis.set(keys.session('ann'), 'other~0123abcd s-2');
+    expect(await release(`${node} s-1`)).toBe(0);
+    expect(await redis.zscore(keys.members(node), 'ann')).toBeNull(); // before: still listed
+    expect(await redis.get(keys.session('ann'))).toBe('other~0123abcd s-2');
+    // A newer session of hers on this same node is not touched.
+    await redis.zadd(keys.members(node), 2, 'ann');
+    await redis.set(keys.session('ann'), `${node} s-3`);
+    expect(await release(`${node} s-1`)).toBe(0);
+    expect(await redis.zscore(keys.members(node), 'ann')).toBe('2');
+    await drained();
+    expect(published).toEqual([]); // she never left the room
   });
 });
