@@ -134,6 +134,10 @@ export class E2eSession {
       this.removeMember(username);
       this.held.set(username, { keys, warning: decision.warning });
     } else {
+      // The trusted key is back: a changed key held earlier is dropped, or
+      // `/verify` (which shows this key) and `/trust` (which would accept
+      // the held one) would be about two different keys.
+      this.held.delete(username);
       this.members.set(username, keys);
       this.sender.memberJoined(username);
     }

@@ -174,6 +174,8 @@ export class RoomClient {
   private member(name: string, frame: KeyBundleWire): void {
     try {
       const decision = this.session.addMember(name, bundleOf(frame));
+      // Boxes held with a changed key are for that key only.
+      if (decision.status !== 'changed') this.heldBoxes.delete(name);
       if (decision.status === 'changed') {
         // One line at a time: the console keeps every line to one line.
         this.out.warning(`! ${decision.warning.code}: ${safe(name)}'s key changed`);

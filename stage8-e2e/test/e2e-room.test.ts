@@ -198,6 +198,26 @@ describe('a room, end to end', () => {
     expect(known.signingKeyOf('bob')!.equals(bobAgain.signingKey)).toBe(true);
   });
 
+  test('a server that flips a key back cannot get /trust to pin the key /verify did not show', () => {
+    const relay = new Relay();
+    const known = KnownMembers.inMemory();
+    const a = relay.join(alice, known);
+    relay.join(bob);
+    const real = a.safetyNumber('bob');
+    // The server publishes its own key for bob (alice is warned, bob held),
+    // then bob's real key again, with no leave between.
+    relay.announce('alice', identityOf('bob', 'the server'));
+    relay.announce('alice', bob);
+    // /verify shows the real key, which matches bob's phone; /trust must
+    // then have nothing to accept. Before, the server's key was still held,
+    // and /trust pinned it: the next key box to bob was sealed to the server.
+    expect(a.safetyNumber('bob')).toBe(real);
+    expect(a.acceptKey('bob')).toBe(false);
+    expect(known.signingKeyOf('bob')!.equals(bob.signingKey)).toBe(true);
+    relay.say('alice', 'still you?');
+    expect(relay.inbox('bob').lines).toContain('alice: still you?');
+  });
+
   test('a server publishing another key for me shows up as a change of my own key', () => {
     const relay = new Relay();
     relay.join(alice);
