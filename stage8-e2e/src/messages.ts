@@ -41,11 +41,13 @@ import {
   optionalField,
   stringField,
   type Decoded,
+  type Field,
   type FrameOf,
 } from '../../shared/src/protocol';
 import { KEY_BUNDLE_FIELDS, type KeyBundleWire } from '../../shared/src/identity-keys';
 import { PAIRWISE_BOX_FIELDS } from '../../shared/src/pairwise-box';
 import { MAX_ROOM_TEXT_BYTES, ROOM_MESSAGE_FIELDS } from '../../shared/src/room-message';
+import { USERNAME_PATTERN } from '../../shared/src/user-record';
 
 /** The application protocol both sides name in the TLS handshake (ALPN). */
 export const ALPN_PROTOCOL = 'socket-chat/8';
@@ -58,8 +60,14 @@ export const MAX_LISTED_USERS = 50;
 const claimedUserField = stringField({ minLength: 1, maxLength: 64 });
 // The password's value is checked by the password policy (BAD_PASSWORD).
 const passwordField = stringField({ minLength: 1, maxLength: 256 });
-// The server only ever sends validated names; the client checks the shape anyway.
-const userField = stringField({ minLength: 1, maxLength: 32 });
+// A name the server sends, or a client names as a recipient: always an
+// account's name. Checked here, in full: a client records the names it sees
+// (known-members, opened-counters) and refuses, on loading, a file holding a
+// name no account can have, so a server that sent one could stop it starting.
+const userField: Field<string> = {
+  expected: 'a username (1-32 of A-Z a-z 0-9 _ . -)',
+  accepts: (v): v is string => typeof v === 'string' && USERNAME_PATTERN.test(v),
+};
 const ticketField = stringField({ minLength: 1, maxLength: 512 });
 const countField = integerField({ min: 0, max: 1_000_000 });
 const onlineField = arrayField(userField, { maxItems: MAX_LISTED_USERS });
