@@ -38,7 +38,7 @@ import {
   sealPairwise,
   type PairwiseBoxWire,
 } from './pairwise-box';
-import { ReceiverChains } from './receiver-chains';
+import { ReceiverChains, type MessageOrder } from './receiver-chains';
 import {
   decodeRoomMessage,
   encodeRoomMessage,
@@ -228,6 +228,14 @@ export class E2eSession {
   open(from: string, fields: unknown): string {
     const sender = this.trusted(from);
     return openRoomMessage(decodeRoomMessage(from, fields), sender, this.chains);
+  }
+
+  /**
+   * Where the last message {@link open} returned stood in its sender's
+   * order: how many it jumped over, or whether it came late.
+   */
+  get lastOrder(): MessageOrder {
+    return this.chains.lastOpened;
   }
 
   /** My fingerprint (30 digits), for `/fingerprint`. */

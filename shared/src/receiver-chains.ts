@@ -24,6 +24,12 @@
  * can make us store and compute (32 bytes and two HMACs per step); a message
  * late by more than 1,000 is lost, which a chat can afford.
  *
+ * **Gaps are told, not hidden.** After each message it opens, the receiver
+ * says where it stood ({@link ReceiverChains.lastOpened}): how many messages
+ * it jumped over (not seen: dropped by the server, or delayed), or whether it
+ * was one of those, late. The client shows both: a server can drop or
+ * reorder messages, but not without the members seeing it.
+ *
  * **Nothing changes until a message opens.** The keys for a jump are derived
  * into scratch space and kept only if the message authenticates; a forged
  * counter cannot push the chain forward or evict good keys. (The caller
@@ -54,6 +60,14 @@ export const MAX_FORWARD_JUMP = 1000;
 /** Epochs kept per sender: the current one and the one before it. */
 export const EPOCHS_KEPT = 2;
 
+/** Where an opened message stood in its sender's order (see {@link ReceiverChains.lastOpened}). */
+export interface MessageOrder {
+  /** How many of the sender's messages it jumped over: not seen (yet). */
+  skipped: number;
+  /** Whether it is one of those, arriving after messages sent later. */
+  late: boolean;
+}
+
 interface Chain {
   chainKey: Buffer;
   /** The next counter the chain key is at. */
@@ -74,6 +88,11 @@ interface Sender {
  * sender keys from verified pairwise boxes and ask it for message keys.
  */
 export class ReceiverChains {
+  /**
+   * Where the last message opened stood in its sender's order: how many it
+   * jumped over (sent, not seen yet), or whether it is one of those, late.
+   */
+  lastOpened: MessageOrder = { skipped: 0, late: false };
   private readonly senders = new Map<string, Sender>();
 
   /**
@@ -173,7 +192,11 @@ export class ReceiverChains {
     if (chain === undefined) {
       throw new ChatError('UNKNOWN_EPOCH', `no sender key from ${sender} for epoch ${epoch}`);
     }
-    if (counter < chain.next) return openSkipped(chain, sender, counter, open);
+    if (counter < chain.next) {
+      const result = openSkipped(chain, sender, counter, open);
+      this.lastOpened = { skipped: 0, late: true };
+      return result;
+    }
     if (counter - chain.next > MAX_FORWARD_JUMP) {
       throw new ChatError(
         'MESSAGE_TOO_FAR_AHEAD',
@@ -200,6 +223,7 @@ export class ReceiverChains {
     } finally {
       messageKey.fill(0);
     }
+    this.lastOpened = { skipped: counter - chain.next, late: false };
     chain.chainKey.fill(0);
     chain.chainKey = chainKey;
     chain.next = counter + 1;

@@ -33,6 +33,23 @@ describe('receiver chains', () => {
     for (const text of ['a', 'b', 'c']) expect(hear(say(text))).toBe(text);
   });
 
+  test('each open says where the message stood: in order, after a gap, or late', () => {
+    const { say, hear, chains } = pair();
+    const [m0, m1, m2, m3, m4] = ['0', '1', '2', '3', '4'].map(say);
+    hear(m0!);
+    expect(chains.lastOpened).toEqual({ skipped: 0, late: false });
+    hear(m3!); // 1 and 2 not seen
+    expect(chains.lastOpened).toEqual({ skipped: 2, late: false });
+    hear(m1!);
+    expect(chains.lastOpened).toEqual({ skipped: 0, late: true });
+    hear(m4!);
+    expect(chains.lastOpened).toEqual({ skipped: 0, late: false });
+    // A refusal leaves the last answer as it was.
+    expect(() => hear(m4!)).toThrow(code('REPLAYED'));
+    expect(chains.lastOpened).toEqual({ skipped: 0, late: false });
+    expect(hear(m2!)).toBe('2');
+  });
+
   test('a replayed message is REPLAYED, whether it came in order or from the window', () => {
     const { say, hear } = pair();
     const [m0, m1, m2] = [say('0'), say('1'), say('2')];

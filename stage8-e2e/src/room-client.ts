@@ -92,6 +92,7 @@ export class RoomClient {
       case 'e2e-chat':
         return this.refusing(frame.from, 'message', () => {
           const text = this.session.open(frame.from, frame);
+          this.tellOrder(frame.from);
           this.out.chat(`${safe(frame.from)}: ${safe(text)}`);
         });
       case 'keys':
@@ -163,6 +164,25 @@ export class RoomClient {
       return true;
     }
     return false;
+  }
+
+  // The server can drop or reorder messages; the counters show it, so say so
+  // (before the message it concerns).
+  private tellOrder(from: string): void {
+    const { skipped, late } = this.session.lastOrder;
+    const who = safe(from);
+    if (skipped > 0) {
+      const messages = skipped === 1 ? '1 message' : `${skipped} messages`;
+      const verb = skipped === 1 ? 'is' : 'are';
+      this.out.warning(
+        `! ${messages} from ${who} ${verb} missing: the server dropped or delayed ${skipped === 1 ? 'it' : 'them'}`,
+      );
+    }
+    if (late) {
+      this.out.warning(
+        `! the next message from ${who} is late: it was sent before ones already shown`,
+      );
+    }
   }
 
   private holdBox(frame: SenderKeyFrame): void {

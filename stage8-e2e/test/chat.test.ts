@@ -121,6 +121,32 @@ test('a replayed message is refused; the original is shown once', async () => {
   expect(bob.chat).toEqual(['alice: only once']);
 });
 
+test('a message the server withholds shows as missing, and as late when it comes after all', async () => {
+  // The server (the test's intercept) holds alice's second message back and
+  // hands it over after her fourth. Before, bob read "one, three, four, two"
+  // with no sign that anything was missing or out of order.
+  let withheld: ShownFrame | undefined;
+  let chats = 0;
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob', {
+    intercept: (frame) => {
+      if (frame.type !== 'e2e-chat') return [frame];
+      chats++;
+      if (chats === 2) withheld = frame;
+      if (chats === 4) return [frame, withheld!];
+      return chats === 2 ? [] : [frame];
+    },
+  });
+  await alice.waitFor('notices', 'bob joined');
+  for (const text of ['one', 'two', 'three', 'four']) alice.room.say(text);
+  await bob.waitFor('chat', 'alice: two');
+  expect(bob.chat).toEqual(['alice: one', 'alice: three', 'alice: four', 'alice: two']);
+  expect(bob.warnings).toEqual([
+    '! 1 message from alice is missing: the server dropped or delayed it',
+    '! the next message from alice is late: it was sent before ones already shown',
+  ]);
+});
+
 test("after carol leaves, her recorded sender key opens none of alice's new messages", async () => {
   const alice = await enter(t, 'alice');
   const bob = await enter(t, 'bob');
