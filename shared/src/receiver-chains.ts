@@ -14,6 +14,7 @@
  * | a (sender, epoch) never given     | `UNKNOWN_EPOCH`                          |
  * | the next one, or ahead by ≤ 1,000 | opened; the keys skipped over are kept   |
  * | ahead by more than 1,000          | `MESSAGE_TOO_FAR_AHEAD`                  |
+ * | ahead, after a signed one failed  | `MESSAGE_TOO_FAR_AHEAD` ({@link ReceiverChains.distrust}) |
  * | a skipped one, still kept         | opened, and its key erased: once only    |
  * | one already opened                | `REPLAYED`                               |
  * | below the kept window             | `MESSAGE_TOO_OLD` (also: sent before we got the key) |
@@ -76,6 +77,8 @@ interface Chain {
   floor: number;
   /** counter → message key, oldest first (a Map keeps insertion order). */
   skipped: Map<number, Buffer>;
+  /** A message its sender signed did not open: no jump ahead is followed any more. */
+  distrusted: boolean;
 }
 
 interface Sender {
@@ -136,6 +139,7 @@ export class ReceiverChains {
       next: key.counter,
       floor: key.counter,
       skipped: new Map(),
+      distrusted: false,
     });
     while (entry.chains.size > EPOCHS_KEPT) {
       const oldest = Math.min(...entry.chains.keys());
@@ -170,6 +174,22 @@ export class ReceiverChains {
   }
 
   /**
+   * A message `sender` signed would not open. Only the holder of the
+   * signing key could have sent it, so the sender itself is misbehaving, and
+   * each such message may have made us step the chain up to
+   * {@link MAX_FORWARD_JUMP} times for nothing. From now on, until its next
+   * sender key, its messages open only in order or from kept keys: a jump
+   * ahead is refused before any step is taken.
+   *
+   * @param sender - the verified sender
+   * @param epoch - the epoch of the message that failed
+   */
+  distrust(sender: string, epoch: number): void {
+    const chain = this.senders.get(sender)?.chains.get(epoch);
+    if (chain !== undefined) chain.distrusted = true;
+  }
+
+  /**
    * Derives the key of message `counter` and passes it to `open`; keeps the
    * new state only if `open` returns. The key is erased afterwards: `open`
    * must not keep it.
@@ -196,6 +216,12 @@ export class ReceiverChains {
       const result = openSkipped(chain, sender, counter, open);
       this.lastOpened = { skipped: 0, late: true };
       return result;
+    }
+    if (chain.distrusted && counter > chain.next) {
+      throw new ChatError(
+        'MESSAGE_TOO_FAR_AHEAD',
+        `a signed message from ${sender} did not open; no jump ahead is followed in epoch ${epoch}`,
+      );
     }
     if (counter - chain.next > MAX_FORWARD_JUMP) {
       throw new ChatError(

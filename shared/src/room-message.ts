@@ -36,7 +36,7 @@ import { sign, verify, type KeyObject } from 'node:crypto';
 import { CanonicalWriter } from './canonical-bytes';
 import { BOX_OVERHEAD, open, seal } from './crypto';
 import { E2E_LABELS } from './e2e-labels';
-import { ChatError } from './errors';
+import { ChatError, isChatError } from './errors';
 import { SIGNATURE_BYTES, type Identity, type MemberKeys } from './identity-keys';
 import { base64Field, integerField } from './protocol';
 import type { ReceiverChains } from './receiver-chains';
@@ -209,14 +209,24 @@ export function openRoomMessage(
   }
   verifyRoomMessage(message, sender.signingKeyObject);
   const { epoch, counter } = message;
-  return chains.withMessageKey(message.sender, epoch, counter, (messageKey) => {
-    const plaintext = open(messageKey, message.box, messageHeader(message.sender, epoch, counter));
-    try {
-      return utf8.decode(plaintext);
-    } catch {
-      throw new ChatError('DECRYPT_FAILED', 'authentic message, but its text is not UTF-8');
-    }
-  });
+  try {
+    return chains.withMessageKey(message.sender, epoch, counter, (messageKey) => {
+      const plaintext = open(
+        messageKey,
+        message.box,
+        messageHeader(message.sender, epoch, counter),
+      );
+      try {
+        return utf8.decode(plaintext);
+      } catch {
+        throw new ChatError('DECRYPT_FAILED', 'authentic message, but its text is not UTF-8');
+      }
+    });
+  } catch (err) {
+    // Signed, yet it does not open: the sender sent it (see distrust).
+    if (isChatError(err, 'DECRYPT_FAILED')) chains.distrust(message.sender, epoch);
+    throw err;
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

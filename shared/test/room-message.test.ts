@@ -107,6 +107,28 @@ describe('room message', () => {
     expect(openRoomMessage(send('first'), publicOf(alice), bobChains)).toBe('first');
   });
 
+  test('after a signed message that does not open, its sender gets no more jumps ahead this epoch', () => {
+    const { bobChains, send } = room();
+    // A member can sign junk far ahead: each such message made bob step the
+    // chain up to 1,000 times, and nothing kept him from paying again for
+    // the next one (a review measured 28 times a normal refusal's cost).
+    const junk = (counter: number) =>
+      sealRoomMessage(alice, { epoch: 42, counter, messageKey: newChainKey() }, 'junk');
+    expect(() => openRoomMessage(junk(1000), publicOf(alice), bobChains)).toThrow(
+      code('DECRYPT_FAILED'),
+    );
+    // The next jump is refused before a single step.
+    expect(() => openRoomMessage(junk(999), publicOf(alice), bobChains)).toThrow(
+      code('MESSAGE_TOO_FAR_AHEAD'),
+    );
+    // In order, alice's messages still open; a jump of hers does not.
+    expect(openRoomMessage(send('first'), publicOf(alice), bobChains)).toBe('first');
+    send('dropped');
+    expect(() => openRoomMessage(send('third'), publicOf(alice), bobChains)).toThrow(
+      code('MESSAGE_TOO_FAR_AHEAD'),
+    );
+  });
+
   test('the signature covers canonical bytes, not JSON: a re-encoded frame still verifies', () => {
     const { send } = room();
     const wire = encodeRoomMessage(send('x'));
