@@ -32,8 +32,18 @@ import { USERNAME_PATTERN } from './user-record';
 /** The `format` string of the known-members file. */
 export const KNOWN_MEMBERS_FORMAT = 'socket-chat known members v1';
 
-// 10,000 members at ~60 bytes each; anything larger is the wrong file.
+// Larger than MAX_KNOWN_MEMBERS entries can make it: anything larger is the wrong file.
 const MAX_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Most members the file records: 10,000, about 860 KiB with the longest
+ * names, under the 1 MiB the loader accepts. Past it, a new member is trusted
+ * for the session but not recorded ({@link TrustDecision} `not-recorded`):
+ * otherwise a server announcing ghost after ghost could grow the file until
+ * it no longer loads, and the user's way out, deleting it, would erase every
+ * pin.
+ */
+export const MAX_KNOWN_MEMBERS = 10_000;
 
 /** The loud warning: a member's identity key is not the one recorded. */
 export interface KeyChangeWarning {
@@ -58,6 +68,13 @@ export type TrustDecision =
   | {
       /** The recorded key. */
       status: 'known';
+    }
+  | {
+      /**
+       * Never seen before, and the file is full ({@link MAX_KNOWN_MEMBERS}):
+       * trusted for now, not recorded. The user should be told.
+       */
+      status: 'not-recorded';
     }
   | {
       /** Not the recorded key: not recorded, and the user must be told. */
@@ -102,6 +119,7 @@ export class KnownMembers {
   observe(username: string, signingKey: Uint8Array): TrustDecision {
     const known = this.keys.get(username);
     if (known === undefined) {
+      if (this.keys.size >= MAX_KNOWN_MEMBERS) return { status: 'not-recorded' };
       this.accept(username, signingKey);
       return { status: 'first-use' };
     }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { KnownMembers } from '../src/known-members';
+import { KNOWN_MEMBERS_FORMAT, KnownMembers, MAX_KNOWN_MEMBERS } from '../src/known-members';
 import { fingerprint } from '../src/safety-number';
 import { code, identityOf } from './e2e-fixtures';
 
@@ -73,6 +73,25 @@ describe('known members (trust on first use)', () => {
       fs.writeFileSync(file, text, { mode: 0o600 });
       expect(() => KnownMembers.load(file)).toThrow(code('BAD_IDENTITY_FILE'));
     }
+  });
+
+  test('a server naming thousands of members cannot make the file too big to load', () => {
+    // A file already near the load limit (1 MiB), as a server announcing
+    // ghost after ghost with valid names could make it.
+    const file = path.join(dir, 'known-members.json');
+    const key = Buffer.from(alice.signingKey).toString('base64');
+    const name = (i: number) => `ghost${i}`.padEnd(32, 'x');
+    const members = Object.fromEntries(Array.from({ length: 11_900 }, (_, i) => [name(i), key]));
+    fs.writeFileSync(file, JSON.stringify({ format: KNOWN_MEMBERS_FORMAT, members }, null, 2));
+    const known = KnownMembers.load(file);
+    // Past MAX_KNOWN_MEMBERS, a new name is trusted for now but not written:
+    // before, 50 more names pushed the file past 1 MiB, and the client
+    // refused to start until the user deleted it, and every pin with it.
+    for (let i = 11_900; i < 11_950; i++) {
+      expect(known.observe(name(i), alice.signingKey)).toEqual({ status: 'not-recorded' });
+    }
+    expect(KnownMembers.load(file).observe(name(0), alice.signingKey).status).toBe('known');
+    expect(MAX_KNOWN_MEMBERS).toBeLessThan(11_900);
   });
 
   test('an in-memory store writes nothing', () => {

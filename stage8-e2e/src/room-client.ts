@@ -23,6 +23,7 @@ import type { E2eSession } from '../../shared/src/e2e-session';
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { verifyKeyBundle, type Identity, type KeyBundleWire } from '../../shared/src/identity-keys';
 import { formatDigits, safetyNumber } from '../../shared/src/safety-number';
+import { MAX_KNOWN_MEMBERS } from '../../shared/src/known-members';
 import { sanitizeForTerminal as safe } from '../../shared/src/terminal';
 import type { ShownFrame } from './client-login';
 import type { FrameOf } from '../../shared/src/protocol';
@@ -196,6 +197,12 @@ export class RoomClient {
       const decision = this.session.addMember(name, bundleOf(frame));
       // Boxes held with a changed key are for that key only.
       if (decision.status !== 'changed') this.heldBoxes.delete(name);
+      if (decision.status === 'not-recorded') {
+        this.out.warning(
+          `! ${safe(name)}'s key is not pinned: your known-members file is full ` +
+            `(${MAX_KNOWN_MEMBERS} names); /verify ${safe(name)} before trusting it`,
+        );
+      }
       if (decision.status === 'changed') {
         // One line at a time: the console keeps every line to one line.
         this.out.warning(`! ${decision.warning.code}: ${safe(name)}'s key changed`);
