@@ -44,7 +44,8 @@ export function resolveTicketDir(flag: string | undefined, env: NodeJS.ProcessEn
 export class TicketStore {
   /**
    * @param dir - the folder (created 0700 on the first save)
-   * @param warn - receives a warning if a ticket file is readable by others
+   * @param warn - receives a warning if a ticket file is readable by others,
+   *   or cannot be written
    */
   constructor(
     readonly dir: string,
@@ -92,7 +93,16 @@ export class TicketStore {
    */
   save(server: string, username: string, ticket: string): boolean {
     if (!TICKET_TEXT.test(ticket)) return false;
-    return writePrivateFile(this.fileFor(server, username), ticket + '\n', { replace: true });
+    // Called as the ticket frame arrives, inside the socket's data handler: a
+    // throw from here (the folder is a file, the disk is full) would end the
+    // client. A ticket that cannot be kept only means the password next time.
+    try {
+      return writePrivateFile(this.fileFor(server, username), ticket + '\n', { replace: true });
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.warn?.(`cannot keep the login ticket in ${this.dir}: ${why}; next time, the password`);
+      return false;
+    }
   }
 
   /**

@@ -144,3 +144,19 @@ test('after a restart with the same ticket key file, a stored ticket still logs 
     await users.close();
   }
 });
+
+test('a ticket folder that cannot be written costs the ticket, not the session', async () => {
+  const t = await serve();
+  fs.writeFileSync(path.join(dir, 'notadir'), 'a file where the folder should be');
+  let warned: (message: string) => void = () => {};
+  const warning = new Promise<string>((resolve) => (warned = resolve));
+  const tickets = new TicketStore(path.join(dir, 'notadir', 'tickets'), (m) => warned(m));
+  // Before, the failed save threw inside the socket's data handler: the
+  // client process died right after logging in.
+  const session = await logIn(t, dir, 'alice', { register: true, tickets });
+  expect(await warning).toMatch(
+    /^cannot keep the login ticket in .*notadir.*: .*; next time, the password/,
+  );
+  expect(session.socket.destroyed).toBe(false);
+  session.socket.destroy();
+});
