@@ -34,7 +34,14 @@
  *
  * @module
  */
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPrivateKey,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { ChatError } from './errors';
 import { readPrivateFile, writePrivateFile } from './private-file';
 
@@ -161,11 +168,22 @@ export function saveTicketKeys(file: string, keys: TicketKeys, force = false): v
  * the current ticket key with HKDF under their own label: the two uses never
  * share key material, and one file on disk keeps both across restarts.
  *
+ * The certificate's private key is mixed in too (a digest of it is the
+ * salt). A resumed TLS session sends no certificate: the client trusts it
+ * because only its server could have made the session ticket. With the
+ * ticket key alone in those keys, a thief of the ticket key file could do
+ * it too, resume a client's session with a certificate of its own, and be
+ * sent the client's password. Now that takes the private key as well.
+ *
  * @param keys - the server's ticket keys
+ * @param privateKeyPem - the certificate's private key (PEM)
  */
-export function tlsSessionTicketKeys(keys: TicketKeys): Buffer {
+export function tlsSessionTicketKeys(keys: TicketKeys, privateKeyPem: string): Buffer {
+  const privateKey = createPrivateKey(privateKeyPem).export({ type: 'pkcs8', format: 'der' });
+  const salt = createHash('sha256').update(privateKey).digest();
+  privateKey.fill(0);
   return Buffer.from(
-    hkdfSync('sha256', keys.current.key, '', 'socket-chat v7 tls session tickets', 48),
+    hkdfSync('sha256', keys.current.key, salt, 'socket-chat v7 tls session tickets', 48),
   );
 }
 

@@ -232,7 +232,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       privateKeyPem: identity.privateKeyPem,
       alpnProtocol: ALPN_PROTOCOL,
       // Derived from the ticket key file: TLS sessions survive a restart.
-      sessionTicketKeys: tlsSessionTicketKeys(identity.ticketKeys),
+      sessionTicketKeys: tlsSessionTicketKeys(identity.ticketKeys, identity.privateKeyPem),
     }),
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   });

@@ -191,12 +191,10 @@ test('a refused connection leaves no session behind to resume', async () => {
 test('a session from one server process resumes on another with the same ticket key file (a restart), not on one without', async () => {
   const keys = TicketKeys.generate();
   const withKeys = (ticketKeys: Buffer) => ({ tlsOptions: { ticketKeys } });
-  const before = await startRecordingServer(real, withKeys(tlsSessionTicketKeys(keys)));
-  const restarted = await startRecordingServer(real, withKeys(tlsSessionTicketKeys(keys)));
-  const stranger = await startRecordingServer(
-    real,
-    withKeys(tlsSessionTicketKeys(TicketKeys.generate())),
-  );
+  const ticketKeysOf = (k: TicketKeys) => tlsSessionTicketKeys(k, real.privateKeyPem);
+  const before = await startRecordingServer(real, withKeys(ticketKeysOf(keys)));
+  const restarted = await startRecordingServer(real, withKeys(ticketKeysOf(keys)));
+  const stranger = await startRecordingServer(real, withKeys(ticketKeysOf(TicketKeys.generate())));
   cleanups.push(
     () => before.close(),
     () => restarted.close(),
@@ -214,6 +212,36 @@ test('a session from one server process resumes on another with the same ticket 
   expect((await loginThrough(restarted.port, pinTrust(), sessions)).resumed).toBe(true);
   const full = await loginThrough(stranger.port, pinTrust(), sessions);
   expect(full).toMatchObject({ resumed: false, fingerprint: real.fingerprint }); // a full handshake, checked
+});
+
+test('the ticket key file alone cannot pose as the server: its sessions resume only with the private key', async () => {
+  const keys = TicketKeys.generate();
+  const withKeys = (ticketKeys: Buffer) => ({ tlsOptions: { ticketKeys } });
+  const server = await startRecordingServer(
+    real,
+    withKeys(tlsSessionTicketKeys(keys, real.privateKeyPem)),
+  );
+  // A thief with a copy of the ticket key file, but not the private key:
+  // its own certificate, the same ticket keys.
+  const thief = await startRecordingServer(
+    impostor,
+    withKeys(tlsSessionTicketKeys(keys, impostor.privateKeyPem)),
+  );
+  cleanups.push(
+    () => server.close(),
+    () => thief.close(),
+  );
+  const sessions = new TlsSessionCache();
+  const trust = pinTrust({ expectedFingerprint: real.fingerprint });
+  await loginThrough(server.port, trust, sessions);
+  // The thief answers where the server was: the pin and the session apply.
+  const session = sessions.get(serverName('127.0.0.1', server.port))!;
+  trust.knownServers.remember(serverName('127.0.0.1', thief.port), real.fingerprint);
+  sessions.set(serverName('127.0.0.1', thief.port), session.session, session.fingerprint);
+  // Before, the session resumed (no certificate to check) and the password
+  // frame went to the thief; now the handshake is a full one, and refused.
+  await expect(loginThrough(thief.port, pinTrust(), sessions)).rejects.toThrow(code('KEY_CHANGED'));
+  expect(thief.received().length).toBe(0);
 });
 
 test('a resumed session is still checked against the pin: after the pin changed, KEY_CHANGED, nothing sent', async () => {

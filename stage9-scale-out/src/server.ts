@@ -253,7 +253,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       alpnProtocol: ALPN_PROTOCOL,
       // Derived from the ticket key file: TLS sessions survive a restart,
       // and every node given the same file resumes every node's sessions.
-      sessionTicketKeys: tlsSessionTicketKeys(identity.ticketKeys),
+      sessionTicketKeys: tlsSessionTicketKeys(identity.ticketKeys, identity.privateKeyPem),
     }),
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   });
