@@ -329,6 +329,9 @@ function openDoor(server: tls.Server, caps: ConnectionCaps, sampler: LogSampler)
   });
   // Before refusePlaintext's listener: a refused connection costs nothing more.
   server.prependListener('connection', (raw: net.Socket) => {
+    // Reset before Node accepted it: no peer address, so no key to match its
+    // TLS socket by (two such were one entry, and one was never counted out).
+    if (raw.remoteAddress === undefined) return void raw.destroy();
     const admitted = caps.admit(raw);
     if (typeof admitted !== 'string') {
       raw.destroy();
