@@ -284,7 +284,21 @@ class Connection implements Member {
       // The label is the name this connection logged in as: the client
       // cannot choose it. The text itself is never logged.
       const { text } = decoded.frame;
-      (this.outgoing ??= []).push(encodeServerFrame({ type: 'chat', from: this.username, text }));
+      const relay = encodeServerFrame({ type: 'chat', from: this.username, text });
+      // Labelled, the frame is longer than the one received: near the limit
+      // it would not fit a reader's line limit, and every reader would drop
+      // it. Refused here, to the sender, instead.
+      if (relay.length - 1 > MAX_FRAME_BYTES) {
+        this.flush();
+        this.answerError(
+          new ChatError(
+            'FRAME_TOO_LARGE',
+            `this message is ${relay.length - 1} bytes once it carries your name; the limit is ${MAX_FRAME_BYTES}`,
+          ),
+        );
+        return;
+      }
+      (this.outgoing ??= []).push(relay);
       return;
     }
     this.flush();

@@ -17,8 +17,10 @@ import {
   rawTls,
   startTestServer,
   tempDir,
+  type RawTls,
   type TestServer,
 } from './harness';
+import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
 
 let t: TestServer;
 let dir: string;
@@ -189,3 +191,42 @@ test('close() resolves only once every connection has closed and its departure i
   expect(t.countLogs((r) => r.event === 'disconnect')).toBe(users.length);
   for (const client of clients) expect(client.socket.closed).toBe(true);
 });
+
+test('a chat that no longer fits once labelled with its sender is refused to the sender, not lost at every reader', async () => {
+  // A 32-character name and a frame just under the limit whose text is
+  // mostly control characters (escaped to 6 bytes each): accepted as sent,
+  // but the labelled frame is over the limit. Before, it was relayed, every
+  // reader dropped it as FRAME_TOO_LARGE, and the sender heard nothing.
+  const name = 'a'.repeat(32);
+  const sender = await rawTls(t.port);
+  sender.send({ type: 'register', user: name, password: PASSWORD });
+  expect(await sender.next()).toMatchObject({ type: 'welcome' });
+  const reader = await rawTls(t.port);
+  reader.send({ type: 'register', user: 'bob', password: PASSWORD });
+  expect(await reader.next()).toMatchObject({ type: 'welcome' });
+  const chats: string[] = [];
+  const budget = MAX_FRAME_BYTES - '{"type":"chat","text":""}'.length;
+  const escapes = Math.floor((budget - 4096) / 5);
+  const text = '\u0001'.repeat(escapes) + 'x'.repeat(4096 - escapes);
+  sender.socket.write(`${JSON.stringify({ type: 'chat', text })}\n`);
+  const refusal = await nextOf(sender, 'error');
+  expect(refusal).toMatchObject({ code: 'FRAME_TOO_LARGE' });
+  sender.send({ type: 'chat', text: 'after' });
+  for (;;) {
+    const frame = await reader.next();
+    if (frame?.type !== 'chat') continue;
+    chats.push(frame.text.slice(0, 5));
+    if (frame.text === 'after') break;
+  }
+  expect(chats).toEqual(['after']);
+  sender.socket.destroy();
+  reader.socket.destroy();
+});
+
+/** The next frame of `type` a raw client receives (others are skipped). */
+async function nextOf(client: RawTls, type: string) {
+  for (;;) {
+    const frame = await client.next();
+    if (frame === undefined || frame.type === type) return frame;
+  }
+}
