@@ -34,6 +34,23 @@ export const PROTOCOL_VERSION = 1;
 /** Longest frame in bytes for stages 5 and 6 (JSON plus base64 costs room). */
 export const MAX_FRAME_BYTES = 16 * 1024;
 
+/**
+ * Whether a frame a server relays still fits a reader's line limit. A relay
+ * labels what a client sent (`from`), so it is longer: near the limit, with
+ * a long name and a text of control characters (6 bytes each, escaped), it
+ * would not fit, and every reader would drop it. The sender is told instead.
+ *
+ * @param relay - the encoded frame, ending in `\n`
+ * @returns `FRAME_TOO_LARGE` for the sender, or `undefined` if it fits
+ */
+export function relayTooLarge(relay: Buffer): ChatError | undefined {
+  if (relay.length - 1 <= MAX_FRAME_BYTES) return undefined;
+  return new ChatError(
+    'FRAME_TOO_LARGE',
+    `this message is ${relay.length - 1} bytes once it carries your name; the limit is ${MAX_FRAME_BYTES}`,
+  );
+}
+
 /** A decoder's answer: the typed frame, or the error to report. Never a throw. */
 export type Decoded<F> = DecodedOk<F> | DecodedError;
 

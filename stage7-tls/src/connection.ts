@@ -33,7 +33,7 @@ import type { LogSampler } from '../../shared/src/log-sampler';
 import { connectionLogger, type Logger } from '../../shared/src/logger';
 import { ReadPacer } from '../../shared/src/message-budget';
 import { peerLabel } from '../../shared/src/peer-label';
-import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
+import { MAX_FRAME_BYTES, relayTooLarge } from '../../shared/src/protocol';
 import type { BucketLimit } from '../../shared/src/rate-limit';
 import { retryAfterOf } from '../../shared/src/retry-after';
 import type { Room } from '../../shared/src/room';
@@ -285,21 +285,10 @@ class Connection implements Member {
       // cannot choose it. The text itself is never logged.
       const { text } = decoded.frame;
       const relay = encodeServerFrame({ type: 'chat', from: this.username, text });
-      // Labelled, the frame is longer than the one received: near the limit
-      // it would not fit a reader's line limit, and every reader would drop
-      // it. Refused here, to the sender, instead.
-      if (relay.length - 1 > MAX_FRAME_BYTES) {
-        this.flush();
-        this.answerError(
-          new ChatError(
-            'FRAME_TOO_LARGE',
-            `this message is ${relay.length - 1} bytes once it carries your name; the limit is ${MAX_FRAME_BYTES}`,
-          ),
-        );
-        return;
-      }
-      (this.outgoing ??= []).push(relay);
-      return;
+      const tooLarge = relayTooLarge(relay); // labelled, it may outgrow a reader's limit
+      if (tooLarge === undefined) return void (this.outgoing ??= []).push(relay);
+      this.flush();
+      return this.answerError(tooLarge);
     }
     this.flush();
     if (!decoded.ok) {
