@@ -77,6 +77,35 @@ export const MAX_ENVELOPE_AGE_MS = 60_000;
  */
 export const MAX_PUBLISH_DELAY_MS = 5_000;
 
+/**
+ * Why a message sent at `sent` cannot be news to a node now, if it cannot:
+ * over {@link MAX_ENVELOPE_AGE_MS} from `now` either way, or sent more than
+ * {@link MAX_PUBLISH_DELAY_MS} before the node joined the bus. One rule for
+ * envelopes and presence events (`presence-event.ts`), checked once the MAC
+ * has made the time trustworthy.
+ *
+ * @param sent - the signed send time, ms by the cluster's clock
+ * @param now - the receiver's reading of that clock
+ * @param joinedAt - when the receiver last joined the bus; default: never checked
+ * @returns the problem in words, or `undefined` if the message is fresh
+ */
+export function freshnessProblem(
+  sent: number,
+  now: number,
+  joinedAt = -Infinity,
+): string | undefined {
+  const age = now - sent;
+  if (Math.abs(age) > MAX_ENVELOPE_AGE_MS) {
+    const seconds = Math.round(Math.abs(age) / 1000);
+    return age > 0 ? `sent ${seconds} s ago: too old` : `sent ${seconds} s in the future`;
+  }
+  const early = joinedAt - sent;
+  if (early > MAX_PUBLISH_DELAY_MS) {
+    return `sent ${Math.round(early / 1000)} s before this node joined the bus: a recording`;
+  }
+  return undefined;
+}
+
 /** Options for {@link decodeEnvelope}. */
 export interface DecodeOptions {
   /** The receiver's reading of the cluster's clock, in ms. Default: `Date.now()`. */
@@ -185,16 +214,8 @@ export function decodeEnvelope(
   if (problem !== undefined) throw bad(problem);
   const [, kind, origin, seq, sent, from, to] = fields as Fields;
   // Only now: the time is trusted because the MAC covers it.
-  const age = (options.now ?? Date.now()) - Number(sent);
-  if (Math.abs(age) > MAX_ENVELOPE_AGE_MS) {
-    const seconds = Math.round(Math.abs(age) / 1000);
-    throw bad(age > 0 ? `sent ${seconds} s ago: too old` : `sent ${seconds} s in the future`);
-  }
-  const early = (options.joinedAt ?? -Infinity) - Number(sent);
-  if (early > MAX_PUBLISH_DELAY_MS) {
-    const seconds = Math.round(early / 1000);
-    throw bad(`sent ${seconds} s before this node joined the bus: a recording`);
-  }
+  const stale = freshnessProblem(Number(sent), options.now ?? Date.now(), options.joinedAt);
+  if (stale !== undefined) throw bad(stale);
   const base = { origin, seq: Number(seq), from, frame };
   return kind === 'room' ? { kind, ...base } : { kind: 'direct', to, ...base };
 }

@@ -41,7 +41,7 @@
 import { randomBytes } from 'node:crypto';
 import { ChatError } from '../../shared/src/errors';
 import { USERNAME_PATTERN } from '../../shared/src/user-record';
-import { MAX_ENVELOPE_AGE_MS, MAX_PUBLISH_DELAY_MS } from './bus-envelope';
+import { freshnessProblem, MAX_ENVELOPE_AGE_MS } from './bus-envelope';
 import type { BusKeys } from './bus-keys';
 import { NODE_ID_PATTERN } from './cluster-keys';
 import type { PresenceEvent } from './presence';
@@ -97,8 +97,7 @@ export class PresenceEventReader {
    * @param message - the message as delivered
    * @param now - this node's reading of the cluster's clock, in ms
    * @param joinedAt - when this node last joined the bus, by that clock: an
-   *   event sent well before it is a recording (as for envelopes,
-   *   `MAX_PUBLISH_DELAY_MS`)
+   *   event sent well before it is a recording (`freshnessProblem`)
    * @throws ChatError `BAD_FRAME` naming the first problem found
    */
   read(message: Buffer, now: number, joinedAt = -Infinity): PresenceEvent {
@@ -125,15 +124,8 @@ export class PresenceEventReader {
     ) {
       throw bad('not a well-formed event');
     }
-    const age = now - Number(sent);
-    if (Math.abs(age) > MAX_ENVELOPE_AGE_MS) {
-      const seconds = Math.round(Math.abs(age) / 1000);
-      throw bad(age > 0 ? `sent ${seconds} s ago: too old` : `sent ${seconds} s in the future`);
-    }
-    const early = joinedAt - Number(sent);
-    if (early > MAX_PUBLISH_DELAY_MS) {
-      throw bad(`sent ${Math.round(early / 1000)} s before this node joined the bus: a recording`);
-    }
+    const stale = freshnessProblem(Number(sent), now, joinedAt);
+    if (stale !== undefined) throw bad(stale);
     this.forget(now);
     if (this.heard.has(mac)) throw bad('a repeat of an event already heard');
     this.heard.set(mac, Number(sent) + MAX_ENVELOPE_AGE_MS);
