@@ -246,11 +246,16 @@ const certDir = (files: RunFiles, stage: string) => path.join(files.dir, stage);
 /**
  * The server flags of a TLS stage (7 to 9) in the chat scenarios: its
  * certificate folder, a fresh SQLite file (or `dbFile`, which a cluster's
- * nodes share) and {@link CHAT_SCENARIO_ARGS}.
+ * nodes share), {@link CHAT_SCENARIO_ARGS}, and the pace of new connections
+ * per address lifted (a TLS server's own limit; the load connects from one).
  */
 export function tlsServerArgs(files: RunFiles, stage: string, dbFile?: string): string[] {
   dbFile ??= runDatabase(files, stage);
-  return ['--data-dir', certDir(files, stage), '--db-file', dbFile, ...CHAT_SCENARIO_ARGS];
+  return [
+    ...['--data-dir', certDir(files, stage), '--db-file', dbFile],
+    ...CHAT_SCENARIO_ARGS,
+    ...['--connections-per-ip', '1000000'],
+  ];
 }
 
 // One known-servers file per load process and server: a thousand clients only read it.

@@ -31,7 +31,7 @@ import { TlsSessionCache } from '../shared/src/tls-client';
 import { openUserStore } from '../shared/src/user-store';
 import { type Decoded } from '../shared/src/protocol';
 import { connectAndLogIn, type LoggedIn, type ShownFrame } from '../stage7-tls/src/client-login';
-import { DEFAULT_HANDSHAKES_PER_TURN } from '../stage7-tls/src/handshake-gate';
+import { DEFAULT_HANDSHAKES_PER_TURN } from '../shared/src/handshake-gate';
 import { ALPN_PROTOCOL, encodeClientFrame } from '../stage7-tls/src/messages';
 import { startServer, type ServerOptions } from '../stage7-tls/src/server';
 import { format, table } from './report-format';
@@ -332,6 +332,7 @@ async function withBenchServer<T>(
     store,
     hasher,
     maxPreLoginPerAddress: many,
+    newConnectionsPerAddress: { capacity: many, refillMs: 1 },
     hashJobsPerAddress: many,
     rateLimits: { perIp: { capacity: many, refillMs: 1 } },
     ...tuning,

@@ -23,6 +23,13 @@
  *   address group (IPv6 by /64, see `address-group.ts`). A flood from one
  *   address fills its own quota and nothing else; logged-in users do not
  *   count (they are rate-limited by their password).
+ * - **`newPerAddress`** (optional; the TLS stages set it): how fast one
+ *   address group may open connections, a token bucket. The other caps count
+ *   connections open *at once*; a TLS handshake costs the server a signature
+ *   even when the connection closes right after, so one machine looping
+ *   connect, handshake, close stays under both caps and still keeps a core
+ *   busy (572 handshakes a second were measured). The bucket is taken when
+ *   the connection is admitted, before any handshake work.
  *
  * A refusal costs one short write and a close, and the descriptor is freed at
  * once: no 2-second linger for a peer that never said anything.
@@ -32,6 +39,7 @@
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { addressGroup } from './address-group';
+import { TokenBuckets, type BucketLimit } from './rate-limit';
 
 /** The default cap on connections not yet logged in, per address group. */
 export const DEFAULT_PRE_LOGIN_PER_ADDRESS = 32;
@@ -75,16 +83,25 @@ export function defaultMaxConnections(limit: number | undefined = openFileLimit(
   return Math.max(16, Math.floor(limit * 0.9) - RESERVED_DESCRIPTORS);
 }
 
-/** The two caps of a {@link ConnectionCaps}. */
+/**
+ * The default pace of new connections per address group for the TLS stages:
+ * a burst of 64 (a classroom behind one NAT arriving at once), then one
+ * every 50 ms, 20 a second.
+ */
+export const DEFAULT_NEW_CONNECTIONS_PER_ADDRESS: BucketLimit = { capacity: 64, refillMs: 50 };
+
+/** The caps of a {@link ConnectionCaps}. */
 export interface ConnectionCapLimits {
   /** Sockets held at once, logged in or not. */
   maxConnections: number;
   /** Sockets not yet logged in, per address group. */
   maxPreLoginPerAddress: number;
+  /** New connections per address group, as a token bucket. Default: no limit. */
+  newPerAddress?: BucketLimit;
 }
 
 /** Why a new connection was turned away at the door. */
-export type Refusal = 'server full' | 'address full';
+export type Refusal = 'server full' | 'address full' | 'address too fast';
 
 /** What {@link ConnectionCaps.admit} returns for a connection it turns away. */
 export interface RefusedConnection {
@@ -108,9 +125,20 @@ export interface RefusedConnection {
 export class ConnectionCaps {
   private open = 0;
   private readonly preLogin = new Map<string, number>();
+  private readonly arrivals: TokenBuckets | undefined;
 
-  /** @param limits - the caps */
-  constructor(readonly limits: ConnectionCapLimits) {}
+  /**
+   * @param limits - the caps
+   * @param now - the clock of the `newPerAddress` buckets, in ms (tests move it)
+   */
+  constructor(
+    readonly limits: ConnectionCapLimits,
+    now: () => number = Date.now,
+  ) {
+    if (limits.newPerAddress !== undefined) {
+      this.arrivals = new TokenBuckets(limits.newPerAddress, now);
+    }
+  }
 
   /** Sockets held right now. */
   get connections(): number {
@@ -129,6 +157,10 @@ export class ConnectionCaps {
     const group = addressGroup(socket.remoteAddress);
     const waiting = this.preLogin.get(group) ?? 0;
     if (waiting >= this.limits.maxPreLoginPerAddress) return { refused: 'address full' };
+    if (this.arrivals !== undefined) {
+      if (this.arrivals.waitMs(group) > 0) return { refused: 'address too fast' };
+      this.arrivals.take(group);
+    }
     this.preLogin.set(group, waiting + 1);
     this.open++;
     return group;

@@ -19,6 +19,7 @@
  * @module
  */
 import { parsePositiveInt } from './cli';
+import { DEFAULT_NEW_CONNECTIONS_PER_ADDRESS } from './connection-caps';
 import { DEFAULT_MESSAGE_BUDGET } from './message-budget';
 import { DEFAULT_LOGIN_LIMITS, type BucketLimit, type LoginRateLimitOptions } from './rate-limit';
 
@@ -31,7 +32,8 @@ export type LimitFlag =
   | 'registrations-per-minute'
   | 'failed-logins-per-ip'
   | 'error-budget'
-  | 'message-budget';
+  | 'message-budget'
+  | 'connections-per-ip';
 
 /** A flag that takes a value, in `node:util` parseArgs form. */
 export interface StringFlag {
@@ -41,8 +43,8 @@ export interface StringFlag {
 
 const VALUE: StringFlag = { type: 'string' };
 
-/** The flags, in `node:util` parseArgs form (each takes a number). */
-export const limitFlags: Readonly<Record<LimitFlag, StringFlag>> = {
+/** The flags of every stage, in `node:util` parseArgs form (each takes a number). */
+export const limitFlags: Readonly<Record<Exclude<LimitFlag, 'connections-per-ip'>, StringFlag>> = {
   'max-connections': VALUE,
   'max-prelogin-per-ip': VALUE,
   'hash-jobs-per-ip': VALUE,
@@ -51,6 +53,15 @@ export const limitFlags: Readonly<Record<LimitFlag, StringFlag>> = {
   'failed-logins-per-ip': VALUE,
   'error-budget': VALUE,
   'message-budget': VALUE,
+};
+
+/**
+ * The flags of a TLS server (stage 7 on): every stage's, and the pace of new
+ * connections per address, which matters once each one costs a handshake.
+ */
+export const tlsLimitFlags: Readonly<Record<LimitFlag, StringFlag>> = {
+  ...limitFlags,
+  'connections-per-ip': VALUE,
 };
 
 /** What a stage's server does that changes the usage text. */
@@ -75,9 +86,14 @@ export function limitsUsage(options: LimitsUsageOptions): string {
                                 handshake (default: from the open-file limit)`
     : `  --max-connections N           sockets held at once (default: from the open-file limit)`;
   const failures = options.tls ? 'failed logins or tickets' : 'failed logins';
+  const pace = options.tls
+    ? `
+  --connections-per-ip N        new connections per address in a burst, then 20
+                                a second; faster ones are dropped (default 64)`
+    : '';
   return `limits (IPv6 addresses count per /64):
 ${connections}
-  --max-prelogin-per-ip N       connections not yet logged in, per address (default 32)
+  --max-prelogin-per-ip N       connections not yet logged in, per address (default 32)${pace}
   --hash-jobs-per-ip N          passwords being checked at once, per address (default 8)
   --registrations-per-ip N      new accounts per address per hour (default 10)
   --registrations-per-minute N  new accounts per minute, all addresses (default 30)
@@ -100,6 +116,8 @@ export interface LimitOptions {
   maxConnections?: number;
   /** `--max-prelogin-per-ip`: connections not yet logged in, per address. */
   maxPreLoginPerAddress?: number;
+  /** `--connections-per-ip` (TLS servers): new connections per address, a burst then a pace. */
+  newConnectionsPerAddress?: BucketLimit;
   /** `--hash-jobs-per-ip`: password checks at once, per address. */
   hashJobsPerAddress?: number;
   /** `--error-budget`: error replies a logged-in connection may cause at once. */
@@ -137,6 +155,13 @@ export function parseLimitFlags(
   if (maxConnections !== undefined) options.maxConnections = maxConnections;
   const preLogin = n('max-prelogin-per-ip');
   if (preLogin !== undefined) options.maxPreLoginPerAddress = preLogin;
+  const pace = n('connections-per-ip');
+  if (pace !== undefined) {
+    options.newConnectionsPerAddress = {
+      capacity: pace,
+      refillMs: DEFAULT_NEW_CONNECTIONS_PER_ADDRESS.refillMs,
+    };
+  }
   const hashJobs = n('hash-jobs-per-ip');
   if (hashJobs !== undefined) options.hashJobsPerAddress = hashJobs;
   const errors = n('error-budget');

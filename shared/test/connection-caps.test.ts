@@ -32,3 +32,30 @@ test('past maxConnections every new connection is refused, until one closes', ()
   caps.closed(first, true);
   expect(typeof caps.admit(socketFrom('10.0.0.3'))).toBe('string');
 });
+
+test('with newPerAddress, an address that opens connections faster than its bucket refills is refused', () => {
+  let now = 0;
+  const caps = new ConnectionCaps(
+    {
+      maxConnections: 100,
+      maxPreLoginPerAddress: 100,
+      newPerAddress: { capacity: 3, refillMs: 1_000 },
+    },
+    () => now,
+  );
+  // Each connection closes at once (connect, handshake, close): the
+  // at-once caps never fill, but the bucket empties.
+  for (let i = 0; i < 3; i++) caps.closed(caps.admit(socketFrom('10.0.0.1')) as string, true);
+  expect(caps.admit(socketFrom('10.0.0.1'))).toEqual({ refused: 'address too fast' });
+  expect(caps.connections).toBe(0); // a refusal counts nothing in
+  expect(typeof caps.admit(socketFrom('10.0.0.2'))).toBe('string'); // another address has its own
+  now += 1_000; // one token back
+  expect(typeof caps.admit(socketFrom('10.0.0.1'))).toBe('string');
+  expect(caps.admit(socketFrom('10.0.0.1'))).toEqual({ refused: 'address too fast' });
+});
+
+test('without newPerAddress (stage 6) an address may open connections as fast as it likes', () => {
+  const caps = new ConnectionCaps({ maxConnections: 10, maxPreLoginPerAddress: 10 });
+  for (let i = 0; i < 1_000; i++) caps.closed(caps.admit(socketFrom('10.0.0.1')) as string, true);
+  expect(caps.connections).toBe(0);
+});

@@ -1,6 +1,6 @@
 // The limit flags of stages 6 to 9: one copy, the same names and meanings in
 // every stage, each flag turning into one server option.
-import { limitFlags, limitsUsage, parseLimitFlags } from '../src/limit-flags';
+import { limitFlags, limitsUsage, parseLimitFlags, tlsLimitFlags } from '../src/limit-flags';
 
 const defaults = { errorBudget: { capacity: 10, refillMs: 6_000 } };
 
@@ -17,12 +17,15 @@ test('each limit flag sets its server option; absent flags set nothing', () => {
         'error-budget': '3',
         'message-budget': '40',
         'failed-logins-per-ip': '50',
+        'connections-per-ip': '200',
       },
       defaults,
     ),
   ).toEqual({
     maxConnections: 500,
     maxPreLoginPerAddress: 4,
+    // The burst only: the pace stays 20 a second.
+    newConnectionsPerAddress: { capacity: 200, refillMs: 50 },
     hashJobsPerAddress: 2,
     errorBudget: { capacity: 3, refillMs: 6_000 },
     // The burst only: the pace stays 5 a second.
@@ -57,9 +60,12 @@ test('a limit that is not a whole number above zero is a usage error naming the 
   );
 });
 
-test.each([false, true])('the usage text names every flag (tls: %s)', (tls) => {
+test.each([false, true])('the usage text names every flag the server takes (tls: %s)', (tls) => {
   const usage = limitsUsage({ tls });
-  for (const flag of Object.keys(limitFlags)) expect(usage).toContain(`--${flag} N`);
+  for (const flag of Object.keys(tls ? tlsLimitFlags : limitFlags)) {
+    expect(usage).toContain(`--${flag} N`);
+  }
+  expect(usage.includes('--connections-per-ip')).toBe(tls); // a plain server has no handshake to pace
 });
 
 test('with TLS the usage says what the flags count that a plain server lacks', () => {

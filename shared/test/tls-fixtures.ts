@@ -172,3 +172,28 @@ export async function startMitmRelay(
 export function makeServerCertificate(): Promise<GeneratedCertificate> {
   return generateCertificate();
 }
+
+/**
+ * One TLS handshake with a server on 127.0.0.1, closed as soon as it
+ * finishes: the loop of a client that makes a server sign and leaves.
+ *
+ * @param port - the server's port
+ * @param alpnProtocol - the protocol id to offer
+ * @returns true if the handshake finished, false if the connection was dropped first
+ */
+export function handshakeOnce(port: number, alpnProtocol: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      rejectUnauthorized: false, // a test client: it checks nothing on purpose
+      ALPNProtocols: [alpnProtocol],
+    });
+    socket.once('secureConnect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+    socket.once('close', () => resolve(false));
+  });
+}

@@ -2,13 +2,13 @@
  * Stage 7's chat server: stage 6's accounts server over TLS 1.3, with no
  * room key. Logins and chat are plain JSON frames inside TLS.
  *
- * This file wires the pieces together and owns what happens *before* a
- * connection has a TLS session: the door (connection caps, counted when the
- * TCP connection arrives, before the handshake spends a signature on it),
- * plain-text clients (answered with `TLS_REQUIRED`), failed handshakes
- * (logged by kind, sampled), a few handshakes per turn of the event loop
- * (`handshake-gate.ts`), start-up, the idle sweep and shutdown. After
- * the handshake, `connection.ts` takes over, as in stage 6.
+ * This file wires the pieces together: the TLS listener and its door
+ * (`shared/src/tls-door.ts`: connection caps and a pace per address, counted
+ * when the TCP connection arrives, before the handshake spends a signature
+ * on it; plain-text clients answered with `TLS_REQUIRED`; a few handshakes
+ * per turn of the event loop; failed handshakes logged by kind, sampled),
+ * start-up, the idle sweep and shutdown. After the handshake,
+ * `connection.ts` takes over, as in stage 6.
  *
  * @module
  */
@@ -17,8 +17,10 @@ import tls from 'node:tls';
 import {
   ConnectionCaps,
   defaultMaxConnections,
+  DEFAULT_NEW_CONNECTIONS_PER_ADDRESS,
   DEFAULT_PRE_LOGIN_PER_ADDRESS,
 } from '../../shared/src/connection-caps';
+import { DEFAULT_HANDSHAKES_PER_TURN } from '../../shared/src/handshake-gate';
 import { ChatError } from '../../shared/src/errors';
 import { listen } from '../../shared/src/listen';
 import { LogSampler } from '../../shared/src/log-sampler';
@@ -33,16 +35,10 @@ import {
   type LoginRateLimitOptions,
 } from '../../shared/src/rate-limit';
 import { Room } from '../../shared/src/room';
-import {
-  closeFailedHandshakes,
-  refusePlaintext,
-  tlsServerOptions,
-  unexpectedProtocol,
-  type TlsClientFailure,
-} from '../../shared/src/tls-server';
+import { openTlsDoor } from '../../shared/src/tls-door';
+import { tlsServerOptions } from '../../shared/src/tls-server';
 import type { UserStore } from '../../shared/src/user-store';
 import { serveConnection, type Member, type ServerState } from './connection';
-import { DEFAULT_HANDSHAKES_PER_TURN, gateHandshakes, TurnGate } from './handshake-gate';
 import {
   ALPN_PROTOCOL,
   encodeServerFrame,
@@ -107,6 +103,8 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Connections not yet logged in, per address. Default 32. */
   maxPreLoginPerAddress?: number;
+  /** New connections per address: a burst, then one per `refillMs`. Default {@link DEFAULT_NEW_CONNECTIONS_PER_ADDRESS}. */
+  newConnectionsPerAddress?: BucketLimit;
   /** Silence allowed after login. Default {@link DEFAULT_IDLE_TIMEOUT_MS}. */
   idleTimeoutMs?: number;
   /** Error replies a logged-in connection may cause. Default {@link DEFAULT_ERROR_BUDGET}. */
@@ -164,6 +162,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       options.maxPreLoginPerAddress,
       DEFAULT_PRE_LOGIN_PER_ADDRESS,
     ),
+    newPerAddress: options.newConnectionsPerAddress ?? DEFAULT_NEW_CONNECTIONS_PER_ADDRESS,
   });
   const presenceLimit = whole('presence limit', options.presenceLimit, PRESENCE_NOTICE_LIMIT, 0);
   const handshakesPerTurn = whole(
@@ -236,26 +235,11 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     }),
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   });
-  gateHandshakes(server, new TurnGate(handshakesPerTurn)); // first: the door's plain-text check hands over to the gate
-  const door = openDoor(server, caps, sampler);
-  // Refused handshakes are logged by kind, sampled: anyone can cause them at no cost.
-  const refused = (failure: TlsClientFailure) => {
-    if (sampler.allow(`handshake_refused:${failure.code}`)) {
-      logger.info({ event: 'handshake_refused', code: failure.code }, failure.message);
-    }
-  };
-  server.on('secureConnection', (socket: tls.TLSSocket) => {
-    const other = unexpectedProtocol(socket, ALPN_PROTOCOL); // a client that offered no ALPN
-    if (other !== undefined) {
-      refused(other);
-      return void socket.destroy(); // before handOver: the door counts it down on close
-    }
-    const group = door.handOver(socket);
-    if (group === undefined) return void socket.destroy(); // closed meanwhile
-    serveConnection(socket, state, group);
-  });
-  // A failed handshake is logged, and its connection closed (Node leaves a timed-out one open).
-  closeFailedHandshakes(server, refused);
+  const door = openTlsDoor(
+    server,
+    { caps, sampler, alpnProtocol: ALPN_PROTOCOL, handshakesPerTurn },
+    (socket, group) => serveConnection(socket, state, group),
+  );
 
   let address: net.AddressInfo;
   try {
@@ -308,69 +292,6 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         if (ownHasher) await hasher.close();
       })();
       return closing;
-    },
-  };
-}
-
-/** The door: caps counted per TCP connection, before the handshake. */
-interface Door {
-  /** The address group of a socket whose handshake finished; `undefined` if unknown. */
-  handOver(socket: tls.TLSSocket): string | undefined;
-  /** Destroys every connection still in its handshake (at shutdown). */
-  closeUnfinished(): void;
-}
-
-// The caps count TCP connections as they arrive: a handshake costs the
-// server a signature, so it must not be free to start thousands of them. A
-// connection past a cap is closed at once, before the handshake: its client
-// sees the connection drop (it cannot read a plain-text error inside TLS).
-// A TLS socket is matched to its TCP connection by the peer's address and
-// port, which identify one live connection.
-function openDoor(server: tls.Server, caps: ConnectionCaps, sampler: LogSampler): Door {
-  const waiting = new Map<string, { group: string; raw: net.Socket }>();
-  const keyOf = (s: net.Socket) => `${s.remoteAddress}|${s.remotePort}`;
-  refusePlaintext(server, {
-    onRefused: (_socket, failure) => {
-      if (sampler.allow(`refused:${failure.code}`)) {
-        sampler.logger.info({ event: 'refused', code: failure.code }, failure.message);
-      }
-    },
-  });
-  // Before refusePlaintext's listener: a refused connection costs nothing more.
-  server.prependListener('connection', (raw: net.Socket) => {
-    // Reset before Node accepted it: no peer address, so no key to match its
-    // TLS socket by (two such were one entry, and one was never counted out).
-    if (raw.remoteAddress === undefined) return void raw.destroy();
-    const admitted = caps.admit(raw);
-    if (typeof admitted !== 'string') {
-      raw.destroy();
-      if (sampler.allow(`refused:TOO_MANY_CONNECTIONS:${admitted.refused}`, 1)) {
-        sampler.logger.warn(
-          { event: 'refused', code: 'TOO_MANY_CONNECTIONS', why: admitted.refused },
-          `refused a connection before its handshake: ${admitted.refused}`,
-        );
-      }
-      return;
-    }
-    const key = keyOf(raw);
-    waiting.set(key, { group: admitted, raw });
-    raw.once('close', () => {
-      // Still here: the handshake never finished, so no connection counts it down.
-      if (waiting.get(key)?.raw === raw) {
-        waiting.delete(key);
-        caps.closed(admitted, true);
-      }
-    });
-  });
-  return {
-    handOver(socket) {
-      const key = keyOf(socket);
-      const entry = waiting.get(key);
-      waiting.delete(key);
-      return entry?.group;
-    },
-    closeUnfinished() {
-      for (const { raw } of waiting.values()) raw.destroy();
     },
   };
 }

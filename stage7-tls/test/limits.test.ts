@@ -1,11 +1,14 @@
 // Stage 6's limits still hold behind TLS: failed passwords and failed
 // tickets spend the same login budget, one session per user, the login
-// deadline, the connection cap (counted before the handshake), the error
-// and message budgets and the slow-reader cap.
+// deadline, the connection caps (counted before the handshake, with the pace
+// of new connections per address), the handshake gate, the error and message
+// budgets and the slow-reader cap.
 import fs from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
+import { handshakeOnce } from '../../shared/test/tls-fixtures';
+import { ALPN_PROTOCOL } from '../src/messages';
 import { logIn, PASSWORD, rawTls, startTestServer, tempDir, type TestServer } from './harness';
 
 let dir: string;
@@ -66,6 +69,23 @@ test('past the connection cap a TCP connection is dropped before its handshake c
   await once(extra, 'close');
   await t.waitForLog((r) => r.event === 'refused' && r.code === 'TOO_MANY_CONNECTIONS');
   held.socket.destroy();
+});
+
+test('an address looping connect, handshake, close is dropped before its handshake once past its pace', async () => {
+  // Each connection closes at once, so the caps on connections held never
+  // fill; before the pace was counted, every handshake here was signed.
+  t = await startTestServer({ newConnectionsPerAddress: { capacity: 5, refillMs: 3_600_000 } });
+  const finished: boolean[] = [];
+  for (let i = 0; i < 8; i++) finished.push(await handshakeOnce(t.port, ALPN_PROTOCOL));
+  expect(finished).toEqual([true, true, true, true, true, false, false, false]);
+  await t.waitForLog((r) => r.event === 'refused' && r.why === 'address too fast');
+});
+
+test('a burst of 20 connections through a server gate of 1 per turn all complete their handshake', async () => {
+  t = await startTestServer({ handshakesPerTurn: 1, maxPreLoginPerAddress: 40 });
+  const clients = await Promise.all(Array.from({ length: 20 }, () => rawTls(t!.port)));
+  for (const c of clients) c.send({ type: 'who' });
+  for (const c of clients) expect(await c.next()).toMatchObject({ code: 'NOT_LOGGED_IN' });
 });
 
 test('a handshake that stalls is closed at its deadline, and its place under the caps is freed', async () => {

@@ -19,7 +19,7 @@ import { createLogger } from '../../shared/src/logger';
 import { parseBcryptCost } from '../../shared/src/passwords';
 import { ensureServerIdentity, resolveIdentityFiles } from '../../shared/src/server-identity';
 import { openUserStore } from '../../shared/src/user-store';
-import { limitFlags, limitsUsage, parseLimitFlags } from '../../shared/src/limit-flags';
+import { limitsUsage, parseLimitFlags, tlsLimitFlags } from '../../shared/src/limit-flags';
 import {
   DEFAULT_ERROR_BUDGET,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -82,7 +82,7 @@ runMain(async () => {
     'hash-queue': { type: 'string' },
     'login-timeout-ms': { type: 'string' },
     'idle-timeout-ms': { type: 'string' },
-    ...limitFlags,
+    ...tlsLimitFlags,
     'log-level': { type: 'string' },
     'log-format': { type: 'string' },
   });

@@ -3,6 +3,8 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
+import { handshakeOnce } from '../../shared/test/tls-fixtures';
+import { ALPN_PROTOCOL } from '../src/messages';
 import { LocalCluster } from '../src/local-cluster';
 import { chatFrom, join, startCluster, type TestCluster } from './server-harness';
 
@@ -73,6 +75,16 @@ test('a handshake that stalls is closed at its deadline, and its place under the
   stalled.write(Buffer.from([0x16])); // a handshake record's first byte, and nothing more
   await once(stalled, 'close'); // closed by the node (the test would hang otherwise)
   await join(port, 'alice'); // the address's one place is free again
+});
+
+test('an address looping connect, handshake, close is dropped before its handshake once past its pace', async () => {
+  cluster = await startCluster(1, {
+    newConnectionsPerAddress: { capacity: 5, refillMs: 3_600_000 },
+  });
+  const port = cluster.nodes[0]!.port;
+  const finished: boolean[] = [];
+  for (let i = 0; i < 8; i++) finished.push(await handshakeOnce(port, ALPN_PROTOCOL));
+  expect(finished).toEqual([true, true, true, true, true, false, false, false]);
 });
 
 test("a node's close() resolves once every connection has closed and its departure is logged", async () => {

@@ -13,6 +13,9 @@
  * the turn's reads (chat included) were handled. The handshakes take as much
  * CPU as before and finish about as soon; only the longest pause shrinks.
  *
+ * Introduced by stage 7; its door (`tls-door.ts`) puts the gate in front of
+ * every TLS server from then on.
+ *
  * ```text
  * one turn, ungated:  [500 handshakes ····································][chat]
  * gated:              [8 handshakes][chat][8 handshakes][chat][8 handshakes]…
