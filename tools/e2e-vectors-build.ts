@@ -101,9 +101,11 @@ export interface SenderKeyVector {
   epoch: number;
   /** The counter of the next message. */
   counter: number;
+  /** Where the sender's previous epoch ended (0: this is its first). */
+  previousEnd: number;
   /** The chain key, hex. */
   chainKeyHex: string;
-  /** u64 epoch | u32 counter | chain key, hex. */
+  /** u64 epoch | u32 counter | u64 end of the previous epoch | chain key, hex. */
   encodedHex: string;
 }
 
@@ -215,7 +217,7 @@ export interface E2eWireMaterial {
 export function e2eWireMaterial(): E2eWireMaterial {
   const alice = identityFromPrivateKeys('alice', SEEDS.alice.signing, SEEDS.alice.agreement);
   const bob = identityFromPrivateKeys('bob', SEEDS.bob.signing, SEEDS.bob.agreement);
-  const start = { epoch: EPOCH, counter: 0, chainKey: CHAIN_KEY };
+  const start = { epoch: EPOCH, counter: 0, chainKey: CHAIN_KEY, previousEnd: 0 };
   const box = sealPairwise(
     alice,
     verifyKeyBundle('bob', encodeKeyBundle(bob)),
@@ -246,7 +248,7 @@ export async function buildE2eVectors(): Promise<E2eVectors> {
   const bobKeys = verifyKeyBundle('bob', encodeKeyBundle(bob));
   const aliceKeys = verifyKeyBundle('alice', encodeKeyBundle(alice));
 
-  const start = { epoch: EPOCH, counter: 0, chainKey: CHAIN_KEY };
+  const start = { epoch: EPOCH, counter: 0, chainKey: CHAIN_KEY, previousEnd: 0 };
   const plaintext = encodeSenderKey(start);
   const box = sealPairwise(alice, bobKeys, plaintext, { testVectorEphemeral: EPHEMERAL });
   const shared = diffieHellman({
@@ -296,6 +298,7 @@ export async function buildE2eVectors(): Promise<E2eVectors> {
     senderKey: {
       epoch: EPOCH,
       counter: 0,
+      previousEnd: 0,
       chainKeyHex: hex(CHAIN_KEY),
       encodedHex: hex(plaintext),
     },

@@ -203,14 +203,16 @@ export class E2eSession {
    *
    * @param from - the sender, as the server stamped it
    * @param fields - the box's fields
+   * @returns how many of `from`'s messages from its previous epoch never came
+   *   (the key says where that epoch ended; see `ReceiverChains.addSenderKey`)
    * @throws ChatError `BAD_FRAME`, `BAD_SIGNATURE`, `DECRYPT_FAILED`, `REPLAYED`,
    *   `MEMBER_KEY_CHANGED` (held member)
    */
-  receiveKeyBox(from: string, fields: unknown): void {
+  receiveKeyBox(from: string, fields: unknown): number {
     const sender = this.trusted(from);
     const plaintext = openPairwise(this.identity, sender, decodePairwiseBox(fields));
     try {
-      this.chains.addSenderKey(from, decodeSenderKey(plaintext));
+      return this.chains.addSenderKey(from, decodeSenderKey(plaintext));
     } finally {
       plaintext.fill(0);
     }

@@ -58,7 +58,7 @@ import {
 import { base64Field } from './protocol';
 import { checkFields } from './wire-fields';
 
-/** The largest plaintext a pairwise box carries: sender keys are 48 bytes; leave room. */
+/** The largest plaintext a pairwise box carries: sender keys are 52 bytes; leave room. */
 export const MAX_PAIRWISE_PLAINTEXT = 1024;
 
 /** A sealed, signed pairwise box. */

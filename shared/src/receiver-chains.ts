@@ -29,7 +29,10 @@
  * says where it stood ({@link ReceiverChains.lastOpened}): how many messages
  * it jumped over (not seen: dropped by the server, or delayed), or whether it
  * was one of those, late. The client shows both: a server can drop or
- * reorder messages, but not without the members seeing it.
+ * reorder messages, but not without the members seeing it. The last
+ * messages of an epoch have no later message to show the gap; the sender's
+ * next key tells where that epoch ended ({@link SenderKey.previousEnd}), and
+ * {@link ReceiverChains.addSenderKey} returns how many of them never came.
  *
  * **Nothing changes until a message opens.** The keys for a jump are derived
  * into scratch space and kept only if the message authenticates; a forged
@@ -79,6 +82,8 @@ interface Chain {
   skipped: Map<number, Buffer>;
   /** A message its sender signed did not open: no jump ahead is followed any more. */
   distrusted: boolean;
+  /** Counters below this were reported missing when the next epoch's key came. */
+  reported: number;
 }
 
 interface Sender {
@@ -109,10 +114,13 @@ export class ReceiverChains {
    *
    * @param sender - whose key it is (the box's signer)
    * @param key - epoch, counter and chain key (copied)
+   * @returns how many messages of `sender`'s previous epoch, held here, never
+   *   came: sent after the last one read, before the epoch ended (0 if none,
+   *   or that epoch is not held)
    * @throws ChatError `REPLAYED` if the epoch is not newer than every epoch seen
    *   from `sender` in this session, or is behind where an earlier session stopped
    */
-  addSenderKey(sender: string, key: SenderKey): void {
+  addSenderKey(sender: string, key: SenderKey): number {
     const known = this.senders.get(sender);
     if (known !== undefined && key.epoch <= known.newestEpoch) {
       throw new ChatError(
@@ -132,6 +140,12 @@ export class ReceiverChains {
       );
     }
     const entry = known ?? { newestEpoch: key.epoch, chains: new Map<number, Chain>() };
+    const previous = entry.chains.get(key.epoch - 1);
+    let missing = 0;
+    if (previous !== undefined && key.previousEnd !== undefined) {
+      missing = Math.max(0, key.previousEnd - Math.max(previous.next, previous.reported));
+      previous.reported = Math.max(previous.reported, key.previousEnd);
+    }
     entry.newestEpoch = key.epoch;
     const chainKey = Buffer.from(key.chainKey);
     entry.chains.set(key.epoch, {
@@ -140,6 +154,7 @@ export class ReceiverChains {
       floor: key.counter,
       skipped: new Map(),
       distrusted: false,
+      reported: 0,
     });
     while (entry.chains.size > EPOCHS_KEPT) {
       const oldest = Math.min(...entry.chains.keys());
@@ -148,6 +163,7 @@ export class ReceiverChains {
     }
     this.senders.set(sender, entry);
     this.opened.advance(sender, { epoch: key.epoch, next: key.counter });
+    return missing;
   }
 
   /**
@@ -249,7 +265,9 @@ export class ReceiverChains {
     } finally {
       messageKey.fill(0);
     }
-    this.lastOpened = { skipped: counter - chain.next, late: false };
+    // Counters the next epoch's key already reported missing are late, not new gaps.
+    const reported = Math.max(chain.next, Math.min(chain.reported, counter));
+    this.lastOpened = { skipped: counter - reported, late: counter < chain.reported };
     chain.chainKey.fill(0);
     chain.chainKey = chainKey;
     chain.next = counter + 1;

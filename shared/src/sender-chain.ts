@@ -37,8 +37,11 @@ import { ChatError } from './errors';
 export const CHAIN_KEY_BYTES = 32;
 /** The largest counter: counters are u32 in every signed record. */
 export const MAX_COUNTER = 0xffff_ffff;
-/** Bytes of an encoded {@link SenderKey}: u64 epoch, u32 counter, chain key. */
-export const SENDER_KEY_BYTES = 8 + 4 + CHAIN_KEY_BYTES;
+/**
+ * Bytes of an encoded {@link SenderKey}: u64 epoch, u32 counter, u64 end of
+ * the previous epoch (it can be 2³², one past the last u32), chain key.
+ */
+export const SENDER_KEY_BYTES = 8 + 4 + 8 + CHAIN_KEY_BYTES;
 
 const MESSAGE_KEY_INPUT = Buffer.from([0x01]);
 const CHAIN_KEY_INPUT = Buffer.from([0x02]);
@@ -51,6 +54,14 @@ export interface SenderKey {
   counter: number;
   /** The chain key at `counter` (32 bytes). */
   chainKey: Buffer;
+  /**
+   * Where the sender's previous epoch (`epoch - 1`) ended: the counter after
+   * its last message; 0 if none was sent, or there was no previous epoch.
+   * A member who held that epoch compares it with what it read: the server
+   * can drop an epoch's last messages, but not without this showing it.
+   * Absent: 0.
+   */
+  previousEnd?: number;
 }
 
 /** One step's output: the key for this message, and the chain key for the next. */
@@ -99,6 +110,7 @@ export function ratchetStep(chainKey: Uint8Array): RatchetStep {
 export class SenderChain {
   /** The epoch this chain belongs to. */
   readonly epoch: number;
+  private readonly previousEnd: number;
   private chainKey: Buffer;
   private nextCounter: number;
 
@@ -108,6 +120,7 @@ export class SenderChain {
   constructor(start: SenderKey) {
     if (start.chainKey.length !== CHAIN_KEY_BYTES) throw new RangeError('bad chain key length');
     this.epoch = start.epoch;
+    this.previousEnd = start.previousEnd ?? 0;
     this.nextCounter = start.counter;
     this.chainKey = Buffer.from(start.chainKey);
   }
@@ -127,7 +140,12 @@ export class SenderChain {
    * receives. It opens this message and later ones, none before.
    */
   senderKey(): SenderKey {
-    return { epoch: this.epoch, counter: this.nextCounter, chainKey: Buffer.from(this.chainKey) };
+    return {
+      epoch: this.epoch,
+      counter: this.nextCounter,
+      chainKey: Buffer.from(this.chainKey),
+      previousEnd: this.previousEnd,
+    };
   }
 
   /**
@@ -156,7 +174,8 @@ export class SenderChain {
 }
 
 /**
- * Encodes a sender key for a pairwise box: u64 epoch, u32 counter, chain key.
+ * Encodes a sender key for a pairwise box: u64 epoch, u32 counter, u64 end
+ * of the previous epoch, chain key.
  *
  * @param key - the sender key
  * @returns {@link SENDER_KEY_BYTES} bytes
@@ -165,7 +184,8 @@ export function encodeSenderKey(key: SenderKey): Buffer {
   const out = Buffer.alloc(SENDER_KEY_BYTES);
   out.writeBigUInt64BE(BigInt(key.epoch), 0);
   out.writeUInt32BE(key.counter, 8);
-  Buffer.from(key.chainKey).copy(out, 12);
+  out.writeBigUInt64BE(BigInt(key.previousEnd ?? 0), 12);
+  Buffer.from(key.chainKey).copy(out, 20);
   return out;
 }
 
@@ -173,8 +193,9 @@ export function encodeSenderKey(key: SenderKey): Buffer {
  * Decodes a sender key from an opened pairwise box.
  *
  * @param bytes - the box's plaintext
- * @throws ChatError `BAD_FRAME` if it is not {@link SENDER_KEY_BYTES} bytes or the epoch is
- *   beyond what JSON can carry exactly (only a broken sender, who signed it, can cause either)
+ * @throws ChatError `BAD_FRAME` if it is not {@link SENDER_KEY_BYTES} bytes, the epoch is
+ *   beyond what JSON can carry exactly, or the previous epoch's end is past 2³² (only a
+ *   broken sender, who signed it, can cause any of these)
  */
 export function decodeSenderKey(bytes: Uint8Array): SenderKey {
   const buffer = Buffer.from(bytes);
@@ -185,9 +206,14 @@ export function decodeSenderKey(bytes: Uint8Array): SenderKey {
   if (epoch > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new ChatError('BAD_FRAME', 'sender key epoch too large');
   }
+  const previousEnd = buffer.readBigUInt64BE(12);
+  if (previousEnd > BigInt(MAX_COUNTER) + 1n) {
+    throw new ChatError('BAD_FRAME', "sender key's previous epoch ends past the last counter");
+  }
   return {
     epoch: Number(epoch),
     counter: buffer.readUInt32BE(8),
-    chainKey: buffer.subarray(12),
+    chainKey: buffer.subarray(20),
+    previousEnd: Number(previousEnd),
   };
 }

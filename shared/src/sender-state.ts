@@ -156,9 +156,11 @@ export class SenderState {
   }
 
   private rotate(): void {
+    // Told to the members with the new key: what the old epoch's last message was.
+    const previousEnd = this.chain?.counter ?? 0;
     this.chain?.wipe();
     const chainKey = this.makeChainKey();
-    this.chain = new SenderChain({ epoch: this.nextEpoch, counter: 0, chainKey });
+    this.chain = new SenderChain({ epoch: this.nextEpoch, counter: 0, chainKey, previousEnd });
     chainKey.fill(0);
     this.nextEpoch += 1;
     this.holders.clear();

@@ -50,6 +50,31 @@ describe('receiver chains', () => {
     expect(hear(m2!)).toBe('2');
   });
 
+  test("the next epoch's key tells how many of the last epoch's messages never came; they are late, not missing twice", () => {
+    const { say, hear, chains, sender } = pair(1, 0);
+    const [m0, m1, m2] = ['0', '1', '2'].map(say);
+    hear(m0!); // 1 and 2 are withheld, and nothing later in epoch 1 shows it
+    const next = { epoch: 2, counter: 0, chainKey: newChainKey(), previousEnd: sender.counter };
+    expect(chains.addSenderKey('alice', next)).toBe(2);
+    expect(hear(m2!)).toBe('2'); // the old epoch is kept: they still open
+    expect(chains.lastOpened).toEqual({ skipped: 0, late: true });
+    expect(hear(m1!)).toBe('1');
+    expect(chains.lastOpened).toEqual({ skipped: 0, late: true });
+  });
+
+  test('an epoch that ended where I stopped reading, or one I never held, reports nothing missing', () => {
+    const { say, hear, chains, sender } = pair(1, 0);
+    hear(say('0'));
+    const key = (epoch: number, previousEnd: number) => ({
+      epoch,
+      counter: 0,
+      chainKey: newChainKey(),
+      previousEnd,
+    });
+    expect(chains.addSenderKey('alice', key(2, sender.counter))).toBe(0);
+    expect(chains.addSenderKey('alice', key(9, 500))).toBe(0); // epoch 8 was never mine
+  });
+
   test('a replayed message is REPLAYED, whether it came in order or from the window', () => {
     const { say, hear } = pair();
     const [m0, m1, m2] = [say('0'), say('1'), say('2')];

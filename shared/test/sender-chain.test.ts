@@ -6,6 +6,7 @@ import {
   MAX_COUNTER,
   newChainKey,
   ratchetStep,
+  SENDER_KEY_BYTES,
   SenderChain,
 } from '../src/sender-chain';
 import { bytesFrom, code } from './e2e-fixtures';
@@ -67,25 +68,39 @@ describe('sender chain', () => {
     expect(() => chain.next()).toThrow(/new epoch/);
   });
 
-  test('a sender key survives encoding: any epoch up to 2^53 - 1, any u32 counter', () => {
+  test('a sender key survives encoding: any epoch up to 2^53 - 1, any u32 counter, any end up to 2^32', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
         fc.integer({ min: 0, max: MAX_COUNTER }),
+        fc.integer({ min: 0, max: MAX_COUNTER + 1 }),
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
-        (epoch, counter, raw) => {
-          const encoded = encodeSenderKey({ epoch, counter, chainKey: Buffer.from(raw) });
-          const decoded = decodeSenderKey(encoded);
-          expect(decoded).toEqual({ epoch, counter, chainKey: Buffer.from(raw) });
+        (epoch, counter, previousEnd, raw) => {
+          const key = { epoch, counter, previousEnd, chainKey: Buffer.from(raw) };
+          expect(decodeSenderKey(encodeSenderKey(key))).toEqual(key);
         },
       ),
     );
   });
 
-  test('a sender key of the wrong size, or with an epoch JSON cannot carry, is BAD_FRAME', () => {
-    expect(() => decodeSenderKey(Buffer.alloc(43))).toThrow(code('BAD_FRAME'));
-    const huge = Buffer.alloc(44);
+  test('a sender key of the wrong size, or with an epoch JSON cannot carry, or an end past 2^32, is BAD_FRAME', () => {
+    expect(() => decodeSenderKey(Buffer.alloc(SENDER_KEY_BYTES - 1))).toThrow(code('BAD_FRAME'));
+    const huge = Buffer.alloc(SENDER_KEY_BYTES);
     huge.writeBigUInt64BE(2n ** 60n);
     expect(() => decodeSenderKey(huge)).toThrow(code('BAD_FRAME'));
+    const pastTheEnd = Buffer.alloc(SENDER_KEY_BYTES);
+    pastTheEnd.writeBigUInt64BE(2n ** 32n + 1n, 12);
+    expect(() => decodeSenderKey(pastTheEnd)).toThrow(code('BAD_FRAME'));
+  });
+
+  test("a new epoch's key says where the one before ended; a chain hands that on", () => {
+    const chain = new SenderChain({
+      epoch: 2,
+      counter: 0,
+      chainKey: newChainKey(),
+      previousEnd: 7,
+    });
+    chain.next();
+    expect(chain.senderKey()).toMatchObject({ epoch: 2, counter: 1, previousEnd: 7 });
   });
 });

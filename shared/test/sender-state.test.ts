@@ -39,7 +39,8 @@ describe('sender state', () => {
     state.memberLeft('carol');
     expect(state.willRotate).toBe(true);
     const plan = state.prepareToSend()!;
-    expect(plan.senderKey).toMatchObject({ epoch: 2, counter: 0 });
+    // The new key says where epoch 1 ended: after its one message, counter 0.
+    expect(plan.senderKey).toMatchObject({ epoch: 2, counter: 0, previousEnd: 1 });
     expect(plan.recipients).toEqual(['bob']);
     state.markDistributed(plan.recipients);
     expect(state.nextMessageKey()).toMatchObject({ epoch: 2, counter: 0 });

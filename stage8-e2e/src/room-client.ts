@@ -8,7 +8,7 @@
  * --------------------  ------------------------------  -------------------------------
  * member / joined       addMember(name, keys)           "* carol joined" (loud if changed)
  * left                  removeMember(name)              "* carol left" (next send rotates)
- * sender-key            receiveKeyBox(from, box)        nothing, or "! CODE …" if refused
+ * sender-key            receiveKeyBox(from, box)        nothing, "! N … missing", or "! CODE …"
  * e2e-chat              open(from, message) → text      "alice: text", or "! CODE …"
  * a typed line          seal(text) → boxes + message    (frames out: every box, then the message)
  * ```
@@ -83,12 +83,15 @@ export class RoomClient {
         return this.out.notice(renderServerFrame(frame).text);
       case 'sender-key':
         return this.refusing(frame.from, 'key box', () => {
+          let missing: number;
           try {
-            this.session.receiveKeyBox(frame.from, frame);
+            missing = this.session.receiveKeyBox(frame.from, frame);
           } catch (err) {
             if (isChatError(err, 'MEMBER_KEY_CHANGED')) this.holdBox(frame);
             throw err;
           }
+          // The last messages of the sender's previous epoch that never came.
+          this.tellMissing(frame.from, missing);
         });
       case 'e2e-chat':
         return this.refusing(frame.from, 'message', () => {
@@ -171,19 +174,21 @@ export class RoomClient {
   // (before the message it concerns).
   private tellOrder(from: string): void {
     const { skipped, late } = this.session.lastOrder;
-    const who = safe(from);
-    if (skipped > 0) {
-      const messages = skipped === 1 ? '1 message' : `${skipped} messages`;
-      const verb = skipped === 1 ? 'is' : 'are';
-      this.out.warning(
-        `! ${messages} from ${who} ${verb} missing: the server dropped or delayed ${skipped === 1 ? 'it' : 'them'}`,
-      );
-    }
+    this.tellMissing(from, skipped);
     if (late) {
       this.out.warning(
-        `! the next message from ${who} is late: it was sent before ones already shown`,
+        `! the next message from ${safe(from)} is late: it was sent before ones already shown`,
       );
     }
+  }
+
+  private tellMissing(from: string, count: number): void {
+    if (count === 0) return;
+    const [messages, verb, them] =
+      count === 1 ? ['1 message', 'is', 'it'] : [`${count} messages`, 'are', 'them'];
+    this.out.warning(
+      `! ${messages} from ${safe(from)} ${verb} missing: the server dropped or delayed ${them}`,
+    );
   }
 
   private holdBox(frame: SenderKeyFrame): void {

@@ -147,6 +147,39 @@ test('a message the server withholds shows as missing, and as late when it comes
   ]);
 });
 
+test("an epoch's last messages, withheld, show as missing when the sender's next key comes", async () => {
+  // The server (the test's intercept) holds back alice's last two messages
+  // of an epoch. No later message of that epoch shows the gap; her next
+  // epoch's key box says where the old one ended. Before, bob read "one,
+  // four, two, three" with no warning at all.
+  const withheld: ShownFrame[] = [];
+  let chats = 0;
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob', {
+    intercept: (frame) => {
+      if (frame.type !== 'e2e-chat') return [frame];
+      chats++;
+      if (chats === 2 || chats === 3) return (void withheld.push(frame), []);
+      return chats === 4 ? [frame, ...withheld] : [frame];
+    },
+  });
+  const carol = await enter(t, 'carol');
+  await alice.waitFor('notices', 'carol joined');
+  for (const text of ['one', 'two', 'three']) alice.room.say(text);
+  await carol.waitFor('chat', 'alice: three');
+  await carol.leave(); // alice's next line starts a new epoch
+  await alice.waitFor('notices', 'carol left');
+  alice.room.say('four');
+  await bob.waitFor('chat', 'alice: three');
+  expect(bob.chat).toEqual(['alice: one', 'alice: four', 'alice: two', 'alice: three']);
+  const late = '! the next message from alice is late: it was sent before ones already shown';
+  expect(bob.warnings).toEqual([
+    '! 2 messages from alice are missing: the server dropped or delayed them',
+    late,
+    late, // late, not missing a second time
+  ]);
+});
+
 test("after carol leaves, her recorded sender key opens none of alice's new messages", async () => {
   const alice = await enter(t, 'alice');
   const bob = await enter(t, 'bob');

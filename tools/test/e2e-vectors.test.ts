@@ -70,9 +70,14 @@ describe('stage 8 test vectors', () => {
     }
   });
 
-  test('sender key: the encoding is u64 epoch | u32 counter | chain key', () => {
+  test('sender key: the encoding is u64 epoch | u32 counter | u64 previous end | chain key', () => {
     const v = vectors.senderKey;
-    const key = { epoch: v.epoch, counter: v.counter, chainKey: fromHex(v.chainKeyHex) };
+    const key = {
+      epoch: v.epoch,
+      counter: v.counter,
+      previousEnd: v.previousEnd,
+      chainKey: fromHex(v.chainKeyHex),
+    };
     expect(encodeSenderKey(key).toString('hex')).toBe(v.encodedHex);
     expect(decodeSenderKey(fromHex(v.encodedHex))).toEqual(key);
   });
