@@ -18,8 +18,9 @@
  *
  * Then the stage is handed the socket with its address group, to count the
  * connection out of the caps when it logs in or closes. The TLS socket is
- * matched to its TCP connection by the peer's address and port, which name
- * one live connection.
+ * matched to its TCP connection by both ends' addresses and ports, which name
+ * one live connection. (The peer's alone do not: on a server listening on
+ * several addresses, one client port can hold a connection to each.)
  *
  * @module
  */
@@ -79,7 +80,8 @@ export function openTlsDoor(
   refusePlaintext(server, { onRefused: (_socket, failure) => log(failure, 'refused') });
 
   const waiting = new Map<string, { group: string; raw: net.Socket }>();
-  const keyOf = (s: net.Socket) => `${s.remoteAddress}|${s.remotePort}`;
+  const keyOf = (s: net.Socket) =>
+    `${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}`;
   // Before refusePlaintext's listener: a refused connection costs nothing more.
   server.prependListener('connection', (raw: net.Socket) => {
     // Reset before Node accepted it: no peer address, so no key to match its
