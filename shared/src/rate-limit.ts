@@ -233,7 +233,9 @@ export class TokenBuckets {
     const bucket = this.buckets.get(key);
     if (bucket === undefined) return undefined;
     const now = this.now();
-    bucket.tokens += (now - bucket.updatedAt) / this.limit.refillMs;
+    // Never less: a wall clock stepped back (NTP, a restored VM) would
+    // otherwise leave the bucket deep below zero, its address locked out.
+    bucket.tokens += Math.max(0, now - bucket.updatedAt) / this.limit.refillMs;
     bucket.updatedAt = now;
     if (bucket.tokens >= this.limit.capacity) {
       this.buckets.delete(key);

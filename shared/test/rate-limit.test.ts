@@ -34,6 +34,18 @@ describe('TokenBuckets', () => {
     expect(buckets.waitMs('other')).toBe(0);
   });
 
+  it('a wall clock stepped back costs no tokens: the bucket refills from the new time on', () => {
+    const c = clock();
+    const buckets = new TokenBuckets({ capacity: 2, refillMs: 1000 }, c.now);
+    buckets.take('k');
+    buckets.take('k');
+    c.advance(-60_000); // NTP steps the clock back a minute
+    // Before: -60 tokens, and this address waited a minute for its next one.
+    expect(buckets.waitMs('k')).toBe(1000);
+    c.advance(1_000);
+    expect(buckets.waitMs('k')).toBe(0);
+  });
+
   it('forgets buckets that have refilled, so memory follows current activity', () => {
     const c = clock();
     const buckets = new TokenBuckets({ capacity: 2, refillMs: 1000 }, c.now);
