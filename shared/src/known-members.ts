@@ -24,6 +24,7 @@
  */
 import { ChatError } from './errors';
 import { KEY_BYTES_25519 } from './identity-keys';
+import { PacedSave } from './paced-save';
 import { readPrivateFile, writePrivateFile } from './private-file';
 import { isBase64 } from './protocol';
 import { fingerprint, formatDigits } from './safety-number';
@@ -83,8 +84,15 @@ export type TrustDecision =
       warning: KeyChangeWarning;
     };
 
-/** The known-members file, loaded. Every change is written back at once. */
+/**
+ * The known-members file, loaded. A key the user accepts is written back at
+ * once; members met for the first time at once, or within a second when they
+ * come faster (`paced-save.ts`): each write is the whole file, and a server
+ * can announce members as fast as it likes.
+ */
 export class KnownMembers {
+  private readonly saves = new PacedSave(() => this.save());
+
   private constructor(
     private readonly file: string | null,
     private readonly keys: Map<string, Buffer>,
@@ -120,7 +128,8 @@ export class KnownMembers {
     const known = this.keys.get(username);
     if (known === undefined) {
       if (this.keys.size >= MAX_KNOWN_MEMBERS) return { status: 'not-recorded' };
-      this.accept(username, signingKey);
+      this.keys.set(username, Buffer.from(signingKey));
+      if (this.file !== null) this.saves.request(); // the server sets this pace: see the class
       return { status: 'first-use' };
     }
     if (known.equals(signingKey)) return { status: 'known' };
@@ -129,14 +138,21 @@ export class KnownMembers {
 
   /**
    * Records `signingKey` as `username`'s key, replacing any other: call it
-   * only when the user has decided to trust the new key.
+   * only when the user has decided to trust the new key. Written at once.
    *
    * @param username - the member
    * @param signingKey - the raw Ed25519 key
    */
   accept(username: string, signingKey: Uint8Array): void {
     this.keys.set(username, Buffer.from(signingKey));
-    this.save();
+    if (this.file === null) return;
+    this.saves.request();
+    this.saves.flush(); // the user's decision, not the server's pace
+  }
+
+  /** Writes what is not written yet; call it when the session ends. */
+  close(): void {
+    this.saves.flush();
   }
 
   /**

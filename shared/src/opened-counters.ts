@@ -13,10 +13,11 @@
  * session starts from there (`ReceiverChains`): an older epoch is refused,
  * and a key box of the same epoch can open nothing below that counter.
  *
- * The file is written at most once a second while messages arrive, and at
- * once when a session ends (`close`). A client killed outright forgets at
- * most its last second: the messages of that second could be replayed to
- * it once. Only the newest epoch is kept: an older one is refused whole.
+ * The file is written at most once a second (`paced-save.ts`): at once when
+ * the last write is older, else when the second is up, and at once when a
+ * session ends (`close`). A client killed outright forgets at most its last
+ * second: the messages of that second could be replayed to it once. Only the
+ * newest epoch is kept: an older one is refused whole.
  *
  * ```json
  * { "format": "socket-chat opened counters v1",
@@ -26,14 +27,12 @@
  * @module
  */
 import { ChatError } from './errors';
+import { PacedSave } from './paced-save';
 import { readPrivateFile, writePrivateFile } from './private-file';
 import { USERNAME_PATTERN } from './user-record';
 
 /** The `format` string of the opened-counters file. */
 export const OPENED_COUNTERS_FORMAT = 'socket-chat opened counters v1';
-
-/** How long a counter may wait in memory before it is written (milliseconds). */
-export const SAVE_INTERVAL_MS = 1000;
 
 // 10,000 senders at ~60 bytes each; anything larger is the wrong file.
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -48,8 +47,7 @@ export interface ReadPosition {
 
 /** The opened-counters file, loaded (see the module comment). */
 export class OpenedCounters {
-  private dirty = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly saves = new PacedSave(() => this.save());
 
   private constructor(
     private readonly file: string | null,
@@ -101,24 +99,16 @@ export class OpenedCounters {
       return;
     }
     this.positions.set(sender, { epoch: position.epoch, next: position.next });
-    if (this.file === null) return;
-    this.dirty = true;
-    // A new epoch is rare, and a replay of it is a whole epoch: write it now.
-    // A counter waits for the next write, at most a second away.
-    if (known === undefined || position.epoch !== known.epoch) this.save();
-    else this.timer ??= setTimeout(() => this.save(), SAVE_INTERVAL_MS).unref();
+    if (this.file !== null) this.saves.request();
   }
 
   /** Writes what is not written yet; call it when the session ends. */
   close(): void {
-    this.save();
+    this.saves.flush();
   }
 
   private save(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.file === null || !this.dirty) return;
-    this.dirty = false;
+    if (this.file === null) return;
     const senders = Object.fromEntries([...this.positions].sort(([a], [b]) => (a < b ? -1 : 1)));
     writePrivateFile(
       this.file,

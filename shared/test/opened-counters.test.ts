@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OpenedCounters, SAVE_INTERVAL_MS } from '../src/opened-counters';
+import { OpenedCounters } from '../src/opened-counters';
+import { SAVE_INTERVAL_MS } from '../src/paced-save';
 import { code } from './e2e-fixtures';
 
 let dir: string;
@@ -17,7 +18,7 @@ afterEach(() => {
 
 const onDisk = () => OpenedCounters.load(file).positionOf('bob');
 
-test('a new epoch is written at once, a counter within a second, the rest at close; the file is 0600', () => {
+test('a change is written at once, the next within a second, the rest at close; the file is 0600', () => {
   jest.useFakeTimers();
   const opened = OpenedCounters.load(file);
   opened.advance('bob', { epoch: 5, next: 0 });
@@ -30,6 +31,16 @@ test('a new epoch is written at once, a counter within a second, the rest at clo
   opened.advance('bob', { epoch: 5, next: 4 });
   opened.close();
   expect(onDisk()).toEqual({ epoch: 5, next: 4 });
+});
+
+test("key boxes from sender after sender (a server's ghosts) cost one write a second, not one each", () => {
+  jest.useFakeTimers();
+  const opened = OpenedCounters.load(file);
+  for (let i = 0; i < 2_000; i++) opened.advance(`ghost${i}`, { epoch: 1, next: 0 });
+  const onDisk = () => Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).senders).length;
+  expect(onDisk()).toBe(1);
+  jest.advanceTimersByTime(SAVE_INTERVAL_MS);
+  expect(onDisk()).toBe(2_000);
 });
 
 test('positions only grow: an older epoch, or a smaller counter, changes nothing', () => {

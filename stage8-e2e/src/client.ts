@@ -275,6 +275,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
         console_.warn(lostWith ? `connection lost (${lostWith})` : 'server closed the connection');
       }
       opened.close(); // what this run read, written down for the next one
+      known.close(); // and the members it met
       console_.close();
       resolve(0);
     });
