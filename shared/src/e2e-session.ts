@@ -38,7 +38,7 @@ import {
   sealPairwise,
   type PairwiseBoxWire,
 } from './pairwise-box';
-import { ReceiverChains, type MessageOrder } from './receiver-chains';
+import { ReceiverChains, type MessageOrder, type MissingMessages } from './receiver-chains';
 import {
   decodeRoomMessage,
   encodeRoomMessage,
@@ -203,12 +203,12 @@ export class E2eSession {
    *
    * @param from - the sender, as the server stamped it
    * @param fields - the box's fields
-   * @returns how many of `from`'s messages from its previous epoch never came
-   *   (the key says where that epoch ended; see `ReceiverChains.addSenderKey`)
+   * @returns how many of `from`'s messages never came, as the key shows (it
+   *   says where the previous epoch ended; see `ReceiverChains.addSenderKey`)
    * @throws ChatError `BAD_FRAME`, `BAD_SIGNATURE`, `DECRYPT_FAILED`, `REPLAYED`,
    *   `MEMBER_KEY_CHANGED` (held member)
    */
-  receiveKeyBox(from: string, fields: unknown): number {
+  receiveKeyBox(from: string, fields: unknown): MissingMessages {
     const sender = this.trusted(from);
     const plaintext = openPairwise(this.identity, sender, decodePairwiseBox(fields));
     try {

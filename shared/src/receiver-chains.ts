@@ -32,7 +32,9 @@
  * reorder messages, but not without the members seeing it. The last
  * messages of an epoch have no later message to show the gap; the sender's
  * next key tells where that epoch ended ({@link SenderKey.previousEnd}), and
- * {@link ReceiverChains.addSenderKey} returns how many of them never came.
+ * {@link ReceiverChains.addSenderKey} returns how many of them never came,
+ * or, when a whole epoch of that sender never reached us in this session, a
+ * lower bound.
  *
  * **Nothing changes until a message opens.** The keys for a jump are derived
  * into scratch space and kept only if the message authenticates; a forged
@@ -64,6 +66,18 @@ export const MAX_FORWARD_JUMP = 1000;
 /** Epochs kept per sender: the current one and the one before it. */
 export const EPOCHS_KEPT = 2;
 
+/** A sender's messages a new key of theirs shows were never read (see {@link ReceiverChains.addSenderKey}). */
+export interface MissingMessages {
+  /** How many: exactly, or at least this many when `atLeast`. */
+  count: number;
+  /**
+   * A whole epoch between the last one held and this key never came (its key
+   * box was withheld): its own messages are at least `count`, and how many of
+   * the epoch before it were lost is unknown.
+   */
+  atLeast: boolean;
+}
+
 /** Where an opened message stood in its sender's order (see {@link ReceiverChains.lastOpened}). */
 export interface MessageOrder {
   /** How many of the sender's messages it jumped over: not seen (yet). */
@@ -88,6 +102,8 @@ interface Chain {
 
 interface Sender {
   newestEpoch: number;
+  /** The next counter expected in the newest epoch (kept when its keys are forgotten). */
+  newestNext: number;
   chains: Map<number, Chain>;
 }
 
@@ -114,13 +130,15 @@ export class ReceiverChains {
    *
    * @param sender - whose key it is (the box's signer)
    * @param key - epoch, counter and chain key (copied)
-   * @returns how many messages of `sender`'s previous epoch, held here, never
-   *   came: sent after the last one read, before the epoch ended (0 if none,
-   *   or that epoch is not held)
+   * @returns how many of `sender`'s messages never came, as this key's
+   *   `previousEnd` shows: of its previous epoch, sent after the last one read
+   *   before the epoch ended; or at least the previous epoch's own, when that
+   *   epoch never reached us. Counted only within this session (a member
+   *   offline for a while missed messages on purpose); `count` 0 if none.
    * @throws ChatError `REPLAYED` if the epoch is not newer than every epoch seen
    *   from `sender` in this session, or is behind where an earlier session stopped
    */
-  addSenderKey(sender: string, key: SenderKey): number {
+  addSenderKey(sender: string, key: SenderKey): MissingMessages {
     const known = this.senders.get(sender);
     if (known !== undefined && key.epoch <= known.newestEpoch) {
       throw new ChatError(
@@ -139,14 +157,14 @@ export class ReceiverChains {
           `an earlier session read up to epoch ${read.epoch}, message ${read.next}`,
       );
     }
-    const entry = known ?? { newestEpoch: key.epoch, chains: new Map<number, Chain>() };
-    const previous = entry.chains.get(key.epoch - 1);
-    let missing = 0;
-    if (previous !== undefined && key.previousEnd !== undefined) {
-      missing = Math.max(0, key.previousEnd - Math.max(previous.next, previous.reported));
-      previous.reported = Math.max(previous.reported, key.previousEnd);
-    }
+    const missing = known === undefined ? NONE_MISSING : missingBefore(known, key);
+    const entry = known ?? {
+      newestEpoch: key.epoch,
+      newestNext: key.counter,
+      chains: new Map<number, Chain>(),
+    };
     entry.newestEpoch = key.epoch;
+    entry.newestNext = key.counter;
     const chainKey = Buffer.from(key.chainKey);
     entry.chains.set(key.epoch, {
       chainKey,
@@ -272,6 +290,8 @@ export class ReceiverChains {
     chain.chainKey = chainKey;
     chain.next = counter + 1;
     this.opened.advance(sender, { epoch, next: chain.next }); // only grows: an older epoch is ignored
+    const entry = this.senders.get(sender)!;
+    if (epoch === entry.newestEpoch) entry.newestNext = chain.next;
     for (const [c, key] of scratch) chain.skipped.set(c, key);
     for (const [oldest, key] of chain.skipped) {
       if (chain.skipped.size <= MAX_SKIPPED_KEYS) break;
@@ -281,6 +301,23 @@ export class ReceiverChains {
     }
     return result;
   }
+}
+
+const NONE_MISSING: MissingMessages = { count: 0, atLeast: false };
+
+// What a sender's new key shows never came (see addSenderKey). Marks the
+// counts reported in the epoch's chain, so that late ones are late, not
+// missing a second time.
+function missingBefore(known: Sender, key: SenderKey): MissingMessages {
+  const end = key.previousEnd ?? 0;
+  if (end === 0) return NONE_MISSING; // a first epoch (or the sender started again)
+  if (key.epoch - 1 > known.newestEpoch) return { count: end, atLeast: true };
+  // The epoch just before: read up to newestNext (kept even if its keys were
+  // forgotten on a `left`, which the server can say falsely).
+  const chain = known.chains.get(known.newestEpoch);
+  const from = Math.max(known.newestNext, chain?.reported ?? 0);
+  if (chain !== undefined) chain.reported = Math.max(chain.reported, end);
+  return { count: Math.max(0, end - from), atLeast: false };
 }
 
 function openSkipped<T>(

@@ -11,6 +11,13 @@ import { SenderChain, newChainKey, type SenderKey } from '../src/sender-chain';
 import { code } from './e2e-fixtures';
 
 const AD = Buffer.from('test');
+const NONE = { count: 0, atLeast: false };
+const key = (epoch: number, previousEnd = 0): SenderKey => ({
+  epoch,
+  counter: 0,
+  chainKey: newChainKey(),
+  previousEnd,
+});
 
 /** A sender and one receiver holding its key: seal with `say`, open with `hear`. */
 function pair(epoch = 1, counter = 0, opened?: OpenedCounters) {
@@ -55,24 +62,37 @@ describe('receiver chains', () => {
     const [m0, m1, m2] = ['0', '1', '2'].map(say);
     hear(m0!); // 1 and 2 are withheld, and nothing later in epoch 1 shows it
     const next = { epoch: 2, counter: 0, chainKey: newChainKey(), previousEnd: sender.counter };
-    expect(chains.addSenderKey('alice', next)).toBe(2);
+    expect(chains.addSenderKey('alice', next)).toEqual({ count: 2, atLeast: false });
     expect(hear(m2!)).toBe('2'); // the old epoch is kept: they still open
     expect(chains.lastOpened).toEqual({ skipped: 0, late: true });
     expect(hear(m1!)).toBe('1');
     expect(chains.lastOpened).toEqual({ skipped: 0, late: true });
   });
 
-  test('an epoch that ended where I stopped reading, or one I never held, reports nothing missing', () => {
+  test('an epoch that ended where I stopped reading reports nothing; a first epoch, nothing', () => {
     const { say, hear, chains, sender } = pair(1, 0);
     hear(say('0'));
-    const key = (epoch: number, previousEnd: number) => ({
-      epoch,
-      counter: 0,
-      chainKey: newChainKey(),
-      previousEnd,
+    expect(chains.addSenderKey('alice', key(2, sender.counter))).toEqual(NONE);
+    expect(chains.addSenderKey('bob', key(7, 0))).toEqual(NONE); // nothing of bob's held before
+    expect(chains.addSenderKey('bob', key(1_000, 0))).toEqual(NONE); // bob started again
+  });
+
+  test('an epoch that never reached me (its key box withheld) is at least its messages missing', () => {
+    const { say, hear, chains } = pair(1, 0);
+    hear(say('0'));
+    // Epoch 2 (3 messages) never came; epoch 3's key says where 2 ended.
+    expect(chains.addSenderKey('alice', key(3, 3))).toEqual({ count: 3, atLeast: true });
+  });
+
+  test("the count survives the sender's keys being forgotten on a `left` the server made up", () => {
+    const { say, hear, chains, sender } = pair(1, 0);
+    hear(say('0'));
+    say('1'); // withheld
+    chains.forgetSender('alice'); // "alice left", said to me alone
+    expect(chains.addSenderKey('alice', key(2, sender.counter))).toEqual({
+      count: 1,
+      atLeast: false,
     });
-    expect(chains.addSenderKey('alice', key(2, sender.counter))).toBe(0);
-    expect(chains.addSenderKey('alice', key(9, 500))).toBe(0); // epoch 8 was never mine
   });
 
   test('a replayed message is REPLAYED, whether it came in order or from the window', () => {
@@ -148,7 +168,6 @@ describe('receiver chains', () => {
 
   test('epochs only grow: an old or repeated sender key is REPLAYED, even after forgetting the sender', () => {
     const chains = new ReceiverChains();
-    const key = (epoch: number): SenderKey => ({ epoch, counter: 0, chainKey: newChainKey() });
     chains.addSenderKey('alice', key(5));
     expect(() => chains.addSenderKey('alice', key(5))).toThrow(code('REPLAYED'));
     expect(() => chains.addSenderKey('alice', key(4))).toThrow(code('REPLAYED'));

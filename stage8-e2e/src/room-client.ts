@@ -20,6 +20,7 @@
  */
 import type tls from 'node:tls';
 import type { E2eSession } from '../../shared/src/e2e-session';
+import type { MissingMessages } from '../../shared/src/receiver-chains';
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { verifyKeyBundle, type Identity, type KeyBundleWire } from '../../shared/src/identity-keys';
 import { formatDigits, safetyNumber } from '../../shared/src/safety-number';
@@ -83,7 +84,7 @@ export class RoomClient {
         return this.out.notice(renderServerFrame(frame).text);
       case 'sender-key':
         return this.refusing(frame.from, 'key box', () => {
-          let missing: number;
+          let missing: MissingMessages;
           try {
             missing = this.session.receiveKeyBox(frame.from, frame);
           } catch (err) {
@@ -91,7 +92,7 @@ export class RoomClient {
             throw err;
           }
           // The last messages of the sender's previous epoch that never came.
-          this.tellMissing(frame.from, missing);
+          this.tellMissing(frame.from, missing.count, missing.atLeast);
         });
       case 'e2e-chat':
         return this.refusing(frame.from, 'message', () => {
@@ -182,10 +183,17 @@ export class RoomClient {
     }
   }
 
-  private tellMissing(from: string, count: number): void {
+  private tellMissing(from: string, count: number, atLeast = false): void {
     if (count === 0) return;
     const [messages, verb, them] =
       count === 1 ? ['1 message', 'is', 'it'] : [`${count} messages`, 'are', 'them'];
+    if (atLeast) {
+      // A whole epoch's key box never came: its messages, and who knows how
+      // many before them.
+      return this.out.warning(
+        `! at least ${messages} from ${safe(from)} ${verb} missing: a key of theirs never reached you`,
+      );
+    }
     this.out.warning(
       `! ${messages} from ${safe(from)} ${verb} missing: the server dropped or delayed ${them}`,
     );

@@ -180,6 +180,40 @@ test("an epoch's last messages, withheld, show as missing when the sender's next
   ]);
 });
 
+test("a sender's whole epoch, withheld with its key box, shows as at least its messages missing", async () => {
+  // The server keeps alice's second epoch from bob: its key box and its one
+  // message. Her third epoch's key says the second ended after 1 message;
+  // bob never held that epoch. Before, bob saw "one, three" and no warning.
+  let keyBoxes = 0;
+  let chats = 0;
+  const alice = await enter(t, 'alice');
+  const bob = await enter(t, 'bob', {
+    intercept: (frame) => {
+      if (frame.type === 'sender-key') return ++keyBoxes === 2 ? [] : [frame];
+      if (frame.type === 'e2e-chat') return ++chats === 2 ? [] : [frame];
+      return [frame];
+    },
+  });
+  const carol = await enter(t, 'carol');
+  const dave = await enter(t, 'dave');
+  await alice.waitFor('notices', 'dave joined');
+  alice.room.say('one');
+  await dave.waitFor('chat', 'alice: one');
+  for (const [leaver, text] of [
+    [carol, 'two'],
+    [dave, 'three'],
+  ] as const) {
+    await leaver.leave(); // alice's next line starts a new epoch
+    await alice.waitFor('notices', `${leaver.identity.username} left`);
+    alice.room.say(text);
+  }
+  await bob.waitFor('chat', 'alice: three');
+  expect(bob.chat).toEqual(['alice: one', 'alice: three']);
+  expect(bob.warnings).toEqual([
+    '! at least 1 message from alice is missing: a key of theirs never reached you',
+  ]);
+});
+
 test("after carol leaves, her recorded sender key opens none of alice's new messages", async () => {
   const alice = await enter(t, 'alice');
   const bob = await enter(t, 'bob');
