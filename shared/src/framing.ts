@@ -32,6 +32,7 @@ const LF = 0x0a;
 // would change a frame's text (the fuzz campaign found it): keep every character.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CR = 0x0d;
+const EMPTY = new Uint8Array(0);
 
 /** A frame that decoded: its text, without the line ending. */
 export interface TextFrame {
@@ -99,6 +100,9 @@ export class LineDecoder {
   // True after an oversized line was reported, until its newline arrives: the
   // rest of that line is dropped so the next line decodes normally.
   private discarding = false;
+  // What a split with a line limit left of its chunk, not looked at yet (a
+  // copy: the caller's chunk may be reused). Undefined when there is none.
+  private unread: Buffer | undefined;
 
   /** @param options - the frame length limit */
   constructor(options: LineDecoderOptions = {}) {
@@ -109,10 +113,35 @@ export class LineDecoder {
    * Consumes one chunk of bytes and returns the frames it completed.
    *
    * @param chunk - bytes exactly as the socket delivered them
+   * @param maxLines - return at most this many; the rest of the chunk waits,
+   *   unread, for {@link more} (see {@link split})
    * @returns zero or more decoded frames, in order
    */
-  push(chunk: Uint8Array): DecodedFrame[] {
-    return this.split(chunk).map((line) => (line.ok ? decodeLine(line.bytes) : line));
+  push(chunk: Uint8Array, maxLines = Infinity): DecodedFrame[] {
+    return this.split(chunk, maxLines).map((line) => (line.ok ? decodeLine(line.bytes) : line));
+  }
+
+  /**
+   * The next lines of what an earlier call left unread, decoded.
+   *
+   * @param maxLines - return at most this many
+   */
+  more(maxLines: number): DecodedFrame[] {
+    return this.push(EMPTY, maxLines);
+  }
+
+  /**
+   * The next lines of what an earlier call left unread, as {@link split} gives them.
+   *
+   * @param maxLines - return at most this many
+   */
+  moreLines(maxLines: number): SplitLine[] {
+    return this.split(EMPTY, maxLines);
+  }
+
+  /** Whether a call with a line limit left part of its chunk unread. */
+  get hasUnread(): boolean {
+    return this.unread !== undefined;
   }
 
   /**
@@ -121,15 +150,37 @@ export class LineDecoder {
    * frame from its bytes and decodes only the others (with {@link decodeLine}),
    * instead of turning every line into a string first.
    *
+   * A server passes `maxLines`: one 64 KiB read of newlines is 65,536
+   * lines, and splitting it whole made as many objects at once (about 9 MB,
+   * and tens of milliseconds with every other client waiting). With a limit,
+   * the rest of the chunk is kept unread (copied once) until asked for with
+   * {@link moreLines} (or {@link more}); {@link hasUnread} says there is
+   * some. (The server reads nothing more meanwhile; a new chunk would go
+   * after it.)
+   *
    * @param chunk - bytes exactly as the socket delivered them
+   * @param maxLines - return at most this many lines; default: all
    * @returns zero or more lines, in order; a line's bytes may be a view of
    *   `chunk`, so they stay valid only while nobody reuses its memory (a
    *   socket hands every read a fresh Buffer, so a server may keep them)
    */
-  split(chunk: Uint8Array): SplitLine[] {
+  split(chunk: Uint8Array, maxLines = Infinity): SplitLine[] {
+    let owned = false; // whether `chunk` is our own copy (the unread rest)
+    if (this.unread !== undefined) {
+      chunk = chunk.length === 0 ? this.unread : Buffer.concat([this.unread, chunk]);
+      this.unread = undefined;
+      owned = true;
+    }
     const frames: SplitLine[] = [];
     let start = 0;
     while (start < chunk.length) {
+      if (frames.length >= maxLines) {
+        const rest = chunk.subarray(start);
+        this.unread = owned
+          ? Buffer.from(rest.buffer, rest.byteOffset, rest.length)
+          : Buffer.from(rest);
+        break;
+      }
       const newline = chunk.indexOf(LF, start);
       const end = newline === -1 ? chunk.length : newline;
       if (!this.discarding) {

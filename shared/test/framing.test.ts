@@ -124,6 +124,47 @@ describe('LineDecoder properties', () => {
     );
   });
 
+  test('with a line limit, each call gives at most that many, and draining the rest gives the same frames', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }).map((b) => b.map((x) => (x % 3 === 0 ? 0x0a : x))),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 5 }),
+        (bytes, offsets, maxLines) => {
+          const whole = new LineDecoder({ maxFrameBytes: 16 }).push(bytes);
+          const d = new LineDecoder({ maxFrameBytes: 16 });
+          const limited: DecodedFrame[] = [];
+          for (const chunk of cut(bytes, offsets)) {
+            let batch = d.push(chunk, maxLines);
+            for (;;) {
+              expect(batch.length).toBeLessThanOrEqual(maxLines);
+              limited.push(...batch);
+              if (!d.hasUnread) break;
+              batch = d.more(maxLines);
+            }
+          }
+          expect(limited).toEqual(whole);
+        },
+      ),
+    );
+  });
+
+  test('a read of 65,536 empty lines, split 64 at a time, makes 64 lines per call', () => {
+    const d = new LineDecoder();
+    const chunk = Buffer.alloc(65_536, 0x0a);
+    let calls = 1;
+    let total = d.split(chunk, 64).length;
+    chunk.fill(0x78); // the caller reuses its buffer: what is left unread was copied
+    while (d.hasUnread) {
+      const lines = d.moreLines(64);
+      expect(lines.length).toBeLessThanOrEqual(64);
+      for (const line of lines) expect(line).toEqual({ ok: true, bytes: new Uint8Array(0) });
+      total += lines.length;
+      calls++;
+    }
+    expect([total, calls]).toEqual([65_536, 1_024]);
+  });
+
   test('random bytes in random chunks never throw, and rejects never exceed the limit', () => {
     fc.assert(
       fc.property(

@@ -292,7 +292,8 @@ class Connection implements Member {
   private onData(chunk: Buffer): void {
     if (this.phase === 'closed') return; // refused: read (so the close stays polite) but ignore
     this.heardAt = this.state.tick;
-    this.process(this.decoder.split(chunk), 0);
+    // At most a turn's worth of lines at once: one read can hold 65,536.
+    this.process(this.decoder.split(chunk, this.state.framesPerTurn), 0);
   }
 
   // Handles frames in order, from `start`. Once a login starts, the rest wait
@@ -316,6 +317,10 @@ class Connection implements Member {
     }
     this.flush();
     if (i < frames.length && this.phase !== 'closed') this.yieldTurn(frames, i);
+    else if (this.decoder.hasUnread && this.phase !== 'closed' && this.phase !== 'authenticating') {
+      // The rest of the read: its next lines at the next turn.
+      this.yieldTurn(this.decoder.moreLines(this.state.framesPerTurn), 0);
+    }
   }
 
   // The message budget's token for the next frame; false when none is left.
@@ -500,7 +505,7 @@ class Connection implements Member {
     const backlog = this.backlog;
     this.backlog = undefined;
     this.socket.resume();
-    if (backlog !== undefined) this.process(backlog, 0);
+    this.process(backlog ?? [], 0); // and what the read held after them
   }
 
   // Why a login that has just been checked would have nobody to welcome.

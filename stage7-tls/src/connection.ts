@@ -221,7 +221,8 @@ class Connection implements Member {
   private onData(chunk: Buffer): void {
     if (this.phase === 'closed') return;
     this.heardAt = this.state.tick;
-    this.process(this.decoder.push(chunk), 0);
+    // At most a turn's worth of lines at once: one read can hold 65,536.
+    this.process(this.decoder.push(chunk, this.state.framesPerTurn), 0);
   }
 
   // Frames in order, from `start`: at most `framesPerTurn` now; the rest wait
@@ -241,6 +242,10 @@ class Connection implements Member {
     }
     this.flush();
     if (i < frames.length && this.phase !== 'closed') this.yieldTurn(frames, i);
+    else if (this.decoder.hasUnread && this.phase !== 'closed' && this.phase !== 'authenticating') {
+      // The rest of the read: its next lines at the next turn.
+      this.yieldTurn(this.decoder.more(this.state.framesPerTurn), 0);
+    }
   }
 
   // The message budget's token for the next frame; false when none is left.
@@ -387,7 +392,7 @@ class Connection implements Member {
     const backlog = this.backlog;
     this.backlog = undefined;
     this.socket.resume();
-    if (backlog !== undefined) this.process(backlog, 0);
+    this.process(backlog ?? [], 0); // and what the read held after them
   }
 
   private abandoned(): 'closed' | 'shutdown' | undefined {
