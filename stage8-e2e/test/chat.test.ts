@@ -121,22 +121,27 @@ test('a replayed message is refused; the original is shown once', async () => {
   expect(bob.chat).toEqual(['alice: only once']);
 });
 
+/**
+ * The server, as the test's intercept of a member's frames: holds back the
+ * chat messages numbered `held` (from 1), and hands them over after chat `after`.
+ */
+function withholding(held: number[], after: number) {
+  const kept: ShownFrame[] = [];
+  let chats = 0;
+  return (frame: ShownFrame): ShownFrame[] => {
+    if (frame.type !== 'e2e-chat') return [frame];
+    chats++;
+    if (held.includes(chats)) return (kept.push(frame), []);
+    return chats === after ? [frame, ...kept.splice(0)] : [frame];
+  };
+}
+
 test('a message the server withholds shows as missing, and as late when it comes after all', async () => {
   // The server (the test's intercept) holds alice's second message back and
   // hands it over after her fourth. Before, bob read "one, three, four, two"
   // with no sign that anything was missing or out of order.
-  let withheld: ShownFrame | undefined;
-  let chats = 0;
   const alice = await enter(t, 'alice');
-  const bob = await enter(t, 'bob', {
-    intercept: (frame) => {
-      if (frame.type !== 'e2e-chat') return [frame];
-      chats++;
-      if (chats === 2) withheld = frame;
-      if (chats === 4) return [frame, withheld!];
-      return chats === 2 ? [] : [frame];
-    },
-  });
+  const bob = await enter(t, 'bob', { intercept: withholding([2], 4) });
   await alice.waitFor('notices', 'bob joined');
   for (const text of ['one', 'two', 'three', 'four']) alice.room.say(text);
   await bob.waitFor('chat', 'alice: two');
@@ -152,17 +157,8 @@ test("an epoch's last messages, withheld, show as missing when the sender's next
   // of an epoch. No later message of that epoch shows the gap; her next
   // epoch's key box says where the old one ended. Before, bob read "one,
   // four, two, three" with no warning at all.
-  const withheld: ShownFrame[] = [];
-  let chats = 0;
   const alice = await enter(t, 'alice');
-  const bob = await enter(t, 'bob', {
-    intercept: (frame) => {
-      if (frame.type !== 'e2e-chat') return [frame];
-      chats++;
-      if (chats === 2 || chats === 3) return (void withheld.push(frame), []);
-      return chats === 4 ? [frame, ...withheld] : [frame];
-    },
-  });
+  const bob = await enter(t, 'bob', { intercept: withholding([2, 3], 4) });
   const carol = await enter(t, 'carol');
   await alice.waitFor('notices', 'carol joined');
   for (const text of ['one', 'two', 'three']) alice.room.say(text);
