@@ -129,7 +129,7 @@ export class KnownMembers {
     if (known === undefined) {
       if (this.keys.size >= MAX_KNOWN_MEMBERS) return { status: 'not-recorded' };
       this.keys.set(username, Buffer.from(signingKey));
-      if (this.file !== null) this.saves.request(); // the server sets this pace: see the class
+      this.saves.request(); // the server sets this pace: see the class
       return { status: 'first-use' };
     }
     if (known.equals(signingKey)) return { status: 'known' };
@@ -145,7 +145,6 @@ export class KnownMembers {
    */
   accept(username: string, signingKey: Uint8Array): void {
     this.keys.set(username, Buffer.from(signingKey));
-    if (this.file === null) return;
     this.saves.request();
     this.saves.flush(); // the user's decision, not the server's pace
   }

@@ -99,7 +99,7 @@ export class OpenedCounters {
       return;
     }
     this.positions.set(sender, { epoch: position.epoch, next: position.next });
-    if (this.file !== null) this.saves.request();
+    this.saves.request();
   }
 
   /** Writes what is not written yet; call it when the session ends. */
