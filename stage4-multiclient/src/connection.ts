@@ -104,6 +104,10 @@ class Connection implements Member {
       this.leave();
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // The client is done talking. Node ends our side too, but only after
+    // whatever is queued for it: if it reads nothing, never. endPolitely
+    // gives it the usual linger to read and close, then destroys.
+    socket.on('end', () => endPolitely(socket));
 
     room.join(this);
     room.send(this, encodeFrame(welcomeNotice(this.label, room.size)));

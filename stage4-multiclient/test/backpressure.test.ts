@@ -32,3 +32,27 @@ test('a client that stops reading is disconnected at the cap; the others get eve
     await server.close();
   }
 });
+
+test('a client that stops reading and then half-closes is let go, not kept with its queue for good', async () => {
+  // A cap no test reaches: this client is not cut off for the size of its queue.
+  const server = await startServer({ port: 0, maxQueueBytes: 1024 * 1024 * 1024 });
+  const [sender, reader, stuck] = await joinMany(server.port, 3);
+  try {
+    stuck!.socket.pause();
+    // 16 MB: more than the kernel's buffers take for a client that reads
+    // nothing, so the rest waits in the server's queue for it.
+    for (let round = 0; round < 80; round++) {
+      const batch = Array.from({ length: 50 }, (_, i) => `${round}.${i} ${'w'.repeat(4000)}`);
+      sender!.socket.write(batch.join('\n') + '\n');
+      await readUntil(reader!, (lines) => lines.includes(`${sender!.label}: ${batch[49]}`));
+    }
+    stuck!.socket.end(); // "I have nothing more to say", and it still reads nothing
+    // Before: the server's own end waited behind that queue for ever, and
+    // the client stayed a member (and its queue in memory) until a restart.
+    await readUntil(reader!, (lines) => lines.includes(`* ${stuck!.label} left (2 online)`));
+    expect(server.online).toBe(2);
+  } finally {
+    for (const p of [sender, reader, stuck]) p!.socket.destroy();
+    await server.close();
+  }
+}, 20_000);

@@ -95,6 +95,10 @@ class Connection implements Member {
       this.leave();
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // The client is done talking. Node ends our side too, but only after
+    // whatever is queued for it: if it reads nothing, never. endPolitely
+    // gives it the usual linger to read and close, then destroys.
+    socket.on('end', () => endPolitely(socket));
 
     // #region join
     room.join(this);

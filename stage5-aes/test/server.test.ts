@@ -157,3 +157,31 @@ describe('stage 5 server', () => {
     for (const name of imports) expect(name).not.toMatch(/crypto|key-file/);
   });
 });
+
+test('a client that stops reading and then half-closes is let go, not kept with its queue for good', async () => {
+  // A cap no test reaches: this client is not cut off for the size of its queue.
+  const roomy = await startServer({ port: 0, maxQueueBytes: 1024 * 1024 * 1024 });
+  const [sender, reader, stuck] = [
+    await rawPeer(roomy.port),
+    await rawPeer(roomy.port),
+    await rawPeer(roomy.port),
+  ];
+  try {
+    stuck.socket.pause();
+    // 16 MB: more than the kernel's buffers take for a client that reads
+    // nothing, so the rest waits in the server's queue for it.
+    for (let round = 0; round < 80; round++) {
+      const box = Buffer.alloc(3000, round).toString('base64');
+      sender.send(`${JSON.stringify({ type: 'chat', box })}\n`.repeat(50));
+      await reader.frame((f) => f.type === 'chat' && f.box === box);
+    }
+    stuck.socket.end(); // "I have nothing more to say", and it still reads nothing
+    // Before: the server's own end waited behind that queue for ever, and
+    // the client stayed a member (and its queue in memory) until a restart.
+    await reader.frame((f) => f.type === 'left' && f.who === stuck.label);
+    expect(roomy.online).toBe(2);
+  } finally {
+    for (const p of [sender, reader, stuck]) p.socket.destroy();
+    await roomy.close();
+  }
+}, 20_000);
