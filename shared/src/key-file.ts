@@ -30,6 +30,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KEY_BYTES } from './crypto';
 import { ChatError } from './errors';
+import { publishNew } from './private-file';
 
 /** The key file used when neither `--key-file` nor `CHAT_KEY_FILE` is given. */
 export const DEFAULT_KEY_FILE = path.resolve(__dirname, '..', '..', '.data', 'chat.key');
@@ -133,13 +134,12 @@ export function saveKeyFile(file: string, key: Uint8Array, options: SaveKeyOptio
     fs.closeSync(fd);
   }
   try {
-    if (!options.force && fs.existsSync(file)) {
+    if (options.force) fs.renameSync(temp, file);
+    else if (!publishNew(temp, file)) {
       throw new ChatError('KEY_EXISTS', `${file} appeared while writing; not replaced`);
     }
-    fs.renameSync(temp, file);
-  } catch (err) {
+  } finally {
     fs.rmSync(temp, { force: true });
-    throw err;
   }
 }
 

@@ -60,11 +60,33 @@ export function writePrivateFile(
     fs.closeSync(fd);
   }
   try {
-    if (!options.replace && fs.existsSync(file)) return false; // appeared meanwhile
-    fs.renameSync(temp, file);
+    if (options.replace) fs.renameSync(temp, file);
+    else if (!publishNew(temp, file)) return false; // appeared meanwhile
     return true;
   } finally {
     fs.rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * Gives the finished file `temp` the name `file`, unless `file` exists:
+ * one step, so a file another process created a moment ago is never
+ * replaced. (Checking, then renaming, left a gap between the two: two
+ * servers starting at once could each write its own key, and both go on.)
+ * A hard link fails with `EEXIST` instead of replacing; the caller then
+ * removes `temp`.
+ *
+ * @param temp - the complete new file, in the same folder
+ * @param file - the name it should have
+ * @returns `false` if `file` already exists (nothing changed)
+ */
+export function publishNew(temp: string, file: string): boolean {
+  try {
+    fs.linkSync(temp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   }
 }
 

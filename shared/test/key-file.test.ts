@@ -159,3 +159,29 @@ describe('key file', () => {
     expect(() => formatKey(Buffer.alloc(31))).toThrow(code('BAD_KEY'));
   });
 });
+
+test('a key file another process creates while this one writes is never replaced (KEY_EXISTS)', () => {
+  // The race: two servers start at once with no key file, and the other
+  // one's file appears just before this one gives its temporary file the
+  // name. Before, that last step was a rename, which replaced the other
+  // file: both servers went on, each with its own key (a review saw it in
+  // 3 of 300 real two-process races).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'key-race-'));
+  const file = path.join(dir, 'chat.key');
+  const theirs = generateKey();
+  for (const publish of ['renameSync', 'linkSync'] as const) {
+    const real = fs[publish].bind(fs);
+    jest.spyOn(fs, publish).mockImplementationOnce((from, to) => {
+      fs.writeFileSync(file, formatKey(theirs), { mode: 0o600 }); // the other process, just in time
+      return real(from, to);
+    });
+  }
+  try {
+    expect(() => saveKeyFile(file, generateKey())).toThrow(code('KEY_EXISTS'));
+    expect(loadKeyFile(file).equals(Buffer.from(theirs))).toBe(true);
+    expect(fs.readdirSync(dir)).toEqual(['chat.key']); // no temporary file left
+  } finally {
+    jest.restoreAllMocks();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -32,6 +32,26 @@ test('an existing file is kept unless replace is set; a replaced file does not k
   expect(fs.readdirSync(dir)).toEqual(['secret']);
 });
 
+test("a file another process creates just before this one's is named stays, and nothing is written", () => {
+  // Before, a check then a rename: the rename replaced the other file (two
+  // nodes starting at once on one data folder could each keep its own key).
+  const file = path.join(dir, 'secret');
+  for (const publish of ['renameSync', 'linkSync'] as const) {
+    const real = fs[publish].bind(fs);
+    jest.spyOn(fs, publish).mockImplementationOnce((from, to) => {
+      fs.writeFileSync(file, 'theirs', { mode: 0o600 }); // the other process, just in time
+      return real(from, to);
+    });
+  }
+  try {
+    expect(writePrivateFile(file, 'ours')).toBe(false);
+    expect(fs.readFileSync(file, 'utf8')).toBe('theirs');
+    expect(fs.readdirSync(dir)).toEqual(['secret']);
+  } finally {
+    jest.restoreAllMocks();
+  }
+});
+
 test('a symlink at the target is replaced by a file, not followed', () => {
   const victim = path.join(dir, 'victim');
   fs.writeFileSync(victim, 'do not touch');
