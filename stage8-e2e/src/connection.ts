@@ -236,7 +236,9 @@ class Connection implements Member {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.phase === 'closed') return;
+    // Closed, or the server is shutting down (it said `bye` and reads only to
+    // see the client close; what a login left unread must not grow): ignore.
+    if (this.phase === 'closed' || this.state.shuttingDown) return;
     this.heardAt = this.state.tick;
     // At most a turn's worth of lines at once: one read can hold 65,536.
     this.process(this.decoder.push(chunk, this.state.framesPerTurn), 0);
