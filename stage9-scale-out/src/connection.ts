@@ -144,8 +144,6 @@ class Connection implements Member {
   private abort: AbortController | undefined;
   private readonly decoder = new LineDecoder({ maxFrameBytes: MAX_FRAME_BYTES });
   private backlog: DecodedFrame[] | undefined;
-  // Frames read but held back for a later turn (see yieldTurn), from `next`.
-  private waiting: { frames: DecodedFrame[]; next: number } | undefined;
   // Chat relays from one read, sent as one broadcast (one TLS record per
   // recipient, not one per message: each record costs a MAC and a header).
   private outgoing: Buffer[] | undefined;
@@ -249,7 +247,6 @@ class Connection implements Member {
     sockets.delete(this.socket);
     clearTimeout(this.deadline);
     const preLogin = this.username === '';
-    if (this.phase === 'chatting') this.drain(); // what it sent before closing, first
     this.phase = 'closed';
     this.abort?.abort(new ChatError('SHUTTING_DOWN', 'the connection closed'));
     caps.closed(this.group, preLogin);
@@ -303,9 +300,7 @@ class Connection implements Member {
   // Goes on with the same read later: at the next turn, or once the budget
   // has a token again (ReadPacer). The socket stays paused meanwhile.
   private yieldTurn(frames: DecodedFrame[], next: number): void {
-    this.waiting = { frames, next };
     this.pacing().later(this.socket, () => {
-      this.waiting = undefined;
       if (this.phase === 'closed') return;
       this.heardAt = this.state.tick; // held back, not silent: no idle timeout
       // resume() only schedules the next read, so a yield inside this
@@ -313,21 +308,6 @@ class Connection implements Member {
       this.socket.resume();
       this.process(frames, next);
     });
-  }
-
-  // The client closed (its FIN, then ours) while frames it had sent were
-  // still held back by the message budget: a script that sends 30 lines and
-  // ends lost the last 10. They were sent and read, so they go out now,
-  // unpaced: at most one read's worth, the rest of the flood having waited.
-  private drain(): void {
-    const { waiting } = this;
-    this.waiting = undefined;
-    const held = waiting === undefined ? [] : waiting.frames.slice(waiting.next);
-    for (const frame of held.concat(this.decoder.more(Infinity))) {
-      if (this.phase !== 'chatting') break; // an error reply ended it
-      this.handle(frame);
-    }
-    this.flush();
   }
 
   private pacing(): ReadPacer {
