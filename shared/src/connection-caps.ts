@@ -28,7 +28,7 @@
  *   connections open *at once*; a TLS handshake costs the server a signature
  *   even when the connection closes right after, so one machine looping
  *   connect, handshake, close stays under both caps and still keeps a core
- *   busy (572 handshakes a second were measured). The bucket is taken when
+ *   busy signing. The bucket is taken when
  *   the connection is admitted, before any handshake work.
  *
  * A refusal costs one short write and a close, and the descriptor is freed at

@@ -151,8 +151,8 @@ export class LineDecoder {
    * instead of turning every line into a string first.
    *
    * A server passes `maxLines`: one 64 KiB read of newlines is 65,536
-   * lines, and splitting it whole made as many objects at once (about 9 MB,
-   * and tens of milliseconds with every other client waiting). With a limit,
+   * lines, and splitting it whole made as many objects at once, with every
+   * other client waiting, and kept them while the lines waited. With a limit,
    * the rest of the chunk is kept unread (copied once) until asked for with
    * {@link moreLines} (or {@link more}); {@link hasUnread} says there is
    * some. (The server reads nothing more meanwhile; a new chunk would go

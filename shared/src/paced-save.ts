@@ -5,12 +5,12 @@
  *
  * Introduced by stage 8, for the client's files that grow with what the
  * server sends (known members, opened counters). Each save rewrites a whole
- * file, so one save per change costs the size of the file per change: a
- * server announcing 2,000 made-up members, one after another, kept a client
- * busy for 11.6 s rewriting its known-members file, and 10,000 would take
- * minutes, during which the client reads nothing. Paced, a flood costs one
- * write per second; a single change, the usual case, is still written at
- * once. What a client killed outright loses is at most the last interval.
+ * file, so one save per change costs the size of the file per change, and
+ * a server announcing made-up members one after another makes the total
+ * grow with the square of their number, while the client reads nothing (the
+ * figures are in stage 8's NOTES). Paced, a flood costs one write per
+ * second; a single change, the usual case, is still written at once. What a
+ * client killed outright loses is at most the last interval.
  *
  * @module
  */
