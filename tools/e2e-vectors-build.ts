@@ -95,7 +95,7 @@ export interface PairwiseBoxVector {
   wire: PairwiseBoxWire;
 }
 
-/** A sender key and its 44-byte encoding. */
+/** A sender key and its 52-byte encoding. */
 export interface SenderKeyVector {
   /** The epoch. */
   epoch: number;

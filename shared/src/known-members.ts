@@ -145,8 +145,7 @@ export class KnownMembers {
    */
   accept(username: string, signingKey: Uint8Array): void {
     this.keys.set(username, Buffer.from(signingKey));
-    this.saves.request();
-    this.saves.flush(); // the user's decision, not the server's pace
+    this.saves.saveNow(); // the user's decision, not the server's pace
   }
 
   /** Writes what is not written yet; call it when the session ends. */

@@ -44,6 +44,12 @@ export class PacedSave {
     else this.timer = setTimeout(() => this.flush(), wait).unref();
   }
 
+  /** Something changed that must not wait (a decision the user made): save now. */
+  saveNow(): void {
+    this.dirty = true;
+    this.flush();
+  }
+
   /** Saves what is not saved yet, now (at the end of a session). */
   flush(): void {
     clearTimeout(this.timer);

@@ -35,3 +35,15 @@ test('flush saves a pending change now, and nothing when nothing changed', () =>
   jest.advanceTimersByTime(SAVE_INTERVAL_MS); // the timer was cleared
   expect(saves).toBe(2);
 });
+
+test('saveNow saves at once, even within the interval, and leaves nothing due', () => {
+  jest.useFakeTimers();
+  let saves = 0;
+  const paced = new PacedSave(() => saves++);
+  paced.request();
+  paced.request(); // due when the interval is up
+  paced.saveNow();
+  expect(saves).toBe(2);
+  jest.advanceTimersByTime(SAVE_INTERVAL_MS);
+  expect(saves).toBe(2);
+});
