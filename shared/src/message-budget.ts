@@ -79,6 +79,8 @@ export class ReadPacer {
   private budget: MessageBudget | undefined;
   // How long the frame the budget refused must wait; 0 when none did.
   private waitMs = 0;
+  // A `later` call has not gone on yet.
+  private waiting = false;
 
   /** @param limit - the message budget's size and refill time */
   constructor(private readonly limit: BucketLimit) {}
@@ -107,7 +109,21 @@ export class ReadPacer {
     socket.pause();
     const { waitMs } = this;
     this.waitMs = 0;
-    if (waitMs === 0) setImmediate(goOn);
-    else setTimeout(goOn, waitMs).unref(); // unref: it never keeps a stopped server alive
+    this.waiting = true;
+    const run = () => {
+      this.waiting = false;
+      goOn();
+    };
+    if (waitMs === 0) setImmediate(run);
+    else setTimeout(run, waitMs).unref(); // unref: it never keeps a stopped server alive
+  }
+
+  /**
+   * Whether frames already read are held for later: a {@link later} call
+   * has not gone on yet. A connection that closes meanwhile still owes the
+   * room those frames (they were sent before the goodbye).
+   */
+  get holding(): boolean {
+    return this.waiting;
   }
 }

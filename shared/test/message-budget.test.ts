@@ -27,17 +27,21 @@ test('a read pacer goes on at the next turn, or once a refused frame has its tok
     const pacer = new ReadPacer({ capacity: 1, refillMs: 200 });
     const socket = new PassThrough() as unknown as net.Socket;
     const wentOn: string[] = [];
-    pacer.later(socket, () => wentOn.push('next turn'));
+    expect(pacer.holding).toBe(false);
+    pacer.later(socket, () => wentOn.push(`next turn, holding: ${pacer.holding}`));
+    expect(pacer.holding).toBe(true); // frames read are waiting for it
     jest.advanceTimersToNextTimer(); // the setImmediate
-    expect(wentOn).toEqual(['next turn']);
+    expect(wentOn).toEqual(['next turn, holding: false']);
     expect(pacer.spend()).toBe(0);
     expect(pacer.spend()).toBe(200);
     pacer.later(socket, () => wentOn.push('token back'));
     expect(socket.isPaused()).toBe(true);
     jest.advanceTimersByTime(199);
-    expect(wentOn).toEqual(['next turn']);
+    expect(wentOn).toHaveLength(1);
+    expect(pacer.holding).toBe(true);
     jest.advanceTimersByTime(1);
-    expect(wentOn).toEqual(['next turn', 'token back']);
+    expect(wentOn).toEqual(['next turn, holding: false', 'token back']);
+    expect(pacer.holding).toBe(false);
   } finally {
     jest.useRealTimers();
   }

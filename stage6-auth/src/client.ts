@@ -21,6 +21,8 @@
  * @module
  */
 import { ChatError, isChatError } from '../../shared/src/errors';
+import type { BucketLimit } from '../../shared/src/rate-limit';
+import { leaveAtPace, RelayPace } from '../../shared/src/relay-pace';
 import { ChatConsole } from '../../shared/src/terminal';
 import { isRawModeInput, promptLine } from '../../shared/src/terminal-prompt';
 import { validateUsername } from '../../shared/src/user-record';
@@ -31,7 +33,8 @@ import { renderServerFrame, sealMessage } from './sealed-messages';
 
 /**
  * How long, in milliseconds, the client waits for the server to close the
- * connection after the user quit, before it closes it by force.
+ * connection after the user quit and the server's message budget has let
+ * through what the client sent (`relay-pace.ts`), before it closes it by force.
  */
 export const LEAVE_TIMEOUT_MS = 3000;
 
@@ -57,6 +60,12 @@ export interface ClientOptions {
   errorOutput?: NodeJS.WritableStream;
   /** Prompt mode; default: stdin and stdout are both terminals. */
   terminal?: boolean;
+  /**
+   * The message budget the server is taken to run (default: the server's
+   * default). On leaving, the client waits until that pace has let through
+   * what it sent (see shared/src/relay-pace.ts).
+   */
+  serverBudget?: BucketLimit;
 }
 
 /**
@@ -151,6 +160,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
   return new Promise<number>((resolve) => {
     let saidBye = false; // the server said goodbye: its close needs no second notice
     let lostWith: string | undefined;
+    const pace = new RelayPace(options.serverBudget);
 
     // #region focus
     const send = (text: string) => {
@@ -167,6 +177,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
         ui.warn(`! not sent: ${(err as Error).message}`);
         return;
       }
+      pace.sent();
       if (!socket.write(frame)) {
         ui.pause();
         socket.once('drain', () => ui.resume());
@@ -184,10 +195,10 @@ export async function runClient(options: ClientOptions): Promise<number> {
       else ui.warn(shown.text, shown.kind === 'warning' ? 'error' : 'notice');
     });
     // #endregion focus
-    const leave = () => {
-      socket.end(); // half-close: deliver what we sent, then FIN
-      setTimeout(() => socket.destroy(), LEAVE_TIMEOUT_MS).unref();
-    };
+    // Half-close: what we sent goes out, then a FIN; and wait for the server
+    // to let it through the message budget before closing by force.
+    const leave = () =>
+      leaveAtPace(socket, pace, LEAVE_TIMEOUT_MS, (t) => ui.warn(`* ${t}`, 'notice'));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       lostWith = err.code ?? err.message;
     });

@@ -35,7 +35,10 @@
  *   connection's message budget (`message-budget.ts`: 20, then 5 a
  *   second); with none left the socket stays paused until one is back. Valid
  *   chat, sent as fast as a link allows, would otherwise be written to every
- *   member as fast, and cut off each reader slower than the flood.
+ *   member as fast, and cut off each reader slower than the flood. A member
+ *   whose socket closes while frames are still held stays in the room
+ *   without it until they have gone out at that pace: closing is no way
+ *   round the budget, and a script that pipes lines in and ends loses none.
  * - **Stay after it is gone.** The session ends (the name is free, the room
  *   is told) the moment the server decides it ends, not when the socket
  *   finally closes; a member that sends nothing for the idle timeout is
@@ -98,6 +101,12 @@ export interface Member {
    * `pingAfter` ticks, closes one silent for `closeAfter` with `IDLE_TIMEOUT`.
    */
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
+  /**
+   * At shutdown: a member whose socket closed while the message budget still
+   * held some of its frames (see `departing` in {@link ServerState}) drops
+   * them and ends its session now.
+   */
+  abandonHeld(): void;
 }
 
 /** What every connection shares: the room, who is online, the services and the limits. */
@@ -106,6 +115,11 @@ export interface ServerState {
   room: Room<Member>;
   /** Every open socket, logged in or not: the server says goodbye to each at shutdown. */
   sockets: Set<net.Socket>;
+  /**
+   * Members whose socket has closed while the message budget still held
+   * frames they sent: each stays in the room until those are paced out.
+   */
+  departing: Set<Member>;
   /** Username → its one logged-in member: the duplicate-login check. */
   online: Map<string, Member>;
   /** Key, store, hasher and rate limiter. */
@@ -181,6 +195,9 @@ class Connection implements Member {
   private errorsLogged = 0;
   // The message budget and the turn limit's pauses (made at the first pause or frame after login).
   private pacer: ReadPacer | undefined;
+  // The socket closed while frames were held: the session goes on without it
+  // until they are paced out (see `onClose`).
+  private departing = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -255,6 +272,7 @@ class Connection implements Member {
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       }),
     );
+    if (this.departing) this.finish(); // its socket is gone already
   }
 
   endSession(): void {
@@ -276,9 +294,32 @@ class Connection implements Member {
   }
 
   private onClose(): void {
-    const { sockets, caps } = this.state;
+    const { sockets, room, shuttingDown } = this.state;
     sockets.delete(this.socket);
     clearTimeout(this.deadline);
+    // A member that sent past its budget and then closed (a script piping
+    // lines into the client, which sends them and ends) still has frames
+    // held for the budget. They were sent before the goodbye, so they go
+    // out, at the budget's pace: at once, anyone could skip the budget by
+    // closing. Until then the session keeps its name, its place in the room
+    // and in the caps.
+    if (this.phase === 'chatting' && this.pacer?.holding && room.has(this) && !shuttingDown) {
+      this.departing = true;
+      this.state.departing.add(this);
+      return;
+    }
+    this.finish();
+  }
+
+  abandonHeld(): void {
+    if (this.departing) this.finish();
+  }
+
+  // The end of the connection: its place in the caps, its session, its log line.
+  private finish(): void {
+    const { caps } = this.state;
+    this.departing = false;
+    this.state.departing.delete(this);
     const preLogin = this.username === '';
     this.phase = 'closed';
     this.abort?.abort(new ChatError('SHUTTING_DOWN', 'the connection closed'));
@@ -322,6 +363,8 @@ class Connection implements Member {
     else if (this.decoder.hasUnread && this.phase !== 'closed' && this.phase !== 'authenticating') {
       // The rest of the read: its next lines at the next turn.
       this.yieldTurn(this.decoder.moreLines(this.state.framesPerTurn), 0);
+    } else if (this.departing) {
+      this.finish(); // the last held frame has gone out
     }
   }
 

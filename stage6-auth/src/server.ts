@@ -182,6 +182,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   const state: ServerState = {
     room,
     sockets: new Set(),
+    departing: new Set(),
     online: new Map(),
     services: {
       key: options.key,
@@ -258,6 +259,9 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         clearInterval(sweep);
         logger.info({ event: 'shutdown', connections: sockets.size }, 'shutting down');
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });
+        // Members that closed with frames still held: the room is closing
+        // before the budget would let them out, so they leave now.
+        for (const member of [...state.departing]) member.abandonHeld();
         await closeServerPolitely(server, sockets, bye); // every connection has closed
         sampler.close();
         if (ownHasher) await hasher.close();

@@ -7,7 +7,7 @@
 import { PassThrough } from 'node:stream';
 import { LineReader } from '../../shared/test/helpers';
 import type { TestServer } from '../../testkit/stage6';
-import { runClient } from '../src/client';
+import { runClient, type ClientOptions } from '../src/client';
 import type { LoggedIn } from '../src/client-login';
 import { sealMessage } from '../src/sealed-messages';
 
@@ -61,6 +61,7 @@ export function startClient(
   username: string,
   password: string,
   register = false,
+  more: Partial<ClientOptions> = {},
 ): TestClient {
   const input = new PassThrough();
   const output = new PassThrough();
@@ -77,6 +78,7 @@ export function startClient(
     input,
     output,
     errorOutput,
+    ...more,
   });
   done.then(
     () => {

@@ -18,6 +18,8 @@
  * @module
  */
 import { ChatError, isChatError } from '../../shared/src/errors';
+import type { BucketLimit } from '../../shared/src/rate-limit';
+import { leaveAtPace, RelayPace } from '../../shared/src/relay-pace';
 import { ChatConsole } from '../../shared/src/terminal';
 import {
   isRawModeInput,
@@ -32,7 +34,7 @@ import { connectAndLogIn, type LoggedIn } from './client-login';
 import { encodeClientFrame } from './messages';
 import { renderServerFrame } from './render';
 
-/** Milliseconds the client waits for the server to close after `/quit`. */
+/** Milliseconds the client waits for the server to close after `/quit`, once the budget has let our frames through. */
 export const LEAVE_TIMEOUT_MS = 3000;
 
 /** Options for {@link runClient}. Streams default to the process's own. */
@@ -61,6 +63,8 @@ export interface ClientOptions {
   errorOutput?: NodeJS.WritableStream;
   /** Prompt mode; default: stdin and stdout are terminals. */
   terminal?: boolean;
+  /** The message budget the server is taken to run (stage 6's client: `serverBudget`). */
+  serverBudget?: BucketLimit;
 }
 
 /**
@@ -167,11 +171,12 @@ export async function runClient(options: ClientOptions): Promise<number> {
     let leaving = false;
     let saidBye = false;
     let lostWith: string | undefined;
+    const pace = new RelayPace(options.serverBudget);
     const leave = () => {
       if (leaving) return;
       leaving = true;
-      socket.end();
-      setTimeout(() => socket.destroy(), LEAVE_TIMEOUT_MS).unref();
+      // Stage 6's leave: a FIN, then the server's pace and a grace period.
+      leaveAtPace(socket, pace, LEAVE_TIMEOUT_MS, (t) => console_.warn(`* ${t}`, 'notice'));
     };
     const send = (text: string) => {
       if (text === '' || leaving) return;
@@ -187,6 +192,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
         return;
       }
       const frame = encodeClientFrame(text === '/who' ? { type: 'who' } : { type: 'chat', text });
+      pace.sent();
       if (!socket.write(frame)) {
         console_.pause();
         socket.once('drain', () => console_.resume());

@@ -57,6 +57,8 @@ export interface Member {
   endSession(): void;
   /** The idle sweep: ping after `pingAfter` silent ticks, close after `closeAfter`. */
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
+  /** At shutdown: a departing member (see `ServerState.departing`) drops its held frames and leaves. */
+  abandonHeld(): void;
 }
 
 /** What every connection shares. */
@@ -65,6 +67,8 @@ export interface ServerState {
   room: Room<Member>;
   /** Every open socket, logged in or not (for the goodbye at shutdown). */
   sockets: Set<net.Socket>;
+  /** Members whose socket closed while the message budget held their frames (stage 6). */
+  departing: Set<Member>;
   /** Username → its one logged-in member. */
   online: Map<string, Member>;
   /** Store, hasher, limiter, tickets. */
@@ -126,6 +130,9 @@ class Connection implements Member {
   private errorsLogged = 0;
   // The message budget and the turn limit's pauses (made at the first pause or frame after login).
   private pacer: ReadPacer | undefined;
+  // The socket closed while frames were held: the session goes on without
+  // it until they are paced out (stage 6's `onClose`).
+  private departing = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -187,6 +194,7 @@ class Connection implements Member {
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       }),
     );
+    if (this.departing) this.finish(); // its socket is gone already
   }
 
   endSession(): void {
@@ -205,9 +213,28 @@ class Connection implements Member {
   }
 
   private onClose(): void {
-    const { sockets, caps } = this.state;
+    const { sockets, room, shuttingDown } = this.state;
     sockets.delete(this.socket);
     clearTimeout(this.deadline);
+    // Frames it sent before closing and the budget still holds go out at
+    // the budget's pace; the session stays until then (stage 6's onClose).
+    if (this.phase === 'chatting' && this.pacer?.holding && room.has(this) && !shuttingDown) {
+      this.departing = true;
+      this.state.departing.add(this);
+      return;
+    }
+    this.finish();
+  }
+
+  abandonHeld(): void {
+    if (this.departing) this.finish();
+  }
+
+  // The end of the connection: its place in the caps, its session, its log line.
+  private finish(): void {
+    const { caps } = this.state;
+    this.departing = false;
+    this.state.departing.delete(this);
     const preLogin = this.username === '';
     this.phase = 'closed';
     this.abort?.abort(new ChatError('SHUTTING_DOWN', 'the connection closed'));
@@ -247,6 +274,8 @@ class Connection implements Member {
     else if (this.decoder.hasUnread && this.phase !== 'closed' && this.phase !== 'authenticating') {
       // The rest of the read: its next lines at the next turn.
       this.yieldTurn(this.decoder.more(this.state.framesPerTurn), 0);
+    } else if (this.departing) {
+      this.finish(); // the last held frame has gone out
     }
   }
 

@@ -196,6 +196,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   const state: ServerState = {
     room,
     sockets: new Set(),
+    departing: new Set(),
     online: new Map(),
     services: {
       store: options.store,
@@ -287,6 +288,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });
         // Resolves after every connection's own 'close' handling (its session
         // released, its line logged), not just when Node counts none open.
+        for (const member of [...state.departing]) member.abandonHeld(); // nobody will pace them now
         await closeServerPolitely(server, state.sockets, bye);
         sampler.close();
         if (ownHasher) await hasher.close();

@@ -144,6 +144,30 @@ test('a member flooding valid chat is slowed to its message budget: another memb
   for (const raw of [mallory, alice, bob]) raw.socket.destroy();
 });
 
+test('a member that sends past its burst and then ends loses nothing: the rest goes out at the pace, then `left`', async () => {
+  const refillMs = 50;
+  t = await startTestServer({ messageBudget: { capacity: 20, refillMs } });
+  const mallory = await logIn(t, dir, 'mallory', { register: true });
+  const bob = await rawTls(t.port);
+  bob.send({ type: 'register', user: 'bob', password: PASSWORD });
+  expect(await bob.next()).toEqual(expect.objectContaining({ type: 'welcome' }));
+  const chat = (text: string) => JSON.stringify({ type: 'chat', text }) + '\n';
+  mallory.socket.end(Array.from({ length: 30 }, (_, i) => chat(`flood ${i}`)).join(''));
+  await once(mallory.socket, 'close'); // the client is not kept waiting
+  const seen: string[] = [];
+  const at: number[] = [];
+  for (let f = await bob.next(); f?.type !== 'left'; f = await bob.next()) {
+    if (f?.type !== 'chat') continue;
+    seen.push(f.text);
+    at.push(performance.now());
+  }
+  // Before: the 20 of the burst, then `left`; what the budget held was dropped.
+  expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => `flood ${i}`));
+  expect(at[29]! - at[19]!).toBeGreaterThanOrEqual(6 * refillMs); // paced, not at once
+  expect(t.server.online).toEqual(['bob']);
+  bob.socket.destroy();
+});
+
 test('a member that stops reading is cut loose at the queue cap; the others keep chatting', async () => {
   t = await startTestServer({ maxQueueBytes: 64 * 1024, messageBudget: NO_MESSAGE_BUDGET });
   const slow = await logIn(t, dir, 'slow', { register: true });

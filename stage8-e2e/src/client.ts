@@ -21,6 +21,8 @@
  * @module
  */
 import { ChatError, isChatError } from '../../shared/src/errors';
+import type { BucketLimit } from '../../shared/src/rate-limit';
+import { leaveAtPace, RelayPace } from '../../shared/src/relay-pace';
 import { ChatConsole } from '../../shared/src/terminal';
 import {
   isRawModeInput,
@@ -46,7 +48,7 @@ import { encodeClientFrame } from './messages';
 import { renderServerFrame } from './render';
 import { RoomClient } from './room-client';
 
-/** Milliseconds the client waits for the server to close after `/quit`. */
+/** Milliseconds the client waits for the server to close after `/quit`, once the budget has let our frames through. */
 export const LEAVE_TIMEOUT_MS = 3000;
 
 /** Options for {@link runClient}. Streams default to the process's own. */
@@ -91,6 +93,8 @@ export interface ClientOptions {
   errorOutput?: NodeJS.WritableStream;
   /** Prompt mode; default: stdin and stdout are terminals. */
   terminal?: boolean;
+  /** The message budget the server is taken to run (stage 6's client: `serverBudget`). */
+  serverBudget?: BucketLimit;
 }
 
 /**
@@ -220,6 +224,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
     options.openedCountersFile === undefined
       ? OpenedCounters.inMemory()
       : OpenedCounters.load(options.openedCountersFile, (m) => console_.warn(`warning: ${m}`));
+  const pace = new RelayPace(options.serverBudget);
   const room = new RoomClient(
     session.socket,
     identity,
@@ -229,6 +234,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
       notice: (line) => console_.warn(line, 'notice'),
       warning: (line) => console_.warn(line, 'error'),
     },
+    pace,
   );
   const { socket, username, count, online } = session;
   const via = session.by === 'ticket' ? ' (with a ticket, no password)' : '';
@@ -244,13 +250,13 @@ export async function runClient(options: ClientOptions): Promise<number> {
     const leave = () => {
       if (leaving) return;
       leaving = true;
-      socket.end();
-      setTimeout(() => socket.destroy(), LEAVE_TIMEOUT_MS).unref();
+      // Stage 6's leave: a FIN, then the server's pace and a grace period.
+      leaveAtPace(socket, pace, LEAVE_TIMEOUT_MS, (t) => console_.warn(`* ${t}`, 'notice'));
     };
     const send = (text: string) => {
       if (text === '' || leaving) return;
       if (text === '/quit') return leave();
-      if (text === '/who') return void socket.write(encodeClientFrame({ type: 'who' }));
+      if (text === '/who') return void room.write(encodeClientFrame({ type: 'who' }));
       if (room.command(text)) return;
       // A mistyped command (or one missing its NAME) must not go to the room as a message.
       if (text.startsWith('/')) {

@@ -25,6 +25,7 @@ import { ChatError, isChatError } from '../../shared/src/errors';
 import { verifyKeyBundle, type Identity, type KeyBundleWire } from '../../shared/src/identity-keys';
 import { formatDigits, safetyNumber } from '../../shared/src/safety-number';
 import { MAX_KNOWN_MEMBERS } from '../../shared/src/known-members';
+import { RelayPace } from '../../shared/src/relay-pace';
 import { sanitizeForTerminal as safe } from '../../shared/src/terminal';
 import type { ShownFrame } from './client-login';
 import type { FrameOf } from '../../shared/src/protocol';
@@ -59,13 +60,26 @@ export class RoomClient {
    * @param identity - my unlocked identity (for `/verify` of someone offline)
    * @param session - my end-to-end session (one per login)
    * @param out - where lines go
+   * @param pace - counts every frame written, for the wait when leaving (`relay-pace.ts`)
    */
   constructor(
     private readonly socket: tls.TLSSocket,
     private readonly identity: Identity,
     readonly session: E2eSession,
     private readonly out: RoomOutput,
+    private readonly pace = new RelayPace(),
   ) {}
+
+  /**
+   * Writes one encoded frame, counted against the server's message budget.
+   *
+   * @param frame - the encoded frame
+   * @returns `false` when the socket's buffer is full (wait for `drain`)
+   */
+  write(frame: Buffer): boolean {
+    this.pace.sent();
+    return this.socket.write(frame);
+  }
 
   /**
    * Handles one frame from the server.
@@ -125,9 +139,9 @@ export class RoomClient {
     }
     const { keyBoxes, message } = this.session.seal(text);
     for (const { to, box } of keyBoxes) {
-      this.socket.write(encodeClientFrame({ type: 'sender-key', to, ...box }));
+      this.write(encodeClientFrame({ type: 'sender-key', to, ...box }));
     }
-    return this.socket.write(encodeClientFrame({ type: 'e2e-chat', ...message }));
+    return this.write(encodeClientFrame({ type: 'e2e-chat', ...message }));
   }
 
   /**
@@ -164,7 +178,7 @@ export class RoomClient {
       else {
         // Not in the room: ask the server for the newest stored keys.
         this.waitingForKeys.add(name);
-        this.socket.write(encodeClientFrame({ type: 'keys', user: name }));
+        this.write(encodeClientFrame({ type: 'keys', user: name }));
       }
       return true;
     }

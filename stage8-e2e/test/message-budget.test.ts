@@ -5,6 +5,7 @@
 // others at once), and a token like any frame after that. The
 // server checks shapes only, so the flood is shape-valid frames with
 // random boxes: each receiver refuses them, after the server relayed them.
+import { once } from 'node:events';
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
 import type { ShownFrame } from '../src/client-login';
 import { encodeClientFrame } from '../src/messages';
@@ -101,4 +102,20 @@ test('after a membership change, a key box to each member is free again', async 
   await carol.waitForFrame(() => boxesFrom(carol)() === 1);
   await t.waitForLog((record) => record.event === 'throttled'); // the last one waits
   expect(boxesFrom(bob)()).toBe(3);
+});
+
+test('a member that sends past its burst and then ends loses nothing: the rest at the pace, then `left`', async () => {
+  t = await startTestServer(undefined, {
+    server: { messageBudget: { capacity: 20, refillMs: 50 } },
+  });
+  members = [await join(t, 'bob'), await join(t, 'mallory')];
+  const [bob, mallory] = members as [TestMember, TestMember];
+  mallory.login.socket.end(Buffer.concat(Array.from({ length: 30 }, (_, i) => roomMessage(i))));
+  await once(mallory.login.socket, 'close'); // the client is not kept waiting
+  const left = await bob.waitForFrame((f) => f.type === 'left' && f.who === 'mallory');
+  const counters = bob.frames
+    .slice(0, bob.frames.indexOf(left))
+    .flatMap((f) => (f.type === 'e2e-chat' && f.from === 'mallory' ? [f.counter] : []));
+  // Before: the 20 of the burst, then `left`; what the budget held was dropped.
+  expect(counters).toEqual(Array.from({ length: 30 }, (_, i) => i));
 });

@@ -322,6 +322,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   const state: ServerState = {
     room,
     sockets: new Set(),
+    departing: new Set(),
     online,
     cluster,
     roster,
@@ -407,6 +408,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         logger.info({ event: 'shutdown', connections: state.sockets.size }, 'shutting down');
         door.closeUnfinished(); // mid-handshake: nothing to say goodbye to yet
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });
+        for (const member of [...state.departing]) member.abandonHeld(); // nobody will pace them now
         // Resolves after every connection's own 'close' handling (its session
         // released, its line logged), not just when Node counts none open.
         await closeServerPolitely(server, state.sockets, bye);

@@ -67,6 +67,45 @@ test('a member flooding chat on one node is slowed to its message budget: a memb
   mallory.socket.destroy(); // not ended: its end would wait behind the flood
 });
 
+test('a member that sends past its burst and ends loses nothing: the other node gets the rest at the pace, then `left`', async () => {
+  cluster = await startCluster(2, {
+    localCluster: new LocalCluster(),
+    messageBudget: { capacity: 20, refillMs: 50 },
+  });
+  const [a, b] = cluster.nodes.map((n) => n.port);
+  const mallory = await join(a!, 'mallory');
+  const bob = await join(b!, 'bob');
+  await mallory.waitFor((f) => f.type === 'joined'); // bob is in the room
+  const chat = (text: string) => JSON.stringify({ type: 'chat', text }) + '\n';
+  mallory.socket.end(Array.from({ length: 30 }, (_, i) => chat(`flood ${i}`)).join(''));
+  await mallory.closed; // the client is not kept waiting
+  const left = await bob.waitFor((f) => f.type === 'left' && f.who === 'mallory');
+  // Before: the 20 of the burst, then `left`; what the budget held was dropped.
+  expect(
+    chatFrom({ ...bob, frames: bob.frames.slice(0, bob.frames.indexOf(left)) }, 'mallory'),
+  ).toEqual(Array.from({ length: 30 }, (_, i) => `flood ${i}`));
+});
+
+test('a node shut down while a member that ended still has frames held ends that session at once', async () => {
+  cluster = await startCluster(2, {
+    localCluster: new LocalCluster(),
+    messageBudget: { capacity: 20, refillMs: 3_600_000 },
+  });
+  const [a, b] = cluster.nodes.map((n) => n.port);
+  const mallory = await join(a!, 'mallory');
+  const bob = await join(b!, 'bob');
+  await mallory.waitFor((f) => f.type === 'joined');
+  const chat = (text: string) => JSON.stringify({ type: 'chat', text }) + '\n';
+  mallory.socket.end(Array.from({ length: 30 }, (_, i) => chat(`flood ${i}`)).join(''));
+  await mallory.closed;
+  await bob.waitFor((f) => f.type === 'chat' && f.text === 'flood 19'); // the burst
+  await cluster.nodes[0]!.close();
+  await bob.waitFor((f) => f.type === 'left' && f.who === 'mallory');
+  const departures = cluster.logLines.filter((l) => l.includes('"event":"disconnect"'));
+  expect(departures).toHaveLength(1); // logged before close() resolved, not an hour later
+  expect(chatFrom(bob, 'mallory')).toHaveLength(20);
+});
+
 test('a handshake that stalls is closed at its deadline, and its place under the caps is freed', async () => {
   cluster = await startCluster(1, { handshakeTimeoutMs: 200, maxPreLoginPerAddress: 1 });
   const port = cluster.nodes[0]!.port;
