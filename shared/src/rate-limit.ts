@@ -37,8 +37,9 @@
  *   known for the user, and a registration keeps its registration tokens
  *   (registrations are what those buckets count);
  * - {@link LoginPermit.cancelled}: no password was tested (the database was
- *   down, the hashing queue was full, the client left first): every token is
- *   given back.
+ *   down, the hashing queue was full, the login deadline passed): every token
+ *   is given back. A client that left while its job waited is the exception:
+ *   see {@link settleDropped}.
  *
  * And **at most one attempt per (user, IP) is in flight**: a second one while
  * the first is being checked is refused with `RATE_LIMITED`, so the user+IP
@@ -132,6 +133,32 @@ export interface LoginPermit {
   failed(): void;
   /** No password was tested: every token goes back. */
   cancelled(): void;
+}
+
+/**
+ * What a connection aborts its login attempt with when its client closed
+ * the connection (the server was not shutting down). See {@link settleDropped}.
+ */
+export class ClientLeft extends Error {
+  constructor() {
+    super('the client closed the connection');
+  }
+}
+
+/**
+ * Settles the permit of an attempt whose hashing job was dropped unrun
+ * because its connection aborted it. No password was tested, but the
+ * attempt cost a look-up and a place in the queue: if the client left
+ * ({@link ClientLeft}), it pays what a wrong guess pays, or sending a login
+ * and closing, over and over, would cost it nothing. A drop the server
+ * caused (its login deadline, its shutdown) gives every token back.
+ *
+ * @param permit - the attempt's permit, if it got one
+ * @param reason - the abort signal's reason
+ */
+export function settleDropped(permit: LoginPermit | undefined, reason: unknown): void {
+  if (reason instanceof ClientLeft) permit?.failed();
+  else permit?.cancelled();
 }
 
 interface Bucket {

@@ -1,5 +1,5 @@
-import { isChatError } from '../src/errors';
-import { LoginRateLimiter, TokenBuckets } from '../src/rate-limit';
+import { ChatError, isChatError } from '../src/errors';
+import { ClientLeft, LoginRateLimiter, settleDropped, TokenBuckets } from '../src/rate-limit';
 import { retryAfterOf } from '../src/retry-after';
 
 // A hand-driven clock: rate limits are about time, and tests must not wait for it.
@@ -98,6 +98,17 @@ describe('LoginRateLimiter', () => {
   /** Whether an attempt would be refused (a permit taken to find out is given back). */
   const isRefused = (limiter: LoginRateLimiter, ip: string, user: string, kind?: 'register') =>
     refused(() => limiter.acquire(ip, user, kind).cancelled());
+
+  it('a dropped attempt costs a token when the client left, nothing when the server dropped it', () => {
+    const limiter = new LoginRateLimiter({ ...limits, now: clock().now });
+    for (let i = 0; i < 3; i++) {
+      settleDropped(limiter.acquire('10.0.0.8', 'bob'), new ChatError('LOGIN_TIMEOUT', 'late'));
+      settleDropped(limiter.acquire('10.0.0.8', 'bob'), new ChatError('SHUTTING_DOWN', 'bye'));
+    }
+    expect(isRefused(limiter, '10.0.0.8', 'bob')).toBe(false);
+    for (let i = 0; i < 3; i++) settleDropped(limiter.acquire('10.0.0.8', 'bob'), new ClientLeft());
+    expect(isRefused(limiter, '10.0.0.8', 'bob')).toBe(true); // as after three wrong guesses
+  });
 
   it('refuses a user+IP pair after its burst, and lets it try again after one refill', () => {
     const c = clock();

@@ -72,7 +72,7 @@ import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
 import { announcesPresence } from '../../shared/src/presence';
 import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
-import type { BucketLimit } from '../../shared/src/rate-limit';
+import { ClientLeft, type BucketLimit } from '../../shared/src/rate-limit';
 import { retryAfterOf } from '../../shared/src/retry-after';
 import type { Room } from '../../shared/src/room';
 import { authenticate, logFailure, type AuthServices } from './handshake';
@@ -322,7 +322,13 @@ class Connection implements Member {
     this.state.departing.delete(this);
     const preLogin = this.username === '';
     this.phase = 'closed';
-    this.abort?.abort(new ChatError('SHUTTING_DOWN', 'the connection closed'));
+    // Who closed it decides what a login still waiting for a worker costs
+    // (`settleDropped` in rate-limit.ts).
+    this.abort?.abort(
+      this.state.shuttingDown
+        ? new ChatError('SHUTTING_DOWN', 'the server is shutting down')
+        : new ClientLeft(),
+    );
     caps.closed(this.group, preLogin);
     this.endSession();
     if (!preLogin || this.state.sampler.allow('disconnect')) {
@@ -506,10 +512,13 @@ class Connection implements Member {
     // dropped job means this connection aborted it, so it is gone too.)
     const gone = this.abandoned();
     if (result.status === 'dropped' || gone !== undefined) {
-      this.log.info(
-        { event: `${action}_abandoned`, user: result.user, reason: gone ?? 'closed' },
-        `${action} abandoned`,
-      );
+      // Sampled: anyone can send a login and close, as often as they like.
+      if (this.state.sampler.allow(`${action}_abandoned`)) {
+        this.log.info(
+          { event: `${action}_abandoned`, user: result.user, reason: gone ?? 'closed' },
+          `${action} abandoned`,
+        );
+      }
       // Nobody to welcome, and nothing was claimed. At shutdown the server
       // has already sent this socket its `bye` and is ending it; this
       // connection only has to stay out of the room.

@@ -27,7 +27,9 @@
  *    closed (or hit its deadline) while the password was checked, or the
  *    server began shutting down. Then the attempt is logged as abandoned,
  *    and nothing is claimed or joined. (A job still waiting for a worker when
- *    its connection closes is dropped unrun: abandoned too.)
+ *    its connection closes is dropped unrun: abandoned too, and paid for as
+ *    a wrong guess if the client left, so that a login sent and abandoned,
+ *    over and over, is not a free look-up.)
  *
  * This module answers with an {@link AuthResult} and never reaches back into
  * the connection: what it needs comes in the {@link AuthAttempt}, what it
@@ -45,7 +47,11 @@ import {
   type PasswordHasher,
   type ReservedHash,
 } from '../../shared/src/passwords';
-import type { LoginPermit, LoginRateLimiter } from '../../shared/src/rate-limit';
+import {
+  settleDropped,
+  type LoginPermit,
+  type LoginRateLimiter,
+} from '../../shared/src/rate-limit';
 import { RetryAfterError } from '../../shared/src/retry-after';
 import { validateUsername, type UserStore } from '../../shared/src/user-store';
 import { credentialsAssociatedData, parseCredentials, type AuthFrame } from './messages';
@@ -167,7 +173,8 @@ export async function authenticate(
   } catch (err) {
     if (username !== undefined && attempt.signal.aborted && err === attempt.signal.reason) {
       // The connection went away while the job waited for a worker: it was
-      // dropped unrun (no password was tested, so the permit is cancelled).
+      // dropped unrun. If the client left, that costs what a wrong guess does.
+      settleDropped(permit, err);
       return { status: 'dropped', user: username };
     }
     const error = forClient(err);

@@ -28,7 +28,11 @@ import {
   validateNewPassword,
   type PasswordHasher,
 } from '../../shared/src/passwords';
-import type { LoginPermit, LoginRateLimiter } from '../../shared/src/rate-limit';
+import {
+  settleDropped,
+  type LoginPermit,
+  type LoginRateLimiter,
+} from '../../shared/src/rate-limit';
 import { RetryAfterError } from '../../shared/src/retry-after';
 import { validateUsername, type UserStore } from '../../shared/src/user-store';
 import type { LoginFrame } from './messages';
@@ -98,7 +102,9 @@ export async function logIn(
         : await checkPassword(services, permit, attempt, username, frame.type, frame.password);
     const gone = attempt.abandoned();
     if (gone !== undefined) {
-      log.info({ event: `${action}_abandoned`, user: name, reason: gone }, `${action} abandoned`);
+      if (services.sampler.allow(`${action}_abandoned`)) {
+        log.info({ event: `${action}_abandoned`, user: name, reason: gone }, `${action} abandoned`);
+      }
       return undefined;
     }
     if (!attempt.claim(name)) {
@@ -108,8 +114,13 @@ export async function logIn(
     return name;
   } catch (err) {
     if (attempt.signal.aborted && err === attempt.signal.reason) {
+      // Dropped unrun: if the client left, it pays what a wrong guess pays.
+      settleDropped(permit, err);
       const reason = attempt.abandoned() ?? 'closed';
-      log.info({ event: `${action}_abandoned`, user: username, reason }, `${action} abandoned`);
+      // Sampled, as every line a client can cause at will.
+      if (services.sampler.allow(`${action}_abandoned`)) {
+        log.info({ event: `${action}_abandoned`, user: username, reason }, `${action} abandoned`);
+      }
       return undefined;
     }
     const error = forClient(err);

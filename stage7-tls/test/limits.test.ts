@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
+import { DEFAULT_LOGIN_LIMITS } from '../../shared/src/rate-limit';
 import { handshakeOnce } from '../../shared/test/tls-fixtures';
 import { ALPN_PROTOCOL } from '../src/messages';
 import { logIn, PASSWORD, rawTls, startTestServer, tempDir, type TestServer } from './harness';
@@ -41,6 +42,31 @@ test('wrong passwords, then a wrong ticket, exhaust the login budget: RATE_LIMIT
   refused.send({ type: 'login', user: 'alice', password: PASSWORD });
   expect(await refused.next()).toEqual(code('RATE_LIMITED'));
   expect(t.hashJobs()).toBe(jobs + 2);
+});
+
+test('logins abandoned in the hashing queue cost their address a token each, and their log lines are sampled', async () => {
+  // Before: every token came back (no password was tested) and every drop
+  // was logged, so sending a login and closing was a free look-up, for ever.
+  t = await startTestServer({ bcryptCost: 15 });
+  t.hasher.hash('keeps the only worker busy').catch(() => {}); // about 2 s; close() ends it
+  const perIp = DEFAULT_LOGIN_LIMITS.perIp.capacity;
+  const outcomes: string[] = [];
+  for (const address of ['127.0.0.1', '127.0.0.2']) {
+    for (let i = 0; i <= perIp; i++) {
+      const raw = await rawTls(t.port, address);
+      const queued = t.nextHashJob().then(() => 'abandoned');
+      raw.send({ type: 'login', user: `user${i}`, password: 'not the password' });
+      const first = await Promise.race([
+        queued,
+        raw.next().then((f) => (f?.type === 'error' ? f.code : '?')),
+      ]);
+      raw.socket.destroy();
+      outcomes.push(first);
+    }
+  }
+  const expected = [...Array<string>(perIp).fill('abandoned'), 'RATE_LIMITED'];
+  expect(outcomes).toEqual([...expected, ...expected]);
+  expect(t.countLogs((r) => r.event === 'login_abandoned')).toBeLessThan(2 * perIp);
 });
 
 test('one session per user, whether the second login uses the password or the ticket', async () => {

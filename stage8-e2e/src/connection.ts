@@ -37,7 +37,7 @@ import { connectionLogger, type Logger } from '../../shared/src/logger';
 import { ReadPacer } from '../../shared/src/message-budget';
 import { peerLabel } from '../../shared/src/peer-label';
 import { MAX_FRAME_BYTES } from '../../shared/src/protocol';
-import type { BucketLimit } from '../../shared/src/rate-limit';
+import { ClientLeft, type BucketLimit } from '../../shared/src/rate-limit';
 import { retryAfterOf } from '../../shared/src/retry-after';
 import type { Room } from '../../shared/src/room';
 import { encodeKeyBundle, type KeyBundleWire } from '../../shared/src/identity-keys';
@@ -254,7 +254,12 @@ class Connection implements Member {
     this.state.departing.delete(this);
     const preLogin = this.username === '';
     this.phase = 'closed';
-    this.abort?.abort(new ChatError('SHUTTING_DOWN', 'the connection closed'));
+    // Who closed it decides what a login still waiting for a worker costs (stage 6).
+    this.abort?.abort(
+      this.state.shuttingDown
+        ? new ChatError('SHUTTING_DOWN', 'the server is shutting down')
+        : new ClientLeft(),
+    );
     caps.closed(this.group, preLogin);
     this.endSession();
     if (!preLogin || this.state.sampler.allow('disconnect')) {

@@ -35,7 +35,12 @@ import {
   validateNewPassword,
   type PasswordHasher,
 } from '../../shared/src/passwords';
-import type { LoginPermit, LoginRateLimiter, TokenBuckets } from '../../shared/src/rate-limit';
+import {
+  settleDropped,
+  type LoginPermit,
+  type LoginRateLimiter,
+  type TokenBuckets,
+} from '../../shared/src/rate-limit';
 import { RetryAfterError } from '../../shared/src/retry-after';
 import { verifyKeyBundle, type MemberKeys } from '../../shared/src/identity-keys';
 import { validateUsername, type UserKeyStore } from '../../shared/src/user-store';
@@ -121,13 +126,13 @@ export async function logIn(
       frame.type === 'resume'
         ? await resume(services, permit, username, frame.ticket, log)
         : await checkPassword(services, permit, attempt, username, frame.type, frame.password);
-    if (isAbandoned(attempt, action, name)) return undefined;
+    if (isAbandoned(services.sampler, attempt, action, name)) return undefined;
     await publishKeys(services, name, keys, log);
     // Asked again: the connection may have closed (or the deadline fired, or
     // shutdown begun) while the keys were being stored. The claim must come
     // right after the last check, with no await between them, or a name is
     // claimed for a connection that is gone and stays "logged in" for good.
-    if (isAbandoned(attempt, action, name)) return undefined;
+    if (isAbandoned(services.sampler, attempt, action, name)) return undefined;
     if (!attempt.claim(name)) {
       throw new ChatError('ALREADY_LOGGED_IN', `${name} is already logged in elsewhere`);
     }
@@ -135,8 +140,13 @@ export async function logIn(
     return { username: name, keys };
   } catch (err) {
     if (attempt.signal.aborted && err === attempt.signal.reason) {
+      // Dropped unrun: if the client left, it pays what a wrong guess pays.
+      settleDropped(permit, err);
       const reason = attempt.abandoned() ?? 'closed';
-      log.info({ event: `${action}_abandoned`, user: username, reason }, `${action} abandoned`);
+      // Sampled, as every line a client can cause at will.
+      if (services.sampler.allow(`${action}_abandoned`)) {
+        log.info({ event: `${action}_abandoned`, user: username, reason }, `${action} abandoned`);
+      }
       return undefined;
     }
     const error = forClient(err);
@@ -157,13 +167,20 @@ export async function logIn(
 
 // Whether nobody waits for this attempt any more; if so, says why in the log.
 // (The keys may already be stored: harmless, they are the user's own.)
-function isAbandoned(attempt: LoginAttempt, action: LoginFrame['type'], name: string): boolean {
+function isAbandoned(
+  sampler: LogSampler,
+  attempt: LoginAttempt,
+  action: LoginFrame['type'],
+  name: string,
+): boolean {
   const gone = attempt.abandoned();
   if (gone === undefined) return false;
-  attempt.log.info(
-    { event: `${action}_abandoned`, user: name, reason: gone },
-    `${action} abandoned`,
-  );
+  if (sampler.allow(`${action}_abandoned`)) {
+    attempt.log.info(
+      { event: `${action}_abandoned`, user: name, reason: gone },
+      `${action} abandoned`,
+    );
+  }
   return true;
 }
 

@@ -3,8 +3,9 @@
 // after the password check: publishing the key bundle. The test holds that
 // step until the client is gone, then lets it finish, on a real server.
 import path from 'node:path';
-import { encodeKeyBundle, type Identity } from '../../shared/src/identity-keys';
+import { encodeKeyBundle, generateIdentity, type Identity } from '../../shared/src/identity-keys';
 import { KnownServers } from '../../shared/src/known-servers';
+import { LineReader } from '../../shared/test/helpers';
 import { connectPinned } from '../../shared/src/tls-client';
 import type { UserKeyStore } from '../../shared/src/user-store';
 import { ALPN_PROTOCOL, encodeClientFrame } from '../src/messages';
@@ -104,4 +105,27 @@ test('a login whose connection closes while its keys are being published claims 
   expect(again.login.count).toBe(1);
   expect(t.server.online).toEqual(['alice']);
   expect(outcome).toMatchObject({ event: 'login_abandoned', user: 'alice', reason: 'closed' });
+});
+
+test('logins abandoned while their job waits for a worker cost their address a token each', async () => {
+  // Before: no password was tested, so every token came back, and sending a
+  // login and closing was a free look-up, for ever.
+  await t.close();
+  const budget = 3;
+  t = await startTestServer(undefined, {
+    server: { bcryptCost: 15, rateLimits: { perIp: { capacity: budget, refillMs: 600_000 } } },
+  });
+  t.hasher.hash('keeps the only worker busy').catch(() => {}); // close() ends it
+  const outcomes: string[] = [];
+  for (let i = 0; i <= budget; i++) {
+    const queued = t.nextHashJob().then(() => 'abandoned');
+    const socket = await startLogin(`user${i}`, generateIdentity(`user${i}`));
+    const error = new LineReader(socket).waitFor(/"type":"error"/).then((line) => {
+      const frame = JSON.parse(line) as { code: string };
+      return frame.code;
+    });
+    outcomes.push(await Promise.race([queued, error]));
+    socket.destroy();
+  }
+  expect(outcomes).toEqual([...Array<string>(budget).fill('abandoned'), 'RATE_LIMITED']);
 });

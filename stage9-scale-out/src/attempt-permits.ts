@@ -71,8 +71,9 @@ export function attemptPermits(
         failed: () => settle(() => permit.failed()),
         // No password was tested: like stage 6's permit, every token goes
         // back. Settling it as a failure instead would make a full hashing
-        // queue, a database hiccup or a client that hung up count as a
-        // wrong guess against everyone behind the same address.
+        // queue or a database hiccup count as a wrong guess against everyone
+        // behind the same address. (A client that hung up while its job
+        // waited is settled as a failure: `settleDropped` in rate-limit.ts.)
         cancelled: () => settle(() => permit.cancelled()),
       };
     },

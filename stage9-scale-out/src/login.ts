@@ -31,7 +31,7 @@ import {
   validateNewPassword,
   type PasswordHasher,
 } from '../../shared/src/passwords';
-import type { LoginPermit } from '../../shared/src/rate-limit';
+import { settleDropped, type LoginPermit } from '../../shared/src/rate-limit';
 import { RetryAfterError } from '../../shared/src/retry-after';
 import { validateUsername, type UserStore } from '../../shared/src/user-store';
 import type { AttemptPermits } from './attempt-permits';
@@ -107,20 +107,29 @@ export async function logIn(
         : await checkPassword(services, permit, attempt, username, frame.type, frame.password);
     const gone = attempt.abandoned();
     if (gone !== undefined) {
-      log.info({ event: `${action}_abandoned`, user: name, reason: gone }, `${action} abandoned`);
+      if (services.sampler.allow(`${action}_abandoned`)) {
+        log.info({ event: `${action}_abandoned`, user: name, reason: gone }, `${action} abandoned`);
+      }
       return undefined;
     }
     if (!(await attempt.claim(name))) {
       const reason = attempt.abandoned() ?? 'closed';
-      log.info({ event: `${action}_abandoned`, user: name, reason }, `${action} abandoned`);
+      if (services.sampler.allow(`${action}_abandoned`)) {
+        log.info({ event: `${action}_abandoned`, user: name, reason }, `${action} abandoned`);
+      }
       return undefined;
     }
     log.info({ event: `${action}_ok`, user: name }, `${action} ok`);
     return name;
   } catch (err) {
     if (attempt.signal.aborted && err === attempt.signal.reason) {
+      // Dropped unrun: if the client left, it pays what a wrong guess pays.
+      settleDropped(permit, err);
       const reason = attempt.abandoned() ?? 'closed';
-      log.info({ event: `${action}_abandoned`, user: username, reason }, `${action} abandoned`);
+      // Sampled, as every line a client can cause at will.
+      if (services.sampler.allow(`${action}_abandoned`)) {
+        log.info({ event: `${action}_abandoned`, user: username, reason }, `${action} abandoned`);
+      }
       return undefined;
     }
     const error = forClient(err);

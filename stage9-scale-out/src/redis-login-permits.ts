@@ -80,7 +80,7 @@ export interface LoginPermit {
   succeeded(): Promise<void>;
   /** A password (or ticket) was tested and was wrong: the tokens stay taken. */
   failed(): Promise<void>;
-  /** No password was tested (refused before, or abandoned): every token goes back. */
+  /** No password was tested (refused before it, or dropped by the server): every token goes back. */
   cancelled(): Promise<void>;
 }
 
