@@ -8,18 +8,19 @@
  * a burst of 20, then 5 a second) and holds the rest, unread, in its socket
  * and in the kernel's buffers. A script that pipes 3,000 lines into the
  * client finishes writing in a moment, but the server needs ten minutes to
- * let them all through. If the client closed its socket then, the next byte
- * the server wrote to it (anyone's chat) would meet a closed port, the
- * kernel would answer with a reset, and everything the server had not read
- * yet would be gone. So on leaving the client waits as long as the budget
- * needs, then its usual grace period for the server's close.
+ * let them all through; it answers the client's FIN with its own only then.
+ * The client has a safety timer for a server that never answers, and that
+ * timer must not fire first: once the client's socket is closed, the next
+ * byte the server writes to it (anyone's chat) meets a closed port, the
+ * kernel answers with a reset, and everything the server had not read yet
+ * is gone. So on leaving the client waits as long as the budget needs, then
+ * its usual grace period.
  *
  * The arithmetic is a token bucket seen from outside (the "generic cell rate
  * algorithm" of ATM networks): one number, the time at which the bucket
- * would be full again, moved by each frame sent. It counts every frame the
- * user sends; frames the server lets through free (stage 8's first key box
- * to each member) only make the wait longer than needed, never shorter.
- * It assumes the server runs the default budget; a server run with a
+ * would be full again, moved by each frame sent. The clients count what the
+ * user sends (not stage 8's key boxes, which the server mostly lets through
+ * free). It assumes the server runs the default budget; a server run with a
  * smaller one holds frames longer than the client waits.
  *
  * @module
@@ -91,5 +92,6 @@ export function leaveAtPace(
       `your last ${frames} ${plural} out at the server's pace: about ${Math.ceil(ms / 1000)} s`,
     );
   }
-  setTimeout(() => socket.destroy(), ms + graceMs).unref();
+  // A delay past 2^31 - 1 ms would fire at once: cap it (at 24 days).
+  setTimeout(() => socket.destroy(), Math.min(ms + graceMs, 2 ** 31 - 1)).unref();
 }

@@ -35,10 +35,12 @@
  *   connection's message budget (`message-budget.ts`: 20, then 5 a
  *   second); with none left the socket stays paused until one is back. Valid
  *   chat, sent as fast as a link allows, would otherwise be written to every
- *   member as fast, and cut off each reader slower than the flood. A member
- *   whose socket closes while frames are still held stays in the room
- *   without it until they have gone out at that pace: closing is no way
- *   round the budget, and a script that pipes lines in and ends loses none.
+ *   member as fast, and cut off each reader slower than the flood. A client
+ *   that sends its FIN while frames are still held gets ours only once they
+ *   have gone out at that pace (the server listens with `allowHalfOpen`);
+ *   one whose socket closes meanwhile stays in the room without it until
+ *   then, unless its user logs in again. Closing is no way round the
+ *   budget, and a script that pipes lines in and ends loses none.
  * - **Stay after it is gone.** The session ends (the name is free, the room
  *   is told) the moment the server decides it ends, not when the socket
  *   finally closes; a member that sends nothing for the idle timeout is
@@ -102,9 +104,10 @@ export interface Member {
    */
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
   /**
-   * At shutdown: a member whose socket closed while the message budget still
-   * held some of its frames (see `departing` in {@link ServerState}) drops
-   * them and ends its session now.
+   * At shutdown, or when its user logs in again: a member whose socket
+   * closed while the message budget still held some of its frames (see
+   * `departing` in {@link ServerState}) drops them and ends its session now.
+   * Does nothing to any other member.
    */
   abandonHeld(): void;
 }
@@ -198,6 +201,8 @@ class Connection implements Member {
   // The socket closed while frames were held: the session goes on without it
   // until they are paced out (see `onClose`).
   private departing = false;
+  // The client has sent its FIN (see `onEnd`).
+  private peerEnded = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -220,6 +225,7 @@ class Connection implements Member {
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.log.debug({ event: 'socket_error', code: err.code }, 'socket error');
     });
+    socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onClose());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     if (state.sampler.allow('connect')) this.log.info({ event: 'connect' }, 'connected');
@@ -291,6 +297,15 @@ class Connection implements Member {
     } else if (silent === pingAfter) {
       this.send({ type: 'ping' });
     }
+  }
+
+  // The client has finished sending. The server listens with allowHalfOpen,
+  // so the FIN it sends back is its own choice: at once, unless frames the
+  // client sent are still held for the budget. Those go out first, at its
+  // pace, while the client waits for this FIN (shared/src/relay-pace.ts).
+  private onEnd(): void {
+    this.peerEnded = true;
+    if (!this.pacer?.holding) endPolitely(this.socket);
   }
 
   private onClose(): void {
@@ -371,6 +386,8 @@ class Connection implements Member {
       this.yieldTurn(this.decoder.moreLines(this.state.framesPerTurn), 0);
     } else if (this.departing) {
       this.finish(); // the last held frame has gone out
+    } else if (this.peerEnded && this.phase !== 'authenticating') {
+      endPolitely(this.socket); // and the client is waiting for our goodbye
     }
   }
 
@@ -528,6 +545,10 @@ class Connection implements Member {
     // The claim: synchronous, so two logins racing for one account cannot
     // both pass this check.
     const username = result.user;
+    // A session whose client is gone, kept only to relay what the budget
+    // still held, gives way to its user, who is back: those frames are
+    // dropped (the client that sent them did not wait for them).
+    online.get(username)?.abandonHeld();
     if (online.has(username)) {
       const error = new ChatError(
         'ALREADY_LOGGED_IN',

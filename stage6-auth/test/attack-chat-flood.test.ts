@@ -10,7 +10,8 @@
 import { once } from 'node:events';
 import { openText } from '../../shared/src/crypto';
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
-import { chatAssociatedData } from '../src/messages';
+import type { LoggedIn } from '../src/client-login';
+import { chatAssociatedData, encodeClientFrame } from '../src/messages';
 import { sealMessage } from '../src/sealed-messages';
 import { logIn, startClient, startTestServer, type TestServer } from './harness';
 
@@ -21,6 +22,29 @@ function flood(t: TestServer, sender: string, count: number): Buffer {
   return Buffer.concat(
     Array.from({ length: count }, (_, i) => sealMessage(t.key, sender, `flood ${i}`)),
   );
+}
+
+/**
+ * Kills `member`'s client while the server still holds frames of its, and
+ * waits until the server knows: its socket is paused, so only a write to
+ * it (bob's chat, relayed) meets the reset. `who` round trips pace the tries.
+ */
+async function vanish(t: TestServer, member: LoggedIn, bob: LoggedIn): Promise<void> {
+  let reset = false;
+  void t.nextLog((r) => r.event === 'socket_error').then(() => (reset = true));
+  member.socket.destroy();
+  let answered: () => void = () => {};
+  bob.frames.listen((d) => {
+    if (d.ok && d.frame.type === 'who') answered();
+  });
+  // At most 8 tries: bob's own budget (a burst of 20, slow to refill here) must last.
+  for (let i = 0; i < 8 && !reset; i++) {
+    const who = new Promise<void>((resolve) => (answered = resolve));
+    bob.socket.write(sealMessage(t.key, 'bob', `anyone there? ${i}`));
+    bob.socket.write(encodeClientFrame({ type: 'who' }));
+    await who;
+  }
+  expect(reset).toBe(true);
 }
 
 describe('with the default budget', () => {
@@ -129,13 +153,38 @@ describe('a member that sends past the burst and then ends', () => {
     );
 
     mallory.socket.end(flood(t, 'mallory', SENT));
-    await once(mallory.socket, 'close'); // the client is not kept waiting
+    await once(mallory.socket, 'close');
+    const closedAt = performance.now();
     await leftSeen;
 
     expect(seen).toEqual([...Array.from({ length: SENT }, (_, i) => `flood ${i}`), 'left mallory']);
     // Paced: the ten past the burst came one refill apart, not at once.
     expect(at[SENT - 1]! - at[19]!).toBeGreaterThanOrEqual(6 * REFILL_MS);
+    // And the server answered mallory's FIN only then: a client waiting for
+    // that answer sees its last message go out before it exits.
+    expect(closedAt - at[19]!).toBeGreaterThanOrEqual(6 * REFILL_MS);
     expect(t.server.online).toEqual(['bob']);
+  }, 30_000);
+
+  test('a member whose client vanished while frames were held gives way when its user logs in again', async () => {
+    const hold = { capacity: 20, refillMs: 3_600_000 };
+    const h = await startTestServer({ messageBudget: hold });
+    try {
+      const bob = await logIn(h, 'bob', 'bob-password', true);
+      const mallory = await logIn(h, 'mallory', 'mallory-password', true);
+      const throttled = h.nextLog((r) => r.event === 'throttled');
+      mallory.socket.end(flood(h, 'mallory', 30));
+      await throttled; // ten held for an hour; the server has not answered the FIN
+      await vanish(h, mallory, bob);
+      // Before: ALREADY_LOGGED_IN for the hour the held frames needed.
+      const again = await logIn(h, 'mallory', 'mallory-password');
+      expect(again.username).toBe('mallory');
+      expect(h.server.online.sort()).toEqual(['bob', 'mallory']);
+      again.socket.destroy();
+      bob.socket.destroy();
+    } finally {
+      await h.close();
+    }
   }, 30_000);
 });
 
@@ -145,19 +194,19 @@ describe('a shutdown while a member that ended still has frames held', () => {
     const bob = await logIn(t, 'bob', 'bob-password', true);
     const mallory = await logIn(t, 'mallory', 'mallory-password', true);
     const seen: string[] = [];
-    bob.frames.listen((d) => {
-      if (d.ok && d.frame.type !== 'chat') seen.push(d.frame.type);
-    });
     const burstOut = t.nextLog((r) => r.event === 'throttled');
     mallory.socket.end(flood(t, 'mallory', 30));
     await burstOut;
-    await once(mallory.socket, 'close');
+    await vanish(t, mallory, bob);
     expect(t.server.online.sort()).toEqual(['bob', 'mallory']); // held, so still here
 
+    bob.frames.listen((d) => {
+      if (d.ok && d.frame.type !== 'chat' && d.frame.type !== 'who') seen.push(d.frame.type);
+    });
     const bobClosed = once(bob.socket, 'close');
     await t.close();
     await bobClosed;
-    expect(seen).toEqual(['joined', 'left', 'bye']);
+    expect(seen).toEqual(['left', 'bye']);
     expect(t.countLogs((r) => r.event === 'disconnect' && r.user === 'mallory')).toBe(1);
   }, 30_000);
 });

@@ -178,18 +178,24 @@ test('a member that sends past its burst and then ends loses nothing: the rest g
   bob.send({ type: 'register', user: 'bob', password: PASSWORD });
   expect(await bob.next()).toEqual(expect.objectContaining({ type: 'welcome' }));
   const chat = (text: string) => JSON.stringify({ type: 'chat', text }) + '\n';
-  mallory.socket.end(Array.from({ length: 30 }, (_, i) => chat(`flood ${i}`)).join(''));
-  await once(mallory.socket, 'close'); // the client is not kept waiting
   const seen: string[] = [];
   const at: number[] = [];
-  for (let f = await bob.next(); f?.type !== 'left'; f = await bob.next()) {
-    if (f?.type !== 'chat') continue;
-    seen.push(f.text);
-    at.push(performance.now());
-  }
+  const reading = (async () => {
+    for (let f = await bob.next(); f?.type !== 'left'; f = await bob.next()) {
+      if (f?.type !== 'chat') continue;
+      seen.push(f.text);
+      at.push(performance.now());
+    }
+  })();
+  mallory.socket.end(Array.from({ length: 30 }, (_, i) => chat(`flood ${i}`)).join(''));
+  await once(mallory.socket, 'close');
+  const closedAt = performance.now();
+  await reading;
   // Before: the 20 of the burst, then `left`; what the budget held was dropped.
   expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => `flood ${i}`));
   expect(at[29]! - at[19]!).toBeGreaterThanOrEqual(6 * refillMs); // paced, not at once
+  // The server answered the client's FIN once they were out, not before.
+  expect(closedAt - at[19]!).toBeGreaterThanOrEqual(6 * refillMs);
   expect(t.server.online).toEqual(['bob']);
   bob.socket.destroy();
 });

@@ -65,7 +65,7 @@ export interface Member {
   endSession(): void;
   /** The idle sweep: ping after `pingAfter` silent ticks, close after `closeAfter`. */
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
-  /** At shutdown: a departing member (see `ServerState.departing`) drops its held frames and leaves. */
+  /** At shutdown or a new login of its user: a departing member (`ServerState.departing`) drops its held frames and leaves. */
   abandonHeld(): void;
 }
 
@@ -145,6 +145,8 @@ class Connection implements Member {
   // The socket closed while frames were held: the session goes on without
   // it until they are paced out (stage 6's `onClose`).
   private departing = false;
+  // The client has sent its FIN (stage 6's `onEnd`).
+  private peerEnded = false;
   private lookingUp = false;
   private readonly keyBoxes = new KeyBoxAllowance();
 
@@ -166,6 +168,7 @@ class Connection implements Member {
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.log.debug({ event: 'socket_error', code: err.code }, 'socket error');
     });
+    socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onClose());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     if (state.sampler.allow('connect')) this.log.info({ event: 'connect' }, 'connected');
@@ -227,6 +230,12 @@ class Connection implements Member {
     } else if (silent === pingAfter) {
       this.send({ type: 'ping' });
     }
+  }
+
+  // The client has finished sending; our FIN waits for what the budget still holds.
+  private onEnd(): void {
+    this.peerEnded = true;
+    if (!this.pacer?.holding) this.state.endPolitely(this.socket);
   }
 
   private onClose(): void {
@@ -298,6 +307,8 @@ class Connection implements Member {
       this.yieldTurn(this.decoder.more(this.state.framesPerTurn), 0);
     } else if (this.departing) {
       this.finish(); // the last held frame has gone out
+    } else if (this.peerEnded && this.phase !== 'authenticating') {
+      this.state.endPolitely(this.socket); // and the client is waiting for our goodbye
     }
   }
 
@@ -481,6 +492,7 @@ class Connection implements Member {
         signal: this.abort.signal,
         log: this.log,
         claim: (name) => {
+          online.get(name)?.abandonHeld(); // a departing session gives way (stage 6)
           if (online.has(name)) return false;
           this.username = name;
           online.set(name, this);

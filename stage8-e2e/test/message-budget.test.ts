@@ -111,7 +111,7 @@ test('a member that sends past its burst and then ends loses nothing: the rest a
   members = [await join(t, 'bob'), await join(t, 'mallory')];
   const [bob, mallory] = members as [TestMember, TestMember];
   mallory.login.socket.end(Buffer.concat(Array.from({ length: 30 }, (_, i) => roomMessage(i))));
-  await once(mallory.login.socket, 'close'); // the client is not kept waiting
+  await once(mallory.login.socket, 'close'); // answered once the held frames are out
   const left = await bob.waitForFrame((f) => f.type === 'left' && f.who === 'mallory');
   const counters = bob.frames
     .slice(0, bob.frames.indexOf(left))

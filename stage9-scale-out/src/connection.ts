@@ -69,8 +69,12 @@ export interface Member {
   kick(error: ChatError): void;
   /** The idle sweep: ping after `pingAfter` silent ticks, close after `closeAfter`. */
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
-  /** At shutdown: a departing member (see `ServerState.departing`) drops its held frames and leaves. */
-  abandonHeld(): void;
+  /**
+   * At shutdown or a new login of its user: a departing member
+   * (`ServerState.departing`) drops its held frames and leaves. Resolves once
+   * its session is released cluster-wide (at once for any other member).
+   */
+  abandonHeld(): Promise<void>;
 }
 
 /** The cluster-wide head count `joined` and `left` carry. */
@@ -159,6 +163,10 @@ class Connection implements Member {
   // The socket closed while frames were held: the session goes on without
   // it until they are paced out (stage 6's `onClose`).
   private departing = false;
+  // The client has sent its FIN (stage 6's `onEnd`).
+  private peerEnded = false;
+  // The release of this session's claim, once it ended.
+  private released: Promise<void> | undefined;
   // The `who` permit: set while this connection's look-up is open.
   private lookingUp = false;
 
@@ -180,6 +188,7 @@ class Connection implements Member {
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.log.debug({ event: 'socket_error', code: err.code }, 'socket error');
     });
+    socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onClose());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     if (state.sampler.allow('connect')) this.log.info({ event: 'connect' }, 'connected');
@@ -233,7 +242,7 @@ class Connection implements Member {
     roster.count = Math.max(online.size, roster.count - 1);
     // Other nodes hear the leave from the release; a failed release is
     // retried by the cluster when it rejoins (no ghost stays in /who).
-    cluster.presence.release(this.username, this.sessionId).catch(() => {});
+    this.released = cluster.presence.release(this.username, this.sessionId).catch(() => {});
     if (wasHere) presence.left(this);
   }
 
@@ -250,6 +259,12 @@ class Connection implements Member {
     }
   }
 
+  // The client has finished sending; our FIN waits for what the budget still holds.
+  private onEnd(): void {
+    this.peerEnded = true;
+    if (!this.pacer?.holding) this.state.endPolitely(this.socket);
+  }
+
   private onClose(): void {
     const { sockets, room, shuttingDown } = this.state;
     sockets.delete(this.socket);
@@ -264,8 +279,10 @@ class Connection implements Member {
     this.finish();
   }
 
-  abandonHeld(): void {
-    if (this.departing) this.finish();
+  abandonHeld(): Promise<void> {
+    if (!this.departing) return Promise.resolve();
+    this.finish();
+    return this.released ?? Promise.resolve();
   }
 
   // The end of the connection: its place in the caps, its session, its log line.
@@ -319,6 +336,8 @@ class Connection implements Member {
       this.yieldTurn(this.decoder.more(this.state.framesPerTurn), 0);
     } else if (this.departing) {
       this.finish(); // the last held frame has gone out
+    } else if (this.peerEnded && this.phase !== 'authenticating') {
+      this.state.endPolitely(this.socket); // and the client is waiting for our goodbye
     }
   }
 
@@ -462,6 +481,9 @@ class Connection implements Member {
         signal: this.abort.signal,
         log: this.log,
         claim: async (name) => {
+          // A departing session here gives way (stage 6); its release must
+          // land before this claim, or the cluster would still see it.
+          await online.get(name)?.abandonHeld();
           if (online.has(name)) {
             throw new ChatError('ALREADY_LOGGED_IN', `${name} is already logged in`);
           }

@@ -264,6 +264,8 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       sessionTicketKeys: tlsSessionTicketKeys(identity.ticketKeys, identity.privateKeyPem),
     }),
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    // A client's FIN does not end our side by itself (stage 6's onEnd).
+    allowHalfOpen: true,
   });
   try {
     cluster = await joinCluster({
@@ -408,7 +410,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
         logger.info({ event: 'shutdown', connections: state.sockets.size }, 'shutting down');
         door.closeUnfinished(); // mid-handshake: nothing to say goodbye to yet
         const bye = encodeServerFrame({ type: 'bye', reason: 'server shutting down' });
-        for (const member of [...state.departing]) member.abandonHeld(); // nobody will pace them now
+        for (const member of [...state.departing]) void member.abandonHeld(); // nobody will pace them now
         // Resolves after every connection's own 'close' handling (its session
         // released, its line logged), not just when Node counts none open.
         await closeServerPolitely(server, state.sockets, bye);

@@ -78,7 +78,7 @@ test('a member that sends past its burst and ends loses nothing: the other node 
   await mallory.waitFor((f) => f.type === 'joined'); // bob is in the room
   const chat = (text: string) => JSON.stringify({ type: 'chat', text }) + '\n';
   mallory.socket.end(Array.from({ length: 30 }, (_, i) => chat(`flood ${i}`)).join(''));
-  await mallory.closed; // the client is not kept waiting
+  await mallory.closed; // answered once the held frames are out
   const left = await bob.waitFor((f) => f.type === 'left' && f.who === 'mallory');
   // Before: the 20 of the burst, then `left`; what the budget held was dropped.
   expect(
@@ -97,13 +97,43 @@ test('a node shut down while a member that ended still has frames held ends that
   await mallory.waitFor((f) => f.type === 'joined');
   const chat = (text: string) => JSON.stringify({ type: 'chat', text }) + '\n';
   mallory.socket.end(Array.from({ length: 30 }, (_, i) => chat(`flood ${i}`)).join(''));
-  await mallory.closed;
   await bob.waitFor((f) => f.type === 'chat' && f.text === 'flood 19'); // the burst
-  await cluster.nodes[0]!.close();
+  await cluster.nodes[0]!.close(); // mallory still waits for the other ten: she gets `bye`
+  await mallory.closed;
   await bob.waitFor((f) => f.type === 'left' && f.who === 'mallory');
   const departures = cluster.logLines.filter((l) => l.includes('"event":"disconnect"'));
   expect(departures).toHaveLength(1); // logged before close() resolved, not an hour later
   expect(chatFrom(bob, 'mallory')).toHaveLength(20);
+});
+
+test('a member whose client vanished while frames were held gives way when its user logs in again on that node', async () => {
+  cluster = await startCluster(1, {
+    localCluster: new LocalCluster(),
+    messageBudget: { capacity: 20, refillMs: 3_600_000 },
+  });
+  const port = cluster.nodes[0]!.port;
+  const mallory = await join(port, 'mallory');
+  const bob = await join(port, 'bob');
+  const chat = (text: string) => JSON.stringify({ type: 'chat', text }) + '\n';
+  mallory.socket.end(Array.from({ length: 30 }, (_, i) => chat(`flood ${i}`)).join(''));
+  await bob.waitFor((f) => f.type === 'chat' && f.text === 'flood 19'); // ten held for an hour
+  mallory.socket.destroy(); // the client dies; a write to it will meet the reset
+  const outcomes: string[] = [];
+  // At most 8 tries: bob's own budget (20 frames, the same hour) must last.
+  for (let i = 0; i < 8 && outcomes.at(-1) !== 'welcome'; i++) {
+    bob.send({ type: 'chat', text: `anyone there? ${i}` });
+    bob.send({ type: 'who' });
+    await bob.waitFor(
+      (f) => f.type === 'who' && bob.frames.filter((g) => g.type === 'who').length > i,
+    );
+    const again = await join(port, 'mallory', 'login').then(
+      (client) => (client.socket.destroy(), 'welcome'),
+      (err: Error) => err.message,
+    );
+    outcomes.push(again);
+  }
+  // Before: ALREADY_LOGGED_IN for the hour the held frames needed.
+  expect(outcomes.at(-1)).toBe('welcome');
 });
 
 test('a handshake that stalls is closed at its deadline, and its place under the caps is freed', async () => {
