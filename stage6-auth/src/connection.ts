@@ -104,10 +104,11 @@ export interface Member {
    */
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
   /**
-   * At shutdown, or when its user logs in again: a member whose socket
-   * closed while the message budget still held some of its frames (see
-   * `departing` in {@link ServerState}) drops them and ends its session now.
-   * Does nothing to any other member.
+   * When its user logs in again (or, for a departing one, at shutdown): a
+   * member whose client finished sending, or whose socket closed (see
+   * `departing` in {@link ServerState}), while the message budget still held
+   * some of its frames drops them and ends its session now. Does nothing
+   * to any other member.
    */
   abandonHeld(): void;
 }
@@ -219,6 +220,9 @@ class Connection implements Member {
     const { socket, state } = this;
     state.sockets.add(socket);
     socket.setNoDelay(true);
+    // A client's FIN does not end our side by itself: the connection answers
+    // it once what the client sent has been handled (see onEnd).
+    socket.allowHalfOpen = true;
     // The kernel probes a connection that has been quiet for a minute, so a
     // peer that vanished (no FIN, no RST) is noticed even if we never write.
     socket.setKeepAlive(true, 60_000);
@@ -299,13 +303,21 @@ class Connection implements Member {
     }
   }
 
-  // The client has finished sending. The server listens with allowHalfOpen,
-  // so the FIN it sends back is its own choice: at once, unless frames the
-  // client sent are still held for the budget. Those go out first, at its
-  // pace, while the client waits for this FIN (shared/src/relay-pace.ts).
+  // The client has finished sending. Its socket allows a half-open
+  // connection, so the FIN we send back is our own choice: once everything
+  // the client sent has been handled. A login being checked is answered
+  // first, and frames held for the budget go out first, at its pace, while
+  // the client waits for this FIN (shared/src/relay-pace.ts).
   private onEnd(): void {
     this.peerEnded = true;
-    if (!this.pacer?.holding) endPolitely(this.socket);
+    this.log.debug({ event: 'peer_ended' }, 'the client has finished sending');
+    this.answerEnd();
+  }
+
+  // Our FIN, after the client's, once nothing it sent is still in hand.
+  private answerEnd(): void {
+    if (!this.peerEnded || this.pacer?.holding || this.phase === 'authenticating') return;
+    endPolitely(this.socket);
   }
 
   private onClose(): void {
@@ -328,6 +340,12 @@ class Connection implements Member {
 
   abandonHeld(): void {
     if (this.departing) this.finish();
+    else if (this.peerEnded && this.phase === 'chatting') {
+      // Its client sent its FIN and waits for what is held: it gets ours now.
+      this.phase = 'closed';
+      this.endSession();
+      endPolitely(this.socket);
+    }
   }
 
   // The end of the connection: its place in the caps, its session, its log line.
@@ -386,8 +404,8 @@ class Connection implements Member {
       this.yieldTurn(this.decoder.moreLines(this.state.framesPerTurn), 0);
     } else if (this.departing) {
       this.finish(); // the last held frame has gone out
-    } else if (this.peerEnded && this.phase !== 'authenticating') {
-      endPolitely(this.socket); // and the client is waiting for our goodbye
+    } else {
+      this.answerEnd(); // if the client has said goodbye, ours
     }
   }
 
@@ -545,9 +563,10 @@ class Connection implements Member {
     // The claim: synchronous, so two logins racing for one account cannot
     // both pass this check.
     const username = result.user;
-    // A session whose client is gone, kept only to relay what the budget
-    // still held, gives way to its user, who is back: those frames are
-    // dropped (the client that sent them did not wait for them).
+    // A session whose client has finished sending (or is gone), kept only
+    // to relay what the budget still holds, gives way to its user, who is
+    // back: those frames are dropped, and a client still waiting for them
+    // gets our FIN now.
     online.get(username)?.abandonHeld();
     if (online.has(username)) {
       const error = new ChatError(

@@ -203,9 +203,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
     sampler,
     nextConnectionId: () => ++connections,
   };
-  // allowHalfOpen: a client's FIN does not end our side by itself; the
-  // connection answers it once what the client sent has gone out (onEnd).
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+  const server = net.createServer((socket) => {
     // #region door
     const admitted = caps.admit(socket);
     if (typeof admitted !== 'string') return refuseAtTheDoor(socket, admitted.refused, sampler);

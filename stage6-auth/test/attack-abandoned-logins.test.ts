@@ -1,6 +1,7 @@
 // Attack: logins sent and abandoned. The server looks the name up, queues
-// the password for a hashing worker, and the client closes its connection
-// while the job waits: the job is dropped unrun. No password was tested, so
+// the password for a hashing worker, and the client resets its connection
+// while the job waits: the job is dropped unrun. (A FIN is answered only
+// after the login: that job runs, and is charged by its result.) No password was tested, so
 // every rate-limit token came back, and each drop wrote a `login_abandoned`
 // line that the sampler did not thin out: one address could make the
 // server look names up and write log lines for ever, for free (704
@@ -27,7 +28,7 @@ afterAll(async () => {
   await hasher.close();
 });
 
-/** Sends a login for `username` from `address`; closes the connection once its job is queued. */
+/** Sends a login for `username` from `address`; resets the connection once its job is queued. */
 async function abandonOrRefused(address: string, username: string): Promise<string> {
   for (;;) {
     const conn = await rawConnect(t.port, address);
@@ -42,7 +43,7 @@ async function abandonOrRefused(address: string, username: string): Promise<stri
     });
     conn.sendJson({ type: 'login', box });
     const first = await Promise.race([queued, refused]);
-    conn.socket.destroy();
+    conn.socket.resetAndDestroy(); // a reset: a FIN would still get its answer
     if (typeof first === 'string') return first;
     // Busy only because earlier attempts are still being settled: try again.
     if (first?.code !== 'SERVICE_UNAVAILABLE') return first?.code ?? '?';

@@ -166,6 +166,23 @@ describe('a member that sends past the burst and then ends', () => {
     expect(t.server.online).toEqual(['bob']);
   }, 30_000);
 
+  test('a client still waiting for its held frames gives way when its user logs in again', async () => {
+    const h = await startTestServer({ messageBudget: { capacity: 20, refillMs: 3_600_000 } });
+    try {
+      const mallory = await logIn(h, 'mallory', 'mallory-password', true);
+      const throttled = h.nextLog((r) => r.event === 'throttled');
+      mallory.socket.end(flood(h, 'mallory', 30));
+      await throttled; // ten held for an hour, and the old client waits for them
+      const oldClosed = once(mallory.socket, 'close');
+      const again = await logIn(h, 'mallory', 'mallory-password');
+      await oldClosed; // the old client gets our FIN now
+      expect(h.server.online).toEqual(['mallory']);
+      again.socket.destroy();
+    } finally {
+      await h.close();
+    }
+  }, 30_000);
+
   test('a member whose client vanished while frames were held gives way when its user logs in again', async () => {
     const hold = { capacity: 20, refillMs: 3_600_000 };
     const h = await startTestServer({ messageBudget: hold });

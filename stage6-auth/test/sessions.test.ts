@@ -9,6 +9,7 @@ import {
   logIn,
   rawAuth,
   rawConnect,
+  sealCredentials,
   startClient,
   startTestServer,
   type RawConn,
@@ -210,6 +211,30 @@ test('when the server ends a session, the name is free at once (not when the soc
     expect(lefts).toEqual(['ann']);
     again.socket.end();
     await t.leave(ben.socket, 'ben');
+  } finally {
+    await t.close();
+  }
+});
+
+test('a client that half-closes right after its login still gets the answer, then our FIN', async () => {
+  // Scripts do this: printf '<login>\n' | nc. Before, the server ended the
+  // connection on the FIN: the welcome was written after it and never
+  // arrived (and a job still queued was dropped and charged as a guess).
+  const t = await startTestServer();
+  try {
+    await t.store.createUser('carol', await bcrypt.hash('carol-password', 4));
+    const conn = await rawConnect(t.port);
+    const box = sealCredentials(t.key, 'login', {
+      username: 'carol',
+      password: 'carol-password',
+      challenge: conn.challenge,
+    });
+    conn.socket.end(JSON.stringify({ type: 'login', box }) + '\n');
+    expect(await conn.frame((f) => f.type === 'welcome' || f.type === 'error')).toMatchObject({
+      type: 'welcome',
+      user: 'carol',
+    });
+    await conn.closed;
   } finally {
     await t.close();
   }

@@ -4,7 +4,6 @@
  * a hasher whose jobs are counted, and JSON logs captured in memory; and
  * clients that pin its key through `--server-fingerprint`, as a script would.
  */
-import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,6 @@ import { generateCertificate, type GeneratedCertificate } from '../../shared/src
 import { KnownServers } from '../../shared/src/known-servers';
 import { TicketKeys } from '../../shared/src/login-ticket';
 import { PasswordHasher } from '../../shared/src/passwords';
-import { watchHashJobs } from '../../testkit/hash-jobs';
 import { TicketStore } from '../../shared/src/ticket-store';
 import type { PinTrust } from '../../shared/src/tls-client';
 import { openUserStore, type UserStore } from '../../shared/src/user-store';
@@ -35,19 +33,13 @@ export interface TestServer extends Omit<LogCapture, 'logger'> {
   store: UserStore;
   /** Hashing jobs started (bcrypt hashes and compares). */
   hashJobs(): number;
-  /** Resolves when the server next hands a job to the hashing queue. */
-  nextHashJob(): Promise<void>;
-  /** The server's hasher (one worker): a test can keep it busy. */
-  hasher: PasswordHasher;
   close(): Promise<void>;
 }
 
-/** Options of {@link startTestServer}: the server's own, plus a given identity and bcrypt cost. */
+/** Options of {@link startTestServer}: the server's own, plus a given identity. */
 export type TestServerOptions = Partial<ServerOptions> & {
   certificate?: GeneratedCertificate;
   ticketKeys?: TicketKeys;
-  /** The hasher's cost (default 4: fast). */
-  bcryptCost?: number;
 };
 
 /** Starts a stage 7 server for a test. */
@@ -56,8 +48,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const ticketKeys = options.ticketKeys ?? TicketKeys.generate();
   const ownStore = options.store === undefined;
   const store = options.store ?? (await openUserStore({ sqlitePath: ':memory:' }));
-  const hasher = await PasswordHasher.start({ cost: options.bcryptCost ?? 4, workers: 1 });
-  const jobs = watchHashJobs(hasher);
+  const hasher = await PasswordHasher.start({ cost: 4, workers: 1 });
+  let jobs = 0;
+  const reserve = hasher.reserve.bind(hasher);
+  hasher.reserve = (request) => {
+    const place = reserve(request);
+    return {
+      hash: (password) => (jobs++, place.hash(password)),
+      verify: (password, hash) => (jobs++, place.verify(password, hash)),
+      release: () => place.release(),
+    };
+  };
   const { logger, ...log } = captureLog();
   const server = await startServer({
     ...options,
@@ -77,9 +78,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     certificate,
     ticketKeys,
     store,
-    hashJobs: jobs.count,
-    nextHashJob: jobs.next,
-    hasher,
+    hashJobs: () => jobs,
     ...log,
     close: async () => {
       await server.close();
@@ -152,13 +151,11 @@ export interface RawTls {
   send(frame: object): void;
 }
 
-/** Opens a raw TLS 1.3 connection to a test server (optionally from another loopback address). */
-export async function rawTls(port: number, localAddress?: string): Promise<RawTls> {
+/** Opens a raw TLS 1.3 connection to a test server. */
+export async function rawTls(port: number): Promise<RawTls> {
   const socket = tls.connect({
     host: '127.0.0.1',
     port,
-    // From another loopback address: its own TCP connection, then TLS over it.
-    socket: localAddress === undefined ? undefined : net.connect({ port, localAddress }),
     rejectUnauthorized: false, // a test client: it checks nothing on purpose
     ALPNProtocols: [ALPN_PROTOCOL],
   });

@@ -164,6 +164,10 @@ class Connection implements Member {
     const { socket, state } = this;
     state.sockets.add(socket);
     socket.setNoDelay(true);
+    // Our FIN answers the client's once what it sent is handled (stage 6's
+    // onEnd). Set here, not on the server: a socket still in the door
+    // (no handshake yet) closes on a FIN as before.
+    socket.allowHalfOpen = true;
     socket.setKeepAlive(true, 60_000);
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.log.debug({ event: 'socket_error', code: err.code }, 'socket error');
@@ -232,10 +236,18 @@ class Connection implements Member {
     }
   }
 
-  // The client has finished sending; our FIN waits for what the budget still holds.
+  // The client has finished sending; our FIN waits for what is still in hand.
   private onEnd(): void {
     this.peerEnded = true;
-    if (!this.pacer?.holding) this.state.endPolitely(this.socket);
+    this.log.debug({ event: 'peer_ended' }, 'the client has finished sending');
+    this.answerEnd();
+  }
+
+  // Our FIN, after the client's, once nothing it sent is still in hand (stage 6).
+  private answerEnd(): void {
+    if (!this.peerEnded || this.pacer?.holding || this.phase === 'authenticating' || this.lookingUp)
+      return;
+    this.state.endPolitely(this.socket);
   }
 
   private onClose(): void {
@@ -254,6 +266,12 @@ class Connection implements Member {
 
   abandonHeld(): void {
     if (this.departing) this.finish();
+    else if (this.peerEnded && this.phase === 'chatting') {
+      // Its client sent its FIN and waits for what is held: it gets ours now.
+      this.phase = 'closed';
+      this.endSession();
+      this.state.endPolitely(this.socket);
+    }
   }
 
   // The end of the connection: its place in the caps, its session, its log line.
@@ -307,8 +325,8 @@ class Connection implements Member {
       this.yieldTurn(this.decoder.more(this.state.framesPerTurn), 0);
     } else if (this.departing) {
       this.finish(); // the last held frame has gone out
-    } else if (this.peerEnded && this.phase !== 'authenticating') {
-      this.state.endPolitely(this.socket); // and the client is waiting for our goodbye
+    } else {
+      this.answerEnd(); // if the client has said goodbye, ours
     }
   }
 
@@ -414,7 +432,7 @@ class Connection implements Member {
       // a client cannot queue database work faster than it is answered.
       if (this.lookingUp) {
         this.answerError(new ChatError('RATE_LIMITED', 'one keys look-up at a time'));
-      } else void this.lookUpKeys(frame.user);
+      } else void this.lookUpKeys(frame.user).finally(() => this.answerEnd());
     } else if (frame.type !== 'pong') {
       this.answerError(new ChatError('BAD_FRAME', 'already logged in on this connection'));
     }

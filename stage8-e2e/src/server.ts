@@ -235,8 +235,6 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       sessionTicketKeys: tlsSessionTicketKeys(identity.ticketKeys, identity.privateKeyPem),
     }),
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-    // A client's FIN does not end our side by itself (stage 6's onEnd).
-    allowHalfOpen: true,
   });
   const door = openTlsDoor(
     server,

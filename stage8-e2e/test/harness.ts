@@ -19,7 +19,6 @@ import { createLogger } from '../../shared/src/logger';
 import { KnownServers } from '../../shared/src/known-servers';
 import { TicketKeys } from '../../shared/src/login-ticket';
 import { PasswordHasher } from '../../shared/src/passwords';
-import { watchHashJobs } from '../../testkit/hash-jobs';
 import type { Decoded } from '../../shared/src/protocol';
 import { openUserKeyStore, type UserKeyStore } from '../../shared/src/user-store';
 import { connectAndLogIn, type LoggedIn, type ShownFrame } from '../src/client-login';
@@ -44,10 +43,6 @@ export interface TestServer {
   waitForLog(match: (record: LogRecord) => boolean): Promise<LogRecord>;
   /** Every byte any member wrote to or read from the server, as text. */
   traffic: string[];
-  /** The server's hasher (one worker, at `server.bcryptCost`, default 4): a test can keep it busy. */
-  hasher: PasswordHasher;
-  /** Resolves when the server next hands a job to the hashing queue. */
-  nextHashJob(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,8 +69,7 @@ export async function startTestServer(
   const certificate = await generateCertificate();
   const dbFile = path.join(dir, 'chat.sqlite');
   const store = await openUserKeyStore({ url, sqlitePath: dbFile });
-  const hasher = await PasswordHasher.start({ cost: options.server?.bcryptCost ?? 4, workers: 1 });
-  const jobs = watchHashJobs(hasher);
+  const hasher = await PasswordHasher.start({ cost: 4, workers: 1 });
   const logLines: string[] = [];
   const logWaiters = new Set<() => void>();
   const logger = createLogger({
@@ -126,8 +120,6 @@ export async function startTestServer(
     logLines,
     waitForLog,
     traffic: [],
-    hasher,
-    nextHashJob: jobs.next,
     close: async () => {
       await server.close();
       await hasher.close();

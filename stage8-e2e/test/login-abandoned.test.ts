@@ -2,6 +2,7 @@
 // must claim nothing. Stage 8's login has one more await than stage 7's,
 // after the password check: publishing the key bundle. The test holds that
 // step until the client is gone, then lets it finish, on a real server.
+import { once } from 'node:events';
 import path from 'node:path';
 import { encodeKeyBundle, generateIdentity, type Identity } from '../../shared/src/identity-keys';
 import { KnownServers } from '../../shared/src/known-servers';
@@ -85,6 +86,14 @@ async function startLogin(name: string, identity: Identity) {
 }
 
 test('a login whose connection closes while its keys are being published claims nothing: no ghost, the name stays free', async () => {
+  // A client gone without a word: the server hears of it at the login
+  // deadline (a FIN alone would be answered after the login, a reset is not
+  // seen while the login holds the socket paused). A short deadline, then.
+  await t.close();
+  t = await startTestServer(undefined, {
+    wrapStore: holdingKeys,
+    server: { loginTimeoutMs: 1000 },
+  });
   const alice = await join(t, 'alice');
   await alice.leave();
   await t.waitForLog((r) => r.event === 'disconnect' && r.user === 'alice');
@@ -107,25 +116,39 @@ test('a login whose connection closes while its keys are being published claims 
   expect(outcome).toMatchObject({ event: 'login_abandoned', user: 'alice', reason: 'closed' });
 });
 
-test('logins abandoned while their job waits for a worker cost their address a token each', async () => {
-  // Before: no password was tested, so every token came back, and sending a
-  // login and closing was a free look-up, for ever.
+test('a `keys` look-up sent just before the client half-closes is answered before our FIN', async () => {
+  // The FIN used to be answered at once: the look-up's answer came after it, to nobody.
+  const alice = await join(t, 'alice');
+  members.push(alice);
+  const hold = holdNextKeyLookUp();
+  // Someone offline: the answer comes from the store (here, that carol has no keys).
+  alice.login.socket.end(encodeClientFrame({ type: 'keys', user: 'carol' }));
+  await hold.reached; // the server waits on the store
+  await t.waitForLog((r) => r.event === 'peer_ended'); // and the FIN has arrived
+  hold.release();
+  await once(alice.login.socket, 'close');
+  expect(alice.frames.filter((f) => f.type === 'error')).toEqual([
+    expect.objectContaining({ code: 'NO_KEYS' }),
+  ]);
+});
+
+test('logins sent with their FIN are answered and charged: leaving early is no free look-up', async () => {
+  // Before, the server ended such a connection at once: the job was dropped
+  // unrun and every token came back. Now the FIN is answered after the
+  // login, which is charged by its result (stage 7's test).
   await t.close();
   const budget = 3;
   t = await startTestServer(undefined, {
-    server: { bcryptCost: 15, rateLimits: { perIp: { capacity: budget, refillMs: 600_000 } } },
+    server: { rateLimits: { perIp: { capacity: budget, refillMs: 600_000 } } },
   });
-  t.hasher.hash('keeps the only worker busy').catch(() => {}); // close() ends it
-  const outcomes: string[] = [];
+  const answers: string[] = [];
   for (let i = 0; i <= budget; i++) {
-    const queued = t.nextHashJob().then(() => 'abandoned');
     const socket = await startLogin(`user${i}`, generateIdentity(`user${i}`));
-    const error = new LineReader(socket).waitFor(/"type":"error"/).then((line) => {
-      const frame = JSON.parse(line) as { code: string };
-      return frame.code;
-    });
-    outcomes.push(await Promise.race([queued, error]));
-    socket.destroy();
+    const lines = new LineReader(socket);
+    socket.end();
+    const frame = JSON.parse(await lines.next()) as { type: string; code?: string };
+    answers.push(frame.code ?? frame.type);
+    await once(socket, 'close'); // then our FIN
   }
-  expect(outcomes).toEqual([...Array<string>(budget).fill('abandoned'), 'RATE_LIMITED']);
+  expect(answers).toEqual([...Array<string>(budget).fill('AUTH_FAILED'), 'RATE_LIMITED']);
 });

@@ -53,6 +53,19 @@ describeWithRedis('stage 9 nodes over Redis', (url) => {
     }
   });
 
+  test('a `who` sent just before the client half-closes is answered before our FIN', async () => {
+    // The answer waits on Redis; the FIN used to be answered at once, and
+    // the `who` answer came after it, to nobody (what `printf 'pw\n/who\n'
+    // | client` does).
+    cluster = await start(1);
+    const alice = await join(cluster.nodes[0]!.port, 'alice');
+    alice.socket.end(JSON.stringify({ type: 'who' }) + '\n');
+    await alice.closed;
+    expect(alice.frames.filter((f) => f.type === 'who')).toEqual([
+      { type: 'who', count: 1, online: ['alice'] },
+    ]);
+  });
+
   test('one session per user across nodes; a user leaving one node is seen leaving on the others', async () => {
     cluster = await start(2);
     const [a, b] = cluster.nodes.map((n) => n.port);

@@ -10,7 +10,6 @@ import { generateCertificate, type GeneratedCertificate } from '../../shared/src
 import { createLogger } from '../../shared/src/logger';
 import { TicketKeys } from '../../shared/src/login-ticket';
 import { PasswordHasher } from '../../shared/src/passwords';
-import { watchHashJobs } from '../../testkit/hash-jobs';
 import { openUserStore, type UserStore } from '../../shared/src/user-store';
 import { LineReader } from '../../shared/test/helpers';
 import { ALPN_PROTOCOL, decodeServerFrame, type ServerFrame } from '../src/messages';
@@ -27,10 +26,6 @@ export interface TestCluster {
   ticketKeys: TicketKeys;
   /** Every node's log lines (JSON). */
   logLines: string[];
-  /** The nodes' hasher (one worker, at `bcryptCost`, default 4): a test can keep it busy. */
-  hasher: PasswordHasher;
-  /** Resolves when a node next hands a job to the hashing queue. */
-  nextHashJob(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,8 +45,7 @@ export async function startCluster(
   certificate ??= await generateCertificate();
   const ticketKeys = TicketKeys.generate();
   const store = await openUserStore({ sqlitePath: ':memory:' });
-  const hasher = await PasswordHasher.start({ cost: options.bcryptCost ?? 4, workers: 1 });
-  const jobs = watchHashJobs(hasher);
+  const hasher = await PasswordHasher.start({ cost: 4, workers: 1 });
   const logLines: string[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (l) => logLines.push(l) } });
   const nodes: ChatServer[] = [];
@@ -77,8 +71,6 @@ export async function startCluster(
     store,
     ticketKeys,
     logLines,
-    hasher,
-    nextHashJob: jobs.next,
     close: async () => {
       await Promise.all(nodes.map((node) => node.close()));
       await hasher.close();
