@@ -37,7 +37,7 @@
  *   chat, sent as fast as a link allows, would otherwise be written to every
  *   member as fast, and cut off each reader slower than the flood. A client
  *   that sends its FIN while frames are still held gets ours only once they
- *   have gone out at that pace (the server listens with `allowHalfOpen`);
+ *   have gone out at that pace (its socket allows a half-open connection);
  *   one whose socket closes meanwhile stays in the room without it until
  *   then, unless its user logs in again. Closing is no way round the
  *   budget, and a script that pipes lines in and ends loses none.
