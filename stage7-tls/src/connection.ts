@@ -57,7 +57,11 @@ export interface Member {
   endSession(): void;
   /** The idle sweep: ping after `pingAfter` silent ticks, close after `closeAfter`. */
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
-  /** At shutdown or a new login of its user: a departing member (`ServerState.departing`) drops its held frames and leaves. */
+  /**
+   * A new login of its user (or, for a departing one, a shutdown) ends the
+   * session of a member whose client sent its FIN or vanished while frames
+   * were held (stage 6): they are dropped.
+   */
   abandonHeld(): void;
 }
 

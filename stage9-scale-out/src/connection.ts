@@ -70,9 +70,10 @@ export interface Member {
   /** The idle sweep: ping after `pingAfter` silent ticks, close after `closeAfter`. */
   checkIdle(tick: number, pingAfter: number, closeAfter: number): void;
   /**
-   * At shutdown or a new login of its user: a departing member
-   * (`ServerState.departing`) drops its held frames and leaves. Resolves once
-   * its session is released cluster-wide (at once for any other member).
+   * A new login of its user (or, for a departing one, a shutdown) ends the
+   * session of a member whose client sent its FIN or vanished while frames
+   * were held (stage 6): they are dropped. Resolves once the session is
+   * released cluster-wide (at once for any other member).
    */
   abandonHeld(): Promise<void>;
 }
