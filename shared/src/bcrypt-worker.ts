@@ -33,6 +33,12 @@ export type BcryptTask =
       password: string;
       /** The stored bcrypt hash (its cost and salt are inside it). */
       hash: string;
+      /**
+       * The server's cost now. A stored hash made at a lower cost is compared,
+       * then padded with the rounds it lacks (see {@link paddingCosts}), so
+       * the job takes as long as a comparison at this cost would.
+       */
+      padToCost?: number;
     };
 
 /** A hash (for `op: 'hash'`) or whether the password matched (for `op: 'compare'`). */
@@ -46,9 +52,47 @@ export type BcryptResult = string | boolean;
  * @returns the new hash, or whether the password matches
  */
 export function runBcryptTask(task: BcryptTask): BcryptResult {
-  return task.op === 'hash'
-    ? bcrypt.hashSync(task.password, task.cost)
-    : bcrypt.compareSync(task.password, task.hash);
+  if (task.op === 'hash') return bcrypt.hashSync(task.password, task.cost);
+  const matched = bcrypt.compareSync(task.password, task.hash);
+  if (task.padToCost !== undefined) {
+    // The padding's hashes are thrown away: only the time they take matters.
+    for (const cost of paddingCosts(bcrypt.getRounds(task.hash), task.padToCost)) {
+      bcrypt.hashSync(task.password, cost);
+    }
+  }
+  return matched;
+}
+
+/**
+ * The costs of the hashes that pad a comparison at `storedCost` up to the
+ * work of one at `targetCost`: `storedCost`, `storedCost + 1`, …,
+ * `targetCost - 1`.
+ *
+ * Why: an unknown name is compared with a dummy hash at the server's cost,
+ * a registered one with its stored hash. After the cost is raised, an
+ * account made before costs less to check, and the quick answer would tell
+ * an attacker that the name exists. A hash at cost c runs 2^c rounds of the
+ * key schedule, and 2^s + (2^s + 2^(s+1) + … + 2^(t-1)) = 2^t, so the
+ * comparison plus these hashes run exactly as many rounds as one comparison
+ * at the target cost. (Rehashing at login, the appendix's "further idea",
+ * would end the padding for that account; this keeps the answer honest
+ * until then.) A stored cost that is not lower, or not readable (NaN: a
+ * damaged hash, which simply never matches), needs no padding.
+ *
+ * @param storedCost - the cost inside the stored hash (`bcrypt.getRounds`)
+ * @param targetCost - the server's cost now
+ * @returns the costs to hash at, cheapest first; empty when none are needed
+ *
+ * @example
+ * ```ts
+ * paddingCosts(8, 12);  //=> [8, 9, 10, 11]: 256 + 256+512+1024+2048 = 4096 rounds
+ * paddingCosts(12, 12); //=> []
+ * ```
+ */
+export function paddingCosts(storedCost: number, targetCost: number): number[] {
+  const costs: number[] = [];
+  for (let cost = storedCost; cost < targetCost; cost++) costs.push(cost);
+  return costs;
 }
 
 // Only when loaded as a worker: the main thread may import this file for its types.

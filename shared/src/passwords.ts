@@ -28,7 +28,10 @@
  * including in time. If an unknown username answered at once while a real one
  * took 250 ms, timing alone would reveal who has an account. So for an unknown
  * user the hasher still runs a full comparison, against a dummy hash of the
- * same cost made once at start-up, and then says no.
+ * same cost made once at start-up, and then says no. The same holds after the
+cost is raised: a hash stored at a lower cost is compared, then padded with
+the rounds it lacks (`paddingCosts` in `bcrypt-worker.ts`), so an old
+account answers no sooner than a missing one.
  *
  * @module
  */
@@ -279,7 +282,7 @@ export class PasswordHasher {
    * @throws ChatError `SERVICE_UNAVAILABLE` when the queue is full or a worker died
    */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
-    const result = await this.pool.run({ op: 'compare', password, hash: hash ?? this.dummyHash });
+    const result = await this.pool.run(this.compareTask(password, hash));
     return hash !== undefined && result === true;
   }
 
@@ -314,8 +317,7 @@ export class PasswordHasher {
         try {
           // Always compare (against the dummy for an unknown user), then decide:
           // an unknown name must cost the same time as a wrong password.
-          const task = { op: 'compare' as const, password, hash: hash ?? this.dummyHash };
-          const matched = (await this.pool.run(task, run)) === true;
+          const matched = (await this.pool.run(this.compareTask(password, hash), run)) === true;
           return hash !== undefined && matched;
         } finally {
           release();
@@ -323,6 +325,13 @@ export class PasswordHasher {
       },
       release,
     };
+  }
+
+  // A comparison that takes the time of one at today's cost, whatever the
+  // cost of the hash it checks: against the dummy for an unknown user, and
+  // padded for a hash made before the cost was raised (`paddingCosts`).
+  private compareTask(password: string, hash: string | undefined): BcryptTask {
+    return { op: 'compare', password, hash: hash ?? this.dummyHash, padToCost: this.cost };
   }
 
   /** Stops the workers; pending requests fail with `SHUTTING_DOWN`. */

@@ -1,5 +1,6 @@
 import bcrypt from 'bcryptjs';
 import fc from 'fast-check';
+import { paddingCosts, runBcryptTask } from '../src/bcrypt-worker';
 import { isChatError } from '../src/errors';
 import {
   MAX_PASSWORD_BYTES,
@@ -75,6 +76,27 @@ describe('password policy', () => {
     for (const bad of [3, 21, 12.5, Number.NaN, Infinity]) {
       expect(codeOf(() => checkBcryptCost(bad))).toBe('BAD_ARGUMENT');
     }
+  });
+});
+
+describe('padding a comparison of an older, cheaper hash', () => {
+  it('adds exactly the rounds the stored cost lacks, and none when it lacks none', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: 20 }), fc.integer({ min: 4, max: 20 }), (s, t) => {
+        const rounds = 2 ** s + paddingCosts(s, t).reduce((sum, c) => sum + 2 ** c, 0);
+        expect(rounds).toBe(2 ** Math.max(s, t));
+      }),
+    );
+    expect(paddingCosts(8, 12)).toEqual([8, 9, 10, 11]);
+    expect(paddingCosts(NaN, 12)).toEqual([]); // a damaged hash: never matches, no padding
+  });
+
+  it('answers the comparison the padding follows', () => {
+    const old = bcrypt.hashSync('correct horse', 4);
+    const padded = { op: 'compare', hash: old, padToCost: 6 } as const;
+    expect(runBcryptTask({ ...padded, password: 'correct horse' })).toBe(true);
+    expect(runBcryptTask({ ...padded, password: 'wrong horse' })).toBe(false);
+    expect(runBcryptTask({ ...padded, hash: 'not a hash', password: 'x' })).toBe(false);
   });
 });
 
