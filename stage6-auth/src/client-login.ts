@@ -50,6 +50,12 @@ import {
 export const DEFAULT_LOGIN_RETRIES = 8;
 /** The longest single wait before trying again, whatever the server suggested. */
 export const MAX_RETRY_WAIT_MS = 30_000;
+/**
+ * How long the client waits for the server's `hello`, by default. A stage 6
+ * server says it as soon as it accepts; a silence means something else is
+ * listening there (a stage 7 server waits for a TLS hello of its own).
+ */
+export const HELLO_TIMEOUT_MS = 5_000;
 
 const PONG = encodeClientFrame({ type: 'pong' });
 
@@ -122,14 +128,21 @@ export interface LoginOptions {
   key: Uint8Array;
   /** The account name. */
   username: string;
-  /** The password (sent sealed, never in the clear). */
-  password: string;
+  /**
+   * The password (sent sealed, never in the clear), or a function that asks
+   * for it: called once the server has said `hello`, so a person types it
+   * only when there is a server to take it, and at most once, however many
+   * connections the login takes.
+   */
+  password: string | (() => Promise<string>);
   /** Create the account first (`register`) instead of logging in. */
   register?: boolean;
   /** Times to try again after a busy answer. Default {@link DEFAULT_LOGIN_RETRIES}; 0: never. */
   retries?: number;
   /** Told before each wait, e.g. to print it: "server busy: trying again in 1.2 s (2 of 9)". */
   onRetry?: (notice: string) => void;
+  /** Milliseconds to wait for `hello`. Default {@link HELLO_TIMEOUT_MS}. */
+  helloTimeoutMs?: number;
 }
 
 /** A logged-in connection. */
@@ -166,9 +179,12 @@ export interface LoggedIn {
  */
 export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> {
   const retries = options.retries ?? DEFAULT_LOGIN_RETRIES;
+  const given = options.password;
+  let asked: Promise<string> | undefined;
+  const password = () => (typeof given === 'string' ? Promise.resolve(given) : (asked ??= given()));
   for (let attempt = 1; ; attempt++) {
     try {
-      return { ...(await connectOnce(options)), attempts: attempt };
+      return { ...(await connectOnce(options, password)), attempts: attempt };
     } catch (err) {
       const hint = retryAfterOf(err);
       if (hint === undefined || attempt > retries) throw err;
@@ -184,7 +200,11 @@ export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> 
   }
 }
 
-async function connectOnce(options: LoginOptions): Promise<Omit<LoggedIn, 'attempts'>> {
+async function connectOnce(
+  options: LoginOptions,
+  password: () => Promise<string>,
+  again = true,
+): Promise<Omit<LoggedIn, 'attempts'>> {
   const socket = net.connect({ host: options.host, port: options.port });
   socket.setNoDelay(true);
   socket.on('error', () => {}); // reported through 'close' and the frames ending
@@ -200,14 +220,23 @@ async function connectOnce(options: LoginOptions): Promise<Omit<LoggedIn, 'attem
   }
   const frames = new FrameStream(socket);
   try {
-    const hello = await expectFrame(frames);
+    const hello = await firstFrame(frames, options);
     if (hello.type === 'error') throw refusal(hello); // e.g. TOO_MANY_CONNECTIONS
     if (hello.type !== 'hello') throw unexpected(hello);
     const type = options.register ? 'register' : 'login';
-    const credentials = formatCredentials(options.username, options.password, hello.challenge);
+    const secret = await password();
+    const credentials = formatCredentials(options.username, secret, hello.challenge);
     const box = sealText(options.key, credentials, credentialsAssociatedData(type));
     socket.write(encodeClientFrame({ type, box }));
     const answer = await expectFrame(frames);
+    if (answer.type === 'error' && answer.code === 'LOGIN_TIMEOUT' && again) {
+      // The person took longer to type the password than the server's login
+      // deadline allows: this connection, and its challenge, are over. The
+      // password is known now, so one new connection keeps nobody waiting.
+      // (Only once: a server that times out at once would loop for ever.)
+      socket.destroy();
+      return await connectOnce(options, password, false);
+    }
     if (answer.type === 'error') throw refusal(answer);
     if (answer.type !== 'welcome') throw unexpected(answer);
     return { socket, frames, username: answer.user, count: answer.count, online: answer.online };
@@ -228,10 +257,29 @@ function refusal(answer: Extract<ShownFrame, { type: 'error' }>): ChatError {
     : new ChatError(answer.code, answer.message);
 }
 
-async function expectFrame(frames: FrameStream): Promise<ShownFrame> {
+// The server's first frame, or a clear word on what else answered: silence
+// (a server of another stage, or no chat server at all) or a close.
+async function firstFrame(frames: FrameStream, options: LoginOptions): Promise<ShownFrame> {
+  const where = `${options.host}:${options.port}`;
+  const ms = options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const silence = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const why = `no hello from ${where} within ${ms / 1000} s`;
+      reject(new ChatError('CONNECT_FAILED', `${why}: is a stage 6 server listening there?`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([expectFrame(frames, 'before saying hello'), silence]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function expectFrame(frames: FrameStream, when = 'during login'): Promise<ShownFrame> {
   const decoded = await frames.next();
   if (decoded === undefined) {
-    throw new ChatError('CONNECT_FAILED', 'the server closed the connection during login');
+    throw new ChatError('CONNECT_FAILED', `the server closed the connection ${when}`);
   }
   if (!decoded.ok) throw decoded.error;
   return decoded.frame;

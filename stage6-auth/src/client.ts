@@ -7,8 +7,10 @@
  * Lines typed while the login is still being checked are kept and sent, in
  * order, once the server says welcome.
  *
- * The username is checked before the password is asked for, and on a
- * terminal `--register` asks for the new password twice.
+ * The username is checked before the password is asked for, and the
+ * password is asked for once the server has said `hello`, so nobody types
+ * one for a server that is not running. On a terminal `--register` asks for
+ * the new password twice.
  *
  * A refused login (`AUTH_FAILED`, `NAME_TAKEN`, `RATE_LIMITED`...) rejects
  * with the server's code, which the entry file prints as one line on stderr
@@ -24,7 +26,7 @@ import { ChatError, isChatError } from '../../shared/src/errors';
 import type { BucketLimit } from '../../shared/src/rate-limit';
 import { leaveAtPace, RelayPace } from '../../shared/src/relay-pace';
 import { ChatConsole } from '../../shared/src/terminal';
-import { isRawModeInput, promptLine } from '../../shared/src/terminal-prompt';
+import { isRawModeInput, promptLine, type RawModeInput } from '../../shared/src/terminal-prompt';
 import { validateUsername } from '../../shared/src/user-record';
 import { initialPhase, transition, type InputEvent } from './client-input';
 import { connectAndLogIn, type LoggedIn } from './client-login';
@@ -84,7 +86,8 @@ export async function runClient(options: ClientOptions): Promise<number> {
   const errorOutput = options.errorOutput ?? process.stderr;
   // A name the server would refuse is said now, before anyone types a password.
   const name = validateUsername(options.username);
-  let password: string | undefined;
+  // Without --password-stdin the password comes from a hidden prompt.
+  let terminal: RawModeInput | undefined;
   if (!options.passwordStdin) {
     if (!isRawModeInput(input)) {
       throw new ChatError(
@@ -92,20 +95,14 @@ export async function runClient(options: ClientOptions): Promise<number> {
         'stdin is not a terminal: pass --password-stdin and send the password as the first line',
       );
     }
-    // Ctrl-C or Ctrl-D here rejects with CANCELLED: nothing was sent, and
-    // runMain exits 0 with one line, as leaving the chat does.
-    password = await promptLine(`password for ${name}: `, input, errorOutput, false);
-    // Nobody sees what they typed, so a new password is typed twice.
-    if (options.register && (await promptLine('again: ', input, errorOutput, false)) !== password) {
-      throw new ChatError('BAD_ARGUMENT', 'the two passwords differ; nothing was sent');
-    }
+    terminal = input;
   }
 
   // What a typed line means depends on where the client is: one phase at a
   // time, one transition function (client-input.ts). `dispatch` feeds it an
   // event and carries out what it says; sending needs the session, so the
   // chat's two actions are filled in at welcome (before it, no phase sends).
-  let phase = initialPhase(password === undefined);
+  let phase = initialPhase(terminal === undefined);
   let chat: { send(text: string): void; leave(): void } | undefined;
   let givePassword: (text: string) => void = () => {};
   let noPassword: () => void = () => {};
@@ -124,19 +121,41 @@ export async function runClient(options: ClientOptions): Promise<number> {
       else chat?.leave();
     }
   };
-  const ui: ChatConsole = new ChatConsole({
-    input,
-    output,
-    errorOutput,
-    terminal: options.terminal,
-    onLine: (text) => dispatch({ type: 'line', text }),
-    onEnd: () => {
-      // Ctrl-C or Ctrl-D leaves the cursor after the prompt; the shell's own
-      // prompt must start on a line of its own.
-      if (ui.interactive) output.write('\n');
-      dispatch({ type: 'input-ended' });
-    },
-  });
+  // The console reads typed lines. With --password-stdin it starts at once
+  // (its first line is the password); at a terminal, once the hidden prompt
+  // is done, so the prompt has the keyboard to itself.
+  let started: ChatConsole | undefined;
+  const startConsole = (): ChatConsole =>
+    (started ??= new ChatConsole({
+      input,
+      output,
+      errorOutput,
+      terminal: options.terminal,
+      onLine: (text) => dispatch({ type: 'line', text }),
+      onEnd: () => {
+        // Ctrl-C or Ctrl-D leaves the cursor after the prompt; the shell's own
+        // prompt must start on a line of its own.
+        if (started?.interactive) output.write('\n');
+        dispatch({ type: 'input-ended' });
+      },
+    }));
+  if (terminal === undefined) startConsole();
+  // Asked once the server has said hello: nobody types a password for a
+  // server that is not there. Ctrl-C or Ctrl-D rejects with CANCELLED (no
+  // credentials were sent; runMain exits 0 with one line, as leaving does).
+  const askPassword = async (): Promise<string> => {
+    if (terminal === undefined) return passwordLine;
+    const password = await promptLine(`password for ${name}: `, terminal, errorOutput, false);
+    // Nobody sees what they typed, so a new password is typed twice.
+    if (
+      options.register &&
+      (await promptLine('again: ', terminal, errorOutput, false)) !== password
+    ) {
+      throw new ChatError('BAD_ARGUMENT', 'the two passwords differ; nothing was sent');
+    }
+    startConsole();
+    return password;
+  };
 
   let session: LoggedIn;
   try {
@@ -145,14 +164,16 @@ export async function runClient(options: ClientOptions): Promise<number> {
       port: options.port,
       key,
       username: name,
-      password: password ?? (await passwordLine),
+      password: askPassword,
       register: options.register,
-      onRetry: (notice) => ui.warn(`* ${notice}`, 'notice'),
+      onRetry: (notice) =>
+        started ? started.warn(`* ${notice}`, 'notice') : errorOutput.write(`* ${notice}\n`),
     });
   } catch (err) {
-    ui.close();
+    started?.close();
     throw withHint(err);
   }
+  const ui = startConsole();
   const { socket, username, count, online } = session;
   const welcome = { type: 'welcome', user: username, count, online } as const;
   ui.warn(renderServerFrame(key, welcome).text, 'notice');

@@ -144,7 +144,7 @@ export async function authenticate(
   let permit: LoginPermit | undefined;
   let place: ReservedHash | undefined;
   try {
-    const plaintext = openText(services.key, frame.box, credentialsAssociatedData(action));
+    const plaintext = openCredentials(services.key, frame, action);
     const credentials = parseCredentials(plaintext);
     if (credentials.challenge !== attempt.challenge) {
       throw new ChatError('AUTH_FAILED', 'credentials were not sealed for this connection');
@@ -223,6 +223,21 @@ export function logFailure(
     );
   }
   if (!(cause instanceof ChatError)) log.error({ err: cause }, 'unexpected error during login');
+}
+
+// Step 1. A box that does not open at login is almost always a key file
+// from another room (or another checkout), so the answer says that, rather
+// than "authentication failed", which a person reads as a wrong password.
+function openCredentials(key: Buffer, frame: AuthFrame, action: AuthFrame['type']): string {
+  try {
+    return openText(key, frame.box, credentialsAssociatedData(action));
+  } catch (err) {
+    if (!(err instanceof ChatError) || err.code !== 'DECRYPT_FAILED') throw err;
+    throw new ChatError(
+      'DECRYPT_FAILED',
+      `your ${action} could not be opened: is your key file the room key of this server?`,
+    );
+  }
 }
 
 // What the client is told. Our own refusals pass through; an internal

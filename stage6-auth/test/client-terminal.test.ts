@@ -79,18 +79,34 @@ test('a username the server would refuse is refused before the password is asked
   expect(term.errors()).not.toContain('password');
 });
 
+/**
+ * Runs `run`, which makes the client connect and leave, and checks that the
+ * server read no credentials on that connection (`auth_started` counts them).
+ */
+async function sendsNoCredentials(run: () => Promise<unknown>): Promise<void> {
+  const attempts = (r: Record<string, unknown>) => r.event === 'auth_started';
+  const before = t.countLogs(attempts);
+  // The connection is made (the prompt comes after hello), and the client's
+  // FIN is the last thing the server reads from it.
+  const finished = t.nextLog((r) => r.event === 'peer_ended');
+  await run();
+  await finished;
+  expect(t.countLogs(attempts)).toBe(before);
+}
+
 test('--register asks twice; two different passwords send nothing', async () => {
   const term = terminal();
   const client = start(term, 'typo', true);
   await term.waitForError('password for typo: ');
   term.input.write('first password\r');
   await term.waitForError('again: ');
-  term.input.write('first passw0rd\r');
-  await expect(client).rejects.toMatchObject({
-    code: 'BAD_ARGUMENT',
-    message: 'the two passwords differ; nothing was sent',
+  await sendsNoCredentials(async () => {
+    term.input.write('first passw0rd\r');
+    await expect(client).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: 'the two passwords differ; nothing was sent',
+    });
   });
-  expect(t.countLogs((r) => r.event === 'connect')).toBe(0);
 });
 
 test.each([
@@ -100,13 +116,74 @@ test.each([
 ])('%s cancels: CANCELLED (runMain exits 0), nothing sent', async (_name, register, keys) => {
   const term = terminal();
   const client = start(term, 'dave', register);
-  for (const [i, key] of keys.entries()) {
-    await term.waitForError(i === 0 ? 'password for dave: ' : 'again: ');
-    term.input.write(key);
-  }
-  await expect(client).rejects.toMatchObject({ code: 'CANCELLED' });
-  expect(t.countLogs((r) => r.event === 'connect')).toBe(0);
+  await sendsNoCredentials(async () => {
+    for (const [i, key] of keys.entries()) {
+      await term.waitForError(i === 0 ? 'password for dave: ' : 'again: ');
+      term.input.write(key);
+    }
+    await expect(client).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
 });
+
+test('with no server running, the client says so before asking for a password', async () => {
+  const stopped = await startTestServer();
+  const port = stopped.port;
+  await stopped.close();
+  const term = terminal();
+  const client = runClient({
+    host: '127.0.0.1',
+    port,
+    key: t.key,
+    username: 'dave',
+    input: term.input,
+    output: term.output,
+    errorOutput: term.errorOutput,
+    terminal: true,
+  });
+  await expect(client).rejects.toMatchObject({
+    code: 'CONNECT_FAILED',
+    message: expect.stringContaining('is the server running?'),
+  });
+  expect(term.errors()).not.toContain('password');
+});
+
+test.each([
+  // The server's LOGIN_TIMEOUT is still on its way when the password is in.
+  ['while the server gives up', 'refused'],
+  // The client has read the server's goodbye and closed its side.
+  ['once the connection has closed', 'peer_ended'],
+])(
+  'a password typed after the login deadline, %s, goes out on a new connection',
+  async (_when, event) => {
+    const strict = await startTestServer({ loginTimeoutMs: 300 });
+    try {
+      const term = terminal();
+      const client = runClient({
+        host: '127.0.0.1',
+        port: strict.port,
+        key: strict.key,
+        username: 'frank',
+        register: true,
+        input: term.input,
+        output: term.output,
+        errorOutput: term.errorOutput,
+        terminal: true,
+      });
+      await term.waitForError('password for frank: ');
+      // The person is slow: the server gives up on this connection first.
+      await strict.nextLog((r) => r.event === event);
+      term.input.write('frank-password\r');
+      await term.waitForError('again: ');
+      term.input.write('frank-password\r');
+      await term.waitForError('* logged in as frank');
+      term.input.write('/quit\r');
+      await expect(client).resolves.toBe(0);
+      expect(strict.countLogs((r) => r.event === 'auth_started')).toBe(1);
+    } finally {
+      await strict.close();
+    }
+  },
+);
 
 /** Starts `name --register` and types the same password twice, as a person would. */
 async function registerAtTerminal(name: string) {

@@ -131,7 +131,12 @@ test('a box sealed for "register" does not open as a "login" (AD binds the type)
   const conn = await rawConnect(t.port);
   const creds = { username: 'alice', password: 'alice-password', challenge: conn.challenge };
   conn.sendJson({ type: 'login', box: sealCredentials(t.key, 'login', creds, 'register') });
-  expect(await conn.frame()).toMatchObject({ type: 'error', code: 'DECRYPT_FAILED' });
+  // The words point at the key file: a wrong key at login is not a wrong password.
+  expect(await conn.frame()).toMatchObject({
+    type: 'error',
+    code: 'DECRYPT_FAILED',
+    message: 'your login could not be opened: is your key file the room key of this server?',
+  });
   await conn.closed;
 });
 
@@ -139,7 +144,12 @@ test('credentials sealed with another key get DECRYPT_FAILED', async () => {
   const conn = await rawConnect(t.port);
   const creds = { username: 'alice', password: 'alice-password', challenge: conn.challenge };
   conn.sendJson({ type: 'login', box: sealCredentials(generateKey(), 'login', creds) });
-  expect(await conn.frame()).toMatchObject({ type: 'error', code: 'DECRYPT_FAILED' });
+  // The words point at the key file: a wrong key at login is not a wrong password.
+  expect(await conn.frame()).toMatchObject({
+    type: 'error',
+    code: 'DECRYPT_FAILED',
+    message: 'your login could not be opened: is your key file the room key of this server?',
+  });
   await conn.closed;
 });
 
