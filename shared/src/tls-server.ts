@@ -49,8 +49,19 @@ export interface TlsServerIdentity {
 export const TLS_SESSION_TIMEOUT_S = 24 * 60 * 60;
 
 /**
+ * The key-exchange groups a chat server accepts: X25519, then P-256. Left
+ * to OpenSSL's defaults, a TLS 1.3 server also accepts the finite-field
+ * groups (ffdhe2048 to ffdhe8192), and its side of an ffdhe8192 exchange
+ * costs about 100 ms of CPU, a hundred times X25519's: a client replaying a
+ * recorded hello that offers only that group computes nothing and keeps the
+ * event loop busy (stage 7's `security.test.ts`). Every TLS 1.3 client
+ * offers one of these two.
+ */
+export const TLS_KEY_EXCHANGE_GROUPS = 'X25519:P-256';
+
+/**
  * The `tls.createServer` options of a chat server: TLS 1.3 only, one ALPN
- * id, session tickets on.
+ * id, session tickets on, only cheap key-exchange groups.
  *
  * @param identity - certificate, key, protocol id, ticket keys
  */
@@ -60,6 +71,7 @@ export function tlsServerOptions(identity: TlsServerIdentity): tls.TlsOptions {
     key: identity.privateKeyPem,
     minVersion: 'TLSv1.3',
     maxVersion: 'TLSv1.3',
+    ecdhCurve: TLS_KEY_EXCHANGE_GROUPS,
     ALPNProtocols: [identity.alpnProtocol],
     ticketKeys: identity.sessionTicketKeys,
     sessionTimeout: TLS_SESSION_TIMEOUT_S,

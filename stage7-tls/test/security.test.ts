@@ -105,6 +105,37 @@ test('a TLS 1.2 client is refused in the handshake, and the server logs TLS_VERS
   expect(logged.code).toBe('TLS_VERSION');
 });
 
+// Attack: a client that offers only a finite-field Diffie-Hellman group. The
+// server's side of an ffdhe8192 exchange costs about 100 ms of CPU on the
+// event loop, against about 1 ms for X25519, while the client, replaying a
+// recorded ClientHello, computes nothing: from a few addresses, within the
+// door's pacing, it pinned the server at 100% and nobody new got in (a
+// review's reproduction: 8 addresses, a login failed after 30 s). The
+// server now offers only X25519 and P-256, so this hello is refused at once.
+test('a client offering only an expensive finite-field group is refused in the handshake', async () => {
+  const t = await serve();
+  const costly = tls.connect({
+    host: '127.0.0.1',
+    port: t.port,
+    ecdhCurve: 'ffdhe8192',
+    rejectUnauthorized: false,
+    ALPNProtocols: [ALPN_PROTOCOL],
+  });
+  // (`once` rejects with the socket's error if the handshake fails.)
+  const outcome = await once(costly, 'secureConnect').then(
+    () => 'handshake completed',
+    (err: NodeJS.ErrnoException) => err.code,
+  );
+  costly.destroy();
+  expect(outcome).toBe('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+  const logged = await t.waitForLog((r) => r.event === 'handshake_refused');
+  expect(logged.code).toBe('TLS_HANDSHAKE');
+  // An ordinary client (X25519 first) is unaffected.
+  const alice = await logIn(t, dir, 'alice', { register: true });
+  expect(alice.username).toBe('alice');
+  alice.socket.destroy();
+});
+
 test('a TLS client that offers no application protocol (ALPN) is closed before any frame', async () => {
   const t = await serve();
   const other = tls.connect({ host: '127.0.0.1', port: t.port, rejectUnauthorized: false });
