@@ -187,8 +187,39 @@ export function tlsSessionTicketKeys(keys: TicketKeys, privateKeyPem: string): B
   );
 }
 
+/**
+ * The expiry a ticket states, read without checking its MAC. A client has
+ * no key, so it cannot verify anything; it only uses this to keep back a
+ * ticket the server would refuse as `expired` (see `TicketStore.load`).
+ * Only the server's {@link LoginTickets.verify} believes a ticket.
+ *
+ * @param ticket - a stored ticket
+ * @returns milliseconds since the epoch, or `undefined` if it is not a v1 ticket
+ */
+export function statedExpiry(ticket: string): number | undefined {
+  const match = TICKET_PATTERN.exec(ticket);
+  return match === null ? undefined : Number(match[3]) * 1000;
+}
+
 /** Why a ticket was refused; the client only ever hears `TICKET_INVALID`. */
 export type TicketRefusal = 'malformed' | 'unknown-key' | 'bad-mac' | 'expired' | 'wrong-user';
+
+/**
+ * True for the refusals an honest client meets in the normal course of
+ * things: its ticket is out of date (`expired`), or was made under a key the
+ * server no longer holds (`unknown-key`: replaced to log everyone out, or
+ * retired). A server settles such an attempt as "nothing tested", not as a
+ * wrong guess: otherwise a classroom behind one address, whose tickets all
+ * expire the same morning, spends its address's login budget on them, and
+ * the last ones in are refused with the right password. (Neither can ever
+ * succeed, and neither costs a look-up or a hash, so nothing is given away;
+ * only the log line is sampled, as for every refusal that costs nothing.)
+ *
+ * @param reason - why {@link LoginTickets.verify} refused the ticket
+ */
+export function isStaleTicket(reason: TicketRefusal): boolean {
+  return reason === 'expired' || reason === 'unknown-key';
+}
 
 /** A ticket that passed every check. */
 export interface TicketAccepted {

@@ -18,6 +18,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { statedExpiry } from './login-ticket';
 import { readPrivateFile, writePrivateFile } from './private-file';
 
 /** The folder used when neither `--ticket-dir` nor `CHAT_TICKET_DIR` is given. */
@@ -66,19 +67,24 @@ export class TicketStore {
   }
 
   /**
-   * The stored ticket, or `undefined` if there is none (or it is damaged).
+   * The stored ticket, or `undefined` if there is none, it is damaged, or it
+   * says it has expired: the server would refuse it, and sending it anyway
+   * spends a round trip (the file stays until the next ticket replaces it).
    *
    * @param server - `HOST:PORT`
    * @param username - the user
+   * @param now - the clock, in milliseconds since the epoch
    */
-  load(server: string, username: string): string | undefined {
+  load(server: string, username: string, now = Date.now()): string | undefined {
     const read = readPrivateFile(this.fileFor(server, username), {
       warn: this.warn,
       maxBytes: 1024,
     });
     if (!read.ok) return undefined;
     const ticket = read.text.trim();
-    return TICKET_TEXT.test(ticket) ? ticket : undefined;
+    if (!TICKET_TEXT.test(ticket)) return undefined;
+    const expiry = statedExpiry(ticket);
+    return expiry !== undefined && expiry <= now ? undefined : ticket;
   }
 
   /**

@@ -171,6 +171,17 @@ describe('TicketStore (the client side)', () => {
     expect(store.load('127.0.0.1:5050', 'alice')).toBeUndefined();
   });
 
+  test('a ticket that says it has expired is kept back: the server would refuse it', () => {
+    const store = new TicketStore(path.join(dir, 'tickets'));
+    const { ticket, expiresAt } = service().tickets.issue('alice');
+    store.save('h:1', 'alice', ticket);
+    expect(store.load('h:1', 'alice', expiresAt.getTime() - 1)).toBe(ticket);
+    expect(store.load('h:1', 'alice', expiresAt.getTime())).toBeUndefined();
+    // Anything else is opaque to the client: sent as it is, for the server to judge.
+    store.save('h:1', 'bob', 'v2.some.future.format');
+    expect(store.load('h:1', 'bob', Number.MAX_SAFE_INTEGER)).toBe('v2.some.future.format');
+  });
+
   test('a damaged file reads as no ticket; a "ticket" with control characters is never stored', () => {
     const store = new TicketStore(path.join(dir, 'tickets'));
     expect(store.save('h:1', 'alice', 'line one\nline two')).toBe(false);

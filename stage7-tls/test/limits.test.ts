@@ -1,4 +1,4 @@
-// Stage 6's limits still hold behind TLS: failed passwords and failed
+// Stage 6's limits still hold behind TLS: failed passwords and forged
 // tickets spend the same login budget, one session per user, the login
 // deadline, the connection caps (counted before the handshake, with the pace
 // of new connections per address), the handshake gate, the error and message
@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
+import { LoginTickets, TicketKeys } from '../../shared/src/login-ticket';
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
+import { DEFAULT_LOGIN_LIMITS } from '../../shared/src/rate-limit';
 import { handshakeOnce } from '../../shared/test/tls-fixtures';
 import { ALPN_PROTOCOL } from '../src/messages';
 import { logIn, PASSWORD, rawTls, startTestServer, tempDir, type TestServer } from './harness';
@@ -41,6 +43,40 @@ test('wrong passwords, then a wrong ticket, exhaust the login budget: RATE_LIMIT
   refused.send({ type: 'login', user: 'alice', password: PASSWORD });
   expect(await refused.next()).toEqual(code('RATE_LIMITED'));
   expect(t.hashJobs()).toBe(jobs + 2);
+});
+
+// Attack on a classroom, by the calendar: thirty people behind one address
+// hold tickets that expire the same morning (or the operator replaced the
+// ticket key to log everyone out). Each stale ticket was charged as a wrong
+// guess, so the address's budget (20) ran out, and the last ten were
+// refused RATE_LIMITED with the right password (a review's reproduction).
+// A stale ticket tests no secret: it now costs nothing, and its log line
+// is sampled. A forged one still costs what a wrong guess costs (above).
+test('stale tickets, expired or made under a replaced key, cost no login budget', async () => {
+  t = await startTestServer();
+  const server = t;
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const yesterday = new LoginTickets({ keys: server.ticketKeys, now: () => Date.now() - DAY_MS });
+  const replacedKey = new LoginTickets({ keys: TicketKeys.generate() });
+  const users = Array.from(
+    { length: DEFAULT_LOGIN_LIMITS.perIp.capacity + 5 },
+    (_, i) => `pupil${i}`,
+  );
+  const answers: string[] = [];
+  for (const tickets of [yesterday, replacedKey]) {
+    for (const user of users) {
+      const raw = await rawTls(server.port);
+      raw.send({ type: 'resume', user, ticket: tickets.issue(user).ticket });
+      const answer = await raw.next();
+      answers.push(answer?.type === 'error' ? answer.code : String(answer?.type));
+      raw.socket.destroy();
+    }
+  }
+  expect(new Set(answers)).toEqual(new Set(['TICKET_INVALID']));
+  // The first of each kind is logged, then a count: not one line per ticket.
+  expect(server.countLogs((r) => r.event === 'ticket_refused')).toBeLessThan(answers.length);
+  // And the address can still log in with a password.
+  await logIn(server, dir, 'teacher', { register: true }).then((s) => s.socket.destroy());
 });
 
 test('logins sent with their FIN are answered and charged: leaving early is no free look-up', async () => {

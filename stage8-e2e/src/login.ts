@@ -29,7 +29,7 @@
 import { ChatError } from '../../shared/src/errors';
 import type { LogSampler } from '../../shared/src/log-sampler';
 import type { Logger } from '../../shared/src/logger';
-import type { LoginTickets } from '../../shared/src/login-ticket';
+import { isStaleTicket, type LoginTickets } from '../../shared/src/login-ticket';
 import {
   validateLoginPassword,
   validateNewPassword,
@@ -151,7 +151,8 @@ export async function logIn(
     }
     const error = forClient(err);
     const reason = error !== err && err instanceof Error ? err.message : undefined;
-    const costly = ['AUTH_FAILED', 'NAME_TAKEN', 'TICKET_INVALID', 'ALREADY_LOGGED_IN'];
+    // (A refused ticket's own line, `ticket_refused`, is written in resume().)
+    const costly = ['AUTH_FAILED', 'NAME_TAKEN', 'ALREADY_LOGGED_IN'];
     if (costly.includes(error.code) || services.sampler.allow(`${action}_failed:${error.code}`)) {
       log.warn(
         { event: `${action}_failed`, user: username, code: error.code, reason },
@@ -238,10 +239,16 @@ async function resume(
   const check = services.tickets.verify(ticket, username);
   const user = check.ok ? await services.store.findUser(username) : undefined;
   if (user === undefined) {
-    permit.failed();
-    // The reason is for the log; the client only learns "log in again".
+    // The reason is for the log; the client only learns "log in again". A
+    // stale ticket (expired, or its key replaced) costs nothing, and its
+    // line is sampled; any other refusal is a wrong guess (isStaleTicket).
     const reason = check.ok ? 'no-such-user' : check.reason;
-    log.info({ event: 'ticket_refused', user: username, reason }, 'ticket refused');
+    const stale = !check.ok && isStaleTicket(check.reason);
+    if (stale) permit.cancelled();
+    else permit.failed();
+    if (!stale || services.sampler.allow('ticket_refused:stale')) {
+      log.info({ event: 'ticket_refused', user: username, reason }, 'ticket refused');
+    }
     throw new ChatError(
       'TICKET_INVALID',
       'the login ticket was not accepted; log in with your password',

@@ -14,8 +14,10 @@
 // - a wrong password keeps its token (the limit still bites after 3);
 // - a success gives back only its own token, never the ones failures spent;
 // - an attempt in which no password was tested (here a password too long for
-//   bcrypt, refused after the permit was taken) gives its token back.
+//   bcrypt, refused after the permit was taken, or a stale ticket) gives its
+//   token back.
 import bcrypt from 'bcryptjs';
+import { LoginTickets, TicketKeys } from '../../shared/src/login-ticket';
 import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
 import { connectTo, PASSWORD, startCluster, type TestCluster } from './server-harness';
 
@@ -118,6 +120,27 @@ function loginBudgetCases(buckets: Buckets): void {
       await client.closed; // then our FIN
     }
     expect(answers).toEqual([...Array<string>(BUDGET).fill('AUTH_FAILED'), 'RATE_LIMITED']);
+  });
+
+  test('a stale ticket (its key replaced) gives its token back; a forged one keeps it', async () => {
+    // What a whole class meets on the morning its tickets expire, or after
+    // the operator replaced the ticket key (stage 7's limits test).
+    const replacedKey = new LoginTickets({ keys: TicketKeys.generate() });
+    const resume = async (user: string, ticket: string) => {
+      const client = await connectTo(port);
+      client.send({ type: 'resume', user, ticket });
+      const answer = await client.waitFor((f) => f.type === 'welcome' || f.type === 'error');
+      client.socket.end();
+      return answer.type === 'error' ? answer.code : answer.type;
+    };
+    const stale: string[] = [];
+    for (let i = 0; i < 2 * BUDGET; i++) {
+      stale.push(await resume(`pupil${i}`, replacedKey.issue(`pupil${i}`).ticket));
+    }
+    expect(stale).toEqual(Array(2 * BUDGET).fill('TICKET_INVALID'));
+    const forged: string[] = [];
+    for (let i = 0; i <= BUDGET; i++) forged.push(await resume('pupil0', 'v1.forged'));
+    expect(forged).toEqual([...Array(BUDGET).fill('TICKET_INVALID'), 'RATE_LIMITED']);
   });
 
   test('an attempt that tested no password (BAD_PASSWORD after the permit) gives its token back', async () => {
