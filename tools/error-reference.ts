@@ -63,7 +63,8 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   },
   BAD_UTF8: {
     stage: 2,
-    reportedBy: 'the receiver of a line that is not valid UTF-8; the connection stays open',
+    reportedBy:
+      'the receiver of a line that is not valid UTF-8; the connection stays open (up to a limit: see `TOO_MANY_ERRORS`)',
     wire: 'sent',
     action: 'Encode text as UTF-8. The line was dropped; send it again, correctly encoded.',
   },
@@ -329,9 +330,9 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
       'Close connections you do not use (each must log in within the deadline), and reconnect a little later.',
   },
   TOO_MANY_ERRORS: {
-    stage: 6,
+    stage: 4,
     reportedBy:
-      'the stage 6 server, to a logged-in connection whose bad frames used up its error budget; then it closes it',
+      'the stage 4 and 5 servers, to a connection past its tenth bad line; from stage 6 on, to a logged-in connection whose bad frames used up its error budget; then it closes it',
     wire: 'sent',
     action: 'A client bug: fix what the earlier `BAD_FRAME` errors said, then reconnect.',
   },
@@ -400,7 +401,9 @@ function wireWords(guide: CodeGuide): string {
   }
   const frame = '`{"type":"error","code":…}`';
   if (guide.stage >= 5) return `yes: ${frame} from stage ${guide.stage} on`;
-  return `yes: \`! CODE: …\` in stages ${Math.max(2, guide.stage)}–4, ${frame} from stage 5 on`;
+  const first = Math.max(2, guide.stage);
+  const lines = first === 4 ? 'in stage 4' : `in stages ${first}–4`;
+  return `yes: \`! CODE: …\` ${lines}, ${frame} from stage 5 on`;
 }
 
 const chapter = (stage: number): string => {

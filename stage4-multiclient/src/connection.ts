@@ -19,10 +19,11 @@
 import type net from 'node:net';
 import { ChatError } from '../../shared/src/errors';
 import {
+  decodeLine,
   encodeFrame,
   encodeFrames,
   LineDecoder,
-  type DecodedFrame,
+  type SplitLine,
 } from '../../shared/src/framing';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
@@ -31,6 +32,17 @@ import type { Room } from '../../shared/src/room';
 import { chatLine, errorLine, joinedNotice, leftNotice, welcomeNotice } from './messages';
 
 const CR_INSIDE_LINE = new ChatError('BAD_FRAME', 'a line cannot contain a carriage return');
+
+/**
+ * Bad lines (invalid UTF-8, a carriage return inside) a connection may send;
+ * the next one ends it with `TOO_MANY_ERRORS`. A real client never sends
+ * one, since it encodes every line, so a connection past this is broken or
+ * hostile. Answering (and logging) every bad line instead let one client
+ * spend the server's time at will: a 64 KiB read of two-byte bad lines held
+ * the event loop for a quarter of a second, and the log grew 20 times
+ * faster than the traffic that caused it.
+ */
+export const MAX_BAD_LINES = 10;
 
 /** A connection as the room sees it. */
 export interface Member {
@@ -75,6 +87,8 @@ class Connection implements Member {
   private readonly decoder: LineDecoder;
   // Chat lines completed by one read, sent as ONE broadcast (see flush).
   private outgoing: string[] | undefined;
+  // Bad lines answered so far (see MAX_BAD_LINES).
+  private badLines = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -119,26 +133,28 @@ class Connection implements Member {
   }
 
   private onData(chunk: Buffer): void {
-    for (const line of this.decoder.push(chunk)) {
-      // After FRAME_TOO_LARGE the rest of this client's input is ignored
-      // (but still read, so that the close stays polite).
-      if (!this.state.room.has(this)) break;
+    for (const line of this.decoder.split(chunk)) {
+      // Once the connection is ended (a line too large, too many bad ones, or
+      // the room cut it off as a slow reader), the rest of its input is
+      // ignored, not decoded: still read, so that the close stays polite.
+      if (!this.state.room.has(this) || this.socket.destroyed) break;
       this.handleLine(line);
     }
     this.flush();
   }
 
   // What happens to one line: relayed to everyone else, or answered with an error.
-  private handleLine(line: DecodedFrame): void {
-    if (line.ok && !line.text.includes('\r')) {
-      if (line.text === '') return;
-      (this.outgoing ??= []).push(chatLine(this.label, line.text));
+  private handleLine(line: SplitLine): void {
+    const decoded = line.ok ? decodeLine(line.bytes) : line;
+    if (decoded.ok && !decoded.text.includes('\r')) {
+      if (decoded.text === '') return;
+      (this.outgoing ??= []).push(chatLine(this.label, decoded.text));
       return;
     }
     this.flush(); // good lines before a bad one still go out, first
     // A lone \r inside a line cannot be relayed: some readers would see
     // two lines (encodeFrame refuses it for that reason).
-    this.refuse(line.ok ? CR_INSIDE_LINE : line.error);
+    this.refuse(decoded.ok ? CR_INSIDE_LINE : decoded.error);
   }
   // #endregion focus
 
@@ -152,13 +168,18 @@ class Connection implements Member {
     this.state.room.broadcast(encodeFrames(outgoing), this);
   }
 
-  // BAD_UTF8 and BAD_FRAME are answered and forgiven. FRAME_TOO_LARGE means a
-  // client that ignores the protocol's limit: tell it why, then disconnect it.
+  // BAD_UTF8 and BAD_FRAME are answered and forgiven, MAX_BAD_LINES times.
+  // FRAME_TOO_LARGE means a client that ignores the protocol's limit, and
+  // one more bad line a client that is broken or hostile: tell it why, then
+  // disconnect it.
   private refuse(error: ChatError): void {
     const { room, log } = this.state;
+    if (error.code !== 'FRAME_TOO_LARGE' && ++this.badLines > MAX_BAD_LINES) {
+      error = new ChatError('TOO_MANY_ERRORS', `more than ${MAX_BAD_LINES} bad lines`);
+    }
     room.send(this, encodeFrame(errorLine(error)));
     log(`${this.label} sent a bad frame: ${error.code}`);
-    if (error.code !== 'FRAME_TOO_LARGE') return;
+    if (error.code === 'BAD_UTF8' || error.code === 'BAD_FRAME') return;
     this.leave();
     endPolitely(this.socket);
   }

@@ -1,3 +1,4 @@
+import { MAX_BAD_LINES } from '../src/connection';
 import { startServer, type ChatServer } from '../src/server';
 import { chatFrom, joinMany, joinRoom, readUntil, type Peer } from './chat-peer';
 
@@ -102,6 +103,28 @@ describe('bad input', () => {
     expect(await a!.lines.next()).toMatch(/^! BAD_UTF8: /);
     a!.say('valid again');
     expect(await b!.lines.next()).toBe(`${a!.label}: valid again`);
+  });
+
+  // Attack: bad lines by the thousand. Each was decoded, answered and logged,
+  // even after the sender had been cut off: a 64 KiB write of two-byte bad
+  // lines held the event loop for a quarter of a second and wrote 32,768 log
+  // lines (a review's reproduction: reconnecting and repeating kept every
+  // other member's messages 170-370 ms late). Now the eleventh ends it.
+  test(`bad lines past ${MAX_BAD_LINES}: TOO_MANY_ERRORS, the end, and the rest never handled`, async () => {
+    await server.close();
+    const logged: string[] = [];
+    server = await startServer({ port: 0, log: (line) => logged.push(line) });
+    const [flooder, b] = await join(2);
+    const badLine = Buffer.from([0xff, 0x0a]);
+    flooder!.socket.write(Buffer.concat(Array<Buffer>(32_768).fill(badLine)));
+    for (let i = 0; i < MAX_BAD_LINES; i++) {
+      expect(await flooder!.lines.next()).toMatch(/^! BAD_UTF8: /);
+    }
+    expect(await flooder!.lines.next()).toMatch(/^! TOO_MANY_ERRORS: /);
+    expect(await b!.lines.next()).toBe(`* ${flooder!.label} left (1 online)`);
+    await flooder!.closed;
+    expect(flooder!.lines.lines.filter((l) => l.startsWith('! '))).toHaveLength(MAX_BAD_LINES + 1);
+    expect(logged.filter((l) => l.includes('bad frame'))).toHaveLength(MAX_BAD_LINES + 1);
   });
 
   test('a carriage return inside a line: BAD_FRAME to the sender, who stays connected', async () => {

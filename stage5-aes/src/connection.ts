@@ -13,7 +13,7 @@
  */
 import type net from 'node:net';
 import { canonicalChatBox, ChatRelayWriter } from '../../shared/src/chat-relay';
-import type { ChatError } from '../../shared/src/errors';
+import { ChatError } from '../../shared/src/errors';
 import { decodeLine, LineDecoder, type SplitLine } from '../../shared/src/framing';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
@@ -43,6 +43,15 @@ export interface ServerState {
   log: (line: string) => void;
 }
 
+/**
+ * Bad frames (bad UTF-8, JSON, fields or base64) a connection may send; the
+ * next one ends it with `TOO_MANY_ERRORS`. A real client never sends one,
+ * so a connection past this is broken or hostile: answering and logging
+ * every bad frame instead let one client spend the server's time at will
+ * (as in stage 4; see its `MAX_BAD_LINES`).
+ */
+export const MAX_BAD_FRAMES = 10;
+
 // One listener for every socket's 'error' (see start), not a closure each.
 const ignore = () => {};
 
@@ -65,6 +74,8 @@ class Connection implements Member {
   private readonly relay: ChatRelayWriter;
   // The encoded chat relays completed by one read, sent as ONE broadcast (see flush).
   private outgoing: Uint8Array[] | undefined;
+  // Bad frames answered so far (see MAX_BAD_FRAMES).
+  private badFrames = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -116,9 +127,10 @@ class Connection implements Member {
 
   private onData(chunk: Buffer): void {
     for (const line of this.decoder.split(chunk)) {
-      // After FRAME_TOO_LARGE the rest of this client's input is ignored
-      // (but still read, so that the close stays polite).
-      if (!this.state.room.has(this)) break;
+      // Once the connection is ended (a frame too large, too many bad ones, or
+      // the room cut it off as a slow reader), the rest of its input is
+      // ignored, not decoded: still read, so that the close stays polite.
+      if (!this.state.room.has(this) || this.socket.destroyed) break;
       this.handleLine(line);
     }
     this.flush();
@@ -169,12 +181,17 @@ class Connection implements Member {
     this.state.room.send(this, encodeServerFrame(frame));
   }
 
-  // BAD_FRAME and BAD_UTF8 are answered and forgiven. FRAME_TOO_LARGE means a
-  // client that ignores the protocol's limit: tell it why, then disconnect it.
+  // BAD_FRAME and BAD_UTF8 are answered and forgiven, MAX_BAD_FRAMES times.
+  // FRAME_TOO_LARGE means a client that ignores the protocol's limit, and
+  // one more bad frame a client that is broken or hostile: tell it why,
+  // then disconnect it.
   private refuse(error: ChatError): void {
+    if (error.code !== 'FRAME_TOO_LARGE' && ++this.badFrames > MAX_BAD_FRAMES) {
+      error = new ChatError('TOO_MANY_ERRORS', `more than ${MAX_BAD_FRAMES} bad frames`);
+    }
     this.send({ type: 'error', code: error.code, message: error.message });
     this.state.log(`${this.label} sent a bad frame: ${error.code}`);
-    if (error.code !== 'FRAME_TOO_LARGE') return;
+    if (error.code === 'BAD_UTF8' || error.code === 'BAD_FRAME') return;
     this.leave();
     endPolitely(this.socket);
   }

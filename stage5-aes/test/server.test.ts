@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BOX_OVERHEAD } from '../../shared/src/crypto';
 import { MAX_FRAME_BYTES, MAX_TEXT_BYTES } from '../../shared/src/protocol';
+import { MAX_BAD_FRAMES } from '../src/connection';
+import { decodeServerFrame } from '../src/messages';
 import { startServer, type ChatServer } from '../src/server';
 import { rawPeer } from './harness';
 
@@ -112,6 +114,24 @@ describe('stage 5 server', () => {
     expect(await b.frame((f) => f.type === 'chat')).toMatchObject({ box: someBox(5) });
     expect(server.online).toBe(2);
     a.socket.end();
+    b.socket.end();
+  });
+
+  // Attack: bad frames by the thousand (as in stage 4): each one was parsed,
+  // answered and logged, even after the sender was cut off; 32,768 `{}`
+  // lines in one write held the event loop for a tenth of a second. Now the
+  // eleventh ends the connection.
+  test(`bad frames past ${MAX_BAD_FRAMES}: TOO_MANY_ERRORS, the end, and the rest never handled`, async () => {
+    const flooder = await rawPeer(server.port);
+    const b = await rawPeer(server.port);
+    flooder.send('{}\n'.repeat(32_768));
+    await flooder.lines.ended;
+    const errors = flooder.lines.lines
+      .map((l) => decodeServerFrame(l))
+      .flatMap((d) => (d.ok && d.frame.type === 'error' ? [d.frame.code] : []));
+    expect(errors).toEqual([...Array<string>(MAX_BAD_FRAMES).fill('BAD_FRAME'), 'TOO_MANY_ERRORS']);
+    expect(await b.frame((f) => f.type === 'left')).toMatchObject({ who: flooder.label });
+    expect(logs.filter((l) => l.includes('bad frame'))).toHaveLength(MAX_BAD_FRAMES + 1);
     b.socket.end();
   });
 
