@@ -215,7 +215,10 @@ export function parsePositiveInt(flag: string, text: string | undefined): number
  * signal at once, and a signal with no listener kills the process mid-way.
  * The listeners stay installed (`on`, not `once`): under `npm run` the same
  * signal can arrive twice (once from the terminal's process group, once
- * relayed by npm), and a second one must not interrupt the goodbye.
+ * relayed by npm), and a second one must not interrupt the goodbye. (A
+ * SIGTERM sent to npm alone may never arrive: npm relays it to the shell
+ * running the script, and `dash` does not pass it on. A service manager
+ * starts `node` itself; the root README says how.)
  *
  * @returns a promise of the signal's name
  */

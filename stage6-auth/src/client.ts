@@ -22,7 +22,8 @@
  *
  * @module
  */
-import { ChatError, isChatError } from '../../shared/src/errors';
+import { ChatError } from '../../shared/src/errors';
+import { withLoginHint } from '../../shared/src/login-hint';
 import type { BucketLimit } from '../../shared/src/rate-limit';
 import { leaveAtPace, RelayPace } from '../../shared/src/relay-pace';
 import { ChatConsole } from '../../shared/src/terminal';
@@ -171,7 +172,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
     });
   } catch (err) {
     started?.close();
-    throw withHint(err);
+    throw withLoginHint(err);
   }
   const ui = startConsole();
   const { socket, username, count, online } = session;
@@ -237,13 +238,4 @@ export async function runClient(options: ClientOptions): Promise<number> {
     // has already ended ends the session after them).
     dispatch({ type: 'welcome' });
   });
-}
-
-/**
- * `AUTH_FAILED` with the one hint a newcomer needs. The words are the same for
- * an unknown name and a wrong password, as the server's answer is.
- */
-function withHint(err: unknown): unknown {
-  if (!isChatError(err) || err.code !== 'AUTH_FAILED') return err;
-  return new ChatError('AUTH_FAILED', `${err.message}; new here? add --register`);
 }

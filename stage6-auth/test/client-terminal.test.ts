@@ -226,6 +226,23 @@ test('every AUTH_FAILED says "new here? add --register", for an unknown name as 
   ]);
 });
 
+test('registering a name that exists says how to log in instead (accounts carry over between stages)', async () => {
+  const first = await registerAtTerminal('gina');
+  first.term.input.write('/quit\r');
+  await expect(first.client).resolves.toBe(0);
+  const term = terminal();
+  const again = start(term, 'gina', true);
+  await term.waitForError('password for gina: ');
+  term.input.write('gina-password\r');
+  await term.waitForError('again: ');
+  term.input.write('gina-password\r');
+  await expect(again).rejects.toMatchObject({
+    code: 'NAME_TAKEN',
+    message:
+      'the username "gina" is already registered; if it is yours (stages 6 to 9 share their accounts), log in without --register',
+  });
+});
+
 test.each([
   ['Ctrl-C', '\u0003'],
   ['Ctrl-D', '\u0004'],

@@ -17,7 +17,8 @@
  *
  * @module
  */
-import { ChatError, isChatError } from '../../shared/src/errors';
+import { ChatError } from '../../shared/src/errors';
+import { withLoginHint } from '../../shared/src/login-hint';
 import type { BucketLimit } from '../../shared/src/rate-limit';
 import { leaveAtPace, RelayPace } from '../../shared/src/relay-pace';
 import { ChatConsole } from '../../shared/src/terminal';
@@ -157,7 +158,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
     });
   } catch (err) {
     ui?.close();
-    throw withHint(err);
+    throw withLoginHint(err);
   }
   const console_ = startConsole();
   const { socket, username, count, online } = session;
@@ -239,9 +240,4 @@ function withTerminalPrompt(
       return promptYesNo('trust this server and remember its key? [y/N] ', terminal, errorOutput);
     },
   };
-}
-
-function withHint(err: unknown): unknown {
-  if (!isChatError(err) || err.code !== 'AUTH_FAILED') return err;
-  return new ChatError('AUTH_FAILED', `${err.message}; new here? add --register`);
 }
