@@ -172,6 +172,9 @@ export class ChatConsole {
       if (this.ended) return;
       this.ended = true;
       this.rl.close();
+      // Ctrl-C or Ctrl-D leaves the cursor after the prompt; whatever comes
+      // next (a notice, the shell's own prompt) starts on a line of its own.
+      if (this.interactive) this.output.write('\n');
       options.onEnd(reason);
     };
     this.rl.on('line', (text) => {

@@ -180,17 +180,22 @@ describe('ChatConsole in prompt mode (a terminal)', () => {
     expect(h.typed).toEqual(['hello']);
   });
 
-  test('Ctrl-C ends with "interrupt"', async () => {
+  // Both leave the cursor on a fresh line: before, stage 4's and 5's clients
+  // left it after the prompt, and the shell's next output joined it ("> rc 0").
+  test('Ctrl-C ends with "interrupt", on a fresh line', async () => {
     const h = harness(true);
     h.input.write('half typed\x03');
     expect(await h.ended).toBe('interrupt');
     expect(h.typed).toEqual([]);
+    expect(h.out()).toMatch(/half typed\n$/);
   });
 
-  test('Ctrl-D on an empty line ends with "eof"', async () => {
+  test('Ctrl-D on an empty line ends with "eof", on a fresh line', async () => {
     const h = harness(true);
     h.input.write('\x04');
     expect(await h.ended).toBe('eof');
+    expect(h.out()).toContain('> ');
+    expect(h.out().endsWith('\n')).toBe(true); // readline's own last write is a cursor move
   });
 });
 

@@ -133,12 +133,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
       errorOutput,
       terminal: options.terminal,
       onLine: (text) => dispatch({ type: 'line', text }),
-      onEnd: () => {
-        // Ctrl-C or Ctrl-D leaves the cursor after the prompt; the shell's own
-        // prompt must start on a line of its own.
-        if (started?.interactive) output.write('\n');
-        dispatch({ type: 'input-ended' });
-      },
+      onEnd: () => dispatch({ type: 'input-ended' }),
     }));
   if (terminal === undefined) startConsole();
   // Asked once the server has said hello: nobody types a password for a

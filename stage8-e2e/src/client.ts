@@ -140,10 +140,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
       errorOutput,
       terminal: options.terminal,
       onLine: (text) => onLine(text),
-      onEnd: () => {
-        if (ui?.interactive) output.write('\n');
-        onEnd();
-      },
+      onEnd: () => onEnd(),
     }));
   let passwordLine: Promise<string> | undefined;
   if (options.passwordStdin) {
