@@ -63,8 +63,7 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   },
   BAD_UTF8: {
     stage: 2,
-    reportedBy:
-      'the receiver of a line that is not valid UTF-8; the connection stays open (up to a limit: see `TOO_MANY_ERRORS`)',
+    reportedBy: 'the receiver of a line that is not valid UTF-8; the connection stays open',
     wire: 'sent',
     action: 'Encode text as UTF-8. The line was dropped; send it again, correctly encoded.',
   },
@@ -330,9 +329,9 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
       'Close connections you do not use (each must log in within the deadline), and reconnect a little later.',
   },
   TOO_MANY_ERRORS: {
-    stage: 4,
+    stage: 6,
     reportedBy:
-      'the stage 4 and 5 servers, to a connection past its tenth bad line; from stage 6 on, to a logged-in connection whose bad frames used up its error budget; then it closes it',
+      'the stage 6 server, to a logged-in connection whose bad frames used up its error budget; then it closes it',
     wire: 'sent',
     action: 'A client bug: fix what the earlier `BAD_FRAME` errors said, then reconnect.',
   },

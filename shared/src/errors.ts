@@ -79,7 +79,7 @@ const CODES = {
     "A member's identity key differs from the one recorded on first use: compare safety numbers before trusting it.",
   TOO_MANY_CONNECTIONS:
     'The server, or this address, has as many connections open as it allows; try again later.',
-  TOO_MANY_ERRORS: 'The connection sent too many bad frames, so the server closed it.',
+  TOO_MANY_ERRORS: 'The connection sent too many bad frames too quickly, so the server closed it.',
   IDLE_TIMEOUT:
     'The connection sent nothing for too long (not even an answer to a ping), so the server closed it.',
   NO_KEYS:

@@ -33,17 +33,6 @@ import { chatLine, errorLine, joinedNotice, leftNotice, welcomeNotice } from './
 
 const CR_INSIDE_LINE = new ChatError('BAD_FRAME', 'a line cannot contain a carriage return');
 
-/**
- * Bad lines (invalid UTF-8, a carriage return inside) a connection may send;
- * the next one ends it with `TOO_MANY_ERRORS`. A real client never sends
- * one, since it encodes every line, so a connection past this is broken or
- * hostile. Answering (and logging) every bad line instead let one client
- * spend the server's time at will: a 64 KiB read of two-byte bad lines held
- * the event loop for a quarter of a second, and the log grew 20 times
- * faster than the traffic that caused it.
- */
-export const MAX_BAD_LINES = 10;
-
 /** A connection as the room sees it. */
 export interface Member {
   /** The client's socket. */
@@ -87,8 +76,8 @@ class Connection implements Member {
   private readonly decoder: LineDecoder;
   // Chat lines completed by one read, sent as ONE broadcast (see flush).
   private outgoing: string[] | undefined;
-  // Bad lines answered so far (see MAX_BAD_LINES).
-  private badLines = 0;
+  // The answers to the bad lines one read completed, sent as ONE write (see answerErrors).
+  private errors: { replies: string[]; first: string } | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -134,13 +123,14 @@ class Connection implements Member {
 
   private onData(chunk: Buffer): void {
     for (const line of this.decoder.split(chunk)) {
-      // Once the connection is ended (a line too large, too many bad ones, or
-      // the room cut it off as a slow reader), the rest of its input is
-      // ignored, not decoded: still read, so that the close stays polite.
+      // Once the connection is ended (a line too large, or the room cut it
+      // off as a slow reader), the rest of its input is ignored, not
+      // decoded: still read, so that the close stays polite.
       if (!this.state.room.has(this) || this.socket.destroyed) break;
       this.handleLine(line);
     }
     this.flush();
+    this.answerErrors();
   }
 
   // What happens to one line: relayed to everyone else, or answered with an error.
@@ -151,7 +141,6 @@ class Connection implements Member {
       (this.outgoing ??= []).push(chatLine(this.label, decoded.text));
       return;
     }
-    this.flush(); // good lines before a bad one still go out, first
     // A lone \r inside a line cannot be relayed: some readers would see
     // two lines (encodeFrame refuses it for that reason).
     this.refuse(decoded.ok ? CR_INSIDE_LINE : decoded.error);
@@ -168,20 +157,35 @@ class Connection implements Member {
     this.state.room.broadcast(encodeFrames(outgoing), this);
   }
 
-  // BAD_UTF8 and BAD_FRAME are answered and forgiven, MAX_BAD_LINES times.
-  // FRAME_TOO_LARGE means a client that ignores the protocol's limit, and
-  // one more bad line a client that is broken or hostile: tell it why, then
-  // disconnect it.
+  // BAD_UTF8 and BAD_FRAME are answered and forgiven: the answers to one
+  // read's bad lines go out together, after its chat lines (answerErrors).
+  // FRAME_TOO_LARGE means a client that ignores the protocol's limit: tell
+  // it why, then disconnect it (the lines before it still go out, first).
   private refuse(error: ChatError): void {
-    const { room, log } = this.state;
-    if (error.code !== 'FRAME_TOO_LARGE' && ++this.badLines > MAX_BAD_LINES) {
-      error = new ChatError('TOO_MANY_ERRORS', `more than ${MAX_BAD_LINES} bad lines`);
+    if (error.code !== 'FRAME_TOO_LARGE') {
+      (this.errors ??= { replies: [], first: error.code }).replies.push(errorLine(error));
+      return;
     }
-    room.send(this, encodeFrame(errorLine(error)));
-    log(`${this.label} sent a bad frame: ${error.code}`);
-    if (error.code === 'BAD_UTF8' || error.code === 'BAD_FRAME') return;
+    this.flush();
+    this.answerErrors();
+    this.state.room.send(this, encodeFrame(errorLine(error)));
+    this.state.log(`${this.label} sent a bad frame: ${error.code}`);
     this.leave();
     endPolitely(this.socket);
+  }
+
+  // One write to the sender and one log line per read, however many bad
+  // lines it held: answered one by one (a write and a log line each), a
+  // 64 KiB read of two-byte bad lines held the event loop for a quarter
+  // of a second and wrote 32,768 log lines.
+  private answerErrors(): void {
+    const { errors } = this;
+    if (errors === undefined) return;
+    this.errors = undefined;
+    this.state.room.send(this, encodeFrames(errors.replies));
+    const count = errors.replies.length;
+    const what = count === 1 ? 'a bad frame' : `${count} bad frames, the first`;
+    this.state.log(`${this.label} sent ${what}: ${errors.first}`);
   }
 
   private leave(): void {

@@ -13,7 +13,7 @@
  */
 import type net from 'node:net';
 import { canonicalChatBox, ChatRelayWriter } from '../../shared/src/chat-relay';
-import { ChatError } from '../../shared/src/errors';
+import type { ChatError } from '../../shared/src/errors';
 import { decodeLine, LineDecoder, type SplitLine } from '../../shared/src/framing';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
@@ -43,15 +43,6 @@ export interface ServerState {
   log: (line: string) => void;
 }
 
-/**
- * Bad frames (bad UTF-8, JSON, fields or base64) a connection may send; the
- * next one ends it with `TOO_MANY_ERRORS`. A real client never sends one,
- * so a connection past this is broken or hostile: answering and logging
- * every bad frame instead let one client spend the server's time at will
- * (as in stage 4; see its `MAX_BAD_LINES`).
- */
-export const MAX_BAD_FRAMES = 10;
-
 // One listener for every socket's 'error' (see start), not a closure each.
 const ignore = () => {};
 
@@ -74,8 +65,8 @@ class Connection implements Member {
   private readonly relay: ChatRelayWriter;
   // The encoded chat relays completed by one read, sent as ONE broadcast (see flush).
   private outgoing: Uint8Array[] | undefined;
-  // Bad frames answered so far (see MAX_BAD_FRAMES).
-  private badFrames = 0;
+  // The answers to the bad frames one read completed, sent as ONE write (see answerErrors).
+  private errors: { replies: Uint8Array[]; first: string } | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -127,13 +118,14 @@ class Connection implements Member {
 
   private onData(chunk: Buffer): void {
     for (const line of this.decoder.split(chunk)) {
-      // Once the connection is ended (a frame too large, too many bad ones, or
-      // the room cut it off as a slow reader), the rest of its input is
-      // ignored, not decoded: still read, so that the close stays polite.
+      // Once the connection is ended (a frame too large, or the room cut it
+      // off as a slow reader), the rest of its input is ignored, not
+      // parsed: still read, so that the close stays polite.
       if (!this.state.room.has(this) || this.socket.destroyed) break;
       this.handleLine(line);
     }
     this.flush();
+    this.answerErrors();
   }
 
   // What happens to one frame: relayed to everyone else, or answered with an error.
@@ -152,7 +144,6 @@ class Connection implements Member {
       // #endregion relay
       return;
     }
-    this.flush(); // good frames before a bad one still go out, first
     this.refuse(decoded.error);
   }
   // #endregion focus
@@ -181,19 +172,35 @@ class Connection implements Member {
     this.state.room.send(this, encodeServerFrame(frame));
   }
 
-  // BAD_FRAME and BAD_UTF8 are answered and forgiven, MAX_BAD_FRAMES times.
-  // FRAME_TOO_LARGE means a client that ignores the protocol's limit, and
-  // one more bad frame a client that is broken or hostile: tell it why,
-  // then disconnect it.
+  // BAD_FRAME and BAD_UTF8 are answered and forgiven: the answers to one
+  // read's bad frames go out together, after its chat (answerErrors).
+  // FRAME_TOO_LARGE means a client that ignores the protocol's limit: tell
+  // it why, then disconnect it (the frames before it still go out, first).
   private refuse(error: ChatError): void {
-    if (error.code !== 'FRAME_TOO_LARGE' && ++this.badFrames > MAX_BAD_FRAMES) {
-      error = new ChatError('TOO_MANY_ERRORS', `more than ${MAX_BAD_FRAMES} bad frames`);
+    const reply = encodeServerFrame({ type: 'error', code: error.code, message: error.message });
+    if (error.code !== 'FRAME_TOO_LARGE') {
+      (this.errors ??= { replies: [], first: error.code }).replies.push(reply);
+      return;
     }
-    this.send({ type: 'error', code: error.code, message: error.message });
+    this.flush();
+    this.answerErrors();
+    this.state.room.send(this, reply);
     this.state.log(`${this.label} sent a bad frame: ${error.code}`);
-    if (error.code === 'BAD_UTF8' || error.code === 'BAD_FRAME') return;
     this.leave();
     endPolitely(this.socket);
+  }
+
+  // One write to the sender and one log line per read, however many bad
+  // frames it held (as in stage 4: one by one, 32,768 `{}` lines in one
+  // read held the event loop for a tenth of a second).
+  private answerErrors(): void {
+    const { errors } = this;
+    if (errors === undefined) return;
+    this.errors = undefined;
+    this.state.room.send(this, Buffer.concat(errors.replies));
+    const count = errors.replies.length;
+    const what = count === 1 ? 'a bad frame' : `${count} bad frames, the first`;
+    this.state.log(`${this.label} sent ${what}: ${errors.first}`);
   }
 
   private leave(): void {
