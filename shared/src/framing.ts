@@ -268,7 +268,6 @@ export function decodeLine(bytes: Uint8Array): DecodedFrame {
   return { ok: true, text: UTF8.decode(bytes) };
 }
 
-
 /**
  * Encodes one frame: the text as UTF-8 followed by `\n`.
  *
