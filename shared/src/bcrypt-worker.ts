@@ -76,8 +76,12 @@ export function runBcryptTask(task: BcryptTask): BcryptResult {
  * comparison plus these hashes run exactly as many rounds as one comparison
  * at the target cost. (Rehashing at login, the appendix's "further idea",
  * would end the padding for that account; this keeps the answer honest
- * until then.) A stored cost that is not lower, or not readable (NaN: a
- * damaged hash, which simply never matches), needs no padding.
+ * until then.) A stored cost that is not readable (NaN: a damaged hash,
+ * which simply never matches) gets no padding. Nor does one that is
+ * higher, after the cost was lowered: padding cannot make a comparison
+ * shorter, so such an account answers more slowly than a missing name,
+ * and timing still tells it apart (the stage 6 appendix lists this as
+ * open; rehashing at login would close it).
  *
  * @param storedCost - the cost inside the stored hash (`bcrypt.getRounds`)
  * @param targetCost - the server's cost now
