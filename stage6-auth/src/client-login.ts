@@ -1,7 +1,9 @@
 /**
  * The client half of the login handshake: connect, wait for `hello`, send
  * sealed credentials, and wait for `welcome` or an error; and, when the
- * server only says it is busy, try again by itself.
+ * server only says it is busy, try again by itself. (A password still to
+ * be typed is asked for between two connections: see
+ * {@link connectAndLogIn}.)
  *
  * The terminal client uses it, and so can a test or a benchmark that needs
  * logged-in connections without a terminal. It returns the socket together
@@ -130,9 +132,9 @@ export interface LoginOptions {
   username: string;
   /**
    * The password (sent sealed, never in the clear), or a function that asks
-   * for it: called once the server has said `hello`, so a person types it
-   * only when there is a server to take it, and at most once, however many
-   * connections the login takes.
+   * for it: called once, after a first connection has heard the server's
+   * `hello` and closed, so a person types it only when there is a server to
+   * take it, and holds no connection open while typing.
    */
   password: string | (() => Promise<string>);
   /** Create the account first (`register`) instead of logging in. */
@@ -178,13 +180,33 @@ export interface LoggedIn {
  * ```
  */
 export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> {
+  let password = options.password;
+  if (typeof password !== 'string') {
+    // Asked only once a server has said hello, so nobody types a password
+    // for a server that is not there; but not while that connection stays
+    // open, or a person typing would hold one of the places the server
+    // keeps for connections not yet logged in (32 per address: a class
+    // behind one NAT fills them). A first connection hears hello and
+    // closes, then the prompt, then the login, on a new connection.
+    await withRetries(options, () => sayHello(options));
+    password = await password();
+  }
+  const secret = password;
+  let attempts = 0;
+  const session = await withRetries(options, () => {
+    attempts++;
+    return logInOnce(options, secret);
+  });
+  return { ...session, attempts };
+}
+
+// Runs `once`, and again after each busy answer (with its wait), at most
+// `options.retries` more times.
+async function withRetries<T>(options: LoginOptions, once: () => Promise<T>): Promise<T> {
   const retries = options.retries ?? DEFAULT_LOGIN_RETRIES;
-  const given = options.password;
-  let asked: Promise<string> | undefined;
-  const password = () => (typeof given === 'string' ? Promise.resolve(given) : (asked ??= given()));
   for (let attempt = 1; ; attempt++) {
     try {
-      return { ...(await connectOnce(options, password)), attempts: attempt };
+      return await once();
     } catch (err) {
       const hint = retryAfterOf(err);
       if (hint === undefined || attempt > retries) throw err;
@@ -200,11 +222,12 @@ export async function connectAndLogIn(options: LoginOptions): Promise<LoggedIn> 
   }
 }
 
-async function connectOnce(
+// A connection that has been greeted: the socket, its frames, and the
+// challenge of its hello. Throws what the door said instead, or why
+// nothing like a stage 6 server answered.
+async function connectGreeted(
   options: LoginOptions,
-  password: () => Promise<string>,
-  again = true,
-): Promise<Omit<LoggedIn, 'attempts'>> {
+): Promise<{ socket: net.Socket; frames: FrameStream; challenge: string }> {
   const socket = net.connect({ host: options.host, port: options.port });
   socket.setNoDelay(true);
   socket.on('error', () => {}); // reported through 'close' and the frames ending
@@ -223,20 +246,35 @@ async function connectOnce(
     const hello = await firstFrame(frames, options);
     if (hello.type === 'error') throw refusal(hello); // e.g. TOO_MANY_CONNECTIONS
     if (hello.type !== 'hello') throw unexpected(hello);
+    return { socket, frames, challenge: hello.challenge };
+  } catch (err) {
+    socket.destroy();
+    throw isChatError(err) ? err : new ChatError('BAD_FRAME', (err as Error).message);
+  }
+}
+
+// Is a stage 6 server there, and would it let us in? Hear its hello, then
+// go, and wait (a moment at most) for the server's goodbye: by then it has
+// let the connection's place go.
+async function sayHello(options: LoginOptions): Promise<void> {
+  const { socket } = await connectGreeted(options);
+  const closed = once(socket, 'close');
+  socket.end();
+  await Promise.race([closed, sleep(1000)]);
+  socket.destroy();
+}
+
+async function logInOnce(
+  options: LoginOptions,
+  password: string,
+): Promise<Omit<LoggedIn, 'attempts'>> {
+  const { socket, frames, challenge } = await connectGreeted(options);
+  try {
     const type = options.register ? 'register' : 'login';
-    const secret = await password();
-    const credentials = formatCredentials(options.username, secret, hello.challenge);
+    const credentials = formatCredentials(options.username, password, challenge);
     const box = sealText(options.key, credentials, credentialsAssociatedData(type));
     socket.write(encodeClientFrame({ type, box }));
     const answer = await expectFrame(frames);
-    if (answer.type === 'error' && answer.code === 'LOGIN_TIMEOUT' && again) {
-      // The person took longer to type the password than the server's login
-      // deadline allows: this connection, and its challenge, are over. The
-      // password is known now, so one new connection keeps nobody waiting.
-      // (Only once: a server that times out at once would loop for ever.)
-      socket.destroy();
-      return await connectOnce(options, password, false);
-    }
     if (answer.type === 'error') throw refusal(answer);
     if (answer.type !== 'welcome') throw unexpected(answer);
     return { socket, frames, username: answer.user, count: answer.count, online: answer.online };

@@ -2,6 +2,7 @@
 // with setRawMode, and terminal mode on): what a person typing sees.
 import { PassThrough } from 'node:stream';
 import { runClient } from '../src/client';
+import { connectAndLogIn } from '../src/client-login';
 import type { RawModeInput } from '../../shared/src/terminal-prompt';
 import { startTestServer, type TestServer } from './harness';
 
@@ -80,17 +81,15 @@ test('a username the server would refuse is refused before the password is asked
 });
 
 /**
- * Runs `run`, which makes the client connect and leave, and checks that the
- * server read no credentials on that connection (`auth_started` counts them).
+ * Runs `run`, which ends the client at its prompt, and checks that the
+ * server read no credentials (`auth_started` counts them). The client heard
+ * hello on a connection that closed before the prompt, so once it has
+ * settled, nothing of it is left in flight.
  */
 async function sendsNoCredentials(run: () => Promise<unknown>): Promise<void> {
   const attempts = (r: Record<string, unknown>) => r.event === 'auth_started';
   const before = t.countLogs(attempts);
-  // The connection is made (the prompt comes after hello), and the client's
-  // FIN is the last thing the server reads from it.
-  const finished = t.nextLog((r) => r.event === 'peer_ended');
   await run();
-  await finished;
   expect(t.countLogs(attempts)).toBe(before);
 }
 
@@ -147,43 +146,51 @@ test('with no server running, the client says so before asking for a password', 
   expect(term.errors()).not.toContain('password');
 });
 
-test.each([
-  // The server's LOGIN_TIMEOUT is still on its way when the password is in.
-  ['while the server gives up', 'refused'],
-  // The client has read the server's goodbye and closed its side.
-  ['once the connection has closed', 'peer_ended'],
-])(
-  'a password typed after the login deadline, %s, goes out on a new connection',
-  async (_when, event) => {
-    const strict = await startTestServer({ loginTimeoutMs: 300 });
-    try {
+// A person at the password prompt holds no connection open: the first
+// connection only hears hello and closes. When the prompt came after a
+// connection that stayed open, each person typing held one of the places
+// the server keeps per address for connections not yet logged in (32 by
+// default: a class behind one NAT fills them), for up to the 30 s login
+// deadline (a review's reproduction, with 2 places: the third client was
+// refused TOO_MANY_CONNECTIONS for as long as the other two typed).
+test('people typing their passwords hold no place: with one place per address, a third gets in', async () => {
+  const tight = await startTestServer({ maxPreLoginPerAddress: 1 });
+  try {
+    const typing = ['hana', 'ivan'].map((name) => {
       const term = terminal();
       const client = runClient({
         host: '127.0.0.1',
-        port: strict.port,
-        key: strict.key,
-        username: 'frank',
+        port: tight.port,
+        key: tight.key,
+        username: name,
         register: true,
         input: term.input,
         output: term.output,
         errorOutput: term.errorOutput,
         terminal: true,
       });
-      await term.waitForError('password for frank: ');
-      // The person is slow: the server gives up on this connection first.
-      await strict.nextLog((r) => r.event === event);
-      term.input.write('frank-password\r');
-      await term.waitForError('again: ');
-      term.input.write('frank-password\r');
-      await term.waitForError('* logged in as frank');
-      term.input.write('/quit\r');
-      await expect(client).resolves.toBe(0);
-      expect(strict.countLogs((r) => r.event === 'auth_started')).toBe(1);
-    } finally {
-      await strict.close();
-    }
-  },
-);
+      client.catch(() => {}); // cancelled at the end
+      return { term, client, name };
+    });
+    for (const { term, name } of typing) await term.waitForError(`password for ${name}: `);
+    const third = await connectAndLogIn({
+      host: '127.0.0.1',
+      port: tight.port,
+      key: tight.key,
+      username: 'june',
+      password: 'june-password',
+      register: true,
+      retries: 0,
+    });
+    expect(third.username).toBe('june');
+    third.socket.destroy();
+    for (const { term } of typing) term.input.write('\u0003');
+    for (const { client } of typing)
+      await expect(client).rejects.toMatchObject({ code: 'CANCELLED' });
+  } finally {
+    await tight.close();
+  }
+});
 
 /** Starts `name --register` and types the same password twice, as a person would. */
 async function registerAtTerminal(name: string) {
