@@ -139,14 +139,10 @@ export async function runClient(options: ClientOptions): Promise<number> {
   // Asked once the server has said hello: nobody types a password for a
   // server that is not there. Ctrl-C or Ctrl-D rejects with CANCELLED (no
   // credentials were sent; runMain exits 0 with one line, as leaving does).
-  const askPassword = async (): Promise<string> => {
-    if (terminal === undefined) return passwordLine;
-    const password = await promptLine(`password for ${name}: `, terminal, errorOutput, false);
+  const askPassword = (tty: RawModeInput) => async (): Promise<string> => {
+    const password = await promptLine(`password for ${name}: `, tty, errorOutput, false);
     // Nobody sees what they typed, so a new password is typed twice.
-    if (
-      options.register &&
-      (await promptLine('again: ', terminal, errorOutput, false)) !== password
-    ) {
+    if (options.register && (await promptLine('again: ', tty, errorOutput, false)) !== password) {
       throw new ChatError('BAD_ARGUMENT', 'the two passwords differ; nothing was sent');
     }
     startConsole();
@@ -160,7 +156,9 @@ export async function runClient(options: ClientOptions): Promise<number> {
       port: options.port,
       key,
       username: name,
-      password: askPassword,
+      // From stdin, the password is read first, as a script expects; a
+      // person is asked once a server has said hello (askPassword).
+      password: terminal === undefined ? await passwordLine : askPassword(terminal),
       register: options.register,
       onRetry: (notice) =>
         started ? started.warn(`* ${notice}`, 'notice') : errorOutput.write(`* ${notice}\n`),
