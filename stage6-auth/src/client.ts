@@ -7,10 +7,10 @@
  * Lines typed while the login is still being checked are kept and sent, in
  * order, once the server says welcome.
  *
- * The username is checked before the password is asked for, and the
- * password is asked for once the server has said `hello`, so nobody types
- * one for a server that is not running. On a terminal `--register` asks for
- * the new password twice.
+ * The username is checked before the password is asked for. At a terminal
+ * the password is asked for once a server has said `hello` (on a connection
+ * that closes at once, so typing holds none open), so nobody types one for
+ * a server that is not running; `--register` asks for it twice.
  *
  * A refused login (`AUTH_FAILED`, `NAME_TAKEN`, `RATE_LIMITED`...) rejects
  * with the server's code, which the entry file prints as one line on stderr
