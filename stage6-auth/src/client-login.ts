@@ -258,10 +258,13 @@ async function connectGreeted(
 // let the connection's place go.
 async function sayHello(options: LoginOptions): Promise<void> {
   const { socket } = await connectGreeted(options);
-  const closed = once(socket, 'close');
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  // Cleared once closed: a timer left running would keep the process
+  // alive for its second after a refused login had been reported.
+  const giveUp = setTimeout(() => socket.destroy(), 1000);
   socket.end();
-  await Promise.race([closed, sleep(1000)]);
-  socket.destroy();
+  await closed;
+  clearTimeout(giveUp);
 }
 
 async function logInOnce(
