@@ -91,10 +91,10 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   SERVICE_UNAVAILABLE: {
     stage: 3,
     reportedBy:
-      'a server whose hashing queue is full (stages 3 and 6) or whose user database is unreachable (stage 6); a busy stage 6 server adds `retryAfterMs`',
+      'a server whose hashing queue is full (stages 3 and 6) or whose user database is unreachable (stages 6 to 9, at login; stage 8 also for a `keys` look-up, and that connection stays open); a busy stage 6 server adds `retryAfterMs`',
     wire: 'sent',
     action:
-      'Try again after a short, growing wait; in stage 6 after `retryAfterMs` when the frame has one (the stage 6 client does so by itself, a few times). The stage 6 server closes the connection: reconnect and log in again.',
+      'Try again after a short, growing wait; in stage 6 after `retryAfterMs` when the frame has one (the stage 6 client does so by itself, a few times). At login the server closes the connection: reconnect and log in again.',
   },
   BAD_PASSWORD: {
     stage: 3,

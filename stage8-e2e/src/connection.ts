@@ -462,13 +462,7 @@ class Connection implements Member {
     try {
       keys = await this.state.services.store.findUserKeys(user);
     } catch (err) {
-      if (this.phase !== 'closed') {
-        this.answerError(
-          err instanceof ChatError
-            ? err
-            : new ChatError('SERVICE_UNAVAILABLE', 'keys look-up failed'),
-        );
-      }
+      if (this.phase !== 'closed') this.answerOutage(err);
       return;
     } finally {
       this.lookingUp = false;
@@ -479,6 +473,28 @@ class Connection implements Member {
       return;
     }
     this.send({ type: 'keys', user, ...encodeKeyBundle({ username: user, ...keys }) });
+  }
+
+  // A failed look-up is the database's fault, not the member's: the answer
+  // is not charged to the error budget (an outage would otherwise end a
+  // well-behaved member's connection at its eleventh /verify), and it says
+  // what a member can act on. The driver's detail ("ECONNREFUSED") is for
+  // the operator: it goes to the log, sampled, never to a client.
+  private answerOutage(err: unknown): void {
+    if (err instanceof ChatError && err.code !== 'SERVICE_UNAVAILABLE') {
+      this.answerError(err);
+      return;
+    }
+    if (!(err instanceof ChatError)) {
+      this.log.error({ err }, 'unexpected error during a keys look-up');
+    } else if (this.state.sampler.allow('keys_lookup_failed')) {
+      this.log.warn({ event: 'keys_lookup_failed', reason: err.message }, 'keys look-up failed');
+    }
+    this.send({
+      type: 'error',
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'the server cannot look up keys right now; try again later',
+    });
   }
 
   private answerError(error: ChatError): void {
