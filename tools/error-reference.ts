@@ -178,9 +178,11 @@ const GUIDE: Record<ChatErrorCode, CodeGuide> = {
   },
   LOGIN_TIMEOUT: {
     stage: 6,
-    reportedBy: 'the stage 6 server, to a connection that has not logged in by the deadline (30 s)',
+    reportedBy:
+      'the servers of stages 6 to 9, to a connection that has not logged in by the deadline (30 s); the clients of stages 6 to 8, when a server has not answered a login within 45 s',
     wire: 'sent',
-    action: 'Reconnect and log in straight away.',
+    action:
+      'Reconnect and log in straight away. From the client: the server took the login and said nothing; check that HOST:PORT is the chat server you meant.',
   },
   RATE_LIMITED: {
     stage: 6,

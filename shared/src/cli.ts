@@ -11,6 +11,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ChatError, isChatError } from './errors';
+import { sanitizeForTerminal } from './terminal';
 
 /** Where a server listens or a client connects. */
 export interface Endpoint {
@@ -178,10 +179,10 @@ export function runMain(main: () => Promise<number | void>): void {
     (err: unknown) => {
       if (isChatError(err) && err.code === 'CANCELLED') {
         // The person chose to stop at a prompt: not a failure, as leaving the chat is not.
-        console.error(err.message);
+        console.error(forTerminal(err.message));
         process.exitCode = 0;
       } else if (isChatError(err)) {
-        console.error(`error: ${err.message} [${err.code}]`);
+        console.error(`error: ${forTerminal(err.message)} [${err.code}]`);
         process.exitCode = err.code === 'BAD_ARGUMENT' ? 2 : 1;
       } else {
         console.error(err);
@@ -189,6 +190,13 @@ export function runMain(main: () => Promise<number | void>): void {
       }
     },
   );
+}
+
+// A message may quote a server (a refused login's reason): what a terminal
+// would obey in it is shown, not obeyed, as in the chat itself. Line by
+// line, so the program's own messages keep their line breaks.
+function forTerminal(message: string): string {
+  return message.split('\n').map(sanitizeForTerminal).join('\n');
 }
 
 /**

@@ -33,7 +33,8 @@ const CODES = {
     'The password is too short or longer than 72 UTF-8 bytes (bcrypt would silently truncate it).',
   ALREADY_LOGGED_IN: 'That user is already logged in on another connection.',
   NOT_LOGGED_IN: 'The frame needs a logged-in connection.',
-  LOGIN_TIMEOUT: 'The connection did not log in before the deadline and was closed.',
+  LOGIN_TIMEOUT:
+    'A login did not finish in time: the server closed a connection that had not logged in, or the client stopped waiting for an answer.',
   RATE_LIMITED:
     'Too many failed logins from this address or for this user, too many key changes for this user, or a look-up (`keys`, `who`) already in flight on this connection; wait and try again.',
   SERVICE_UNAVAILABLE:

@@ -100,6 +100,16 @@ function escape(code: number): string {
   return `\\u{${hex}}`;
 }
 
+/**
+ * Lines a client keeps while the server checks its login (stages 6 to 8); at
+ * this many, it stops reading its input until `welcome`. Nobody types a thousand lines
+ * during a login, but a pipe (`yes | npm run stage7:client …`) can, and
+ * kept without a limit, they filled gigabytes of memory while a silent
+ * server let the login wait. Unread input waits in the pipe instead, where
+ * the writer is slowed down by the operating system.
+ */
+export const TYPED_AHEAD_LIMIT = 1000;
+
 /** Why the user's input ended: end of input (Ctrl-D, or a pipe's end) or Ctrl-C. */
 export type EndReason = 'eof' | 'interrupt';
 
@@ -152,6 +162,8 @@ export class ChatConsole {
   private readonly color: boolean;
   private readonly rl: readline.Interface;
   private ended = false;
+  // The socket this console waits to drain (pauseUntilDrained), if any.
+  private draining: NodeJS.EventEmitter | undefined;
 
   /** @param options - streams, mode and callbacks */
   constructor(options: ChatConsoleOptions) {
@@ -215,15 +227,37 @@ export class ChatConsole {
     this.show(this.errorOutput, text, tone);
   }
 
-  /** Stops reading input for a while (e.g. until the socket drains). */
+  /** Stops reading input for a while (e.g. while a login is being checked). */
   pause(): void {
     if (!this.ended) this.rl.pause();
   }
 
-  /** Resumes reading input after {@link ChatConsole.pause}. */
+  /**
+   * Resumes reading input after {@link ChatConsole.pause}; while a socket is
+   * being drained (see {@link ChatConsole.pauseUntilDrained}), once it has.
+   */
   resume(): void {
     // Never after close(): resuming stdin would keep the process alive.
-    if (!this.ended) this.rl.resume();
+    if (!this.ended && this.draining === undefined) this.rl.resume();
+  }
+
+  /**
+   * Stops reading input until `socket` has sent what it holds: call it when
+   * a write returned `false`. The lines readline had already read from the
+   * same chunk of input still arrive, and a call for each of them joins the
+   * same wait: one `'drain'` listener, not one per line (dozens of them made
+   * Node warn of a listener leak when a server stopped reading).
+   *
+   * @param socket - the connection whose queue is full
+   */
+  pauseUntilDrained(socket: NodeJS.EventEmitter): void {
+    if (this.ended || this.draining !== undefined) return;
+    this.draining = socket;
+    this.rl.pause();
+    socket.once('drain', () => {
+      this.draining = undefined;
+      this.resume();
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { EventEmitter, once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { ChatConsole, sanitizeForTerminal, type EndReason } from '../src/terminal';
 
@@ -149,6 +150,26 @@ describe('ChatConsole in pipe mode (stdin is not a terminal)', () => {
     h.ui.warn('* notice');
     expect(h.out()).toBe('1.2.3.4:5: \\x1b[31mred\n');
     expect(h.err()).toBe('* notice\n');
+    h.ui.close();
+  });
+
+  test('pauseUntilDrained: one wait and one listener, however many lines arrive meanwhile', async () => {
+    const h = harness(false);
+    const socket = new EventEmitter();
+    const paused = once(h.input, 'pause');
+    // Every line of one chunk still arrives after the pause: each found the
+    // socket full. Before, each added a 'drain' listener (Node warns at 11).
+    h.ui.pauseUntilDrained(socket);
+    h.input.write(Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join(''));
+    for (let i = 0; i < 20; i++) h.ui.pauseUntilDrained(socket);
+    await paused;
+    expect(socket.listenerCount('drain')).toBe(1);
+    h.ui.resume(); // a resume meant for another pause waits for the drain
+    expect(h.input.isPaused()).toBe(true);
+    const resumed = once(h.input, 'resume');
+    socket.emit('drain');
+    await resumed;
+    expect(socket.listenerCount('drain')).toBe(0);
     h.ui.close();
   });
 

@@ -84,10 +84,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
         }
         // Backpressure on our side too: if the socket's queue is full (a
         // large paste, a fast pipe), stop reading input until it drains.
-        if (!socket.write(encodeFrame(text))) {
-          ui.pause();
-          socket.once('drain', () => ui.resume());
-        }
+        if (!socket.write(encodeFrame(text))) ui.pauseUntilDrained(socket);
       },
       onEnd: () => {
         leaving = true;

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { TYPED_AHEAD_LIMIT } from '../../shared/src/terminal';
 
 /** Where the client is; each phase gives a typed line one meaning. */
 export type InputPhase =
@@ -86,6 +87,14 @@ export type InputEffect =
   | {
       /** End the session politely. */
       type: 'leave';
+    }
+  | {
+      /** Stop reading input for now: `TYPED_AHEAD_LIMIT` lines wait. */
+      type: 'pause-input';
+    }
+  | {
+      /** Read input again: the lines that waited have been handled. */
+      type: 'resume-input';
     };
 
 /** A transition's result: the phase to be in now, and what to do. */
@@ -143,7 +152,8 @@ export function transition(phase: InputPhase, event: InputEvent): InputStep {
         // per line would make piping a long file in quadratic. The list
         // belongs to this phase alone.
         phase.typedAhead.push(event.text);
-        return stay;
+        if (phase.typedAhead.length !== TYPED_AHEAD_LIMIT) return stay;
+        return { phase, effects: [{ type: 'pause-input' }] };
       }
       if (event.type === 'input-ended')
         return { phase: { ...phase, inputEnded: true }, effects: [] };
@@ -175,5 +185,7 @@ function replay(typedAhead: string[], inputEnded: boolean): InputStep {
     phase = next.phase;
     for (const effect of next.effects) effects.push(effect);
   }
+  // (Lines read after the pause, from the same chunk of input, were kept too.)
+  if (typedAhead.length >= TYPED_AHEAD_LIMIT) effects.push({ type: 'resume-input' });
   return { phase, effects };
 }

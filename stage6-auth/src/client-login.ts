@@ -38,8 +38,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sealText } from '../../shared/src/crypto';
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { LineDecoder } from '../../shared/src/framing';
+import { loginAnswer } from '../../shared/src/login-answer';
 import { MAX_FRAME_BYTES, type Decoded } from '../../shared/src/protocol';
 import { inWords, RetryAfterError, retryAfterOf } from '../../shared/src/retry-after';
+import { sanitizeForTerminal } from '../../shared/src/terminal';
 import {
   credentialsAssociatedData,
   decodeServerFrame,
@@ -82,7 +84,10 @@ export class FrameStream {
         const decoded = line.ok ? decodeServerFrame(line.text) : line;
         if (!decoded.ok) this.deliver(decoded);
         else if (decoded.frame.type !== 'ping') this.deliver({ ok: true, frame: decoded.frame });
-        else if (socket.writable) socket.write(PONG);
+        // A pong only when nothing waits to be sent: a server that pings
+        // and never reads would otherwise pile pongs up in our memory
+        // without end. Bytes still queued tell it we live just as well.
+        else if (socket.writable && socket.writableLength === 0) socket.write(PONG);
       }
     });
     socket.once('close', () => {
@@ -145,6 +150,8 @@ export interface LoginOptions {
   onRetry?: (notice: string) => void;
   /** Milliseconds to wait for `hello`. Default {@link HELLO_TIMEOUT_MS}. */
   helloTimeoutMs?: number;
+  /** Milliseconds to wait for the answer to the login. Default `LOGIN_ANSWER_TIMEOUT_MS`, 45 s. */
+  answerTimeoutMs?: number;
 }
 
 /** A logged-in connection. */
@@ -277,7 +284,8 @@ async function logInOnce(
     const credentials = formatCredentials(options.username, password, challenge);
     const box = sealText(options.key, credentials, credentialsAssociatedData(type));
     socket.write(encodeClientFrame({ type, box }));
-    const answer = await expectFrame(frames);
+    const where = `${options.host}:${options.port}`;
+    const answer = await loginAnswer(expectFrame(frames), where, options.answerTimeoutMs);
     if (answer.type === 'error') throw refusal(answer);
     if (answer.type !== 'welcome') throw unexpected(answer);
     return { socket, frames, username: answer.user, count: answer.count, online: answer.online };
@@ -294,8 +302,8 @@ async function logInOnce(
 function refusal(answer: Extract<ShownFrame, { type: 'error' }>): ChatError {
   const busy = answer.code === 'SERVICE_UNAVAILABLE' || answer.code === 'TOO_MANY_CONNECTIONS';
   return busy && answer.retryAfterMs !== undefined
-    ? new RetryAfterError(answer.code, answer.message, answer.retryAfterMs)
-    : new ChatError(answer.code, answer.message);
+    ? new RetryAfterError(answer.code, sanitizeForTerminal(answer.message), answer.retryAfterMs)
+    : new ChatError(answer.code, sanitizeForTerminal(answer.message));
 }
 
 // The server's first frame, or a clear word on what else answered: silence

@@ -119,6 +119,8 @@ export async function runClient(options: ClientOptions): Promise<number> {
       if (effect.type === 'password') givePassword(effect.text);
       else if (effect.type === 'no-password') noPassword();
       else if (effect.type === 'send') chat?.send(effect.text);
+      else if (effect.type === 'pause-input') started?.pause();
+      else if (effect.type === 'resume-input') started?.resume();
       else chat?.leave();
     }
   };
@@ -193,10 +195,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
         return;
       }
       pace.sent();
-      if (!socket.write(frame)) {
-        ui.pause();
-        socket.once('drain', () => ui.resume());
-      }
+      if (!socket.write(frame)) ui.pauseUntilDrained(socket);
     };
 
     session.frames.listen((decoded) => {

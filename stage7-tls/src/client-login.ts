@@ -24,8 +24,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatError, isChatError } from '../../shared/src/errors';
 import { LineDecoder } from '../../shared/src/framing';
 import { serverName } from '../../shared/src/known-servers';
+import { loginAnswer } from '../../shared/src/login-answer';
 import { MAX_FRAME_BYTES, type Decoded, type FrameOf } from '../../shared/src/protocol';
 import { inWords, RetryAfterError } from '../../shared/src/retry-after';
+import { sanitizeForTerminal } from '../../shared/src/terminal';
 import type { TicketStore } from '../../shared/src/ticket-store';
 import {
   connectPinned,
@@ -76,7 +78,10 @@ export class FrameStream {
         const decoded = line.ok ? decodeServerFrame(line.text) : line;
         if (!decoded.ok) this.deliver(decoded);
         else if (decoded.frame.type === 'ping') {
-          if (socket.writable) socket.write(PONG);
+          // Not while something waits to be sent: a server that pings and
+          // never reads would pile pongs up in our memory without end
+          // (queued bytes tell it we live just as well).
+          if (socket.writable && socket.writableLength === 0) socket.write(PONG);
         } else if (decoded.frame.type === 'ticket') onTicket(decoded.frame.ticket);
         else this.deliver({ ok: true, frame: decoded.frame });
       }
@@ -138,6 +143,8 @@ export interface LoginOptions {
   retries?: number;
   /** Told before each wait, e.g. "server busy: trying again in 1.2 s". */
   onRetry?: (notice: string) => void;
+  /** Milliseconds to wait for the answer to a login. Default `LOGIN_ANSWER_TIMEOUT_MS`, 45 s. */
+  answerTimeoutMs?: number;
   /** Told when the server's key was pinned on this connection (first contact). */
   onPinned?: (server: string, fingerprint: string) => void;
 }
@@ -246,7 +253,7 @@ async function attempt(
   });
   try {
     socket.write(encodeClientFrame(await frame()));
-    const decoded = await frames.next();
+    const decoded = await loginAnswer(frames.next(), server, options.answerTimeoutMs);
     if (decoded === undefined) {
       throw new ChatError('CONNECT_FAILED', 'the server closed the connection during login');
     }
@@ -255,8 +262,12 @@ async function attempt(
     if (answer.type === 'error') {
       const busy = answer.code === 'SERVICE_UNAVAILABLE' && answer.retryAfterMs !== undefined;
       throw busy
-        ? new RetryAfterError(answer.code, answer.message, answer.retryAfterMs!)
-        : new ChatError(answer.code, answer.message);
+        ? new RetryAfterError(
+            answer.code,
+            sanitizeForTerminal(answer.message),
+            answer.retryAfterMs!,
+          )
+        : new ChatError(answer.code, sanitizeForTerminal(answer.message));
     }
     if (answer.type !== 'welcome') {
       throw new ChatError('BAD_FRAME', `unexpected "${answer.type}" frame during login`);

@@ -24,7 +24,7 @@ import { ChatError } from '../../shared/src/errors';
 import { withLoginHint } from '../../shared/src/login-hint';
 import type { BucketLimit } from '../../shared/src/rate-limit';
 import { leaveAtPace, RelayPace } from '../../shared/src/relay-pace';
-import { ChatConsole } from '../../shared/src/terminal';
+import { ChatConsole, TYPED_AHEAD_LIMIT } from '../../shared/src/terminal';
 import {
   isRawModeInput,
   promptLine,
@@ -129,8 +129,12 @@ export async function runClient(options: ClientOptions): Promise<number> {
   // With --password-stdin the console starts now (its first line is the
   // password); on a terminal, after the login, so prompts own the keyboard.
   const typedAhead: string[] = [];
+  const keep = (text: string) => {
+    // A pipe must not fill our memory while the server checks the login.
+    if (typedAhead.push(text) === TYPED_AHEAD_LIMIT) ui?.pause();
+  };
   let inputEnded = false;
-  let onLine: (text: string) => void = (text) => typedAhead.push(text);
+  let onLine: (text: string) => void = keep;
   let onEnd: () => void = () => (inputEnded = true);
   let ui: ChatConsole | undefined;
   const startConsole = () =>
@@ -146,7 +150,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
   if (options.passwordStdin) {
     passwordLine = new Promise<string>((resolve, reject) => {
       onLine = (text) => {
-        onLine = (next) => typedAhead.push(next);
+        onLine = keep;
         resolve(text);
       };
       onEnd = () => {
@@ -262,10 +266,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
         console_.warn(`! not sent: ${text.split(/\s/)[0]} is not a command here (${commands})`);
         return;
       }
-      if (!room.say(text)) {
-        console_.pause();
-        socket.once('drain', () => console_.resume());
-      }
+      if (!room.say(text)) console_.pauseUntilDrained(socket);
     };
     session.frames.listen((decoded) => {
       if (!decoded.ok)
@@ -285,8 +286,10 @@ export async function runClient(options: ClientOptions): Promise<number> {
     });
     onLine = send;
     onEnd = leave;
+    const paused = typedAhead.length >= TYPED_AHEAD_LIMIT;
     for (const text of typedAhead.splice(0)) send(text);
     if (inputEnded) leave();
+    else if (paused) ui?.resume();
   });
 }
 
