@@ -21,9 +21,10 @@
  * success gives back its per-IP and per-user tokens, a cancelled attempt (no
  * password tested) gives back all of them, and only a failure keeps them.
  * The login code settles it exactly as before. A shared permit settles over
- * the network: if Redis is unreachable at that moment, the outcome is lost,
- * which errs on the strict side (tokens stay taken; the attempt's marker
- * expires with its lease).
+ * the network: if Redis is unreachable at that moment, the outcome is kept
+ * and sent again once it is back (`RedisLoginPermits.settlePending`); if
+ * it never gets there, the strict side holds (tokens stay taken, and the
+ * attempt's marker expires with its lease).
  *
  * @module
  */
@@ -64,7 +65,7 @@ export function attemptPermits(
       const settle = (outcome: () => Promise<void>) => {
         if (settled) return;
         settled = true;
-        outcome().catch(() => {}); // Redis away: the strict side (see above)
+        outcome().catch(() => {}); // Redis away: kept and sent again (see above)
       };
       return {
         succeeded: () => settle(() => permit.succeeded()),

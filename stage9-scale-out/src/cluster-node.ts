@@ -177,6 +177,11 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
       options.onSessionLost?.(user, sessionId, new ChatError('LOGGED_IN_ELSEWHERE', message));
     },
   });
+  const loginPermits = new RedisLoginPermits(link.cmd, keys, options.loginLimits);
+  // A login settled while Redis was away is sent again once it is back;
+  // one that fails again waits for the next beat, and never holds up a rejoin.
+  const settle = () => loginPermits.settlePending().catch(() => {});
+  link.addHooks({ rejoin: settle, beat: settle });
   if (options.onState !== undefined) link.onState(options.onState);
   await link.start();
   return {
@@ -187,7 +192,7 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
     bus,
     presence,
     relay,
-    loginPermits: new RedisLoginPermits(link.cmd, keys, options.loginLimits),
+    loginPermits,
     close: async () => {
       await presence.leave();
       await link.close();

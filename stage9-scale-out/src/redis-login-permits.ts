@@ -42,8 +42,19 @@
  * read and the write, and one of the two updates would be lost.
  *
  * Only one attempt per (user, IP) may be in flight: a second one is refused
- * until the first settles (or its 15 s lease runs out, if its node died
- * mid-attempt: its tokens then stay spent, the strict side).
+ * until the first settles (or its 45 s lease runs out, if its node died
+ * mid-attempt: its tokens then stay spent, the strict side). The lease
+ * outlasts the server's login deadline (30 s), so a live attempt always
+ * holds its marker until it settles.
+ *
+ * **A settlement that cannot reach Redis is kept and sent again** (on the
+ * link's next heartbeat or rejoin, {@link RedisLoginPermits.settlePending}).
+ * Lost, it left the marker behind: after a two-second blip during a login,
+ * the user's next attempts were refused "already in progress" for the rest
+ * of the lease. Sending a script twice must not give tokens back twice (its
+ * first run may have happened, with only the reply lost), so the success and
+ * cancel scripts act only while the permit's own marker is there, and
+ * delete it: a second run finds nothing and changes nothing.
  *
  * One difference from stage 6 remains, under concurrency only: a bucket that
  * is empty just because attempts still in flight hold its tokens answers
@@ -103,7 +114,7 @@ export interface RedisLoginPermitsOptions extends Partial<LoginBuckets> {
   knownIpsPerUser?: number;
   /** How long a known IP is remembered, in ms. Default 30 days. */
   knownIpTtlMs?: number;
-  /** How long an unsettled attempt blocks the next one, in ms. Default 15 s. */
+  /** How long an unsettled attempt blocks the next one, in ms. Default 45 s (see the module comment). */
   leaseMs?: number;
   /** A clock in ms, for tests. Default: Redis's own `TIME`. */
   now?: () => number;
@@ -173,6 +184,7 @@ end
 const SUCCEEDED = new LuaScript(
   'succeeded',
   `${LUA_CLOCK}${LUA_GIVE_BACK}
+if redis.call('GET', KEYS[5]) ~= ARGV[3] then return 0 end
 give_back(KEYS[1], tonumber(ARGV[7]), tonumber(ARGV[8]))
 if tonumber(ARGV[6]) == 3 then give_back(KEYS[3], tonumber(ARGV[9]), tonumber(ARGV[10])) end
 redis.call('DEL', KEYS[2])
@@ -180,7 +192,7 @@ redis.call('ZADD', KEYS[4], now, ARGV[2])
 local extra = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[4])
 if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, extra - 1) end
 redis.call('PEXPIRE', KEYS[4], ARGV[5])
-if redis.call('GET', KEYS[5]) == ARGV[3] then redis.call('DEL', KEYS[5]) end
+redis.call('DEL', KEYS[5])
 return 1
 `,
 );
@@ -191,10 +203,11 @@ return 1
 const CANCELLED = new LuaScript(
   'cancelled',
   `${LUA_CLOCK}${LUA_GIVE_BACK}
+if redis.call('GET', KEYS[4]) ~= ARGV[2] then return 0 end
 for i = 1, tonumber(ARGV[3]) do
   give_back(KEYS[i], tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i]))
 end
-if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
+redis.call('DEL', KEYS[4])
 return 1
 `,
 );
@@ -214,6 +227,8 @@ export class RedisLoginPermits implements LoginPermits {
   private readonly knownIpTtlMs: number;
   private readonly leaseMs: number;
   private readonly now: (() => number) | undefined;
+  // Settlements that could not reach Redis, by permit id (see settlePending).
+  private readonly pending = new Map<string, { step: () => Promise<unknown>; until: number }>();
 
   /**
    * @param redis - a command connection (the link's `cmd`)
@@ -232,7 +247,7 @@ export class RedisLoginPermits implements LoginPermits {
     };
     this.knownIpsPerUser = options.knownIpsPerUser ?? 8;
     this.knownIpTtlMs = options.knownIpTtlMs ?? 30 * 24 * 3600 * 1000;
-    this.leaseMs = options.leaseMs ?? 15_000;
+    this.leaseMs = options.leaseMs ?? 45_000;
     this.now = options.now;
   }
 
@@ -276,10 +291,17 @@ export class RedisLoginPermits implements LoginPermits {
       throw new ChatError('RATE_LIMITED', `too many failed logins; try again in ${seconds} s`);
     }
     let settled = false;
-    const settle = (step: () => Promise<unknown>) => {
-      if (settled) return Promise.resolve();
+    const settle = async (step: () => Promise<unknown>) => {
+      if (settled) return;
       settled = true;
-      return this.call(step).then(() => undefined);
+      try {
+        await this.call(step);
+      } catch (err) {
+        // Kept until the marker's lease ends: after that, the script would
+        // find no marker and change nothing anyway.
+        this.pending.set(id, { step, until: Date.now() + this.leaseMs });
+        throw err;
+      }
     };
     // The acquire script took the per-user token only from an unknown IP;
     // a refund must give back what was taken, no more (the IP may have become
@@ -320,6 +342,22 @@ export class RedisLoginPermits implements LoginPermits {
           ),
         ),
     };
+  }
+
+  /**
+   * Sends again the settlements that could not reach Redis (see the module
+   * comment); the cluster node calls it on every heartbeat and rejoin.
+   * Those that fail again stay for the next call.
+   */
+  async settlePending(): Promise<void> {
+    for (const [id, { step, until }] of [...this.pending]) {
+      if (Date.now() > until) {
+        this.pending.delete(id); // its marker is gone: nothing left to settle
+        continue;
+      }
+      await this.call(step);
+      this.pending.delete(id);
+    }
   }
 
   private clock(): string {
