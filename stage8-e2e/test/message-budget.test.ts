@@ -104,6 +104,29 @@ test('after a membership change, a key box to each member is free again', async 
   expect(boxesFrom(bob)()).toBe(3);
 });
 
+test('a key box to a name that is not online is no free box: it costs a token like any frame', async () => {
+  // Only a box to a member who is online can be free (one per member per
+  // membership). A box to anyone else is dropped by the server, but it must
+  // still spend the budget: otherwise a member could send boxes to endless
+  // made-up names at line rate, never slowed, each name remembered by the
+  // server. Budget 2, never refilled: two boxes to strangers use it up, the
+  // third is held, and the room message written after them never goes out.
+  t = await startTestServer(undefined, {
+    server: { messageBudget: { capacity: 2, refillMs: 600_000 } },
+  });
+  members = [await join(t, 'bob'), await join(t, 'mallory')];
+  const [bob, mallory] = members as [TestMember, TestMember];
+  const strangers = Array.from({ length: 10 }, (_, i) => keyBox(`ghost${i}`));
+  mallory.login.socket.write(Buffer.concat([...strangers, roomMessage(0)]));
+  // Whichever comes first: reading paused, or the room message relayed to bob.
+  const first = await Promise.race([
+    t.waitForLog((record) => record.event === 'throttled').then(() => 'throttled'),
+    bob.waitForFrame(isRoomMessageFrom('mallory')).then(() => 'relayed'),
+  ]);
+  expect(first).toBe('throttled');
+  expect(bob.frames.filter(isRoomMessageFrom('mallory'))).toHaveLength(0);
+});
+
 test('a member that sends past its burst and then ends loses nothing: the rest at the pace, then `left`', async () => {
   t = await startTestServer(undefined, {
     server: { messageBudget: { capacity: 20, refillMs: 50 } },

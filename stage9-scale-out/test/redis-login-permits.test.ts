@@ -210,6 +210,77 @@ describeWithRedis('login permits across nodes (Redis)', (url) => {
     expect(await ttl(keys.loginUser('erin'))).toBeLessThanOrEqual(6_000);
   });
 
+  test('an emptied bucket is kept until it would be full again, not for one refill interval', async () => {
+    // A missing bucket counts as full. If an emptied bucket's key expired
+    // after one token's refill time (12 s) instead of the whole bucket's
+    // (5 × 12 s), a guesser would get 5 fresh tries every 12 s instead of one:
+    // the brute-force limit would be five times weaker, on every node at once.
+    const [a] = nodes();
+    for (let i = 0; i < 5; i++) expect(await guess(a!, '10.0.0.12', 'nora')).toBe('granted');
+    expect(await guess(a!, '10.0.0.12', 'nora')).toBe('RATE_LIMITED');
+    // The TTL is read, not waited for; a little slack for the real time the test took.
+    const slack = 2_000;
+    expect(await connections[0]!.pttl(keys.loginUserIp('nora', '10.0.0.12'))).toBeGreaterThan(
+      5 * 12_000 - slack,
+    );
+    // The per-IP bucket (20, +1 every 3 s) lost 5 tokens: 15 s to be full again.
+    expect(await connections[0]!.pttl(keys.loginIp('10.0.0.12'))).toBeGreaterThan(
+      5 * 3_000 - slack,
+    );
+  });
+
+  test('a clock stepped back takes no tokens away: time never runs backwards into a bucket', async () => {
+    // Redis's clock can jump back (an operator fixes it, or a replica with a
+    // slower clock takes over). The elapsed time is then negative; counting
+    // it would drain buckets, refusing people who made no failed attempt.
+    const [a, b] = nodes();
+    expect(await guess(a!, '10.0.0.13', 'olga')).toBe('granted'); // 4 of 5 left
+    clock -= 120_000; // two minutes back: ten refill intervals of the user+IP bucket
+    // Still 4 tokens: four more guesses, then refused, as with no clock step.
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await guess(b!, '10.0.0.13', 'olga'));
+    expect(outcomes).toEqual([...Array(4).fill('granted'), 'RATE_LIMITED']);
+  });
+
+  test('a clock stepped back takes nothing from a refund either', async () => {
+    // The same guard, in the script that gives tokens back: an attempt taken
+    // before the step and cancelled after it returns its whole token.
+    const [a, b] = nodes();
+    const permit = await a!.acquire('10.0.0.14', 'pia'); // 4 of 5 left
+    clock -= 120_000;
+    await permit.cancelled(); // back to 5, not to 4 - 10 + 1
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) outcomes.push(await guess(b!, '10.0.0.14', 'pia'));
+    expect(outcomes).toEqual([...Array(5).fill('granted'), 'RATE_LIMITED']);
+  });
+
+  test('a permit whose lease ran out does not remove a newer attempt’s in-flight marker', async () => {
+    // An attempt whose node stalled past its lease: its marker is gone
+    // and a newer attempt (same user, same IP) holds one of its own. When the
+    // old attempt settles at last, it must remove only its own marker; if it
+    // removed the newer one, a third attempt could run alongside the newer
+    // one, and "one attempt in flight per user and IP" would not hold.
+    const [a, b, c] = nodes();
+    const ip = '10.0.0.15';
+    const busy = keys.loginBusy('quinn', ip);
+    for (const outcome of ['succeeded', 'failed', 'cancelled'] as const) {
+      const old = await a!.acquire(ip, 'quinn');
+      // What Redis does when the lease runs out, done now instead of waiting.
+      await connections[0]!.del(busy);
+      const newer = await b!.acquire(ip, 'quinn');
+      await old[outcome]();
+      expect({ outcome, marker: await connections[0]!.exists(busy) }).toEqual({
+        outcome,
+        marker: 1,
+      });
+      await expect(c!.acquire(ip, 'quinn')).rejects.toMatchObject({
+        code: 'RATE_LIMITED',
+        message: expect.stringContaining('already in progress'),
+      });
+      await newer.cancelled();
+    }
+  });
+
   test('without Redis there is no permit: SERVICE_UNAVAILABLE, never an unlimited attempt', async () => {
     // A node cut off from Redis: its connection is down and does not queue.
     const cutOff = new Redis(url, { lazyConnect: true, enableOfflineQueue: false });
