@@ -269,6 +269,14 @@ export class RedisLink {
     // A timeout on a connection that looks open: presume it dead and start
     // again (its 'close' marks the split).
     if (/timed out/i.test(message) && redis.status === 'ready') redis.disconnect(true);
+    // Redis answered, but refused: out of memory, a read-only replica after a
+    // failover gone wrong, a failed save. The heartbeat cannot keep this
+    // node's sessions alive, so they expire, and other nodes see its users
+    // leave: that is a split, and members are told so. The next heartbeats
+    // try to rejoin, which succeeds once Redis takes writes again.
+    else if (err instanceof Error && err.name === 'ReplyError') {
+      this.split(`Redis refuses the heartbeat (${message})`);
+    }
     if (this.closed || this.current === 'split' || message === this.lastBeatError) return;
     this.lastBeatError = message;
     this.log(`heartbeat failed: ${message}`);

@@ -163,6 +163,35 @@ describeWithRedis(
       expect(corruptions(ledger, ['bob', 'sam'])).toEqual([]);
     });
 
+    // Redis still answers PING and PUBLISH but refuses every write (out of
+    // memory here; a read-only replica after a failover gone wrong answers
+    // READONLY the same way). Before, the nodes stayed "joined" while every
+    // session expired: /who said 0 online, logins were refused as "the room
+    // is split", and members were never told.
+    test('Redis refusing writes is a split: nodes say so, and rejoin once writes are allowed', async () => {
+      const a = await start('a');
+      const b = await start('b');
+      a.join('alice');
+      await a.cluster.presence.claim('alice', 's-alice');
+      b.join('bob');
+      await b.cluster.presence.claim('bob', 's-bob');
+      const admin = new Redis(redis.url);
+      try {
+        await admin.config('SET', 'maxmemory', '1'); // with noeviction: every write is refused
+        await progress.until(() => a.states.includes('split') && b.states.includes('split'));
+        expect(a.logs.some((l) => /split: Redis refuses the heartbeat \(OOM/.test(l))).toBe(true);
+        await admin.config('SET', 'maxmemory', '0');
+        await progress.until(() => a.states.length === 2 && b.states.length === 2);
+        expect([a.states, b.states]).toEqual([
+          ['split', 'joined'],
+          ['split', 'joined'],
+        ]);
+        expect(await a.cluster.presence.who()).toMatchObject({ count: 2 });
+      } finally {
+        admin.disconnect();
+      }
+    });
+
     test('a login Redis ran after the node stopped waiting leaves no ghost: the node releases it', async () => {
       // A slow heartbeat, so that none falls inside the pause below (one
       // that timed out would drop the connection, and the claim with it).
