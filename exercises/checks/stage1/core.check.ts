@@ -30,7 +30,7 @@ async function start(ctx: CheckContext, host?: string) {
   return { server, reported };
 }
 
-/** Connects to `host:port` and reads the one line the server sends before it closes. */
+/** Connects to `host:port` and reads the one line the server sends first. */
 async function greeting(ctx: CheckContext, port: number, host = '127.0.0.1') {
   const socket = net.connect({ host, port });
   ctx.defer(() => socket.destroy());
@@ -42,8 +42,34 @@ async function greeting(ctx: CheckContext, port: number, host = '127.0.0.1') {
   const line = await client.next().catch(() => {
     throw new Error(`the server sent no line before closing; it sent: ${client.seen()}`);
   });
-  await client.closed;
-  return { line, localPort, extra: client.lines.slice(1) };
+  return { line, localPort, client };
+}
+
+/**
+ * How long the connection may stay open once the greeting is in. A server
+ * that ends the socket with the line closes it at once; one that only writes
+ * the line never does, and must not hang the check for its whole 30 s.
+ */
+const CLOSE_DEADLINE_MS = 2_000;
+
+/** Waits for the server to close (returns as soon as it does); fails after the deadline. */
+async function closedSoon(client: LineSocket): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new Error(
+          `the greeting came, but the connection was still open ${CLOSE_DEADLINE_MS / 1000} s later: ` +
+            'the server must end the socket after the line (socket.end), not just write to it',
+        ),
+      );
+    }, CLOSE_DEADLINE_MS);
+  });
+  try {
+    await Promise.race([client.closed, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function expectGreeting(line: string, client: string, server: string): void {
@@ -76,9 +102,10 @@ export const exercise: Exercise = {
       hint: "the client's end is socket.remoteAddress/remotePort, the server's end socket.localAddress/localPort; then socket.end(line)",
       async run(ctx) {
         const { server } = await start(ctx);
-        const { line, localPort, extra } = await greeting(ctx, server.port);
+        const { line, localPort, client } = await greeting(ctx, server.port);
         expectGreeting(line, `127.0.0.1:${localPort}`, `127.0.0.1:${server.port}`);
-        expectSame(extra.length, 0, 'lines after the greeting');
+        await closedSoon(client);
+        expectSame(client.lines.length - 1, 0, 'lines after the greeting');
       },
     },
     {
@@ -130,7 +157,8 @@ export const exercise: Exercise = {
       hint: 'close() calls server.close() and resolves in its callback',
       async run(ctx) {
         const { server } = await start(ctx);
-        await greeting(ctx, server.port);
+        const { client } = await greeting(ctx, server.port);
+        client.socket.destroy(); // close() waits for open connections: leave none
         await server.close();
         expectSame(await tryConnect(server.port), 'ECONNREFUSED', 'connecting after close()');
       },
