@@ -96,6 +96,7 @@ const delivered = () => new Promise((resolve) => setImmediate(resolve));
 export const exercise: Exercise = {
   title: 'Write the core: the cross-node relay (exactly once, in order)',
   readme: 'stage9-scale-out/README.md',
+  starter: 'exercises/core/stage9/relay.ts',
   checks: [
     {
       name: 'a frame published on one node reaches the members of every other node once, in order',
@@ -123,7 +124,7 @@ export const exercise: Exercise = {
     },
     {
       name: 'a repeated or older envelope from the same origin is dropped',
-      hint: 'remember the last seq delivered per (kind, origin); deliver only a higher one, else return "repeat"',
+      hint: 'keep the highest seq accepted per (kind, origin); accept only a higher one, else return "repeat" and keep the value as it was',
       async run(ctx) {
         const rec = recorder();
         const relay = makeRelay(ctx, 'self~00000000', rec.members);
@@ -151,7 +152,7 @@ export const exercise: Exercise = {
     },
     {
       name: 'a directed frame goes to its recipient only, with its own numbering',
-      hint: 'for kind "direct", call members.sendTo(envelope.to, frame); "no-recipient" if it returns false; number it apart from room frames',
+      hint: 'for kind "direct", call members.sendTo(envelope.to, frame); "no-recipient" if it returns false (its seq is still kept); number it apart from room frames',
       async run(ctx) {
         const rec = recorder(['bob']);
         const relay = makeRelay(ctx, 'self~00000000', rec.members);

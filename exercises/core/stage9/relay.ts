@@ -8,9 +8,12 @@
  * 1. An envelope this node published itself (`origin === nodeId`) comes back
  *    from Redis: its members already have it. Return `'own'`.
  * 2. Each origin numbers its room envelopes 1, 2, 3… and its directed ones
- *    on a second counter. Deliver an envelope only if its `seq` is higher
- *    than the last one delivered from the same (kind, origin); otherwise it
- *    is a repeat (a resent publish) or a straggler: return `'repeat'`.
+ *    on a second counter. Keep, per (kind, origin), the highest `seq`
+ *    accepted so far. An envelope whose `seq` is not higher is a repeat (a
+ *    resent publish) or a straggler: return `'repeat'`, and keep the value
+ *    as it was (a refused envelope changes nothing). A higher one is
+ *    accepted: its `seq` becomes the value kept, even if it turns out to be
+ *    a directed envelope whose recipient has left (rule 3).
  * 3. A room envelope goes to every member here (`members.broadcast`); a
  *    directed one to its recipient (`members.sendTo(envelope.to, …)`), which
  *    may have left: then return `'no-recipient'`. Otherwise `'delivered'`.
