@@ -90,6 +90,7 @@ function thrownCode(fn: () => unknown): string {
 export const exercise: Exercise = {
   title: 'Write the core: check a server key against its pin',
   readme: 'stage7-tls/README.md',
+  starter: 'exercises/core/stage7/pin.ts',
   checks: [
     {
       name: 'serverFingerprint: SHA256: + base64 of the SPKI digest (an ECDSA server)',

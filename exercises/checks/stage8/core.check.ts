@@ -46,6 +46,7 @@ const step = (ctx: CheckContext, chainKey: Uint8Array) =>
 export const exercise: Exercise = {
   title: 'Write the core: the ratchet step (message key and next chain key)',
   readme: 'stage8-e2e/README.md',
+  starter: 'exercises/core/stage8/ratchet-step.ts',
   checks: [
     {
       name: 'both keys are 32 bytes, and they differ',

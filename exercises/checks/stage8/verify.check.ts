@@ -57,6 +57,7 @@ function expectRefused(run: () => void, what: string): void {
 export const exercise: Exercise = {
   title: "Check a room message's signature",
   readme: 'stage8-e2e/README.md',
+  starter: 'exercises/core/stage8/verify-signature.ts',
   checks: [
     {
       name: 'a genuine message from alice passes',
