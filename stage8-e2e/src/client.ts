@@ -214,7 +214,9 @@ export async function runClient(options: ClientOptions): Promise<number> {
     }
   } catch (err) {
     ui?.close();
-    throw withLoginHint(err);
+    // NAME_TAKEN here means no key file (KEY_EXISTS would have stopped
+    // --register first): a plain login would have no keys to load.
+    throw withLoginHint(err, 'log in with --new-keys instead of --register');
   }
   const console_ = startConsole();
   if (fresh) console_.warn(`* your private keys are in ${options.keyFile} (0600)`, 'notice');

@@ -3,14 +3,16 @@
 // key bundles), each reproduced before its fix: a refusal's terminal
 // escapes reached the error at exit, pongs to a server that never reads
 // piled up without end, and a server that said nothing after the login kept
-// the client waiting for ever.
+// the client waiting for ever. Last, stage 8's own hint for a NAME_TAKEN.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import type tls from 'node:tls';
 import { encodeKeyBundle, generateIdentity } from '../../shared/src/identity-keys';
 import { KnownServers } from '../../shared/src/known-servers';
 import { startFakeTlsServer, type FakeTlsServer } from '../../testkit/fake-tls-server';
+import { runClient } from '../src/client';
 import { connectAndLogIn } from '../src/client-login';
 import { ALPN_PROTOCOL, encodeServerFrame } from '../src/messages';
 
@@ -98,4 +100,36 @@ test('a server that takes the login and says nothing: LOGIN_TIMEOUT, not a wait 
     code: 'LOGIN_TIMEOUT',
     message: `no answer to the login from 127.0.0.1:${server.port} within 0.2 s`,
   });
+});
+
+test('--register refused with NAME_TAKEN says to use --new-keys (a login needs keys the account lacks)', async () => {
+  const server = await serve((socket) => {
+    const message = 'the username "alice" is already registered';
+    socket.end(encodeServerFrame({ type: 'error', code: 'NAME_TAKEN', message }));
+  });
+  const input = new PassThrough();
+  input.end('alice-password\n');
+  const keyFile = path.join(dir, 'alice.identity');
+  const refused = await runClient({
+    host: '127.0.0.1',
+    port: server.port,
+    trust: {
+      knownServers: new KnownServers(path.join(dir, 'known_servers')),
+      expectedFingerprint: server.certificate.fingerprint,
+    },
+    username: 'alice',
+    register: true,
+    keyFile,
+    passwordStdin: true,
+    input,
+    output: new PassThrough(),
+    errorOutput: new PassThrough(),
+    terminal: false,
+  }).catch((err: Error) => err);
+  expect(refused).toMatchObject({
+    code: 'NAME_TAKEN',
+    message:
+      'the username "alice" is already registered; if it is yours (stages 6 to 9 share their accounts), log in with --new-keys instead of --register',
+  });
+  expect(fs.existsSync(keyFile)).toBe(false);
 });
