@@ -104,6 +104,41 @@ describe('LoginTickets', () => {
     expect(afterRotation.issue('alice').ticket).toContain(`.${rotated.current.id}.`);
   });
 
+  // The rotation the module describes: a new key goes first in the key
+  // file, older keys stay after it so that tickets already out keep working,
+  // and an old key's line is deleted once its tickets have expired. There is
+  // no count of rotations: a key verifies for as long as its line is there.
+  // What is attacked: new tickets must be made under the new key from the
+  // first rotation on (the test above compares with `current`, so a ring
+  // whose `current` was its oldest key passed it); made under the old one,
+  // every ticket issued since would die, unannounced, when its line goes.
+  test('rotation: the new key makes every new ticket; an older one verifies while its line is kept, however many rotations ago', () => {
+    const key = () => TicketKeys.generate().current.key;
+    const [k1, k2, k3] = [key(), key(), key()];
+    const ring = (...keys: Buffer[]) =>
+      new LoginTickets({ keys: new TicketKeys(keys), now: () => T0 });
+    const first = ring(k1).issue('alice').ticket;
+
+    // One rotation: k2 first, k1 kept after it.
+    const once = ring(k2, k1);
+    const second = once.issue('alice').ticket;
+    // Made under k2: k2 alone verifies it, k1 alone does not even know its key.
+    expect(ring(k2).verify(second, 'alice')).toMatchObject({ ok: true });
+    expect(ring(k1).verify(second, 'alice')).toEqual({ ok: false, reason: 'unknown-key' });
+    expect(once.verify(first, 'alice')).toMatchObject({ ok: true });
+
+    // Two rotations, both old lines kept: every ticket still verifies.
+    const twice = ring(k3, k2, k1);
+    expect(ring(k3).verify(twice.issue('alice').ticket, 'alice')).toMatchObject({ ok: true });
+    expect(twice.verify(first, 'alice')).toMatchObject({ ok: true });
+    expect(twice.verify(second, 'alice')).toMatchObject({ ok: true });
+
+    // k1's line deleted: its tickets are refused as stale, the others are not.
+    const retired = ring(k3, k2);
+    expect(retired.verify(first, 'alice')).toEqual({ ok: false, reason: 'unknown-key' });
+    expect(retired.verify(second, 'alice')).toMatchObject({ ok: true });
+  });
+
   test('for another user: wrong-user', () => {
     const { tickets } = service();
     expect(tickets.verify(tickets.issue('alice').ticket, 'bob')).toEqual({
@@ -137,6 +172,25 @@ describe('ticket key file', () => {
     expect(() => loadTicketKeys(file)).toThrow(code('BAD_KEY'));
   });
 
+  // A rotated file, as the server reads it at its next start: the order is
+  // the meaning (the first key makes new tickets), and an operator's note
+  // or blank line is not a key. Read back in another order, a restart
+  // would undo the rotation.
+  test('a rotated key file loads with the current key first; comments and blank lines are skipped', () => {
+    const file = path.join(dir, 'ticket.key');
+    const [newer, older] = [TicketKeys.generate().current, TicketKeys.generate().current];
+    saveTicketKeys(file, new TicketKeys([newer.key, older.key]));
+    expect(loadTicketKeys(file)!.keys.map((k) => k.id)).toEqual([newer.id, older.id]);
+    const b64 = (key: Buffer) => key.toString('base64');
+    fs.writeFileSync(
+      file,
+      `# rotated 2030-01-01: the old key stays one ticket lifetime\n${b64(newer.key)}\n\n${b64(older.key)}\n`,
+    );
+    const loaded = loadTicketKeys(file)!;
+    expect(loaded.keys.map((k) => k.id)).toEqual([newer.id, older.id]);
+    expect(loaded.current.id).toBe(newer.id);
+  });
+
   test('TLS session ticket keys: 48 bytes, stable for a key, unrelated to the key itself, and need the private key', () => {
     const pem = () =>
       generateKeyPairSync('ec', { namedCurve: 'P-256' })
@@ -151,6 +205,12 @@ describe('ticket key file', () => {
     expect(tlsSessionTicketKeys(TicketKeys.generate(), privateKey)).not.toEqual(tls);
     // The ticket key file alone is not enough (see pinning.test.ts in stage 7).
     expect(tlsSessionTicketKeys(keys, anotherPrivateKey)).not.toEqual(tls);
+    // After a rotation they follow the new, current key, not the one kept for
+    // old tickets: replacing a leaked key file replaces these too.
+    const newer = TicketKeys.generate().current.key;
+    const rotated = tlsSessionTicketKeys(new TicketKeys([newer, keys.current.key]), privateKey);
+    expect(rotated).toEqual(tlsSessionTicketKeys(new TicketKeys([newer]), privateKey));
+    expect(rotated).not.toEqual(tls);
   });
 });
 

@@ -125,6 +125,46 @@ describe('Room.broadcast', () => {
     expect(await joinedLate.lines.next()).toBe('second'); // joined after 'hello' began
   });
 
+  // A member stays in the room until its socket's 'close' makes the owner
+  // call leave(); until then its socket may be over. Ended: the server has
+  // sent its FIN (stage 6 answers a client's FIN that way, and the member
+  // keeps its session until the close). Destroyed: its owner or the cap cut
+  // it off. A write after end is an 'error' event (ERR_STREAM_WRITE_AFTER_END:
+  // an uncaught exception for an owner with no 'error' listener); one to a
+  // destroyed socket is silently dropped. Either way the member would be
+  // counted as written to. So the room checks before it writes.
+  test('a member whose socket has ended or been destroyed is skipped: nothing written, not counted, no error', async () => {
+    const room = new Room<Member>();
+    const [ended, destroyed, reader] = await Promise.all([
+      pair('ended'),
+      pair('destroyed'),
+      pair('reader'),
+    ]);
+    const errors: string[] = [];
+    for (const { member } of [ended, destroyed]) {
+      member.socket.removeAllListeners('error'); // as an owner that did not expect one
+      member.socket.on('error', (err: NodeJS.ErrnoException) =>
+        errors.push(`${member.name}: ${err.code}`),
+      );
+    }
+    for (const p of [ended, destroyed, reader]) room.join(p.member);
+    ended.member.socket.end(); // our FIN is sent; the socket is not closed yet
+    destroyed.member.socket.destroy();
+    expect(ended.member.socket.destroyed).toBe(false);
+    expect(room.size).toBe(3); // both still members: their 'close' has not been handled
+
+    expect(room.broadcast(encodeFrame('to all'))).toBe(1);
+    expect(room.send(ended.member, encodeFrame('to ended'))).toBe(false);
+    expect(room.send(destroyed.member, encodeFrame('to destroyed'))).toBe(false);
+    // The ended member's peer reads our FIN and nothing before it; the reader gets the frame.
+    await ended.lines.ended;
+    expect(ended.lines.lines).toEqual([]);
+    expect(await reader.lines.next()).toBe('to all');
+    // Any 'error' from a write would have been emitted by now (on the next tick).
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toEqual([]);
+  });
+
   test("a turn's first frame to a member goes out at once, the rest together when the turn's I/O is done", async () => {
     const room = new Room<Member>();
     const [a, b] = await Promise.all([pair('a'), pair('b')]);

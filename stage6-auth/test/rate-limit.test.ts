@@ -2,6 +2,8 @@
 // burst, checked before any hashing; other IPs (127.0.0.2, 127.0.0.3: Linux
 // routes all of 127/8 to loopback) keep their own budget, so an attacker
 // cannot lock the real user out; and the lockout expires (fake timers).
+// Registrations have a budget per address too, and a taken name spends it.
+import bcrypt from 'bcryptjs';
 import { rawAuth, rawConnect, startTestServer, type TestServer } from './harness';
 
 const ATTACKER = '127.0.0.2';
@@ -14,18 +16,28 @@ beforeAll(async () => {
       perIp: { capacity: 6, refillMs: 10_000 },
       perUserIp: { capacity: 3, refillMs: 60_000 },
       perUser: { capacity: 100, refillMs: 1_000 },
+      registrationsPerIp: { capacity: 3, refillMs: 600_000 },
     },
   });
   const conn = await rawConnect(t.port, OWNER);
   await rawAuth(conn, t.key, 'register', 'alice', 'alice-password');
   await t.leave(conn.socket, 'alice');
+  // Two more taken names, put straight into the store: no address paid for them.
+  for (const name of ['bob', 'carol']) {
+    await t.store.createUser(name, bcrypt.hashSync(`${name}-password`, 4));
+  }
 });
 afterAll(() => t.close());
 afterEach(() => jest.useRealTimers());
 
-async function attempt(from: string, username: string, password: string) {
+async function attempt(
+  from: string,
+  username: string,
+  password: string,
+  type: 'login' | 'register' = 'login',
+) {
   const conn = await rawConnect(t.port, from);
-  const answer = await rawAuth(conn, t.key, 'login', username, password);
+  const answer = await rawAuth(conn, t.key, type, username, password);
   if (answer.type === 'welcome') await t.leave(conn.socket, username);
   else await conn.closed;
   return answer.type === 'error' ? answer.code : answer.type;
@@ -64,4 +76,36 @@ test('one address guessing across many usernames hits the per-IP limit', async (
     (r) => r.code === 'RATE_LIMITED' && r.event === 'login_failed',
   );
   expect(limited).toMatchObject({ remote: expect.stringMatching(/^127\.0\.0\.[24]:/) });
+});
+
+// Attack: probing for usernames through `register`. NAME_TAKEN tells the
+// prober the name exists, so a taken name must cost what a registration
+// costs: a token of the address's registration budget (the refusal settles
+// the permit as failed). If a taken name gave its tokens back instead (as an
+// attempt that tested no password does), one address could test every name
+// in a wordlist for free, and the budget would only ever count the names it
+// actually created.
+test('registering taken names spends the address registration budget: probing names is not free', async () => {
+  // Fake clock: the 10-minute refill cannot hand a token back mid-test on a slow machine.
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  const prober = '127.0.0.5';
+  // Three different names (not one name three times), so only the
+  // registration budget (3 per address) is spent down to zero: the per-IP
+  // budget (6) and each name's user+IP budget (3) keep tokens.
+  for (const name of ['alice', 'bob', 'carol']) {
+    expect(await attempt(prober, name, 'some-new-password', 'register')).toBe('NAME_TAKEN');
+  }
+  // The fourth registration, of a free name, finds the budget spent.
+  const conn = await rawConnect(t.port, prober);
+  const answer = await rawAuth(conn, t.key, 'register', 'dave', 'dave-password');
+  expect(answer).toMatchObject({
+    type: 'error',
+    code: 'RATE_LIMITED',
+    message: expect.stringContaining('too many registrations'),
+  });
+  await conn.closed;
+  // It was the registration budget and not the address: a login from there is still heard.
+  expect(await attempt(prober, 'alice', 'alice-password')).toBe('welcome');
+  // Nothing was created by the probe.
+  expect(await t.store.findUser('dave')).toBeUndefined();
 });

@@ -40,6 +40,14 @@ export interface TestServer extends Omit<LogCapture, 'logger'> {
 export type TestServerOptions = Partial<ServerOptions> & {
   certificate?: GeneratedCertificate;
   ticketKeys?: TicketKeys;
+  /**
+   * Called when a hashing job (a bcrypt hash or compare) has finished in its
+   * worker, before the server gets the answer; if it returns a promise, the
+   * answer waits for it. A test holds it to act while a password is, for
+   * the server, still being checked (the job has run: no signal can
+   * withdraw it any more).
+   */
+  hashDone?: () => Promise<void> | undefined;
 };
 
 /** Starts a stage 7 server for a test. */
@@ -50,12 +58,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const store = options.store ?? (await openUserStore({ sqlitePath: ':memory:' }));
   const hasher = await PasswordHasher.start({ cost: 4, workers: 1 });
   let jobs = 0;
+  const { hashDone } = options;
+  const answer = <T>(job: Promise<T>): Promise<T> =>
+    hashDone === undefined ? job : job.then(async (result) => (await hashDone(), result));
   const reserve = hasher.reserve.bind(hasher);
   hasher.reserve = (request) => {
     const place = reserve(request);
     return {
-      hash: (password) => (jobs++, place.hash(password)),
-      verify: (password, hash) => (jobs++, place.verify(password, hash)),
+      hash: (password) => (jobs++, answer(place.hash(password))),
+      verify: (password, hash) => (jobs++, answer(place.verify(password, hash))),
       release: () => place.release(),
     };
   };

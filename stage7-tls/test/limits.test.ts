@@ -1,17 +1,27 @@
 // Stage 6's limits still hold behind TLS: failed passwords and forged
-// tickets spend the same login budget, one session per user, the login
-// deadline, the connection caps (counted before the handshake, with the pace
-// of new connections per address), the handshake gate, the error and message
-// budgets and the slow-reader cap.
+// tickets spend the same login budget, taken names the registration budget,
+// one session per user, the login deadline (until login, not after), the
+// connection caps (counted before the handshake, with the pace of new
+// connections per address; a member no longer counts as logging in), the
+// handshake gate, the error and message budgets and the slow-reader cap.
 import fs from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
+import bcrypt from 'bcryptjs';
 import { LoginTickets, TicketKeys } from '../../shared/src/login-ticket';
 import { DEFAULT_MESSAGE_BUDGET } from '../../shared/src/message-budget';
 import { DEFAULT_LOGIN_LIMITS } from '../../shared/src/rate-limit';
 import { handshakeOnce } from '../../shared/test/tls-fixtures';
 import { ALPN_PROTOCOL } from '../src/messages';
-import { logIn, PASSWORD, rawTls, startTestServer, tempDir, type TestServer } from './harness';
+import {
+  logIn,
+  PASSWORD,
+  rawTls,
+  startTestServer,
+  tempDir,
+  type RawTls,
+  type TestServer,
+} from './harness';
 
 let dir: string;
 let t: TestServer | undefined;
@@ -99,6 +109,36 @@ test('logins sent with their FIN are answered and charged: leaving early is no f
   expect(answers).toEqual(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'RATE_LIMITED']);
 });
 
+// Attack: probing for usernames through `register`. NAME_TAKEN tells the
+// prober the name exists, so a taken name must spend the address's
+// registration budget, as a created account does (stage 6's rate-limit
+// test). Were its tokens given back (as for an attempt that tested no
+// password), one address could test a whole wordlist of names for free.
+test('registering taken names spends the address registration budget: probing names is not free', async () => {
+  t = await startTestServer({
+    rateLimits: { registrationsPerIp: { capacity: 2, refillMs: 600_000 } },
+  });
+  // Taken names put straight into the store: no address paid for them.
+  for (const name of ['alice', 'bob']) await t.store.createUser(name, bcrypt.hashSync(PASSWORD, 4));
+  // Two different names, so only the registration budget (2) runs out: the
+  // per-address and per-name login budgets keep tokens.
+  for (const name of ['alice', 'bob']) {
+    const probe = await rawTls(t.port);
+    probe.send({ type: 'register', user: name, password: PASSWORD });
+    expect(await probe.next()).toEqual(code('NAME_TAKEN'));
+    probe.socket.destroy();
+  }
+  const real = await rawTls(t.port);
+  real.send({ type: 'register', user: 'carol', password: PASSWORD });
+  expect(await real.next()).toEqual(
+    expect.objectContaining({
+      code: 'RATE_LIMITED',
+      message: expect.stringContaining('too many registrations') as unknown,
+    }),
+  );
+  expect(await t.store.findUser('carol')).toBeUndefined();
+});
+
 test('one session per user, whether the second login uses the password or the ticket', async () => {
   t = await startTestServer();
   const first = await logIn(t, dir, 'alice', { register: true });
@@ -140,6 +180,47 @@ test('a connection that completes the handshake but never logs in is closed with
   const raw = await rawTls(t.port);
   expect(await raw.next()).toEqual(code('LOGIN_TIMEOUT'));
   expect(await raw.next()).toBeUndefined();
+});
+
+test('a connection that logs in in time is not closed by the login deadline', async () => {
+  // The deadline is for connections that never log in; a member keeps no
+  // such timer (stage 6's sessions test). Were it left running, every member
+  // would be closed with LOGIN_TIMEOUT 30 s after it connected.
+  t = await startTestServer({ loginTimeoutMs: 30_000 });
+  // Fake only the clocks: sockets and worker threads still need the real
+  // nextTick, setImmediate and microtasks.
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  try {
+    const raw = await rawTls(t.port); // its deadline is set now, on the fake clock
+    jest.advanceTimersByTime(29_000);
+    raw.send({ type: 'register', user: 'alice', password: PASSWORD });
+    expect(await raw.next()).toEqual(expect.objectContaining({ type: 'welcome' }));
+    expect(await raw.next()).toEqual(expect.objectContaining({ type: 'ticket' }));
+    jest.advanceTimersByTime(60_000); // well past the deadline
+    raw.send({ type: 'who' });
+    expect(await raw.next()).toEqual({ type: 'who', count: 1, online: ['alice'] });
+    raw.socket.destroy();
+  } finally {
+    jest.useRealTimers();
+  }
+});
+
+// A member no longer counts among its address's connections that have not
+// logged in (32 by default): otherwise a class behind one NAT, once 32 of
+// them are in, could not even connect, and every member would hold a place
+// meant for someone still logging in.
+test('a connection that logs in gives back its place among the pre-login connections of its address', async () => {
+  t = await startTestServer({ maxPreLoginPerAddress: 1 });
+  const members: RawTls[] = [];
+  for (const user of ['alice', 'bob', 'carol']) {
+    // The address's one place: taken by each in turn while it logs in.
+    const raw = await rawTls(t.port);
+    members.push(raw);
+    raw.send({ type: 'register', user, password: PASSWORD });
+    expect(await raw.next()).toEqual(expect.objectContaining({ type: 'welcome', user }));
+  }
+  expect(t.server.online.sort()).toEqual(['alice', 'bob', 'carol']);
+  for (const raw of members) raw.socket.destroy();
 });
 
 test('past the connection cap a TCP connection is dropped before its handshake costs anything', async () => {

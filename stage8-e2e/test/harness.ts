@@ -56,6 +56,14 @@ export interface TestServerOptions {
    * test lets it go. The harness's `store` stays the real one.
    */
   wrapStore?: (store: UserKeyStore) => UserKeyStore;
+  /**
+   * Called when a hashing job (a bcrypt hash or compare) has finished in its
+   * worker, before the server gets the answer; if it returns a promise, the
+   * answer waits for it. A test holds it to act while a password is, for
+   * the server, still being checked (the job has run: no signal can
+   * withdraw it any more).
+   */
+  hashDone?: () => Promise<void> | undefined;
   /** Server settings to change (limits, deadlines). */
   server?: Partial<ServerOptions>;
 }
@@ -70,6 +78,20 @@ export async function startTestServer(
   const dbFile = path.join(dir, 'chat.sqlite');
   const store = await openUserKeyStore({ url, sqlitePath: dbFile });
   const hasher = await PasswordHasher.start({ cost: 4, workers: 1 });
+  const { hashDone } = options;
+  if (hashDone !== undefined) {
+    const answer = <T>(job: Promise<T>): Promise<T> =>
+      job.then(async (result) => (await hashDone(), result));
+    const reserve = hasher.reserve.bind(hasher);
+    hasher.reserve = (request) => {
+      const place = reserve(request);
+      return {
+        hash: (password) => answer(place.hash(password)),
+        verify: (password, hash) => answer(place.verify(password, hash)),
+        release: () => place.release(),
+      };
+    };
+  }
   const logLines: string[] = [];
   const logWaiters = new Set<() => void>();
   const logger = createLogger({

@@ -1,7 +1,8 @@
 // A login whose connection closes while the server is still busy with it
 // must claim nothing. Stage 8's login has one more await than stage 7's,
-// after the password check: publishing the key bundle. The test holds that
-// step until the client is gone, then lets it finish, on a real server.
+// after the password check: publishing the key bundle. The tests hold that
+// step, or the password check itself, until the client is gone, then let
+// it finish, on a real server.
 import { once } from 'node:events';
 import path from 'node:path';
 import { encodeKeyBundle, generateIdentity, type Identity } from '../../shared/src/identity-keys';
@@ -10,6 +11,7 @@ import { LineReader } from '../../shared/test/helpers';
 import { connectPinned } from '../../shared/src/tls-client';
 import type { UserKeyStore } from '../../shared/src/user-store';
 import { ALPN_PROTOCOL, encodeClientFrame } from '../src/messages';
+import { DEFAULT_LOGIN_TIMEOUT_MS } from '../src/server';
 import { join, PASSWORD, startTestServer, type TestMember, type TestServer } from './harness';
 
 jest.setTimeout(60_000);
@@ -114,6 +116,69 @@ test('a login whose connection closes while its keys are being published claims 
   expect(again.login.count).toBe(1);
   expect(t.server.online).toEqual(['alice']);
   expect(outcome).toMatchObject({ event: 'login_abandoned', user: 'alice', reason: 'closed' });
+});
+
+// The first of logIn's two checks, right after the password: a login whose
+// client is gone by then must not go on to publish its keys. Here alice
+// logs in from a new device (new keys) and leaves while bcrypt is running.
+// Had the server gone on, the account's keys would be replaced by those of
+// a session that never started (a `keys_changed` for nothing, and a token
+// of alice's key-change budget spent), and her own device would meet a key
+// change at its next login. The second check, before the claim, stops the
+// claim but not this. The test above holds a later step, so it does not see
+// this check.
+test('a login whose connection closes while its password is being checked publishes no keys and claims nothing', async () => {
+  await t.close();
+  let armed: (() => Promise<void>) | undefined;
+  t = await startTestServer(undefined, { hashDone: () => armed?.() });
+  const alice = await join(t, 'alice');
+  await alice.leave();
+  await t.waitForLog((r) => r.event === 'disconnect' && r.user === 'alice');
+  // Compared as text: a mismatch then reads as two keys, not 200 bytes.
+  const keysOnRecord = async () => {
+    const keys = await t.store.findUserKeys('alice');
+    return [keys?.signingKey.toString('base64'), keys?.agreementKey.toString('base64')];
+  };
+  const stored = await keysOnRecord();
+  expect(stored[0]).toBe(alice.identity.signingKey.toString('base64'));
+
+  // The next hashing job, once run, waits until the client is gone.
+  let reached!: () => void;
+  const running = new Promise<void>((resolve) => (reached = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  armed = () => {
+    armed = undefined;
+    reached();
+    return released;
+  };
+  // Fake only the clocks (sockets and workers need the real nextTick,
+  // setImmediate and microtasks), so the deadline fires when the test says.
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  try {
+    const socket = await startLogin('alice', generateIdentity('alice')); // a new device
+    await running; // bcrypt has run: for the server, the password is still being checked
+    socket.destroy();
+    // Gone without a word: the server hears of it at the login deadline.
+    jest.advanceTimersByTime(DEFAULT_LOGIN_TIMEOUT_MS);
+    const { conn } = await t.waitForLog((r) => r.event === 'refused' && r.code === 'LOGIN_TIMEOUT');
+    await t.waitForLog((r) => r.conn === conn && r.event === 'disconnect');
+    release();
+    const outcome = await t.waitForLog(
+      (r) => r.conn === conn && (r.event === 'login_ok' || r.event === 'login_abandoned'),
+    );
+    expect(outcome).toMatchObject({ event: 'login_abandoned', user: 'alice', reason: 'closed' });
+  } finally {
+    jest.useRealTimers();
+  }
+  // The keys on record are still those of alice's own session, unchanged.
+  expect(await keysOnRecord()).toEqual(stored);
+  expect(t.logLines.filter((l) => l.includes('"keys_changed"'))).toEqual([]);
+  expect(t.server.online).toEqual([]);
+  // Her own device logs in at once: the name is free, her keys are the ones on record.
+  const again = await join(t, 'alice', { register: false, identity: alice.identity });
+  members.push(again);
+  expect(t.server.online).toEqual(['alice']);
 });
 
 test('a `keys` look-up sent just before the client half-closes is answered before our FIN', async () => {

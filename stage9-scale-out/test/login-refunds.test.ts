@@ -12,12 +12,14 @@
 // - a correct login takes a token and gives it back (more logins than the
 //   budget all get in: a node restart does not lock out a whole NAT);
 // - a wrong password keeps its token (the limit still bites after 3);
-// - a success gives back only its own token, never the ones failures spent;
+// - a success gives back only its own token, never the ones failures spent,
+//   and forgives the typos made for its user from its address;
 // - an attempt in which no password was tested (here a password too long for
 //   bcrypt, refused after the permit was taken, or a stale ticket) gives its
 //   token back.
 import bcrypt from 'bcryptjs';
 import { LoginTickets, TicketKeys } from '../../shared/src/login-ticket';
+import type { LoginRateLimitOptions } from '../../shared/src/rate-limit';
 import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
 import { connectTo, PASSWORD, startCluster, type TestCluster } from './server-harness';
 
@@ -45,8 +47,9 @@ function loginBudgetCases(buckets: Buckets): void {
     hash = bcrypt.hashSync(PASSWORD, 4); // the harness's hasher uses cost 4 too
   });
 
-  beforeEach(async () => {
-    const rateLimits = { perIp: { capacity: BUDGET, refillMs: 600_000 } };
+  /** (Re)starts the node, with its buckets where `buckets` says. */
+  async function start(rateLimits: LoginRateLimitOptions): Promise<void> {
+    await cluster?.close();
     if (buckets === 'alone') {
       cluster = await startCluster(1, { rateLimits });
     } else {
@@ -55,6 +58,10 @@ function loginBudgetCases(buckets: Buckets): void {
       cluster = await startCluster(1, { redisUrl: buckets.redisUrl, keyPrefix, rateLimits });
     }
     port = cluster.nodes[0]!.port;
+  }
+
+  beforeEach(async () => {
+    await start({ perIp: { capacity: BUDGET, refillMs: 600_000 } });
   });
 
   afterEach(async () => {
@@ -104,6 +111,28 @@ function loginBudgetCases(buckets: Buckets): void {
     expect(await logIn('mallory', PASSWORD)).toBe('welcome'); // takes 1 token, gives 1 back
     expect(await logIn('victim', 'guess 3')).toBe('AUTH_FAILED'); // the third and last
     expect(await logIn('victim', 'guess 4')).toBe('RATE_LIMITED');
+  });
+
+  test('a success forgives its own typos: the user+IP budget is whole again, not just its token back', async () => {
+    // Stage 7's `succeeded()` is more than a refund: it refills the
+    // (user, address) bucket, so someone who mistyped twice and then got in
+    // is not left one typo from a lockout for the next hour; it also makes
+    // the address known for the user. A node that settled a success like a
+    // cancelled attempt (each token back, nothing more) would pass every
+    // test above: here the (user, address) budget is the one that bites,
+    // the address's own is wide.
+    await start({
+      perIp: { capacity: 4 * BUDGET, refillMs: 600_000 },
+      perUserIp: { capacity: BUDGET, refillMs: 600_000 },
+    });
+    await createUsers(['typist']);
+    expect(await logIn('typist', 'typo 1')).toBe('AUTH_FAILED');
+    expect(await logIn('typist', 'typo 2')).toBe('AUTH_FAILED');
+    expect(await logIn('typist', PASSWORD)).toBe('welcome'); // on the bucket's last token
+    // Forgiven: a whole budget of typos again (a mere refund would leave one).
+    const later: string[] = [];
+    for (let i = 3; i <= BUDGET + 3; i++) later.push(await logIn('typist', `typo ${i}`));
+    expect(later).toEqual([...Array<string>(BUDGET).fill('AUTH_FAILED'), 'RATE_LIMITED']);
   });
 
   test('logins sent with their FIN are answered and charged: leaving early is no free look-up', async () => {
