@@ -5,31 +5,9 @@
 // dropped it after 10 s with "closed the connection during login", both
 // after the password had been typed. Now the client says what it did not
 // get, and never asks for a password.
-import net from 'node:net';
-import { once } from 'node:events';
 import { generateKey } from '../../shared/src/crypto';
+import { startFakeServer } from '../../testkit/fake-server';
 import { connectAndLogIn } from '../src/client-login';
-
-/** A listener that accepts connections and does `onConnection` with each. */
-async function listener(onConnection: (socket: net.Socket) => void) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    onConnection(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
 
 function logInTo(port: number) {
   let asked = 0;
@@ -48,7 +26,7 @@ function logInTo(port: number) {
 }
 
 test('a port that accepts and says nothing: CONNECT_FAILED after the hello timeout, no password asked', async () => {
-  const silent = await listener(() => {});
+  const silent = await startFakeServer(() => {});
   try {
     const attempt = logInTo(silent.port);
     await expect(attempt.result).rejects.toMatchObject({
@@ -62,7 +40,7 @@ test('a port that accepts and says nothing: CONNECT_FAILED after the hello timeo
 });
 
 test('a port that closes at once: CONNECT_FAILED, "before saying hello"', async () => {
-  const rude = await listener((socket) => socket.end());
+  const rude = await startFakeServer((socket) => socket.end());
   try {
     const attempt = logInTo(rude.port);
     await expect(attempt.result).rejects.toMatchObject({

@@ -1,122 +1,82 @@
-// The stage 8 client's login against a server that does not play fair; the
-// same three cases as stage 7's test (the login code is that stage's, with
-// key bundles), each reproduced before its fix: a refusal's terminal
-// escapes reached the error at exit, pongs to a server that never reads
-// piled up without end, and a server that said nothing after the login kept
-// the client waiting for ever. Last, stage 8's own hint for a NAME_TAKEN.
+// The stage 8 client against a server that does not play fair: the cases
+// the clients of stages 6 to 8 must survive (testkit/hostile-server-cases.ts),
+// run through stage 8's login (with key bundles) and client; then stage 8's
+// own hint for a NAME_TAKEN.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type tls from 'node:tls';
 import { encodeKeyBundle, generateIdentity } from '../../shared/src/identity-keys';
 import { KnownServers } from '../../shared/src/known-servers';
-import { startFakeTlsServer, type FakeTlsServer } from '../../testkit/fake-tls-server';
+import { startFakeTlsServer, type FakeTlsServer } from '../../testkit/fake-server';
+import { hostileServerCases } from '../../testkit/hostile-server-cases';
 import { runClient } from '../src/client';
 import { connectAndLogIn } from '../src/client-login';
-import { ALPN_PROTOCOL, encodeServerFrame } from '../src/messages';
+import { ALPN_PROTOCOL, decodeClientFrame, encodeServerFrame } from '../src/messages';
 
 jest.setTimeout(60_000);
 
-let dir: string;
-let fake: FakeTlsServer | undefined;
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage8-hostile-'));
-});
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
+const trust = (server: FakeTlsServer, dir: string) => ({
+  knownServers: new KnownServers(path.join(dir, 'known_servers')),
+  expectedFingerprint: server.certificate.fingerprint,
 });
 
-async function serve(onLine: (socket: tls.TLSSocket, line: string) => void) {
-  fake = await startFakeTlsServer(ALPN_PROTOCOL, onLine);
-  return fake;
-}
-
-function logIn(server: FakeTlsServer, answerTimeoutMs?: number) {
-  return connectAndLogIn({
-    host: '127.0.0.1',
-    port: server.port,
-    trust: {
-      knownServers: new KnownServers(path.join(dir, 'known_servers')),
-      expectedFingerprint: server.certificate.fingerprint,
-    },
-    username: 'alice',
-    keys: encodeKeyBundle(generateIdentity('alice')),
-    password: () => Promise.resolve('alice-password'),
-    answerTimeoutMs,
-  });
-}
-
-test("a refusal's terminal escapes are kept out of the client's error", async () => {
-  const server = await serve((socket) => {
-    const message = 'x\x1b[2J FAKE: your keys leaked\nerror: run this';
-    socket.end(encodeServerFrame({ type: 'error', code: 'AUTH_FAILED', message }));
-  });
-  const refused = await logIn(server).catch((err: Error) => err);
-  expect(refused).toMatchObject({
-    code: 'AUTH_FAILED',
-    message: 'x\\x1b[2J FAKE: your keys leaked\\x0aerror: run this',
-  });
-});
-
-test('a server that pings and never reads: pongs do not pile up in the client', async () => {
-  const PINGS_BYTES = 16 * 1024 * 1024;
-  const ping = Buffer.from('{"type":"ping"}\n'.repeat(4096));
-  const server = await serve((socket) => {
-    socket.write(
-      encodeServerFrame({ type: 'welcome', user: 'alice', count: 1, online: ['alice'] }),
-    );
-    socket.pause(); // reads nothing more: every pong stays with the client
-    let sent = 0;
-    const pump = () => {
-      while (sent < PINGS_BYTES) {
-        sent += ping.length;
-        if (!socket.write(ping)) return;
-      }
-    };
-    socket.on('drain', pump);
-    pump();
-  });
-  const session = await logIn(server);
-  session.frames.listen(() => {});
-  let mostQueued = 0;
-  let received = 0;
-  await new Promise<void>((resolve) => {
-    session.socket.on('data', (chunk: Buffer) => {
-      mostQueued = Math.max(mostQueued, session.socket.writableLength);
-      received += chunk.length;
-      if (received >= PINGS_BYTES) resolve();
+const context = hostileServerCases({
+  start: (onLine) => startFakeTlsServer(ALPN_PROTOCOL, onLine),
+  welcome: encodeServerFrame({ type: 'welcome', user: 'alice', count: 1, online: ['alice'] }),
+  refusal: (code, message) => encodeServerFrame({ type: 'error', code, message }),
+  logIn: async (server, dir, answerTimeoutMs) => {
+    const session = await connectAndLogIn({
+      host: '127.0.0.1',
+      port: server.port,
+      trust: trust(server, dir),
+      username: 'alice',
+      keys: encodeKeyBundle(generateIdentity('alice')),
+      password: () => Promise.resolve('alice-password'),
+      answerTimeoutMs,
     });
-  });
-  expect(mostQueued).toBeLessThanOrEqual(64); // before: megabytes
-  session.socket.destroy();
-});
-
-test('a server that takes the login and says nothing: LOGIN_TIMEOUT, not a wait for ever', async () => {
-  const server = await serve(() => {});
-  await expect(logIn(server, 200)).rejects.toMatchObject({
-    code: 'LOGIN_TIMEOUT',
-    message: `no answer to the login from 127.0.0.1:${server.port} within 0.2 s`,
-  });
+    session.frames.listen(() => {});
+    return session.socket;
+  },
+  runClient: (server, dir, streams, serverBudget) =>
+    runClient({
+      host: '127.0.0.1',
+      port: server.port,
+      trust: trust(server, dir),
+      username: 'alice',
+      register: true,
+      keyFile: path.join(dir, 'alice.identity'),
+      scryptCost: { logN: 14, r: 8, p: 1 }, // the floor: a test needs no strong file
+      passwordStdin: true,
+      ...streams,
+      terminal: false,
+      serverBudget,
+    }),
+  isLogin: (line) => {
+    const decoded = decodeClientFrame(line);
+    return decoded.ok && decoded.frame.type === 'register';
+  },
+  // The text is sealed: a message is known by its counter, 0, 1, 2, …
+  chatOf: (line) => {
+    const decoded = decodeClientFrame(line);
+    return decoded.ok && decoded.frame.type === 'e2e-chat'
+      ? String(decoded.frame.counter)
+      : undefined;
+  },
+  nthChat: (n) => String(n),
 });
 
 test('--register refused with NAME_TAKEN says to use --new-keys (a login needs keys the account lacks)', async () => {
-  const server = await serve((socket) => {
+  const server = await context.serve((socket) => {
     const message = 'the username "alice" is already registered';
     socket.end(encodeServerFrame({ type: 'error', code: 'NAME_TAKEN', message }));
   });
   const input = new PassThrough();
   input.end('alice-password\n');
-  const keyFile = path.join(dir, 'alice.identity');
+  const keyFile = path.join(context.dir, 'alice.identity');
   const refused = await runClient({
     host: '127.0.0.1',
     port: server.port,
-    trust: {
-      knownServers: new KnownServers(path.join(dir, 'known_servers')),
-      expectedFingerprint: server.certificate.fingerprint,
-    },
+    trust: trust(server, context.dir),
     username: 'alice',
     register: true,
     keyFile,
