@@ -164,6 +164,8 @@ export class ChatConsole {
   private ended = false;
   // The socket this console waits to drain (pauseUntilDrained), if any.
   private draining: NodeJS.EventEmitter | undefined;
+  // Paused by pause(), until resume().
+  private paused = false;
 
   /** @param options - streams, mode and callbacks */
   constructor(options: ChatConsoleOptions) {
@@ -193,7 +195,7 @@ export class ChatConsole {
       if (this.ended) return;
       options.onLine(text);
       // onLine may have closed the console (e.g. a /quit command).
-      if (this.interactive && !this.ended) this.rl.prompt();
+      if (this.interactive && !this.ended) this.prompt(false);
     });
     // Ctrl-C in prompt mode arrives as a key press, not a signal: readline
     // reports it here, and we treat it as "leave the chat".
@@ -229,7 +231,9 @@ export class ChatConsole {
 
   /** Stops reading input for a while (e.g. while a login is being checked). */
   pause(): void {
-    if (!this.ended) this.rl.pause();
+    if (this.ended) return;
+    this.paused = true;
+    this.rl.pause();
   }
 
   /**
@@ -237,6 +241,7 @@ export class ChatConsole {
    * being drained (see {@link ChatConsole.pauseUntilDrained}), once it has.
    */
   resume(): void {
+    this.paused = false;
     // Never after close(): resuming stdin would keep the process alive.
     if (!this.ended && this.draining === undefined) this.rl.resume();
   }
@@ -256,7 +261,7 @@ export class ChatConsole {
     this.rl.pause();
     socket.once('drain', () => {
       this.draining = undefined;
-      this.resume();
+      if (!this.ended && !this.paused) this.rl.resume();
     });
   }
 
@@ -282,7 +287,15 @@ export class ChatConsole {
     // with the half-typed text (prompt(true) keeps the cursor where it was).
     clearPromptLine(this.output);
     stream.write(line);
-    this.rl.prompt(true);
+    this.prompt(true);
+  }
+
+  // Draws the prompt. readline's prompt() also resumes the input: a line
+  // printed while paused (a message arriving as the socket drains) would
+  // otherwise end the pause, and with it the backpressure.
+  private prompt(keepTyped: boolean): void {
+    this.rl.prompt(keepTyped);
+    if (this.paused || this.draining !== undefined) this.rl.pause();
   }
 }
 

@@ -201,6 +201,24 @@ describe('ChatConsole in prompt mode (a terminal)', () => {
     expect(h.typed).toEqual(['hello']);
   });
 
+  // readline's prompt() resumes its input: before, any message printed
+  // while the console waited for a drain (or a login) undid the pause.
+  test('a line printed while paused leaves the input paused', async () => {
+    const h = harness(true);
+    const socket = new EventEmitter();
+    h.ui.pauseUntilDrained(socket);
+    h.ui.print('1.2.3.4:5: hi');
+    expect(h.input.isPaused()).toBe(true);
+    socket.emit('drain');
+    expect(h.input.isPaused()).toBe(false);
+    h.ui.pause();
+    h.ui.warn('* notice');
+    expect(h.input.isPaused()).toBe(true);
+    h.ui.resume();
+    expect(h.input.isPaused()).toBe(false);
+    h.ui.close();
+  });
+
   // Both leave the cursor on a fresh line: before, stage 4's and 5's clients
   // left it after the prompt, and the shell's next output joined it ("> rc 0").
   test('Ctrl-C ends with "interrupt", on a fresh line', async () => {
