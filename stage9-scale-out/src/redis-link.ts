@@ -269,12 +269,15 @@ export class RedisLink {
     // A timeout on a connection that looks open: presume it dead and start
     // again (its 'close' marks the split).
     if (/timed out/i.test(message) && redis.status === 'ready') redis.disconnect(true);
-    // Redis answered, but refused: out of memory, a read-only replica after a
-    // failover gone wrong, a failed save. The heartbeat cannot keep this
-    // node's sessions alive, so they expire, and other nodes see its users
-    // leave: that is a split, and members are told so. The next heartbeats
-    // try to rejoin, which succeeds once Redis takes writes again.
-    else if (err instanceof Error && err.name === 'ReplyError') {
+    // Redis answered, but refuses every write: out of memory, a read-only
+    // replica after a failover gone wrong, a failed save. The heartbeat
+    // cannot keep this node's sessions alive, so they expire, and other
+    // nodes see its users leave: that is a split, and members are told so.
+    // The next heartbeats try to rejoin, which succeeds once Redis takes
+    // writes again. Any other refusal (a key of the wrong type left by
+    // someone else) is only logged: the rejoin would succeed at once and the
+    // next beat fail again, a split every other beat without end.
+    else if (err instanceof Error && err.name === 'ReplyError' && REFUSES_WRITES.test(message)) {
       this.split(`Redis refuses the heartbeat (${message})`);
     }
     if (this.closed || this.current === 'split' || message === this.lastBeatError) return;
@@ -282,6 +285,9 @@ export class RedisLink {
     this.log(`heartbeat failed: ${message}`);
   }
 }
+
+// The error codes of a Redis that refuses writes, whatever they are.
+const REFUSES_WRITES = /\b(OOM|READONLY|MISCONF|NOREPLICAS)\b/;
 
 /** `redis://user:secret@host:6380/2` → `redis://host:6380`: logs never show credentials. */
 function safeLocation(url: string): string {

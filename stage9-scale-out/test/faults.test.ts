@@ -192,6 +192,27 @@ describeWithRedis(
       }
     });
 
+    // Not every refusal is a split: the rejoin does not reap, so a beat
+    // that failed only in its reap would rejoin at once and split again at
+    // the next beat. Before, a key of the wrong type left under the prefix
+    // had every node split and rejoin every other beat, telling its members
+    // each time.
+    test('a refusal that is not about writes (WRONGTYPE) is logged, not a split', async () => {
+      const admin = new Redis(redis.url);
+      try {
+        await admin.zadd('fault:nodes', 1, 'ghost'); // a dead node, to be reaped...
+        await admin.set('fault:members:ghost', 'x'); // ...whose members key is not a zset
+        const a = await start('a');
+        await progress.until(() => a.logs.some((l) => l.includes('WRONGTYPE')));
+        expect(a.logs.filter((l) => l.includes('WRONGTYPE'))).toEqual([
+          expect.stringMatching(/^heartbeat failed: WRONGTYPE/),
+        ]);
+        expect(a.states).toEqual([]);
+      } finally {
+        admin.disconnect();
+      }
+    });
+
     test('a login Redis ran after the node stopped waiting leaves no ghost: the node releases it', async () => {
       // A slow heartbeat, so that none falls inside the pause below (one
       // that timed out would drop the connection, and the claim with it).
