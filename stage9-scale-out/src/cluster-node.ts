@@ -179,7 +179,8 @@ export async function joinCluster(options: ClusterNodeOptions): Promise<ClusterN
   });
   const loginPermits = new RedisLoginPermits(link.cmd, keys, options.loginLimits);
   // A login settled while Redis was away is sent again once it is back;
-  // one that fails again waits for the next beat, and never holds up a rejoin.
+  // one that fails again waits for the next beat, and never fails a rejoin
+  // (at worst it delays it by one command timeout).
   const settle = () => loginPermits.settlePending().catch(() => {});
   link.addHooks({ rejoin: settle, beat: settle });
   if (options.onState !== undefined) link.onState(options.onState);

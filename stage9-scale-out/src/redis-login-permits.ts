@@ -43,9 +43,10 @@
  *
  * Only one attempt per (user, IP) may be in flight: a second one is refused
  * until the first settles (or its 45 s lease runs out, if its node died
- * mid-attempt: its tokens then stay spent, the strict side). The lease
- * outlasts the server's login deadline (30 s), so a live attempt always
- * holds its marker until it settles.
+ * mid-attempt: its tokens then stay spent, the strict side). The server
+ * sets the lease 15 s past its login deadline (30 s by default), so a live
+ * attempt always holds its marker until it settles. The price: a node that
+ * dies mid-login keeps that user out from that address for the lease.
  *
  * **A settlement that cannot reach Redis is kept and sent again** (on the
  * link's next heartbeat or rejoin, {@link RedisLoginPermits.settlePending}).
@@ -114,7 +115,7 @@ export interface RedisLoginPermitsOptions extends Partial<LoginBuckets> {
   knownIpsPerUser?: number;
   /** How long a known IP is remembered, in ms. Default 30 days. */
   knownIpTtlMs?: number;
-  /** How long an unsettled attempt blocks the next one, in ms. Default 45 s (see the module comment). */
+  /** How long an unsettled attempt blocks the next one, in ms; longer than a login may take. Default 45 s. */
   leaseMs?: number;
   /** A clock in ms, for tests. Default: Redis's own `TIME`. */
   now?: () => number;

@@ -186,6 +186,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger();
   const idleTimeoutMs = whole('idle timeout', options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
+  const loginTimeoutMs = options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS;
   const caps = new ConnectionCaps({
     maxConnections: whole('max connections', options.maxConnections, defaultMaxConnections()),
     maxPreLoginPerAddress: whole(
@@ -277,7 +278,9 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       heartbeatMs: options.heartbeatMs,
       ttlMs: options.sessionTtlMs,
       commandTimeoutMs: options.redisCommandTimeoutMs,
-      loginLimits: options.rateLimits,
+      // A login's permit holds its marker in Redis for longer than a login
+      // may take, or a live attempt could lose it (redis-login-permits.ts).
+      loginLimits: { ...options.rateLimits, leaseMs: loginTimeoutMs + 15_000 },
       members: {
         broadcast: (frame) => {
           presence.sendPending(); // notices before chat, as on stage 7
@@ -338,7 +341,7 @@ export async function startServer(options: ServerOptions): Promise<ChatServer> {
       sampler,
     },
     caps,
-    loginTimeoutMs: options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
+    loginTimeoutMs,
     errorBudget: options.errorBudget ?? DEFAULT_ERROR_BUDGET,
     messageBudget: options.messageBudget ?? DEFAULT_MESSAGE_BUDGET,
     framesPerTurn,

@@ -18,8 +18,10 @@
 //   bcrypt, refused after the permit was taken, or a stale ticket) gives its
 //   token back.
 import bcrypt from 'bcryptjs';
+import { Redis } from 'ioredis';
 import { LoginTickets, TicketKeys } from '../../shared/src/login-ticket';
 import type { LoginRateLimitOptions } from '../../shared/src/rate-limit';
+import { clusterKeys } from '../src/cluster-keys';
 import { deleteKeys, describeWithRedis, testPrefix } from './redis-env';
 import { connectTo, PASSWORD, startCluster, type TestCluster } from './server-harness';
 
@@ -184,3 +186,41 @@ function loginBudgetCases(buckets: Buckets): void {
     expect(guesses).toEqual([...Array(BUDGET).fill('AUTH_FAILED'), 'RATE_LIMITED']);
   });
 }
+
+describeWithRedis('stage 9 login permit lease over Redis', (url) => {
+  // A login's marker in Redis ("attempt in flight") must outlast the login
+  // itself, however long the node's login deadline is set: a marker that
+  // expired mid-login lets a second attempt in beside it, and the first
+  // one's refund then finds no marker and gives nothing back. Before, the
+  // lease was a fixed 45 s whatever --login-timeout-ms said.
+  test("an attempt's marker outlasts the node's login deadline", async () => {
+    const keyPrefix = testPrefix();
+    const cluster = await startCluster(1, { redisUrl: url, keyPrefix, loginTimeoutMs: 120_000 });
+    const direct = new Redis(url);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let lookedUp!: () => void;
+    const lookingUp = new Promise<void>((resolve) => (lookedUp = resolve));
+    const findUser = cluster.store.findUser.bind(cluster.store);
+    cluster.store.findUser = async (name) => {
+      lookedUp(); // the permit is taken: its marker is in Redis
+      await held;
+      return findUser(name);
+    };
+    try {
+      const client = await connectTo(cluster.nodes[0]!.port);
+      client.send({ type: 'login', user: 'alice', password: PASSWORD });
+      await lookingUp;
+      const lease = await direct.pttl(clusterKeys(keyPrefix).loginBusy('alice', '127.0.0.1'));
+      expect(lease).toBeGreaterThan(120_000);
+      release();
+      await client.waitFor((f) => f.type === 'error');
+      client.socket.destroy();
+    } finally {
+      release();
+      direct.disconnect();
+      await cluster.close();
+      await deleteKeys(url, keyPrefix);
+    }
+  });
+});
