@@ -39,7 +39,8 @@ export async function loginAnswer<T>(
   try {
     return await withDeadline(answer, ms);
   } catch (err) {
-    if (err instanceof ChatError) throw err;
+    // Only the deadline's own error means silence; anything else is passed on.
+    if ((err as { code?: unknown } | undefined)?.code !== 'ETIMEDOUT') throw err;
     const seconds = ms / 1000;
     throw new ChatError(
       'LOGIN_TIMEOUT',
