@@ -250,14 +250,26 @@ export class RedisLink {
       return;
     }
     this.beating = true;
-    let talkingTo = this.sub;
     try {
-      await this.sub.ping();
-      talkingTo = this.cmd;
-      for (const hooks of this.hooks) await hooks.beat?.();
-      this.lastBeatError = '';
-    } catch (err) {
-      this.beatFailed(talkingTo, err);
+      try {
+        await this.sub.ping();
+      } catch (err) {
+        this.beatFailed(this.sub, err);
+        return;
+      }
+      // Every hook runs, whichever failed before it: one step that Redis
+      // refuses (a dead node's keys that cannot be reaped) must not stop
+      // the others (the sessions' refresh, the logins to settle).
+      let failure: { err: unknown } | undefined;
+      for (const hooks of this.hooks) {
+        try {
+          await hooks.beat?.();
+        } catch (err) {
+          failure ??= { err };
+        }
+      }
+      if (failure === undefined) this.lastBeatError = '';
+      else this.beatFailed(this.cmd, failure.err);
     } finally {
       this.beating = false;
     }
@@ -269,15 +281,15 @@ export class RedisLink {
     // A timeout on a connection that looks open: presume it dead and start
     // again (its 'close' marks the split).
     if (/timed out/i.test(message) && redis.status === 'ready') redis.disconnect(true);
-    // Redis answered, but refuses every write: out of memory, a read-only
-    // replica after a failover gone wrong, a failed save. The heartbeat
-    // cannot keep this node's sessions alive, so they expire, and other
-    // nodes see its users leave: that is a split, and members are told so.
-    // The next heartbeats try to rejoin, which succeeds once Redis takes
-    // writes again. Any other refusal (a key of the wrong type left by
-    // someone else) is only logged: the rejoin would succeed at once and the
-    // next beat fail again, a split every other beat without end.
-    else if (err instanceof Error && err.name === 'ReplyError' && REFUSES_WRITES.test(message)) {
+    // Redis answered, but refused the heartbeat: out of memory, a read-only
+    // replica after a failover gone wrong, a failed save, an ACL that no
+    // longer allows it. This node's sessions cannot be kept alive, so they
+    // expire and other nodes see its users leave: that is a split, and
+    // members are told so. Rejoining refreshes the sessions the same way,
+    // so it succeeds only once Redis takes them again. (A hook whose
+    // refusal must not split, such as reaping other nodes, reports it as
+    // another kind of error: see redis-presence.ts.)
+    else if (err instanceof Error && err.name === 'ReplyError') {
       this.split(`Redis refuses the heartbeat (${message})`);
     }
     if (this.closed || this.current === 'split' || message === this.lastBeatError) return;
@@ -285,9 +297,6 @@ export class RedisLink {
     this.log(`heartbeat failed: ${message}`);
   }
 }
-
-// The error codes of a Redis that refuses writes, whatever they are.
-const REFUSES_WRITES = /\b(OOM|READONLY|MISCONF|NOREPLICAS)\b/;
 
 /** `redis://user:secret@host:6380/2` → `redis://host:6380`: logs never show credentials. */
 function safeLocation(url: string): string {

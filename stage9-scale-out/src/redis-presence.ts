@@ -102,7 +102,14 @@ export class RedisPresence implements Presence {
       rejoin: () => this.refresh(),
       beat: async () => {
         await this.refresh();
-        await this.reap();
+        // Another node's leftovers that Redis refuses to clear (a key of
+        // the wrong type, say) are reported, but are no split of ours: the
+        // rejoin does not reap, and would succeed at once, every other beat.
+        await this.reap().catch((err: unknown) => {
+          throw new Error(
+            `reaping dead nodes: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        });
       },
     });
   }
