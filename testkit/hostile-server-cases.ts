@@ -133,8 +133,7 @@ export function hostileServerCases<S extends FakeServer>(
     let mostQueued = 0;
     await new Promise<void>((resolve) => {
       // bytesRead, not the chunks seen here: the login may have read the
-      // first pings with its welcome. (Over TLS it counts record overhead
-      // too, so a little less than 16 MiB of pings: still a million.)
+      // first pings with its welcome.
       socket.on('data', () => {
         mostQueued = Math.max(mostQueued, socket.writableLength);
         if (socket.bytesRead >= PINGS_BYTES) resolve();

@@ -6,8 +6,10 @@
  * nothing more (a broken or hostile one, or a man in the middle in stage 6)
  * kept the client waiting for ever, silent, while lines piped into it
  * piled up in memory. Every server of the course answers a login within
- * its own deadline (30 s from the connection, then `LOGIN_TIMEOUT`), so
- * the client waits longer than that: a real server always speaks first.
+ * its own deadline (30 s from the connection by default, then
+ * `LOGIN_TIMEOUT`), so the client waits longer than that: a real server at
+ * its defaults always speaks first. (One started with a longer
+ * `--login-timeout-ms` may not: its clients then need `answerTimeoutMs`.)
  *
  * @module
  */
@@ -39,7 +41,8 @@ export async function loginAnswer<T>(
   try {
     return await withDeadline(answer, ms);
   } catch (err) {
-    // Only the deadline's own error means silence; anything else is passed on.
+    // Only the deadline's ETIMEDOUT means silence (the frame streams never
+    // reject with a socket's own); anything else is passed on.
     if ((err as { code?: unknown } | undefined)?.code !== 'ETIMEDOUT') throw err;
     const seconds = ms / 1000;
     throw new ChatError(

@@ -96,7 +96,7 @@ describe('sanitizeForTerminal', () => {
 });
 
 /** A console on in-memory streams, recording what it printed and what it reported. */
-function harness(terminal: boolean) {
+function harness(terminal: boolean, onTyped: (text: string) => void = () => {}) {
   const input = new PassThrough();
   const output = new PassThrough();
   const errorOutput = new PassThrough();
@@ -128,6 +128,7 @@ function harness(terminal: boolean) {
     color: false,
     onLine: (text) => {
       typed.push(text);
+      onTyped(text);
       gotLine();
     },
     onEnd: (reason) => reportEnd(reason),
@@ -215,6 +216,18 @@ describe('ChatConsole in prompt mode (a terminal)', () => {
     h.ui.warn('* notice');
     expect(h.input.isPaused()).toBe(true);
     h.ui.resume();
+    expect(h.input.isPaused()).toBe(false);
+    h.ui.close();
+  });
+
+  test('a typed line that fills the socket leaves the input paused after its prompt', async () => {
+    const socket = new EventEmitter();
+    const h = harness(true, () => h.ui.pauseUntilDrained(socket));
+    const line = h.nextLine();
+    h.input.write('hello\r');
+    await line;
+    expect(h.input.isPaused()).toBe(true); // before: the redrawn prompt resumed it
+    socket.emit('drain');
     expect(h.input.isPaused()).toBe(false);
     h.ui.close();
   });
