@@ -257,15 +257,17 @@ export class RedisLink {
         this.beatFailed(this.sub, err);
         return;
       }
-      // Every hook runs, whichever failed before it: one step that Redis
-      // refuses (a dead node's keys that cannot be reaped) must not stop
-      // the others (the sessions' refresh, the logins to settle).
+      // A step that Redis refused (a dead node's keys that cannot be
+      // reaped) does not stop the others (the logins to settle): Redis is
+      // there and answering. A step that got no answer (a timeout, a closed
+      // connection) does: the rest would only wait for the same silence.
       let failure: { err: unknown } | undefined;
       for (const hooks of this.hooks) {
         try {
           await hooks.beat?.();
         } catch (err) {
           failure ??= { err };
+          if (!isRefusal(err) && !isRefusal((err as Error | undefined)?.cause)) break;
         }
       }
       if (failure === undefined) this.lastBeatError = '';
@@ -287,15 +289,20 @@ export class RedisLink {
     // expire and other nodes see its users leave: that is a split, and
     // members are told so. Rejoining refreshes the sessions the same way,
     // so it succeeds only once Redis takes them again. (A hook whose
-    // refusal must not split, such as reaping other nodes, reports it as
-    // another kind of error: see redis-presence.ts.)
-    else if (err instanceof Error && err.name === 'ReplyError') {
+    // refusal must not split, such as reaping other nodes, wraps it in a
+    // plain Error, with the refusal as its cause: see redis-presence.ts.)
+    else if (isRefusal(err)) {
       this.split(`Redis refuses the heartbeat (${message})`);
     }
     if (this.closed || this.current === 'split' || message === this.lastBeatError) return;
     this.lastBeatError = message;
     this.log(`heartbeat failed: ${message}`);
   }
+}
+
+// Redis's own error reply (ioredis names it ReplyError): it answered, and said no.
+function isRefusal(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError';
 }
 
 /** `redis://user:secret@host:6380/2` → `redis://host:6380`: logs never show credentials. */

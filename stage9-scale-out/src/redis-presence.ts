@@ -106,9 +106,8 @@ export class RedisPresence implements Presence {
         // the wrong type, say) are reported, but are no split of ours: the
         // rejoin does not reap, and would succeed at once, every other beat.
         await this.reap().catch((err: unknown) => {
-          throw new Error(
-            `reaping dead nodes: ${err instanceof Error ? err.message : String(err)}`,
-          );
+          const message = err instanceof Error ? err.message : String(err);
+          throw new Error(`reaping dead nodes: ${message}`, { cause: err });
         });
       },
     });
