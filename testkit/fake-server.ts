@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { generateCertificate, type GeneratedCertificate } from '../shared/src/certificate';
+import { LineDecoder } from '../shared/src/framing';
 
 /** A running fake server. */
 export interface FakeServer {
@@ -70,14 +71,12 @@ export async function startFakeTlsServer(
   return { ...(await listen(server)), certificate };
 }
 
+// The course's own framing, as a real server reads it.
 function readLines(socket: net.Socket, onLine: OnLine): void {
   socket.on('error', () => {});
-  let buffered = '';
+  const decoder = new LineDecoder();
   socket.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) onLine(socket, line);
+    for (const line of decoder.push(chunk)) if (line.ok) onLine(socket, line.text);
   });
 }
 

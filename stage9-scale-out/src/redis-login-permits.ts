@@ -42,7 +42,7 @@
  * read and the write, and one of the two updates would be lost.
  *
  * Only one attempt per (user, IP) may be in flight: a second one is refused
- * until the first settles (or its 45 s lease runs out, if its node died
+ * until the first settles (or its lease runs out, if its node died
  * mid-attempt: its tokens then stay spent, the strict side). The server
  * sets the lease 15 s past its login deadline (30 s by default), so a live
  * attempt always holds its marker until it settles. The price: a node that

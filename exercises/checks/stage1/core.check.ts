@@ -2,6 +2,7 @@
 // The task and the stub are in exercises/core/stage1/server.ts.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { withDeadline } from '../../../shared/src/deadline';
 import type { CheckContext, Exercise } from '../../kit/check';
 import { expectSame } from '../../kit/expect';
 import { LineSocket, tryConnect } from '../../kit/lines';
@@ -54,22 +55,12 @@ const CLOSE_DEADLINE_MS = 2_000;
 
 /** Waits for the server to close (returns as soon as it does); fails after the deadline. */
 async function closedSoon(client: LineSocket): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new Error(
-          `the greeting came, but the connection was still open ${CLOSE_DEADLINE_MS / 1000} s later: ` +
-            'the server must end the socket after the line (socket.end), not just write to it',
-        ),
-      );
-    }, CLOSE_DEADLINE_MS);
+  await withDeadline(client.closed, CLOSE_DEADLINE_MS).catch(() => {
+    throw new Error(
+      `the greeting came, but the connection was still open ${CLOSE_DEADLINE_MS / 1000} s later: ` +
+        'the server must end the socket after the line (socket.end), not just write to it',
+    );
   });
-  try {
-    await Promise.race([client.closed, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function expectGreeting(line: string, client: string, server: string): void {
