@@ -103,9 +103,15 @@ export function fanoutLoad(
   // backlog from growing in a server that cannot keep up.
   const job: FanoutJob =
     pace > 0
-      ? { ...options, senders: 1, window: Math.max(options.window, Math.ceil(pace)), rate: pace }
+      ? {
+          ...options,
+          senders: 1,
+          window: Math.max(options.window, Math.ceil(pace)),
+          rate: pace,
+          warmupSeconds: options.pacedWarmupSeconds,
+        }
       : { ...options, rate: 0 };
-  const timeoutMs = (options.warmupSeconds + options.seconds) * 1000 + 120_000;
+  const timeoutMs = (job.warmupSeconds + job.seconds) * 1000 + 120_000;
   const request: LoadRequest = { type: 'fanout', target, endpoint, files, job };
   return new LoadSession<FanoutResult>(request, timeoutMs, onMark).result;
 }

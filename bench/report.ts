@@ -222,8 +222,9 @@ function fanoutLines(result: BenchResult): string[] {
   const paced = targetTable(result, 'paced');
   if (paced.targets.length > 0) {
     lines.push(
-      `paced: 1 sender at ${o.pace} msg/s, the same reads for every server, so server CPU ` +
-        `per message compares code, not batching (the CPU ratios below come from here)`,
+      `paced: 1 sender at ${o.pace} msg/s after ${o.pacedWarmupSeconds} s warm-up, the same ` +
+        `reads for every server, so server CPU per message compares code, not batching ` +
+        `(the CPU ratios below come from here)`,
       '',
       paced.text,
       '',

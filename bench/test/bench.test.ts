@@ -39,6 +39,7 @@ const TINY: BenchOptions = {
   pace: 2000,
   seconds: 1,
   warmupSeconds: 0.2,
+  pacedWarmupSeconds: 0.2,
   rounds: 1,
   idle: 20,
   bcryptCost: 8,
@@ -232,7 +233,8 @@ describe('runBench', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
     const report = path.join(dir, 'benchmarks.md');
     const args = ['--only', 'raw', '--clients', '3', '--senders', '1', '--seconds', '0.5'];
-    const more = ['--warmup', '0', '--rounds', '1', '--idle', '10', '--scenario', 'fanout,idle'];
+    const warm = ['--warmup', '0', '--paced-warmup', '0'];
+    const more = [...warm, '--rounds', '1', '--idle', '10', '--scenario', 'fanout,idle'];
     const proc = runScript('bench', [...args, ...more, '--report', report]);
     try {
       await proc.stdout.waitFor(/^\| target +\| delivered msg\/s/);
@@ -269,6 +271,7 @@ describe('parseBenchArgs', () => {
       ['--pace', '500', { pace: 500 }],
       ['--seconds', '1.5', { seconds: 1.5 }],
       ['--warmup', '0', { warmupSeconds: 0 }],
+      ['--paced-warmup', '2.5', { pacedWarmupSeconds: 2.5 }],
       ['--rounds', '2', { rounds: 2 }],
       ['--idle', '0', { idle: 0 }],
       ['--bytes', '100', { payloadBytes: 100 }],
@@ -295,7 +298,7 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['--scenario', 'scale'])).toMatchObject({ scenarios: ['scale'] });
     // Every number flag the help lists is in this test.
     const listed = [...USAGE.matchAll(/^ {2}(--[\w-]+) [NSR] /gm)].map((m) => m[1]);
-    expect(listed).toHaveLength(20);
+    expect(listed).toHaveLength(21);
     expect(flags.map(([flag]) => flag)).toEqual(expect.arrayContaining(listed));
   });
 
