@@ -43,9 +43,9 @@ const NUMBER_FLAGS = [
   ['seconds', 'seconds', 5, 1, 0.2, 600, 'S', 'measured seconds per fan-out round'],
   ['warmup', 'warmupSeconds', 1, 0.5, 0, 60, 'S', 'warm-up before a closed-loop round'],
   // Longer than the closed loop's: at a pace, the relay path gets hot slowly,
-  // and until V8 has compiled it, compiling and slower code are measured as
-  // the server's cost per message, more so for a bigger server than for the
-  // baseline (bench/README.md, "Paced rounds warm up for longer").
+  // and until V8 has compiled it (in the server and in the load process),
+  // compiling and slower code are measured as the server's cost per message
+  // (bench/README.md, "Paced rounds warm up for longer").
   ['paced-warmup', 'pacedWarmupSeconds', 10, 1, 0, 120, 'S', 'warm-up before a paced round'],
   ['rounds', 'rounds', 3, 1, 1, 50, 'N', 'rounds; the median is shown'],
   ['idle', 'idle', 1000, 200, 0, 10_000, 'N', 'idle connections for memory, 0 = skip'],
