@@ -269,6 +269,17 @@ export function decodeLine(bytes: Uint8Array): DecodedFrame {
 }
 
 /**
+ * The check {@link decodeLine} makes, without the decoding: for a relay that
+ * forwards a line's bytes as they came and never needs them as a string.
+ *
+ * @param bytes - the line, without its line ending
+ * @returns `BAD_UTF8` for bytes that are not valid UTF-8, else `undefined`
+ */
+export function utf8Error(bytes: Uint8Array): ChatError | undefined {
+  return isUtf8(bytes) ? undefined : NOT_UTF8.error;
+}
+
+/**
  * Encodes one frame: the text as UTF-8 followed by `\n`.
  *
  * @param text - the frame's text; it must not contain a newline

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { ChatError } from '../src/errors';
-import { encodeFrame, encodeFrames, LineDecoder, type DecodedFrame } from '../src/framing';
+import {
+  decodeLine,
+  encodeFrame,
+  encodeFrames,
+  LineDecoder,
+  utf8Error,
+  type DecodedFrame,
+} from '../src/framing';
 
 const texts = (frames: DecodedFrame[]) => frames.map((f) => (f.ok ? f.text : `!${f.error.code}`));
 
@@ -211,5 +218,22 @@ describe('encodeFrames', () => {
     expect(() => encodeFrames(['ok', 'a\rb'])).toThrow(
       expect.objectContaining({ code: 'BAD_FRAME' }),
     );
+  });
+});
+
+describe('utf8Error', () => {
+  test('the same verdict as decodeLine, on any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const decoded = decodeLine(bytes);
+        expect(utf8Error(bytes)).toBe(decoded.ok ? undefined : decoded.error);
+      }),
+    );
+  });
+
+  test('a lone continuation byte or an encoded surrogate is BAD_UTF8', () => {
+    expect(utf8Error(Buffer.from([0x80]))?.code).toBe('BAD_UTF8');
+    expect(utf8Error(Buffer.from([0xed, 0xa0, 0x80]))?.code).toBe('BAD_UTF8');
+    expect(utf8Error(Buffer.from('héllo 👋'))).toBeUndefined();
   });
 });

@@ -17,21 +17,21 @@
  * @module
  */
 import type net from 'node:net';
-import { ChatError } from '../../shared/src/errors';
-import {
-  decodeLine,
-  encodeFrame,
-  encodeFrames,
-  LineDecoder,
-  type SplitLine,
-} from '../../shared/src/framing';
+import type { ChatError } from '../../shared/src/errors';
+import { encodeFrame, encodeFrames, LineDecoder, type SplitLine } from '../../shared/src/framing';
 import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
 import { announcesPresence } from '../../shared/src/presence';
 import type { Room } from '../../shared/src/room';
-import { chatLine, errorLine, joinedNotice, leftNotice, welcomeNotice } from './messages';
-
-const CR_INSIDE_LINE = new ChatError('BAD_FRAME', 'a line cannot contain a carriage return');
+import {
+  chatLines,
+  chatPrefix,
+  chatTextError,
+  errorLine,
+  joinedNotice,
+  leftNotice,
+  welcomeNotice,
+} from './messages';
 
 /** A connection as the room sees it. */
 export interface Member {
@@ -73,9 +73,11 @@ export function serveConnection(socket: net.Socket, state: ServerState): void {
 /** One connected client: a member of the room, and the handling of its lines. */
 class Connection implements Member {
   readonly label: string;
+  // `IP:PORT: `, the start of every chat line this client sends, encoded once.
+  private readonly prefix: Buffer;
   private readonly decoder: LineDecoder;
   // Chat lines completed by one read, sent as ONE broadcast (see flush).
-  private outgoing: string[] | undefined;
+  private outgoing: Uint8Array[] | undefined;
   // The answers to the bad lines one read completed, sent as ONE write (see answerErrors).
   private errors: { replies: string[]; first: string } | undefined;
 
@@ -84,6 +86,7 @@ class Connection implements Member {
     private readonly state: ServerState,
   ) {
     this.label = peerLabel(socket.remoteAddress, socket.remotePort);
+    this.prefix = chatPrefix(this.label);
     this.decoder = new LineDecoder({ maxFrameBytes: state.maxFrameBytes });
   }
 
@@ -133,28 +136,26 @@ class Connection implements Member {
     this.answerErrors();
   }
 
-  // What happens to one line: relayed to everyone else, or answered with an error.
+  // What happens to one line: relayed to everyone else, or answered with an
+  // error. The server only forwards the line, so it checks the bytes (valid
+  // UTF-8, no \r) and relays them as they came, behind the sender's label:
+  // it never turns them into a string (see chatLines).
   private handleLine(line: SplitLine): void {
-    const decoded = line.ok ? decodeLine(line.bytes) : line;
-    if (decoded.ok && !decoded.text.includes('\r')) {
-      if (decoded.text === '') return;
-      (this.outgoing ??= []).push(chatLine(this.label, decoded.text));
-      return;
-    }
-    // A lone \r inside a line cannot be relayed: some readers would see
-    // two lines (encodeFrame refuses it for that reason).
-    this.refuse(decoded.ok ? CR_INSIDE_LINE : decoded.error);
+    if (!line.ok) return this.refuse(line.error);
+    const error = chatTextError(line.bytes);
+    if (error !== undefined) return this.refuse(error);
+    if (line.bytes.length > 0) (this.outgoing ??= []).push(line.bytes);
   }
   // #endregion focus
 
-  // The chat lines this read completed go out as ONE broadcast, encoded once
-  // into one buffer: one write per recipient, not one per line (a pasted
-  // block of 100 lines costs 100 times fewer system calls).
+  // The chat lines this read completed go out as ONE broadcast, joined into
+  // one buffer: one write per recipient, not one per line (a pasted block of
+  // 100 lines costs 100 times fewer system calls).
   private flush(): void {
     const { outgoing } = this;
     if (outgoing === undefined) return;
     this.outgoing = undefined;
-    this.state.room.broadcast(encodeFrames(outgoing), this);
+    this.state.room.broadcast(chatLines(this.prefix, outgoing), this);
   }
 
   // BAD_UTF8 and BAD_FRAME are answered and forgiven: the answers to one

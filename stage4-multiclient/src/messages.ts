@@ -1,5 +1,5 @@
 /**
- * Stage 4's message vocabulary: every line the server sends, as text.
+ * Stage 4's message vocabulary: every line the server sends.
  *
  * The wire is still plain lines, so `nc` is a working client. What a line
  * means is told by its first characters:
@@ -12,19 +12,56 @@
  *
  * Keeping the formats in one file means the server never builds a line by
  * hand, and the tests can import the same functions to know what to expect.
+ * A chat message is the one line built from bytes, not text (see {@link chatLines}).
  *
  * @module
  */
-import type { ChatError } from '../../shared/src/errors';
+import { ChatError } from '../../shared/src/errors';
+import { utf8Error } from '../../shared/src/framing';
+
+const NEWLINE = Buffer.from('\n');
+const CR = 0x0d;
+const CR_INSIDE_LINE = new ChatError('BAD_FRAME', 'a line cannot contain a carriage return');
 
 /**
- * A chat message as the other clients see it.
+ * Why a line cannot be relayed as chat, or `undefined` if it can. The
+ * checks look at the line's bytes: the server forwards a line, so it never
+ * needs it as a string (see {@link chatLines}).
+ *
+ * - `BAD_UTF8`: not valid UTF-8 (the others would see replacement characters);
+ * - `BAD_FRAME`: a `\r` inside the line. A terminal that receives it moves
+ *   the cursor back to the start of the line, where the rest of the message
+ *   can draw a fake sender; some readers would even see two lines.
+ *
+ * @param text - one line's bytes, without its line ending
+ */
+export function chatTextError(text: Uint8Array): ChatError | undefined {
+  return utf8Error(text) ?? (text.includes(CR) ? CR_INSIDE_LINE : undefined);
+}
+
+/**
+ * The bytes that begin every chat line from one sender: `IP:PORT: `.
+ * A connection encodes them once, not once per message.
  *
  * @param sender - the sender's label, assigned by the server (never by the client)
- * @param text - what the sender typed
  */
-export function chatLine(sender: string, text: string): string {
-  return `${sender}: ${text}`;
+export function chatPrefix(sender: string): Buffer {
+  return Buffer.from(`${sender}: `, 'utf8');
+}
+
+/**
+ * Chat messages as the other clients see them, `IP:PORT: TEXT` each, in one
+ * buffer for one write: the sender's prefix, the line's bytes exactly as they
+ * arrived, and a newline. Decoding the text into a string only to encode it
+ * back would cost the relay a copy each way, for the same bytes.
+ *
+ * @param prefix - the sender's {@link chatPrefix}
+ * @param texts - what the sender typed, one line each; every one passed {@link chatTextError}
+ */
+export function chatLines(prefix: Uint8Array, texts: readonly Uint8Array[]): Buffer {
+  const parts: Uint8Array[] = [];
+  for (const text of texts) parts.push(prefix, text, NEWLINE);
+  return Buffer.concat(parts);
 }
 
 /**
