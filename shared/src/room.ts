@@ -223,8 +223,11 @@ export class Room<M extends RoomMember> {
   private deliver(member: M, seat: Seat | undefined, frame: Buffer): boolean {
     const { socket } = member;
     // A destroyed or ended socket cannot take more bytes; writing would only
-    // produce an ERR_STREAM_DESTROYED / write-after-end error.
-    if (socket.destroyed || socket.writableEnded) return false;
+    // produce an ERR_STREAM_DESTROYED / write-after-end error. `writable` is
+    // false for both (and for an errored one), and it is one getter: this
+    // line runs once per delivery, and `destroyed` alone cost a Duplex getter
+    // that also looks at the readable side, which says nothing about writing.
+    if (!socket.writable) return false;
     // The turn's first frame to this member goes straight out; a second one
     // corks its socket until the turn ends (see the module comment).
     if (seat === undefined || seat.writtenInTurn !== this.turn) {
