@@ -216,6 +216,21 @@ export function parsePositiveInt(flag: string, text: string | undefined): number
 }
 
 /**
+ * Keeps a server up when whoever reads its output goes away
+ * (`npm run stage4 | head -3`, a log collector that restarts). A write to a
+ * pipe nobody reads fails with EPIPE, Node reports it as an `'error'` event
+ * on `process.stdout`, and an `'error'` event nobody listens to ends the
+ * process: the chat of everyone connected would end because a log line had
+ * no reader. The log is the operator's; losing it must not cost the
+ * clients their room. So a server ignores its output's errors: there is
+ * nowhere left to report them. (A client is different: it ends when the
+ * person is gone.) Call it first thing in a server's entry file.
+ */
+export function keepServingWithoutOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+}
+
+/**
  * Resolves with the first SIGINT (Ctrl-C) or SIGTERM (a service manager's
  * stop) the process receives, so a server can say goodbye and exit 0.
  *

@@ -1,7 +1,7 @@
 // Entry point for `npm run stage1`: parse the command line, start the server,
 // print what happens. All the logic is in src/server.ts, where tests reach it.
 import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
-import { parseCommandLine, runMain } from '../../shared/src/cli';
+import { keepServingWithoutOutput, parseCommandLine, runMain } from '../../shared/src/cli';
 import { formatEndpoint } from '../../shared/src/listen';
 import { mappedIPv4, type SocketEnd } from '../src/endpoint';
 import { startServer } from '../src/server';
@@ -13,6 +13,7 @@ accepts one connection, prints both of its ends, closes it and exits.
 Try it with: nc 127.0.0.1 5050`;
 
 runMain(async () => {
+  keepServingWithoutOutput(); // a closed log pipe must not end the room
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env);
   if (values.help) {
     console.log(USAGE);

@@ -1,7 +1,7 @@
 // Entry point for `npm run stage2`: parse the command line, then wire the
 // operator's console to the server. The logic lives in src/, where tests reach it.
 import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
-import { parseCommandLine, runMain } from '../../shared/src/cli';
+import { keepServingWithoutOutput, parseCommandLine, runMain } from '../../shared/src/cli';
 import { peerName } from '../src/messages';
 import { OperatorConsole } from '../src/operator';
 import { startServer } from '../src/server';
@@ -13,6 +13,7 @@ here, and the line you type is the reply. When stdin is not a terminal, each
 stdin line is the next reply. Ctrl-D or Ctrl-C stops the server.`;
 
 runMain(async () => {
+  keepServingWithoutOutput(); // a closed log pipe must not end the room
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env);
   if (values.help) {
     console.log(USAGE);

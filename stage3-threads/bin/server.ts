@@ -2,7 +2,7 @@
 // Only parses the command line and calls startServer; the logic lives in src/.
 import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import os from 'node:os';
-import { parseCommandLine, runMain } from '../../shared/src/cli';
+import { keepServingWithoutOutput, parseCommandLine, runMain } from '../../shared/src/cli';
 import { formatEndpoint } from '../../shared/src/listen';
 import { COST_RANGE, parseIntOption, parseMode } from '../src/options';
 import { startServer } from '../src/server';
@@ -16,6 +16,7 @@ const USAGE = `usage: npm run stage3:server -- [options]
 then try: nc 127.0.0.1 5050   and type "ping" or "hash some password"`;
 
 runMain(async () => {
+  keepServingWithoutOutput(); // a closed log pipe must not end the room
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
     mode: { type: 'string' },
     workers: { type: 'string' },

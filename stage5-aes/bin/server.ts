@@ -5,6 +5,7 @@
  */
 import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import {
+  keepServingWithoutOutput,
   onShutdownSignal,
   parseCommandLine,
   parsePositiveInt,
@@ -14,6 +15,7 @@ import { formatEndpoint } from '../../shared/src/listen';
 import { startServer } from '../src/server';
 
 runMain(async () => {
+  keepServingWithoutOutput(); // a closed log pipe must not end the room
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
     'max-queue-bytes': { type: 'string' },
   });

@@ -5,6 +5,7 @@
  */
 import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import {
+  keepServingWithoutOutput,
   onShutdownSignal,
   parseCommandLine,
   parsePositiveInt,
@@ -48,6 +49,7 @@ const USAGE = `usage: npm run stage6 -- [--host HOST] [--port PORT] [--key-file 
 ${limitsUsage({ tls: false })}`;
 
 runMain(async () => {
+  keepServingWithoutOutput(); // a closed log pipe must not end the room
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
     'key-file': { type: 'string' },
     'db-file': { type: 'string' },

@@ -7,6 +7,7 @@
 import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import path from 'node:path';
 import {
+  keepServingWithoutOutput,
   onShutdownSignal,
   parseCommandLine,
   parsePositiveInt,
@@ -53,6 +54,7 @@ pin it on first contact (the client asks, or takes --server-fingerprint).
 ${limitsUsage({ tls: true })}`;
 
 runMain(async () => {
+  keepServingWithoutOutput(); // a closed log pipe must not end the room
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
     cert: { type: 'string' },
     key: { type: 'string' },

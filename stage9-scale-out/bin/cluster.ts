@@ -12,6 +12,7 @@
 import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import path from 'node:path';
 import {
+  keepServingWithoutOutput,
   onShutdownSignal,
   parseCommandLine,
   parsePositiveInt,
@@ -49,6 +50,7 @@ Connect with \`npm run stage9:client -- --port PORT\` to any of the ports printe
 const MAX_NODES = 16;
 
 runMain(async () => {
+  keepServingWithoutOutput(); // a closed log pipe must not end the room
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
     nodes: { type: 'string' },
     'redis-url': { type: 'string' },

@@ -8,6 +8,7 @@
 import '../../shared/src/node-version'; // first: an old Node.js gets one clear line
 import path from 'node:path';
 import {
+  keepServingWithoutOutput,
   onShutdownSignal,
   parseCommandLine,
   parsePositiveInt,
@@ -66,6 +67,7 @@ files): one fingerprint to pin, tickets good on any node.
 ${limitsUsage({ tls: true })}`;
 
 runMain(async () => {
+  keepServingWithoutOutput(); // a closed log pipe must not end the room
   const { endpoint, values } = parseCommandLine(process.argv.slice(2), process.env, {
     'redis-url': { type: 'string' },
     'node-id': { type: 'string' },

@@ -1,0 +1,85 @@
+/**
+ * A server whose output nobody reads any more (`npm run stage4 | head -3`, a
+ * log collector that restarts) keeps serving: its next log line fails with
+ * EPIPE, and before keepServingWithoutOutput (shared/src/cli.ts) that error
+ * ended the process, and the chat of everyone in the room, with a stack
+ * trace. Each case starts a server as its npm script does, closes our end
+ * of its stdout and stderr once it listens, and then uses it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, LineReader, REPO_ROOT } from './helpers';
+
+const started: ChildProcess[] = [];
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closed-output-'));
+afterAll(() => {
+  for (const child of started) child.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Starts a server's entry file as its npm script does (node with tsx's
+ * loader; no npm in between, so the exit code is the server's own), waits
+ * until it listens, then closes our end of its stdout and stderr.
+ */
+async function startDeaf(entry: string, args: string[] = []) {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', entry, '--port', '0', ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  const line = await new LineReader(child.stdout).waitFor('listening on ');
+  child.stdout.destroy();
+  child.stderr.destroy();
+  return { child, exit, port: Number(/:(\d+)$/.exec(line)![1]) };
+}
+
+/** The first bytes the server sends on `socket`; fails if it closes first. */
+function firstBytes(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    socket.once('data', resolve);
+    socket.once('close', () => reject(new Error('the server closed the connection first')));
+  });
+}
+
+// Each connection is logged (a join, a leave): the first such line meets the closed pipe.
+test.each([['stage4-multiclient'], ['stage5-aes']])(
+  '%s keeps its room after its output closes, and still exits 0 on SIGTERM',
+  async (stage) => {
+    const { child, exit, port } = await startDeaf(`${stage}/bin/server.ts`);
+    const first = await connect(port);
+    await firstBytes(first); // welcomed, and its join logged into the closed pipe
+    first.destroy(); // its leave is logged too
+    const second = await connect(port);
+    expect((await firstBytes(second)).length).toBeGreaterThan(0);
+    second.destroy();
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  },
+  60_000,
+);
+
+test('stage 6 (which logs to stderr) keeps serving and exits 0 on SIGTERM', async () => {
+  const { child, exit, port } = await startDeaf('stage6-auth/bin/server.ts', [
+    ...['--key-file', path.join(dir, 'room.key'), '--db-file', path.join(dir, 'users.sqlite')],
+  ]);
+  for (let i = 0; i < 2; i++) {
+    const socket = await connect(port);
+    await firstBytes(socket);
+    socket.destroy();
+  }
+  child.kill('SIGTERM');
+  expect(await exit).toBe(0);
+}, 60_000);
+
+test('stage 1 serves its one connection and exits 0', async () => {
+  const { exit, port } = await startDeaf('stage1-basic-server/bin/server.ts');
+  (await connect(port)).destroy();
+  expect(await exit).toBe(0);
+}, 60_000);
