@@ -132,7 +132,11 @@ export interface ChatConsoleOptions {
   prompt?: string;
   /** Called with each line the user types (without its line ending). */
   onLine: (text: string) => void;
-  /** Called once when input ends (Ctrl-D, Ctrl-C, or end of the pipe); not after {@link ChatConsole.close}. */
+  /**
+   * Called once when input ends (Ctrl-D, Ctrl-C, or end of the pipe), or when
+   * the output can no longer be written (its reader went away); not after
+   * {@link ChatConsole.close}.
+   */
   onEnd: (reason: EndReason) => void;
 }
 
@@ -202,6 +206,13 @@ export class ChatConsole {
     this.rl.on('SIGINT', () => end('interrupt'));
     // Ctrl-D on an empty line, or the end of a pipe.
     this.rl.on('close', () => end('eof'));
+    // Nobody reads the output any more (`client | head -3`): a write to it
+    // fails with EPIPE, an 'error' event that would end the process with a
+    // stack trace. With no one left to show the chat to, leave it as at the
+    // end of input; what is printed after that goes nowhere. The error
+    // output carries only notices: losing it is no reason to leave.
+    this.output.on('error', () => end('eof'));
+    this.errorOutput.on('error', () => {});
     if (this.interactive) this.rl.prompt();
   }
 

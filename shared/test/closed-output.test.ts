@@ -4,7 +4,8 @@
  * EPIPE, and before keepServingWithoutOutput (shared/src/cli.ts) that error
  * ended the process, and the chat of everyone in the room, with a stack
  * trace. Each case starts a server as its npm script does, closes our end
- * of its stdout and stderr once it listens, and then uses it.
+ * of its stdout and stderr once it listens, and then uses it. The last case
+ * closes a client's output: it leaves the room and exits 0 (it crashed too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -82,4 +83,30 @@ test('stage 1 serves its one connection and exits 0', async () => {
   const { exit, port } = await startDeaf('stage1-basic-server/bin/server.ts');
   (await connect(port)).destroy();
   expect(await exit).toBe(0);
+}, 60_000);
+
+// A client is the other way round: its output is the person. When nobody
+// reads it any more, it leaves the room as at the end of its input, and exits 0.
+test('a stage 4 client whose output closes leaves the room and exits 0', async () => {
+  const server = await startDeaf('stage4-multiclient/bin/server.ts');
+  const peerSocket = await connect(server.port);
+  const peer = new LineReader(peerSocket);
+  await peer.waitFor('* welcome');
+  const client = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', 'stage4-multiclient/bin/client.ts', '--port', String(server.port)],
+    { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  started.push(client);
+  const exit = new Promise((resolve) =>
+    client.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  const stderr = new LineReader(client.stderr);
+  const label = /\* (\S+) joined/.exec(await peer.waitFor(/ joined /))![1]!;
+  client.stdout.destroy();
+  peerSocket.write('is anyone reading?\n'); // the client prints it: EPIPE
+  await peer.waitFor(`* ${label} left`);
+  expect(await exit).toBe(0);
+  await stderr.ended;
+  expect(stderr.lines.join('\n')).not.toMatch(/EPIPE|Error/);
 }, 60_000);
