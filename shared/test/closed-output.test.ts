@@ -4,8 +4,9 @@
  * EPIPE, and before keepServingWithoutOutput (shared/src/cli.ts) that error
  * ended the process, and the chat of everyone in the room, with a stack
  * trace. Each case starts a server as its npm script does, closes our end
- * of its stdout and stderr once it listens, and then uses it. The last case
- * closes a client's output: it leaves the room and exits 0 (it crashed too).
+ * of its stdout and stderr once it listens, and then uses it. The last two
+ * cases close a client's output: it ends its session and exits 0 (it
+ * crashed too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,18 +27,18 @@ afterAll(() => {
  * loader; no npm in between, so the exit code is the server's own), waits
  * until it listens, then closes our end of its stdout and stderr.
  */
-async function startDeaf(entry: string, args: string[] = []) {
+async function startDeaf(entry: string, args: string[] = [], stdin: 'ignore' | 'pipe' = 'ignore') {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', entry, '--port', '0', ...args], {
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin, 'pipe', 'pipe'],
   });
   started.push(child);
   const exit = new Promise((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal)),
   );
-  const line = await new LineReader(child.stdout).waitFor('listening on ');
-  child.stdout.destroy();
-  child.stderr.destroy();
+  const line = await new LineReader(child.stdout!).waitFor('listening on ');
+  child.stdout!.destroy();
+  child.stderr!.destroy();
   return { child, exit, port: Number(/:(\d+)$/.exec(line)![1]) };
 }
 
@@ -106,6 +107,27 @@ test('a stage 4 client whose output closes leaves the room and exits 0', async (
   client.stdout.destroy();
   peerSocket.write('is anyone reading?\n'); // the client prints it: EPIPE
   await peer.waitFor(`* ${label} left`);
+  expect(await exit).toBe(0);
+  await stderr.ended;
+  expect(stderr.lines.join('\n')).not.toMatch(/EPIPE|Error/);
+}, 60_000);
+
+test('a stage 2 client whose output closes ends as at the end of its input, and exits 0', async () => {
+  // Stage 2's operator answers each message with its next stdin line.
+  const server = await startDeaf('stage2-client-server/bin/server.ts', [], 'pipe');
+  server.child.stdin!.write('pong\n');
+  const client = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', 'stage2-client-server/bin/client.ts', '--port', String(server.port)],
+    { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  started.push(client);
+  const exit = new Promise((resolve) =>
+    client.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  const stderr = new LineReader(client.stderr);
+  client.stdout.destroy(); // before it prints anything
+  client.stdin.write('ping\n'); // its reply, "…: pong", is printed on stdout: EPIPE
   expect(await exit).toBe(0);
   await stderr.ended;
   expect(stderr.lines.join('\n')).not.toMatch(/EPIPE|Error/);

@@ -172,6 +172,11 @@ export async function startClient(options: ClientOptions): Promise<Stage2Client>
     takeTurn();
   });
   rl.on('SIGINT', () => finish('interrupted')); // Ctrl-C at the prompt
+  // Nobody reads our output any more (`client | head -1`): writing to it
+  // fails with EPIPE, an 'error' event that would crash us. Take it as the
+  // end of input: the lines already typed still go out, then we leave.
+  output.on('error', () => rl.close());
+  log.on('error', () => {}); // status lines only: no reason to leave
   socket.once('close', () => {
     if (!inputEnded && !leaving) print(log, '(the server closed the connection)');
     finish(leaving ? 'input-ended' : 'server-closed');
