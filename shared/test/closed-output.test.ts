@@ -86,6 +86,28 @@ test('stage 1 serves its one connection and exits 0', async () => {
   expect(await exit).toBe(0);
 }, 60_000);
 
+/**
+ * Starts a client's entry file on `port` with piped stdio; `quiet()` then
+ * checks that it exits 0 with nothing about EPIPE or an error on its stderr.
+ */
+function startClient(entry: string, port: number) {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', entry, '--port', String(port)], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  const stderr = new LineReader(child.stderr);
+  const quiet = async () => {
+    expect(await exit).toBe(0);
+    await stderr.ended;
+    expect(stderr.lines.join('\n')).not.toMatch(/EPIPE|Error/);
+  };
+  return { child, quiet };
+}
+
 // A client is the other way round: its output is the person. When nobody
 // reads it any more, it leaves the room as at the end of its input, and exits 0.
 test('a stage 4 client whose output closes leaves the room and exits 0', async () => {
@@ -93,42 +115,20 @@ test('a stage 4 client whose output closes leaves the room and exits 0', async (
   const peerSocket = await connect(server.port);
   const peer = new LineReader(peerSocket);
   await peer.waitFor('* welcome');
-  const client = spawn(
-    process.execPath,
-    ['--require', 'tsx/cjs', 'stage4-multiclient/bin/client.ts', '--port', String(server.port)],
-    { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  started.push(client);
-  const exit = new Promise((resolve) =>
-    client.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  const stderr = new LineReader(client.stderr);
+  const client = startClient('stage4-multiclient/bin/client.ts', server.port);
   const label = /\* (\S+) joined/.exec(await peer.waitFor(/ joined /))![1]!;
-  client.stdout.destroy();
+  client.child.stdout.destroy();
   peerSocket.write('is anyone reading?\n'); // the client prints it: EPIPE
   await peer.waitFor(`* ${label} left`);
-  expect(await exit).toBe(0);
-  await stderr.ended;
-  expect(stderr.lines.join('\n')).not.toMatch(/EPIPE|Error/);
+  await client.quiet();
 }, 60_000);
 
 test('a stage 2 client whose output closes ends as at the end of its input, and exits 0', async () => {
   // Stage 2's operator answers each message with its next stdin line.
   const server = await startDeaf('stage2-client-server/bin/server.ts', [], 'pipe');
   server.child.stdin!.write('pong\n');
-  const client = spawn(
-    process.execPath,
-    ['--require', 'tsx/cjs', 'stage2-client-server/bin/client.ts', '--port', String(server.port)],
-    { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  started.push(client);
-  const exit = new Promise((resolve) =>
-    client.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  const stderr = new LineReader(client.stderr);
-  client.stdout.destroy(); // before it prints anything
-  client.stdin.write('ping\n'); // its reply, "…: pong", is printed on stdout: EPIPE
-  expect(await exit).toBe(0);
-  await stderr.ended;
-  expect(stderr.lines.join('\n')).not.toMatch(/EPIPE|Error/);
+  const client = startClient('stage2-client-server/bin/client.ts', server.port);
+  client.child.stdout.destroy(); // before it prints anything
+  client.child.stdin.write('ping\n'); // its reply, "…: pong", is printed on stdout: EPIPE
+  await client.quiet();
 }, 60_000);
