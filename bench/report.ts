@@ -591,7 +591,8 @@ export function formatMarkdownReport(
       '[benchmark README](../bench/README.md). In short: every server runs in its own process ' +
       'next to a raw Node broadcaster (the baseline), on the same machine, in the same run; ' +
       'every figure is the median of the rounds, with the smallest and largest round in ' +
-      'brackets (min–max); every goal is a ratio of two such medians.',
+      'brackets (min–max); every goal is the median of a ratio taken within each round, ' +
+      'the server against its baseline measured beside it.',
     '## Machine',
     table([
       ['', ''],

@@ -139,7 +139,7 @@ export function medianOf<M>(rows: readonly M[], value: (m: M) => number): number
   return summarize(rows.map(value)).median;
 }
 
-/** One target's comparison with one baseline, from the medians of all rounds. */
+/** One target's comparison with one baseline: each ratio the median of the rounds' own ratios. */
 export interface Comparison {
   /** The target's name. */
   target: string;
@@ -151,7 +151,7 @@ export interface Comparison {
   throughputRatio: number;
   /** RSS per idle connection, target / baseline (NaN if not measured). */
   memoryRatio: number;
-  /** Server CPU per delivered message in the paced fan-out, target / baseline (ratio of medians). */
+  /** Server CPU per delivered message in the paced fan-out, target / baseline. */
   cpuPerMessageRatio: number;
   /** The same ratio within each round, against the baseline measured in that round. */
   cpuPerMessageRounds: number[];
@@ -206,7 +206,7 @@ export function compare(result: BenchResult): Comparison[] {
       const base = rowsOf(result.rounds, baseline);
       for (const [name, part, goalKey, direction, what] of RATIOS) {
         const metric = METRICS[name];
-        const ratio = medianOf(target, metric) / medianOf(base, metric);
+        const ratio = summarize(pairedRatios(target, base, metric)).median;
         const limit = judged ? t.goals?.[goalKey] : undefined;
         c[`${name}Ratio`] = ratio;
         // Not measured at all (a scenario left out) is no verdict; measured
@@ -219,7 +219,7 @@ export function compare(result: BenchResult): Comparison[] {
                 evidence(`${baseline} ${what}`, base, metric, result.options.rounds),
               ]);
       }
-      c.cpuPerMessageRounds = pairedRatios(result.rounds, t.name, baseline, METRICS.cpuPerMessage);
+      c.cpuPerMessageRounds = pairedRatios(target, base, METRICS.cpuPerMessage);
       comparisons.push(c);
     }
   }
@@ -228,22 +228,31 @@ export function compare(result: BenchResult): Comparison[] {
 
 /**
  * One figure's ratio target / baseline within each round, both measured in
- * that round (the rounds alternate the targets' order); impossible ones left out.
+ * that round (the rounds alternate the targets' order); impossible ones left
+ * out. Every ratio the run judges is the median of these, not a ratio of
+ * two medians: how fast the machine is drifts from round to round (a
+ * neighbour on the host, the CPU's clock), and a round that is slow is slow
+ * for both figures of its pair, so their ratio cancels the drift; a ratio
+ * of medians may take its two medians from different rounds
+ * (bench/README.md, "Ratios within a round").
+ *
+ * @param target - the target's rows (one per round)
+ * @param baseline - the baseline's rows from the same run
+ * @param value - the figure to compare
  */
-function pairedRatios<M extends { target: string; round: number }>(
-  rows: readonly M[],
-  target: string,
-  baseline: string,
+function pairedRatios<M extends { round: number }>(
+  target: readonly M[],
+  baseline: readonly M[],
   value: (m: M) => number,
 ): number[] {
-  const ratios = rowsOf(rows, target).map((m) => {
-    const base = rows.find((r) => r.target === baseline && r.round === m.round);
+  const ratios = target.map((m) => {
+    const base = baseline.find((r) => r.round === m.round);
     return base ? value(m) / value(base) : NaN;
   });
   return ratios.filter(Number.isFinite);
 }
 
-/** The scale scenario's ratios (medians over rounds) and verdicts (null: not measured). */
+/** The scale scenario's ratios (medians of the rounds' ratios) and verdicts (null: not measured). */
 export interface ScaleComparison {
   /** Stage 6 RSS per idle connection / raw's. */
   memoryRatio: number;
@@ -262,7 +271,7 @@ export function compareScale(result: BenchResult): ScaleComparison {
   const stage6 = rowsOf(result.scale, 'stage6');
   const raw = rowsOf(result.scale, 'raw');
   const rss = (m: ScaleMeasurement) => m.rssPerConnectionKiB;
-  const memoryRatio = medianOf(stage6, rss) / medianOf(raw, rss);
+  const memoryRatio = summarize(pairedRatios(stage6, raw, rss)).median;
   const p99Ratio = medianOf(stage6, (m) => m.p99Ratio);
   const rounds = result.options.scaleRounds;
   const what = 'RSS KiB per idle connection';
@@ -315,7 +324,7 @@ export function layoutRows(result: BenchResult, layout: ClusterLayout): ClusterM
 export interface Verdict extends Judgement {
   /** The goal, in words, e.g. `stage4 throughput ≥ 0.9× raw`. */
   goal: string;
-  /** The ratio of medians, and the rounds' range when there were several. */
+  /** The ratio (the median of the rounds' ratios), and their range when there were several. */
   measured: string;
 }
 
@@ -328,7 +337,11 @@ export function verdicts(result: BenchResult): Verdict[] {
       const limit = goals?.[goalKey];
       const verdict = c[`${name}Verdict`];
       if (limit === undefined || verdict === null) continue;
-      const rounds = pairedRatios(result.rounds, c.target, c.baseline, METRICS[name]);
+      const rounds = pairedRatios(
+        rowsOf(result.rounds, c.target),
+        rowsOf(result.rounds, c.baseline),
+        METRICS[name],
+      );
       out.push({
         goal: `${c.target} ${words} ${direction === 'atMost' ? '≤' : '≥'} ${limit}× ${c.baseline}`,
         measured: ratioText(c[`${name}Ratio`], rounds),
@@ -380,7 +393,11 @@ function scaleVerdicts(result: BenchResult): Verdict[] {
     },
   ];
   if (scale.memoryVerdict !== null) {
-    const ratios = pairedRatios(result.scale, 'stage6', 'raw', (m) => m.rssPerConnectionKiB);
+    const ratios = pairedRatios(
+      rowsOf(result.scale, 'stage6'),
+      rowsOf(result.scale, 'raw'),
+      (m) => m.rssPerConnectionKiB,
+    );
     out.push({
       goal: `stage6 memory per connection with ${users} idle ≤ ${MAX_SCALE_MEMORY_RATIO}× raw`,
       measured: ratioText(scale.memoryRatio, ratios),
@@ -411,7 +428,9 @@ function clusterVerdict(result: BenchResult): Verdict | null {
   const three = { nodes: 3, redis: true };
   const alone = { nodes: 1, redis: false };
   const cpu = (m: ClusterMeasurement) => m.serverCpuUsPerMessage;
-  const ratio = medianOf(layoutRows(result, three), cpu) / medianOf(layoutRows(result, alone), cpu);
+  const ratio = summarize(
+    pairedRatios(layoutRows(result, three), layoutRows(result, alone), cpu),
+  ).median;
   const evidenceOf = (layout: ClusterLayout) =>
     evidence(
       `stage9 ${layoutName(layout)} server CPU µs per delivered message`,
