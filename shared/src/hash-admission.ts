@@ -218,7 +218,11 @@ export class HashAdmission {
     const previous = client === undefined ? this.bookedForAll : (this.bookedFor.get(client) ?? 0);
     // Never further ahead than a client waits at most: one that comes back
     // early (its wait was capped) must not push everyone's booking further.
-    const at = Math.min(Math.max(now + earliestMs, previous + step), now + MAX_BOOKING_MS);
+    // The wait is computed as a wait, not as `at - now`: in floating point
+    // (now + 3000) - now can come out as 3000.0000000000005, which the
+    // answer rounds up to 3001 ms.
+    const wait = Math.min(Math.max(earliestMs, previous + step - now), MAX_BOOKING_MS);
+    const at = now + wait;
     if (client === undefined) {
       this.bookedForAll = at;
     } else {
@@ -228,7 +232,7 @@ export class HashAdmission {
         for (const [key, time] of this.bookedFor) if (time < now) this.bookedFor.delete(key);
       }
     }
-    return at - now;
+    return wait;
   }
 
   private countFor(client: string): number {

@@ -29,6 +29,19 @@ test('a login is admitted when it can be done before its deadline, else refused 
   expect(a.admit(login('10.0.1.1', 13_000))).toBeDefined();
 });
 
+test('a retry time is exact whatever the clock reads', () => {
+  // A clock reading where (now + 3000) - now is 3000.0000000000005 in
+  // floating point; computed that way, the answer said 3001 ms.
+  const a = new HashAdmission(
+    { maxQueue: 256, maxPerClient: 8 },
+    1,
+    () => RUN_MS,
+    () => 2025.2426441191851,
+  );
+  for (let i = 0; i < 50; i++) a.admit(login(`10.0.0.${i}`));
+  expect(retryAfterOf(refusal(() => a.admit(login('10.0.1.1', 10_000))))).toBe(3000);
+});
+
 test('more workers: the wait is shared between them', () => {
   const a = admission(4);
   for (let i = 0; i < 7; i++) a.admit(login(`10.0.0.${i}`));
