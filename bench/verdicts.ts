@@ -153,7 +153,11 @@ export interface Comparison {
   memoryRatio: number;
   /** Server CPU per delivered message in the paced fan-out, target / baseline. */
   cpuPerMessageRatio: number;
-  /** The same ratio within each round, against the baseline measured in that round. */
+  /** Each round's throughput ratio, against the baseline measured in that round. */
+  throughputRounds: number[];
+  /** Each round's memory ratio (see {@link Comparison.throughputRounds}). */
+  memoryRounds: number[];
+  /** Each round's CPU-per-message ratio (see {@link Comparison.throughputRounds}). */
   cpuPerMessageRounds: number[];
   /** Verdicts (null: not judged, no goal, or not measured). */
   throughputVerdict: Judgement | null;
@@ -206,8 +210,10 @@ export function compare(result: BenchResult): Comparison[] {
       const base = rowsOf(result.rounds, baseline);
       for (const [name, part, goalKey, direction, what] of RATIOS) {
         const metric = METRICS[name];
-        const ratio = summarize(pairedRatios(target, base, metric)).median;
+        const rounds = pairedRatios(target, base, metric);
+        const ratio = summarize(rounds).median;
         const limit = judged ? t.goals?.[goalKey] : undefined;
+        c[`${name}Rounds`] = rounds;
         c[`${name}Ratio`] = ratio;
         // Not measured at all (a scenario left out) is no verdict; measured
         // but impossible is "inconclusive".
@@ -219,7 +225,6 @@ export function compare(result: BenchResult): Comparison[] {
                 evidence(`${baseline} ${what}`, base, metric, result.options.rounds),
               ]);
       }
-      c.cpuPerMessageRounds = pairedRatios(target, base, METRICS.cpuPerMessage);
       comparisons.push(c);
     }
   }
@@ -256,6 +261,8 @@ function pairedRatios<M extends { round: number }>(
 export interface ScaleComparison {
   /** Stage 6 RSS per idle connection / raw's. */
   memoryRatio: number;
+  /** That ratio in each round, against raw's in the same round. */
+  memoryRounds: number[];
   /** {@link ScaleComparison.memoryRatio} against its goal. */
   memoryVerdict: Judgement | null;
   /** Stage 6 chat p99 with the crowd / without. */
@@ -271,7 +278,8 @@ export function compareScale(result: BenchResult): ScaleComparison {
   const stage6 = rowsOf(result.scale, 'stage6');
   const raw = rowsOf(result.scale, 'raw');
   const rss = (m: ScaleMeasurement) => m.rssPerConnectionKiB;
-  const memoryRatio = summarize(pairedRatios(stage6, raw, rss)).median;
+  const memoryRounds = pairedRatios(stage6, raw, rss);
+  const memoryRatio = summarize(memoryRounds).median;
   const p99Ratio = medianOf(stage6, (m) => m.p99Ratio);
   const rounds = result.options.scaleRounds;
   const what = 'RSS KiB per idle connection';
@@ -279,6 +287,7 @@ export function compareScale(result: BenchResult): ScaleComparison {
     evidence(`stage6 chat p99 ms ${words} the crowd`, stage6, (m) => m[period].p99Ms, rounds);
   return {
     memoryRatio,
+    memoryRounds,
     memoryVerdict:
       stage6.length > 0 && raw.length > 0
         ? judge(memoryRatio, { atMost: MAX_SCALE_MEMORY_RATIO }, [
@@ -337,14 +346,9 @@ export function verdicts(result: BenchResult): Verdict[] {
       const limit = goals?.[goalKey];
       const verdict = c[`${name}Verdict`];
       if (limit === undefined || verdict === null) continue;
-      const rounds = pairedRatios(
-        rowsOf(result.rounds, c.target),
-        rowsOf(result.rounds, c.baseline),
-        METRICS[name],
-      );
       out.push({
         goal: `${c.target} ${words} ${direction === 'atMost' ? '≤' : '≥'} ${limit}× ${c.baseline}`,
-        measured: ratioText(c[`${name}Ratio`], rounds),
+        measured: ratioText(c[`${name}Ratio`], c[`${name}Rounds`]),
         ...verdict,
       });
     }
@@ -393,14 +397,9 @@ function scaleVerdicts(result: BenchResult): Verdict[] {
     },
   ];
   if (scale.memoryVerdict !== null) {
-    const ratios = pairedRatios(
-      rowsOf(result.scale, 'stage6'),
-      rowsOf(result.scale, 'raw'),
-      (m) => m.rssPerConnectionKiB,
-    );
     out.push({
       goal: `stage6 memory per connection with ${users} idle ≤ ${MAX_SCALE_MEMORY_RATIO}× raw`,
-      measured: ratioText(scale.memoryRatio, ratios),
+      measured: ratioText(scale.memoryRatio, scale.memoryRounds),
       ...scale.memoryVerdict,
     });
   }
