@@ -55,7 +55,7 @@ import {
   type Identity,
 } from './identity-keys';
 import { readPrivateFile, writePrivateFile, type WritePrivateOptions } from './private-file';
-import { isBase64 } from './protocol';
+import { isBase64 } from './base64';
 
 /** The `format` string of the current version; a file with another one is refused. */
 export const IDENTITY_FILE_FORMAT = 'socket-chat identity v1';

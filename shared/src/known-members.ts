@@ -26,7 +26,7 @@ import { ChatError } from './errors';
 import { KEY_BYTES_25519 } from './identity-keys';
 import { PacedSave } from './paced-save';
 import { readPrivateFile, writePrivateFile } from './private-file';
-import { isBase64 } from './protocol';
+import { isBase64 } from './base64';
 import { fingerprint, formatDigits } from './safety-number';
 import { USERNAME_PATTERN } from './user-record';
 

@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { base64ByteLength, isBase64, isBase64Bytes } from './base64';
 import { BOX_OVERHEAD } from './crypto';
 import { ChatError, ERROR_CODES, type ChatErrorCode } from './errors';
 
@@ -184,31 +185,13 @@ export function arrayField<T>(item: Field<T>, options: { maxItems: number }): Fi
   };
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
 /**
- * Whether `text` is canonical standard base64 with padding. Node's
- * `Buffer.from(text, 'base64')` skips characters it does not know, so a
- * decoder that skipped this check would accept garbage as bytes.
- *
- * @param text - candidate base64
+ * A {@link Field} for base64 text, which can also check the text while it
+ * is still bytes (see {@link isBase64Bytes}).
  */
-export function isBase64(text: string): boolean {
-  if (!BASE64.test(text)) return false;
-  // Padding leaves bits of the last character unused: 4 bits before "==", 2
-  // before "=". A decoder ignores them, so "AB==" and "AQ==" decode alike;
-  // the canonical form has them zero. Checking that character is enough (a
-  // decode and re-encode would say the same, at the price of two copies).
-  if (text.endsWith('==')) return BASE64_ALPHABET.indexOf(text.at(-3)!) % 16 === 0;
-  if (text.endsWith('=')) return BASE64_ALPHABET.indexOf(text.at(-2)!) % 4 === 0;
-  return true;
-}
-
-/** How many bytes a valid base64 string decodes to, without decoding it. */
-export function base64ByteLength(text: string): number {
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  return (text.length / 4) * 3 - padding;
+export interface Base64Field extends Field<string> {
+  /** The same check as `accepts`, on the text's ASCII bytes. */
+  acceptsBytes(bytes: Uint8Array): boolean;
 }
 
 /**
@@ -217,14 +200,18 @@ export function base64ByteLength(text: string): number {
  *
  * @param options - inclusive bounds on the decoded length in bytes
  */
-export function base64Field(options: { minBytes: number; maxBytes: number }): Field<string> {
+export function base64Field(options: { minBytes: number; maxBytes: number }): Base64Field {
+  const maxLength = Math.ceil(options.maxBytes / 3) * 4;
+  const sizeFits = (bytes: number) => bytes >= options.minBytes && bytes <= options.maxBytes;
   return {
     expected: `base64 of ${options.minBytes}-${options.maxBytes} bytes`,
-    accepts: (v): v is string => {
-      if (typeof v !== 'string' || v.length > Math.ceil(options.maxBytes / 3) * 4) return false;
-      const bytes = base64ByteLength(v);
-      return isBase64(v) && bytes >= options.minBytes && bytes <= options.maxBytes;
-    },
+    accepts: (v): v is string =>
+      typeof v === 'string' &&
+      v.length <= maxLength &&
+      isBase64(v) &&
+      sizeFits(base64ByteLength(v)),
+    acceptsBytes: (bytes) =>
+      bytes.length <= maxLength && isBase64Bytes(bytes) && sizeFits(base64ByteLength(bytes)),
   };
 }
 

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
+import { base64ByteLength, isBase64, isBase64Bytes } from '../src/base64';
 import { BOX_OVERHEAD } from '../src/crypto';
 import { LineDecoder } from '../src/framing';
 import {
   anyField,
   arrayField,
   associatedData,
-  base64ByteLength,
   base64Field,
   CHAT_REQUEST,
   createDecoder,
@@ -15,7 +15,6 @@ import {
   ERROR_FRAME,
   frameSchema,
   integerField,
-  isBase64,
   MAX_FRAME_BYTES,
   MAX_TEXT_BYTES,
   stringField,
@@ -190,6 +189,7 @@ describe('validation helpers', () => {
         const text = Buffer.from(bytes).toString('base64');
         expect(isBase64(text)).toBe(true);
         expect(base64ByteLength(text)).toBe(bytes.length);
+        expect(base64ByteLength(Buffer.from(text, 'latin1'))).toBe(bytes.length);
       }),
     );
   });
@@ -224,6 +224,39 @@ describe('validation helpers', () => {
     expect(isBase64('AQ==')).toBe(true);
     expect(isBase64('AAB=')).toBe(false);
     expect(isBase64('AAE=')).toBe(true);
+  });
+
+  test('base64: a character outside ASCII is refused, not read as its low byte', () => {
+    // Ł is U+0141; as latin1 it would be 0x41, an "A".
+    expect(isBase64('AAA\u0141')).toBe(false);
+    expect(isBase64Bytes(Buffer.from('AAA\u0141', 'latin1'))).toBe(true);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 12 }), (text) => {
+        // eslint-disable-next-line no-control-regex
+        const ascii = /^[\x00-\x7f]*$/.test(text);
+        expect(isBase64(text)).toBe(ascii && isBase64Bytes(Buffer.from(text, 'latin1')));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('base64: a field checks bytes exactly as it checks their text', () => {
+    const field = base64Field({ minBytes: 2, maxBytes: 7 });
+    const alphabetText = fc
+      .array(
+        fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=x'),
+        {
+          maxLength: 16,
+        },
+      )
+      .map((chars) => chars.join(''));
+    const encoded = fc.uint8Array({ maxLength: 9 }).map((b) => Buffer.from(b).toString('base64'));
+    fc.assert(
+      fc.property(fc.oneof(alphabetText, encoded), (text) => {
+        expect(field.acceptsBytes(Buffer.from(text, 'latin1'))).toBe(field.accepts(text));
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   test('a custom schema (as stage 6 builds its own) decodes exactly its fields', () => {
