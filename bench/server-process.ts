@@ -39,6 +39,8 @@ const TICKS_PER_SECOND = 100;
 export interface ServerProcess {
   /** Where it listens. */
   readonly endpoint: LoadEndpoint;
+  /** Its process id (also the wrapper's, which execs it or runs it in-process as valgrind does). */
+  readonly pid: number;
   /** Resident memory (VmRSS) in KiB. */
   rssKiB(): number;
   /** CPU time (user + system, all threads) used so far, in seconds. */
@@ -58,25 +60,36 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+/** A program the server runs under (e.g. valgrind), and how long it may take to start. */
+export interface Wrapper {
+  /** The program and its arguments, before `node` and the server's own; empty: none. */
+  command: readonly string[];
+  /** Seconds until the server must print its `listening on` line. */
+  startSeconds: number;
+}
+
 /**
  * Starts a target's server on a free loopback port, its open-file limit
  * raised (a server holding 10,000 connections needs more than 1,024).
  *
  * @param env - environment variables to set (`undefined` removes one)
+ * @param under - a program to run the server under (default: none, 30 s to start)
  * @returns the running server, once it printed its `listening on` line
- * @throws Error with the server's stderr if it exits or stays silent for 30 s
+ * @throws Error with the server's stderr if it exits or stays silent too long
  */
 export async function launchServer(
   target: Target,
   serverArgs: readonly string[] = [],
   env: Record<string, string | undefined> = {},
+  under: Wrapper = { command: [], startSeconds: 30 },
 ): Promise<ServerProcess> {
   const args = [
     ...['--expose-gc', '--require', 'tsx/cjs'],
     ...['--require', path.join(__dirname, 'server-probe.ts'), target.entryFile],
     ...['--host', '127.0.0.1', '--port', '0', ...serverArgs],
   ];
-  const { command, args: wrapped } = withOpenFileLimit(process.execPath, args);
+  const [program, ...programArgs] = [...under.command, process.execPath, ...args];
+  const { command, args: wrapped } = withOpenFileLimit(program!, programArgs);
   const child = spawn(command, wrapped, {
     cwd: REPO_ROOT,
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env },
@@ -93,7 +106,10 @@ export async function launchServer(
       child.kill('SIGKILL');
       reject(new Error(`${target.name} server ${why}\n${stderrTail}`));
     };
-    const timer = setTimeout(() => fail('printed no "listening on" line within 30 s'), 30_000);
+    const timer = setTimeout(
+      () => fail(`printed no "listening on" line within ${under.startSeconds} s`),
+      under.startSeconds * 1000,
+    );
     child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before listening`));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const match = /listening on (\S+):(\d+)\s*$/.exec(line);
@@ -114,6 +130,7 @@ export async function launchServer(
   };
   return {
     endpoint,
+    pid,
     rssKiB: () => {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]);

@@ -1,0 +1,95 @@
+/**
+ * Instructions per delivered message: each server's own work, counted by
+ * valgrind's callgrind instead of timed, so that the same code under the
+ * same load gives the same figure on a busy machine and a quiet one.
+ *
+ * The benchmark's CPU goals are judged in seconds of CPU (bench/README.md),
+ * which is what a server costs, but seconds move with everything else the
+ * machine does, and a server's seconds include kernel work done for its
+ * receivers. Callgrind counts the instructions the server's process
+ * executes in user space: its JavaScript, V8 and Node, its libraries. Not
+ * the kernel, not the clients. Two runs agree to a fraction of a percent,
+ * so a change of 1% in a server's own work is visible in one run, where
+ * the CPU figures need several runs to show 10%.
+ *
+ * The load is lock-step: one client sends a message, and the next leaves
+ * only once every other client has it, so every server handles the same
+ * reads (one frame each) and nothing depends on speed. Callgrind runs the
+ * server about 50 times slower, so the figures come from a few thousand
+ * messages after a warm-up that lets V8 compile the relay path.
+ *
+ * Run: `npm run bench:instructions` (needs `valgrind`; Debian: `apt-get
+ * install valgrind`). `--functions N` also lists the N functions that
+ * executed most instructions per delivery, JavaScript ones by name.
+ *
+ * @module
+ */
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { argumentError, runMain } from '../shared/src/cli';
+import { ChatError } from '../shared/src/errors';
+import { countInstructions, formatCounts, type InstructionCount } from './instruction-count';
+import { createRunFiles, removeRunFiles } from './run-files';
+import { targetNamed } from './targets';
+
+const USAGE = `Usage: npm run bench:instructions -- [options]
+
+  --only LIST        targets, comma-separated (default raw,stage4,raw-sealed,stage5,stage6)
+  --warmup N         lock-step messages before counting (default 3000)
+  --messages N       lock-step messages counted (default 2000)
+  --clients N        clients in the room, one of them sending (default 50)
+  --functions N      list the N costliest functions of each target (default 0)
+`;
+
+runMain(async () => {
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        options: {
+          only: { type: 'string', default: 'raw,stage4,raw-sealed,stage5,stage6' },
+          warmup: { type: 'string', default: '3000' },
+          messages: { type: 'string', default: '2000' },
+          clients: { type: 'string', default: '50' },
+          functions: { type: 'string', default: '0' },
+          help: { type: 'boolean', default: false },
+        },
+      });
+    } catch (err) {
+      throw argumentError(err);
+    }
+  })();
+  const { values } = parsed;
+  if (values.help) return void process.stdout.write(USAGE);
+  const number = (flag: string, text: string, min: number, max: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const why = `--${flag} takes a whole number from ${min} to ${max}, not "${text}"`;
+      throw new ChatError('BAD_ARGUMENT', `${why}; --help lists the options`);
+    }
+    return n;
+  };
+  const options = {
+    warmup: number('warmup', values.warmup, 0, 100_000),
+    messages: number('messages', values.messages, 1, 100_000),
+    clients: number('clients', values.clients, 2, 500),
+  };
+  const functions = number('functions', values.functions, 0, 100);
+  if (spawnSync('valgrind', ['--version']).error !== undefined) {
+    throw new ChatError(
+      'SERVICE_UNAVAILABLE',
+      'valgrind is not installed (Debian: apt-get install valgrind)',
+    );
+  }
+  const targets = values.only.split(',').map((name) => targetNamed(name.trim()));
+  const files = createRunFiles();
+  const counts: InstructionCount[] = [];
+  try {
+    for (const target of targets) {
+      process.stderr.write(`counting ${target.name} under callgrind…\n`);
+      counts.push(await countInstructions(target, files, options));
+    }
+  } finally {
+    removeRunFiles(files);
+  }
+  console.log(formatCounts(counts, functions));
+});
