@@ -73,12 +73,13 @@ class LockStep {
 // messages in thousands.
 async function control(server: ServerProcess, room: LockStep, flag: '-z' | '-d'): Promise<void> {
   const child = spawn('callgrind_control', [flag, String(server.pid)], { stdio: 'ignore' });
-  let done = false;
-  const exited = once(child, 'exit').then(() => (done = true));
-  while (!done) {
+  let code: number | null | undefined;
+  const exited = once(child, 'exit').then(([status]) => (code = status as number | null));
+  while (code === undefined) {
     await room.one();
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 50))]);
   }
+  if (code !== 0) throw new Error(`callgrind_control ${flag} ${server.pid} failed (${code})`);
 }
 
 /**
@@ -102,34 +103,37 @@ export async function countInstructions(
     { NODE_OPTIONS: '--perf-basic-prof' }, // names for compiled JavaScript (callgrind.ts)
     { command: [...valgrind, ...format], startSeconds: START_SECONDS },
   );
+  const perfMap = `/tmp/perf-${server.pid}.map`;
   const room = new LockStep();
   try {
-    for (let index = 0; index < options.clients; index++) {
-      room.clients.push(
-        await target.openClient(server.endpoint, { onPayload: room.onPayload }, { files, index }),
-      );
+    try {
+      for (let index = 0; index < options.clients; index++) {
+        const events = { onPayload: room.onPayload };
+        room.clients.push(await target.openClient(server.endpoint, events, { files, index }));
+      }
+      // A client can be connected before the server has accepted it: wait
+      // until one message reaches everyone.
+      for (let attempt = 0; !(await room.one(10_000)); attempt++) {
+        if (attempt === 5) throw new Error(`${target.name}: the room never formed`);
+      }
+      await room.run(options.warmup);
+      await control(server, room, '-z');
+      await room.run(options.messages);
+      await control(server, room, '-d');
+    } finally {
+      for (const client of room.clients) client.close();
+      await server.stop();
     }
-    // A client can be connected before the server has accepted it: wait
-    // until one message reaches everyone.
-    for (let attempt = 0; !(await room.one(10_000)); attempt++) {
-      if (attempt === 5) throw new Error(`${target.name}: the room never formed`);
-    }
-    await room.run(options.warmup);
-    await control(server, room, '-z');
-    await room.run(options.messages);
-    await control(server, room, '-d');
+    const profile = readProfile(`${dump}.1`, existsSync(perfMap) ? perfMap : null);
+    const deliveries = options.messages * (options.clients - 1);
+    return { target: target.name, messages: options.messages, deliveries, profile };
   } finally {
-    for (const client of room.clients) client.close();
-    await server.stop();
+    // The map and the dumps (tens of MB) go at once, not with the run's files.
+    rmSync(perfMap, { force: true });
+    for (const file of readdirSync(files.dir)) {
+      if (file.startsWith('callgrind-')) rmSync(path.join(files.dir, file));
+    }
   }
-  const perfMap = `/tmp/perf-${server.pid}.map`;
-  const profile = readProfile(`${dump}.1`, existsSync(perfMap) ? perfMap : null);
-  rmSync(perfMap, { force: true });
-  for (const file of readdirSync(files.dir)) {
-    if (file.startsWith('callgrind-')) rmSync(path.join(files.dir, file));
-  }
-  const deliveries = options.messages * (options.clients - 1);
-  return { target: target.name, messages: options.messages, deliveries, profile };
 }
 
 /**
