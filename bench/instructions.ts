@@ -1,7 +1,7 @@
 /**
  * Instructions per delivered message: each server's own work, counted by
  * valgrind's callgrind instead of timed, so that the same code under the
- * same load gives the same figure on a busy machine and a quiet one.
+ * same load gives the same figure from one run to the next.
  *
  * The benchmark's CPU goals are judged in seconds of CPU (bench/README.md),
  * which is what a server costs, but seconds move with everything else the
@@ -10,7 +10,10 @@
  * executes in user space: its JavaScript, V8 and Node, its libraries. Not
  * the kernel, not the clients. Two runs agree to a fraction of a percent,
  * so a change of 1% in a server's own work is visible in one run, where
- * the CPU figures need several runs to show 10%.
+ * the CPU figures need several runs to show 10%. Not under any load,
+ * though: V8 compiles and collects garbage partly on helper threads, and
+ * when the machine is crowded that work lands at other moments (the
+ * README gives figures). Count on a quiet machine.
  *
  * The load is lock-step: one client sends a message, and the next leaves
  * only once every other client has it, so every server handles the same
@@ -24,6 +27,7 @@
  *
  * @module
  */
+import '../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { argumentError, runMain } from '../shared/src/cli';

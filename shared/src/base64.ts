@@ -1,6 +1,9 @@
 /**
  * Canonical base64: the form every box, key and signature takes on the wire.
  *
+ * Introduced by stage 5, for its sealed boxes (`base64Field` in
+ * protocol.ts); stage 8 checks its keys and signatures with it too.
+ *
  * Node's `Buffer.from(text, 'base64')` is lenient: it skips characters it
  * does not know and ignores the unused bits of the last character, so
  * "AB==" and "AQ==" decode to the same byte. A protocol that accepted both
