@@ -3,10 +3,11 @@
  * executed them, JavaScript ones included.
  *
  * `valgrind --tool=callgrind` counts every instruction a process executes
- * in user space. Unlike CPU seconds, the count does not move with what the
- * rest of the machine does, so two runs of the same server under the same
- * load agree to a fraction of a percent (bench/instructions.ts). Callgrind
- * knows the names of Node's and V8's C++ functions from the binary; the
+ * in user space. Unlike CPU seconds, the count leaves out the kernel and
+ * the time spent waiting: on a quiet machine two runs of the same server
+ * under the same load agree to a fraction of a percent (bench/instructions.ts
+ * says when they do not). Callgrind knows the names of Node's and V8's C++
+ * functions from the binary; the
  * machine code V8 compiles from JavaScript has none, so Node is started
  * with `--perf-basic-prof`, which writes `/tmp/perf-PID.map` (one line per
  * compiled function: start address, size, name), and the profile's

@@ -18,7 +18,7 @@
  * The load is lock-step: one client sends a message, and the next leaves
  * only once every other client has it, so every server handles the same
  * reads (one frame each) and nothing depends on speed. Callgrind runs the
- * server about 50 times slower, so the figures come from a few thousand
+ * server many times slower, so the figures come from a few thousand
  * messages after a warm-up that lets V8 compile the relay path.
  *
  * Run: `npm run bench:instructions` (needs `valgrind`; Debian: `apt-get
