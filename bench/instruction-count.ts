@@ -107,12 +107,15 @@ export async function countInstructions(
   const room = new LockStep();
   try {
     try {
+      // One client at a time, not Crowd's batches of 50: under callgrind the
+      // server is slow enough that 50 stage 6 logins at once outlast the
+      // client's 5 s wait for `hello`.
       for (let index = 0; index < options.clients; index++) {
         const events = { onPayload: room.onPayload };
         room.clients.push(await target.openClient(server.endpoint, events, { files, index }));
       }
-      // A client can be connected before the server has accepted it: wait
-      // until one message reaches everyone.
+      // A client can be connected before the server has accepted it (see
+      // crowd.ts): wait until one message reaches everyone.
       for (let attempt = 0; !(await room.one(10_000)); attempt++) {
         if (attempt === 5) throw new Error(`${target.name}: the room never formed`);
       }
@@ -138,7 +141,11 @@ export async function countInstructions(
 
 /**
  * The table the command prints: instructions per delivery, and each
- * target's ratio to its baseline when the baseline was counted too.
+ * target's ratio to its baseline when the baseline was counted too (a
+ * ratio within one run, the only kind worth reading: see bench/README.md).
+ *
+ * @param counts - the targets' counts, in the order to print them
+ * @param functions - how many of each target's costliest functions to list (0: none)
  */
 export function formatCounts(counts: InstructionCount[], functions: number): string {
   const perDelivery = new Map(counts.map((c) => [c.target, c.profile.total / c.deliveries]));

@@ -29,8 +29,7 @@
  */
 import '../shared/src/node-version'; // first: an old Node.js gets one clear line
 import { spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
-import { argumentError, runMain } from '../shared/src/cli';
+import { parseOptions, runMain } from '../shared/src/cli';
 import { ChatError } from '../shared/src/errors';
 import { countInstructions, formatCounts, type InstructionCount } from './instruction-count';
 import { createRunFiles, removeRunFiles } from './run-files';
@@ -46,23 +45,13 @@ const USAGE = `Usage: npm run bench:instructions -- [options]
 `;
 
 runMain(async () => {
-  const parsed = (() => {
-    try {
-      return parseArgs({
-        options: {
-          only: { type: 'string', default: 'raw,stage4,raw-sealed,stage5,stage6' },
-          warmup: { type: 'string', default: '3000' },
-          messages: { type: 'string', default: '2000' },
-          clients: { type: 'string', default: '50' },
-          functions: { type: 'string', default: '0' },
-          help: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw argumentError(err);
-    }
-  })();
-  const { values } = parsed;
+  const values = parseOptions(process.argv.slice(2), {
+    only: { type: 'string' },
+    warmup: { type: 'string' },
+    messages: { type: 'string' },
+    clients: { type: 'string' },
+    functions: { type: 'string' },
+  });
   if (values.help) return void process.stdout.write(USAGE);
   const number = (flag: string, text: string, min: number, max: number) => {
     const n = Number(text);
@@ -73,18 +62,19 @@ runMain(async () => {
     return n;
   };
   const options = {
-    warmup: number('warmup', values.warmup, 0, 100_000),
-    messages: number('messages', values.messages, 1, 100_000),
-    clients: number('clients', values.clients, 2, 500),
+    warmup: number('warmup', values.warmup ?? '3000', 0, 100_000),
+    messages: number('messages', values.messages ?? '2000', 1, 100_000),
+    clients: number('clients', values.clients ?? '50', 2, 500),
   };
-  const functions = number('functions', values.functions, 0, 100);
+  const functions = number('functions', values.functions ?? '0', 0, 100);
   if (spawnSync('valgrind', ['--version']).error !== undefined) {
     throw new ChatError(
       'SERVICE_UNAVAILABLE',
       'valgrind is not installed (Debian: apt-get install valgrind)',
     );
   }
-  const targets = values.only.split(',').map((name) => targetNamed(name.trim()));
+  const only = values.only ?? 'raw,stage4,raw-sealed,stage5,stage6';
+  const targets = only.split(',').map((name) => targetNamed(name.trim()));
   const files = createRunFiles();
   const counts: InstructionCount[] = [];
   try {

@@ -69,8 +69,8 @@ export function isBase64(text: string): boolean {
  */
 export function base64ByteLength(text: string | Uint8Array): number {
   const n = text.length;
-  const padded = (i: number) =>
-    typeof text === 'string' ? text.charCodeAt(i) === PAD : text[i] === PAD;
-  const padding = n === 0 ? 0 : Number(padded(n - 1)) + Number(padded(n - 2));
+  let padding = 0;
+  if (typeof text === 'string') padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  else if (n > 0 && text[n - 1] === PAD) padding = text[n - 2] === PAD ? 2 : 1;
   return (n / 4) * 3 - padding;
 }
