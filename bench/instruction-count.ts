@@ -22,10 +22,10 @@ export interface InstructionCount {
   target: string;
   /** Messages counted. */
   messages: number;
-  /** Deliveries counted: messages × receivers. */
+  /** Deliveries counted in each window: messages × receivers. */
   deliveries: number;
-  /** The profile of the counted part. */
-  profile: Profile;
+  /** The profile of each counted window, one after the other (see {@link countInstructions}). */
+  windows: Profile[];
 }
 
 /** How long a server under callgrind may take to print `listening on`. */
@@ -83,16 +83,20 @@ async function control(server: ServerProcess, room: LockStep, flag: '-z' | '-d')
 }
 
 /**
- * Counts one target's instructions per delivery, under callgrind.
+ * Counts one target's instructions per delivery, under callgrind, in
+ * `windows` windows of `messages` messages one after the other. One window
+ * can be an outlier: V8's major garbage collection comes every so many
+ * messages, and a window it falls into read 15% higher here. The table
+ * shows the median window and the range.
  *
  * @param target - the server to count
- * @param files - the run's files (its key; the dump is written there)
- * @param options - lock-step messages before and while counting, and the room's size
+ * @param files - the run's files (its key; the dumps are written there)
+ * @param options - lock-step messages before counting and in each window, the windows, the room's size
  */
 export async function countInstructions(
   target: Target,
   files: RunFiles,
-  options: { warmup: number; messages: number; clients: number },
+  options: { warmup: number; messages: number; windows: number; clients: number },
 ): Promise<InstructionCount> {
   const dump = path.join(files.dir, `callgrind-${target.name}.out`);
   const valgrind = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${dump}`];
@@ -121,15 +125,20 @@ export async function countInstructions(
       }
       await room.run(options.warmup);
       await control(server, room, '-z');
-      await room.run(options.messages);
-      await control(server, room, '-d');
+      for (let window = 0; window < options.windows; window++) {
+        await room.run(options.messages);
+        await control(server, room, '-d'); // a dump zeroes the counters too
+      }
     } finally {
       for (const client of room.clients) client.close();
       await server.stop();
     }
-    const profile = readProfile(`${dump}.1`, existsSync(perfMap) ? perfMap : null);
+    const map = existsSync(perfMap) ? perfMap : null;
+    const windows = Array.from({ length: options.windows }, (_, i) =>
+      readProfile(`${dump}.${i + 1}`, map),
+    );
     const deliveries = options.messages * (options.clients - 1);
-    return { target: target.name, messages: options.messages, deliveries, profile };
+    return { target: target.name, messages: options.messages, deliveries, windows };
   } finally {
     // The map and the dumps (tens of MB) go at once, not with the run's files.
     rmSync(perfMap, { force: true });
@@ -139,30 +148,42 @@ export async function countInstructions(
   }
 }
 
+// A count's windows, from fewest instructions to most, and its median window.
+function sortedWindows(count: InstructionCount): { sorted: Profile[]; median: Profile } {
+  const sorted = [...count.windows].sort((a, b) => a.total - b.total);
+  return { sorted, median: sorted[Math.floor((sorted.length - 1) / 2)]! };
+}
+
 /**
- * The table the command prints: instructions per delivery, and each
- * target's ratio to its baseline when the baseline was counted too (a
- * ratio within one run, the only kind worth reading: see bench/README.md).
+ * The table the command prints: instructions per delivery in the median
+ * window, the range of the windows, and each target's ratio to its
+ * baseline when the baseline was counted too (a ratio within one run, the
+ * only kind worth reading: see bench/README.md).
  *
  * @param counts - the targets' counts, in the order to print them
- * @param functions - how many of each target's costliest functions to list (0: none)
+ * @param functions - how many of the median window's costliest functions to list (0: none)
  */
 export function formatCounts(counts: InstructionCount[], functions: number): string {
-  const perDelivery = new Map(counts.map((c) => [c.target, c.profile.total / c.deliveries]));
-  const lines = ['target         instructions/delivery   baseline     ratio'];
+  const perDelivery = new Map(
+    counts.map((c) => [c.target, sortedWindows(c).median.total / c.deliveries]),
+  );
+  const lines = ['target         instructions/delivery   baseline     ratio     windows'];
   for (const c of counts) {
     const own = perDelivery.get(c.target)!;
     const baseline = targetNamed(c.target).baseline ?? 'raw';
     const base = c.target === baseline ? undefined : perDelivery.get(baseline);
     const ratio = base === undefined ? '' : `${(own / base).toFixed(3)}×`;
     const against = base === undefined ? '' : baseline;
+    const { sorted } = sortedWindows(c);
+    const range = [sorted[0]!, sorted.at(-1)!].map((w) => (w.total / c.deliveries).toFixed(0));
     lines.push(
-      `${c.target.padEnd(15)}${own.toFixed(0).padStart(20)}   ${against.padEnd(12)} ${ratio}`,
+      `${c.target.padEnd(15)}${own.toFixed(0).padStart(20)}   ${against.padEnd(12)} ${ratio.padEnd(9)} ${range.join('–')}`,
     );
   }
   for (const c of functions > 0 ? counts : []) {
     lines.push('', `${c.target}: the ${functions} costliest functions, instructions per delivery`);
-    const top = [...c.profile.byFunction].sort((a, b) => b[1] - a[1]).slice(0, functions);
+    const { byFunction } = sortedWindows(c).median;
+    const top = [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, functions);
     for (const [name, n] of top) {
       lines.push(`${(n / c.deliveries).toFixed(1).padStart(10)}  ${name.slice(0, 110)}`);
     }

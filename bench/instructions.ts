@@ -39,7 +39,8 @@ const USAGE = `Usage: npm run bench:instructions -- [options]
 
   --only LIST        targets, comma-separated (default raw,stage4,raw-sealed,stage5,stage6)
   --warmup N         lock-step messages before counting (default 3000)
-  --messages N       lock-step messages counted (default 2000)
+  --messages N       lock-step messages counted in each window (default 2000)
+  --windows N        windows counted one after another; the table shows the median (default 3)
   --clients N        clients in the room, one of them sending (default 50)
   --functions N      list the N costliest functions of each target (default 0)
 `;
@@ -49,6 +50,7 @@ runMain(async () => {
     only: { type: 'string' },
     warmup: { type: 'string' },
     messages: { type: 'string' },
+    windows: { type: 'string' },
     clients: { type: 'string' },
     functions: { type: 'string' },
   });
@@ -64,6 +66,7 @@ runMain(async () => {
   const options = {
     warmup: number('warmup', values.warmup ?? '3000', 0, 100_000),
     messages: number('messages', values.messages ?? '2000', 1, 100_000),
+    windows: number('windows', values.windows ?? '3', 1, 9),
     clients: number('clients', values.clients ?? '50', 2, 500),
   };
   const functions = number('functions', values.functions ?? '0', 0, 100);

@@ -56,22 +56,29 @@ describe('callgrind', () => {
     expect(profile.byFunction.get('0x0000000000004010')).toBe(15);
   });
 
-  test('the table divides by deliveries and compares with the baseline counted', () => {
+  test('the table divides by deliveries, shows the median window and compares with the baseline counted', () => {
     const profile = (total: number) => ({ total, byFunction: new Map([['f', total]]) });
+    const count = (target: string, ...totals: number[]) => ({
+      target,
+      messages: 10,
+      deliveries: 100,
+      windows: totals.map(profile),
+    });
     const table = formatCounts(
       [
-        { target: 'raw-sealed', messages: 10, deliveries: 100, profile: profile(300_000) },
-        { target: 'stage6', messages: 10, deliveries: 100, profile: profile(330_000) },
-        { target: 'stage4', messages: 10, deliveries: 100, profile: profile(310_000) },
+        count('raw-sealed', 300_000, 301_000, 299_000),
+        // A window with a major garbage collection in it does not move the median.
+        count('stage6', 380_000, 330_000, 331_000),
+        count('stage4', 310_000),
       ],
       1,
     );
-    expect(table).toMatch(/^raw-sealed\s+3000\s*$/m);
-    expect(table).toMatch(/^stage6\s+3300\s+raw-sealed\s+1\.100×$/m);
+    expect(table).toMatch(/^raw-sealed\s+3000\s+2990–3010$/m);
+    expect(table).toMatch(/^stage6\s+3310\s+raw-sealed\s+1\.103×\s+3300–3800$/m);
     // Its baseline, raw, was not counted: no ratio.
-    expect(table).toMatch(/^stage4\s+3100\s*$/m);
+    expect(table).toMatch(/^stage4\s+3100\s+3100–3100$/m);
     expect(table).toMatch(/^stage6: the 1 costliest functions/m);
-    expect(table).toMatch(/^\s+3300\.0 {2}f$/m);
+    expect(table).toMatch(/^\s+3310\.0 {2}f$/m);
   });
 
   test('a bad flag is refused with its code before any server starts', () => {
