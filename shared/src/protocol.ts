@@ -333,6 +333,9 @@ export function createObjectDecoder<const S extends FieldSpec>(
   };
 }
 
+// What parseObject's JSON.parse gives for text that is not JSON.
+const NOT_JSON = Symbol('not JSON');
+
 // The checks every decoder starts with: text, not too large, JSON, an object.
 function parseObject(
   what: string,
@@ -341,15 +344,19 @@ function parseObject(
 ): Decoded<Record<string, unknown>> {
   if (typeof text !== 'string') return failed(`${what} is not text`);
   if (tooLarge(text, maxBytes)) {
-    const error = new ChatError('FRAME_TOO_LARGE', `${what} longer than ${maxBytes} bytes`);
+    const message = `${what} longer than ${maxBytes} bytes`;
+    const error = withoutStacks(() => new ChatError('FRAME_TOO_LARGE', message));
     return { ok: false, error };
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return failed(`${what} is not valid JSON`);
-  }
+  // Not JSON: JSON.parse throws a SyntaxError, here made without a stack.
+  const value = withoutStacks(() => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return NOT_JSON;
+    }
+  });
+  if (value === NOT_JSON) return failed(`${what} is not valid JSON`);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return failed(`${what} is not a JSON object`);
   }
@@ -453,7 +460,26 @@ function tooLarge(text: string, maxBytes: number): boolean {
 }
 
 function badFrame(message: string): ChatError {
-  return new ChatError('BAD_FRAME', message);
+  return withoutStacks(() => new ChatError('BAD_FRAME', message));
+}
+
+// Runs `make` with stack traces turned off: an error made, or thrown and
+// caught, inside it has none. For the decoders' verdicts on input, which
+// they return as values. Capturing the stack is most of what making an
+// Error costs (V8 walks the call stack and keeps its frames), and a client
+// can send thousands of bad frames in one read, each answered with its own
+// error; such a stack would only name the decoder, which the code and
+// message already say (and they are what a program prints when it throws
+// one on). Errors about this process's own state (a file, the database)
+// keep their stacks: there the stack is the clue.
+function withoutStacks<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0; // read by every Error constructor: no frames captured
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 // Untrusted names go back to their sender inside an error message: keep them

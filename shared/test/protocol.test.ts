@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { base64ByteLength, isBase64, isBase64Bytes } from '../src/base64';
 import { BOX_OVERHEAD } from '../src/crypto';
+import { ChatError } from '../src/errors';
 import { LineDecoder } from '../src/framing';
 import {
   anyField,
@@ -104,6 +105,21 @@ describe('the shared frames and the decoder', () => {
     ],
   ])('a client frame with %s is BAD_FRAME', (_name, text) => {
     expect(errorCode(decodeClientFrame(text))).toBe('BAD_FRAME');
+  });
+
+  test('its errors carry no stack, and stack traces stay on for everyone else', () => {
+    // One error per bad frame, thousands per read from a flooding client:
+    // capturing a stack for each was most of what answering one cost.
+    const limit = Error.stackTraceLimit;
+    const oversized = JSON.stringify({ type: 'chat', box: 'A'.repeat(MAX_FRAME_BYTES) });
+    for (const text of ['x', '{"type":"chat",', '{}', '{"type":"shout"}', oversized]) {
+      const result = decodeClientFrame(text);
+      if (result.ok) throw new Error(`${text} decoded`);
+      expect(result.error).toBeInstanceOf(ChatError);
+      expect(result.error.stack).not.toMatch(/\n\s+at /);
+      expect(Error.stackTraceLimit).toBe(limit);
+    }
+    expect(new Error('a bug').stack).toMatch(/\n\s+at /);
   });
 
   test('an oversized frame is FRAME_TOO_LARGE, checked before parsing', () => {

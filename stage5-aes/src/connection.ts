@@ -19,7 +19,12 @@ import { peerLabel } from '../../shared/src/peer-label';
 import { endPolitely } from '../../shared/src/polite-close';
 import { announcesPresence } from '../../shared/src/presence';
 import type { Room } from '../../shared/src/room';
-import { decodeClientFrame, encodeServerFrame, type ServerFrame } from './messages';
+import {
+  decodeClientFrame,
+  encodeServerFrame,
+  encodeServerFrames,
+  type ServerFrame,
+} from './messages';
 
 /** A connection as the room sees it. */
 export interface Member {
@@ -66,7 +71,7 @@ class Connection implements Member {
   // The encoded chat relays completed by one read, sent as ONE broadcast (see flush).
   private outgoing: Uint8Array[] | undefined;
   // The answers to the bad frames one read completed, sent as ONE write (see answerErrors).
-  private errors: { replies: Uint8Array[]; first: string } | undefined;
+  private errors: { replies: ServerFrame[]; first: string } | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -177,14 +182,14 @@ class Connection implements Member {
   // FRAME_TOO_LARGE means a client that ignores the protocol's limit: tell
   // it why, then disconnect it (the frames before it still go out, first).
   private refuse(error: ChatError): void {
-    const reply = encodeServerFrame({ type: 'error', code: error.code, message: error.message });
+    const reply: ServerFrame = { type: 'error', code: error.code, message: error.message };
     if (error.code !== 'FRAME_TOO_LARGE') {
       (this.errors ??= { replies: [], first: error.code }).replies.push(reply);
       return;
     }
     this.flush();
     this.answerErrors();
-    this.state.room.send(this, reply);
+    this.state.room.send(this, encodeServerFrame(reply));
     this.state.log(`${this.label} sent a bad frame: ${error.code}`);
     this.leave();
     endPolitely(this.socket);
@@ -192,12 +197,13 @@ class Connection implements Member {
 
   // One write to the sender and one log line per read, however many bad
   // frames it held (as in stage 4: one by one, 32,768 `{}` lines in one
-  // read held the event loop for a tenth of a second).
+  // read held the event loop for a tenth of a second), and one encoding:
+  // the replies are joined as text and turned into bytes once.
   private answerErrors(): void {
     const { errors } = this;
     if (errors === undefined) return;
     this.errors = undefined;
-    this.state.room.send(this, Buffer.concat(errors.replies));
+    this.state.room.send(this, encodeServerFrames(errors.replies));
     const count = errors.replies.length;
     const what = count === 1 ? 'a bad frame' : `${count} bad frames, the first`;
     this.state.log(`${this.label} sent ${what}: ${errors.first}`);
