@@ -86,8 +86,8 @@ async function control(server: ServerProcess, room: LockStep, flag: '-z' | '-d')
  * Counts one target's instructions per delivery, under callgrind, in
  * `windows` windows of `messages` messages one after the other. One window
  * can be an outlier: V8's major garbage collection comes every so many
- * messages, and a window it falls into read 15% higher here. The table
- * shows the median window and the range.
+ * messages, and a window it falls into reads well above the others
+ * (bench/README.md has figures). The table shows the median and the range.
  *
  * @param target - the server to count
  * @param files - the run's files (its key; the dumps are written there)
