@@ -17,6 +17,23 @@ export function format(value: number, digits: number): string {
 }
 
 /**
+ * A ratio as the report prints it: two decimals, or as many more (up to
+ * six) as it takes not to print it equal to the limit it was judged
+ * against, so that a 1.0004× is not shown as "1.00×" beside "not met"
+ * against "≤ 1×".
+ *
+ * @param ratio - the ratio
+ * @param limit - the goal's limit, when there is one
+ */
+export function formatRatio(ratio: number, limit?: number): string {
+  let digits = 2;
+  while (limit !== undefined && digits < 6 && format(ratio, digits) === format(limit, digits)) {
+    digits++;
+  }
+  return format(ratio, digits);
+}
+
+/**
  * A table cell: the median of one number's values over the rounds, and their
  * min–max range when the run had several rounds.
  */

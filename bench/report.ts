@@ -18,7 +18,7 @@ import {
   type BurstMeasurement,
   type LoginMeasurement,
 } from './logins';
-import { cell, format, table } from './report-format';
+import { cell, format, formatRatio, table } from './report-format';
 import type { ChatPeriod, ScaleMeasurement } from './scale';
 import type { LatencySummary } from './stats';
 import type { Target } from './target';
@@ -268,7 +268,7 @@ function fanoutRatios(result: BenchResult, c: Comparison): string[] {
   const parts: string[] = [];
   if (Number.isFinite(c.throughputRatio)) {
     const goal = goalText('>=', goals?.minThroughputRatio, c.throughputVerdict);
-    parts.push(`throughput ${format(c.throughputRatio, 2)}x${goal}`);
+    parts.push(`throughput ${formatRatio(c.throughputRatio, goals?.minThroughputRatio)}x${goal}`);
   }
   const max = goals?.maxCpuPerMessageRatio;
   const rounds = c.cpuPerMessageRounds;
@@ -282,7 +282,7 @@ function fanoutRatios(result: BenchResult, c: Comparison): string[] {
     .join('; ');
   if (Number.isFinite(c.cpuPerMessageRatio)) {
     const brackets = detail ? ` (${detail})` : '';
-    parts.push(`server CPU per message ${format(c.cpuPerMessageRatio, 2)}x${brackets}`);
+    parts.push(`server CPU per message ${formatRatio(c.cpuPerMessageRatio, max)}x${brackets}`);
   } else if (max !== undefined) {
     parts.push(`server CPU per message: inconclusive (target <= ${max}x)`);
   }

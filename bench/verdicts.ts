@@ -12,7 +12,7 @@
  */
 import type { BenchResult, RoundMeasurement } from './bench';
 import type { ClusterLayout, ClusterMeasurement } from './cluster';
-import { format } from './report-format';
+import { format, formatRatio } from './report-format';
 import type { ScaleMeasurement } from './scale';
 import { summarize } from './stats';
 import { BASELINE } from './targets';
@@ -348,7 +348,7 @@ export function verdicts(result: BenchResult): Verdict[] {
       if (limit === undefined || verdict === null) continue;
       out.push({
         goal: `${c.target} ${words} ${direction === 'atMost' ? '≤' : '≥'} ${limit}× ${c.baseline}`,
-        measured: ratioText(c[`${name}Ratio`], c[`${name}Rounds`]),
+        measured: ratioText(c[`${name}Ratio`], c[`${name}Rounds`], limit),
         ...verdict,
       });
     }
@@ -444,9 +444,12 @@ function clusterVerdict(result: BenchResult): Verdict | null {
   };
 }
 
-/** `1.39×`, or `1.39× (rounds 1.20–1.52×)` when there were several rounds. */
-function ratioText(ratio: number, rounds: number[]): string {
-  const text = `${format(ratio, 2)}×`;
+/**
+ * `1.39×`, or `1.39× (rounds 1.20–1.52×)` when there were several rounds;
+ * with a third decimal where two would hide which side of `limit` it is.
+ */
+function ratioText(ratio: number, rounds: number[], limit?: number): string {
+  const text = `${formatRatio(ratio, limit)}×`;
   if (rounds.length < 2) return text;
   const s = summarize(rounds);
   return `${text} (rounds ${format(s.min, 2)}–${format(s.max, 2)}×)`;

@@ -218,6 +218,26 @@ describe('verdicts', () => {
     );
   });
 
+  it('prints more decimals where two would show a missed goal as its limit', () => {
+    // 1.1004× against ≤ 1.1×: not met, and "1.10×" or "1.100×" beside it would read as met.
+    const result = fixedResult();
+    for (const r of result.rounds) {
+      const us = { 'raw-sealed': 2.5, stage5: 2.751 }[r.target];
+      if (us !== undefined) r.paced = { ...r.paced!, serverCpuUsPerMessage: us };
+    }
+    const goal = 'stage5 server CPU per delivered message (paced) ≤ 1.1× raw-sealed';
+    const verdict = verdicts(result).find((v) => v.goal === goal)!;
+    expect(verdict.outcome).toBe('not met');
+    expect(verdict.measured).toBe('1.1004× (rounds 1.10–1.10×)');
+    expect(formatReport(result)).toMatch(
+      /stage5 \/ raw-sealed: .*server CPU per message 1\.1004x \(rounds 1\.10–1\.10x; target <= 1\.1x: not met\)/,
+    );
+    // Two decimals where they already tell: the other goals keep theirs.
+    expect(verdicts(result).find((v) => v.goal.startsWith('stage6 throughput'))!.measured).toBe(
+      '0.50× (rounds 0.50–0.50×)',
+    );
+  });
+
   it('leaves out the goals whose measurements did not run', () => {
     const result = fixedResult({ bursts: [], scale: [], logins: [], cluster: [] });
     const goals = verdicts(result).map((v) => v.goal);
