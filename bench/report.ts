@@ -307,7 +307,7 @@ function idleLines(result: BenchResult): string[] {
       .filter((c) => Number.isFinite(c.memoryRatio))
       .map(
         (c) =>
-          `${c.target} / ${c.baseline}: memory per idle connection ${format(c.memoryRatio, 2)}x` +
+          `${c.target} / ${c.baseline}: memory per idle connection ${formatRatio(c.memoryRatio, goalsOf(result, c)?.maxMemoryRatio)}x` +
           goalText('<=', goalsOf(result, c)?.maxMemoryRatio, c.memoryVerdict),
       ),
   ];
@@ -393,9 +393,9 @@ function burstLines(result: BenchResult): string[] {
       ],
     ]),
     '',
-    `stage6 chat p99 during logins / without: ${format(
+    `stage6 chat p99 during logins / without: ${formatRatio(
       medianOf(bursts, (m) => m.p99Ratio),
-      2,
+      MAX_BURST_P99_RATIO,
     )}x` + goalText('<=', MAX_BURST_P99_RATIO, burstVerdict(result)),
     '',
     table([header([], BURST_LOGIN_COLUMNS), row([], BURST_LOGIN_COLUMNS, bursts)]),
@@ -453,7 +453,7 @@ function scaleLines(result: BenchResult): string[] {
   const c = compareScale(result);
   if (c.memoryVerdict !== null) {
     lines.push(
-      `stage6 / raw: memory per connection with ${users} idle ${format(c.memoryRatio, 2)}x` +
+      `stage6 / raw: memory per connection with ${users} idle ${formatRatio(c.memoryRatio, MAX_SCALE_MEMORY_RATIO)}x` +
         goalText('<=', MAX_SCALE_MEMORY_RATIO, c.memoryVerdict),
     );
   }
@@ -462,7 +462,7 @@ function scaleLines(result: BenchResult): string[] {
       ? `; raw in the same scenario: ${format(c.rawP99Ratio, 2)}x`
       : '';
     lines.push(
-      `stage6 chat p99 with ${users} idle / without: ${format(c.p99Ratio, 2)}x` +
+      `stage6 chat p99 with ${users} idle / without: ${formatRatio(c.p99Ratio, MAX_SCALE_P99_RATIO)}x` +
         goalText('<=', MAX_SCALE_P99_RATIO, c.p99Verdict) +
         raw,
     );

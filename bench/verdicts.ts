@@ -370,7 +370,7 @@ export function verdicts(result: BenchResult): Verdict[] {
     const ratios = bursts.map((m) => m.p99Ratio);
     out.push({
       goal: `stage6 chat p99 during ${options.burst} logins ≤ ${MAX_BURST_P99_RATIO}× without`,
-      measured: ratioText(summarize(ratios).median, ratios),
+      measured: ratioText(summarize(ratios).median, ratios, MAX_BURST_P99_RATIO),
       ...burstVerdict(result),
     });
   }
@@ -399,7 +399,7 @@ function scaleVerdicts(result: BenchResult): Verdict[] {
   if (scale.memoryVerdict !== null) {
     out.push({
       goal: `stage6 memory per connection with ${users} idle ≤ ${MAX_SCALE_MEMORY_RATIO}× raw`,
-      measured: ratioText(scale.memoryRatio, scale.memoryRounds),
+      measured: ratioText(scale.memoryRatio, scale.memoryRounds, MAX_SCALE_MEMORY_RATIO),
       ...scale.memoryVerdict,
     });
   }
@@ -407,7 +407,7 @@ function scaleVerdicts(result: BenchResult): Verdict[] {
   const p99Ratios = stage6.map((m) => m.p99Ratio);
   out.push({
     goal: `stage6 chat p99 with ${users} idle ≤ ${MAX_SCALE_P99_RATIO}× without`,
-    measured: ratioText(scale.p99Ratio, p99Ratios) + raw,
+    measured: ratioText(scale.p99Ratio, p99Ratios, MAX_SCALE_P99_RATIO) + raw,
     ...scale.p99Verdict!,
   });
   return out;
@@ -446,7 +446,8 @@ function clusterVerdict(result: BenchResult): Verdict | null {
 
 /**
  * `1.39×`, or `1.39× (rounds 1.20–1.52×)` when there were several rounds;
- * with a third decimal where two would hide which side of `limit` it is.
+ * with more decimals where two would hide which side of `limit` it is on
+ * (see `formatRatio`).
  */
 function ratioText(ratio: number, rounds: number[], limit?: number): string {
   const text = `${formatRatio(ratio, limit)}×`;

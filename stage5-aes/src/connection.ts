@@ -196,9 +196,9 @@ class Connection implements Member {
   }
 
   // One write to the sender and one log line per read, however many bad
-  // frames it held (as in stage 4: one by one, 32,768 `{}` lines in one
-  // read held the event loop for a tenth of a second), and one encoding:
-  // the replies are joined as text and turned into bytes once.
+  // frames it held (as in stage 4: answered one by one, a read full of bad
+  // frames held the event loop many times longer), and one encoding: the
+  // replies are joined as text and turned into bytes once.
   private answerErrors(): void {
     const { errors } = this;
     if (errors === undefined) return;
